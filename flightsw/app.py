@@ -1,0 +1,371 @@
+"""The app model: what an app declares and the base class it derives from.
+
+An app declares, next to its code, its commands (with typed, range-checked
+arguments), telemetry points, events, parameters and housekeeping structures. The
+executive reads these declarations at load to route commands, build housekeeping
+reports and export the ground dictionary; there is no second list to keep in sync.
+
+Ids in declarations are *local*; the mission gives each app an ``id_base`` and the
+global id (function id, event id, parameter id, structure id) is base + local.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from flightsw.datatypes import TYPES, Value, data_type
+from flightsw.errors import CommandError, DeclarationError, DecodeError, EncodeError
+
+if TYPE_CHECKING:
+    from flightsw.context import AppContext, CommandRequest
+
+
+class Severity(IntEnum):
+    """Event severities; the value is the PUS service 5 report subtype."""
+
+    INFO = 1
+    LOW = 2
+    MEDIUM = 3
+    HIGH = 4
+
+
+class FailureCode(IntEnum):
+    """PUS-1 failure codes flightsw reports, with one meaning each."""
+
+    ILLEGAL_APID = 1
+    BAD_LENGTH = 2
+    BAD_CHECKSUM = 3
+    ILLEGAL_SERVICE = 4
+    ILLEGAL_SUBSERVICE = 5
+    ILLEGAL_FUNCTION = 6
+    BAD_APP_DATA = 7
+    ARG_OUT_OF_RANGE = 8
+    BAD_PUS_VERSION = 9
+    MALFORMED_PACKET = 10
+    QUEUE_FULL = 11
+    APP_UNAVAILABLE = 12
+    EXECUTION_ERROR = 13
+    INVALID_STATE = 14
+    NOT_ARMED = 15
+    UNKNOWN_ID = 16
+    TIMEOUT = 17
+
+
+@dataclass(frozen=True)
+class Arg:
+    """A typed command (or event) argument with an optional valid range."""
+
+    name: str
+    type: str
+    min: float | None = None
+    max: float | None = None
+    unit: str = ""
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        if self.type not in TYPES:
+            raise DeclarationError(f"argument {self.name!r}: unknown type {self.type!r}")
+
+
+@dataclass(frozen=True)
+class CommandDef:
+    """A command: routed by PUS (service, subservice) or by a function-management id.
+
+    ``parser`` names an app method that turns the raw application data into handler
+    keyword arguments at acceptance time (for variable-length PUS layouts); otherwise
+    the declared ``args`` are unpacked and range-checked.
+    """
+
+    name: str
+    handler: str
+    args: tuple[Arg, ...] = ()
+    service: int | None = None
+    subservice: int | None = None
+    function_id: int | None = None  # local id; routed as PUS TC(8,1)
+    parser: str | None = None
+    critical: bool = False  # needs arming before it fires
+    doc: str = ""
+
+    def arg_struct(self) -> struct.Struct:
+        return struct.Struct(">" + "".join(TYPES[a.type].code for a in self.args))
+
+
+FUNCTION_MANAGEMENT = (8, 1)
+
+
+def command(
+    *,
+    args: tuple[Arg, ...] | list[Arg] = (),
+    service: int | None = None,
+    subservice: int | None = None,
+    function_id: int | None = None,
+    parser: str | None = None,
+    critical: bool = False,
+    name: str | None = None,
+    doc: str = "",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare the decorated method as a command handler."""
+    if (function_id is None) == (service is None):
+        raise DeclarationError("a command needs either function_id or service/subservice")
+    if service is not None and subservice is None:
+        raise DeclarationError("service given without subservice")
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn.__flightsw_command__ = CommandDef(  # type: ignore[attr-defined]
+            name=name or fn.__name__.removeprefix("cmd_"),
+            handler=fn.__name__,
+            args=tuple(args),
+            service=service,
+            subservice=subservice,
+            function_id=function_id,
+            parser=parser,
+            critical=critical,
+            doc=doc or (fn.__doc__ or "").strip().split("\n")[0],
+        )
+        return fn
+
+    return wrap
+
+
+@dataclass(frozen=True)
+class TelemetryDef:
+    """A telemetry point an app keeps current in ``self.tlm``."""
+
+    name: str
+    type: str
+    unit: str = ""
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        if self.type not in TYPES:
+            raise DeclarationError(f"telemetry {self.name!r}: unknown type {self.type!r}")
+
+
+@dataclass(frozen=True)
+class EventDef:
+    """An event: id, severity, typed arguments and a message template."""
+
+    local_id: int
+    name: str
+    severity: Severity
+    args: tuple[Arg, ...] = ()
+    text: str = ""
+
+    def arg_struct(self) -> struct.Struct:
+        return struct.Struct(">" + "".join(TYPES[a.type].code for a in self.args))
+
+
+@dataclass(frozen=True)
+class ParameterDef:
+    """A tunable value with type, default and valid range, settable by PUS 20."""
+
+    local_id: int
+    name: str
+    type: str
+    default: Value
+    min: float | None = None
+    max: float | None = None
+    unit: str = ""
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        if self.type not in TYPES:
+            raise DeclarationError(f"parameter {self.name!r}: unknown type {self.type!r}")
+
+
+@dataclass(frozen=True)
+class HkDef:
+    """A housekeeping structure: which points, how often, enabled at start or not."""
+
+    local_sid: int
+    name: str
+    points: tuple[str, ...]
+    interval_s: float = 1.0
+    enabled: bool = True
+    doc: str = ""
+
+
+@dataclass
+class AppDeclarations:
+    """Everything an app class declares, collected once per class."""
+
+    commands: tuple[CommandDef, ...] = ()
+    telemetry: tuple[TelemetryDef, ...] = ()
+    events: tuple[EventDef, ...] = ()
+    parameters: tuple[ParameterDef, ...] = ()
+    housekeeping: tuple[HkDef, ...] = ()
+
+    def validate(self, owner: str) -> None:
+        def unique(kind: str, keys: list[Any]) -> None:
+            seen: set[Any] = set()
+            for k in keys:
+                if k in seen:
+                    raise DeclarationError(f"{owner}: duplicate {kind} {k!r}")
+                seen.add(k)
+
+        unique("command name", [c.name for c in self.commands])
+        unique("function id", [c.function_id for c in self.commands if c.function_id is not None])
+        unique(
+            "service/subservice",
+            [(c.service, c.subservice) for c in self.commands if c.service is not None],
+        )
+        unique("telemetry point", [t.name for t in self.telemetry])
+        unique("event id", [e.local_id for e in self.events])
+        unique("event name", [e.name for e in self.events])
+        unique("parameter id", [p.local_id for p in self.parameters])
+        unique("parameter name", [p.name for p in self.parameters])
+        unique("housekeeping sid", [h.local_sid for h in self.housekeeping])
+        points = {t.name for t in self.telemetry}
+        for h in self.housekeeping:
+            missing = [p for p in h.points if p not in points]
+            if missing:
+                raise DeclarationError(f"{owner}: HK {h.name!r} names undeclared {missing}")
+        for p in self.parameters:
+            try:
+                data_type(p.type).coerce(p.default, p.name)
+            except EncodeError as exc:
+                raise DeclarationError(f"{owner}: parameter default: {exc}") from None
+
+
+class App:
+    """Base class of every app the executive runs.
+
+    Subclasses set ``TELEMETRY``, ``EVENTS``, ``PARAMETERS`` and ``HOUSEKEEPING`` and
+    mark command handlers with ``@command``. ``init`` runs at load and again on every
+    restart (a restart builds a fresh instance); ``step`` runs at the app's rate and
+    must return promptly: long work is sliced over several steps.
+    """
+
+    TELEMETRY: ClassVar[tuple[TelemetryDef, ...]] = ()
+    EVENTS: ClassVar[tuple[EventDef, ...]] = ()
+    PARAMETERS: ClassVar[tuple[ParameterDef, ...]] = ()
+    HOUSEKEEPING: ClassVar[tuple[HkDef, ...]] = ()
+    DEFAULT_RATE_HZ: ClassVar[float] = 1.0
+
+    _declarations: ClassVar[AppDeclarations]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        commands: dict[str, CommandDef] = {}
+        for klass in reversed(cls.__mro__):
+            for attr, value in vars(klass).items():
+                cdef = getattr(value, "__flightsw_command__", None)
+                if isinstance(cdef, CommandDef):
+                    commands[attr] = cdef
+        decl = AppDeclarations(
+            commands=tuple(commands.values()),
+            telemetry=tuple(cls.TELEMETRY),
+            events=tuple(cls.EVENTS),
+            parameters=tuple(cls.PARAMETERS),
+            housekeeping=tuple(cls.HOUSEKEEPING),
+        )
+        decl.validate(cls.__qualname__)
+        cls._declarations = decl
+
+    @classmethod
+    def declarations(cls) -> AppDeclarations:
+        return cls._declarations
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.name = ctx.name
+        self.tlm: dict[str, Value] = {
+            t.name: (0.0 if TYPES[t.type].kind == "float" else 0) for t in self.TELEMETRY
+        }
+        self._events = {e.name: e for e in self.EVENTS}
+
+    # --- lifecycle -------------------------------------------------------------
+    def init(self) -> None:
+        """Set up state; called once at load and after each restart."""
+
+    def step(self, now_ns: int) -> None:
+        """One scheduled slice of work."""
+
+    # --- services for subclasses ----------------------------------------------
+    def param(self, name: str) -> Value:
+        """Current value of one of this app's parameters."""
+        return self.ctx.params.get(self.name, name)
+
+    def emit(self, event: str, **args: Value) -> None:
+        """Report one of this app's declared events."""
+        self.ctx.emit(self._events[event], args)
+
+    def send_tm(self, service: int, subservice: int, app_data: bytes) -> None:
+        """Send a PUS TM packet of this app's through the TM funnel."""
+        self.ctx.tm.send(service, subservice, app_data)
+
+    def complete(self, req: CommandRequest) -> None:
+        """Report completion of a command whose handler returned ``DEFERRED``."""
+        self.ctx.verifier.completion_ok(req.tc_request)
+
+    def fail(self, req: CommandRequest, code: int, data: bytes = b"") -> None:
+        """Report failure of a command whose handler returned ``DEFERRED``."""
+        self.ctx.verifier.completion_fail(req.tc_request, code, data)
+
+
+DEFERRED = object()
+"""Returned by a command handler whose completion is reported later by the app."""
+
+
+def unpack_args(cdef: CommandDef, data: bytes) -> dict[str, Value]:
+    """Decode and range-check declared arguments; raise CommandError with a PUS-1 code."""
+    st = cdef.arg_struct()
+    if len(data) != st.size:
+        raise CommandError(
+            FailureCode.BAD_LENGTH,
+            f"{cdef.name}: application data is {len(data)} bytes, expected {st.size}",
+        )
+    values = st.unpack(data)
+    out: dict[str, Value] = {}
+    for arg, value in zip(cdef.args, values, strict=True):
+        if isinstance(value, float) and value != value:  # NaN
+            raise CommandError(FailureCode.ARG_OUT_OF_RANGE, f"{arg.name} is NaN")
+        if (arg.min is not None and value < arg.min) or (arg.max is not None and value > arg.max):
+            raise CommandError(
+                FailureCode.ARG_OUT_OF_RANGE,
+                f"{cdef.name}: {arg.name}={value} outside [{arg.min}, {arg.max}]",
+            )
+        out[arg.name] = value
+    return out
+
+
+def pack_args(args: tuple[Arg, ...], values: dict[str, Any], owner: str) -> bytes:
+    """Encode argument values in declared order (ground side and events)."""
+    unknown = set(values) - {a.name for a in args}
+    if unknown:
+        raise EncodeError(owner, f"unknown arguments {sorted(unknown)}")
+    ordered: list[Value] = []
+    for a in args:
+        if a.name not in values:
+            raise EncodeError(f"{owner}.{a.name}", "missing argument")
+        ordered.append(data_type(a.type).coerce(values[a.name], f"{owner}.{a.name}"))
+    try:
+        return struct.pack(">" + "".join(TYPES[a.type].code for a in args), *ordered)
+    except struct.error as exc:
+        raise EncodeError(owner, str(exc)) from None
+
+
+def unpack_values(types: tuple[str, ...], data: bytes, field_name: str) -> tuple[Value, ...]:
+    """Decode values of the given types; DecodeError on a length mismatch."""
+    st = struct.Struct(">" + "".join(TYPES[t].code for t in types))
+    if len(data) != st.size:
+        raise DecodeError(field_name, 0, f"{len(data)} bytes, expected {st.size}")
+    return tuple(st.unpack(data))
+
+
+@dataclass
+class AppSpec:
+    """How a mission asks for one app: class, rate, id base and parameter overrides."""
+
+    name: str
+    cls: type[App]
+    rate_hz: float
+    id_base: int
+    params: dict[str, Any] = field(default_factory=dict)
+    budget_ms: float | None = None
+    pipe_depth: int = 16
+    options: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,114 @@
+"""The ``flightsw`` command: run a simulation, encode/decode packets, export the dictionary.
+
+Every subcommand turns the project's own errors into one ``error:`` line on stderr and
+exit status 1; a traceback means a bug in flightsw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from flightsw.errors import FlightswError
+from hal.factory import HalError
+
+
+def _cmd_sim(args: argparse.Namespace) -> int:
+    from flightsw.mission import load_mission
+    from flightsw.simulate import SimOptions, run_sim
+
+    if args.duration is not None and args.orbits is not None:
+        raise FlightswError("give --duration or --orbits, not both")
+    for name in ("duration", "orbits"):
+        value = getattr(args, name)
+        if value is not None and not value > 0:
+            raise FlightswError(f"--{name} must be positive")
+    mission = load_mission(args.mission, seed=args.seed)
+    out = Path(args.out) if args.out else Path("runs") / f"{mission.name}-seed{mission.seed}"
+    progress = False if args.quiet else None
+    summary = run_sim(mission, SimOptions(args.duration, args.orbits, out, progress))
+    print(
+        json.dumps(
+            {
+                k: summary[k]
+                for k in (
+                    "mission",
+                    "seed",
+                    "sim_seconds",
+                    "wall_seconds",
+                    "realtime_factor",
+                    "tm_packets",
+                    "events_by_severity",
+                    "overruns",
+                )
+            },
+            indent=2,
+        )
+    )
+    print(f"run directory: {out}", file=sys.stderr)
+    return 0
+
+
+def _cmd_dict_export(args: argparse.Namespace) -> int:
+    from flightsw.dictionary import build_dictionary
+    from flightsw.mission import load_mission
+
+    if args.format != "json":
+        raise FlightswError(f"unsupported format {args.format!r}")
+    text = json.dumps(build_dictionary(load_mission(args.mission)), indent=2) + "\n"
+    if args.output:
+        Path(args.output).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="flightsw", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sim = sub.add_parser("sim", help="run a mission in software-in-the-loop simulation")
+    sim.add_argument(
+        "--mission",
+        help="mission TOML file or shipped mission name (default: the built-in default mission)",
+    )
+    sim.add_argument("--orbits", type=float, help="how many orbits to simulate (default 1)")
+    sim.add_argument("--duration", type=float, help="simulated seconds (instead of --orbits)")
+    sim.add_argument("--seed", type=int, help="random seed (default: the mission's)")
+    sim.add_argument("--out", help="run directory (default runs/MISSION-seedN)")
+    sim.add_argument("--quiet", action="store_true", help="no progress bar")
+    sim.set_defaults(func=_cmd_sim)
+
+    dct = sub.add_parser("dict", help="the command/telemetry dictionary")
+    dsub = dct.add_subparsers(dest="dict_command", required=True)
+    exp = dsub.add_parser("export", help="write the dictionary generated from declarations")
+    exp.add_argument("--format", default="json", choices=["json"])
+    exp.add_argument("--mission", help="mission TOML file or shipped mission name")
+    exp.add_argument("-o", "--output", help="file to write (default stdout)")
+    exp.set_defaults(func=_cmd_dict_export)
+
+    from flightsw import packet_cli
+
+    packet_cli.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.func(args)
+    except (FlightswError, HalError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

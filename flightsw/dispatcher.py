@@ -1,0 +1,154 @@
+"""The TC dispatcher: decodes uplinked TCs, accepts or rejects them, routes them.
+
+Acceptance checks, in order: the packet decodes (length, version, CRC), it is for our
+APID, the service and subservice are known, a function-management TC names a known
+function, the application data unpacks into the declared arguments and each is in
+range, and the owning app's command pipe has room. The first failed check gives a
+TM(1,2) with its code; passing all gives TM(1,1) (if asked for) and a message on the
+app's pipe. Nothing a TC contains can raise out of here.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from flightsw.app import FUNCTION_MANAGEMENT, CommandDef, FailureCode, unpack_args
+from flightsw.bus import SoftwareBus
+from flightsw.context import CommandRequest
+from flightsw.errors import CommandError, DecodeError
+from flightsw.packets import PusTc, tc_request_id_from_bytes
+from flightsw.services.verification import TcRequest, Verifier
+
+_U16 = struct.Struct(">H")
+
+_DECODE_CODES = {
+    "crc": FailureCode.BAD_CHECKSUM,
+    "pus_version": FailureCode.BAD_PUS_VERSION,
+    "data_length": FailureCode.BAD_LENGTH,
+    "length": FailureCode.BAD_LENGTH,
+}
+
+
+@dataclass
+class Route:
+    """Where an accepted command goes."""
+
+    app: str
+    msg_id: int
+    cdef: CommandDef
+    parser: Any  # bound method or None
+
+
+class Dispatcher:
+    """Owns the bounded uplink queue and the command routing tables."""
+
+    def __init__(
+        self,
+        apid: int,
+        bus: SoftwareBus,
+        verifier: Verifier,
+        uplink_depth: int = 64,
+        max_per_frame: int = 16,
+    ) -> None:
+        self.apid = apid
+        self._bus = bus
+        self._verifier = verifier
+        self.uplink: deque[bytes] = deque()
+        self.uplink_depth = uplink_depth
+        self.max_per_frame = max_per_frame
+        self.by_service: dict[tuple[int, int], Route] = {}
+        self.by_function: dict[int, Route] = {}
+        self.disabled_apps: set[str] = set()
+        self.received = 0
+        self.uplink_dropped = 0
+        self.accepted = 0
+        self.rejected_by_code: dict[int, int] = {}
+
+    def add_route(self, route: Route, function_id: int | None) -> None:
+        c = route.cdef
+        if function_id is not None:
+            if function_id in self.by_function:
+                other = self.by_function[function_id]
+                raise CommandError(
+                    0,
+                    f"function id 0x{function_id:04x} of {route.app}.{c.name} "
+                    f"already used by {other.app}.{other.cdef.name}",
+                )
+            self.by_function[function_id] = route
+        else:
+            assert c.service is not None and c.subservice is not None
+            key = (c.service, c.subservice)
+            if key == FUNCTION_MANAGEMENT or key in self.by_service:
+                raise CommandError(0, f"TC({key[0]},{key[1]}) of {route.app} is already routed")
+            self.by_service[key] = route
+
+    def submit(self, tc: bytes) -> bool:
+        """Queue an uplinked TC; False (and counted) when the uplink queue is full."""
+        self.received += 1
+        if len(self.uplink) >= self.uplink_depth:
+            self.uplink_dropped += 1
+            return False
+        self.uplink.append(bytes(tc))
+        return True
+
+    def process(self) -> int:
+        """Handle up to ``max_per_frame`` queued TCs; returns how many were handled."""
+        n = min(len(self.uplink), self.max_per_frame)
+        for _ in range(n):
+            self._handle(self.uplink.popleft())
+        return n
+
+    def _reject(self, req: TcRequest, code: int, reason: str) -> None:
+        self.rejected_by_code[code] = self.rejected_by_code.get(code, 0) + 1
+        self._verifier.acceptance_fail(req, code, reason.encode()[:64])
+
+    def _handle(self, raw: bytes) -> None:
+        try:
+            tc = PusTc.decode(raw)
+        except DecodeError as exc:
+            req = TcRequest(tc_request_id_from_bytes(raw), 0)
+            code = _DECODE_CODES.get(exc.field, FailureCode.MALFORMED_PACKET)
+            self._reject(req, code, str(exc))
+            return
+        req = TcRequest(tc.request_id, tc.ack_flags, tc.source_id)
+        if tc.apid != self.apid:
+            self._reject(req, FailureCode.ILLEGAL_APID, f"apid 0x{tc.apid:03x}")
+            return
+        data = tc.app_data
+        key = (tc.service, tc.subservice)
+        if key == FUNCTION_MANAGEMENT:
+            if len(data) < 2:
+                self._reject(req, FailureCode.BAD_LENGTH, "TC(8,1) without a function id")
+                return
+            (fid,) = _U16.unpack_from(data, 0)
+            route = self.by_function.get(fid)
+            data = data[2:]
+            if route is None:
+                self._reject(req, FailureCode.ILLEGAL_FUNCTION, f"function 0x{fid:04x}")
+                return
+        else:
+            route = self.by_service.get(key)
+            if route is None:
+                known = any(s == tc.service for s, _ in self.by_service) or tc.service == 8
+                code = FailureCode.ILLEGAL_SUBSERVICE if known else FailureCode.ILLEGAL_SERVICE
+                self._reject(req, code, f"TC({tc.service},{tc.subservice})")
+                return
+        if route.app in self.disabled_apps:
+            self._reject(req, FailureCode.APP_UNAVAILABLE, f"{route.app} is disabled")
+            return
+        try:
+            args = route.parser(data) if route.parser else unpack_args(route.cdef, data)
+        except CommandError as exc:
+            self._reject(req, exc.code, exc.reason)
+            return
+        except Exception as exc:  # a parser bug must not stop the executive
+            self._reject(req, FailureCode.BAD_APP_DATA, f"{type(exc).__name__}: {exc}")
+            return
+        if self._bus.publish(route.msg_id, CommandRequest(route.cdef, args, req)):
+            self._reject(req, FailureCode.QUEUE_FULL, f"{route.app} command pipe full")
+            return
+        self.accepted += 1
+        self._verifier.acceptance_ok(req)

@@ -1,0 +1,325 @@
+"""The executive: a cooperative, single-threaded, deterministic frame scheduler.
+
+Each minor frame it waits for the frame's start on the injected clock, steps the
+hardware backend, dispatches uplinked TCs, runs the apps due in this frame (each one
+first handling the commands on its pipe), accounts each app's CPU time against its
+budget, and flushes the TM funnel. At the end of each major frame it kicks the
+watchdog. An app that raises is isolated: the failure is reported, the app is rebuilt
+from its class and restarted, and one that keeps failing is disabled. Repeated overruns
+and disabled apps are published on the bus for FDIR.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flightsw import msgids
+from flightsw.app import DEFERRED, App, AppSpec, FailureCode
+from flightsw.bus import SoftwareBus
+from flightsw.context import AppContext, CommandRequest
+from flightsw.dispatcher import Dispatcher, Route
+from flightsw.errors import CommandError, DeclarationError
+from flightsw.schedule import Slot, build_schedule
+from flightsw.services.events import EventReporter
+from flightsw.services.parameters import ParameterStore
+from flightsw.services.tm_funnel import TmFunnel
+from flightsw.services.verification import Verifier
+from hal.backend import Hal
+
+NS_PER_S = 1_000_000_000
+EXECUTIVE_APP = "executive"
+CpuMeter = Callable[[], int]
+
+
+@dataclass
+class AppStats:
+    """Per-app accounting the executive keeps and reports."""
+
+    runs: int = 0
+    cpu_ns: int = 0
+    max_cpu_ns: int = 0
+    overruns: int = 0
+    consecutive_overruns: int = 0
+    exceptions: int = 0
+    restarts: int = 0
+    commands: int = 0
+    disabled: bool = False
+    restart_times: deque[int] = field(default_factory=lambda: deque(maxlen=16))
+
+
+@dataclass(frozen=True, slots=True)
+class AppFault:
+    """Published on ``msgids.APP_FAULT`` for FDIR."""
+
+    app: str
+    kind: str  # "overrun", "exception", "disabled"
+    count: int
+
+
+@dataclass
+class LoadedApp:
+    """An app as the executive runs it."""
+
+    index: int
+    spec: AppSpec
+    cls: type[App]
+    ctx: AppContext
+    instance: App
+    pipe_msg_id: int
+    budget_ns: int
+    stats: AppStats = field(default_factory=AppStats)
+    slot: Slot | None = None
+
+
+@dataclass
+class ExecutiveConfig:
+    """Frame structure and fault-handling limits (from the mission's [executive])."""
+
+    apid: int = 0x064
+    minor_frame_hz: float = 10.0
+    minor_per_major: int = 10
+    start_ns: int = 0
+    tm_queue_depth: int = 4096
+    uplink_depth: int = 64
+    max_tc_per_frame: int = 16
+    max_restarts: int = 3
+    restart_window_s: float = 600.0
+    overrun_escalation: int = 3
+
+
+class Executive:
+    """Loads the apps of a mission onto a HAL and runs their frames."""
+
+    def __init__(
+        self,
+        config: ExecutiveConfig,
+        specs: list[AppSpec],
+        hal: Hal,
+        cpu_meter: CpuMeter = time.perf_counter_ns,
+    ) -> None:
+        self.config = config
+        self.hal = hal
+        self.clock = hal.clock
+        self._cpu = cpu_meter
+        self.minor_frame_ns = round(NS_PER_S / config.minor_frame_hz)
+        self.bus = SoftwareBus()
+        self.tm = TmFunnel(config.apid, self.clock, config.tm_queue_depth)
+        self.verifier = Verifier(self.tm)
+        self.params = ParameterStore()
+        self.events = EventReporter(self.tm, self.bus)
+        self.dispatcher = Dispatcher(
+            config.apid, self.bus, self.verifier, config.uplink_depth, config.max_tc_per_frame
+        )
+        self.frame = 0
+        self.cycle_slips = 0
+        self.watchdog_kicks = 0
+        self.apps: list[LoadedApp] = []
+        self._load(specs)
+
+    # --- loading ----------------------------------------------------------------
+    def _load(self, specs: list[AppSpec]) -> None:
+        names = [s.name for s in specs]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise DeclarationError(f"app names used twice: {sorted(dupes)}")
+        for index, spec in enumerate(specs):
+            decl = spec.cls.declarations()
+            known = {p.name for p in decl.parameters}
+            unknown = set(spec.params) - known
+            if unknown:
+                raise DeclarationError(f"{spec.name}: unknown parameters {sorted(unknown)}")
+            for pdef in decl.parameters:
+                self.params.declare(spec.name, spec.id_base, pdef, spec.params.get(pdef.name))
+            for edef in decl.events:
+                self.events.declare(spec.name, spec.id_base, edef)
+            ctx = AppContext(
+                name=spec.name,
+                id_base=spec.id_base,
+                bus=self.bus,
+                tm=self.tm,
+                verifier=self.verifier,
+                params=self.params,
+                hal=self.hal,
+                emit=self.events.emitter(spec.name, spec.id_base),
+                options=dict(spec.options),
+                executive=self,
+            )
+            msg_id = msgids.APP_COMMAND_BASE + index
+            pipe = self.bus.create_pipe(f"{spec.name}.commands", spec.pipe_depth)
+            self.bus.subscribe(msg_id, pipe)
+            budget = spec.budget_ms * 1e6 if spec.budget_ms else self.minor_frame_ns
+            loaded = LoadedApp(
+                index, spec, spec.cls, ctx, spec.cls.__new__(spec.cls), msg_id, int(budget)
+            )
+            self.apps.append(loaded)
+            for cdef in decl.commands:
+                parser = None
+                if cdef.parser:
+                    parser = self._parser_for(loaded, cdef.parser)
+                fid = None if cdef.function_id is None else spec.id_base + cdef.function_id
+                try:
+                    self.dispatcher.add_route(Route(spec.name, msg_id, cdef, parser), fid)
+                except CommandError as exc:
+                    raise DeclarationError(exc.reason) from None
+        self._pipes = {a.index: self.bus.pipes[f"{a.spec.name}.commands"] for a in self.apps}
+        slots, self.table = build_schedule(
+            [(a.spec.name, a.spec.rate_hz, 1.0) for a in self.apps],
+            self.config.minor_frame_hz,
+            self.config.minor_per_major,
+        )
+        for a, slot in zip(self.apps, slots, strict=True):
+            a.slot = slot
+        # Instances are built after every app is registered so core services can see all.
+        for a in self.apps:
+            a.instance = a.cls(a.ctx)
+        for a in self.apps:
+            self._guarded_init(a)
+
+    @staticmethod
+    def _parser_for(loaded: LoadedApp, name: str) -> Callable[[bytes], dict[str, Any]]:
+        def parse(data: bytes) -> dict[str, Any]:
+            result: dict[str, Any] = getattr(loaded.instance, name)(data)
+            return result
+
+        return parse
+
+    def _guarded_init(self, a: LoadedApp) -> None:
+        try:
+            a.instance.init()
+        except Exception as exc:
+            self._app_failed(a, exc, "init")
+
+    def app(self, name: str) -> LoadedApp:
+        for a in self.apps:
+            if a.spec.name == name:
+                return a
+        raise KeyError(name)
+
+    # --- running ----------------------------------------------------------------
+    def submit_tc(self, tc: bytes) -> bool:
+        """Uplink one TC; False when the bounded uplink queue refused it."""
+        return self.dispatcher.submit(tc)
+
+    @property
+    def now_ns(self) -> int:
+        return self.config.start_ns + self.frame * self.minor_frame_ns
+
+    def run_minor_frame(self) -> None:
+        t = self.now_ns
+        if self.clock.now_ns() > t + self.minor_frame_ns:
+            self.cycle_slips += 1  # a wall clock ran past this whole frame already
+        self.clock.wait_until(t)
+        self.hal.step(t)
+        self.dispatcher.process()
+        apps = self.apps
+        for i in self.table[self.frame % len(self.table)]:
+            a = apps[i]
+            if not a.stats.disabled:
+                self._run_app(a, t)
+        self.tm.flush()
+        self.frame += 1
+        if self.frame % self.config.minor_per_major == 0:
+            self.hal.watchdog.kick()
+            self.watchdog_kicks += 1
+
+    def run_frames(self, n: int) -> None:
+        for _ in range(n):
+            self.run_minor_frame()
+
+    def run_for(self, seconds: float) -> None:
+        self.run_frames(round(seconds * NS_PER_S / self.minor_frame_ns))
+
+    def _run_app(self, a: LoadedApp, t: int) -> None:
+        cpu = self._cpu
+        c0 = cpu()
+        st = a.stats
+        pipe = self._pipes[a.index]
+        try:
+            if pipe.queue:
+                for msg in pipe.drain():
+                    self._execute(a, msg.payload)
+            a.instance.step(t)
+        except Exception as exc:
+            self._app_failed(a, exc, "step")
+        dt = cpu() - c0
+        st.runs += 1
+        st.cpu_ns += dt
+        if dt > st.max_cpu_ns:
+            st.max_cpu_ns = dt
+        if dt > a.budget_ns:
+            st.overruns += 1
+            st.consecutive_overruns += 1
+            self._exec_event("APP_OVERRUN", app=a.index, cpu_us=min(dt // 1000, 0xFFFFFFFF))
+            if st.consecutive_overruns == self.config.overrun_escalation:
+                self.bus.publish(msgids.APP_FAULT, AppFault(a.spec.name, "overrun", st.overruns))
+        else:
+            st.consecutive_overruns = 0
+
+    def _execute(self, a: LoadedApp, req: CommandRequest) -> None:
+        v = self.verifier
+        a.stats.commands += 1
+        v.start_ok(req.tc_request)
+        try:
+            result = getattr(a.instance, req.cdef.handler)(**req.args)
+        except CommandError as exc:
+            v.completion_fail(req.tc_request, exc.code, exc.reason.encode()[:64])
+            return
+        except Exception as exc:
+            v.completion_fail(
+                req.tc_request, FailureCode.EXECUTION_ERROR, type(exc).__name__.encode()[:64]
+            )
+            a.stats.exceptions += 1
+            self._exec_event("APP_EXCEPTION", app=a.index, count=a.stats.exceptions)
+            return
+        if result is not DEFERRED:
+            v.completion_ok(req.tc_request)
+
+    def _app_failed(self, a: LoadedApp, exc: Exception, where: str) -> None:
+        st = a.stats
+        st.exceptions += 1
+        self._exec_event("APP_EXCEPTION", app=a.index, count=st.exceptions)
+        self.bus.publish(msgids.APP_FAULT, AppFault(a.spec.name, "exception", st.exceptions))
+        now = self.now_ns
+        window = int(self.config.restart_window_s * NS_PER_S)
+        recent = [t for t in st.restart_times if now - t <= window]
+        if len(recent) >= self.config.max_restarts:
+            self.disable_app(a)
+            return
+        self.restart_app(a)
+
+    def restart_app(self, a: LoadedApp) -> None:
+        """Rebuild the app from its class (its state is lost; parameters are kept)."""
+        a.stats.restarts += 1
+        a.stats.restart_times.append(self.now_ns)
+        self._exec_event("APP_RESTARTED", app=a.index, count=a.stats.restarts)
+        try:
+            a.instance = a.cls(a.ctx)
+            a.instance.init()
+        except Exception:
+            a.stats.exceptions += 1
+            self.disable_app(a)
+
+    def disable_app(self, a: LoadedApp) -> None:
+        a.stats.disabled = True
+        self.dispatcher.disabled_apps.add(a.spec.name)
+        self._exec_event("APP_DISABLED", app=a.index)
+        self.bus.publish(msgids.APP_FAULT, AppFault(a.spec.name, "disabled", a.stats.exceptions))
+
+    def enable_app(self, a: LoadedApp) -> None:
+        a.stats.disabled = False
+        a.stats.restart_times.clear()
+        self.dispatcher.disabled_apps.discard(a.spec.name)
+        self.restart_app(a)
+
+    def _exec_event(self, name: str, **args: Any) -> None:
+        """Report one of the executive's own events (declared by the executive app)."""
+        for a in self.apps:
+            if a.spec.name == EXECUTIVE_APP:
+                for edef in a.cls.declarations().events:
+                    if edef.name == name:
+                        self.events.report(a.spec.id_base + edef.local_id, a.spec.name, edef, args)
+                        return

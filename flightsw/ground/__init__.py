@@ -1,0 +1,1 @@
+"""The ground side: TM decoding and archiving, commanding by name, reports."""

@@ -1,0 +1,154 @@
+"""A SQLite archive of downlinked telemetry, decoded with the mission dictionary.
+
+Every packet gets a row in ``packets``; housekeeping reports are split into one row
+per point in ``hk``; events and verification reports get their own tables. A packet
+that does not decode is recorded in ``decode_errors`` and counted; nothing a packet
+contains can stop the archive. Rows are written in batches inside one transaction per
+batch so archiving keeps up with a simulation running far faster than real time.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import struct
+from pathlib import Path
+from typing import Any
+
+from flightsw.datatypes import TYPES
+from flightsw.errors import DecodeError
+from flightsw.packets import PusTm, cuc_decode
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS packets (
+    id INTEGER PRIMARY KEY, time_ns INTEGER, apid INTEGER, seq_count INTEGER,
+    service INTEGER, subservice INTEGER, msg_counter INTEGER, length INTEGER);
+CREATE TABLE IF NOT EXISTS hk (
+    time_ns INTEGER, sid INTEGER, structure TEXT, point TEXT, value REAL);
+CREATE TABLE IF NOT EXISTS events (
+    time_ns INTEGER, event_id INTEGER, name TEXT, severity TEXT, args TEXT);
+CREATE TABLE IF NOT EXISTS verification (
+    time_ns INTEGER, subservice INTEGER, request_id INTEGER, failure_code INTEGER);
+CREATE TABLE IF NOT EXISTS decode_errors (position INTEGER, error TEXT);
+CREATE INDEX IF NOT EXISTS hk_point ON hk(point, time_ns);
+"""
+
+SEVERITY_BY_SUBSERVICE = {1: "INFO", 2: "LOW", 3: "MEDIUM", 4: "HIGH"}
+
+
+class TmArchive:
+    """Decodes TM packets and stores them; counts what it could not decode."""
+
+    def __init__(self, path: str | Path, dictionary: dict[str, Any], batch: int = 2000) -> None:
+        self.path = Path(path)
+        self.db = sqlite3.connect(str(self.path))
+        self.db.executescript(SCHEMA)
+        self._batch = batch
+        self._time_len = 6
+        self._hk: dict[int, tuple[str, list[str], struct.Struct]] = {}
+        for h in dictionary.get("housekeeping", []):
+            names = [p["name"] for p in h["points"]]
+            st = struct.Struct(">" + "".join(TYPES[p["type"]].code for p in h["points"]))
+            self._hk[h["sid"]] = (h["name"], names, st)
+        self._events: dict[int, tuple[str, list[str], struct.Struct]] = {}
+        for e in dictionary.get("events", []):
+            names = [a["name"] for a in e["args"]]
+            st = struct.Struct(">" + "".join(TYPES[a["type"]].code for a in e["args"]))
+            self._events[e["id"]] = (e["name"], names, st)
+        self._rows: dict[str, list[tuple[Any, ...]]] = {
+            "packets": [],
+            "hk": [],
+            "events": [],
+            "verification": [],
+            "decode_errors": [],
+        }
+        self.packets = 0
+        self.errors = 0
+        self.events_by_severity: dict[str, int] = {s: 0 for s in SEVERITY_BY_SUBSERVICE.values()}
+        self.verification_failures = 0
+
+    def ingest(self, raw: bytes) -> None:
+        position = self.packets + self.errors
+        try:
+            tm = PusTm.decode(raw, time_len=self._time_len)
+            t = cuc_decode(tm.time)
+            self._decode_body(tm, t)
+        except DecodeError as exc:
+            self.errors += 1
+            self._rows["decode_errors"].append((position, str(exc)))
+        else:
+            self.packets += 1
+            self._rows["packets"].append(
+                (t, tm.apid, tm.seq_count, tm.service, tm.subservice, tm.msg_counter, len(raw))
+            )
+        if len(self._rows["packets"]) >= self._batch:
+            self.flush()
+
+    def _decode_body(self, tm: PusTm, t: int) -> None:
+        data = tm.app_data
+        if tm.service == 3 and tm.subservice == 25:
+            if len(data) < 2:
+                raise DecodeError("hk.sid", 0, "report shorter than its SID")
+            (sid,) = struct.unpack_from(">H", data)
+            known = self._hk.get(sid)
+            if known is None:
+                raise DecodeError("hk.sid", 0, f"unknown SID 0x{sid:04x}")
+            name, points, st = known
+            if len(data) - 2 != st.size:
+                raise DecodeError("hk.values", 2, f"{len(data) - 2} bytes, expected {st.size}")
+            values = st.unpack_from(data, 2)
+            self._rows["hk"].extend(
+                (t, sid, name, p, float(v)) for p, v in zip(points, values, strict=True)
+            )
+        elif tm.service == 5 and tm.subservice in SEVERITY_BY_SUBSERVICE:
+            if len(data) < 2:
+                raise DecodeError("event.id", 0, "report shorter than its event id")
+            (eid,) = struct.unpack_from(">H", data)
+            sev = SEVERITY_BY_SUBSERVICE[tm.subservice]
+            self.events_by_severity[sev] += 1
+            known = self._events.get(eid)
+            args: dict[str, Any] = {}
+            name = f"unknown_0x{eid:04x}"
+            if known is not None:
+                name, arg_names, st = known
+                if len(data) - 2 == st.size:
+                    args = dict(zip(arg_names, st.unpack_from(data, 2), strict=True))
+                else:
+                    args = {"_raw": data[2:].hex()}
+            self._rows["events"].append((t, eid, name, sev, json.dumps(args)))
+        elif tm.service == 1:
+            if len(data) < 4:
+                raise DecodeError("verification.request_id", 0, "report shorter than 4 bytes")
+            (req,) = struct.unpack_from(">I", data)
+            code = None
+            if tm.subservice in (2, 4, 8) and len(data) >= 6:
+                code = struct.unpack_from(">H", data, 4)[0]
+            elif tm.subservice == 6 and len(data) >= 8:
+                code = struct.unpack_from(">H", data, 6)[0]
+            if code is not None:
+                self.verification_failures += 1
+            self._rows["verification"].append((t, tm.subservice, req, code))
+
+    def flush(self) -> None:
+        with self.db:
+            r = self._rows
+            if r["packets"]:
+                self.db.executemany(
+                    "INSERT INTO packets (time_ns, apid, seq_count, service, "
+                    "subservice, msg_counter, length) VALUES (?,?,?,?,?,?,?)",
+                    r["packets"],
+                )
+            if r["hk"]:
+                self.db.executemany("INSERT INTO hk VALUES (?,?,?,?,?)", r["hk"])
+            if r["events"]:
+                self.db.executemany("INSERT INTO events VALUES (?,?,?,?,?)", r["events"])
+            if r["verification"]:
+                self.db.executemany("INSERT INTO verification VALUES (?,?,?,?)", r["verification"])
+            if r["decode_errors"]:
+                self.db.executemany("INSERT INTO decode_errors VALUES (?,?)", r["decode_errors"])
+        for rows in r.values():
+            rows.clear()
+
+    def close(self) -> None:
+        self.flush()
+        self.db.close()

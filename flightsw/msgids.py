@@ -1,0 +1,11 @@
+"""Well-known software-bus message ids.
+
+App command pipes get ids from ``APP_COMMAND_BASE + app index``; the rest are the
+framework's own streams that other apps (FDIR, event-action) may subscribe to.
+"""
+
+from __future__ import annotations
+
+EVENT = 0x0001  # payload: EventRecord, every event reported, enabled for TM or not
+APP_FAULT = 0x0002  # payload: AppFault, an app overran repeatedly, raised, or was disabled
+APP_COMMAND_BASE = 0x1000

@@ -1,0 +1,81 @@
+"""The frame schedule, computed once at load.
+
+A major frame holds ``minor_per_major`` minor frames. An app running at ``rate_hz``
+runs every ``period`` minor frames, where period = minor frame rate / app rate must be
+a whole number that divides the major frame or is a whole number of major frames.
+Offsets spread apps of the same period over different minor frames so no frame carries
+every slow app at once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from flightsw.errors import FlightswError
+
+
+class ScheduleError(FlightswError):
+    """An app rate that does not fit the frame structure."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    """When one app runs: every ``period`` minor frames, starting at ``offset``."""
+
+    name: str
+    period: int
+    offset: int
+
+
+def period_for(name: str, rate_hz: float, minor_hz: float, minor_per_major: int) -> int:
+    if rate_hz <= 0 or not math.isfinite(rate_hz):
+        raise ScheduleError(f"{name}: rate {rate_hz} Hz must be positive")
+    if rate_hz > minor_hz:
+        raise ScheduleError(f"{name}: rate {rate_hz} Hz exceeds the minor frame rate {minor_hz}")
+    exact = minor_hz / rate_hz
+    period = round(exact)
+    if abs(exact - period) > 1e-9 * exact:
+        raise ScheduleError(
+            f"{name}: rate {rate_hz} Hz is not the minor frame rate {minor_hz} Hz divided by "
+            "a whole number"
+        )
+    if minor_per_major % period and period % minor_per_major:
+        raise ScheduleError(
+            f"{name}: period of {period} minor frames neither divides the major frame "
+            f"({minor_per_major}) nor is a multiple of it"
+        )
+    return period
+
+
+def build_schedule(
+    apps: list[tuple[str, float, float]], minor_hz: float, minor_per_major: int
+) -> tuple[list[Slot], list[list[int]]]:
+    """Place apps (name, rate_hz, cost) into minor frames.
+
+    Returns the slots (in input order) and the table: for each minor frame of the
+    hyperperiod, the indices of the apps due in it, in input order.
+    """
+    periods = [period_for(n, r, minor_hz, minor_per_major) for n, r, _ in apps]
+    hyper = minor_per_major
+    for p in periods:
+        hyper = math.lcm(hyper, p)
+    load = [0.0] * hyper
+    offsets = [0] * len(apps)
+    # Place slow apps first: they have the most freedom and the biggest effect on peaks.
+    for i in sorted(range(len(apps)), key=lambda i: (-periods[i], i)):
+        p, cost = periods[i], apps[i][2]
+        best, best_peak = 0, math.inf
+        for off in range(p):
+            peak = max(load[f] for f in range(off, hyper, p))
+            if peak < best_peak - 1e-12:
+                best, best_peak = off, peak
+        offsets[i] = best
+        for f in range(best, hyper, p):
+            load[f] += cost
+    table: list[list[int]] = [[] for _ in range(hyper)]
+    for i, (p, off) in enumerate(zip(periods, offsets, strict=True)):
+        for f in range(off, hyper, p):
+            table[f].append(i)
+    slots = [Slot(apps[i][0], periods[i], offsets[i]) for i in range(len(apps))]
+    return slots, table

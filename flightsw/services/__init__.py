@@ -1,0 +1,1 @@
+"""The PUS core services and the framework pieces they share."""

@@ -1,0 +1,136 @@
+"""Event reporting (PUS service 5).
+
+Apps report declared events; each becomes TM(5,severity) when its id is enabled, is
+kept in a bounded on-board log (oldest dropped, counted) and is published on the bus
+so FDIR and event-action rules can react whether or not the ground sees it.
+
+Layouts: TM(5,1..4) = event id:u16, then the event's declared arguments.
+TC(5,5)/(5,6) enable/disable = N:u8, N × event id:u16. TC(5,7) asks for TM(5,8) =
+N:u16, N × disabled event id:u16.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from flightsw import msgids
+from flightsw.app import App, EventDef, FailureCode, Severity, command
+from flightsw.bus import SoftwareBus
+from flightsw.datatypes import Value
+from flightsw.errors import CommandError, DeclarationError
+from flightsw.services.tm_funnel import TmFunnel
+
+_U16 = struct.Struct(">H")
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One reported event as kept on board and published on the bus."""
+
+    time_ns: int
+    event_id: int
+    app: str
+    name: str
+    severity: Severity
+    args: dict[str, Value]
+
+
+class EventReporter:
+    """Turns reported events into TM, log entries and bus messages."""
+
+    def __init__(self, tm: TmFunnel, bus: SoftwareBus, log_depth: int = 256) -> None:
+        self._tm = tm
+        self._bus = bus
+        self.log: deque[EventRecord] = deque(maxlen=log_depth)
+        self.log_dropped = 0
+        self.ids: dict[int, tuple[str, EventDef]] = {}
+        self._global: dict[int, int] = {}  # id(EventDef) -> global id
+        self.disabled: set[int] = set()
+        self.by_severity = {s: 0 for s in Severity}
+        self.suppressed = 0
+        self.bad_args = 0
+
+    def declare(self, app: str, id_base: int, edef: EventDef) -> int:
+        eid = id_base + edef.local_id
+        if eid in self.ids:
+            other_app, other = self.ids[eid]
+            raise DeclarationError(
+                f"event id 0x{eid:04x} of {app}.{edef.name} already used by "
+                f"{other_app}.{other.name}"
+            )
+        self.ids[eid] = (app, edef)
+        self._global[id(edef)] = eid
+        return eid
+
+    def emitter(self, app: str, id_base: int) -> Any:
+        """An ``emit(edef, args)`` callable bound to one app."""
+
+        def emit(edef: EventDef, args: dict[str, Value]) -> None:
+            self.report(id_base + edef.local_id, app, edef, args)
+
+        return emit
+
+    def report(self, eid: int, app: str, edef: EventDef, args: dict[str, Value]) -> None:
+        now = self._tm_clock_ns()
+        rec = EventRecord(now, eid, app, edef.name, edef.severity, args)
+        if len(self.log) == self.log.maxlen:
+            self.log_dropped += 1
+        self.log.append(rec)
+        self.by_severity[edef.severity] += 1
+        self._bus.publish(msgids.EVENT, rec)
+        if eid in self.disabled:
+            self.suppressed += 1
+            return
+        try:
+            values = [args[a.name] for a in edef.args]
+            data = _U16.pack(eid) + edef.arg_struct().pack(*values)
+        except (KeyError, struct.error):
+            # A wrongly-emitted event still goes down, without its arguments, and is counted.
+            self.bad_args += 1
+            data = _U16.pack(eid)
+        self._tm.send(5, int(edef.severity), data)
+
+    def _tm_clock_ns(self) -> int:
+        return self._tm.now_ns()
+
+
+class EventService(App):
+    """PUS 5: enable, disable and list disabled event reports."""
+
+    DEFAULT_RATE_HZ = 10.0
+
+    @property
+    def reporter(self) -> EventReporter:
+        rep: EventReporter = self.ctx.executive.events
+        return rep
+
+    def _parse_ids(self, data: bytes) -> dict[str, Any]:
+        if len(data) < 1:
+            raise CommandError(FailureCode.BAD_LENGTH, "missing N")
+        n = data[0]
+        if len(data) != 1 + 2 * n:
+            raise CommandError(FailureCode.BAD_LENGTH, f"N={n} needs {1 + 2 * n} bytes")
+        ids = [_U16.unpack_from(data, 1 + 2 * i)[0] for i in range(n)]
+        for eid in ids:
+            if eid not in self.reporter.ids:
+                raise CommandError(FailureCode.UNKNOWN_ID, f"unknown event id 0x{eid:04x}")
+        return {"ids": ids}
+
+    @command(service=5, subservice=5, parser="_parse_ids", name="enable_events")
+    def cmd_enable(self, ids: list[int]) -> None:
+        """Enable TM reports of the given event ids."""
+        self.reporter.disabled.difference_update(ids)
+
+    @command(service=5, subservice=6, parser="_parse_ids", name="disable_events")
+    def cmd_disable(self, ids: list[int]) -> None:
+        """Disable TM reports of the given event ids (they are still logged on board)."""
+        self.reporter.disabled.update(ids)
+
+    @command(service=5, subservice=7, name="report_disabled_events")
+    def cmd_report_disabled(self) -> None:
+        """Report the disabled event ids as TM(5,8)."""
+        ids = sorted(self.reporter.disabled)
+        self.send_tm(5, 8, _U16.pack(len(ids)) + b"".join(_U16.pack(i) for i in ids))

@@ -1,0 +1,126 @@
+"""The executive's own app: its housekeeping, its events and its commands.
+
+The executive itself is not an app, but the ground needs to see and steer it like one:
+frame counters, overruns, exceptions, restarts, queue drops, and commands to restart or
+re-enable an app. App indices in events and commands are the app's position in the
+mission (the dictionary lists them).
+"""
+
+from __future__ import annotations
+
+from flightsw.app import (
+    App,
+    Arg,
+    EventDef,
+    FailureCode,
+    HkDef,
+    Severity,
+    TelemetryDef,
+    command,
+)
+from flightsw.errors import CommandError
+
+_APP = Arg("app", "u8", doc="app index in the mission")
+
+
+class ExecutiveApp(App):
+    """Reports and commands the executive."""
+
+    DEFAULT_RATE_HZ = 1.0
+    TELEMETRY = (
+        TelemetryDef("minor_frames", "u32", doc="minor frames run since boot"),
+        TelemetryDef("cycle_slips", "u32", doc="frames started late by a whole frame"),
+        TelemetryDef("overruns", "u32", doc="app slots that exceeded their CPU budget"),
+        TelemetryDef("exceptions", "u32", doc="exceptions raised by apps"),
+        TelemetryDef("restarts", "u32", doc="app restarts"),
+        TelemetryDef("apps_disabled", "u8", doc="apps disabled after repeated failures"),
+        TelemetryDef("tc_received", "u32"),
+        TelemetryDef("tc_accepted", "u32"),
+        TelemetryDef("tc_rejected", "u32"),
+        TelemetryDef("uplink_dropped", "u32", doc="TCs refused by the full uplink queue"),
+        TelemetryDef("tm_sent", "u32"),
+        TelemetryDef("tm_dropped", "u32", doc="TM packets dropped by the full TM queue"),
+        TelemetryDef("bus_dropped", "u32", doc="messages dropped by full bus pipes"),
+        TelemetryDef("events_dropped", "u32", doc="event log entries overwritten"),
+        TelemetryDef("watchdog_kicks", "u32"),
+    )
+    HOUSEKEEPING = (HkDef(1, "executive", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
+    EVENTS = (
+        EventDef(
+            1,
+            "APP_OVERRUN",
+            Severity.LOW,
+            (_APP, Arg("cpu_us", "u32", unit="us")),
+            "app {app} overran its CPU budget ({cpu_us} us)",
+        ),
+        EventDef(
+            2,
+            "APP_EXCEPTION",
+            Severity.MEDIUM,
+            (_APP, Arg("count", "u16")),
+            "app {app} raised an exception (total {count})",
+        ),
+        EventDef(
+            3,
+            "APP_RESTARTED",
+            Severity.MEDIUM,
+            (_APP, Arg("count", "u16")),
+            "app {app} restarted (total {count})",
+        ),
+        EventDef(
+            4, "APP_DISABLED", Severity.HIGH, (_APP,), "app {app} disabled after repeated failures"
+        ),
+    )
+
+    def step(self, now_ns: int) -> None:
+        exe = self.ctx.executive
+        stats = [a.stats for a in exe.apps]
+        d = exe.dispatcher
+        t = self.tlm
+        t["minor_frames"] = exe.frame & 0xFFFFFFFF
+        t["cycle_slips"] = exe.cycle_slips & 0xFFFFFFFF
+        t["overruns"] = sum(s.overruns for s in stats) & 0xFFFFFFFF
+        t["exceptions"] = sum(s.exceptions for s in stats) & 0xFFFFFFFF
+        t["restarts"] = sum(s.restarts for s in stats) & 0xFFFFFFFF
+        t["apps_disabled"] = sum(s.disabled for s in stats)
+        t["tc_received"] = d.received & 0xFFFFFFFF
+        t["tc_accepted"] = d.accepted & 0xFFFFFFFF
+        t["tc_rejected"] = sum(d.rejected_by_code.values()) & 0xFFFFFFFF
+        t["uplink_dropped"] = d.uplink_dropped & 0xFFFFFFFF
+        t["tm_sent"] = exe.tm.sent & 0xFFFFFFFF
+        t["tm_dropped"] = exe.tm.dropped & 0xFFFFFFFF
+        t["bus_dropped"] = exe.bus.dropped_total() & 0xFFFFFFFF
+        t["events_dropped"] = exe.events.log_dropped & 0xFFFFFFFF
+        t["watchdog_kicks"] = exe.watchdog_kicks & 0xFFFFFFFF
+
+    def _loaded(self, index: int) -> object:
+        apps = self.ctx.executive.apps
+        if index >= len(apps):
+            raise CommandError(FailureCode.UNKNOWN_ID, f"no app with index {index}")
+        return apps[index]
+
+    @command(function_id=1, name="noop")
+    def cmd_noop(self) -> None:
+        """Do nothing; proves the command path end to end."""
+
+    @command(function_id=2, args=(_APP,), name="restart_app")
+    def cmd_restart_app(self, app: int) -> None:
+        """Rebuild and restart an app (state lost, parameters kept)."""
+        loaded = self._loaded(app)
+        if loaded is self.ctx.executive.app(self.name):
+            raise CommandError(FailureCode.INVALID_STATE, "the executive app cannot restart itself")
+        self.ctx.executive.restart_app(loaded)
+
+    @command(function_id=3, args=(_APP,), name="enable_app")
+    def cmd_enable_app(self, app: int) -> None:
+        """Re-enable a disabled app and restart it."""
+        loaded = self._loaded(app)
+        if not loaded.stats.disabled:  # type: ignore[attr-defined]
+            raise CommandError(FailureCode.INVALID_STATE, f"app {app} is not disabled")
+        self.ctx.executive.enable_app(loaded)
+
+    @command(function_id=4, name="reset_counters")
+    def cmd_reset_counters(self) -> None:
+        """Zero the per-app overrun, exception and restart counters."""
+        for a in self.ctx.executive.apps:
+            a.stats.overruns = a.stats.exceptions = a.stats.restarts = 0

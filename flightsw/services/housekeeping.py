@@ -1,0 +1,162 @@
+"""Housekeeping (PUS service 3): periodic reports built from declared telemetry points.
+
+Each app's ``HOUSEKEEPING`` structures become report structures with a global id (SID).
+A structure's values are packed in the declared types of its points, in order, after the
+SID: TM(3,25) = SID:u16, values. TC(3,5)/(3,6) enable/disable periodic generation and
+TC(3,27) asks for a one-shot report, each with N:u8, N × SID:u16. TC(3,31) changes the
+collection interval: N:u8, N × (SID:u16, interval_ms:u32); the interval must be a whole
+number of minor frames between one frame and one day.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+from flightsw.app import App, EventDef, FailureCode, HkDef, Severity, command
+from flightsw.datatypes import TYPES, Value
+from flightsw.errors import CommandError, DeclarationError
+
+_U16 = struct.Struct(">H")
+_SID_INTERVAL = struct.Struct(">HI")
+NS_PER_MS = 1_000_000
+MAX_INTERVAL_MS = 86_400_000
+
+
+@dataclass
+class HkStructure:
+    """One report structure: where its values come from and when it is next due."""
+
+    sid: int
+    app: str
+    hdef: HkDef
+    packer: struct.Struct
+    interval_ns: int
+    enabled: bool
+    next_due_ns: int = 0
+    reports: int = 0
+    errors: int = 0
+
+
+class HousekeepingService(App):
+    """PUS 3: generates periodic and one-shot HK reports."""
+
+    DEFAULT_RATE_HZ = 10.0
+    EVENTS = (
+        EventDef(
+            1,
+            "HK_PACK_ERROR",
+            Severity.LOW,
+            text="a HK structure could not be packed (a point holds a value outside its type)",
+        ),
+    )
+
+    def init(self) -> None:
+        self.structures: dict[int, HkStructure] = {}
+        exe = self.ctx.executive
+        self.frame_ns: int = exe.minor_frame_ns
+        now = self.ctx.now_ns()
+        for loaded in exe.apps:
+            for hdef in loaded.cls.declarations().housekeeping:
+                sid = loaded.spec.id_base + hdef.local_sid
+                if sid in self.structures:
+                    raise DeclarationError(f"HK sid 0x{sid:04x} of {loaded.spec.name} reused")
+                types = {t.name: t.type for t in loaded.cls.declarations().telemetry}
+                packer = struct.Struct(">" + "".join(TYPES[types[p]].code for p in hdef.points))
+                interval = self._round_interval(int(hdef.interval_s * 1e9))
+                self.structures[sid] = HkStructure(
+                    sid, loaded.spec.name, hdef, packer, interval, hdef.enabled, now + interval
+                )
+        self._apps = {a.spec.name: a for a in exe.apps}
+
+    def _round_interval(self, interval_ns: int) -> int:
+        frames = max(1, round(interval_ns / self.frame_ns))
+        return frames * self.frame_ns
+
+    def values(self, s: HkStructure) -> list[Value]:
+        tlm = self._apps[s.app].instance.tlm
+        return [tlm[p] for p in s.hdef.points]
+
+    def report(self, s: HkStructure) -> None:
+        try:
+            data = _U16.pack(s.sid) + s.packer.pack(*self.values(s))
+        except struct.error:
+            s.errors += 1
+            self.emit("HK_PACK_ERROR")
+            return
+        s.reports += 1
+        self.send_tm(3, 25, data)
+
+    def step(self, now_ns: int) -> None:
+        for s in self.structures.values():
+            if s.enabled and now_ns >= s.next_due_ns:
+                self.report(s)
+                s.next_due_ns += s.interval_ns
+                if s.next_due_ns <= now_ns:  # fell behind (e.g. after a restart): no burst
+                    s.next_due_ns = now_ns + s.interval_ns
+
+    # --- commands -------------------------------------------------------------
+    def _parse_sids(self, data: bytes) -> dict[str, Any]:
+        if len(data) < 1:
+            raise CommandError(FailureCode.BAD_LENGTH, "missing N")
+        n = data[0]
+        if len(data) != 1 + 2 * n:
+            raise CommandError(FailureCode.BAD_LENGTH, f"N={n} needs {1 + 2 * n} bytes")
+        sids = [_U16.unpack_from(data, 1 + 2 * i)[0] for i in range(n)]
+        for sid in sids:
+            if sid not in self.structures:
+                raise CommandError(FailureCode.UNKNOWN_ID, f"unknown HK sid 0x{sid:04x}")
+        return {"sids": sids}
+
+    def _parse_intervals(self, data: bytes) -> dict[str, Any]:
+        if len(data) < 1:
+            raise CommandError(FailureCode.BAD_LENGTH, "missing N")
+        n = data[0]
+        if len(data) != 1 + _SID_INTERVAL.size * n:
+            raise CommandError(FailureCode.BAD_LENGTH, f"N={n} needs {1 + 6 * n} bytes")
+        changes: list[tuple[int, int]] = []
+        for i in range(n):
+            sid, ms = _SID_INTERVAL.unpack_from(data, 1 + _SID_INTERVAL.size * i)
+            if sid not in self.structures:
+                raise CommandError(FailureCode.UNKNOWN_ID, f"unknown HK sid 0x{sid:04x}")
+            ns = ms * NS_PER_MS
+            if ms > MAX_INTERVAL_MS or ns < self.frame_ns or ns % self.frame_ns:
+                raise CommandError(
+                    FailureCode.ARG_OUT_OF_RANGE,
+                    f"interval {ms} ms is not a whole number of "
+                    f"{self.frame_ns / NS_PER_MS:g} ms frames up to one day",
+                )
+            changes.append((sid, ns))
+        return {"changes": changes}
+
+    @command(service=3, subservice=5, parser="_parse_sids", name="enable_hk")
+    def cmd_enable(self, sids: list[int]) -> None:
+        """Enable periodic generation of the given HK structures."""
+        now = self.ctx.now_ns()
+        for sid in sids:
+            s = self.structures[sid]
+            if not s.enabled:
+                s.enabled = True
+                s.next_due_ns = now + s.interval_ns
+
+    @command(service=3, subservice=6, parser="_parse_sids", name="disable_hk")
+    def cmd_disable(self, sids: list[int]) -> None:
+        """Disable periodic generation of the given HK structures."""
+        for sid in sids:
+            self.structures[sid].enabled = False
+
+    @command(service=3, subservice=27, parser="_parse_sids", name="report_hk_once")
+    def cmd_one_shot(self, sids: list[int]) -> None:
+        """Generate one report of each given structure now."""
+        for sid in sids:
+            self.report(self.structures[sid])
+
+    @command(service=3, subservice=31, parser="_parse_intervals", name="set_hk_interval")
+    def cmd_set_interval(self, changes: list[tuple[int, int]]) -> None:
+        """Change the collection interval of the given structures."""
+        now = self.ctx.now_ns()
+        for sid, ns in changes:
+            s = self.structures[sid]
+            s.interval_ns = ns
+            s.next_due_ns = now + ns

@@ -1,0 +1,150 @@
+"""Parameters (PUS service 20): one store for every app's tunables, set with validation.
+
+TC(20,1) reports values, TM(20,2) carries them, TC(20,3) sets them. A set TC is checked
+whole (every id known, every value of its type and in range) before any value changes,
+so a half-applied set never happens.
+
+Layouts: TC(20,1) = N:u8, N × id:u16. TM(20,2) and TC(20,3) = N:u8, N × (id:u16, value),
+the value encoded in the parameter's declared type.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+from flightsw.app import App, FailureCode, ParameterDef, command
+from flightsw.datatypes import TYPES, Value, data_type
+from flightsw.errors import CommandError, DeclarationError, EncodeError
+
+_U8 = struct.Struct(">B")
+_U16 = struct.Struct(">H")
+
+
+@dataclass
+class ParameterEntry:
+    """One parameter: who owns it, its declaration and its global id."""
+
+    app: str
+    pid: int
+    pdef: ParameterDef
+
+
+class ParameterStore:
+    """Values of all parameters, addressed by (app, name) on board and by id on the ground."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, dict[str, Value]] = {}
+        self.by_id: dict[int, ParameterEntry] = {}
+        self.sets = 0
+
+    def declare(self, app: str, id_base: int, pdef: ParameterDef, override: Any = None) -> None:
+        pid = id_base + pdef.local_id
+        if pid in self.by_id:
+            other = self.by_id[pid]
+            raise DeclarationError(
+                f"parameter id 0x{pid:04x} of {app}.{pdef.name} already used by "
+                f"{other.app}.{other.pdef.name}"
+            )
+        value = pdef.default if override is None else override
+        checked = self.validate(pdef, value)
+        self.by_id[pid] = ParameterEntry(app, pid, pdef)
+        self.values.setdefault(app, {})[pdef.name] = checked
+
+    @staticmethod
+    def validate(pdef: ParameterDef, value: Any) -> Value:
+        """Type- and range-check a value; raises EncodeError naming the parameter."""
+        v = data_type(pdef.type).coerce(value, pdef.name)
+        if isinstance(v, float) and math.isnan(v):
+            raise EncodeError(pdef.name, "NaN is not a valid value")
+        if (pdef.min is not None and v < pdef.min) or (pdef.max is not None and v > pdef.max):
+            raise EncodeError(pdef.name, f"{v} outside [{pdef.min}, {pdef.max}]")
+        return v
+
+    def get(self, app: str, name: str) -> Value:
+        return self.values[app][name]
+
+    def set(self, app: str, name: str, value: Any) -> None:
+        entry = next(e for e in self.by_id.values() if e.app == app and e.pdef.name == name)
+        self.values[app][name] = self.validate(entry.pdef, value)
+        self.sets += 1
+
+    def set_by_id(self, pid: int, value: Value) -> None:
+        entry = self.by_id[pid]
+        self.values[entry.app][entry.pdef.name] = value
+        self.sets += 1
+
+    def value_by_id(self, pid: int) -> Value:
+        entry = self.by_id[pid]
+        return self.values[entry.app][entry.pdef.name]
+
+
+class ParameterService(App):
+    """PUS 20: report and set parameters by id."""
+
+    DEFAULT_RATE_HZ = 10.0
+
+    @property
+    def store(self) -> ParameterStore:
+        return self.ctx.params
+
+    def _parse_ids(self, data: bytes) -> dict[str, Any]:
+        if len(data) < 1:
+            raise CommandError(FailureCode.BAD_LENGTH, "missing N")
+        n = data[0]
+        if len(data) != 1 + 2 * n:
+            raise CommandError(FailureCode.BAD_LENGTH, f"N={n} needs {1 + 2 * n} bytes")
+        ids = [_U16.unpack_from(data, 1 + 2 * i)[0] for i in range(n)]
+        for pid in ids:
+            if pid not in self.store.by_id:
+                raise CommandError(FailureCode.UNKNOWN_ID, f"unknown parameter id 0x{pid:04x}")
+        return {"ids": ids}
+
+    def _parse_set(self, data: bytes) -> dict[str, Any]:
+        if len(data) < 1:
+            raise CommandError(FailureCode.BAD_LENGTH, "missing N")
+        n, off = data[0], 1
+        updates: list[tuple[int, Value]] = []
+        for _ in range(n):
+            if off + 2 > len(data):
+                raise CommandError(FailureCode.BAD_LENGTH, f"truncated at byte {off}")
+            (pid,) = _U16.unpack_from(data, off)
+            off += 2
+            entry = self.store.by_id.get(pid)
+            if entry is None:
+                raise CommandError(FailureCode.UNKNOWN_ID, f"unknown parameter id 0x{pid:04x}")
+            dt = TYPES[entry.pdef.type]
+            if off + dt.size > len(data):
+                raise CommandError(FailureCode.BAD_LENGTH, f"truncated value of 0x{pid:04x}")
+            (raw,) = struct.unpack_from(">" + dt.code, data, off)
+            off += dt.size
+            try:
+                updates.append((pid, ParameterStore.validate(entry.pdef, raw)))
+            except EncodeError as exc:
+                raise CommandError(FailureCode.ARG_OUT_OF_RANGE, str(exc)) from None
+        if off != len(data):
+            raise CommandError(FailureCode.BAD_LENGTH, f"{len(data) - off} trailing bytes")
+        return {"updates": updates}
+
+    @command(service=20, subservice=1, parser="_parse_ids", name="report_parameters")
+    def cmd_report(self, ids: list[int]) -> None:
+        """Report the values of the given parameter ids as TM(20,2)."""
+        self.send_tm(20, 2, encode_parameter_values(self.store, ids))
+
+    @command(service=20, subservice=3, parser="_parse_set", name="set_parameters")
+    def cmd_set(self, updates: list[tuple[int, Value]]) -> None:
+        """Set parameter values, all or none."""
+        for pid, value in updates:
+            self.store.set_by_id(pid, value)
+
+
+def encode_parameter_values(store: ParameterStore, ids: list[int]) -> bytes:
+    """N:u8 then (id:u16, value) per parameter, each in its declared type."""
+    out = bytearray(_U8.pack(len(ids)))
+    for pid in ids:
+        entry = store.by_id[pid]
+        out += _U16.pack(pid)
+        out += struct.pack(">" + TYPES[entry.pdef.type].code, store.value_by_id(pid))
+    return bytes(out)

@@ -1,0 +1,157 @@
+"""On-board storage and retrieval (PUS service 15, open-retrieval subset).
+
+Every realtime TM packet is recorded in a packet store on the HAL's non-volatile store
+while recording is enabled, so telemetry produced out of contact can be dumped in the
+next pass. A dump sends stored packets, unchanged, on the playback channel at a bounded
+rate per step. The dump position the ground has *confirmed* is persisted: after a
+restart a dump resumes from there, so a packet may be sent twice but never lost.
+
+TCs: (15,1) enable recording, (15,2) disable, (15,15) start/resume the dump from the
+confirmed position, (15,16) suspend it, (15,11) confirm receipt of everything dumped so
+far (persists the position and deletes whole confirmed segments), (15,12) status report
+→ TM(15,13) = stored:u32, segments:u16, dumped:u32, dropped:u32, recording:u8,
+dumping:u8.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+
+from flightsw.app import (
+    App,
+    EventDef,
+    FailureCode,
+    HkDef,
+    ParameterDef,
+    Severity,
+    TelemetryDef,
+    command,
+)
+from flightsw.errors import CommandError
+from flightsw.store.packet_store import PacketStore
+from hal.nvstore import MemoryNvStore
+
+_STATUS = struct.Struct(">IHIIBB")
+
+
+class PacketStoreService(App):
+    """PUS 15: records TM for store-and-forward and dumps it on command."""
+
+    DEFAULT_RATE_HZ = 10.0
+    PARAMETERS = (
+        ParameterDef(1, "recording", "bool", True, doc="record realtime TM into the store"),
+        ParameterDef(2, "dump_per_step", "u16", 50, 1, 5000, doc="packets sent per step"),
+    )
+    TELEMETRY = (
+        TelemetryDef("stored", "u32", doc="packets in the store"),
+        TelemetryDef("dumped", "u32", doc="packets sent by dumps since boot"),
+        TelemetryDef("dropped", "u32", doc="packets lost to overflow (oldest segment)"),
+        TelemetryDef("record_errors", "u32", doc="packets the store refused"),
+        TelemetryDef("dumping", "u8"),
+    )
+    HOUSEKEEPING = (HkDef(1, "store", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
+    EVENTS = (
+        EventDef(1, "DUMP_STARTED", Severity.INFO),
+        EventDef(2, "DUMP_COMPLETED", Severity.INFO),
+        EventDef(3, "STORE_OVERFLOW", Severity.LOW, text="oldest segment of the store dropped"),
+        EventDef(4, "RECORD_FAILED", Severity.MEDIUM, text="the store refused a packet"),
+    )
+
+    def init(self) -> None:
+        nv = self.ctx.hal.nv
+        if nv is None:
+            nv = self.ctx.hal.nv = MemoryNvStore()
+        opts = self.ctx.options
+        self.store = PacketStore(
+            nv,
+            str(opts.get("store_name", "tmstore")),
+            int(opts.get("segment_bytes", 1 << 20)),
+            int(opts.get("max_segments", 64)),
+            str(opts.get("overflow", "drop_oldest")),
+        )
+        self.dumped = 0
+        self.record_errors = 0
+        self._dump: Iterator[tuple[tuple[int, int], bytes]] | None = None
+        self._dump_pos = self.store.cursor
+        self._seen_drops = self.store.stats.dropped_segments
+        self.ctx.tm.taps[self.name] = self._record
+
+    def _record(self, pkt: bytes) -> None:
+        if not self.param("recording"):
+            return
+        try:
+            ok = self.store.append(pkt)
+        except Exception:
+            ok = False
+        if not ok:
+            self.record_errors += 1
+
+    def step(self, now_ns: int) -> None:
+        if self._dump is not None:
+            for _ in range(int(self.param("dump_per_step"))):
+                item = next(self._dump, None)
+                if item is None:
+                    self._dump = None
+                    self.emit("DUMP_COMPLETED")
+                    break
+                self._dump_pos, pkt = item
+                self.ctx.tm.send_raw(pkt)
+                self.dumped += 1
+        stats = self.store.stats
+        if stats.dropped_segments != self._seen_drops:
+            self._seen_drops = stats.dropped_segments
+            self.emit("STORE_OVERFLOW")
+        t = self.tlm
+        t["stored"] = self.store.packet_count & 0xFFFFFFFF
+        t["dumped"] = self.dumped & 0xFFFFFFFF
+        t["dropped"] = stats.dropped_packets & 0xFFFFFFFF
+        t["record_errors"] = self.record_errors & 0xFFFFFFFF
+        t["dumping"] = int(self._dump is not None)
+
+    @command(service=15, subservice=1, name="enable_recording")
+    def cmd_enable(self) -> None:
+        """Record realtime TM into the store."""
+        self.ctx.params.set(self.name, "recording", True)
+
+    @command(service=15, subservice=2, name="disable_recording")
+    def cmd_disable(self) -> None:
+        """Stop recording."""
+        self.ctx.params.set(self.name, "recording", False)
+
+    @command(service=15, subservice=15, name="start_dump")
+    def cmd_start_dump(self) -> None:
+        """Dump everything after the confirmed position on the playback channel."""
+        if self._dump is None:
+            self._dump = self.store.iter_from(self._dump_pos)
+            self.emit("DUMP_STARTED")
+
+    @command(service=15, subservice=16, name="suspend_dump")
+    def cmd_suspend(self) -> None:
+        """Pause the dump; a later start resumes where it stopped."""
+        if self._dump is None:
+            raise CommandError(FailureCode.INVALID_STATE, "no dump in progress")
+        self._dump = None
+
+    @command(service=15, subservice=11, name="confirm_dump")
+    def cmd_confirm(self) -> None:
+        """The ground has everything dumped so far: persist the position, free space."""
+        self.store.commit_cursor(self._dump_pos)
+        self.store.delete_up_to(self._dump_pos)
+
+    @command(service=15, subservice=12, name="report_store_status")
+    def cmd_status(self) -> None:
+        """Report the store's status as TM(15,13)."""
+        s = self.store
+        self.send_tm(
+            15,
+            13,
+            _STATUS.pack(
+                s.packet_count & 0xFFFFFFFF,
+                len(s.segments),
+                self.dumped & 0xFFFFFFFF,
+                s.stats.dropped_packets & 0xFFFFFFFF,
+                int(bool(self.param("recording"))),
+                int(self._dump is not None),
+            ),
+        )

@@ -1,0 +1,77 @@
+"""PUS service 1, request verification: acceptance, start, progress, completion.
+
+Success reports go out only when the TC's acknowledgement flags ask for them; failure
+reports always go out. Every report names the request by its request id (the TC's
+first four octets) and a failure carries a code from ``FailureCode`` plus data.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from flightsw.services.tm_funnel import TmFunnel
+
+ACK_ACCEPTANCE = 0b0001
+ACK_START = 0b0010
+ACK_PROGRESS = 0b0100
+ACK_COMPLETION = 0b1000
+
+_REQ = struct.Struct(">I")
+_REQ_FAIL = struct.Struct(">IH")
+_REQ_STEP = struct.Struct(">IH")
+_REQ_STEP_FAIL = struct.Struct(">IHH")
+
+
+@dataclass(frozen=True, slots=True)
+class TcRequest:
+    """The identity of a TC for its verification reports."""
+
+    request_id: int
+    ack_flags: int
+    source_id: int = 0
+
+
+class Verifier:
+    """Sends TM(1,x) reports through the TM funnel and counts them."""
+
+    def __init__(self, tm: TmFunnel) -> None:
+        self._tm = tm
+        self.accepted = 0
+        self.rejected = 0
+        self.completed = 0
+        self.failed = 0
+
+    def acceptance_ok(self, req: TcRequest) -> None:
+        self.accepted += 1
+        if req.ack_flags & ACK_ACCEPTANCE:
+            self._tm.send(1, 1, _REQ.pack(req.request_id), req.source_id)
+
+    def acceptance_fail(self, req: TcRequest, code: int, data: bytes = b"") -> None:
+        self.rejected += 1
+        self._tm.send(1, 2, _REQ_FAIL.pack(req.request_id, code) + data, req.source_id)
+
+    def start_ok(self, req: TcRequest) -> None:
+        if req.ack_flags & ACK_START:
+            self._tm.send(1, 3, _REQ.pack(req.request_id), req.source_id)
+
+    def start_fail(self, req: TcRequest, code: int, data: bytes = b"") -> None:
+        self.failed += 1
+        self._tm.send(1, 4, _REQ_FAIL.pack(req.request_id, code) + data, req.source_id)
+
+    def progress_ok(self, req: TcRequest, step: int) -> None:
+        if req.ack_flags & ACK_PROGRESS:
+            self._tm.send(1, 5, _REQ_STEP.pack(req.request_id, step), req.source_id)
+
+    def progress_fail(self, req: TcRequest, step: int, code: int, data: bytes = b"") -> None:
+        self.failed += 1
+        self._tm.send(1, 6, _REQ_STEP_FAIL.pack(req.request_id, step, code) + data, req.source_id)
+
+    def completion_ok(self, req: TcRequest) -> None:
+        self.completed += 1
+        if req.ack_flags & ACK_COMPLETION:
+            self._tm.send(1, 7, _REQ.pack(req.request_id), req.source_id)
+
+    def completion_fail(self, req: TcRequest, code: int, data: bytes = b"") -> None:
+        self.failed += 1
+        self._tm.send(1, 8, _REQ_FAIL.pack(req.request_id, code) + data, req.source_id)

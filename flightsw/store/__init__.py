@@ -1,0 +1,1 @@
+"""On-board storage built on the HAL's non-volatile store."""

@@ -1,0 +1,173 @@
+"""A software-in-the-loop harness for tests and scripts (a plain library, not pytest-only).
+
+It builds the executive of a mission on the simulated HAL, sends TCs by name or as raw
+bytes, runs simulated time, and keeps every TM packet decoded, with helpers in the
+spirit of fprime-gds's integration test API: ``send_and_assert_command``,
+``await_tm`` and the verification reports of a request.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flightsw.app import AppSpec
+from flightsw.dictionary import build_dictionary
+from flightsw.errors import FlightswError
+from flightsw.executive import NS_PER_S, Executive
+from flightsw.ground.commanding import CommandEncoder
+from flightsw.mission import Mission, load_mission
+from flightsw.packets import PusTc, PusTm
+from flightsw.services.tm_funnel import CH_REALTIME
+from hal.clocks import SimClock
+from hal.factory import build_hal
+
+
+class HarnessError(FlightswError, AssertionError):
+    """An expectation of the harness was not met (a TM that never came, a failed TC)."""
+
+
+@dataclass(frozen=True)
+class Verification:
+    """One PUS-1 report about a request."""
+
+    subservice: int
+    failure_code: int | None
+
+
+class SilHarness:
+    """A flight build on simulated hardware, driven like a ground test station."""
+
+    def __init__(
+        self,
+        mission: Mission | str | None = None,
+        extra_apps: Sequence[AppSpec] = (),
+        cpu_meter: Callable[[], int] = time.perf_counter_ns,
+    ) -> None:
+        m = mission if isinstance(mission, Mission) else load_mission(mission)
+        m.apps = list(m.apps) + list(extra_apps)
+        self.mission = m
+        self.dictionary = build_dictionary(m)
+        self.encoder = CommandEncoder(self.dictionary)
+        self.hal = build_hal(m.hal, m.seed, SimClock(m.executive.start_ns))
+        self.exe = Executive(m.executive, m.specs, self.hal, cpu_meter)
+        self.raw_tm: list[bytes] = []
+        self.tm: list[PusTm] = []
+        self.playback: list[bytes] = []
+        self.exe.tm.sinks.append(self._sink)
+
+    def _sink(self, pkt: bytes, channel: int) -> None:
+        if channel == CH_REALTIME:
+            self.raw_tm.append(pkt)
+            self.tm.append(PusTm.decode(pkt))
+        else:
+            self.playback.append(pkt)
+
+    # --- driving -------------------------------------------------------------
+    def run(self, seconds: float) -> None:
+        self.exe.run_for(seconds)
+
+    def send_raw(self, tc: bytes) -> bool:
+        return self.exe.submit_tc(tc)
+
+    def send(
+        self,
+        name: str,
+        args: dict[str, Any] | None = None,
+        *,
+        app_data: bytes | None = None,
+        ack_flags: int = 0b1111,
+    ) -> int:
+        """Send a command by name; returns its request id."""
+        raw = self.encoder.encode(name, args, app_data=app_data, ack_flags=ack_flags)
+        self.send_raw(raw)
+        return PusTc.decode(raw).request_id
+
+    def send_pus(
+        self, service: int, subservice: int, app_data: bytes = b"", ack_flags: int = 0b1111
+    ) -> int:
+        tc = PusTc(
+            apid=self.mission.executive.apid,
+            service=service,
+            subservice=subservice,
+            app_data=app_data,
+            seq_count=self.encoder.seq_count,
+            ack_flags=ack_flags,
+        )
+        self.encoder.seq_count = (self.encoder.seq_count + 1) & 0x3FFF
+        self.send_raw(tc.encode())
+        return tc.request_id
+
+    # --- looking -------------------------------------------------------------
+    def tm_of(self, service: int, subservice: int) -> list[PusTm]:
+        return [p for p in self.tm if p.service == service and p.subservice == subservice]
+
+    def verifications(self, request_id: int) -> list[Verification]:
+        out = []
+        for p in self.tm:
+            if p.service != 1 or len(p.app_data) < 4:
+                continue
+            (rid,) = struct.unpack_from(">I", p.app_data)
+            if rid != request_id:
+                continue
+            code = None
+            if p.subservice in (2, 4, 8):
+                code = struct.unpack_from(">H", p.app_data, 4)[0]
+            elif p.subservice == 6:
+                code = struct.unpack_from(">H", p.app_data, 6)[0]
+            out.append(Verification(p.subservice, code))
+        return out
+
+    def await_tm(
+        self,
+        service: int,
+        subservice: int,
+        timeout_s: float = 5.0,
+        predicate: Callable[[PusTm], bool] = lambda _p: True,
+    ) -> PusTm:
+        """Run until a matching TM arrives (counting only packets after the call)."""
+        start = len(self.tm)
+        frames = round(timeout_s * NS_PER_S / self.exe.minor_frame_ns)
+        for _ in range(max(1, frames)):
+            self.exe.run_minor_frame()
+            for p in self.tm[start:]:
+                if p.service == service and p.subservice == subservice and predicate(p):
+                    return p
+        raise HarnessError(f"no TM({service},{subservice}) within {timeout_s} s")
+
+    def send_and_assert_command(
+        self,
+        name: str,
+        args: dict[str, Any] | None = None,
+        *,
+        app_data: bytes | None = None,
+        timeout_s: float = 5.0,
+    ) -> int:
+        """Send a command and run until it completes; raise HarnessError if it fails."""
+        rid = self.send(name, args, app_data=app_data)
+        return self.await_completion(rid, timeout_s)
+
+    def await_completion(self, request_id: int, timeout_s: float = 5.0) -> int:
+        frames = round(timeout_s * NS_PER_S / self.exe.minor_frame_ns)
+        for _ in range(max(1, frames)):
+            self.exe.run_minor_frame()
+            reports = self.verifications(request_id)
+            failed = [v for v in reports if v.failure_code is not None]
+            if failed:
+                raise HarnessError(f"request 0x{request_id:08x} failed: {failed}")
+            if any(v.subservice == 7 for v in reports):
+                return request_id
+        raise HarnessError(f"request 0x{request_id:08x} did not complete in {timeout_s} s")
+
+    def failure_code(self, request_id: int, timeout_s: float = 2.0) -> int:
+        """Run until the request fails and return its failure code."""
+        frames = round(timeout_s * NS_PER_S / self.exe.minor_frame_ns)
+        for _ in range(max(1, frames)):
+            self.exe.run_minor_frame()
+            for v in self.verifications(request_id):
+                if v.failure_code is not None:
+                    return v.failure_code
+        raise HarnessError(f"request 0x{request_id:08x} did not fail within {timeout_s} s")

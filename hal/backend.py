@@ -1,0 +1,29 @@
+"""The set of devices a flight build runs on, as handed to apps.
+
+A backend (``sim``, later ``serial:PORT`` and ``udp``) fills one of these. Apps reach
+hardware only through the interfaces in ``hal.interfaces``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hal.interfaces import Clock, Watchdog
+
+
+@dataclass
+class Hal:
+    """Devices of one flight build: the clock, the watchdog and named devices."""
+
+    backend: str
+    clock: Clock
+    watchdog: Watchdog
+    nv: Any = None  # a hal.nvstore store (FileNvStore on benches, MemoryNvStore in SIL)
+    devices: dict[str, Any] = field(default_factory=dict)
+
+    def step(self, now_ns: int) -> None:
+        """Advance simulated hardware to ``now_ns``; real backends do nothing here."""
+        stepper = self.devices.get("_stepper")
+        if stepper is not None:
+            stepper(now_ns)

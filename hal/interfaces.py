@@ -1,0 +1,193 @@
+"""Device interfaces the flight software sees, as typing.Protocol.
+
+Flight code depends only on these; a backend (simulated, serial bench, UDP radio)
+provides objects that satisfy them. Nothing here knows about sim_hw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Monotonic on-board time in integer nanoseconds since the mission epoch.
+
+    The executive never reads the host's time directly: a simulated clock jumps to the
+    next frame at once, a wall clock sleeps until it.
+    """
+
+    def now_ns(self) -> int: ...
+
+    def wait_until(self, t_ns: int) -> None:
+        """Return once on-board time has reached ``t_ns`` (at once if already past)."""
+        ...
+
+
+@runtime_checkable
+class Watchdog(Protocol):
+    """A hardware watchdog that resets the computer unless kicked in time."""
+
+    def kick(self) -> None: ...
+
+    @property
+    def timeout_ns(self) -> int: ...
+
+
+@runtime_checkable
+class NonVolatileStore(Protocol):
+    """Byte storage that survives a processor reset (MRAM/flash behind a file system)."""
+
+    def read(self, name: str) -> bytes | None: ...
+
+    def write(self, name: str, data: bytes) -> None: ...
+
+    def append(self, name: str, data: bytes) -> None: ...
+
+
+# --- power -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SwitchTelemetry:
+    """State of every PCDU switch, in the order of ``PowerDistribution.switch_names``."""
+
+    on: tuple[bool, ...]
+    current_a: tuple[float, ...]
+    tripped: tuple[bool, ...]
+
+
+@runtime_checkable
+class PowerDistribution(Protocol):
+    """PCDU: named load switches with current sensing and overcurrent trips."""
+
+    def switch_names(self) -> tuple[str, ...]: ...
+
+    def set_switch(self, name: str, on: bool) -> None: ...
+
+    def reset_trip(self, name: str) -> None: ...
+
+    def read_switches(self) -> SwitchTelemetry: ...
+
+
+@dataclass(frozen=True)
+class BatteryTelemetry:
+    """What a battery's sensors report (current > 0 is charging)."""
+
+    voltage_v: float
+    current_a: float
+    temperature_c: float
+
+
+@dataclass(frozen=True)
+class SolarArrayTelemetry:
+    """Array output as its sensors report it."""
+
+    voltage_v: float
+    current_a: float
+    sun_sensor: float  # cosine of the sun angle, 0 in eclipse
+
+
+@runtime_checkable
+class Battery(Protocol):
+    def read_battery(self) -> BatteryTelemetry: ...
+
+
+@runtime_checkable
+class SolarArray(Protocol):
+    def read_solar_array(self) -> SolarArrayTelemetry: ...
+
+
+# --- thermal -----------------------------------------------------------------------
+
+
+@runtime_checkable
+class TemperatureSensors(Protocol):
+    """Named thermistors; a failed sensor may read stuck or out of range."""
+
+    def sensor_names(self) -> tuple[str, ...]: ...
+
+    def read_temperatures_c(self) -> tuple[float, ...]: ...
+
+
+@runtime_checkable
+class Heaters(Protocol):
+    """Heaters per thermal zone."""
+
+    def heater_names(self) -> tuple[str, ...]: ...
+
+    def set_heater(self, name: str, on: bool) -> None: ...
+
+    def read_heaters(self) -> tuple[bool, ...]: ...
+
+
+# --- payload -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardTelemetry:
+    """Accelerator-board telemetry as arrays, one element per board.
+
+    Only what a board controller really reports: no ground truth such as "latched up";
+    the flight software infers faults from current, heartbeat and ECC counters.
+    """
+
+    powered: NDArray[np.bool_]
+    current_a: NDArray[np.float64]
+    power_w: NDArray[np.float64]
+    temperature_c: NDArray[np.float64]
+    ecc_corrected: NDArray[np.int64]  # cumulative since power-on
+    ecc_uncorrectable: NDArray[np.int64]  # cumulative since power-on
+    heartbeat: NDArray[np.int64]  # advances while the board is alive
+    work_done: NDArray[np.float64]  # cumulative work units completed
+
+
+@runtime_checkable
+class AcceleratorBoards(Protocol):
+    """Many boards driven at once: every command takes an index array."""
+
+    @property
+    def count(self) -> int: ...
+
+    def read_boards(self) -> BoardTelemetry: ...
+
+    def set_board_power(self, idx: NDArray[np.intp], on: bool) -> None: ...
+
+    def set_power_cap(self, idx: NDArray[np.intp], watts: NDArray[np.float64] | float) -> None: ...
+
+    def set_utilization(self, idx: NDArray[np.intp], util: NDArray[np.float64] | float) -> None: ...
+
+    def reset_boards(self, idx: NDArray[np.intp]) -> None: ...
+
+    def scrub_memory(self, idx: NDArray[np.intp]) -> None: ...
+
+
+# --- communications ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RadioStatus:
+    in_contact: bool
+    downlink_bps: float
+    uplink_bps: float
+    tx_dropped: int
+    rx_errors: int
+
+
+@runtime_checkable
+class Radio(Protocol):
+    """A transceiver carrying CLTUs up and CADUs/frames down (bounded both ways)."""
+
+    def send(self, data: bytes) -> bool:
+        """Queue bytes for downlink; False (counted) when the transmit buffer is full."""
+        ...
+
+    def receive(self) -> list[bytes]:
+        """Everything received since the last call."""
+        ...
+
+    def status(self) -> RadioStatus: ...

@@ -1,0 +1,121 @@
+"""Non-volatile stores: a directory on a real file system, or memory for SIL.
+
+Both satisfy ``hal.interfaces.NonVolatileStore`` plus the segment operations the
+packet store uses (list, size, truncate, delete). ``FileNvStore.append`` returns only
+after the bytes are on stable storage (fsync), which is what "acknowledged" means for
+the packet store; ``write`` replaces a file atomically (temp file, fsync, rename).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class NvStoreError(Exception):
+    """A name outside the store, or an I/O failure of the medium."""
+
+
+def _check(name: str) -> str:
+    if not name or "/" in name or "\\" in name or name in (".", "..") or "\0" in name:
+        raise NvStoreError(f"invalid store name {name!r}")
+    return name
+
+
+class FileNvStore:
+    """Files in one directory; survives the process being killed at any instant."""
+
+    def __init__(self, root: str | Path, sync: bool = True) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.sync = sync
+
+    def _path(self, name: str) -> Path:
+        return self.root / _check(name)
+
+    def read(self, name: str) -> bytes | None:
+        try:
+            return self._path(name).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise NvStoreError(f"read {name}: {exc}") from exc
+
+    def read_range(self, name: str, offset: int, length: int) -> bytes:
+        try:
+            with self._path(name).open("rb") as f:
+                f.seek(offset)
+                return f.read(length)
+        except FileNotFoundError:
+            return b""
+
+    def write(self, name: str, data: bytes) -> None:
+        path = self._path(name)
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("wb") as f:
+            f.write(data)
+            f.flush()
+            if self.sync:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    def append(self, name: str, data: bytes) -> None:
+        with self._path(name).open("ab") as f:
+            f.write(data)
+            f.flush()
+            if self.sync:
+                os.fsync(f.fileno())
+
+    def size(self, name: str) -> int:
+        try:
+            return self._path(name).stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def truncate(self, name: str, length: int) -> None:
+        with self._path(name).open("r+b") as f:
+            f.truncate(length)
+            if self.sync:
+                os.fsync(f.fileno())
+
+    def delete(self, name: str) -> None:
+        self._path(name).unlink(missing_ok=True)
+
+    def names(self, prefix: str = "") -> list[str]:
+        return sorted(
+            p.name
+            for p in self.root.iterdir()
+            if p.is_file() and p.name.startswith(prefix) and not p.name.endswith(".tmp")
+        )
+
+
+class MemoryNvStore:
+    """The same operations on dictionaries: survives an executive restart, not the process."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytearray] = {}
+
+    def read(self, name: str) -> bytes | None:
+        data = self.files.get(_check(name))
+        return None if data is None else bytes(data)
+
+    def read_range(self, name: str, offset: int, length: int) -> bytes:
+        return bytes(self.files.get(_check(name), b"")[offset : offset + length])
+
+    def write(self, name: str, data: bytes) -> None:
+        self.files[_check(name)] = bytearray(data)
+
+    def append(self, name: str, data: bytes) -> None:
+        self.files.setdefault(_check(name), bytearray()).extend(data)
+
+    def size(self, name: str) -> int:
+        return len(self.files.get(_check(name), b""))
+
+    def truncate(self, name: str, length: int) -> None:
+        del self.files[_check(name)][length:]
+
+    def delete(self, name: str) -> None:
+        self.files.pop(_check(name), None)
+
+    def names(self, prefix: str = "") -> list[str]:
+        return sorted(n for n in self.files if n.startswith(prefix))

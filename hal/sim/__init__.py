@@ -1,0 +1,1 @@
+"""The simulated HAL backend: binds hal interfaces to sim_hw models."""

@@ -1,0 +1,113 @@
+"""Bad TCs get the right PUS-1 acceptance failure code and change nothing."""
+
+import struct
+
+import pytest
+
+from flightsw.app import FailureCode
+from flightsw.packets import PusTc
+from flightsw.testing import SilHarness
+
+APID = 0x064
+
+
+def _fail_code_of_raw(h: SilHarness, raw: bytes) -> int:
+    before = len(h.tm)
+    h.send_raw(raw)
+    h.run(0.2)
+    reports = [p for p in h.tm[before:] if p.service == 1 and p.subservice == 2]
+    assert len(reports) == 1, "exactly one acceptance failure expected"
+    return struct.unpack_from(">H", reports[0].app_data, 4)[0]
+
+
+def test_good_tc_gets_acceptance_start_completion(sil: SilHarness) -> None:
+    rid = sil.send("counter.set_level", {"level": 3})
+    sil.await_completion(rid)
+    assert [v.subservice for v in sil.verifications(rid)] == [1, 3, 7]
+    assert sil.exe.app("counter").instance.tlm["level"] == 3
+
+
+def test_ack_flags_select_success_reports(sil: SilHarness) -> None:
+    rid = sil.send("counter.set_level", {"level": 1}, ack_flags=0b1000)
+    sil.run(2)
+    assert [v.subservice for v in sil.verifications(rid)] == [7]
+    rid = sil.send("counter.set_level", {"level": 1}, ack_flags=0)
+    sil.run(2)
+    assert sil.verifications(rid) == []
+    # failures are reported whatever the flags say
+    rid = sil.send("counter.refuse", ack_flags=0)
+    sil.run(2)
+    assert [(v.subservice, v.failure_code) for v in sil.verifications(rid)] == [
+        (8, FailureCode.INVALID_STATE)
+    ]
+
+
+def test_handler_exception_is_an_execution_failure_and_app_survives(sil: SilHarness) -> None:
+    rid = sil.send("counter.buggy")
+    assert sil.failure_code(rid) == FailureCode.EXECUTION_ERROR
+    assert sil.exe.app("counter").stats.exceptions == 1
+    sil.send_and_assert_command("counter.set_level", {"level": 2})
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (b"", FailureCode.MALFORMED_PACKET),
+        (b"\x18", FailureCode.MALFORMED_PACKET),
+        (bytes(7), FailureCode.MALFORMED_PACKET),
+    ],
+)
+def test_garbage_is_rejected(sil: SilHarness, raw: bytes, code: int) -> None:
+    got = _fail_code_of_raw(sil, raw)
+    assert got in (code, FailureCode.BAD_LENGTH, FailureCode.MALFORMED_PACKET)
+
+
+def test_bad_crc_and_version_and_length(sil: SilHarness) -> None:
+    good = PusTc(APID, 17, 1).encode()
+    bad_crc = good[:-1] + bytes([good[-1] ^ 1])
+    assert _fail_code_of_raw(sil, bad_crc) == FailureCode.BAD_CHECKSUM
+    pus1 = PusTc(APID, 17, 1, pus_version=1).encode()
+    assert _fail_code_of_raw(sil, pus1) == FailureCode.BAD_PUS_VERSION
+    assert _fail_code_of_raw(sil, good + b"\x00") == FailureCode.BAD_LENGTH
+    assert _fail_code_of_raw(sil, good[:-3]) == FailureCode.BAD_LENGTH
+
+
+def test_routing_failures(sil: SilHarness) -> None:
+    assert _fail_code_of_raw(sil, PusTc(0x123, 17, 1).encode()) == FailureCode.ILLEGAL_APID
+    assert _fail_code_of_raw(sil, PusTc(APID, 200, 1).encode()) == FailureCode.ILLEGAL_SERVICE
+    assert _fail_code_of_raw(sil, PusTc(APID, 17, 99).encode()) == FailureCode.ILLEGAL_SUBSERVICE
+    fm = PusTc(APID, 8, 1, app_data=b"\xbe\xef").encode()
+    assert _fail_code_of_raw(sil, fm) == FailureCode.ILLEGAL_FUNCTION
+    assert _fail_code_of_raw(sil, PusTc(APID, 8, 1, b"\x10").encode()) == FailureCode.BAD_LENGTH
+
+
+def test_argument_checks(sil: SilHarness) -> None:
+    fid = struct.pack(">H", 0x1001)
+    out_of_range = PusTc(APID, 8, 1, fid + b"\x07").encode()
+    assert _fail_code_of_raw(sil, out_of_range) == FailureCode.ARG_OUT_OF_RANGE
+    too_long = PusTc(APID, 8, 1, fid + b"\x01\x02").encode()
+    assert _fail_code_of_raw(sil, too_long) == FailureCode.BAD_LENGTH
+    assert sil.exe.app("counter").instance.tlm["level"] == 0  # nothing changed
+
+
+def test_random_garbage_never_stops_the_executive(sil: SilHarness) -> None:
+    import random
+
+    rng = random.Random(7)
+    good = PusTc(APID, 17, 1).encode()
+    for _ in range(300):
+        kind = rng.randrange(3)
+        if kind == 0:
+            raw = rng.randbytes(rng.randrange(0, 40))
+        elif kind == 1:
+            b = bytearray(good)
+            b[rng.randrange(len(b))] ^= 1 << rng.randrange(8)
+            raw = bytes(b)
+        else:
+            raw = good[: rng.randrange(len(good))]
+        sil.send_raw(raw)
+        sil.exe.run_minor_frame()
+    sil.run(1)
+    rejected = sum(sil.exe.dispatcher.rejected_by_code.values())
+    assert rejected + sil.exe.dispatcher.accepted == 300
+    sil.send_and_assert_command("counter.set_level", {"level": 1})

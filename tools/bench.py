@@ -1,0 +1,63 @@
+"""All benchmarks in one run, reported as rates and as ratios against baselines measured
+in the same run (the machines are shared and noisy; absolute numbers drift, ratios
+drift less).
+
+    python tools/bench.py            # full budget
+    python tools/bench.py --quick    # a few seconds per group
+    python tools/bench.py --json out.json
+
+Each group lives in a ``tools/bench_*.py`` module with ``run(quick) -> dict``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+GROUPS = ["bench_core", "bench_packets", "bench_link", "bench_cop1", "bench_sim_hw"]
+
+# (metric, target, description) — a target > 0 means "at least", < 0 means "at most |t|".
+TARGETS: list[tuple[str, float, str]] = [
+    ("bus_msgs_per_s", 1_000_000, "bus publish->deliver, one subscriber"),
+    ("core_sil_realtime_factor", 1000, "flightsw sim, core mission"),
+]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--json", help="also write results to this file")
+    ap.add_argument("--only", nargs="*", help="groups to run (default all available)")
+    args = ap.parse_args()
+    results: dict[str, Any] = {}
+    for name in args.only or GROUPS:
+        if not (HERE / f"{name}.py").exists():
+            continue
+        mod = importlib.import_module(name)
+        print(f"== {name}", flush=True)
+        group = mod.run(args.quick)
+        for k, v in group.items():
+            print(f"  {k:50s} {v:16,.3f}", flush=True)
+        results[name] = group
+    flat = {k: v for g in results.values() for k, v in g.items()}
+    print("== targets")
+    for metric, target, desc in TARGETS:
+        if metric in flat:
+            ok = flat[metric] >= target if target > 0 else flat[metric] <= -target
+            print(f"  {'PASS' if ok else 'MISS'} {metric} = {flat[metric]:,.2f} "
+                  f"(target {'>=' if target > 0 else '<='} {abs(target):,}) {desc}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
