@@ -20,7 +20,7 @@ from flightsw.errors import FlightswError
 from flightsw.executive import NS_PER_S, Executive
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.mission import Mission, load_mission
-from flightsw.packets import PusTc, PusTm
+from flightsw.packets import PusTc, PusTm, tc_request_id_from_bytes
 from flightsw.services.tm_funnel import CH_REALTIME
 from hal.clocks import SimClock
 from hal.factory import build_hal
@@ -56,6 +56,7 @@ class SilHarness:
         self.exe = Executive(m.executive, m.specs, self.hal, cpu_meter)
         self.raw_tm: list[bytes] = []
         self.tm: list[PusTm] = []
+        self._sent_at: dict[int, int] = {}
         self.playback: list[bytes] = []
         self.exe.tm.sinks.append(self._sink)
 
@@ -71,6 +72,9 @@ class SilHarness:
         self.exe.run_for(seconds)
 
     def send_raw(self, tc: bytes) -> bool:
+        # Request ids repeat (the 14-bit sequence count wraps, garbage can mimic one), so
+        # a request's reports are looked for only after its latest send.
+        self._sent_at[tc_request_id_from_bytes(tc)] = len(self.tm)
         return self.exe.submit_tc(tc)
 
     def send(
@@ -106,8 +110,9 @@ class SilHarness:
         return [p for p in self.tm if p.service == service and p.subservice == subservice]
 
     def verifications(self, request_id: int) -> list[Verification]:
+        """Verification reports for ``request_id`` since it was last sent."""
         out = []
-        for p in self.tm:
+        for p in self.tm[self._sent_at.get(request_id, 0) :]:
             if p.service != 1 or len(p.app_data) < 4:
                 continue
             (rid,) = struct.unpack_from(">I", p.app_data)

@@ -1,6 +1,6 @@
-from flightsw.bus import Overflow, SoftwareBus
 import pytest
-from flightsw.bus import BusError
+
+from flightsw.bus import BusError, Overflow, SoftwareBus
 
 
 def test_publish_reaches_every_subscriber_in_order() -> None:

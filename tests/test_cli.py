@@ -10,8 +10,13 @@ FLIGHTSW = [sys.executable, "-m", "flightsw.cli"]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*FLIGHTSW, *args], capture_output=True, text=True, timeout=300,
-                          env={"CI": "1", "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [*FLIGHTSW, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"CI": "1", "PATH": "/usr/bin:/bin"},
+    )
 
 
 def test_sim_writes_tm_archive_and_summary(tmp_path: Path) -> None:
@@ -20,8 +25,14 @@ def test_sim_writes_tm_archive_and_summary(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr
     s = json.loads((out / "summary.json").read_text())
-    for key in ("sim_seconds", "wall_seconds", "realtime_factor", "tm_packets",
-                "events_by_severity", "overruns"):
+    for key in (
+        "sim_seconds",
+        "wall_seconds",
+        "realtime_factor",
+        "tm_packets",
+        "events_by_severity",
+        "overruns",
+    ):
         assert key in s
     assert s["sim_seconds"] == 300 and s["seed"] == 3
     assert s["tm_packets"] > 30 and s["tm_decode_errors"] == 0
@@ -30,14 +41,19 @@ def test_sim_writes_tm_archive_and_summary(tmp_path: Path) -> None:
     db = sqlite3.connect(out / "archive.sqlite")
     (n,) = db.execute("SELECT count(*) FROM packets").fetchone()
     assert n == s["tm_packets"]
-    (frames,) = db.execute(
-        "SELECT max(value) FROM hk WHERE point = 'minor_frames'").fetchone()
+    (frames,) = db.execute("SELECT max(value) FROM hk WHERE point = 'minor_frames'").fetchone()
     assert 2900 <= frames <= 3000
 
 
 def test_sim_default_runs_one_orbit(tmp_path: Path) -> None:
-    r = subprocess.run([*FLIGHTSW, "sim"], capture_output=True, text=True, timeout=300,
-                       cwd=tmp_path, env={"CI": "1", "PATH": "/usr/bin:/bin"})
+    r = subprocess.run(
+        [*FLIGHTSW, "sim"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={"CI": "1", "PATH": "/usr/bin:/bin"},
+    )
     assert r.returncode == 0, r.stderr
     s = json.loads((tmp_path / "runs" / "default-seed1" / "summary.json").read_text())
     assert 5900 < s["sim_seconds"] < 6100  # one orbit at 750 km
@@ -45,8 +61,11 @@ def test_sim_default_runs_one_orbit(tmp_path: Path) -> None:
 
 
 def test_sim_bad_arguments_give_one_error_line(tmp_path: Path) -> None:
-    for args in (["--duration", "-5"], ["--mission", str(tmp_path / "nope.toml")],
-                 ["--orbits", "1", "--duration", "5"]):
+    for args in (
+        ["--duration", "-5"],
+        ["--mission", str(tmp_path / "nope.toml")],
+        ["--orbits", "1", "--duration", "5"],
+    ):
         r = _run("sim", *args, "--out", str(tmp_path / "x"))
         assert r.returncode == 1
         lines = r.stderr.strip().splitlines()
@@ -58,15 +77,22 @@ def test_dict_export_lists_every_declaration() -> None:
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
     names = {c["name"] for c in d["commands"]}
-    assert {"test.ping", "housekeeping.enable_hk", "parameters.set_parameters",
-            "executive.restart_app", "time.set_time_rate", "events.disable_events"} <= names
+    assert {
+        "test.ping",
+        "housekeeping.enable_hk",
+        "parameters.set_parameters",
+        "executive.restart_app",
+        "time.set_time_rate",
+        "events.disable_events",
+    } <= names
     ping = next(c for c in d["commands"] if c["name"] == "test.ping")
     assert (ping["service"], ping["subservice"]) == (17, 1)
     restart = next(c for c in d["commands"] if c["name"] == "executive.restart_app")
     assert (restart["service"], restart["subservice"], restart["function_id"]) == (8, 1, 2)
     assert restart["args"][0]["type"] == "u8"
-    assert any(e["name"] == "executive.APP_DISABLED" and e["severity"] == "HIGH"
-               for e in d["events"])
+    assert any(
+        e["name"] == "executive.APP_DISABLED" and e["severity"] == "HIGH" for e in d["events"]
+    )
     assert any(p["name"] == "time.rate_exponent" for p in d["parameters"])
     hk = next(h for h in d["housekeeping"] if h["name"] == "executive.executive")
     assert hk["points"][0] == {"name": "minor_frames", "type": "u32"}

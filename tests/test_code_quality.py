@@ -10,14 +10,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _have(module: str) -> bool:
-    return subprocess.run([sys.executable, "-m", module, "--version"],
-                          capture_output=True).returncode == 0
+    return (
+        subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True).returncode
+        == 0
+    )
 
 
 @pytest.mark.skipif(not _have("ruff"), reason="ruff not installed (pip install -e '.[test]')")
 def test_ruff_clean() -> None:
-    r = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT,
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "."], cwd=ROOT, capture_output=True, text=True
+    )
     assert r.returncode == 0, r.stdout + r.stderr
 
 

@@ -67,8 +67,9 @@ def test_overrun_is_detected_counted_reported_and_escalated() -> None:
 
 def test_an_app_that_raises_is_restarted_and_the_executive_goes_on() -> None:
     CrashOnceApp.crashed = False
-    h = SilHarness(extra_apps=[spec(CrashOnceApp, "flaky"), spec(CounterApp, "counter",
-                                                                   id_base=0x1100)])
+    h = SilHarness(
+        extra_apps=[spec(CrashOnceApp, "flaky"), spec(CounterApp, "counter", id_base=0x1100)]
+    )
     h.run(5)
     flaky = h.exe.app("flaky")
     assert flaky.stats.exceptions == 1 and flaky.stats.restarts == 1
@@ -81,8 +82,9 @@ def test_an_app_that_raises_is_restarted_and_the_executive_goes_on() -> None:
 
 
 def test_an_app_that_keeps_raising_is_disabled_and_its_commands_refused() -> None:
-    h = SilHarness(extra_apps=[spec(CrashingApp, "bad"), spec(CounterApp, "counter",
-                                                               id_base=0x1100)])
+    h = SilHarness(
+        extra_apps=[spec(CrashingApp, "bad"), spec(CounterApp, "counter", id_base=0x1100)]
+    )
     faults = h.exe.bus.create_pipe("test.faults", 32)
     h.exe.bus.subscribe(msgids.APP_FAULT, faults)
     h.run(10)

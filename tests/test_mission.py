@@ -25,7 +25,12 @@ def test_default_mission_loads_with_core_services() -> None:
     m = load_mission()
     assert m.name == "default"
     assert [s.name for s in m.specs][:6] == [
-        "executive", "housekeeping", "events", "time", "test", "parameters"
+        "executive",
+        "housekeeping",
+        "events",
+        "time",
+        "test",
+        "parameters",
     ]
     assert m.hal["backend"] == "sim"
 
@@ -49,10 +54,16 @@ def test_app_from_dotted_path_with_params(tmp_path: Path) -> None:
         ("[[apps]]\nname='a'\nclass='flightsw.app:Arg'\nid_base=0x1000\n", "class", "not an App"),
         ("[[apps]]\nname='a'\nclass='flightsw'\nid_base=0x1000\n", "class", "form"),
         ("[[apps]]\nname='a'\nclass='tests.support.apps:CounterApp'\n", "id_base", "missing"),
-        ("[[apps]]\nname='a'\nclass='tests.support.apps:CounterApp'\nid_base=5\n", "id_base",
-         "outside"),
-        ("[[apps]]\nname='test'\nclass='tests.support.apps:CounterApp'\nid_base=0x1000\n",
-         "name", "already used"),
+        (
+            "[[apps]]\nname='a'\nclass='tests.support.apps:CounterApp'\nid_base=5\n",
+            "id_base",
+            "outside",
+        ),
+        (
+            "[[apps]]\nname='test'\nclass='tests.support.apps:CounterApp'\nid_base=0x1000\n",
+            "name",
+            "already used",
+        ),
         ("[mission\n", "-", "not valid TOML"),
         ("[services.nope]\n", "services.nope", "unknown key"),
     ],
@@ -70,7 +81,7 @@ def test_bad_mission_names_file_key_and_problem(
 
 
 def test_missing_file() -> None:
-    with pytest.raises(MissionError, match="cannot read|no such"):
+    with pytest.raises(MissionError, match=r"cannot read|no such"):
         load_mission("/nonexistent/mission.toml")
 
 

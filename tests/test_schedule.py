@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from flightsw.schedule import ScheduleError, build_schedule, period_for
@@ -31,4 +33,4 @@ def test_every_app_runs_at_its_rate_over_the_hyperperiod() -> None:
     # an app runs exactly period frames apart
     for i, s in enumerate(slots):
         frames = [f for f, frame in enumerate(table) if i in frame]
-        assert all(b - a == s.period for a, b in zip(frames, frames[1:]))
+        assert all(b - a == s.period for a, b in itertools.pairwise(frames))

@@ -52,8 +52,10 @@ def main() -> int:
     for metric, target, desc in TARGETS:
         if metric in flat:
             ok = flat[metric] >= target if target > 0 else flat[metric] <= -target
-            print(f"  {'PASS' if ok else 'MISS'} {metric} = {flat[metric]:,.2f} "
-                  f"(target {'>=' if target > 0 else '<='} {abs(target):,}) {desc}")
+            print(
+                f"  {'PASS' if ok else 'MISS'} {metric} = {flat[metric]:,.2f} "
+                f"(target {'>=' if target > 0 else '<='} {abs(target):,}) {desc}"
+            )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0

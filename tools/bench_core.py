@@ -13,12 +13,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flightsw.app import App, AppSpec  # noqa: E402
-from flightsw.bus import SoftwareBus  # noqa: E402
-from flightsw.executive import Executive, ExecutiveConfig  # noqa: E402
-from flightsw.mission import load_mission  # noqa: E402
-from hal.clocks import SimClock  # noqa: E402
-from hal.factory import build_hal  # noqa: E402
+from flightsw.app import App, AppSpec
+from flightsw.bus import SoftwareBus
+from flightsw.executive import Executive, ExecutiveConfig
+from flightsw.mission import load_mission
+from hal.clocks import SimClock
+from hal.factory import build_hal
 
 
 class EmptyApp(App):

@@ -17,7 +17,7 @@ def _counter_reports(h: SilHarness) -> list[tuple[int, int, float]]:
 
 
 def test_periodic_reports_carry_declared_points(sil: SilHarness) -> None:
-    sil.run(10.05)
+    sil.run(10.1)  # 101 minor frames: t = 0.0 .. 10.0 s, reports at 1..10 s
     reports = _counter_reports(sil)
     assert len(reports) == 10
     counts = [r[0] for r in reports]

@@ -24,8 +24,9 @@ def test_status_report_and_disable_recording(sil: SilHarness) -> None:
     sil.run(20)
     assert sil.exe.app("storage").instance.store.packet_count == n  # type: ignore[attr-defined]
     sil.send_and_assert_command("storage.report_store_status")
-    stored, segs, dumped, dropped, rec, dumping = struct.unpack(
-        ">IHIIBB", sil.tm_of(15, 13)[-1].app_data)
+    stored, segs, _dumped, dropped, rec, dumping = struct.unpack(
+        ">IHIIBB", sil.tm_of(15, 13)[-1].app_data
+    )
     assert (stored, rec, dumping, dropped) == (n, 0, 0, 0) and segs >= 1
     rid = sil.send("storage.suspend_dump")
     assert sil.failure_code(rid) == FailureCode.INVALID_STATE

@@ -65,7 +65,7 @@ def test_bounded_drop_oldest_and_reject() -> None:
     for p in pkts:
         assert circ.append(p)
     kept = circ.packets()
-    assert kept == pkts[-len(kept):]
+    assert kept == pkts[-len(kept) :]
     assert circ.stats.dropped_packets == 100 - len(kept) > 0
     assert len(circ.segments) == 3
     rej = PacketStore(nv, "rej", segment_bytes=1000, max_segments=2, overflow="reject")

@@ -37,7 +37,8 @@ def _kill_cycles(tmp_path: Path, cycles: int, seed: int) -> None:
     for _ in range(cycles):
         proc = subprocess.Popen(
             [sys.executable, "-c", WRITER, str(root), str(next_seq), "4096"],
-            stdout=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            text=True,
             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
         )
         assert proc.stdout is not None
@@ -59,7 +60,7 @@ def _kill_cycles(tmp_path: Path, cycles: int, seed: int) -> None:
         # everything acknowledged is there, in order, exactly once; at most one more
         assert stored[: len(acked)] == acked
         assert len(stored) - len(acked) in (0, 1)
-        for extra in stored[len(acked):]:
+        for extra in stored[len(acked) :]:
             acked.append(extra)
         next_seq = (acked[-1] + 1) if acked else 0
     assert len(acked) > cycles

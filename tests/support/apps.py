@@ -23,12 +23,17 @@ class CounterApp(App):
     """Counts its steps; has one of each kind of declaration."""
 
     DEFAULT_RATE_HZ = 1.0
-    TELEMETRY = (TelemetryDef("count", "u32"), TelemetryDef("level", "u8"),
-                 TelemetryDef("gain", "f32"))
+    TELEMETRY = (
+        TelemetryDef("count", "u32"),
+        TelemetryDef("level", "u8"),
+        TelemetryDef("gain", "f32"),
+    )
     HOUSEKEEPING = (HkDef(1, "counter", ("count", "level", "gain"), interval_s=1.0),)
     EVENTS = (EventDef(1, "LEVEL_SET", Severity.INFO, (Arg("level", "u8"),), "level {level}"),)
-    PARAMETERS = (ParameterDef(1, "gain", "f32", 1.5, 0.0, 10.0),
-                  ParameterDef(2, "limit", "u16", 100, 1, 1000))
+    PARAMETERS = (
+        ParameterDef(1, "gain", "f32", 1.5, 0.0, 10.0),
+        ParameterDef(2, "limit", "u16", 100, 1, 1000),
+    )
 
     def init(self) -> None:
         self.count = 0
@@ -79,6 +84,7 @@ class CrashOnceApp(App):
             raise RuntimeError("once")
 
 
-def spec(cls: type[App], name: str, id_base: int = 0x1000, rate_hz: float = 1.0,
-         **kw: object) -> AppSpec:
+def spec(
+    cls: type[App], name: str, id_base: int = 0x1000, rate_hz: float = 1.0, **kw: object
+) -> AppSpec:
     return AppSpec(name=name, cls=cls, rate_hz=rate_hz, id_base=id_base, **kw)  # type: ignore[arg-type]
