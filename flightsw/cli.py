@@ -98,7 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # argparse cannot put an optional positional after an option (``decode KIND --time-len
+    # 4 HEX``); take a single leftover word as that positional.
+    if extra:
+        if getattr(args, "item", "") is None and len(extra) == 1 and not extra[0].startswith("-"):
+            args.item = extra[0]
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         status: int = args.func(args)
     except (FlightswError, HalError) as exc:

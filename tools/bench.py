@@ -28,6 +28,9 @@ GROUPS = ["bench_core", "bench_packets", "bench_link", "bench_cop1", "bench_sim_
 TARGETS: list[tuple[str, float, str]] = [
     ("bus_msgs_per_s", 1_000_000, "bus publish->deliver, one subscriber"),
     ("core_sil_realtime_factor", 1000, "flightsw sim, core mission"),
+    ("pus_tc_decode_vs_spacepackets", 2.0, "PUS TC decode vs spacepackets unpack"),
+    ("pus_tm_decode_vs_spacepackets", 2.0, "PUS TM decode vs spacepackets unpack"),
+    ("crc16_vs_binascii", 0.8, "CRC-16 throughput vs binascii.crc_hqx"),
 ]
 
 

@@ -85,6 +85,7 @@ PUS_TM = pus_tm_declaration()
 _TC_SEC = struct.Struct(">BBBH")
 _TM_SEC = struct.Struct(">BBBHH")
 _TM_HEAD = struct.Struct(">HHHBBBHH")
+_TC_HEAD = struct.Struct(">HHHBBBH")
 _CRC = struct.Struct(">H")
 
 
@@ -151,6 +152,33 @@ class PusTc:
         return request_id_of(self.apid, self.seq_flags, self.seq_count)
 
     def encode(self) -> bytes:
+        """The packet bytes; any bad field gives an :class:`EncodeError` naming it."""
+        try:
+            data = self.app_data
+            apid, flags, count = self.apid, self.seq_flags, self.seq_count
+            pv, ack, crc = self.pus_version, self.ack_flags, self.crc
+            if type(data) is not bytes or apid >> 11 or flags >> 2 or count >> 14 or pv >> 4:
+                raise ValueError
+            if ack >> 4:
+                raise ValueError
+            body = (
+                _TC_HEAD.pack(
+                    0x1800 | apid,
+                    (flags << 14) | count,
+                    TC_SEC_LEN + len(data) + CRC_LEN - 1,
+                    (pv << 4) | ack,
+                    self.service,
+                    self.subservice,
+                    self.source_id,
+                )
+                + data
+            )
+            return body + _CRC.pack(crc16(body) if crc is None else crc)
+        except (TypeError, ValueError, struct.error):
+            return self._encode_checked()
+
+    def _encode_checked(self) -> bytes:
+        """Field-by-field encoding that names the first bad field (the slow path)."""
         data = _as_bytes("app_data", self.app_data)
         check_field("pus_version", self.pus_version, 15)
         check_field("ack_flags", self.ack_flags, 15)
@@ -216,6 +244,35 @@ class PusTm:
     crc: int | None = None
 
     def encode(self) -> bytes:
+        """The packet bytes; any bad field gives an :class:`EncodeError` naming it."""
+        try:
+            data, time = self.app_data, self.time
+            apid, flags, count = self.apid, self.seq_flags, self.seq_count
+            pv, status, crc = self.pus_version, self.time_ref_status, self.crc
+            if type(data) is not bytes or type(time) is not bytes:
+                raise ValueError
+            if apid >> 11 or flags >> 2 or count >> 14 or pv >> 4 or status >> 4:
+                raise ValueError
+            body = (
+                _TM_HEAD.pack(
+                    0x0800 | apid,
+                    (flags << 14) | count,
+                    TM_SEC_FIXED_LEN + len(time) + len(data) + CRC_LEN - 1,
+                    (pv << 4) | status,
+                    self.service,
+                    self.subservice,
+                    self.msg_counter,
+                    self.dest_id,
+                )
+                + time
+                + data
+            )
+            return body + _CRC.pack(crc16(body) if crc is None else crc)
+        except (TypeError, ValueError, struct.error):
+            return self._encode_checked()
+
+    def _encode_checked(self) -> bytes:
+        """Field-by-field encoding that names the first bad field (the slow path)."""
         data = _as_bytes("app_data", self.app_data)
         time = _as_bytes("time", self.time)
         check_field("pus_version", self.pus_version, 15)
