@@ -1,0 +1,117 @@
+"""A radio over TCP: one ground client; CLTUs up and CADUs/frames down as byte streams.
+
+The stream carries no extra framing: CLTUs delimit themselves (start and tail sequences)
+and CADUs start with the attached sync marker, exactly as on an RF link, so a ground
+system's TCP "frame" interface can read it. Sockets are non-blocking; the transmit
+buffer is bounded in octets and counts what it drops.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from hal.interfaces import RadioStatus
+
+RECV_CHUNK = 65_536
+
+
+class TcpRadio:
+    """Listens on ``bind``; the first client to connect is the ground station."""
+
+    def __init__(
+        self,
+        bind: tuple[str, int] = ("127.0.0.1", 0),
+        tx_limit_octets: int = 4 * 1024 * 1024,
+        downlink_bps: float = 2_000_000.0,
+        uplink_bps: float = 64_000.0,
+    ) -> None:
+        self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._server.bind(bind)
+        self._server.listen(1)
+        self._server.setblocking(False)
+        self._client: socket.socket | None = None
+        self._tx = bytearray()
+        self._tx_limit = tx_limit_octets
+        self._downlink_bps = downlink_bps
+        self._uplink_bps = uplink_bps
+        self.tx_dropped = 0
+        self.rx_errors = 0
+        self.connections = 0
+        self.disconnects = 0
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self._server.getsockname()[:2]
+        return str(host), int(port)
+
+    def _accept(self) -> None:
+        if self._client is not None:
+            return
+        try:
+            client, _addr = self._server.accept()
+        except BlockingIOError:
+            return
+        client.setblocking(False)
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._client = client
+        self.connections += 1
+
+    def _drop_client(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+            self.disconnects += 1
+
+    def send(self, data: bytes) -> bool:
+        if len(self._tx) + len(data) > self._tx_limit:
+            self.tx_dropped += 1
+            return False
+        self._tx += data
+        self._flush()
+        return True
+
+    def _flush(self) -> None:
+        self._accept()
+        if self._client is None or not self._tx:
+            return
+        try:
+            n = self._client.send(self._tx)
+        except BlockingIOError:
+            return
+        except OSError:
+            self._drop_client()
+            return
+        del self._tx[:n]
+
+    def receive(self) -> list[bytes]:
+        self._accept()
+        out: list[bytes] = []
+        while self._client is not None:
+            try:
+                data = self._client.recv(RECV_CHUNK)
+            except BlockingIOError:
+                break
+            except OSError:
+                self.rx_errors += 1
+                self._drop_client()
+                break
+            if not data:
+                self._drop_client()
+                break
+            out.append(data)
+        self._flush()
+        return out
+
+    def status(self) -> RadioStatus:
+        return RadioStatus(
+            in_contact=self._client is not None,
+            downlink_bps=self._downlink_bps,
+            uplink_bps=self._uplink_bps,
+            tx_dropped=self.tx_dropped,
+            rx_errors=self.rx_errors,
+        )
+
+    def close(self) -> None:
+        self._drop_client()
+        self._server.close()
