@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from flightsw.datatypes import TYPES, Value, data_type
 from flightsw.errors import CommandError, DeclarationError, DecodeError, EncodeError
+from flightsw.bus import Overflow, Pipe
 
 if TYPE_CHECKING:
     from flightsw.context import AppContext, CommandRequest
@@ -297,6 +298,17 @@ class App:
     def send_tm(self, service: int, subservice: int, app_data: bytes) -> None:
         """Send a PUS TM packet of this app's through the TM funnel."""
         self.ctx.tm.send(service, subservice, app_data)
+
+    def listen(self, msg_id: int, depth: int = 4) -> Pipe:
+        """A drop-oldest pipe subscribed to ``msg_id``, kept across restarts of this app.
+
+        For status streams where the newest value is what matters (budgets, caps).
+        """
+        name = f"{self.name}:{msg_id:#06x}"
+        bus = self.ctx.bus
+        pipe = bus.pipes.get(name) or bus.create_pipe(name, depth, Overflow.DROP_OLDEST)
+        bus.subscribe(msg_id, pipe)
+        return pipe
 
     def complete(self, req: CommandRequest) -> None:
         """Report completion of a command whose handler returned ``DEFERRED``."""

@@ -1,0 +1,1 @@
+"""The reference flight build's apps: power management, thermal control, compute payload."""

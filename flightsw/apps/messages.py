@@ -1,0 +1,51 @@
+"""Software-bus messages the flight apps exchange (ids and payload types).
+
+Power and thermal publish limits; the payload app obeys them. FDIR publishes which
+boards are out of service. Every payload is a small frozen dataclass so a subscriber
+cannot change what another subscriber sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+POWER_BUDGET = 0x0010
+THERMAL_CAPS = 0x0011
+BOARD_AVAILABILITY = 0x0012
+PAYLOAD_STATUS = 0x0013
+
+
+@dataclass(frozen=True)
+class PowerBudget:
+    """What the payload may draw in total, and the load-shedding level behind it."""
+
+    payload_w: float
+    shed_level: int
+    soc: float
+
+
+@dataclass(frozen=True)
+class ThermalCaps:
+    """Per-board power caps from thermal control (NaN: no thermal limit on that board)."""
+
+    cap_w: NDArray[np.float64]
+    hot_boards: int
+
+
+@dataclass(frozen=True)
+class BoardAvailability:
+    """Boards FDIR has taken out of service (isolated or recovering); the payload avoids them."""
+
+    unavailable: NDArray[np.bool_]
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class PayloadStatus:
+    """What the payload draws now, for power accounting."""
+
+    power_w: float
+    boards_busy: int

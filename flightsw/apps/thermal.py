@@ -1,0 +1,168 @@
+"""Thermal control: zone heaters with hysteresis, board throttling, limit violations.
+
+Zones are the heaters the HAL names (``heater_<zone>``); a zone's temperature is the
+mean of its valid sensors (names starting with ``<zone>``); a reading outside the
+sensor's physical range is treated as invalid and reported once. Heaters switch with
+hysteresis between ``heater_on_c`` and ``heater_off_c``.
+
+Boards: above ``throttle_start_c`` a board's thermal cap falls linearly from its full
+power to ``min_cap_w`` at ``throttle_limit_c``; a capped board gets its cap back only
+when it cools ``restore_margin_c`` below the start. The caps go out on the bus; the
+payload app, the only owner of board power caps, applies them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from flightsw.app import App, Arg, EventDef, HkDef, ParameterDef, Severity, TelemetryDef
+from flightsw.apps.messages import THERMAL_CAPS, ThermalCaps
+from hal.interfaces import AcceleratorBoards, Heaters, TemperatureSensors
+
+SENSOR_VALID_RANGE_C = (-120.0, 200.0)
+
+
+class ThermalApp(App):
+    """Heaters per zone, board power caps from temperatures, thermal limit events."""
+
+    DEFAULT_RATE_HZ = 1.0
+    TELEMETRY = (
+        TelemetryDef("max_board_temp_c", "f32", "degC"),
+        TelemetryDef("mean_board_temp_c", "f32", "degC"),
+        TelemetryDef("throttled_boards", "u16"),
+        TelemetryDef("heaters_on", "u16", "", "bit i = heater i on"),
+        TelemetryDef("min_zone_temp_c", "f32", "degC"),
+        TelemetryDef("max_zone_temp_c", "f32", "degC"),
+        TelemetryDef("invalid_sensors", "u16"),
+        TelemetryDef("limit_violations", "u32", "", "zone readings outside operating limits"),
+    )
+    HOUSEKEEPING = (HkDef(1, "thermal", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
+    EVENTS = (
+        EventDef(
+            1,
+            "ZONE_LIMIT",
+            Severity.HIGH,
+            (Arg("zone", "u8"), Arg("temp_c", "f32")),
+            "zone {zone} at {temp_c:.1f} C outside operating limits",
+        ),
+        EventDef(
+            2,
+            "BOARDS_THROTTLED",
+            Severity.LOW,
+            (Arg("count", "u16"), Arg("max_temp_c", "f32")),
+            "{count} boards capped, hottest {max_temp_c:.1f} C",
+        ),
+        EventDef(3, "SENSOR_INVALID", Severity.MEDIUM, (Arg("sensor", "u8"),), "sensor {sensor}"),
+        EventDef(
+            4,
+            "BOARD_OVER_LIMIT",
+            Severity.HIGH,
+            (Arg("board", "u16"), Arg("temp_c", "f32")),
+            "board {board} at {temp_c:.1f} C",
+        ),
+    )
+    PARAMETERS = (
+        ParameterDef(1, "heater_on_c", "f32", 5.0, -60.0, 60.0, "degC"),
+        ParameterDef(2, "heater_off_c", "f32", 10.0, -60.0, 80.0, "degC"),
+        ParameterDef(3, "zone_min_c", "f32", -10.0, -100.0, 60.0, "degC"),
+        ParameterDef(4, "zone_max_c", "f32", 50.0, -50.0, 120.0, "degC"),
+        ParameterDef(5, "throttle_start_c", "f32", 75.0, 0.0, 150.0, "degC"),
+        ParameterDef(6, "throttle_limit_c", "f32", 90.0, 0.0, 150.0, "degC"),
+        ParameterDef(7, "restore_margin_c", "f32", 5.0, 0.0, 50.0, "degC"),
+        ParameterDef(8, "board_max_w", "f32", 350.0, 1.0, 5000.0, "W"),
+        ParameterDef(9, "min_cap_w", "f32", 60.0, 0.0, 5000.0, "W"),
+        ParameterDef(10, "board_limit_c", "f32", 95.0, 0.0, 200.0, "degC"),
+    )
+
+    def init(self) -> None:
+        devices = self.ctx.hal.devices
+        self.sensors: TemperatureSensors = devices["thermal"]
+        self.heaters: Heaters = devices["thermal"]
+        self.boards: AcceleratorBoards | None = devices.get("boards")
+        names = self.sensors.sensor_names()
+        self.heater_names = self.heaters.heater_names()
+        self.zone_sensors: list[list[int]] = []
+        for h in self.heater_names:
+            zone = h.removeprefix("heater_")
+            self.zone_sensors.append([i for i, s in enumerate(names) if s.startswith(zone)])
+        self.invalid_reported: set[int] = set()
+        self.throttled = np.zeros(self.boards.count if self.boards else 0, dtype=bool)
+        self.over_limit = np.zeros_like(self.throttled)
+        self.violations = 0
+        self.in_violation: set[int] = set()
+
+    def step(self, now_ns: int) -> None:
+        self._zones()
+        if self.boards is not None and self.boards.count:
+            self._boards()
+
+    def _zones(self) -> None:
+        temps = self.sensors.read_temperatures_c()
+        lo, hi = SENSOR_VALID_RANGE_C
+        valid = [lo <= t <= hi and not math.isnan(t) for t in temps]
+        for i, ok in enumerate(valid):
+            if not ok and i not in self.invalid_reported:
+                self.invalid_reported.add(i)
+                self.emit("SENSOR_INVALID", sensor=i)
+            elif ok:
+                self.invalid_reported.discard(i)
+        on_c, off_c = float(self.param("heater_on_c")), float(self.param("heater_off_c"))
+        zmin, zmax = float(self.param("zone_min_c")), float(self.param("zone_max_c"))
+        state = list(self.heaters.read_heaters())
+        zone_temps: list[float] = []
+        for z, idx in enumerate(self.zone_sensors):
+            readings = [temps[i] for i in idx if valid[i]]
+            if not readings:
+                continue  # no valid sensor: leave the heater as it is (FDIR handles it)
+            t = sum(readings) / len(readings)
+            zone_temps.append(t)
+            if t < on_c and not state[z]:
+                self.heaters.set_heater(self.heater_names[z], True)
+                state[z] = True
+            elif t > off_c and state[z]:
+                self.heaters.set_heater(self.heater_names[z], False)
+                state[z] = False
+            if not zmin <= t <= zmax:
+                self.violations += 1
+                if z not in self.in_violation:
+                    self.in_violation.add(z)
+                    self.emit("ZONE_LIMIT", zone=z, temp_c=t)
+            else:
+                self.in_violation.discard(z)
+        self.tlm.update(
+            heaters_on=sum(1 << i for i, on in enumerate(state[:16]) if on),
+            min_zone_temp_c=min(zone_temps, default=0.0),
+            max_zone_temp_c=max(zone_temps, default=0.0),
+            invalid_sensors=sum(1 for ok in valid if not ok),
+            limit_violations=self.violations,
+        )
+
+    def _boards(self) -> None:
+        assert self.boards is not None
+        tel = self.boards.read_boards()
+        temp = tel.temperature_c
+        start = float(self.param("throttle_start_c"))
+        limit = max(start + 0.1, float(self.param("throttle_limit_c")))
+        full, floor = float(self.param("board_max_w")), float(self.param("min_cap_w"))
+        hot = tel.powered & (temp > start)
+        cool = temp < start - float(self.param("restore_margin_c"))
+        newly = hot & ~self.throttled
+        self.throttled = (self.throttled | hot) & ~cool
+        frac = np.clip((limit - temp) / (limit - start), 0.0, 1.0)
+        caps = np.where(self.throttled, floor + (full - floor) * frac, np.nan)
+        over = tel.powered & (temp > float(self.param("board_limit_c")))
+        for b in np.flatnonzero(over & ~self.over_limit)[:8]:
+            self.emit("BOARD_OVER_LIMIT", board=int(b), temp_c=float(temp[b]))
+        self.over_limit = over
+        count = int(self.throttled.sum())
+        if newly.any():
+            self.emit("BOARDS_THROTTLED", count=count, max_temp_c=float(temp.max()))
+        self.ctx.bus.publish(THERMAL_CAPS, ThermalCaps(caps, count))
+        powered = temp[tel.powered]
+        self.tlm.update(
+            max_board_temp_c=float(powered.max()) if powered.size else 0.0,
+            mean_board_temp_c=float(powered.mean()) if powered.size else 0.0,
+            throttled_boards=min(count, 0xFFFF),
+        )
