@@ -40,6 +40,7 @@ class AppContext:
     emit: Callable[[EventDef, dict[str, Value]], None]
     options: dict[str, Any] = field(default_factory=dict)
     executive: Any = None  # the Executive, for the core services that report on it
+    seed: int = 0  # the mission seed, for apps with seeded behaviour
 
     def now_ns(self) -> int:
         return self.hal.clock.now_ns()

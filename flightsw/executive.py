@@ -89,6 +89,7 @@ class ExecutiveConfig:
     max_restarts: int = 3
     restart_window_s: float = 600.0
     overrun_escalation: int = 3
+    seed: int = 0  # the mission's seed; apps derive their random streams from it
 
 
 class Executive:
@@ -147,6 +148,7 @@ class Executive:
                 emit=self.events.emitter(spec.name, spec.id_base),
                 options=dict(spec.options),
                 executive=self,
+                seed=self.config.seed,
             )
             msg_id = msgids.APP_COMMAND_BASE + index
             pipe = self.bus.create_pipe(f"{spec.name}.commands", spec.pipe_depth)

@@ -63,6 +63,10 @@ class Mission:
     def specs(self) -> list[AppSpec]:
         return self.apps
 
+    def hal_config(self) -> dict[str, Any]:
+        """The [hal] table with the orbit added: what a HAL backend is built from."""
+        return {**self.hal, "orbit": dict(self.orbit)}
+
 
 def default_mission_path() -> Path:
     return Path(str(resources.files("flightsw") / "data" / f"{DEFAULT_MISSION}.toml"))
@@ -133,7 +137,9 @@ def parse_mission(doc: dict[str, Any], path: str, seed: int | None = None) -> Mi
     if not 0 <= apid < 0x7FF:
         raise err("mission.apid", f"{apid} is not an APID in 0..2046")
 
-    ex = table(doc, "executive", set(ExecutiveConfig.__dataclass_fields__) - {"apid"}, "executive")
+    ex = table(
+        doc, "executive", set(ExecutiveConfig.__dataclass_fields__) - {"apid", "seed"}, "executive"
+    )
     cfg = ExecutiveConfig(apid=apid)
     for key in ex:
         default = getattr(cfg, key)
@@ -206,11 +212,12 @@ def parse_mission(doc: dict[str, Any], path: str, seed: int | None = None) -> Mi
                 options=dict(typed(a, "options", dict, where, {})),
             )
         )
+    cfg.seed = mission_seed if seed is None else seed
     return Mission(
         path=path,
         name=name,
         description=description,
-        seed=mission_seed if seed is None else seed,
+        seed=cfg.seed,
         executive=cfg,
         hal=hal,
         orbit=dict(orbit),

@@ -58,7 +58,7 @@ def run_sim(
     if archive_path.exists():
         archive_path.unlink()
     archive = TmArchive(archive_path, dictionary)
-    hal = build_hal(mission.hal, mission.seed, SimClock(mission.executive.start_ns))
+    hal = build_hal(mission.hal_config(), mission.seed, SimClock(mission.executive.start_ns))
     exe = Executive(mission.executive, mission.specs, hal)
     duration = sim_duration_s(mission, opts)
     frames = round(duration * NS_PER_S / exe.minor_frame_ns)
@@ -113,7 +113,7 @@ def make_summary(
             "restarts": s.restarts,
             "disabled": s.disabled,
         }
-    sim_hw = exe.hal.devices.get("sim")
+    sim_hw = exe.hal.devices.get("_stepper")
     return {
         "mission": mission.name,
         "seed": mission.seed,

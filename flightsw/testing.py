@@ -52,7 +52,7 @@ class SilHarness:
         self.mission = m
         self.dictionary = build_dictionary(m)
         self.encoder = CommandEncoder(self.dictionary)
-        self.hal = build_hal(m.hal, m.seed, SimClock(m.executive.start_ns))
+        self.hal = build_hal(m.hal_config(), m.seed, SimClock(m.executive.start_ns))
         self.exe = Executive(m.executive, m.specs, self.hal, cpu_meter)
         self.raw_tm: list[bytes] = []
         self.tm: list[PusTm] = []

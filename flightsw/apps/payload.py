@@ -15,8 +15,8 @@ another board; the rolled-back work is counted as lost.
 Power: the payload is the only owner of board power caps. Each board's cap is the
 smaller of its share of the power budget (from the power app) and its thermal cap (from
 thermal control). Boards with nothing to do are powered off, beyond a small warm spare
-pool. Goodput is useful board-hours (work that survived to a checkpoint or completion)
-over board-hours spent running jobs.
+pool. Goodput is the work kept (completed, checkpointed or still in progress) over the
+work kept plus the work rolled back and redone.
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ class PayloadApp(App):
         if not opts:
             return None
         return _Workload(
-            seed=int(opts.get("seed", 0)),
+            seed=int(opts.get("seed", 0)) ^ self.ctx.seed,
             jobs_per_hour=float(opts["jobs_per_hour"]),
             mean_board_hours=float(opts["mean_board_hours"]),
             checkpoint_s=float(opts.get("checkpoint_s", 600.0)),
@@ -346,8 +346,14 @@ class PayloadApp(App):
             lost_board_hours=self.lost_s / 3600.0,
             busy_board_hours=busy_h,
             rollbacks=self.rollbacks,
-            goodput=(self.useful_s / self.busy_s) if self.busy_s > 0 else 1.0,
+            goodput=self.goodput(),
         )
+
+    def goodput(self) -> float:
+        """Work kept (done, checkpointed or in progress) over work kept plus rolled back."""
+        kept = sum(j.progress for j in self.jobs.values())
+        total = kept + self.lost_s
+        return kept / total if total > 0 else 1.0
 
     # --- commands ---------------------------------------------------------------------
     def _submit(self, work_s: float, priority: int, deadline_ns: int, ckpt: float, now: int) -> int:

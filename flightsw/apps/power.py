@@ -109,7 +109,7 @@ class PowerApp(App):
         ParameterDef(6, "shed3_soc", "f32", 0.20, 0.0, 1.0),
         ParameterDef(7, "hysteresis", "f32", 0.10, 0.01, 0.5),
         ParameterDef(8, "undervoltage_v", "f32", 300.0, 0.0, 2000.0, "V"),
-        ParameterDef(9, "bus_voltage_v", "f32", 28.0, 1.0, 2000.0, "V"),
+        ParameterDef(9, "bus_voltage_v", "f32", 350.0, 1.0, 2000.0, "V"),
         ParameterDef(10, "reserve_soc", "f32", 0.50, 0.0, 1.0, "", "battery kept for eclipse"),
         ParameterDef(11, "max_discharge_w", "f32", 50_000.0, 0.0, 1e7, "W"),
         ParameterDef(12, "charge_reserve_w", "f32", 10_000.0, 0.0, 1e7, "W"),

@@ -1,7 +1,8 @@
-"""Builds the simulated HAL from a mission's [hal] table.
+"""Builds the simulated HAL from a mission's [hal] and [orbit] tables.
 
-Today the simulated hardware is the watchdog timer; the orbit, power, thermal,
-accelerator-board and radio models join here as sim_hw grows.
+The devices are views of one ``sim_hw.spacecraft.Spacecraft``; the executive steps it
+to each frame's time through ``Hal.step``. ``devices["sim"]`` is the model itself, for
+run reports and scenario scoring only: flight apps must use the named devices.
 """
 
 from __future__ import annotations
@@ -10,35 +11,73 @@ from typing import Any
 
 from hal.backend import Hal
 from hal.clocks import SimClock
+from hal.factory import HalError
 from hal.interfaces import Clock
 from hal.nvstore import MemoryNvStore
+from hal.sim.devices import SimBattery, SimBoards, SimPcdu, SimSolarArray, SimThermal
 from hal.sim.watchdog import SimWatchdog
+from sim_hw.spacecraft import Spacecraft, SpacecraftConfig
 
 NS_PER_S = 1_000_000_000
+HAL_KEYS = {"backend", "watchdog_timeout_s", "spacecraft", "orbit"}
+
+
+class HalConfigError(HalError):
+    """A [hal] table the sim backend cannot use; names the key."""
 
 
 class SimHardware:
-    """Steps every simulated device to the executive's frame time."""
+    """Steps the spacecraft and the watchdog timer to the executive's frame time."""
 
-    def __init__(self, watchdog: SimWatchdog) -> None:
+    def __init__(self, watchdog: SimWatchdog, spacecraft: Spacecraft) -> None:
         self.watchdog = watchdog
+        self.spacecraft = spacecraft
         self.watchdog_expiries = 0
 
     def __call__(self, now_ns: int) -> None:
+        self.spacecraft.advance_to(now_ns / NS_PER_S)
         if self.watchdog.expired():
             self.watchdog_expiries += 1
 
 
+def spacecraft_config(config: dict[str, Any]) -> SpacecraftConfig:
+    """The spacecraft's build from [hal.spacecraft] plus the orbit from [orbit]."""
+    merged = dict(config.get("spacecraft", {}))
+    orbit = config.get("orbit", {})
+    for key in ("altitude_km", "ltan_h", "day_of_year"):
+        if key in orbit:
+            merged[key] = orbit[key]
+    try:
+        return SpacecraftConfig.from_dict(merged)
+    except KeyError as exc:
+        raise HalConfigError(f"hal.spacecraft: unknown key {exc.args[0]!r}") from None
+    except (TypeError, ValueError) as exc:
+        raise HalConfigError(f"hal.spacecraft: {exc}") from None
+
+
 def build_sim_hal(config: dict[str, Any], seed: int, clock: Clock | None = None) -> Hal:
     """A Hal whose devices are sim_hw models seeded from ``seed``."""
+    unknown = set(config) - HAL_KEYS
+    if unknown:
+        raise HalConfigError(f"hal: unknown key {sorted(unknown)[0]!r}")
     clk = clock if clock is not None else SimClock()
     timeout_s = float(config.get("watchdog_timeout_s", 5.0))
     watchdog = SimWatchdog(clk, int(timeout_s * NS_PER_S))
-    hw = SimHardware(watchdog)
+    sc = Spacecraft(spacecraft_config(config), seed, start_s=clk.now_ns() / NS_PER_S)
+    hw = SimHardware(watchdog, sc)
+    thermal = SimThermal(sc)
     return Hal(
         backend="sim",
         clock=clk,
         watchdog=watchdog,
         nv=MemoryNvStore(),
-        devices={"_stepper": hw, "sim": hw},
+        devices={
+            "_stepper": hw,
+            "sim": sc,
+            "pcdu": SimPcdu(sc),
+            "battery": SimBattery(sc),
+            "solar_array": SimSolarArray(sc),
+            "thermal": thermal,
+            "boards": SimBoards(sc),
+        },
     )

@@ -1,0 +1,134 @@
+"""hal.interfaces devices over the simulated spacecraft (sim_hw.spacecraft).
+
+Each class shows the flight software what a real device would: telemetry as sensors
+report it (no hidden fault truth), commands that act on the model. Boards behind an
+open payload switch cannot be powered on, as on the real harness.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hal.interfaces import (
+    BatteryTelemetry,
+    BoardTelemetry,
+    SolarArrayTelemetry,
+    SwitchTelemetry,
+)
+from sim_hw.spacecraft import HEATER_ZONES, SENSORS, Spacecraft
+
+
+class SimPcdu:
+    """PowerDistribution over the model's PCDU."""
+
+    def __init__(self, sc: Spacecraft) -> None:
+        self._sc = sc
+
+    def switch_names(self) -> tuple[str, ...]:
+        return self._sc.switches.names
+
+    def set_switch(self, name: str, on: bool) -> None:
+        if name not in self._sc.switches.names:
+            raise KeyError(f"no switch {name!r}")
+        self._sc.pcdu.set(name, on)
+        if not on:
+            self._sc._enforce_switches()
+
+    def reset_trip(self, name: str) -> None:
+        self._sc.pcdu.reset_trip(name)
+
+    def read_switches(self) -> SwitchTelemetry:
+        t = self._sc.pcdu.telemetry()
+        return SwitchTelemetry(tuple(t.on), tuple(t.current_a), tuple(t.tripped))
+
+
+class SimBattery:
+    """Battery telemetry: terminal voltage, current (> 0 charging), temperature."""
+
+    def __init__(self, sc: Spacecraft) -> None:
+        self._sc = sc
+
+    def read_battery(self) -> BatteryTelemetry:
+        sc = self._sc
+        temp = float(sc.thermal.temperatures_c[sc.thermal.index("battery")])
+        return BatteryTelemetry(sc.battery.terminal_voltage_v(), float(sc.battery.current_a), temp)
+
+
+class SimSolarArray:
+    """Array output at the bus: voltage, current, sun sensor (cosine, 0 in eclipse)."""
+
+    def __init__(self, sc: Spacecraft) -> None:
+        self._sc = sc
+
+    def read_solar_array(self) -> SolarArrayTelemetry:
+        sc = self._sc
+        p = sc.last_power
+        solar_w = p.solar_w if p is not None else 0.0
+        v = sc.cfg.bus_voltage_v
+        return SolarArrayTelemetry(v, solar_w / v, 0.0 if sc.in_eclipse() else 1.0)
+
+
+class SimThermal:
+    """TemperatureSensors and Heaters: thermistors on the thermal nodes, zone heaters."""
+
+    def __init__(self, sc: Spacecraft) -> None:
+        self._sc = sc
+
+    def sensor_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _node in SENSORS)
+
+    def read_temperatures_c(self) -> tuple[float, ...]:
+        return tuple(float(v) for v in self._sc.sensor_values)
+
+    def heater_names(self) -> tuple[str, ...]:
+        return tuple(f"heater_{z}" for z in HEATER_ZONES)
+
+    def set_heater(self, name: str, on: bool) -> None:
+        self._sc.set_heater(name.removeprefix("heater_"), on)
+
+    def read_heaters(self) -> tuple[bool, ...]:
+        return tuple(self._sc.heaters_on[z] for z in HEATER_ZONES)
+
+
+class SimBoards:
+    """AcceleratorBoards over the model's board array; every command takes index arrays."""
+
+    def __init__(self, sc: Spacecraft) -> None:
+        self._sc = sc
+        self._b = sc.boards
+
+    @property
+    def count(self) -> int:
+        return self._b.count
+
+    def read_boards(self) -> BoardTelemetry:
+        b = self._b
+        return BoardTelemetry(
+            powered=b.powered.copy(),
+            current_a=b.current_a.copy(),
+            power_w=b.power_w.copy(),
+            temperature_c=b.temperature_c.copy(),
+            ecc_corrected=b.ecc_corrected.copy(),
+            ecc_uncorrectable=b.ecc_uncorrectable.copy(),
+            heartbeat=np.asarray(b.heartbeat, dtype=np.int64).copy(),
+            work_done=b.work_done.copy(),
+        )
+
+    def set_board_power(self, idx: NDArray[np.intp], on: bool) -> None:
+        idx = np.asarray(idx, dtype=np.intp)
+        if on:
+            idx = idx[self._sc.board_supply_ok(idx)]
+        self._b.set_power(idx, on)
+
+    def set_power_cap(self, idx: NDArray[np.intp], watts: NDArray[np.float64] | float) -> None:
+        self._b.set_power_cap(idx, watts)
+
+    def set_utilization(self, idx: NDArray[np.intp], util: NDArray[np.float64] | float) -> None:
+        self._b.set_utilization(idx, util)
+
+    def reset_boards(self, idx: NDArray[np.intp]) -> None:
+        self._b.reset(idx)
+
+    def scrub_memory(self, idx: NDArray[np.intp]) -> None:
+        self._b.scrub(idx)

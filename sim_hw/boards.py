@@ -1,0 +1,508 @@
+"""Many COTS accelerator boards as one set of numpy arrays: power, temperature, ECC memory,
+heartbeat, job progress, and the radiation faults that FDIR must detect from them.
+
+A compute node carries hundreds to thousands of boards, so every command takes an index
+array and every step is a handful of whole-array operations: the cost of a step hardly
+grows with the number of boards. The fault truth (latch-up, hang, damage, latent memory
+flips) is kept apart from the telemetry, because flight software only sees current,
+temperature, ECC counters and heartbeat and has to infer the rest.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+BoolArray = NDArray[np.bool_]
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+TELEMETRY_KEYS = (
+    "powered",
+    "utilization",
+    "power_cap_w",
+    "power_w",
+    "current_a",
+    "temperature_c",
+    "ecc_corrected",
+    "ecc_uncorrectable",
+    "heartbeat",
+    "work_done",
+    "job_errors",
+)
+
+
+@dataclass(frozen=True)
+class BoardParams:
+    """Electrical, thermal and fault parameters shared by every board of an array."""
+
+    idle_w: float = 40.0
+    max_w: float = 350.0
+    rail_v: float = 12.0
+    damaged_w: float = 20.0  # a dead board still leaks this much while powered
+    sel_extra_current_a: float = 5.0  # latch-up current on the 12 V rail
+    sel_damage_after_s: float = 10.0  # latch-up held longer than this burns the part
+    heartbeat_period_s: float = 1.0
+    work_per_s_at_full: float = 1.0  # work units per second at utilization 1
+    thermal_capacitance_j_k: float = 1500.0
+    conductance_to_coldplate_w_k: float = 10.0
+    # Probability that a new upset lands in a word already holding a latent flip, per
+    # latent flip (about 1 / ECC words in the scrub domain; exaggerated by default so
+    # scrubbing matters within a simulated day).
+    double_bit_prob_per_latent: float = 1e-4
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not math.isfinite(value) or value < 0.0:
+                raise ValueError(f"BoardParams.{name} must be finite and >= 0, got {value}")
+        for name in (
+            "rail_v",
+            "heartbeat_period_s",
+            "thermal_capacitance_j_k",
+            "conductance_to_coldplate_w_k",
+        ):
+            if getattr(self, name) <= 0.0:
+                raise ValueError(f"BoardParams.{name} must be positive")
+        if self.max_w < self.idle_w:
+            raise ValueError("BoardParams.max_w must be at least idle_w")
+        if self.double_bit_prob_per_latent > 1.0:
+            raise ValueError("BoardParams.double_bit_prob_per_latent must be at most 1")
+
+
+_A = TypeVar("_A", bound="np.ndarray[Any, Any]")
+
+
+def _readonly(a: _A) -> _A:
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+class BoardArray:
+    """``n`` boards driven by index arrays; ``step`` advances them all at once.
+
+    Observable state (read-only views): ``powered``, ``utilization`` (commanded),
+    ``power_cap_w``, ``power_w``, ``current_a`` (12 V rail), ``temperature_c``,
+    ``ecc_corrected`` and ``ecc_uncorrectable`` (since power-on), ``heartbeat``, ``work_done``,
+    ``job_errors``. Hidden truth (read-only views): ``latched`` (SEL), ``hung`` (SEFI),
+    ``damaged`` (permanent), ``latent_flips`` (corrected but not yet scrubbed).
+
+    Behaviour: a powered, healthy board draws ``idle_w`` plus its utilization's share of
+    ``max_w - idle_w``, limited by its power cap (never below idle). A hung board draws
+    idle power and neither works nor beats. A latched board keeps working but draws
+    ``sel_extra_current_a`` more; held longer than ``sel_damage_after_s`` it is damaged
+    for good: no heartbeat, no work, ``damaged_w`` leakage while powered. Power-off clears
+    latch, hang and memory (latent flips); power-on restarts the ECC counters. The
+    heartbeat counter is monotonic across power cycles.
+
+    Cost: between state changes every board's power is constant, so work, heartbeat and
+    the exact solution of each board's thermal node (all boards share one cold plate) are
+    carried as per-board constants times a few scalars. ``step`` only updates the scalars;
+    the arrays are brought up to date when a command, a fault or a read needs them.
+    """
+
+    def __init__(self, n: int, params: BoardParams, rng: np.random.Generator) -> None:
+        if int(n) != n or n < 1:
+            raise ValueError(f"board count must be a positive integer, got {n!r}")
+        self.n = n = int(n)
+        self.params = params
+        self.rng = rng
+        self._g = params.conductance_to_coldplate_w_k
+        self._c = params.thermal_capacitance_j_k
+        self._now_s = 0.0
+        # Commanded and fault state.
+        self._powered = np.zeros(n, dtype=np.bool_)
+        self._utilization = np.zeros(n)
+        self._power_cap_w = np.full(n, params.max_w)
+        self._latched = np.zeros(n, dtype=np.bool_)
+        self._hung = np.zeros(n, dtype=np.bool_)
+        self._damaged = np.zeros(n, dtype=np.bool_)
+        self._latent_flips = np.zeros(n, dtype=np.int64)
+        self._burn_at_s = np.full(n, np.inf)  # when a held latch-up destroys the board
+        self._next_burn_s = math.inf
+        # Counters.
+        self._ecc_corrected = np.zeros(n, dtype=np.int64)
+        self._ecc_uncorrectable = np.zeros(n, dtype=np.int64)
+        self._job_errors = np.zeros(n, dtype=np.int64)
+        self._heartbeat = np.zeros(n)  # fractional beats; reads floor it
+        self._work_done = np.zeros(n)
+        # Derived from the state by _refresh (only when _dirty).
+        self._dirty = True
+        self._alive = np.zeros(n, dtype=np.bool_)
+        self._power_w = np.zeros(n)
+        self._current_a = np.zeros(n)
+        self._beat_rate = np.zeros(n)  # beats per second
+        self._work_rate = np.zeros(n)  # work units per second
+        self._total_power_w = 0.0
+        # Lazy time integration since the last _sync: work and beats accrue at constant
+        # rates for _elapsed_s; temperature = P/G + u + dev * m, where u is the (shared)
+        # response to the cold plate and m the decay of each board's own transient.
+        self._elapsed_s = 0.0
+        self._p_over_g = np.zeros(n)
+        self._dev = np.zeros(n)
+        self._u = 20.0
+        self._m = 1.0
+        self._sum_p_over_g = 0.0
+        self._sum_dev = 0.0
+        self._temperature_c = np.full(n, 20.0)
+        self._temperature_stale = False
+        self._decay_dt = (math.nan, 1.0)
+        self._heat_w = 0.0
+        self._tmp = np.zeros(n)
+        self.cold_plate_temp_c = 20.0
+
+    # --- views -------------------------------------------------------------------------
+
+    @property
+    def count(self) -> int:
+        return self.n
+
+    @property
+    def now_s(self) -> float:
+        """Simulated time: the sum of every ``step``'s ``dt_s``."""
+        return self._now_s
+
+    @property
+    def powered(self) -> BoolArray:
+        return _readonly(self._powered)
+
+    @property
+    def utilization(self) -> FloatArray:
+        return _readonly(self._utilization)
+
+    @property
+    def power_cap_w(self) -> FloatArray:
+        return _readonly(self._power_cap_w)
+
+    @property
+    def power_w(self) -> FloatArray:
+        self._refresh()
+        return _readonly(self._power_w)
+
+    @property
+    def current_a(self) -> FloatArray:
+        self._refresh()
+        return _readonly(self._current_a)
+
+    @property
+    def temperature_c(self) -> FloatArray:
+        self._sync()
+        return _readonly(self._temperature_c)
+
+    @property
+    def ecc_corrected(self) -> IntArray:
+        return _readonly(self._ecc_corrected)
+
+    @property
+    def ecc_uncorrectable(self) -> IntArray:
+        return _readonly(self._ecc_uncorrectable)
+
+    @property
+    def heartbeat(self) -> IntArray:
+        """Beats since construction (a new array; floors the fractional count)."""
+        self._sync()
+        return np.floor(self._heartbeat + 1e-9).astype(np.int64)
+
+    @property
+    def work_done(self) -> FloatArray:
+        self._sync()
+        return _readonly(self._work_done)
+
+    @property
+    def job_errors(self) -> IntArray:
+        return _readonly(self._job_errors)
+
+    @property
+    def latched(self) -> BoolArray:
+        return _readonly(self._latched)
+
+    @property
+    def hung(self) -> BoolArray:
+        return _readonly(self._hung)
+
+    @property
+    def damaged(self) -> BoolArray:
+        return _readonly(self._damaged)
+
+    @property
+    def latent_flips(self) -> IntArray:
+        return _readonly(self._latent_flips)
+
+    @property
+    def total_power_w(self) -> float:
+        """Power drawn by all boards now (after the last command, fault or step)."""
+        self._refresh()
+        return self._total_power_w
+
+    @property
+    def heat_w(self) -> float:
+        """Average heat the boards passed into the cold plate during the last step."""
+        return self._heat_w
+
+    def telemetry(self) -> dict[str, NDArray[Any]]:
+        """Copies of the observable arrays (nothing of the hidden fault truth)."""
+        self._sync()
+        return {
+            "powered": self._powered.copy(),
+            "utilization": self._utilization.copy(),
+            "power_cap_w": self._power_cap_w.copy(),
+            "power_w": self._power_w.copy(),
+            "current_a": self._current_a.copy(),
+            "temperature_c": self._temperature_c.copy(),
+            "ecc_corrected": self._ecc_corrected.copy(),
+            "ecc_uncorrectable": self._ecc_uncorrectable.copy(),
+            "heartbeat": self.heartbeat,
+            "work_done": self._work_done.copy(),
+            "job_errors": self._job_errors.copy(),
+        }
+
+    # --- commands ----------------------------------------------------------------------
+
+    def _index(self, idx: ArrayLike) -> NDArray[np.intp]:
+        """Board indices from an int array/list/scalar or a length-n boolean mask."""
+        arr = np.asarray(idx)
+        if arr.dtype == np.bool_:
+            if arr.shape != (self.n,):
+                raise ValueError(f"boolean board mask must have shape ({self.n},)")
+            return np.flatnonzero(arr)
+        if arr.size == 0:
+            return np.zeros(0, dtype=np.intp)
+        if not np.issubdtype(arr.dtype, np.integer) or arr.ndim > 1:
+            raise ValueError("board indices must be integers (a scalar or 1-D array)")
+        flat = np.atleast_1d(arr).astype(np.intp)
+        if flat.min() < 0 or flat.max() >= self.n:
+            raise ValueError(f"board index out of range 0..{self.n - 1}")
+        return flat
+
+    def _values(self, name: str, value: ArrayLike, count: int) -> FloatArray:
+        v = np.asarray(value, dtype=np.float64)
+        if v.ndim > 1 or (v.ndim == 1 and v.shape[0] != count):
+            raise ValueError(f"{name} must be a scalar or have one value per index")
+        if not np.all(np.isfinite(v)):
+            raise ValueError(f"{name} must be finite")
+        return np.broadcast_to(v, (count,))
+
+    def set_power(self, idx: ArrayLike, on: bool) -> None:
+        """Switch boards on or off. Off clears latch, hang and memory; on restarts ECC
+        counters (boards already in the requested state are untouched)."""
+        i = self._index(idx)
+        if on:
+            i = i[~self._powered[i]]
+            self._powered[i] = True
+            self._ecc_corrected[i] = 0
+            self._ecc_uncorrectable[i] = 0
+        else:
+            self._powered[i] = False
+            self._latched[i] = False
+            self._hung[i] = False
+            self._latent_flips[i] = 0
+            self._burn_at_s[i] = np.inf
+            self._latch_changed()
+        self._dirty = True
+
+    def set_utilization(self, idx: ArrayLike, u: ArrayLike) -> None:
+        """Commanded utilization, clipped to 0..1."""
+        i = self._index(idx)
+        self._utilization[i] = np.clip(self._values("utilization", u, i.size), 0.0, 1.0)
+        self._dirty = True
+
+    def set_power_cap(self, idx: ArrayLike, w: ArrayLike) -> None:
+        """Power limit in watts (a cap below idle leaves the board at idle)."""
+        i = self._index(idx)
+        self._power_cap_w[i] = np.maximum(self._values("power cap", w, i.size), 0.0)
+        self._dirty = True
+
+    def reset(self, idx: ArrayLike) -> None:
+        """Reboot: clears a hang, not a latch-up (that needs a power cycle)."""
+        i = self._index(idx)
+        self._hung[i] = False
+        self._dirty = True
+
+    def scrub(self, idx: ArrayLike) -> None:
+        """Memory scrub: rewrites corrected words, clearing latent flips."""
+        self._latent_flips[self._index(idx)] = 0
+
+    # --- radiation ---------------------------------------------------------------------
+
+    def _counts(self, name: str, value: ArrayLike) -> IntArray:
+        a = np.asarray(value)
+        if a.shape != (self.n,):
+            raise ValueError(f"{name} must have shape ({self.n},)")
+        if a.dtype != np.int64:
+            if not np.issubdtype(a.dtype, np.integer):
+                raise ValueError(f"{name} must be an integer array")
+            a = a.astype(np.int64)
+        return a
+
+    def _flags(self, name: str, value: ArrayLike) -> BoolArray:
+        a = np.asarray(value)
+        if a.shape != (self.n,) or a.dtype != np.bool_:
+            raise ValueError(f"{name} must be a boolean array of shape ({self.n},)")
+        return a
+
+    def _hits(self, name: str, counts: IntArray) -> tuple[NDArray[np.intp], IntArray]:
+        """Alive boards with a non-zero count, and their counts (sparse: most are 0)."""
+        hit = (counts != 0).nonzero()[0]
+        if not hit.size:
+            return hit, counts[hit]
+        values = counts[hit]
+        if values.min() < 0:
+            raise ValueError(f"{name} must not be negative")
+        keep = self._alive[hit]
+        if not keep.all():
+            hit, values = hit[keep], values[keep]
+        return hit, values
+
+    def _double_bit_errors(self, hit: NDArray[np.intp], flips: IntArray) -> IntArray:
+        """How many of the new flips land in a word that already holds a latent flip.
+
+        One Bernoulli draw per new flip (so binomial per board) with probability
+        ``latent_flips * double_bit_prob_per_latent``; drawn as uniforms because numpy's
+        binomial with a per-board probability costs ~200 ns a board.
+        """
+        p = self._latent_flips[hit] * self.params.double_bit_prob_per_latent
+        if not np.count_nonzero(p):
+            return np.zeros(hit.size, dtype=np.int64)
+        if flips.max() == 1:
+            return (self.rng.random(hit.size) < p).astype(np.int64)
+        pairs = self.rng.random(int(flips.sum())) < np.repeat(p, flips)
+        owner = np.repeat(np.arange(hit.size), flips)[pairs]
+        return np.bincount(owner, minlength=hit.size).astype(np.int64)
+
+    def apply_radiation(
+        self, seu: ArrayLike, seu_uncorrectable: ArrayLike, sel: ArrayLike, sefi: ArrayLike
+    ) -> None:
+        """Upsets per board since the last call; only powered, undamaged boards feel them.
+
+        ``seu``: single-bit upsets (ECC corrects them on read, but each leaves a latent
+        flip until scrubbed, and may pair with an existing one into an uncorrectable
+        double-bit error). ``seu_uncorrectable``: multi-bit upsets ECC cannot correct.
+        ``sel``: latch-up starts. ``sefi``: functional interrupt (board hangs).
+        Uncorrectable errors on a board that is doing work also corrupt its job.
+        """
+        seu_a = self._counts("seu", seu)
+        unc_a = self._counts("seu_uncorrectable", seu_uncorrectable)
+        sel_a = self._flags("sel", sel)
+        sefi_a = self._flags("sefi", sefi)
+        self._refresh()
+        hit, flips = self._hits("seu", seu_a)
+        if hit.size:
+            double = self._double_bit_errors(hit, flips)
+            self._ecc_corrected[hit] += flips - double
+            self._ecc_uncorrectable[hit] += double
+            latent = self._latent_flips[hit] + flips - 2 * double
+            self._latent_flips[hit] = np.maximum(latent, 0)
+            self._job_errors[hit] += double * (self._work_rate[hit] > 0.0)
+        hit, count = self._hits("seu_uncorrectable", unc_a)
+        if hit.size:
+            self._ecc_uncorrectable[hit] += count
+            self._job_errors[hit] += count * (self._work_rate[hit] > 0.0)
+        if np.count_nonzero(sel_a):
+            new = sel_a & self._alive & ~self._latched
+            if new.any():
+                self._latched |= new
+                burn_at = self._now_s + self.params.sel_damage_after_s
+                self._burn_at_s[new] = burn_at
+                self._next_burn_s = min(self._next_burn_s, burn_at)
+                self._dirty = True
+        if np.count_nonzero(sefi_a):
+            self._hung |= sefi_a & self._alive
+            self._dirty = True
+
+    # --- time --------------------------------------------------------------------------
+
+    def _sync(self) -> None:
+        """Bring the lazily integrated arrays (work, heartbeat, temperature) up to now."""
+        self._refresh()
+        if self._elapsed_s:
+            np.multiply(self._work_rate, self._elapsed_s, out=self._tmp)
+            self._work_done += self._tmp
+            np.multiply(self._beat_rate, self._elapsed_s, out=self._tmp)
+            self._heartbeat += self._tmp
+            self._elapsed_s = 0.0
+        if self._m != 1.0:
+            self._dev *= self._m
+            self._sum_dev *= self._m
+            self._m = 1.0
+            self._temperature_stale = True
+        if self._temperature_stale:
+            np.add(self._p_over_g, self._u, out=self._temperature_c)
+            self._temperature_c += self._dev
+            self._temperature_stale = False
+
+    def _refresh(self) -> None:
+        """Recompute per-board power and rates after commands or faults changed state."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        self._sync()  # settle the past at the old rates first
+        p = self.params
+        dyn = p.max_w - p.idle_w
+        np.logical_and(self._powered, ~self._damaged, out=self._alive)
+        working = self._alive & ~self._hung
+        if dyn > 0.0:
+            cap_u = np.clip((self._power_cap_w - p.idle_w) / dyn, 0.0, 1.0)
+            eff_u = np.minimum(self._utilization, cap_u)
+        else:
+            eff_u = np.zeros(self.n)
+        power = np.where(working, p.idle_w + eff_u * dyn, 0.0)
+        power += np.where(self._alive & self._hung, p.idle_w, 0.0)
+        power += np.where(self._powered & self._damaged, p.damaged_w, 0.0)
+        power += np.where(self._latched, p.sel_extra_current_a * p.rail_v, 0.0)
+        self._power_w[:] = power
+        np.divide(power, p.rail_v, out=self._current_a)
+        self._work_rate[:] = np.where(working, eff_u * p.work_per_s_at_full, 0.0)
+        self._beat_rate[:] = np.where(working, 1.0 / p.heartbeat_period_s, 0.0)
+        self._total_power_w = float(power.sum())
+        # Re-base the thermal transient on the new powers; temperatures stay continuous.
+        p_over_g = power / self._g
+        self._dev += self._p_over_g
+        self._dev -= p_over_g
+        self._p_over_g = p_over_g
+        self._sum_p_over_g = float(p_over_g.sum())
+        self._sum_dev = float(self._dev.sum())
+
+    def _latch_changed(self) -> None:
+        held = self._burn_at_s[self._latched]
+        self._next_burn_s = float(held.min()) if held.size else math.inf
+
+    def _burn(self) -> None:
+        """Latch-ups held past the damage time destroy their boards."""
+        burnt = self._latched & (self._now_s > self._burn_at_s)
+        self._damaged |= burnt
+        self._latched &= ~burnt
+        self._hung &= ~burnt
+        self._burn_at_s[burnt] = np.inf
+        self._latch_changed()
+        self._dirty = True
+
+    def step(self, dt_s: float, coldplate_temp_c: float) -> None:
+        """Advance every board by ``dt_s`` against a cold plate at ``coldplate_temp_c``.
+
+        Powers are held over the step; the thermal update is the exact solution of
+        C dT/dt = P - G (T - T_coldplate) for that step, so any ``dt_s`` is stable.
+        """
+        if not math.isfinite(dt_s) or dt_s <= 0.0:
+            raise ValueError("dt_s must be positive and finite")
+        if not math.isfinite(coldplate_temp_c):
+            raise ValueError("coldplate_temp_c must be finite")
+        self._refresh()
+        if self._decay_dt[0] != dt_s:
+            self._decay_dt = (dt_s, math.exp(-self._g * dt_s / self._c))
+        decay = self._decay_dt[1]
+        du = (coldplate_temp_c - self._u) * (1.0 - decay)
+        dm = self._m * (decay - 1.0)
+        self._u += du
+        self._m += dm
+        stored_w = self._c * (self.n * du + dm * self._sum_dev) / dt_s
+        self._heat_w = self._total_power_w - stored_w
+        self._elapsed_s += dt_s
+        self._now_s += dt_s
+        self._temperature_stale = True
+        self.cold_plate_temp_c = coldplate_temp_c
+        if self._now_s > self._next_burn_s:
+            self._burn()

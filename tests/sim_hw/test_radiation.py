@@ -1,0 +1,145 @@
+"""Radiation model statistics: Poisson rates, flux scaling (SAA), determinism."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim_hw.environment import flux_factor
+from sim_hw.orbit import CircularOrbit
+from sim_hw.radiation import RadiationEvents, RadiationModel, RadiationRates
+
+Z999 = 3.29  # two-sided 99.9% normal quantile; Poisson counts here are large
+
+
+def within_poisson_999(observed: float, expected: float) -> bool:
+    return abs(observed - expected) <= Z999 * math.sqrt(expected)
+
+
+def model(seed: int = 7, rates: RadiationRates | None = None) -> RadiationModel:
+    return RadiationModel(rates or RadiationRates(), np.random.default_rng(seed))
+
+
+def test_default_rates_are_plausible_and_validated() -> None:
+    r = RadiationRates()
+    assert 1.0 <= r.seu_per_board_day <= 1000.0
+    assert 0.0 < r.uncorrectable_fraction < 0.05
+    assert r.sel_per_board_day < r.sefi_per_board_day < r.seu_per_board_day
+    assert r.saa_peak_multiplier >= 10.0
+    with pytest.raises(ValueError):
+        RadiationRates(seu_per_board_day=-1.0)
+    with pytest.raises(ValueError):
+        RadiationRates(uncorrectable_fraction=1.5)
+    with pytest.raises(ValueError):
+        RadiationRates(saa_peak_multiplier=0.5)
+
+
+def test_seu_counts_match_rate_times_exposure() -> None:
+    m = model()
+    n_boards, days = 500, 200
+    seu = unc = 0
+    for _ in range(days):
+        ev = m.draw(86_400.0, n_boards, 1.0)
+        seu += int(ev.seu.sum())
+        unc += int(ev.seu_uncorrectable.sum())
+    r = m.rates
+    exposure = n_boards * days
+    assert within_poisson_999(seu + unc, r.seu_per_board_day * exposure)
+    assert within_poisson_999(unc, r.seu_per_board_day * r.uncorrectable_fraction * exposure)
+    assert m.total_seu == seu and m.total_seu_uncorrectable == unc and m.steps == days
+
+
+def test_per_board_counts_are_poisson_dispersed() -> None:
+    """Index of dispersion: variance/mean of Poisson counts is 1 (chi-square with n-1 dof)."""
+    ev = model(3).draw(86_400.0, 4000, 1.0)
+    counts = ev.seu + ev.seu_uncorrectable
+    n = counts.size
+    chi2 = float(np.sum((counts - counts.mean()) ** 2) / counts.mean())
+    # chi-square(n-1) is ~normal(n-1, sqrt(2(n-1))) for large n.
+    assert abs(chi2 - (n - 1)) < Z999 * math.sqrt(2 * (n - 1))
+
+
+def test_latchups_and_functional_interrupts_at_their_rates() -> None:
+    rates = RadiationRates(sel_per_board_day=1e-3, sefi_per_board_day=5e-3)
+    m = model(11, rates)
+    n_boards, days = 20_000, 10.0
+    ev = m.draw(days * 86_400.0, n_boards, 1.0)
+    # Each flag is "at least one event in the step": Binomial(n, 1 - exp(-rate*t)).
+    for flags, rate in ((ev.sel, rates.sel_per_board_day), (ev.sefi, rates.sefi_per_board_day)):
+        p = -math.expm1(-rate * days)
+        expected = n_boards * p
+        sd = math.sqrt(n_boards * p * (1 - p))
+        assert abs(int(np.count_nonzero(flags)) - expected) <= Z999 * sd
+    assert m.total_sel == int(np.count_nonzero(ev.sel))
+
+
+def test_flux_factor_scales_rates_per_board() -> None:
+    n = 2000
+    flux = np.where(np.arange(n) < n // 2, 1.0, 30.0)
+    ev = model(5).draw(86_400.0, n, flux)
+    counts = ev.seu + ev.seu_uncorrectable
+    quiet = int(counts[: n // 2].sum())
+    hot = int(counts[n // 2 :].sum())
+    rate = RadiationRates().seu_per_board_day
+    assert within_poisson_999(quiet, rate * n / 2)
+    assert within_poisson_999(hot, 30 * rate * n / 2)
+
+
+def test_more_upsets_per_second_inside_the_saa_along_the_orbit() -> None:
+    orbit = CircularOrbit()
+    dt = 20.0
+    t = np.arange(0.0, 86_400.0, dt)
+    flux = flux_factor(orbit, t)
+    in_saa = flux > 3.0
+    m = model(9)
+    counts = np.array([m.draw(dt, 64, float(f)).total_seu for f in flux])
+    rate_in = counts[in_saa].sum() / (in_saa.sum() * dt)
+    rate_out = counts[~in_saa].sum() / ((~in_saa).sum() * dt)
+    assert rate_in > 3.0 * rate_out
+    # Overall, the expected count follows the integrated flux.
+    expected = RadiationRates().seu_per_board_day * 64 * float(flux.sum()) * dt / 86_400.0
+    assert within_poisson_999(int(counts.sum()), expected)
+
+
+def test_same_seed_same_draws_and_different_seed_differs() -> None:
+    def run(seed: int) -> list[RadiationEvents]:
+        m = model(seed)
+        return [m.draw(600.0, 128, f) for f in (1.0, 30.0, 2.5)]
+
+    a, b, c = run(42), run(42), run(43)
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x.seu, y.seu)
+        np.testing.assert_array_equal(x.seu_uncorrectable, y.seu_uncorrectable)
+        np.testing.assert_array_equal(x.sel, y.sel)
+        np.testing.assert_array_equal(x.sefi, y.sefi)
+    assert any(not np.array_equal(x.seu, z.seu) for x, z in zip(a, c, strict=True))
+
+
+def test_no_exposure_means_no_events_and_shapes_are_per_board() -> None:
+    m = model()
+    for dt, flux in ((0.0, 1.0), (3600.0, 0.0)):
+        ev = m.draw(dt, 10, flux)
+        assert ev.n_boards == 10 and ev.total_seu == 0
+        assert not ev.sel.any() and not ev.sefi.any()
+    ev = m.draw(60.0, 7, 1.0)
+    assert ev.seu.dtype == np.int64 and ev.seu_uncorrectable.dtype == np.int64
+    assert ev.sel.dtype == np.bool_ and ev.sefi.shape == (7,)
+    assert m.draw(60.0, 0, 1.0).n_boards == 0
+    quiet = RadiationEvents.none(4)
+    assert quiet.total_seu == 0 and quiet.n_boards == 4
+
+
+def test_bad_draw_arguments() -> None:
+    m = model()
+    with pytest.raises(ValueError):
+        m.draw(-1.0, 4)
+    with pytest.raises(ValueError):
+        m.draw(1.0, -4)
+    with pytest.raises(ValueError):
+        m.draw(1.0, 4, np.ones(3))
+    with pytest.raises(ValueError):
+        m.draw(1.0, 4, -1.0)
+    with pytest.raises(ValueError):
+        m.draw(1.0, 4, float("nan"))
