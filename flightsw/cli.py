@@ -27,9 +27,16 @@ def _cmd_sim(args: argparse.Namespace) -> int:
         if value is not None and not value > 0:
             raise FlightswError(f"--{name} must be positive")
     mission = load_mission(args.mission, seed=args.seed)
+    if args.boards is not None:
+        if not 1 <= args.boards <= 100_000:
+            raise FlightswError("--boards must be 1..100000")
+        spacecraft = dict(mission.hal.get("spacecraft", {}))
+        spacecraft["boards"] = args.boards
+        mission.hal = {**mission.hal, "spacecraft": spacecraft}
     out = Path(args.out) if args.out else Path("runs") / f"{mission.name}-seed{mission.seed}"
     progress = False if args.quiet else None
-    summary = run_sim(mission, SimOptions(args.duration, args.orbits, out, progress))
+    opts = SimOptions(args.duration, args.orbits, out, progress, plots=not args.no_plots)
+    summary = run_sim(mission, opts)
     print(
         json.dumps(
             {
@@ -43,7 +50,15 @@ def _cmd_sim(args: argparse.Namespace) -> int:
                     "tm_packets",
                     "events_by_severity",
                     "overruns",
+                    "min_soc",
+                    "max_board_temp_c",
+                    "min_battery_temp_c",
+                    "jobs_completed",
+                    "jobs_failed",
+                    "goodput",
+                    "energy_balance_wh",
                 )
+                if k in summary
             },
             indent=2,
         )
@@ -79,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--duration", type=float, help="simulated seconds (instead of --orbits)")
     sim.add_argument("--seed", type=int, help="random seed (default: the mission's)")
     sim.add_argument("--out", help="run directory (default runs/MISSION-seedN)")
+    sim.add_argument("--boards", type=int, help="accelerator boards (default: the mission's)")
+    sim.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
     sim.set_defaults(func=_cmd_sim)
 

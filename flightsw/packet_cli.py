@@ -13,7 +13,10 @@ import sys
 from typing import Any
 
 from flightsw.errors import DecodeError, FlightswError
+from flightsw.link import kinds_downlink, kinds_uplink
 from flightsw.packets.kinds import KINDS, Kind, KindOptions, fields_from_json
+
+_LINK_KINDS = (kinds_uplink, kinds_downlink)  # imported for the kinds they register
 
 
 def _kind(name: str) -> Kind:

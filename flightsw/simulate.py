@@ -2,7 +2,8 @@
 
 The run directory gets the raw TM stream (``tm.bin``, concatenated space packets), the
 decoded archive (``archive.sqlite``), the dictionary the archive was decoded with
-(``dictionary.json``) and ``summary.json``.
+(``dictionary.json``), ``summary.json``, and PNG plots of power, state of charge,
+temperatures and the payload over the run (from the simulated spacecraft's truth).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from flightsw.dictionary import build_dictionary
 from flightsw.executive import NS_PER_S, Executive
 from flightsw.ground.archive import TmArchive
+from flightsw.ground.sim_report import TruthRecorder
 from flightsw.mission import Mission
 from flightsw.progress import Progress
 from flightsw.services.tm_funnel import CH_REALTIME
@@ -34,6 +36,7 @@ class SimOptions:
     out_dir: Path = Path("runs/default")
     progress: bool | None = None
     tc_script: list[tuple[float, bytes]] | None = None
+    plots: bool = True
 
 
 def orbit_period_s(mission: Mission) -> float:
@@ -60,6 +63,8 @@ def run_sim(
     archive = TmArchive(archive_path, dictionary)
     hal = build_hal(mission.hal_config(), mission.seed, SimClock(mission.executive.start_ns))
     exe = Executive(mission.executive, mission.specs, hal)
+    spacecraft = hal.devices.get("sim")
+    recorder = TruthRecorder(spacecraft) if spacecraft is not None else None
     duration = sim_duration_s(mission, opts)
     frames = round(duration * NS_PER_S / exe.minor_frame_ns)
     script = sorted(opts.tc_script or [], key=lambda item: item[0])
@@ -87,6 +92,8 @@ def run_sim(
                     exe.submit_tc(script[next_tc][1])
                     next_tc += 1
                 exe.run_minor_frame()
+                if recorder is not None:
+                    recorder.maybe_sample(exe.now_ns)
             done += n
             bar.update(done)
         wall_s = wall() - t0
@@ -94,8 +101,31 @@ def run_sim(
     archive.close()
     sim_s = frames * exe.minor_frame_ns / NS_PER_S
     summary = make_summary(mission, exe, sim_s, wall_s, archive, tm_bytes)
+    if recorder is not None:
+        summary.update(recorder.summary())
+        summary["plots"] = recorder.plot(out) if opts.plots else []
+    summary.update(payload_summary(exe))
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def payload_summary(exe: Executive) -> dict[str, Any]:
+    """Job counts and goodput from the payload app, when the mission runs one."""
+    try:
+        payload = exe.app("payload").instance
+    except KeyError:
+        return {}
+    tlm = payload.tlm
+    return {
+        "boards": int(getattr(payload, "n", 0)),
+        "jobs_completed": int(tlm.get("jobs_done", 0)),
+        "jobs_failed": int(tlm.get("jobs_failed", 0)),
+        "jobs_queued": int(tlm.get("jobs_queued", 0)),
+        "jobs_running": int(tlm.get("jobs_running", 0)),
+        "job_rollbacks": int(tlm.get("rollbacks", 0)),
+        "lost_board_hours": round(float(tlm.get("lost_board_hours", 0.0)), 4),
+        "goodput": round(float(tlm.get("goodput", 1.0)), 5),
+    }
 
 
 def make_summary(

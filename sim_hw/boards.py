@@ -2,10 +2,10 @@
 heartbeat, job progress, and the radiation faults that FDIR must detect from them.
 
 A compute node carries hundreds to thousands of boards, so every command takes an index
-array and every step is a handful of whole-array operations: the cost of a step hardly
-grows with the number of boards. The fault truth (latch-up, hang, damage, latent memory
-flips) is kept apart from the telemetry, because flight software only sees current,
-temperature, ECC counters and heartbeat and has to infer the rest.
+array, nothing loops over boards in Python, and a step's cost hardly grows with the
+number of boards. The fault truth (latch-up, hang, damage, latent memory flips) is kept
+apart from the telemetry, because flight software only sees current, temperature, ECC
+counters and heartbeat and has to infer the rest.
 """
 
 from __future__ import annotations
@@ -87,9 +87,10 @@ class BoardArray:
 
     Observable state (read-only views): ``powered``, ``utilization`` (commanded),
     ``power_cap_w``, ``power_w``, ``current_a`` (12 V rail), ``temperature_c``,
-    ``ecc_corrected`` and ``ecc_uncorrectable`` (since power-on), ``heartbeat``, ``work_done``,
-    ``job_errors``. Hidden truth (read-only views): ``latched`` (SEL), ``hung`` (SEFI),
-    ``damaged`` (permanent), ``latent_flips`` (corrected but not yet scrubbed).
+    ``ecc_corrected`` and ``ecc_uncorrectable`` (since power-on), ``heartbeat`` (a new int
+    array), ``work_done``, ``job_errors``. Hidden truth (read-only views): ``latched``
+    (SEL), ``hung`` (SEFI), ``damaged`` (permanent), ``latent_flips`` (corrected but not
+    yet scrubbed).
 
     Behaviour: a powered, healthy board draws ``idle_w`` plus its utilization's share of
     ``max_w - idle_w``, limited by its power cap (never below idle). A hung board draws
@@ -102,7 +103,8 @@ class BoardArray:
     Cost: between state changes every board's power is constant, so work, heartbeat and
     the exact solution of each board's thermal node (all boards share one cold plate) are
     carried as per-board constants times a few scalars. ``step`` only updates the scalars;
-    the arrays are brought up to date when a command, a fault or a read needs them.
+    the arrays are brought up to date when a command, a fault or a read needs them, and a
+    read never changes the stored state (reading cannot change any later result).
     """
 
     def __init__(self, n: int, params: BoardParams, rng: np.random.Generator) -> None:
@@ -128,8 +130,8 @@ class BoardArray:
         self._ecc_corrected = np.zeros(n, dtype=np.int64)
         self._ecc_uncorrectable = np.zeros(n, dtype=np.int64)
         self._job_errors = np.zeros(n, dtype=np.int64)
-        self._heartbeat = np.zeros(n)  # fractional beats; reads floor it
-        self._work_done = np.zeros(n)
+        self._beats_base = np.zeros(n)  # fractional beats up to the last fold
+        self._work_base = np.zeros(n)  # work up to the last fold
         # Derived from the state by _refresh (only when _dirty).
         self._dirty = True
         self._alive = np.zeros(n, dtype=np.bool_)
@@ -138,7 +140,7 @@ class BoardArray:
         self._beat_rate = np.zeros(n)  # beats per second
         self._work_rate = np.zeros(n)  # work units per second
         self._total_power_w = 0.0
-        # Lazy time integration since the last _sync: work and beats accrue at constant
+        # Lazy time integration since the last _fold: work and beats accrue at constant
         # rates for _elapsed_s; temperature = P/G + u + dev * m, where u is the (shared)
         # response to the cold plate and m the decay of each board's own transient.
         self._elapsed_s = 0.0
@@ -148,8 +150,12 @@ class BoardArray:
         self._m = 1.0
         self._sum_p_over_g = 0.0
         self._sum_dev = 0.0
+        # What reads see, computed from the above on demand (reads never change state,
+        # so reading or not cannot change a single bit of a run).
         self._temperature_c = np.full(n, 20.0)
-        self._temperature_stale = False
+        self._work_done = np.zeros(n)
+        self._heartbeat = np.zeros(n)
+        self._stale = False
         self._decay_dt = (math.nan, 1.0)
         self._heat_w = 0.0
         self._tmp = np.zeros(n)
@@ -190,7 +196,7 @@ class BoardArray:
 
     @property
     def temperature_c(self) -> FloatArray:
-        self._sync()
+        self._materialize()
         return _readonly(self._temperature_c)
 
     @property
@@ -204,12 +210,12 @@ class BoardArray:
     @property
     def heartbeat(self) -> IntArray:
         """Beats since construction (a new array; floors the fractional count)."""
-        self._sync()
+        self._materialize()
         return np.floor(self._heartbeat + 1e-9).astype(np.int64)
 
     @property
     def work_done(self) -> FloatArray:
-        self._sync()
+        self._materialize()
         return _readonly(self._work_done)
 
     @property
@@ -245,7 +251,7 @@ class BoardArray:
 
     def telemetry(self) -> dict[str, NDArray[Any]]:
         """Copies of the observable arrays (nothing of the hidden fault truth)."""
-        self._sync()
+        self._materialize()
         return {
             "powered": self._powered.copy(),
             "utilization": self._utilization.copy(),
@@ -415,31 +421,41 @@ class BoardArray:
 
     # --- time --------------------------------------------------------------------------
 
-    def _sync(self) -> None:
-        """Bring the lazily integrated arrays (work, heartbeat, temperature) up to now."""
-        self._refresh()
+    def _fold(self) -> None:
+        """Fold the time integrated since the last fold into the per-board bases (only
+        before the rates change, so the arithmetic never depends on who reads when)."""
         if self._elapsed_s:
             np.multiply(self._work_rate, self._elapsed_s, out=self._tmp)
-            self._work_done += self._tmp
+            self._work_base += self._tmp
             np.multiply(self._beat_rate, self._elapsed_s, out=self._tmp)
-            self._heartbeat += self._tmp
+            self._beats_base += self._tmp
             self._elapsed_s = 0.0
         if self._m != 1.0:
             self._dev *= self._m
             self._sum_dev *= self._m
             self._m = 1.0
-            self._temperature_stale = True
-        if self._temperature_stale:
-            np.add(self._p_over_g, self._u, out=self._temperature_c)
-            self._temperature_c += self._dev
-            self._temperature_stale = False
+        self._stale = True
+
+    def _materialize(self) -> None:
+        """Compute the read-side arrays (work, heartbeat, temperature) for now."""
+        self._refresh()
+        if not self._stale:
+            return
+        np.multiply(self._work_rate, self._elapsed_s, out=self._work_done)
+        self._work_done += self._work_base
+        np.multiply(self._beat_rate, self._elapsed_s, out=self._heartbeat)
+        self._heartbeat += self._beats_base
+        np.multiply(self._dev, self._m, out=self._temperature_c)
+        self._temperature_c += self._p_over_g
+        self._temperature_c += self._u
+        self._stale = False
 
     def _refresh(self) -> None:
         """Recompute per-board power and rates after commands or faults changed state."""
         if not self._dirty:
             return
         self._dirty = False
-        self._sync()  # settle the past at the old rates first
+        self._fold()  # settle the past at the old rates first
         p = self.params
         dyn = p.max_w - p.idle_w
         np.logical_and(self._powered, ~self._damaged, out=self._alive)
@@ -502,7 +518,7 @@ class BoardArray:
         self._heat_w = self._total_power_w - stored_w
         self._elapsed_s += dt_s
         self._now_s += dt_s
-        self._temperature_stale = True
+        self._stale = True
         self.cold_plate_temp_c = coldplate_temp_c
         if self._now_s > self._next_burn_s:
             self._burn()

@@ -22,7 +22,15 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-GROUPS = ["bench_core", "bench_packets", "bench_link", "bench_cop1", "bench_sim_hw"]
+GROUPS = [
+    "bench_core",
+    "bench_packets",
+    "bench_link_uplink",
+    "bench_link_downlink",
+    "bench_cop1",
+    "bench_sim_hw",
+    "bench_sil",
+]
 
 # (metric, target, description) — a target > 0 means "at least", < 0 means "at most |t|".
 TARGETS: list[tuple[str, float, str]] = [

@@ -15,7 +15,8 @@ run it on a noisy link for hours and report what was lost.
   flag 1); ``frames_other_scid``: good frames from another spacecraft, ignored.
 * ``frames_lost``: frames missing from the virtual channel frame counts (a bad frame
   is missing too, so it is counted here as well once the next frame of its channel
-  arrives); ``idle_frames``: idle frames (or frames of idle data only).
+  arrives; a repeated frame looks like a gap of almost a whole counter cycle and is
+  counted so); ``idle_frames``: idle frames (or frames of idle data only).
 * ``packets``: packets delivered; ``idle_packets``: idle packets dropped;
   ``packets_lost_partial``: packets begun but not finished because frames were lost,
   bad, or disagreed with the first header pointer; ``resyncs``: times a channel

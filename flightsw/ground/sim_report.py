@@ -1,0 +1,173 @@
+"""What a SIL run did to the simulated spacecraft: time series, summary numbers, plots.
+
+The recorder samples the simulated world's truth (not the flight software's estimates)
+every ``every_s`` seconds, so the summary can say whether the battery, the temperatures
+and the payload stayed where the mission needs them, independent of what telemetry
+claimed. Plots go beside the JSON as PNG files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+NS_PER_S = 1_000_000_000
+SERIES = (
+    "t_s",
+    "soc",
+    "solar_w",
+    "load_w",
+    "battery_w",
+    "battery_temp_c",
+    "board_temp_max_c",
+    "board_temp_mean_c",
+    "coldplate_c",
+    "radiator_c",
+    "avionics_c",
+    "boards_powered",
+    "payload_w",
+    "eclipse",
+)
+
+
+class TruthRecorder:
+    """Samples a ``sim_hw.spacecraft.Spacecraft`` at a fixed simulated interval."""
+
+    def __init__(self, spacecraft: Any, every_s: float = 10.0) -> None:
+        self.sc = spacecraft
+        self.every_ns = int(every_s * NS_PER_S)
+        self.next_ns = 0
+        self.rows: list[tuple[float, ...]] = []
+        self.start_stored_wh = float(spacecraft.battery.stored_wh)
+
+    def maybe_sample(self, now_ns: int) -> None:
+        if now_ns < self.next_ns:
+            return
+        self.next_ns = now_ns + self.every_ns
+        sc = self.sc
+        temps = sc.thermal.temperatures_c
+        idx = sc.thermal.index
+        p = sc.last_power
+        b = sc.boards
+        powered = b.powered
+        bt = b.temperature_c[powered]
+        self.rows.append(
+            (
+                now_ns / NS_PER_S,
+                sc.battery.soc,
+                p.solar_w if p else 0.0,
+                p.load_served_w if p else 0.0,
+                p.battery_w if p else 0.0,
+                float(temps[idx("battery")]),
+                float(bt.max()) if bt.size else float("nan"),
+                float(bt.mean()) if bt.size else float("nan"),
+                float(temps[idx("coldplate")]),
+                float(temps[idx("radiator")]),
+                float(temps[idx("avionics")]),
+                float(powered.sum()),
+                float(b.power_w.sum()),
+                1.0 if sc.in_eclipse() else 0.0,
+            )
+        )
+
+    def arrays(self) -> dict[str, np.ndarray[Any, Any]]:
+        data = np.array(self.rows, dtype=np.float64).reshape(-1, len(SERIES))
+        return {name: data[:, i] for i, name in enumerate(SERIES)}
+
+    def summary(self) -> dict[str, Any]:
+        """Extremes and the energy balance (zero when the power model conserves energy)."""
+        a = self.arrays()
+        sc = self.sc
+        pw = sc.power
+        bat = sc.battery
+        stored_change = float(bat.stored_wh) - self.start_stored_wh
+        balance = pw.solar_wh - pw.load_wh - pw.shunt_wh - stored_change - bat.losses_wh
+
+        def finite_max(x: np.ndarray[Any, Any]) -> float | None:
+            x = x[np.isfinite(x)]
+            return round(float(x.max()), 3) if x.size else None
+
+        return {
+            "min_soc": round(float(a["soc"].min()), 4) if a["soc"].size else None,
+            "max_board_temp_c": finite_max(a["board_temp_max_c"]),
+            "min_battery_temp_c": round(float(a["battery_temp_c"].min()), 3),
+            "max_battery_temp_c": round(float(a["battery_temp_c"].max()), 3),
+            "eclipse_fraction": round(float(a["eclipse"].mean()), 4),
+            "solar_wh": round(pw.solar_wh, 3),
+            "load_wh": round(pw.load_wh, 3),
+            "shunt_wh": round(pw.shunt_wh, 3),
+            "unserved_wh": round(pw.unserved_wh, 3),
+            "battery_stored_change_wh": round(stored_change, 3),
+            "battery_losses_wh": round(bat.losses_wh, 3),
+            "energy_balance_wh": round(balance, 6),
+        }
+
+    def plot(self, out_dir: Path) -> list[str]:
+        """Write power, state-of-charge, temperature and payload plots; returns file names."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        a = self.arrays()
+        t_h = a["t_s"] / 3600.0
+        written = []
+
+        def shade(ax: Any) -> None:
+            ecl = a["eclipse"] > 0.5
+            if ecl.any():
+                ax.fill_between(
+                    t_h,
+                    0,
+                    1,
+                    where=ecl,
+                    transform=ax.get_xaxis_transform(),
+                    color="0.85",
+                    label="eclipse",
+                )
+
+        figs: list[tuple[str, str, list[tuple[str, str]], str]] = [
+            (
+                "power.png",
+                "Power",
+                [
+                    ("solar_w", "solar array"),
+                    ("load_w", "loads"),
+                    ("battery_w", "battery (+ charging)"),
+                    ("payload_w", "payload boards"),
+                ],
+                "W",
+            ),
+            ("soc.png", "Battery state of charge", [("soc", "state of charge")], "1"),
+            (
+                "temperatures.png",
+                "Temperatures",
+                [
+                    ("board_temp_max_c", "hottest board"),
+                    ("board_temp_mean_c", "mean board"),
+                    ("coldplate_c", "cold plate"),
+                    ("radiator_c", "radiator"),
+                    ("battery_temp_c", "battery"),
+                    ("avionics_c", "avionics"),
+                ],
+                "degC",
+            ),
+            ("payload.png", "Payload", [("boards_powered", "boards powered")], "boards"),
+        ]
+        for name, title, lines, unit in figs:
+            fig, ax = plt.subplots(figsize=(9, 4))
+            shade(ax)
+            for key, label in lines:
+                ax.plot(t_h, a[key], label=label, linewidth=1.2)
+            ax.set_title(title)
+            ax.set_xlabel("mission time [h]")
+            ax.set_ylabel(unit)
+            ax.grid(True, alpha=0.3)
+            ax.legend(loc="best", fontsize=8)
+            fig.tight_layout()
+            fig.savefig(out_dir / name, dpi=110)
+            plt.close(fig)
+            written.append(name)
+        return written

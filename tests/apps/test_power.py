@@ -1,0 +1,105 @@
+"""Power app control laws against a small simulated node."""
+
+import struct
+
+import numpy as np
+
+from flightsw.app import FailureCode
+from tests.apps.conftest import small_node
+
+POWER = 0x2000
+
+
+def _fid(local: int) -> bytes:
+    return struct.pack(">H", POWER + local)
+
+
+def test_soc_estimate_follows_the_battery() -> None:
+    h = small_node()
+    sc = h.hal.devices["sim"]
+    h.run(60)
+    app = h.exe.app("power").instance
+    assert abs(app.soc - sc.battery.soc) < 0.01
+    assert app.tlm["payload_budget_w"] > 0
+
+
+def test_shedding_levels_go_down_and_come_back_with_hysteresis() -> None:
+    h = small_node(boards=64)
+    sc = h.hal.devices["sim"]
+    app = h.exe.app("power").instance
+    boards = h.hal.devices["boards"]
+    h.run(5)
+    boards.set_board_power(np.arange(64), True)
+    cap = sc.battery.capacity_wh
+    levels = []
+    for soc in (0.38, 0.28, 0.18, 0.25, 0.35, 0.45, 0.55):
+        sc.battery.stored_wh = soc * cap
+        app.soc = soc  # the estimator converges slowly by design; start it at the truth
+        h.run(3)
+        levels.append(app.level)
+    # Down one level per threshold; back up only `hysteresis` (0.10) above each threshold.
+    assert levels == [1, 2, 3, 3, 2, 1, 0]
+    switches = dict(zip(app.switches, h.hal.devices["pcdu"].read_switches().on, strict=True))
+    assert all(switches[s] for s in switches)  # everything restored at level 0
+    assert len(h.tm_of(5, 3)) >= 6  # one MEDIUM event per level change
+
+
+def test_level_two_opens_payload_switches_and_zeroes_the_budget() -> None:
+    h = small_node(boards=64)
+    sc = h.hal.devices["sim"]
+    app = h.exe.app("power").instance
+    h.run(2)
+    sc.battery.stored_wh = 0.15 * sc.battery.capacity_wh
+    app.soc = 0.15
+    h.run(4)
+    assert app.level == 3
+    on = dict(zip(app.switches, h.hal.devices["pcdu"].read_switches().on, strict=True))
+    assert not any(v for k, v in on.items() if k.startswith(("payload", "aux")))
+    assert on["avionics"] and on["radio"] and on["heaters"]
+    assert app.tlm["payload_budget_w"] == 0.0
+    assert not sc.boards.powered.any()
+
+
+def test_critical_switch_needs_arming() -> None:
+    h = small_node()
+    app = h.exe.app("power").instance
+    radio = app.switches.index("radio")
+    rid = h.send_pus(8, 1, _fid(2) + bytes([radio, 0]))
+    assert h.failure_code(rid) == FailureCode.NOT_ARMED
+    assert h.hal.devices["pcdu"].read_switches().on[radio]
+    h.send_and_assert_command("power.arm_switch", {"switch": radio})
+    h.send_and_assert_command("power.switch", {"switch": radio, "on": 0})
+    assert not h.hal.devices["pcdu"].read_switches().on[radio]
+    # Arming expires.
+    h.send_and_assert_command("power.arm_switch", {"switch": radio})
+    h.run(11)
+    rid = h.send("power.switch", {"switch": radio, "on": 1})
+    assert h.failure_code(rid) == FailureCode.NOT_ARMED
+
+
+def test_bad_switch_commands() -> None:
+    h = small_node()
+    rid = h.send_pus(8, 1, _fid(2) + bytes([200, 1]))
+    assert h.failure_code(rid) == FailureCode.UNKNOWN_ID
+    rid = h.send_pus(8, 1, _fid(2) + bytes([4, 2]))
+    assert h.failure_code(rid) == FailureCode.ARG_OUT_OF_RANGE
+    aux = h.exe.app("power").instance.switches.index("aux_0")
+    h.send_and_assert_command("power.switch", {"switch": aux, "on": 0})  # not critical
+
+
+def test_overcurrent_trip_is_reported_and_reset() -> None:
+    from sim_hw.faults import FaultKind, ScheduledFault
+
+    h = small_node()
+    sc = h.hal.devices["sim"]
+    sc.faults._schedule.append(ScheduledFault(3.0, FaultKind.SWITCH_OVERCURRENT, "aux_0"))
+    h.run(6)
+    app = h.exe.app("power").instance
+    aux = app.switches.index("aux_0")
+    assert app.tlm["trips"] == 1
+    assert h.hal.devices["pcdu"].read_switches().tripped[aux]
+    assert h.tm_of(5, 4), "a HIGH event for the trip"
+    h.send_and_assert_command("power.reset_trip", {"switch": aux})
+    h.send_and_assert_command("power.switch", {"switch": aux, "on": 1})
+    h.run(2)
+    assert h.hal.devices["pcdu"].read_switches().on[aux]
