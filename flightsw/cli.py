@@ -27,6 +27,8 @@ def _cmd_sim(args: argparse.Namespace) -> int:
         if value is not None and not value > 0:
             raise FlightswError(f"--{name} must be positive")
     mission = load_mission(args.mission, seed=args.seed)
+    if args.hal is not None:
+        mission.hal = {**mission.hal, "backend": args.hal}
     if args.boards is not None:
         if not 1 <= args.boards <= 100_000:
             raise FlightswError("--boards must be 1..100000")
@@ -94,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--duration", type=float, help="simulated seconds (instead of --orbits)")
     sim.add_argument("--seed", type=int, help="random seed (default: the mission's)")
     sim.add_argument("--out", help="run directory (default runs/MISSION-seedN)")
+    sim.add_argument(
+        "--hal",
+        help="HAL backend: sim (default) or serial:PORT for a bench (runs in wall-clock time)",
+    )
     sim.add_argument("--boards", type=int, help="accelerator boards (default: the mission's)")
     sim.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     sim.add_argument("--quiet", action="store_true", help="no progress bar")

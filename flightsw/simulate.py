@@ -22,8 +22,9 @@ from flightsw.ground.sim_report import TruthRecorder
 from flightsw.mission import Mission
 from flightsw.progress import Progress
 from flightsw.services.tm_funnel import CH_REALTIME
-from hal.clocks import SimClock
-from hal.factory import build_hal
+from hal.clocks import SimClock, WallClock
+from hal.factory import build_hal, is_real_time
+from hal.interfaces import Clock
 from sim_hw.orbit import circular_period_s
 
 
@@ -61,7 +62,10 @@ def run_sim(
     if archive_path.exists():
         archive_path.unlink()
     archive = TmArchive(archive_path, dictionary)
-    hal = build_hal(mission.hal_config(), mission.seed, SimClock(mission.executive.start_ns))
+    config = mission.hal_config()
+    start = mission.executive.start_ns
+    clock: Clock = WallClock(start) if is_real_time(config) else SimClock(start)
+    hal = build_hal(config, mission.seed, clock)
     exe = Executive(mission.executive, mission.specs, hal)
     spacecraft = hal.devices.get("sim")
     recorder = TruthRecorder(spacecraft) if spacecraft is not None else None

@@ -1,4 +1,8 @@
-"""Chooses a HAL backend by name (``sim`` today; ``serial:PORT`` and ``udp`` to come)."""
+"""Chooses a HAL backend by name: ``sim`` (simulated spacecraft) or ``serial:PORT`` (a bench).
+
+``PORT`` is anything pyserial opens: ``/dev/ttyUSB0``, a pty such as ``/dev/pts/5``,
+``socket://host:port`` or ``loop://``.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,12 @@ class HalError(Exception):
     """A HAL backend that cannot be built (unknown name, bad settings)."""
 
 
-BACKENDS = ("sim",)
+BACKENDS = ("sim", "serial:PORT")
+
+
+def is_real_time(config: dict[str, Any]) -> bool:
+    """Whether the backend talks to real devices, so frames must follow the wall clock."""
+    return str(config.get("backend", "sim")) != "sim"
 
 
 def build_hal(config: dict[str, Any], seed: int, clock: Clock | None = None) -> Hal:
@@ -21,4 +30,9 @@ def build_hal(config: dict[str, Any], seed: int, clock: Clock | None = None) -> 
         from hal.sim.backend import build_sim_hal
 
         return build_sim_hal(config, seed, clock)
+    if backend.startswith("serial:"):
+        from hal.serial.backend import build_serial_hal
+
+        settings = {k: v for k, v in config.items() if k not in ("backend", "orbit")}
+        return build_serial_hal(backend.removeprefix("serial:"), settings, seed, clock)
     raise HalError(f"unknown HAL backend {backend!r}; available: {', '.join(BACKENDS)}")

@@ -38,9 +38,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flightsw.errors import DecodeError
 from hal.serial import protocol as p
 
-SWITCHES = ("obc", "radio", "adcs", "payload", "heater_bus", "spare")
-SENSORS = ("battery", "board_plate", "radiator", "obc")
-HEATERS = ("battery_heater", "plate_heater")
+# Names follow the flight naming the apps rely on: critical loads avionics/radio/heaters,
+# payload_* shed at level 2, aux_* at level 3; zone sensors start with the zone name.
+SWITCHES = ("avionics", "radio", "aux_adcs", "payload_0", "heaters", "aux_spare")
+SENSORS = ("battery_a", "coldplate_a", "radiator_a", "avionics_a")
+HEATERS = ("heater_battery", "heater_coldplate")
 BUS_V = 28.0
 BOARD_V = 12.0
 IDLE_W = 20.0

@@ -263,6 +263,10 @@ class Fop:
     def wait_queue_len(self) -> int:
         return len(self._wait)
 
+    def pending_requests(self) -> list[int]:
+        """Request ids of AD FDUs FOP-1 still holds (wait queue, then sent queue)."""
+        return [rid for rid, _ in self._wait] + [s.request_id for s in self._sent if not s.control]
+
     def outstanding(self) -> list[int]:
         """N(S) of the AD frames on the sent queue, oldest first."""
         return [s.seq for s in self._sent if not s.control]

@@ -93,16 +93,16 @@ def test_pcdu_switches_and_trips() -> None:
         assert len(s.on) == len(s.current_a) == len(s.tripped) == len(SWITCHES)
         assert s.on[0] and s.current_a[0] == pytest.approx(0.4)
         pcdu.set_switch("radio", False)
-        pcdu.set_switch("spare", True)
+        pcdu.set_switch("aux_spare", True)
         s = pcdu.read_switches()
         assert not s.on[1] and s.current_a[1] == 0.0 and s.on[5]
         dev.model.trip(2)
         s = pcdu.read_switches()
         assert s.tripped[2] and not s.on[2]
-        pcdu.set_switch("adcs", True)  # refused while tripped
+        pcdu.set_switch("aux_adcs", True)  # refused while tripped
         assert not pcdu.read_switches().on[2]
-        pcdu.reset_trip("adcs")
-        pcdu.set_switch("adcs", True)
+        pcdu.reset_trip("aux_adcs")
+        pcdu.set_switch("aux_adcs", True)
         s = pcdu.read_switches()
         assert s.on[2] and not s.tripped[2]
         with pytest.raises(EncodeError):
@@ -123,7 +123,7 @@ def test_thermal_sensors_and_heaters() -> None:
     with bench() as (hal, dev):
         th: SerialThermal = hal.devices["thermal"]
         assert th.read_heaters() == (False, False)
-        th.set_heater("plate_heater", True)
+        th.set_heater("heater_coldplate", True)
         assert th.read_heaters() == (False, True)
         assert dev.model.heater_on.tolist() == [False, True]
         temps = th.read_temperatures_c()

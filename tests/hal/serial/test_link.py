@@ -96,7 +96,7 @@ def test_normal_traffic_against_the_emulator() -> None:
     reply = link.request(p.Ping(77), p.PingReply)
     assert reply.nonce == 77 and reply.n_boards == 4
     names = link.request(p.ListNames(p.NameKind.HEATERS), p.NameList)
-    assert names.names == ("battery_heater", "plate_heater")
+    assert names.names == ("heater_battery", "heater_coldplate")
     link.request(p.SetBoardPower(True, np.arange(4)), p.Ack)
     page = link.request(p.ReadBoards(0, 4), p.BoardPage)
     assert page.powered.tolist() == [True] * 4

@@ -1,0 +1,82 @@
+"""The HIL path with no hardware: ``flightsw sim --hal serial:PTY`` against the emulator."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pty")
+def test_flight_apps_run_against_the_bench_emulator(tmp_path: Path) -> None:
+    dev = subprocess.Popen(
+        [sys.executable, str(ROOT / "tools" / "fake_bench_device.py"), "--pty", "--boards", "4"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert dev.stdout is not None
+        port = dev.stdout.readline().strip()
+        assert port.startswith("/dev/"), port
+        out = tmp_path / "run"
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "flightsw.cli",
+                "sim",
+                "--mission",
+                "bench",
+                "--hal",
+                f"serial:{port}",
+                "--duration",
+                "4",
+                "--out",
+                str(out),
+                "--no-plots",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "CI": "1"},
+        )
+        assert r.returncode == 0, r.stderr
+        s = json.loads((out / "summary.json").read_text())
+        assert 0.5 < s["realtime_factor"] < 2.0  # wall-clock paced
+        for name in ("power", "thermal", "payload"):
+            app = s["apps"][name]
+            assert app["runs"] >= 3 and app["exceptions"] == 0 and not app["disabled"]
+        assert s["tm_decode_errors"] == 0
+        assert s["events_by_severity"]["HIGH"] == 0  # no undervoltage on a healthy bench
+    finally:
+        dev.terminate()
+        dev.wait(timeout=10)
+
+
+def test_unreachable_port_is_one_error_line(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flightsw.cli",
+            "sim",
+            "--mission",
+            "bench",
+            "--hal",
+            "serial:/dev/does-not-exist",
+            "--duration",
+            "1",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "CI": "1"},
+    )
+    assert r.returncode == 1
+    assert r.stderr.startswith("error:") and "Traceback" not in r.stderr
