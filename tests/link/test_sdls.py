@@ -1,0 +1,332 @@
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+
+import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flightsw.errors import FlightswError
+from flightsw.link.sdls import (
+    Authenticated,
+    KeyCommand,
+    KeyState,
+    Mode,
+    SdlsError,
+    SdlsReason,
+    SdlsTc,
+    SecurityAssociation,
+    key_command_activate,
+    key_command_deactivate,
+    key_command_load,
+)
+
+HDR = bytes([0x20, 0x2A, 0x04, 0x1F, 0x07])  # a TC primary header (values do not matter)
+KEY = bytes(range(32))
+OTHER_KEY = bytes(range(1, 33))
+MASTER = bytes(range(100, 132))
+MODES: list[Mode] = ["hmac-sha256", "aes-gcm"]
+
+
+def pair(mode: Mode, **kw: int) -> tuple[SdlsTc, SdlsTc]:
+    """(ground, flight) sharing SA 1 (data, given mode) and SA 9 (key management)."""
+
+    def make() -> SdlsTc:
+        return SdlsTc(
+            [
+                SecurityAssociation(1, KEY, mode, **kw),  # type: ignore[arg-type]
+                SecurityAssociation(9, OTHER_KEY, "hmac-sha256", key_management=True),
+            ],
+            master_key=MASTER,
+        )
+
+    return make(), make()
+
+
+def reason_of(fn: object, *args: object) -> SdlsReason:
+    with pytest.raises(SdlsError) as exc:
+        fn(*args)  # type: ignore[operator]
+    return exc.value.reason
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_good_frames_verify(mode: Mode) -> None:
+    ground, flight = pair(mode)
+    for i in range(5):
+        data = bytes([i]) * (i + 1)
+        body = ground.protect(HDR, data, 1)
+        assert len(body) == 2 + 4 + len(data) + 16
+        assert body[:2] == b"\x00\x01" and int.from_bytes(body[2:6], "big") == i + 1
+        assert body[6 : 6 + len(data)] == data  # authentication only: data in clear
+        assert flight.verify(HDR, body) == data
+    assert flight.counters["verified"] == 5 and ground.counters["protected"] == 5
+
+
+def test_hmac_layout_matches_an_independent_computation() -> None:
+    ground, _ = pair("hmac-sha256")
+    body = ground.protect(HDR, b"hello", 1)
+    sec = b"\x00\x01" + (1).to_bytes(4, "big")
+    mac = hmac.new(KEY, HDR + sec + b"hello", hashlib.sha256).digest()[:16]
+    assert body == sec + b"hello" + mac
+
+
+def test_gcm_layout_matches_an_independent_computation() -> None:
+    ground, _ = pair("aes-gcm")
+    body = ground.protect(HDR, b"hello", 1)
+    sec = b"\x00\x01" + (1).to_bytes(4, "big")
+    iv = bytes(8) + (1).to_bytes(4, "big")
+    tag = AESGCM(KEY).encrypt(iv, b"", HDR + sec + b"hello")
+    assert body == sec + b"hello" + tag
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_same_data_gets_fresh_arsn_and_mac(mode: Mode) -> None:
+    ground, _ = pair(mode)
+    a, b = ground.protect(HDR, b"x", 1), ground.protect(HDR, b"x", 1)
+    assert a[2:6] != b[2:6] and a[-16:] != b[-16:]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@given(st.data())
+def test_any_bit_flip_is_rejected(mode: Mode, data: st.DataObject) -> None:
+    ground, flight = pair(mode)
+    payload = data.draw(st.binary(min_size=1, max_size=20))
+    body = ground.protect(HDR, payload, 1)
+    frame = bytearray(HDR + body)
+    pos = data.draw(st.integers(0, len(frame) - 1))
+    frame[pos] ^= 1 << data.draw(st.integers(0, 7))
+    hdr, forged = bytes(frame[:5]), bytes(frame[5:])
+    reason = reason_of(flight.verify, hdr, forged)
+    if 5 <= pos < 7:  # the SPI: now names an SA that does not exist (or the wrong one)
+        assert reason in (SdlsReason.UNKNOWN_SPI, SdlsReason.BAD_MAC)
+    else:
+        assert reason is SdlsReason.BAD_MAC
+    assert flight.counters[reason.value] == 1 and flight.counters["verified"] == 0
+    assert flight.verify(HDR, body) == payload  # the forgery did not spoil the real one
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_replay_rejected_and_counted(mode: Mode) -> None:
+    ground, flight = pair(mode)
+    body = ground.protect(HDR, b"cmd", 1)
+    flight.verify(HDR, body)
+    assert reason_of(flight.verify, HDR, body) is SdlsReason.REPLAY
+    assert reason_of(flight.verify, HDR, body) is SdlsReason.REPLAY
+    assert flight.counters["replay"] == 2
+
+
+def test_window_accepts_reordered_frames_once() -> None:
+    ground, flight = pair("hmac-sha256", arsn_window=4)
+    frames = [ground.protect(HDR, bytes([i]), 1) for i in range(6)]
+    assert flight.verify(HDR, frames[4]) == b"\x04"  # ARSN 5 arrives first
+    assert flight.verify(HDR, frames[2]) == b"\x02"  # 3: within the window, unseen
+    assert flight.verify(HDR, frames[1]) == b"\x01"  # 2: 5 - 2 = 3 < 4
+    assert reason_of(flight.verify, HDR, frames[0]) is SdlsReason.REPLAY  # 1: too old
+    assert reason_of(flight.verify, HDR, frames[2]) is SdlsReason.REPLAY  # seen
+    assert flight.verify(HDR, frames[3]) == b"\x03"
+    assert flight.verify(HDR, frames[5]) == b"\x05"
+
+
+def test_window_zero_is_strictly_increasing() -> None:
+    ground, flight = pair("hmac-sha256", arsn_window=0)
+    a, b = ground.protect(HDR, b"a", 1), ground.protect(HDR, b"b", 1)
+    flight.verify(HDR, b)
+    assert reason_of(flight.verify, HDR, a) is SdlsReason.REPLAY
+
+
+def test_big_arsn_jump_is_cheap() -> None:
+    ground, flight = pair("hmac-sha256", arsn_len=8)
+    for _ in range(3):
+        ground.protect(HDR, b"skip", 1)
+    ground._sas[1].send = 2**63  # as if the ground had sent that many
+    flight.verify(HDR, ground.protect(HDR, b"far", 1))
+    assert flight._sas[1].seen == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_truncated_frames(mode: Mode) -> None:
+    ground, flight = pair(mode)
+    body = ground.protect(HDR, b"abc", 1)
+    for cut in (0, 1, 2, 6, 2 + 4 + 16 - 1):
+        assert reason_of(flight.verify, HDR, body[:cut]) is SdlsReason.TRUNCATED
+    # shorter than the whole frame but long enough: the MAC no longer matches
+    assert reason_of(flight.verify, HDR, body[:-1]) is SdlsReason.BAD_MAC
+    assert flight.counters["truncated"] == 5
+
+
+def test_unknown_spi_and_bad_header() -> None:
+    ground, flight = pair("hmac-sha256")
+    body = ground.protect(HDR, b"abc", 1)
+    assert reason_of(flight.verify, HDR, b"\x00\x07" + body[2:]) is SdlsReason.UNKNOWN_SPI
+    assert reason_of(flight.verify, HDR[:4], body) is SdlsReason.BAD_HEADER
+    assert reason_of(ground.protect, HDR, b"x", 7) is SdlsReason.UNKNOWN_SPI
+    assert reason_of(ground.protect, HDR + b"\x00", b"x", 1) is SdlsReason.BAD_HEADER
+    assert flight.counters["unknown_spi"] == 1 and flight.counters["bad_header"] == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_wrong_key_rejected(mode: Mode) -> None:
+    intruder = SdlsTc([SecurityAssociation(1, OTHER_KEY, mode)])
+    _, flight = pair(mode)
+    assert reason_of(flight.verify, HDR, intruder.protect(HDR, b"x", 1)) is SdlsReason.BAD_MAC
+
+
+def test_header_is_authenticated() -> None:
+    ground, flight = pair("aes-gcm")
+    body = ground.protect(HDR, b"x", 1)
+    other_header = bytes([0x20, 0x2A, 0x08, 0x1F, 0x07])  # another VCID
+    assert reason_of(flight.verify, other_header, body) is SdlsReason.BAD_MAC
+
+
+def test_arsn_exhaustion_refuses_to_send() -> None:
+    ground, _ = pair("hmac-sha256", arsn_len=1)
+    for _ in range(255):
+        ground.protect(HDR, b"x", 1)
+    assert reason_of(ground.protect, HDR, b"x", 1) is SdlsReason.ARSN_EXHAUSTED
+
+
+@pytest.mark.parametrize("mode", MODES)
+@given(hdr=st.binary(max_size=8), body=st.binary(max_size=64))
+def test_garbage_raises_only_sdls_error(mode: Mode, hdr: bytes, body: bytes) -> None:
+    _, flight = pair(mode)
+    with contextlib.suppress(SdlsError):
+        flight.verify(hdr, body)
+    with contextlib.suppress(SdlsError):
+        flight.verify(HDR, b"\x00\x01" + body)  # a known SPI, garbage after it
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"spi": 0},
+        {"spi": 0xFFFF},
+        {"mode": "aes-gcm", "key": bytes(20)},
+        {"key": bytes(8)},
+        {"mac_len": 8},
+        {"mode": "aes-gcm", "mac_len": 20},
+        {"mode": "aes-gcm", "arsn_len": 2},
+        {"mode": "aes-gcm", "iv_fixed": bytes(3)},
+        {"mode": "des"},
+        {"arsn_len": 9},
+    ],
+)
+def test_bad_security_associations(kwargs: dict[str, object]) -> None:
+    args: dict[str, object] = {"spi": 1, "key": KEY}
+    args.update(kwargs)
+    with pytest.raises(ValueError):
+        SecurityAssociation(**args)  # type: ignore[arg-type]
+
+
+def test_sdls_error_is_a_project_error() -> None:
+    err = SdlsError(SdlsReason.REPLAY, "old", 3)
+    assert isinstance(err, FlightswError) and "SPI 3" in str(err) and "replay" in str(err)
+
+
+# ----------------------------------------------------------------- key management
+
+
+def send_key_command(ground: SdlsTc, flight: SdlsTc, command: bytes) -> KeyCommand:
+    """Ground protects under the key-management SA; both sides apply the verified command."""
+    body = ground.protect(HDR, command, 9)
+    result = flight.handle_key_command(flight.verify_authenticated(HDR, body))
+    assert ground.handle_key_command(ground.verify_authenticated(HDR, body)) is result
+    return result
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_rekey_over_authenticated_commands(mode: Mode) -> None:
+    ground, flight = pair(mode)
+    old_frame = ground.protect(HDR, b"old", 1)
+    new_key = bytes(range(200, 232))
+    assert send_key_command(ground, flight, key_command_load(1, new_key, MASTER)) is (
+        KeyCommand.LOAD
+    )
+    assert flight.has_pending_key(1)
+    assert flight.verify(HDR, old_frame) == b"old"  # loaded is not active yet
+    assert send_key_command(ground, flight, key_command_activate(1)) is KeyCommand.ACTIVATE
+    assert not flight.has_pending_key(1) and ground.arsn_sent(1) == 0
+    fresh = ground.protect(HDR, b"new", 1)
+    assert int.from_bytes(fresh[2:6], "big") == 1  # ARSN restarted with the new key
+    assert flight.verify(HDR, fresh) == b"new"
+    stale = SdlsTc([SecurityAssociation(1, KEY, mode)]).protect(HDR, b"stale", 1)
+    assert reason_of(flight.verify, HDR, stale) is SdlsReason.BAD_MAC  # old key is dead
+    assert flight.counters["key_commands"] == 2
+
+
+def test_deactivate_makes_sa_non_operational() -> None:
+    ground, flight = pair("hmac-sha256")
+    frame = ground.protect(HDR, b"x", 1)
+    send_key_command(ground, flight, key_command_deactivate(1))
+    assert flight.key_state(1) is KeyState.DEACTIVATED
+    assert reason_of(flight.verify, HDR, frame) is SdlsReason.SA_NOT_OPERATIONAL
+    assert reason_of(ground.protect, HDR, b"x", 1) is SdlsReason.SA_NOT_OPERATIONAL
+    send_key_command(ground, flight, key_command_load(1, bytes(range(50, 82)), MASTER))
+    send_key_command(ground, flight, key_command_activate(1))
+    assert flight.key_state(1) is KeyState.ACTIVE
+    assert flight.verify(HDR, ground.protect(HDR, b"y", 1)) == b"y"
+
+
+def test_key_commands_need_a_key_management_sa() -> None:
+    ground, flight = pair("hmac-sha256")
+    body = ground.protect(HDR, key_command_deactivate(1), 1)  # data SA, not key management
+    token = flight.verify_authenticated(HDR, body)
+    assert reason_of(flight.handle_key_command, token) is SdlsReason.BAD_KEY_COMMAND
+    assert flight.key_state(1) is KeyState.ACTIVE
+
+
+def test_forged_or_foreign_tokens_are_refused() -> None:
+    ground, flight = pair("hmac-sha256")
+    forged = Authenticated(9, 1, key_command_deactivate(1), True, object())
+    assert reason_of(flight.handle_key_command, forged) is SdlsReason.BAD_KEY_COMMAND
+    other = SdlsTc([SecurityAssociation(9, OTHER_KEY, key_management=True)])
+    foreign = other.verify_authenticated(HDR, ground.protect(HDR, key_command_deactivate(1), 9))
+    assert reason_of(flight.handle_key_command, foreign) is SdlsReason.BAD_KEY_COMMAND
+    assert flight.key_state(1) is KeyState.ACTIVE
+    assert flight.counters["bad_key_command"] == 2
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        b"",
+        b"\x07\x00\x01",
+        b"\x02\x00\x01",  # activate with nothing loaded
+        b"\x02\x00\x05",  # unknown SPI
+        b"\x03\x00\x09",  # deactivate the key-management SA itself
+        b"\x03\x00\x01\x00",  # trailing octet
+        b"\x01\x00\x01" + bytes(40),  # does not unwrap under the master key
+        b"\x01\x00\x01" + bytes(7),
+    ],
+)
+def test_bad_key_commands(command: bytes) -> None:
+    ground, flight = pair("hmac-sha256")
+    token = flight.verify_authenticated(HDR, ground.protect(HDR, command, 9))
+    assert reason_of(flight.handle_key_command, token) is SdlsReason.BAD_KEY_COMMAND
+    assert flight.key_state(1) is KeyState.ACTIVE and not flight.has_pending_key(1)
+
+
+def test_wrapped_key_of_wrong_size_for_the_sa() -> None:
+    ground, flight = pair("aes-gcm")
+    command = key_command_load(1, bytes(range(40)), MASTER)  # 40 octets: not an AES key
+    token = flight.verify_authenticated(HDR, ground.protect(HDR, command, 9))
+    assert reason_of(flight.handle_key_command, token) is SdlsReason.BAD_KEY_COMMAND
+
+
+def test_load_needs_a_master_key() -> None:
+    ground, _ = pair("hmac-sha256")
+    flight = SdlsTc([SecurityAssociation(9, OTHER_KEY, key_management=True)])
+    token = flight.verify_authenticated(
+        HDR, ground.protect(HDR, key_command_load(9, KEY, MASTER), 9)
+    )
+    assert reason_of(flight.handle_key_command, token) is SdlsReason.BAD_KEY_COMMAND
+
+
+@given(st.binary(max_size=48))
+def test_random_key_commands_raise_only_sdls_error(command: bytes) -> None:
+    ground, flight = pair("hmac-sha256")
+    token = flight.verify_authenticated(HDR, ground.protect(HDR, command, 9))
+    with contextlib.suppress(SdlsError):
+        flight.handle_key_command(token)
