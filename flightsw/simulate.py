@@ -19,8 +19,10 @@ from flightsw.dictionary import build_dictionary
 from flightsw.executive import NS_PER_S, Executive
 from flightsw.ground.archive import TmArchive
 from flightsw.ground.sim_report import TruthRecorder
+from flightsw.ground.station import GroundStation
 from flightsw.mission import Mission
 from flightsw.progress import Progress
+from flightsw.services.comms import link_config, security_association
 from flightsw.services.tm_funnel import CH_REALTIME
 from hal.clocks import SimClock, WallClock
 from hal.factory import build_hal, is_real_time
@@ -69,6 +71,7 @@ def run_sim(
     exe = Executive(mission.executive, mission.specs, hal)
     spacecraft = hal.devices.get("sim")
     recorder = TruthRecorder(spacecraft) if spacecraft is not None else None
+    ground = GroundLinkMonitor.for_mission(mission, hal.devices.get("ground_link"))
     duration = sim_duration_s(mission, opts)
     frames = round(duration * NS_PER_S / exe.minor_frame_ns)
     script = sorted(opts.tc_script or [], key=lambda item: item[0])
@@ -98,6 +101,8 @@ def run_sim(
                 exe.run_minor_frame()
                 if recorder is not None:
                     recorder.maybe_sample(exe.now_ns)
+                if ground is not None:
+                    ground.poll(exe.now_ns)
             done += n
             bar.update(done)
         wall_s = wall() - t0
@@ -109,8 +114,45 @@ def run_sim(
         summary.update(recorder.summary())
         summary["plots"] = recorder.plot(out) if opts.plots else []
     summary.update(payload_summary(exe))
+    if ground is not None:
+        summary["link"] = ground.summary()
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+class GroundLinkMonitor:
+    """An in-process ground station on the simulated RF link: what reached the ground."""
+
+    def __init__(self, station: GroundStation, link: Any) -> None:
+        self.station = station
+        self.link = link
+        self.tm_packets = 0
+
+    @classmethod
+    def for_mission(cls, mission: Mission, link: Any) -> GroundLinkMonitor | None:
+        comms = next((s for s in mission.apps if s.name == "comms"), None)
+        if link is None or comms is None:
+            return None
+        station = GroundStation(link_config(comms.options), security_association(comms.options))
+        station.initiate()
+        return cls(station, link)
+
+    def poll(self, now_ns: int) -> None:
+        for chunk in self.link.receive():
+            self.tm_packets += len(self.station.receive(chunk))
+        for cltu in self.station.tick(now_ns / NS_PER_S):
+            self.link.send(cltu)
+
+    def summary(self) -> dict[str, Any]:
+        ex = self.station.extractor
+        return {
+            "ground_tm_packets": self.tm_packets,
+            "frames": ex.frames,
+            "frames_bad": ex.frames_bad,
+            "frames_lost": ex.frames_lost,
+            "idle_frames": ex.idle_frames,
+            "clcws": self.station.clcws,
+        }
 
 
 def payload_summary(exe: Executive) -> dict[str, Any]:

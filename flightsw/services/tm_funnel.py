@@ -36,6 +36,8 @@ class TmFunnel:
         self.sent = 0
         self.dropped = 0
         self.sinks: list[TmSink] = []
+        # Sinks owned by an app, by app name: a restarted app replaces its sink.
+        self.named_sinks: dict[str, TmSink] = {}
         # Callbacks that see every new realtime packet, by owner name (a restarted owner
         # replaces its tap instead of adding a second one).
         self.taps: dict[str, Callable[[bytes], None]] = {}
@@ -79,7 +81,7 @@ class TmFunnel:
         n = len(self.queue)
         if not n:
             return 0
-        sinks = self.sinks
+        sinks = [*self.sinks, *self.named_sinks.values()]
         pop = self.queue.popleft
         for _ in range(n):
             pkt, channel = pop()

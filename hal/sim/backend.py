@@ -9,17 +9,30 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from hal.backend import Hal
 from hal.clocks import SimClock
 from hal.factory import HalError
 from hal.interfaces import Clock
 from hal.nvstore import MemoryNvStore
 from hal.sim.devices import SimBattery, SimBoards, SimPcdu, SimSolarArray, SimThermal
+from hal.sim.radio import SimRfLink
 from hal.sim.watchdog import SimWatchdog
 from sim_hw.spacecraft import Spacecraft, SpacecraftConfig
 
 NS_PER_S = 1_000_000_000
-HAL_KEYS = {"backend", "watchdog_timeout_s", "spacecraft", "orbit"}
+HAL_KEYS = {"backend", "watchdog_timeout_s", "spacecraft", "orbit", "radio"}
+RADIO_KEYS = {
+    "kind",
+    "bind",
+    "downlink_bps",
+    "uplink_bps",
+    "ber_down",
+    "ber_up",
+    "delay_s",
+    "always_in_contact",
+}
 
 
 class HalConfigError(HalError):
@@ -66,6 +79,7 @@ def build_sim_hal(config: dict[str, Any], seed: int, clock: Clock | None = None)
     sc = Spacecraft(spacecraft_config(config), seed, start_s=clk.now_ns() / NS_PER_S)
     hw = SimHardware(watchdog, sc)
     thermal = SimThermal(sc)
+    radio_devices = build_radio(config.get("radio", {}), sc, seed)
     return Hal(
         backend="sim",
         clock=clk,
@@ -79,5 +93,50 @@ def build_sim_hal(config: dict[str, Any], seed: int, clock: Clock | None = None)
             "solar_array": SimSolarArray(sc),
             "thermal": thermal,
             "boards": SimBoards(sc),
+            **radio_devices,
         },
     )
+
+
+def _host_port(text: str, key: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise HalConfigError(f"hal.radio.{key}: {text!r} is not HOST:PORT")
+    return host, int(port)
+
+
+def build_radio(cfg: dict[str, Any], sc: Spacecraft, seed: int) -> dict[str, Any]:
+    """The radio from [hal.radio]: ``kind`` sim (default), udp, tcp or none.
+
+    ``sim`` also gives ``ground_link``, the ground network's end of the simulated RF
+    link; ``udp``/``tcp`` listen on ``bind`` (HOST:PORT) for a ground system.
+    """
+    unknown = set(cfg) - RADIO_KEYS
+    if unknown:
+        raise HalConfigError(f"hal.radio: unknown key {sorted(unknown)[0]!r}")
+    kind = str(cfg.get("kind", "sim"))
+    if kind == "none":
+        return {}
+    if kind in ("udp", "tcp"):
+        bind = _host_port(str(cfg.get("bind", "127.0.0.1:10025")), "bind")
+        from hal.radio.tcp import TcpRadio
+        from hal.radio.udp import UdpRadio
+
+        return {"radio": UdpRadio(bind) if kind == "udp" else TcpRadio(bind)}
+    if kind != "sim":
+        raise HalConfigError(f"hal.radio.kind: {kind!r} is not sim, udp, tcp or none")
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(4)[3])
+    try:
+        link = SimRfLink(
+            sc,
+            rng,
+            downlink_bps=float(cfg.get("downlink_bps", 2_000_000.0)),
+            uplink_bps=float(cfg.get("uplink_bps", 64_000.0)),
+            ber_down=float(cfg.get("ber_down", 1e-7)),
+            ber_up=float(cfg.get("ber_up", 1e-7)),
+            delay_s=float(cfg.get("delay_s", 0.01)),
+            always_in_contact=bool(cfg.get("always_in_contact", False)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise HalConfigError(f"hal.radio: {exc}") from None
+    return {"radio": link.flight, "ground_link": link.ground, "rf_link": link}

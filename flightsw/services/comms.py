@@ -1,0 +1,167 @@
+"""Communications: the space link between the radio and the executive.
+
+Uplink: everything the radio received goes through the on-board link chain (CLTU, TC
+frame, SDLS when configured, FARM-1) and the TC packets that come out are submitted to
+the dispatcher in order. Downlink: the TM funnel's packets go to virtual channels (VC0
+real time, VC1 store playback, VC0 first) and leave as CADUs within the radio's data
+rate, only while in contact. Out of contact the channels keep what fits (bounded,
+counted) and the packet store keeps everything for the next pass.
+
+Idle frames: a real transmitter sends a continuous stream; in simulation that costs
+time for nothing, so by default idle frames are sent only to carry the CLCW (once a
+second in contact, so the ground's FOP-1 keeps going). ``idle_fill = true`` sends the
+full stream.
+
+Options (mission ``[[apps]] options``): ``scid``, ``tm_frame_len``, ``tc_randomize``,
+``idle_fill``, and ``sdls = { spi, key (hex), mode }`` to require authenticated TC
+frames.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flightsw.app import App, Arg, EventDef, HkDef, Severity, TelemetryDef
+from flightsw.link.farm import FarmState
+from flightsw.link.onboard import DownlinkChain, LinkConfig, UplinkChain
+from flightsw.link.sdls import SdlsReason, SdlsTc, SecurityAssociation
+from flightsw.services.tm_funnel import CH_PLAYBACK
+from hal.interfaces import Radio
+
+NS_PER_S = 1_000_000_000
+SDLS_REASON_CODES = {r.value: i + 1 for i, r in enumerate(SdlsReason)}
+
+
+def link_config(options: dict[str, Any]) -> LinkConfig:
+    """The link parameters from a comms app's options (shared with the ground side)."""
+    cfg = LinkConfig()
+    for key in ("scid", "tm_frame_len", "tc_randomize", "farm_window", "vc_depth"):
+        if key in options:
+            setattr(cfg, key, type(getattr(cfg, key))(options[key]))
+    return cfg
+
+
+def security_association(options: dict[str, Any]) -> SecurityAssociation | None:
+    """The TC security association from a comms app's options, if SDLS is configured."""
+    sdls = options.get("sdls")
+    if not sdls:
+        return None
+    return SecurityAssociation(
+        spi=int(sdls["spi"]),
+        key=bytes.fromhex(str(sdls["key"])),
+        mode=sdls.get("mode", "hmac-sha256"),
+    )
+
+
+class CommsService(App):
+    """Radio <-> link layer <-> dispatcher and TM funnel."""
+
+    DEFAULT_RATE_HZ = 10.0
+    TELEMETRY = (
+        TelemetryDef("in_contact", "u8"),
+        TelemetryDef("cltu_frames", "u32", "", "TC frames out of CLTUs"),
+        TelemetryDef("tc_packets", "u32", "", "TC packets handed to the dispatcher"),
+        TelemetryDef("frame_errors", "u32"),
+        TelemetryDef("sdls_rejected", "u32"),
+        TelemetryDef("farm_rejected", "u32"),
+        TelemetryDef("farm_vr", "u8", "", "FARM V(R)"),
+        TelemetryDef("farm_state", "u8", "", "1 open, 2 wait, 3 lockout"),
+        TelemetryDef("tm_frames", "u32"),
+        TelemetryDef("idle_frames", "u32"),
+        TelemetryDef("vc_dropped", "u32", "", "packets the VC queues refused"),
+        TelemetryDef("tx_refused", "u32", "", "CADUs the radio refused"),
+    )
+    HOUSEKEEPING = (HkDef(1, "comms", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
+    EVENTS = (
+        EventDef(
+            1,
+            "TC_FRAME_UNAUTHENTICATED",
+            Severity.HIGH,
+            (Arg("reason", "u8"),),
+            "SDLS refused a TC frame (reason {reason})",
+        ),
+        EventDef(2, "FARM_LOCKOUT", Severity.HIGH, (), "FARM-1 entered lockout"),
+        EventDef(3, "CONTACT_START", Severity.INFO, (), "ground contact"),
+        EventDef(4, "CONTACT_END", Severity.INFO, (), "end of ground contact"),
+    )
+
+    def init(self) -> None:
+        opts = self.ctx.options
+        self.radio: Radio | None = self.ctx.hal.devices.get("radio")
+        self.cfg = link_config(opts)
+        sa = security_association(opts)
+        self.uplink = UplinkChain(self.cfg, SdlsTc([sa]) if sa is not None else None)
+        self.downlink = DownlinkChain(self.cfg, self.uplink)
+        self.idle_fill = bool(opts.get("idle_fill", False))
+        self.budget = 0.0
+        self.last_t: int | None = None
+        self.last_frame_ns = -NS_PER_S
+        self.contact = False
+        self.tx_refused = 0
+        self.was_lockout = False
+        if self.radio is not None:
+            self.ctx.tm.named_sinks[self.name] = self._tm_sink
+
+    def _tm_sink(self, pkt: bytes, channel: int) -> None:
+        if self.contact or channel == CH_PLAYBACK:
+            self.downlink.push(pkt, playback=channel == CH_PLAYBACK)
+
+    def step(self, now_ns: int) -> None:
+        radio = self.radio
+        if radio is None:
+            return
+        status = radio.status()
+        if status.in_contact != self.contact:
+            self.emit("CONTACT_START" if status.in_contact else "CONTACT_END")
+            self.contact = status.in_contact
+        self._uplink(radio)
+        dt = 0.0 if self.last_t is None else (now_ns - self.last_t) / NS_PER_S
+        self.last_t = now_ns
+        if self.contact:
+            self._downlink(radio, now_ns, dt, status.downlink_bps)
+        self._telemetry()
+
+    def _uplink(self, radio: Radio) -> None:
+        up = self.uplink
+        before = len(up.refusals)
+        submit = self.ctx.executive.submit_tc
+        for chunk in radio.receive():
+            for pkt in up.feed(chunk):
+                submit(pkt)
+        for reason in list(up.refusals)[before:][:8]:
+            self.emit("TC_FRAME_UNAUTHENTICATED", reason=SDLS_REASON_CODES.get(reason, 0))
+        lockout = up.farm.state is FarmState.LOCKOUT
+        if lockout and not self.was_lockout:
+            self.emit("FARM_LOCKOUT")
+        self.was_lockout = lockout
+
+    def _downlink(self, radio: Radio, now_ns: int, dt: float, bps: float) -> None:
+        down = self.downlink
+        self.budget = min(self.budget + bps / 8.0 * dt, bps / 8.0)  # at most 1 s queued
+        while self.budget >= down.cadu_len:
+            clcw_due = now_ns - self.last_frame_ns >= NS_PER_S
+            if not (down.has_data() or self.idle_fill or clcw_due):
+                break
+            if not radio.send(down.next_cadu()):
+                self.tx_refused += 1
+                break
+            self.budget -= down.cadu_len
+            self.last_frame_ns = now_ns
+
+    def _telemetry(self) -> None:
+        c = self.uplink.counters
+        farm = self.uplink.farm
+        self.tlm.update(
+            in_contact=int(self.contact),
+            cltu_frames=c.cltu_frames,
+            tc_packets=c.packets,
+            frame_errors=c.frame_errors,
+            sdls_rejected=sum(c.sdls_rejected.values()),
+            farm_rejected=c.farm_rejected,
+            farm_vr=farm.vr,
+            farm_state=int(farm.state),
+            tm_frames=self.downlink.frames_sent,
+            idle_frames=self.downlink.idle_frames_sent,
+            vc_dropped=self.downlink.dropped,
+            tx_refused=self.tx_refused,
+        )
