@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from flightsw.testing import SilHarness
 from tests.support.apps import CounterApp, spec
+
+# Shared, noisy machines: no per-example deadlines. FLIGHTSW_FUZZ_EXAMPLES=N raises the
+# example budget of every property test that does not set its own (a longer fuzz run).
+settings.register_profile("default", deadline=None)
+settings.register_profile(
+    "fuzz",
+    deadline=None,
+    max_examples=int(os.environ.get("FLIGHTSW_FUZZ_EXAMPLES", "0") or 100),
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("fuzz" if os.environ.get("FLIGHTSW_FUZZ_EXAMPLES") else "default")
 
 
 @pytest.fixture

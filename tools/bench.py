@@ -39,6 +39,9 @@ TARGETS: list[tuple[str, float, str]] = [
     ("pus_tc_decode_vs_spacepackets", 2.0, "PUS TC decode vs spacepackets unpack"),
     ("pus_tm_decode_vs_spacepackets", 2.0, "PUS TM decode vs spacepackets unpack"),
     ("crc16_vs_binascii", 0.8, "CRC-16 throughput vs binascii.crc_hqx"),
+    ("board_step_ratio_10000_vs_64", -4.0, "sim_hw board step, 10,000 vs 64 boards"),
+    ("sil_realtime_factor_1024_boards", 1000, "whole node SIL, 1024 boards, 10 Hz frames"),
+    ("sil_cost_4096_vs_256", -2.0, "whole node SIL cost, 4096 vs 256 boards"),
 ]
 
 

@@ -16,9 +16,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flightsw.app import App, AppSpec
 from flightsw.bus import SoftwareBus
 from flightsw.executive import Executive, ExecutiveConfig
-from flightsw.mission import load_mission
+from flightsw.mission import CORE_SERVICES, load_mission
+from hal.backend import Hal
 from hal.clocks import SimClock
 from hal.factory import build_hal
+from hal.sim.watchdog import SimWatchdog
 
 
 class EmptyApp(App):
@@ -49,7 +51,9 @@ def bench_bus(n: int) -> float:
 def bench_executive_overhead(frames: int) -> float:
     """Microseconds per minor frame with 10 empty apps at 10 Hz (no core services)."""
     specs = [AppSpec(f"e{i}", EmptyApp, 10.0, 0x1000 + 0x100 * i) for i in range(10)]
-    hal = build_hal({"backend": "sim"}, 0, SimClock())
+    clock = SimClock()
+    # No simulated hardware: this measures the executive alone.
+    hal = Hal(backend="bare", clock=clock, watchdog=SimWatchdog(clock, 5 * 10**9))
     exe = Executive(ExecutiveConfig(), specs, hal)
     t0 = time.perf_counter()
     exe.run_frames(frames)
@@ -57,9 +61,11 @@ def bench_executive_overhead(frames: int) -> float:
 
 
 def bench_core_sil(sim_seconds: float) -> float:
-    """Real-time factor of the default mission (core services) including TM encoding."""
+    """Real-time factor of the core services alone (no flight apps) on the simulated node."""
     m = load_mission()
-    hal = build_hal(m.hal, m.seed, SimClock())
+    core = {name for name, _cls, _base in CORE_SERVICES}
+    m.apps = [s for s in m.apps if s.name in core]
+    hal = build_hal(m.hal_config(), m.seed, SimClock())
     exe = Executive(m.executive, m.specs, hal)
     sink: list[bytes] = []
     exe.tm.sinks.append(lambda pkt, _ch: sink.append(pkt))
