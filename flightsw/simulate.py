@@ -164,6 +164,7 @@ def payload_summary(exe: Executive) -> dict[str, Any]:
     tlm = payload.tlm
     return {
         "boards": int(getattr(payload, "n", 0)),
+        "jobs_submitted": int(tlm.get("jobs_submitted", 0)),
         "jobs_completed": int(tlm.get("jobs_done", 0)),
         "jobs_failed": int(tlm.get("jobs_failed", 0)),
         "jobs_queued": int(tlm.get("jobs_queued", 0)),

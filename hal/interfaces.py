@@ -144,6 +144,10 @@ class BoardTelemetry:
     ecc_uncorrectable: NDArray[np.int64]  # cumulative since power-on
     heartbeat: NDArray[np.int64]  # advances while the board is alive
     work_done: NDArray[np.float64]  # cumulative work units completed
+    # The board's own report of its settings, where the controller gives it (None if not):
+    # FDIR compares the rail current with what these settings should draw.
+    utilization: NDArray[np.float64] | None = None
+    power_cap_w: NDArray[np.float64] | None = None
 
 
 @runtime_checkable

@@ -14,13 +14,15 @@ from tests.support.apps import CounterApp, spec
 # Shared, noisy machines: no per-example deadlines. FLIGHTSW_FUZZ_EXAMPLES=N raises the
 # example budget of every property test that does not set its own (a longer fuzz run).
 settings.register_profile("default", deadline=None)
-settings.register_profile(
-    "fuzz",
-    deadline=None,
-    max_examples=int(os.environ.get("FLIGHTSW_FUZZ_EXAMPLES", "0") or 100),
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.load_profile("fuzz" if os.environ.get("FLIGHTSW_FUZZ_EXAMPLES") else "default")
+_FUZZ = os.environ.get("FLIGHTSW_FUZZ_EXAMPLES", "")
+if _FUZZ:
+    settings.register_profile(
+        "fuzz",
+        deadline=None,
+        max_examples=max(1, int(_FUZZ)),
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+settings.load_profile("fuzz" if _FUZZ else "default")
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ POWER_BUDGET = 0x0010
 THERMAL_CAPS = 0x0011
 BOARD_AVAILABILITY = 0x0012
 PAYLOAD_STATUS = 0x0013
+SAFE_MODE = 0x0014
+SENSOR_HEALTH = 0x0015
 
 
 @dataclass(frozen=True)
@@ -49,3 +51,18 @@ class PayloadStatus:
 
     power_w: float
     boards_busy: int
+
+
+@dataclass(frozen=True)
+class SafeMode:
+    """FDIR's safe mode: payload off, minimum loads, until the ground says otherwise."""
+
+    active: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class SensorHealth:
+    """Temperature sensors FDIR has declared failed (by index); thermal control skips them."""
+
+    failed: frozenset[int]

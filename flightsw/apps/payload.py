@@ -43,10 +43,12 @@ from flightsw.apps.messages import (
     BOARD_AVAILABILITY,
     PAYLOAD_STATUS,
     POWER_BUDGET,
+    SAFE_MODE,
     THERMAL_CAPS,
     BoardAvailability,
     PayloadStatus,
     PowerBudget,
+    SafeMode,
     ThermalCaps,
 )
 from flightsw.errors import CommandError
@@ -87,6 +89,7 @@ class PayloadApp(App):
 
     DEFAULT_RATE_HZ = 1.0
     TELEMETRY = (
+        TelemetryDef("jobs_submitted", "u32"),
         TelemetryDef("jobs_queued", "u32"),
         TelemetryDef("jobs_running", "u32"),
         TelemetryDef("jobs_done", "u32"),
@@ -161,6 +164,8 @@ class PayloadApp(App):
         self.power_pipe = self.listen(POWER_BUDGET)
         self.thermal_pipe = self.listen(THERMAL_CAPS)
         self.fdir_pipe = self.listen(BOARD_AVAILABILITY)
+        self.safe_pipe = self.listen(SAFE_MODE)
+        self.safe_mode = False
         self.workload = self._workload_from_options()
         self.caps_sent = np.full(n, -1.0)
         tel = self.boards.read_boards()
@@ -200,9 +205,14 @@ class PayloadApp(App):
         self._telemetry(tel.powered, busy, power, alive)
 
     def _read_bus(self) -> None:
+        for msg in self.safe_pipe.drain():
+            if isinstance(msg.payload, SafeMode):
+                self.safe_mode = msg.payload.active
         for msg in self.power_pipe.drain():
             if isinstance(msg.payload, PowerBudget):
                 self.budget_w = msg.payload.payload_w
+        if self.safe_mode:
+            self.budget_w = 0.0
         for msg in self.thermal_pipe.drain():
             if isinstance(msg.payload, ThermalCaps) and msg.payload.cap_w.shape == (self.n,):
                 self.thermal_cap = msg.payload.cap_w
@@ -334,6 +344,7 @@ class PayloadApp(App):
     ) -> None:
         busy_h = self.busy_s / 3600.0
         self.tlm.update(
+            jobs_submitted=self.counts[JobState.QUEUED],
             jobs_queued=len(self.queue),
             jobs_running=busy,
             jobs_done=self.counts[JobState.DONE],

@@ -7,7 +7,8 @@ publishes the payload's power budget on the bus. Shedding order, lowest level fi
 level 1 halves the payload budget, level 2 gives the payload nothing and opens its
 switches, level 3 also opens the auxiliary loads. Survival loads (avionics, radio,
 heaters) are never shed. Loads come back one level at a time once the state of charge
-is ``hysteresis`` above the level's threshold.
+is ``hysteresis`` above the level's threshold. In FDIR's safe mode the app sheds to
+level 3 and stays there until safe mode ends.
 
 Switching a critical load by TC takes two commands: ``arm_switch`` then ``switch``
 within ``arm_timeout_s``; an unarmed attempt fails with NOT_ARMED and changes nothing.
@@ -28,7 +29,14 @@ from flightsw.app import (
     TelemetryDef,
     command,
 )
-from flightsw.apps.messages import PAYLOAD_STATUS, POWER_BUDGET, PayloadStatus, PowerBudget
+from flightsw.apps.messages import (
+    PAYLOAD_STATUS,
+    POWER_BUDGET,
+    SAFE_MODE,
+    PayloadStatus,
+    PowerBudget,
+    SafeMode,
+)
 from flightsw.errors import CommandError
 from hal.interfaces import Battery, PowerDistribution, SolarArray
 
@@ -133,6 +141,8 @@ class PowerApp(App):
             3: tuple(s for s in self.switches if s.startswith("aux")),
         }
         self.payload_pipe = self.listen(PAYLOAD_STATUS)
+        self.safe_pipe = self.listen(SAFE_MODE)
+        self.safe_mode = False
         self.soc: float | None = None
         self.level = 0
         self.last_t: int | None = None
@@ -147,6 +157,9 @@ class PowerApp(App):
         for msg in self.payload_pipe.drain():
             if isinstance(msg.payload, PayloadStatus):
                 self.payload_w = msg.payload.power_w
+        for msg in self.safe_pipe.drain():
+            if isinstance(msg.payload, SafeMode):
+                self.safe_mode = msg.payload.active
         bat = self.battery.read_battery()
         arr = self.array.read_solar_array()
         sw = self.pcdu.read_switches()
@@ -207,9 +220,16 @@ class PowerApp(App):
         """Move at most one level per step: deeper on a threshold, back with hysteresis."""
         level = self.level
         hyst = float(self.param("hysteresis"))
-        if level < SHED_LEVELS and (soc < self._threshold(level + 1) or self.undervoltage):
+        if self.safe_mode and level < SHED_LEVELS:
+            level += 1  # safe mode: down to minimum loads, one level a step
+        elif level < SHED_LEVELS and (soc < self._threshold(level + 1) or self.undervoltage):
             level += 1
-        elif level > 0 and soc > self._threshold(level) + hyst and not self.undervoltage:
+        elif (
+            level > 0
+            and not self.safe_mode
+            and soc > self._threshold(level) + hyst
+            and not self.undervoltage
+        ):
             level -= 1
         if level == self.level:
             return

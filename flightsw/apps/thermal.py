@@ -1,8 +1,9 @@
 """Thermal control: zone heaters with hysteresis, board throttling, limit violations.
 
 Zones are the heaters the HAL names (``heater_<zone>``); a zone's temperature is the
-mean of its valid sensors (names starting with ``<zone>``); a reading outside the
-sensor's physical range is treated as invalid and reported once. Heaters switch with
+mean of its valid sensors (names starting with ``<zone>``, so a zone's redundant
+partner takes over); a reading outside the sensor's physical range, or a sensor FDIR
+declared failed, is not used. Heaters switch with
 hysteresis between ``heater_on_c`` and ``heater_off_c``.
 
 Boards: above ``throttle_start_c`` a board's thermal cap falls linearly from its full
@@ -18,7 +19,7 @@ import math
 import numpy as np
 
 from flightsw.app import App, Arg, EventDef, HkDef, ParameterDef, Severity, TelemetryDef
-from flightsw.apps.messages import THERMAL_CAPS, ThermalCaps
+from flightsw.apps.messages import SENSOR_HEALTH, THERMAL_CAPS, SensorHealth, ThermalCaps
 from hal.interfaces import AcceleratorBoards, Heaters, TemperatureSensors
 
 SENSOR_VALID_RANGE_C = (-120.0, 200.0)
@@ -88,6 +89,8 @@ class ThermalApp(App):
             zone = h.removeprefix("heater_")
             self.zone_sensors.append([i for i, s in enumerate(names) if s.startswith(zone)])
         self.invalid_reported: set[int] = set()
+        self.health_pipe = self.listen(SENSOR_HEALTH)
+        self.failed: frozenset[int] = frozenset()
         self.throttled = np.zeros(self.boards.count if self.boards else 0, dtype=bool)
         self.over_limit = np.zeros_like(self.throttled)
         self.violations = 0
@@ -99,9 +102,15 @@ class ThermalApp(App):
             self._boards()
 
     def _zones(self) -> None:
+        for msg in self.health_pipe.drain():
+            if isinstance(msg.payload, SensorHealth):
+                self.failed = msg.payload.failed
         temps = self.sensors.read_temperatures_c()
         lo, hi = SENSOR_VALID_RANGE_C
-        valid = [lo <= t <= hi and not math.isnan(t) for t in temps]
+        valid = [
+            lo <= t <= hi and not math.isnan(t) and i not in self.failed
+            for i, t in enumerate(temps)
+        ]
         for i, ok in enumerate(valid):
             if not ok and i not in self.invalid_reported:
                 self.invalid_reported.add(i)

@@ -99,6 +99,7 @@ class CommsService(App):
         self.contact = False
         self.tx_refused = 0
         self.was_lockout = False
+        self.next_tlm_ns = 0
         if self.radio is not None:
             self.ctx.tm.named_sinks[self.name] = self._tm_sink
 
@@ -119,7 +120,9 @@ class CommsService(App):
         self.last_t = now_ns
         if self.contact:
             self._downlink(radio, now_ns, dt, status.downlink_bps)
-        self._telemetry()
+        if now_ns >= self.next_tlm_ns:  # telemetry points refreshed once a second
+            self.next_tlm_ns = now_ns + NS_PER_S
+            self._telemetry()
 
     def _uplink(self, radio: Radio) -> None:
         up = self.uplink

@@ -97,12 +97,23 @@ class SimBoards:
     def __init__(self, sc: Spacecraft) -> None:
         self._sc = sc
         self._b = sc.boards
+        self._cache: tuple[float, BoardTelemetry] | None = None
 
     @property
     def count(self) -> int:
         return self._b.count
 
     def read_boards(self) -> BoardTelemetry:
+        """A snapshot; the model changes only at its physics steps and on commands, so a
+        snapshot is reused until one of those happens (callers must not modify it)."""
+        cached = self._cache
+        if cached is not None and cached[0] == self._sc.t_s:
+            return cached[1]
+        tel = self._snapshot()
+        self._cache = (self._sc.t_s, tel)
+        return tel
+
+    def _snapshot(self) -> BoardTelemetry:
         b = self._b
         return BoardTelemetry(
             powered=b.powered.copy(),
@@ -113,22 +124,29 @@ class SimBoards:
             ecc_uncorrectable=b.ecc_uncorrectable.copy(),
             heartbeat=np.asarray(b.heartbeat, dtype=np.int64).copy(),
             work_done=b.work_done.copy(),
+            utilization=b.utilization.copy(),
+            power_cap_w=b.power_cap_w.copy(),
         )
 
     def set_board_power(self, idx: NDArray[np.intp], on: bool) -> None:
+        self._cache = None
         idx = np.asarray(idx, dtype=np.intp)
         if on:
             idx = idx[self._sc.board_supply_ok(idx)]
         self._b.set_power(idx, on)
 
     def set_power_cap(self, idx: NDArray[np.intp], watts: NDArray[np.float64] | float) -> None:
+        self._cache = None
         self._b.set_power_cap(idx, watts)
 
     def set_utilization(self, idx: NDArray[np.intp], util: NDArray[np.float64] | float) -> None:
+        self._cache = None
         self._b.set_utilization(idx, util)
 
     def reset_boards(self, idx: NDArray[np.intp]) -> None:
+        self._cache = None
         self._b.reset(idx)
 
     def scrub_memory(self, idx: NDArray[np.intp]) -> None:
+        self._cache = None
         self._b.scrub(idx)

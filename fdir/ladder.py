@@ -1,0 +1,175 @@
+"""The accelerator boards' recovery ladders, run for every board at once.
+
+Latch-up (SEL): power off at once (the current is the only symptom and damage comes
+within seconds), cool down, power on, re-admit once the heartbeat runs. A board that
+latches ``sel_isolate_after`` times within ``sel_window_s`` is isolated.
+
+Hang (SEFI, missed heartbeat): reset -> power cycle -> isolate, each rung given a
+bounded time to bring the heartbeat back.
+
+Each board is in one state; every state but HEALTHY and ISOLATED has a deadline. The
+ladder issues HAL commands for whole index arrays and returns what happened this step
+(for events and for scoring).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hal.interfaces import AcceleratorBoards
+
+
+class BoardState(IntEnum):
+    HEALTHY = 0
+    SEL_COOLDOWN = 1  # off after a latch-up, waiting to power on
+    READMIT = 2  # on again after a latch-up, waiting for the heartbeat
+    RESET_WAIT = 3  # reset after a hang, waiting for the heartbeat
+    CYCLE_OFF = 4  # power-cycled after a failed reset, off
+    CYCLE_WAIT = 5  # on again after the power cycle, waiting for the heartbeat
+    ISOLATED = 6  # out of service until the ground re-admits it
+
+
+@dataclass(frozen=True)
+class LadderTiming:
+    sel_cooldown_s: float = 5.0
+    readmit_wait_s: float = 5.0
+    reset_wait_s: float = 4.0
+    cycle_off_s: float = 3.0
+    cycle_wait_s: float = 6.0
+    sel_isolate_after: int = 3
+    sel_window_s: float = 86_400.0
+    min_beats: int = 2  # heartbeat advances needed to call a board alive
+
+
+@dataclass
+class StepOutcome:
+    """Board indices by what happened to them this step."""
+
+    sel_off: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    resets: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    cycles: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    recovered: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    isolated: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+
+
+class BoardLadder:
+    """Recovery state for ``n`` boards; ``step`` applies detections and runs the timers."""
+
+    def __init__(self, n: int, timing: LadderTiming) -> None:
+        self.timing = timing
+        self.state = np.zeros(n, dtype=np.int8)
+        self.deadline = np.zeros(n)
+        self.beat_mark = np.zeros(n, dtype=np.int64)
+        self.sel_times: list[list[float]] = [[] for _ in range(n)]
+        self.counts = {
+            "sel": 0,
+            "hang": 0,
+            "resets": 0,
+            "power_cycles": 0,
+            "recovered": 0,
+            "isolated": 0,
+        }
+
+    @property
+    def unavailable(self) -> NDArray[np.bool_]:
+        out: NDArray[np.bool_] = self.state != BoardState.HEALTHY
+        return out
+
+    def step(
+        self,
+        boards: AcceleratorBoards,
+        now_s: float,
+        heartbeat: NDArray[np.int64],
+        sel: NDArray[np.bool_],
+        hang: NDArray[np.bool_],
+    ) -> StepOutcome:
+        t = self.timing
+        st = self.state
+        out = StepOutcome()
+        healthy = st == BoardState.HEALTHY
+        # --- new latch-ups: off now ------------------------------------------------
+        new_sel = np.flatnonzero(healthy & sel)
+        if new_sel.size:
+            boards.set_board_power(new_sel, False)
+            out.sel_off = new_sel
+            self.counts["sel"] += new_sel.size
+            isolate = []
+            for b in new_sel:
+                times = [x for x in self.sel_times[b] if now_s - x <= t.sel_window_s]
+                times.append(now_s)
+                self.sel_times[b] = times
+                if len(times) >= t.sel_isolate_after:
+                    isolate.append(b)
+            st[new_sel] = BoardState.SEL_COOLDOWN
+            self.deadline[new_sel] = now_s + t.sel_cooldown_s
+            if isolate:
+                idx = np.array(isolate, dtype=np.intp)
+                st[idx] = BoardState.ISOLATED
+                out.isolated = idx
+        # --- new hangs: reset ---------------------------------------------------------
+        new_hang = np.flatnonzero((st == BoardState.HEALTHY) & hang)
+        if new_hang.size:
+            boards.reset_boards(new_hang)
+            self._enter(new_hang, BoardState.RESET_WAIT, now_s + t.reset_wait_s, heartbeat)
+            out.resets = new_hang
+            self.counts["hang"] += new_hang.size
+            self.counts["resets"] += new_hang.size
+        # --- waiting for a heartbeat --------------------------------------------------
+        waiting = (
+            (st == BoardState.READMIT)
+            | (st == BoardState.RESET_WAIT)
+            | (st == BoardState.CYCLE_WAIT)
+        )
+        alive = heartbeat - self.beat_mark >= t.min_beats
+        back = np.flatnonzero(waiting & alive)
+        if back.size:
+            st[back] = BoardState.HEALTHY
+            out.recovered = back
+            self.counts["recovered"] += back.size
+        expired = (now_s >= self.deadline) & ~alive
+        # reset did not help -> power cycle
+        cyc = np.flatnonzero((st == BoardState.RESET_WAIT) & expired)
+        if cyc.size:
+            boards.set_board_power(cyc, False)
+            st[cyc] = BoardState.CYCLE_OFF
+            self.deadline[cyc] = now_s + t.cycle_off_s
+            out.cycles = cyc
+            self.counts["power_cycles"] += cyc.size
+        # off long enough -> on again, wait for the heartbeat
+        for off_state, wait_state, wait_s in (
+            (BoardState.SEL_COOLDOWN, BoardState.READMIT, t.readmit_wait_s),
+            (BoardState.CYCLE_OFF, BoardState.CYCLE_WAIT, t.cycle_wait_s),
+        ):
+            due = np.flatnonzero((st == off_state) & (now_s >= self.deadline))
+            if due.size:
+                boards.set_board_power(due, True)
+                self._enter(due, wait_state, now_s + wait_s, heartbeat)
+        # nothing brought it back -> isolate (deadlines re-read: some were just set)
+        expired = (now_s >= self.deadline) & ~alive
+        dead = np.flatnonzero(
+            ((st == BoardState.READMIT) | (st == BoardState.CYCLE_WAIT)) & expired
+        )
+        if dead.size:
+            boards.set_board_power(dead, False)
+            st[dead] = BoardState.ISOLATED
+            out.isolated = np.concatenate([out.isolated, dead])
+        self.counts["isolated"] = int((st == BoardState.ISOLATED).sum())
+        return out
+
+    def _enter(
+        self, idx: NDArray[np.intp], state: BoardState, deadline: float, hb: NDArray[np.int64]
+    ) -> None:
+        self.state[idx] = state
+        self.deadline[idx] = deadline
+        self.beat_mark[idx] = hb[idx]
+
+    def readmit(self, idx: NDArray[np.intp]) -> None:
+        """The ground's decision: put isolated boards back in service (left powered off)."""
+        sel = idx[self.state[idx] == BoardState.ISOLATED]
+        self.state[sel] = BoardState.HEALTHY
+        for b in sel:
+            self.sel_times[b] = []

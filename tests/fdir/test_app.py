@@ -1,0 +1,130 @@
+"""FDIR against the simulated node: each radiation fault detected and recovered in SIL."""
+
+import numpy as np
+
+from flightsw.app import FailureCode
+from flightsw.testing import SilHarness
+from sim_hw.faults import FaultKind, ScheduledFault
+from tests.apps.conftest import small_node
+
+
+def _busy_node(faults: list[ScheduledFault], boards: int = 16) -> SilHarness:
+    h = small_node(boards=boards, radiation_enabled=False)
+    sc = h.hal.devices["sim"]
+    sc.faults._schedule.extend(faults)
+    sc.faults._schedule.sort(key=lambda f: f.t_s)
+    for _ in range(boards):
+        h.send(
+            "payload.submit_job",
+            {"board_hours": 5.0, "priority": 1, "deadline_s": 0, "checkpoint_s": 60.0},
+        )
+    h.run(5)
+    assert sc.boards.powered.all() and (h.exe.app("payload").instance.board_job >= 0).all()
+    return h
+
+
+def _events(h: SilHarness, name: str) -> list[int]:
+    """Board/sensor arguments of the named FDIR event, from the TM."""
+    ev = {e.name: e for e in type(h.exe.app("fdir").instance).EVENTS}[name]
+    eid = (0x2400 + ev.local_id).to_bytes(2, "big")
+    return [
+        int.from_bytes(p.app_data[2:4], "big")
+        for p in h.tm
+        if p.service == 5 and p.app_data[:2] == eid
+    ]
+
+
+def test_latchup_is_cut_within_a_frame_and_the_board_comes_back() -> None:
+    h = _busy_node([ScheduledFault(20.0, FaultKind.SEL, 3)])
+    sc = h.hal.devices["sim"]
+    while sc.t_s < 21.0:
+        h.exe.run_minor_frame()
+    # The latch appeared at the physics step ending at t=21 s; one frame later it is off.
+    h.exe.run_minor_frame()
+    h.exe.run_minor_frame()
+    assert not sc.boards.powered[3] and not sc.boards.latched[3]
+    h.run(15)
+    assert _events(h, "BOARD_LATCHUP") == [3] and 3 in _events(h, "BOARD_RECOVERED")
+    assert not sc.boards.damaged.any()
+    payload = h.exe.app("payload").instance
+    assert payload.rollbacks == 1 and payload.lost_s <= 60.0 + 1.0
+    h.run(10)
+    assert sc.boards.powered[3] and payload.board_job[3] >= 0  # back at work
+
+
+def test_hang_is_reset_and_recovers() -> None:
+    h = _busy_node([ScheduledFault(20.0, FaultKind.SEFI, 5)])
+    h.run(25)
+    assert _events(h, "BOARD_HANG") == [5] and _events(h, "BOARD_RECOVERED") == [5]
+    fdir = h.exe.app("fdir").instance
+    assert fdir.tlm["resets"] == 1 and fdir.tlm["power_cycles"] == 0
+    assert not h.hal.devices["sim"].boards.hung.any()
+
+
+def test_repeated_latchups_isolate_the_board_until_the_ground_readmits_it() -> None:
+    faults = [ScheduledFault(t, FaultKind.SEL, 2) for t in (20.0, 40.0, 60.0)]
+    h = _busy_node(faults)
+    h.run(75)
+    assert _events(h, "BOARD_ISOLATED") == [2]
+    sc = h.hal.devices["sim"]
+    payload = h.exe.app("payload").instance
+    assert not sc.boards.powered[2] and payload.board_job[2] == -1
+    assert payload.unavailable[2]
+    rid = h.send("fdir.readmit_board", {"board": 2})
+    h.await_completion(rid)
+    h.run(5)
+    assert not payload.unavailable[2]
+
+
+def test_a_board_burnt_by_an_unchecked_latchup_ends_isolated() -> None:
+    h = _busy_node([ScheduledFault(20.0, FaultKind.SEL, 4)])
+    h.send_and_assert_command("fdir.disable_monitor", {"monitor": 1})
+    h.run(60)
+    sc = h.hal.devices["sim"]
+    assert sc.boards.damaged[4]
+    fdir = h.exe.app("fdir").instance
+    assert fdir.tlm["resets"] == 1 and fdir.tlm["power_cycles"] == 1
+    assert _events(h, "BOARD_ISOLATED") == [4]
+
+
+def test_stuck_sensor_is_declared_failed_and_its_partner_used() -> None:
+    h = small_node(radiation_enabled=False)
+    sc = h.hal.devices["sim"]
+    sc.faults._schedule.append(
+        ScheduledFault(5.0, FaultKind.SENSOR_STUCK, "battery_a", {"value": -80.0})
+    )
+    h.run(45)
+    names = h.hal.devices["thermal"].sensor_names()
+    assert _events(h, "SENSOR_FAILED") == [names.index("battery_a")]
+    thermal = h.exe.app("thermal").instance
+    # Zone temperature from battery_b alone: no false heater demand from the -80 C reading.
+    assert not thermal.heaters.read_heaters()[0]
+
+
+def test_low_charge_enters_safe_mode_left_only_by_command() -> None:
+    h = small_node(radiation_enabled=False)
+    sc = h.hal.devices["sim"]
+    power = h.exe.app("power").instance
+    h.run(3)
+    sc.battery.stored_wh = 0.10 * sc.battery.capacity_wh
+    power.soc = 0.10
+    h.run(6)
+    fdir = h.exe.app("fdir").instance
+    assert fdir.safe and power.level == 3 and not sc.boards.powered.any()
+    sc.battery.stored_wh = 0.9 * sc.battery.capacity_wh
+    power.soc = 0.9
+    h.run(10)
+    assert fdir.safe and power.level == 3  # still safe: only the ground ends it
+    h.send_and_assert_command("fdir.exit_safe_mode")
+    h.run(10)
+    assert not fdir.safe and power.level == 0
+
+
+def test_bad_fdir_commands() -> None:
+    h = small_node(radiation_enabled=False)
+    assert h.failure_code(h.send("fdir.readmit_board", {"board": 3})) == FailureCode.INVALID_STATE
+    assert h.failure_code(h.send("fdir.readmit_board", {"board": 999})) == FailureCode.UNKNOWN_ID
+    assert h.failure_code(h.send("fdir.exit_safe_mode")) == FailureCode.INVALID_STATE
+    rid = h.send_pus(8, 1, (0x2401).to_bytes(2, "big") + b"\x09")
+    assert h.failure_code(rid) == FailureCode.ARG_OUT_OF_RANGE
+    assert np.array_equal(h.exe.app("fdir").instance.ladder.state, np.zeros(16))
