@@ -16,9 +16,84 @@ from flightsw.errors import FlightswError
 from hal.factory import HalError
 
 
+def _cmd_scenario(args: argparse.Namespace) -> int:
+    from flightsw.ground.scenario import run_scenario
+
+    for name in ("duration", "orbits", "boards", "hal"):
+        if getattr(args, name) is not None:
+            raise FlightswError(
+                f"--{name} cannot be combined with --scenario (the scenario sets it)"
+            )
+    seed = 1 if args.seed is None else args.seed
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("runs") / f"scenario-{Path(args.scenario).stem}-seed{seed}"
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    result = run_scenario(args.scenario, seed, out, args.mission)
+    print(
+        json.dumps(
+            {
+                k: result[k]
+                for k in (
+                    "scenario",
+                    "seed",
+                    "passed",
+                    "checks",
+                    "kinds",
+                    "false_alarms",
+                    "isolated",
+                )
+            },
+            indent=2,
+        )
+    )
+    print(f"run directory: {out}", file=sys.stderr)
+    return 0 if result["passed"] else 1
+
+
+def _cmd_campaign(args: argparse.Namespace) -> int:
+    from flightsw.ground.campaign import run_campaign
+
+    scenarios = args.scenarios if args.scenarios and args.scenarios != ["all"] else None
+    report = run_campaign(
+        scenarios,
+        args.seeds,
+        Path(args.out),
+        first_seed=args.first_seed,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        progress=False if args.quiet else None,
+    )
+    t = report["totals"]
+    print(
+        json.dumps(
+            {
+                k: t[k]
+                for k in (
+                    "runs",
+                    "passed",
+                    "kinds",
+                    "false_alarms",
+                    "false_alarms_nominal",
+                    "tm_dropped",
+                    "lost_board_hours",
+                )
+            },
+            indent=2,
+        )
+    )
+    print(f"campaign directory: {args.out} ({report['cluster']})", file=sys.stderr)
+    return 0 if t["passed"] == t["runs"] else 1
+
+
 def _cmd_sim(args: argparse.Namespace) -> int:
     from flightsw.mission import load_mission
     from flightsw.simulate import SimOptions, run_sim
+
+    if args.scenario is not None:
+        return _cmd_scenario(args)
 
     if args.duration is not None and args.orbits is not None:
         raise FlightswError("give --duration or --orbits, not both")
@@ -103,7 +178,21 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--boards", type=int, help="accelerator boards (default: the mission's)")
     sim.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
+    sim.add_argument(
+        "--scenario",
+        help="run a fault scenario (shipped name or .toml) and score it; exit 1 if it fails",
+    )
     sim.set_defaults(func=_cmd_sim)
+
+    camp = sub.add_parser("campaign", help="many seeded scenario runs on Dask, scored")
+    camp.add_argument("--scenarios", nargs="*", help="scenario names (default: all shipped)")
+    camp.add_argument("--seeds", type=int, default=10, help="seeds per scenario (default 10)")
+    camp.add_argument("--first-seed", type=int, default=1)
+    camp.add_argument("--scheduler", help="address of a running Dask scheduler (default: local)")
+    camp.add_argument("--workers", type=int, default=2, help="local cluster worker processes")
+    camp.add_argument("--out", default="runs/campaign", help="directory for campaign.json/plots")
+    camp.add_argument("--quiet", action="store_true", help="no progress bar")
+    camp.set_defaults(func=_cmd_campaign)
 
     dct = sub.add_parser("dict", help="the command/telemetry dictionary")
     dsub = dct.add_subparsers(dest="dict_command", required=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flightsw.dictionary import build_dictionary
+from flightsw.errors import FlightswError
 from flightsw.executive import NS_PER_S, Executive
 from flightsw.ground.archive import TmArchive
 from flightsw.ground.sim_report import TruthRecorder
@@ -27,7 +28,9 @@ from flightsw.services.tm_funnel import CH_REALTIME
 from hal.clocks import SimClock, WallClock
 from hal.factory import build_hal, is_real_time
 from hal.interfaces import Clock
+from sim_hw.faults import ScheduledFault
 from sim_hw.orbit import circular_period_s
+from sim_hw.spacecraft import SENSORS
 
 
 @dataclass
@@ -40,6 +43,7 @@ class SimOptions:
     progress: bool | None = None
     tc_script: list[tuple[float, bytes]] | None = None
     plots: bool = True
+    faults: list[ScheduledFault] | None = None  # scheduled into the simulated spacecraft
 
 
 def orbit_period_s(mission: Mission) -> float:
@@ -70,6 +74,10 @@ def run_sim(
     hal = build_hal(config, mission.seed, clock)
     exe = Executive(mission.executive, mission.specs, hal)
     spacecraft = hal.devices.get("sim")
+    if opts.faults:
+        if spacecraft is None:
+            raise FlightswError("faults can only be injected into the simulated spacecraft")
+        spacecraft.faults.extend(opts.faults)
     recorder = TruthRecorder(spacecraft) if spacecraft is not None else None
     ground = GroundLinkMonitor.for_mission(mission, hal.devices.get("ground_link"))
     duration = sim_duration_s(mission, opts)
@@ -110,6 +118,13 @@ def run_sim(
     archive.close()
     sim_s = frames * exe.minor_frame_ns / NS_PER_S
     summary = make_summary(mission, exe, sim_s, wall_s, archive, tm_bytes)
+    if spacecraft is not None:
+        summary["truth"] = {
+            "fault_log": list(spacecraft.fault_log),
+            "fault_log_dropped": spacecraft.fault_log_dropped,
+            "boards_damaged": int(spacecraft.boards.damaged.sum()),
+            "sensor_names": [name for name, _node in SENSORS],
+        }
     if recorder is not None:
         summary.update(recorder.summary())
         summary["plots"] = recorder.plot(out) if opts.plots else []

@@ -139,6 +139,11 @@ class FaultInjector:
         self.injected += len(faults)
         return faults, events
 
+    def extend(self, faults: list[ScheduledFault]) -> None:
+        """Add faults to the schedule (a scenario loaded after the spacecraft was built)."""
+        pending = self._schedule[self._next :] + list(faults)
+        self._schedule = self._schedule[: self._next] + sorted(pending, key=lambda f: f.t_s)
+
     def log_to_json(self) -> str:
         """The log as a JSON array (keys sorted, so equal logs give equal text)."""
         return json.dumps([f.to_dict() for f in self._log], sort_keys=True)

@@ -13,6 +13,7 @@ Orbit geometry (eclipse, flux) is computed an hour of steps at a time, vectorize
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,6 +148,8 @@ class Spacecraft:
         self.sensor_stuck: dict[str, float] = {}
         self.radio_outage_until_s = -1.0
         self.extra_load_w: dict[str, float] = {}
+        self.fault_log: deque[dict[str, Any]] = deque(maxlen=100_000)
+        self.fault_log_dropped = 0
         self.t_s = start_s
         self.array_temp_c = 40.0
         self.last_power: PowerStep | None = None
@@ -183,6 +186,7 @@ class Spacecraft:
     def _step(self, dt: float) -> None:
         eclipse, flux = self._ephemeris(self.t_s)
         faults, events = self.faults.step(self.t_s, dt, self.cfg.boards, flux)
+        self._log_effect(faults)
         self._apply_faults(faults)
         b = self.boards
         b.apply_radiation(events.seu, events.seu_uncorrectable, events.sel, events.sefi)
@@ -283,6 +287,18 @@ class Spacecraft:
             self.sensor_values[i] = value if stuck is None else stuck
 
     # --- faults -------------------------------------------------------------------------
+    def _log_effect(self, faults: list[InjectedFault]) -> None:
+        """Keep each fault with whether it could act: a board fault needs a powered board."""
+        powered = self.boards.powered
+        for f in faults:
+            effective = True
+            if f.kind in _BOARD_FAULTS:
+                b = int(f.target)
+                effective = 0 <= b < self.cfg.boards and bool(powered[b])
+            if len(self.fault_log) == self.fault_log.maxlen:
+                self.fault_log_dropped += 1
+            self.fault_log.append({**f.to_dict(), "effective": effective})
+
     def _apply_faults(self, faults: list[InjectedFault]) -> None:
         n = self.cfg.boards
         seu_unc = np.zeros(n, dtype=np.int64)

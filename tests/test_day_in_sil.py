@@ -26,7 +26,7 @@ def _assert_acceptance(s: dict[str, Any]) -> None:
     assert s["eclipse_fraction"] > 0.1  # the battery really had to carry the node
     assert s["min_soc"] > 0.30  # above the shedding levels
     assert s["max_board_temp_c"] < 90.0
-    assert 0.0 < s["min_battery_temp_c"] and s["max_battery_temp_c"] < 45.0
+    assert s["min_battery_temp_c"] > 0.0 and s["max_battery_temp_c"] < 45.0
     assert s["goodput"] >= 0.90
     assert s["jobs_failed"] == 0
     assert s["jobs_submitted"] == s["jobs_completed"] + s["jobs_running"] + s["jobs_queued"]

@@ -1,0 +1,95 @@
+"""Campaigns on Dask: a local cluster, and a separately started scheduler and worker."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("distributed")
+
+from flightsw.ground.campaign import run_campaign
+
+
+def _comparable(report: dict) -> list[dict]:
+    return [{k: v for k, v in r.items() if k != "wall_seconds"} for r in report["runs"]]
+
+
+def test_short_campaign_on_a_local_cluster(tmp_path: Path) -> None:
+    report = run_campaign(["sel", "sefi", "nominal"], 2, tmp_path, workers=2, progress=False)
+    t = report["totals"]
+    assert t["runs"] == 6 and t["passed"] == 6 and t["false_alarms"] == 0
+    assert t["kinds"]["sel"]["detected_fraction"] == 1.0
+    saved = json.loads((tmp_path / "campaign.json").read_text())
+    assert saved["totals"]["runs"] == 6
+    assert (tmp_path / "campaign_outcomes.png").stat().st_size > 1000
+    assert (tmp_path / "campaign_times.png").stat().st_size > 1000
+
+
+def test_same_results_on_a_separate_scheduler_and_worker(tmp_path: Path) -> None:
+    bindir = Path(sys.executable).parent
+    dask = str(bindir / "dask")
+    if not Path(dask).exists():
+        pytest.skip("dask command not installed")
+    sched_file = tmp_path / "scheduler.json"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    procs = [
+        subprocess.Popen(
+            [
+                dask,
+                "scheduler",
+                "--scheduler-file",
+                str(sched_file),
+                "--port",
+                "0",
+                "--no-dashboard",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while not sched_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(sched_file.read_text())["address"]
+        procs.append(
+            subprocess.Popen(
+                [dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
+        )
+        remote = run_campaign(
+            ["sel", "seu"], 2, tmp_path / "remote", scheduler=address, progress=False
+        )
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
+    local = run_campaign(["sel", "seu"], 2, tmp_path / "local", workers=1, progress=False)
+    assert remote["cluster"] == address
+    assert _comparable(remote) == _comparable(local)
+    assert remote["totals"]["passed"] == 4
+
+
+@pytest.mark.slow
+def test_thousand_run_campaign(tmp_path: Path) -> None:
+    """The acceptance campaign: 1,000 seeded runs over the scenario library."""
+    from flightsw.ground.scenario import scenario_names
+
+    seeds = -(-1000 // len(scenario_names()))
+    report = run_campaign(None, seeds, tmp_path, workers=2, progress=False)
+    t = report["totals"]
+    assert t["runs"] >= 1000
+    assert t["passed"] == t["runs"], t["failures"][:5]
+    assert all(
+        k["detected_fraction"] == 1.0 == k["recovered_fraction"] for k in t["kinds"].values()
+    )
+    assert t["false_alarms"] == 0 and t["tm_dropped"] == 0
