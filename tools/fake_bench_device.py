@@ -1,8 +1,9 @@
 """A bench device emulator speaking the serial protocol, so HIL runs need no hardware.
 
 It plays a PCDU with a few switches, a battery, a solar array, thermistors and heaters,
-N accelerator boards (default 8) and a watchdog, with a deliberately simple model
-(board power from utilization, first-order thermal lags, a heartbeat while powered).
+N accelerator boards (default 8) and a watchdog. The boards are sim_hw's board model
+(power, heat, ECC, heartbeat, latch-ups and hangs from sim_hw's radiation rates); the
+PCDU, battery, array and thermal lags are a deliberately simple bench model.
 Fault options for tests are seeded: ``--garbage-rate`` (random octets before a
 response), ``--corrupt-rate`` (one flipped bit in a response), ``--drop-rate`` (no
 answer), ``--busy-rate`` (NAK BUSY) and ``--delay-ms`` (answer late).
@@ -37,6 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flightsw.errors import DecodeError
 from hal.serial import protocol as p
+from sim_hw.boards import BoardArray, BoardParams
+from sim_hw.radiation import RadiationModel, RadiationRates
 
 # Names follow the flight naming the apps rely on: critical loads avionics/radio/heaters,
 # payload_* shed at level 2, aux_* at level 3; zone sensors start with the zone name.
@@ -67,18 +70,18 @@ class BenchModel:
         self.temps = np.array([15.0, 10.0, -15.0, 25.0])
         self.soc = 0.8
         self.n = n_boards
-        self.powered = np.zeros(n_boards, dtype=bool)
-        self.util = np.zeros(n_boards)
-        self.cap = np.full(n_boards, MAX_W)
-        self.board_temp = np.full(n_boards, 10.0)
-        self.ecc_c = np.zeros(n_boards, dtype=np.int64)
-        self.ecc_u = np.zeros(n_boards, dtype=np.int64)
-        self.latent = np.zeros(n_boards)
-        self.heartbeat = np.zeros(n_boards, dtype=np.int64)
-        self.hb_frac = np.zeros(n_boards)
-        self.work = np.zeros(n_boards)
-        self.hung = np.zeros(n_boards, dtype=bool)  # SEFI: alive but no heartbeat
-        self.latchup_a = np.zeros(n_boards)  # extra current of a latched-up board
+        # The boards are sim_hw's model (as in SIL), sized for a bench: 20-150 W cards,
+        # a 10 Hz heartbeat, radiation from sim_hw's rates.
+        params = BoardParams(
+            idle_w=IDLE_W,
+            max_w=MAX_W,
+            rail_v=BOARD_V,
+            heartbeat_period_s=0.1,
+            damaged_w=10.0,
+            sel_extra_current_a=2.0,
+        )
+        self.boards = BoardArray(max(1, n_boards), params, rng)
+        self.radiation = RadiationModel(RadiationRates(), rng)
         self.watchdog_ms = watchdog_ms
         self.last_kick = 0.0
         self.kicks = 0
@@ -87,9 +90,7 @@ class BenchModel:
     # --- derived quantities ---------------------------------------------------------
 
     def board_power(self) -> np.ndarray[Any, Any]:
-        demand = IDLE_W + np.clip(self.util, 0.0, 1.0) * (MAX_W - IDLE_W)
-        power = np.minimum(demand, np.maximum(self.cap, IDLE_W))
-        return np.where(self.powered, power + self.latchup_a * BOARD_V, 0.0)
+        return self.boards.power_w[: self.n]
 
     def heater_power(self) -> float:
         return 15.0 * float(self.heater_on.sum()) if self.switch_on[4] else 0.0
@@ -132,40 +133,18 @@ class BenchModel:
             ]
         )
         self.temps += (targets - self.temps) * (1 - math.exp(-dt / 120.0))
-        board_target = self.temps[1] + 0.3 * power
-        self.board_temp += (board_target - self.board_temp) * (1 - math.exp(-dt / 30.0))
-        alive = self.powered & ~self.hung
-        self.hb_frac += np.where(alive, 10.0 * dt, 0.0)
-        ticks = np.floor(self.hb_frac)
-        self.heartbeat += ticks.astype(np.int64)
-        self.hb_frac -= ticks
-        self.work += np.where(alive, np.clip(self.util, 0, 1) * dt, 0.0)
-        upsets = self.rng.poisson(np.where(self.powered, 0.05 * dt, 0.0))
-        self.ecc_c += upsets
-        self.latent += upsets
-        self.ecc_u += self.rng.poisson(np.where(self.powered, 1e-4 * dt * self.latent, 0.0))
+        ev = self.radiation.draw(dt, self.boards.count)
+        self.boards.apply_radiation(ev.seu, ev.seu_uncorrectable, ev.sel, ev.sefi)
+        self.boards.step(dt, float(self.temps[1]))
         if (self.t - self.last_kick) * 1000 > self.watchdog_ms:
             self.watchdog_expiries += 1
             self.last_kick = self.t
 
     def power_boards(self, idx: np.ndarray[Any, Any], on: bool) -> None:
-        on_now = on and bool(self.switch_on[3])
-        fresh = idx[~self.powered[idx]] if on_now else idx[:0]
-        self._clear(fresh)
-        self.powered[idx] = on_now
-        if not on:
-            self.latchup_a[idx] = 0.0
-            self.hung[idx] = False
+        self.boards.set_power(idx, on and bool(self.switch_on[3]))
 
     def reset_boards(self, idx: np.ndarray[Any, Any]) -> None:
-        self._clear(idx)
-        self.hung[idx] = False
-
-    def _clear(self, idx: np.ndarray[Any, Any]) -> None:
-        for arr in (self.ecc_c, self.ecc_u, self.heartbeat):
-            arr[idx] = 0
-        self.latent[idx] = 0.0
-        self.hb_frac[idx] = 0.0
+        self.boards.reset(idx)
 
     def set_switch(self, i: int, on: bool) -> None:
         if on and self.tripped[i]:
@@ -304,13 +283,13 @@ class FakeBenchDevice:
             case p.SetBoardPower(on=on, indices=idx):
                 m.power_boards(self._boards(idx), on)
             case p.SetUtilization(indices=idx, values=values):
-                m.util[self._boards(idx)] = np.clip(values, 0.0, 1.0)
+                m.boards.set_utilization(self._boards(idx), np.clip(values, 0.0, 1.0))
             case p.SetPowerCap(indices=idx, values=values):
-                m.cap[self._boards(idx)] = np.maximum(values, 0.0)
+                m.boards.set_power_cap(self._boards(idx), np.maximum(values, 0.0))
             case p.ResetBoards(indices=idx):
                 m.reset_boards(self._boards(idx))
             case p.ScrubMemory(indices=idx):
-                m.latent[self._boards(idx)] = 0.0
+                m.boards.scrub(self._boards(idx))
             case p.KickWatchdog():
                 m.kicks += 1
                 m.last_kick = m.t
@@ -321,18 +300,18 @@ class FakeBenchDevice:
         if start > m.n:
             raise BadIndex(start)
         sl = slice(start, min(m.n, start + count))
-        power = m.board_power()[sl]
+        b = m.boards
         return p.BoardPage(
             m.n,
             start,
-            m.powered[sl].copy(),
-            power / BOARD_V,
-            power,
-            np.where(m.powered[sl], m.board_temp[sl], m.temps[1]),
-            m.ecc_c[sl].copy(),
-            m.ecc_u[sl].copy(),
-            m.heartbeat[sl].copy(),
-            m.work[sl].copy(),
+            b.powered[sl].copy(),
+            b.current_a[sl].copy(),
+            b.power_w[sl].copy(),
+            b.temperature_c[sl].copy(),
+            b.ecc_corrected[sl].copy(),
+            b.ecc_uncorrectable[sl].copy(),
+            np.asarray(b.heartbeat[sl], dtype=np.int64).copy(),
+            b.work_done[sl].copy(),
         )
 
     @staticmethod

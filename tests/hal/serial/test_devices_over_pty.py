@@ -152,11 +152,26 @@ def test_boards_commands_and_telemetry() -> None:
         assert (t2.heartbeat[:6] > t.heartbeat[:6]).all()
         assert (t2.heartbeat[6:] == 0).all()
         assert t2.work_done[2] > t2.work_done[1] > t2.work_done[0] == 0.0
+        # A hung board (sim_hw's SEFI) stops beating; a reset brings it back.
+        n = dev.model.boards.count
+        sefi = np.zeros(n, dtype=bool)
+        sefi[0] = True
+        dev.model.boards.apply_radiation(
+            np.zeros(n, int), np.zeros(n, int), np.zeros(n, bool), sefi
+        )
+        time.sleep(0.05)
+        hung = boards.read_boards().heartbeat[0]
+        time.sleep(0.25)
+        assert boards.read_boards().heartbeat[0] == hung
         boards.reset_boards(np.array([0]))
-        assert boards.read_boards().heartbeat[0] < t2.heartbeat[0]
-        dev.model.latent[:] = 5
+        time.sleep(0.25)
+        assert boards.read_boards().heartbeat[0] > hung
+        dev.model.boards.apply_radiation(
+            np.full(n, 5), np.zeros(n, int), np.zeros(n, bool), np.zeros(n, bool)
+        )
+        assert (dev.model.boards.latent_flips[:6] > 0).all()
         boards.scrub_memory(np.arange(8))
-        assert (dev.model.latent == 0).all()
+        assert (dev.model.boards.latent_flips == 0).all()
         boards.set_board_power(np.array([5]), False)
         assert not boards.read_boards().powered[5]
         with pytest.raises(EncodeError):
