@@ -20,12 +20,18 @@ Every monitor can be disabled and re-enabled by TC, every limit is a PUS-20 para
 
 from __future__ import annotations
 
+import json
+import zlib
+from dataclasses import asdict, fields
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
-from fdir.ladder import BoardLadder, LadderTiming
+from fdir.ladder import BoardLadder, BoardState, LadderTiming
 from fdir.monitors import HeartbeatMonitor, StuckMonitor
 from fdir.persistence import NofM
+from fdir.state import RESET_REASONS, CriticalState, StateKeeper
 from flightsw.app import (
     App,
     Arg,
@@ -53,6 +59,7 @@ from hal.interfaces import AcceleratorBoards, BoardTelemetry, TemperatureSensors
 NS_PER_S = 1_000_000_000
 MONITORS = {1: "latchup", 2: "hang", 3: "scrub", 4: "sensor_stuck", 5: "safe_mode"}
 SENSOR_PERIOD_S = 1.0
+TABLE_CHECK_S = 60.0
 FULL_PERIOD_S = 1.0  # heartbeats, memory, ladder timers; latch-ups are checked every frame
 
 
@@ -74,6 +81,10 @@ class FdirApp(App):
         TelemetryDef("failed_sensors", "u16"),
         TelemetryDef("safe_mode", "u8"),
         TelemetryDef("monitors_enabled", "u8", "", "bit i-1 = monitor i enabled"),
+        TelemetryDef("boot_count", "u32"),
+        TelemetryDef("reset_reason", "u8", "", "0 power on, 1 watchdog, 2 command, 3 exception"),
+        TelemetryDef("state_repairs", "u32", "", "critical-state copies repaired by voting"),
+        TelemetryDef("table_repairs", "u16"),
     )
     HOUSEKEEPING = (HkDef(1, "fdir", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
@@ -86,6 +97,16 @@ class FdirApp(App):
         EventDef(7, "SAFE_MODE_ENTERED", Severity.HIGH, (Arg("soc", "f32"),), "SoC {soc:.3f}"),
         EventDef(8, "SAFE_MODE_EXITED", Severity.MEDIUM, (), "by command"),
         EventDef(9, "UNCORRECTABLE_MEMORY", Severity.LOW, (Arg("board", "u16"),), "board {board}"),
+        EventDef(
+            10,
+            "BOOT",
+            Severity.MEDIUM,
+            (Arg("boot_count", "u32"), Arg("reset_reason", "u8")),
+            "boot {boot_count}, reset reason {reset_reason}",
+        ),
+        EventDef(
+            11, "TABLE_REPAIRED", Severity.HIGH, (), "FDIR table reloaded from its golden copy"
+        ),
     )
     PARAMETERS = (
         ParameterDef(1, "sel_excess_w", "f32", 30.0, 1.0, 1000.0, "W"),
@@ -104,9 +125,17 @@ class FdirApp(App):
         self.boards: AcceleratorBoards = devices["boards"]
         self.sensors: TemperatureSensors | None = devices.get("thermal")
         n = self.boards.count
-        table = dict(self.ctx.options.get("table", {}))
-        self.sel_filter = NofM(int(table.get("sel_n", 1)), int(table.get("sel_m", 1)), n)
-        self.ladder = BoardLadder(n, LadderTiming(**table.get("ladder", {})))
+        self.keeper = StateKeeper(self.ctx.hal.nv) if self.ctx.hal.nv is not None else None
+        saved = self.keeper.load() if self.keeper is not None else None
+        self.state = saved or CriticalState(
+            table=_validated_table(self.ctx.options.get("table", {}))
+        )
+        table = self.state.table
+        self.sel_filter = NofM(int(table["sel_n"]), int(table["sel_m"]), n)
+        self.ladder = BoardLadder(n, LadderTiming(**table["ladder"]))
+        self.table_crc = _table_crc(table)
+        self.table_repairs = 0
+        self.next_table_check_s = 0.0
         self.heartbeat = HeartbeatMonitor(float(self.param("hang_timeout_s")))
         self.enabled = set(MONITORS)
         self.power_pipe = self.listen(POWER_BUDGET)
@@ -124,6 +153,54 @@ class FdirApp(App):
         self.last_published: bytes | None = None
         self.next_full_s = 0.0
         self.last_tel: BoardTelemetry | None = None
+        self._restore(saved)
+
+    def _restore(self, saved: CriticalState | None) -> None:
+        """At boot: count it, say why, and take back what the last run had decided."""
+        executive = self.ctx.executive
+        booting = executive is None or getattr(executive, "frame", 0) == 0
+        if booting:
+            self.state.boot_count += 1
+            self.state.reset_reason = self.ctx.hal.reset_cause
+            reason = (
+                RESET_REASONS.index(self.state.reset_reason)
+                if (self.state.reset_reason in RESET_REASONS)
+                else 255
+            )
+            self.emit("BOOT", boot_count=self.state.boot_count, reset_reason=reason)
+        if saved is not None:
+            idx = np.array([b for b in saved.isolated if b < self.boards.count], dtype=np.intp)
+            if idx.size:
+                self.ladder.state[idx] = BoardState.ISOLATED
+                self.boards.set_board_power(idx, False)
+            self.safe = saved.safe_mode
+        self._save()
+
+    def _save(self) -> None:
+        if self.keeper is None:
+            return
+        self.state.safe_mode = self.safe
+        self.state.isolated = [int(b) for b in np.flatnonzero(self.ladder.state == 6)]
+        self.keeper.save(self.state)
+
+    def _check_table(self, now: float) -> None:
+        """The live table against the golden copy's CRC; reload it when they differ."""
+        if now < self.next_table_check_s:
+            return
+        self.next_table_check_s = now + TABLE_CHECK_S
+        live = {
+            "sel_n": self.sel_filter.n,
+            "sel_m": self.sel_filter.m,
+            "ladder": asdict(self.ladder.timing),
+        }
+        if _table_crc(live) == self.table_crc:
+            return
+        golden = self.keeper.load() if self.keeper is not None else None
+        table = golden.table if golden is not None else self.state.table
+        self.sel_filter = NofM(int(table["sel_n"]), int(table["sel_m"]), self.boards.count)
+        self.ladder.timing = LadderTiming(**table["ladder"])
+        self.table_repairs += 1
+        self.emit("TABLE_REPAIRED")
 
     # --- the loop ---------------------------------------------------------------------
     def step(self, now_ns: int) -> None:
@@ -134,11 +211,13 @@ class FdirApp(App):
             return
         self.next_full_s = now + FULL_PERIOD_S
         self.last_tel = tel
+        self._check_table(now)
         self._boards(tel, now)
         if 4 in self.enabled and self.sensors is not None and now >= self.next_sensor_s:
             self.next_sensor_s = now + SENSOR_PERIOD_S
             self._sensors()
         self._power()
+        self._save()
         self._telemetry()
 
     def _expected_power(self, tel: BoardTelemetry) -> NDArray[np.float64]:
@@ -271,6 +350,12 @@ class FdirApp(App):
             failed_sensors=len(self.failed_sensors),
             safe_mode=int(self.safe),
             monitors_enabled=sum(1 << (m - 1) for m in self.enabled),
+            boot_count=self.state.boot_count,
+            reset_reason=RESET_REASONS.index(self.state.reset_reason)
+            if self.state.reset_reason in RESET_REASONS
+            else 255,
+            state_repairs=self.keeper.store.repairs if self.keeper is not None else 0,
+            table_repairs=self.table_repairs,
         )
 
     # --- commands ---------------------------------------------------------------------
@@ -317,3 +402,28 @@ class FdirApp(App):
             self.safe = True
             self.emit("SAFE_MODE_ENTERED", soc=-1.0)
             self.ctx.bus.publish(SAFE_MODE, SafeMode(True, "ground"))
+
+
+def _validated_table(raw: dict[str, Any]) -> dict[str, Any]:
+    """The FDIR table from mission options, checked; errors name the key."""
+    allowed = {"sel_n", "sel_m", "ladder"}
+    unknown = set(raw) - allowed
+    if unknown:
+        raise ValueError(f"FDIR table: unknown key {sorted(unknown)[0]!r}")
+    ladder = dict(raw.get("ladder", {}))
+    names = {f.name for f in fields(LadderTiming)}
+    bad = set(ladder) - names
+    if bad:
+        raise ValueError(f"FDIR table: unknown key ladder.{sorted(bad)[0]}")
+    timing = LadderTiming(**ladder)
+    for f in fields(LadderTiming):
+        if not getattr(timing, f.name) > 0:
+            raise ValueError(f"FDIR table: ladder.{f.name} must be positive")
+    n, m = int(raw.get("sel_n", 1)), int(raw.get("sel_m", 1))
+    if not 1 <= n <= m <= 63:
+        raise ValueError("FDIR table: need 1 <= sel_n <= sel_m <= 63")
+    return {"sel_n": n, "sel_m": m, "ladder": asdict(timing)}
+
+
+def _table_crc(table: dict[str, Any]) -> int:
+    return zlib.crc32(json.dumps(table, sort_keys=True).encode())

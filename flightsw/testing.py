@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flightsw.app import AppSpec
@@ -52,8 +52,11 @@ class SilHarness:
         self.mission = m
         self.dictionary = build_dictionary(m)
         self.encoder = CommandEncoder(self.dictionary)
-        self.hal = build_hal(m.hal_config(), m.seed, SimClock(m.executive.start_ns))
+        self.clock = SimClock(m.executive.start_ns)
+        self.hal = build_hal(m.hal_config(), m.seed, self.clock)
+        self._cpu_meter = cpu_meter
         self.exe = Executive(m.executive, m.specs, self.hal, cpu_meter)
+        self.reboots = 0
         self.raw_tm: list[bytes] = []
         self.tm: list[PusTm] = []
         self._sent_at: dict[int, int] = {}
@@ -70,6 +73,39 @@ class SilHarness:
     # --- driving -------------------------------------------------------------
     def run(self, seconds: float) -> None:
         self.exe.run_for(seconds)
+
+    def reboot(self, reason: str = "command") -> None:
+        """A processor reset: a fresh executive and apps on the same hardware and NV store.
+
+        Time and the simulated spacecraft carry on; everything in the flight software's
+        RAM is gone, so what survives is what it kept in non-volatile memory.
+        """
+        self.hal.reset_cause = reason
+        self.reboots += 1
+        cfg = replace(self.mission.executive, start_ns=self.exe.now_ns)
+        self.exe = Executive(cfg, self.mission.specs, self.hal, self._cpu_meter)
+        self.exe.tm.sinks.append(self._sink)
+
+    def hang(self, seconds: float) -> bool:
+        """The executive stops (no frames, no watchdog kicks) while the hardware runs on.
+
+        Returns True when the watchdog fired and reset the computer (``reboot("watchdog")``).
+        """
+        stepper = self.hal.devices["_stepper"]
+        before = stepper.watchdog_expiries
+        end = self.exe.now_ns + int(seconds * NS_PER_S)
+        t = self.exe.now_ns
+        while t < end:
+            t = min(end, t + NS_PER_S // 10)
+            self.clock.wait_until(t)
+            self.hal.step(t)
+            if stepper.watchdog_expiries > before:
+                # The reset takes effect at the next frame boundary.
+                self.exe.frame = -(-(t - self.exe.config.start_ns) // self.exe.minor_frame_ns)
+                self.reboot("watchdog")
+                return True
+        self.exe.frame = (end - self.exe.config.start_ns) // self.exe.minor_frame_ns
+        return False
 
     def send_raw(self, tc: bytes) -> bool:
         # Request ids repeat (the 14-bit sequence count wraps, garbage can mimic one), so

@@ -21,6 +21,8 @@ class Hal:
     watchdog: Watchdog
     nv: Any = None  # a hal.nvstore store (FileNvStore on benches, MemoryNvStore in SIL)
     devices: dict[str, Any] = field(default_factory=dict)
+    # Why the computer last started (a reset-cause register): power_on, watchdog, command.
+    reset_cause: str = "power_on"
 
     def step(self, now_ns: int) -> None:
         """Advance simulated hardware to ``now_ns``; real backends do nothing here."""

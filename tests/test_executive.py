@@ -117,6 +117,7 @@ def test_uplink_queue_is_bounded_and_counts_drops() -> None:
 def test_tm_queue_is_bounded_and_counts_drops() -> None:
     h = SilHarness()
     tm = h.exe.tm
+    tm.flush()  # what the apps reported at load (FDIR's boot event) goes out first
     for _ in range(tm.depth + 7):
         tm.send(17, 2, b"")
     assert tm.dropped == 7 and len(tm.queue) == tm.depth

@@ -102,7 +102,7 @@ def _client(scheduler: str | None, workers: int) -> Any:
         except OSError as exc:
             raise FlightswError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     cluster = LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     return Client(cluster)
 
