@@ -8,4 +8,5 @@ from __future__ import annotations
 
 EVENT = 0x0001  # payload: EventRecord, every event reported, enabled for TM or not
 APP_FAULT = 0x0002  # payload: AppFault, an app overran repeatedly, raised, or was disabled
+LINK_CONTACT = 0x0003  # payload: bool, the radio is in contact with the ground (on change)
 APP_COMMAND_BASE = 0x1000

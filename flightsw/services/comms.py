@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flightsw import msgids
 from flightsw.app import App, Arg, EventDef, HkDef, Severity, TelemetryDef
 from flightsw.link.farm import FarmState
 from flightsw.link.onboard import DownlinkChain, LinkConfig, UplinkChain
@@ -115,6 +116,7 @@ class CommsService(App):
         if status.in_contact != self.contact:
             self.emit("CONTACT_START" if status.in_contact else "CONTACT_END")
             self.contact = status.in_contact
+            self.ctx.bus.publish(msgids.LINK_CONTACT, self.contact)
         self._uplink(radio)
         dt = 0.0 if self.last_t is None else (now_ns - self.last_t) / NS_PER_S
         self.last_t = now_ns

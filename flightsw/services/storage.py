@@ -3,8 +3,10 @@
 Every realtime TM packet is recorded in a packet store on the HAL's non-volatile store
 while recording is enabled, so telemetry produced out of contact can be dumped in the
 next pass. A dump sends stored packets, unchanged, on the playback channel at a bounded
-rate per step. The dump position the ground has *confirmed* is persisted: after a
-restart a dump resumes from there, so a packet may be sent twice but never lost.
+rate per step. With ``auto_dump`` (the default) a dump starts when the comms service
+reports a contact and pauses when it ends; TCs can also start and suspend it. The dump
+position the ground has *confirmed* is persisted: after a restart a dump resumes from
+there, so a packet may be sent twice but never lost.
 
 TCs: (15,1) enable recording, (15,2) disable, (15,15) start/resume the dump from the
 confirmed position, (15,16) suspend it, (15,11) confirm receipt of everything dumped so
@@ -18,6 +20,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
+from flightsw import msgids
 from flightsw.app import (
     App,
     EventDef,
@@ -42,6 +45,7 @@ class PacketStoreService(App):
     PARAMETERS = (
         ParameterDef(1, "recording", "bool", True, doc="record realtime TM into the store"),
         ParameterDef(2, "dump_per_step", "u16", 50, 1, 5000, doc="packets sent per step"),
+        ParameterDef(3, "auto_dump", "bool", True, doc="dump at each contact, pause at its end"),
     )
     TELEMETRY = (
         TelemetryDef("stored", "u32", doc="packets in the store"),
@@ -76,6 +80,7 @@ class PacketStoreService(App):
         self._dump_pos = self.store.cursor
         self._seen_drops = self.store.stats.dropped_segments
         self.ctx.tm.taps[self.name] = self._record
+        self.contact_pipe = self.listen(msgids.LINK_CONTACT)
 
     def _record(self, pkt: bytes) -> None:
         if not self.param("recording"):
@@ -88,6 +93,14 @@ class PacketStoreService(App):
             self.record_errors += 1
 
     def step(self, now_ns: int) -> None:
+        for msg in self.contact_pipe.drain():
+            if not self.param("auto_dump"):
+                continue
+            if msg.payload is True and self._dump is None:
+                self._dump = self.store.iter_from(self._dump_pos)
+                self.emit("DUMP_STARTED")
+            elif msg.payload is False and self._dump is not None:
+                self._dump = None  # resumes at the next contact
         if self._dump is not None:
             for _ in range(int(self.param("dump_per_step"))):
                 item = next(self._dump, None)
