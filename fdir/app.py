@@ -11,9 +11,14 @@ Boards, every minor frame (all boards at once):
   uncorrectable error is the payload's cue to roll the job back, FDIR counts it.
 Boards in recovery or isolated go out to the payload as unavailable.
 
+Boards too hot (above ``board_off_c``, after thermal control's caps failed to hold them)
+are switched off and handled like a latch-up.
+
 Platform: a temperature sensor frozen for ``stuck_samples`` readings is declared failed
-(thermal control then uses its partner); a state of charge below ``safe_mode_soc``
-puts the node in safe mode (payload off, loads shed), which only a TC ends.
+(thermal control then uses its partner); a state of charge below ``safe_mode_soc`` or a
+battery above ``battery_safe_c`` puts the node in safe mode (payload off, loads shed,
+housekeeping slowed), which only a TC ends; no good TC frame for ``uplink_loss_s``
+makes the comms service reinitialize the link.
 
 Every monitor can be disabled and re-enabled by TC, every limit is a PUS-20 parameter.
 """
@@ -32,6 +37,7 @@ from fdir.ladder import BoardLadder, BoardState, LadderTiming
 from fdir.monitors import HeartbeatMonitor, StuckMonitor
 from fdir.persistence import NofM
 from fdir.state import RESET_REASONS, CriticalState, StateKeeper
+from flightsw import msgids
 from flightsw.app import (
     App,
     Arg,
@@ -69,6 +75,8 @@ class FdirApp(App):
     DEFAULT_RATE_HZ = 10.0
     TELEMETRY = (
         TelemetryDef("latchups", "u32"),
+        TelemetryDef("overtemps", "u32"),
+        TelemetryDef("radio_resets", "u16"),
         TelemetryDef("hangs", "u32"),
         TelemetryDef("resets", "u32"),
         TelemetryDef("power_cycles", "u32"),
@@ -107,6 +115,10 @@ class FdirApp(App):
         EventDef(
             11, "TABLE_REPAIRED", Severity.HIGH, (), "FDIR table reloaded from its golden copy"
         ),
+        EventDef(12, "BOARD_OVERTEMP", Severity.MEDIUM, (Arg("board", "u16"),), "board {board}"),
+        EventDef(
+            13, "UPLINK_LOST", Severity.HIGH, (Arg("silent_s", "f32"),), "{silent_s:.0f} s silent"
+        ),
     )
     PARAMETERS = (
         ParameterDef(1, "sel_excess_w", "f32", 30.0, 1.0, 1000.0, "W"),
@@ -118,6 +130,9 @@ class FdirApp(App):
         ParameterDef(7, "board_idle_w", "f32", 40.0, 0.0, 5000.0, "W"),
         ParameterDef(8, "board_max_w", "f32", 350.0, 1.0, 5000.0, "W"),
         ParameterDef(9, "rail_v", "f32", 12.0, 1.0, 100.0, "V"),
+        ParameterDef(10, "board_off_c", "f32", 100.0, 0.0, 200.0, "degC", "board switched off"),
+        ParameterDef(11, "battery_safe_c", "f32", 55.0, 0.0, 150.0, "degC", "safe mode above"),
+        ParameterDef(12, "uplink_loss_s", "f32", 172_800.0, 10.0, 1e7, "s", "then reset radio"),
     )
 
     def init(self) -> None:
@@ -148,6 +163,12 @@ class FdirApp(App):
         self.next_scrub_s = float(self.param("scrub_period_s"))
         self.stuck = StuckMonitor(int(self.param("stuck_samples")), epsilon=0.0)
         self.failed_sensors: set[int] = set()
+        names = self.sensors.sensor_names() if self.sensors is not None else ()
+        self.battery_sensor = [n.startswith("battery") for n in names]
+        self.battery_temp_c = -273.0
+        self.uplink_pipe = self.listen(msgids.UPLINK_STATUS)
+        self.next_radio_reset_s = 0.0
+        self.radio_resets = 0
         self.next_sensor_s = 0.0
         self.safe = False
         self.last_published: bytes | None = None
@@ -217,6 +238,7 @@ class FdirApp(App):
             self.next_sensor_s = now + SENSOR_PERIOD_S
             self._sensors()
         self._power()
+        self._uplink(now)
         self._save()
         self._telemetry()
 
@@ -258,14 +280,16 @@ class FdirApp(App):
         expected_on = tel.powered & (ladder.state == 0)
         if sel is None:
             sel = self._latchup(tel)
+        hot = expected_on & (tel.temperature_c > float(self.param("board_off_c")))
         hang = np.zeros_like(sel)
         if 2 in self.enabled:
             self.heartbeat.timeout_s = float(self.param("hang_timeout_s"))
             hang = self.heartbeat.check(tel.heartbeat, expected_on, now)
-        out = ladder.step(self.boards, now, tel.heartbeat, sel, hang & ~sel)
+        out = ladder.step(self.boards, now, tel.heartbeat, sel, hang & ~sel & ~hot, hot)
         self.sel_filter.reset(out.sel_off)
         for name, idx in (
-            ("BOARD_LATCHUP", out.sel_off),
+            ("BOARD_OVERTEMP", out.hot),
+            ("BOARD_LATCHUP", np.setdiff1d(out.sel_off, out.hot)),
             ("BOARD_HANG", out.resets),
             ("BOARD_POWER_CYCLED", out.cycles),
             ("BOARD_RECOVERED", out.recovered),
@@ -310,6 +334,12 @@ class FdirApp(App):
     def _sensors(self) -> None:
         assert self.sensors is not None
         values = np.array(self.sensors.read_temperatures_c(), dtype=np.float64)
+        battery = [
+            v
+            for i, v in enumerate(values)
+            if self.battery_sensor[i] and i not in self.failed_sensors and -100 < v < 200
+        ]
+        self.battery_temp_c = float(np.mean(battery)) if battery else -273.0
         self.stuck.samples = int(self.param("stuck_samples"))
         stuck = self.stuck.check(values)
         newly = [int(i) for i in np.flatnonzero(stuck) if int(i) not in self.failed_sensors]
@@ -318,6 +348,23 @@ class FdirApp(App):
             self.emit("SENSOR_FAILED", sensor=i)
         if newly:
             self.ctx.bus.publish(SENSOR_HEALTH, SensorHealth(frozenset(self.failed_sensors)))
+
+    def _uplink(self, now: float) -> None:
+        silent = None
+        for msg in self.uplink_pipe.drain():
+            if isinstance(msg.payload, float):
+                silent = msg.payload
+        limit = float(self.param("uplink_loss_s"))
+        if silent is not None and silent > limit and now >= self.next_radio_reset_s:
+            self.next_radio_reset_s = now + limit  # one reset per silent period
+            self.radio_resets += 1
+            self.emit("UPLINK_LOST", silent_s=silent)
+            self.ctx.bus.publish(msgids.RADIO_RESET, "uplink lost")
+
+    def _enter_safe(self, soc: float, reason: str) -> None:
+        self.safe = True
+        self.emit("SAFE_MODE_ENTERED", soc=soc)
+        self.ctx.bus.publish(SAFE_MODE, SafeMode(True, reason))
 
     def _power(self) -> None:
         soc = None
@@ -329,15 +376,17 @@ class FdirApp(App):
                 self.ctx.bus.publish(SAFE_MODE, SafeMode(True, "fdir"))
             return
         if soc < float(self.param("safe_mode_soc")):
-            self.safe = True
-            self.emit("SAFE_MODE_ENTERED", soc=soc)
-            self.ctx.bus.publish(SAFE_MODE, SafeMode(True, "low state of charge"))
+            self._enter_safe(soc, "low state of charge")
+        elif self.battery_temp_c > float(self.param("battery_safe_c")):
+            self._enter_safe(soc, "battery over temperature")
 
     def _telemetry(self) -> None:
         c = self.ladder.counts
         st = self.ladder.state
         self.tlm.update(
             latchups=c["sel"],
+            overtemps=c["overtemp"],
+            radio_resets=self.radio_resets,
             hangs=c["hang"],
             resets=c["resets"],
             power_cycles=c["power_cycles"],

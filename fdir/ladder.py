@@ -54,6 +54,7 @@ class StepOutcome:
     cycles: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     recovered: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     isolated: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    hot: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
 
 
 class BoardLadder:
@@ -67,6 +68,7 @@ class BoardLadder:
         self.sel_times: list[list[float]] = [[] for _ in range(n)]
         self.counts = {
             "sel": 0,
+            "overtemp": 0,
             "hang": 0,
             "resets": 0,
             "power_cycles": 0,
@@ -86,17 +88,28 @@ class BoardLadder:
         heartbeat: NDArray[np.int64],
         sel: NDArray[np.bool_],
         hang: NDArray[np.bool_],
+        hot: NDArray[np.bool_] | None = None,
     ) -> StepOutcome:
+        """Apply this step's detections (latch-up, hang, over-temperature) and timers.
+
+        An over-temperature board is handled like a latch-up: off at once, cool down,
+        back on, isolated if it keeps happening.
+        """
         t = self.timing
         st = self.state
         out = StepOutcome()
         healthy = st == BoardState.HEALTHY
         # --- new latch-ups: off now ------------------------------------------------
+        if hot is not None:
+            new_hot = healthy & hot & ~sel
+            self.counts["overtemp"] += int(new_hot.sum())
+            out.hot = np.flatnonzero(new_hot)
+            sel = sel | new_hot
         new_sel = np.flatnonzero(healthy & sel)
         if new_sel.size:
             boards.set_board_power(new_sel, False)
             out.sel_off = new_sel
-            self.counts["sel"] += new_sel.size
+            self.counts["sel"] += new_sel.size - out.hot.size
             isolate = []
             for b in new_sel:
                 times = [x for x in self.sel_times[b] if now_s - x <= t.sel_window_s]

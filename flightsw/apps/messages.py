@@ -12,11 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from flightsw import msgids
+
 POWER_BUDGET = 0x0010
 THERMAL_CAPS = 0x0011
 BOARD_AVAILABILITY = 0x0012
 PAYLOAD_STATUS = 0x0013
-SAFE_MODE = 0x0014
+SAFE_MODE = msgids.SAFE_MODE  # a framework id: core services slow down in safe mode too
 SENSOR_HEALTH = 0x0015
 
 

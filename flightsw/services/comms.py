@@ -84,6 +84,7 @@ class CommsService(App):
         EventDef(2, "FARM_LOCKOUT", Severity.HIGH, (), "FARM-1 entered lockout"),
         EventDef(3, "CONTACT_START", Severity.INFO, (), "ground contact"),
         EventDef(4, "CONTACT_END", Severity.INFO, (), "end of ground contact"),
+        EventDef(5, "LINK_RESET", Severity.MEDIUM, (), "link layer reinitialized"),
     )
 
     def init(self) -> None:
@@ -101,6 +102,10 @@ class CommsService(App):
         self.tx_refused = 0
         self.was_lockout = False
         self.next_tlm_ns = 0
+        self.reset_pipe = self.listen(msgids.RADIO_RESET)
+        self.last_good_ns = self.ctx.now_ns()
+        self.good_frames = 0
+        self.radio_resets = 0
         if self.radio is not None:
             self.ctx.tm.named_sinks[self.name] = self._tm_sink
 
@@ -122,9 +127,29 @@ class CommsService(App):
         self.last_t = now_ns
         if self.contact:
             self._downlink(radio, now_ns, dt, status.downlink_bps)
-        if now_ns >= self.next_tlm_ns:  # telemetry points refreshed once a second
+        if now_ns >= self.next_tlm_ns:  # telemetry and uplink status once a second
             self.next_tlm_ns = now_ns + NS_PER_S
             self._telemetry()
+            self._uplink_status(now_ns)
+
+    def _uplink_status(self, now_ns: int) -> None:
+        frames = self.uplink.counters.packets + self.uplink.counters.key_commands
+        frames += self.uplink.farm.accepted_bd + self.uplink.farm.unlocks
+        if frames != self.good_frames:
+            self.good_frames = frames
+            self.last_good_ns = now_ns
+        self.ctx.bus.publish(msgids.UPLINK_STATUS, (now_ns - self.last_good_ns) / NS_PER_S)
+        for _msg in self.reset_pipe.drain():
+            self._reset_link(now_ns)
+
+    def _reset_link(self, now_ns: int) -> None:
+        """Start the link layer afresh (FDIR's answer to a long silence on the uplink)."""
+        sdls = self.uplink.sdls
+        self.uplink = UplinkChain(self.cfg, sdls)
+        self.downlink.framer.clcw_source = self.uplink.clcw
+        self.radio_resets += 1
+        self.last_good_ns = now_ns
+        self.emit("LINK_RESET")
 
     def _uplink(self, radio: Radio) -> None:
         up = self.uplink

@@ -14,7 +14,8 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from flightsw.app import App, EventDef, FailureCode, HkDef, Severity, command
+from flightsw import msgids
+from flightsw.app import App, EventDef, FailureCode, HkDef, ParameterDef, Severity, command
 from flightsw.datatypes import TYPES, Value
 from flightsw.errors import CommandError, DeclarationError
 
@@ -51,8 +52,21 @@ class HousekeepingService(App):
             text="a HK structure could not be packed (a point holds a value outside its type)",
         ),
     )
+    PARAMETERS = (
+        ParameterDef(
+            1,
+            "safe_mode_factor",
+            "u16",
+            10,
+            1,
+            1000,
+            doc="HK intervals stretch by this in safe mode",
+        ),
+    )
 
     def init(self) -> None:
+        self.safe_pipe = self.listen(msgids.SAFE_MODE)
+        self.safe_mode = False
         self.structures: dict[int, HkStructure] = {}
         exe = self.ctx.executive
         self.frame_ns: int = exe.minor_frame_ns
@@ -89,10 +103,13 @@ class HousekeepingService(App):
         self.send_tm(3, 25, data)
 
     def step(self, now_ns: int) -> None:
+        for msg in self.safe_pipe.drain():
+            self.safe_mode = bool(getattr(msg.payload, "active", False))
+        factor = int(self.param("safe_mode_factor")) if self.safe_mode else 1
         for s in self.structures.values():
             if s.enabled and now_ns >= s.next_due_ns:
                 self.report(s)
-                s.next_due_ns += s.interval_ns
+                s.next_due_ns += s.interval_ns * factor
                 if s.next_due_ns <= now_ns:  # fell behind (e.g. after a restart): no burst
                     s.next_due_ns = now_ns + s.interval_ns
 

@@ -128,3 +128,44 @@ def test_bad_fdir_commands() -> None:
     rid = h.send_pus(8, 1, (0x2401).to_bytes(2, "big") + b"\x09")
     assert h.failure_code(rid) == FailureCode.ARG_OUT_OF_RANGE
     assert np.array_equal(h.exe.app("fdir").instance.ladder.state, np.zeros(16))
+
+
+def test_cooling_loop_failure_caps_the_boards_then_sheds_them() -> None:
+    h = _busy_node([])
+    sc = h.hal.devices["sim"]
+    h.exe.params.set("fdir", "board_off_c", 80.0)  # a tight limit, to reach the last rung
+    sc.cfg.loop_conductance_w_k = 5.0  # the pumped loop to the radiator fails
+    thermal = h.exe.app("thermal").instance
+    fdir = h.exe.app("fdir").instance
+    h.run(2000)
+    assert thermal.tlm["throttled_boards"] == 16  # first rung: power caps
+    h.run(3000)
+    assert fdir.tlm["overtemps"] > 0  # last rung: boards switched off
+    assert _events(h, "BOARD_OVERTEMP")
+    assert not sc.boards.damaged.any()
+    assert float(sc.boards.temperature_c.max()) < 90.0
+
+
+def test_hot_battery_enters_safe_mode_and_housekeeping_slows() -> None:
+    h = small_node(radiation_enabled=False)
+    sc = h.hal.devices["sim"]
+    h.run(30)
+    hk_before = len(h.tm_of(3, 25))
+    sc.thermal.temperatures_c[sc.thermal.index("battery")] = 70.0
+    h.run(3)
+    fdir = h.exe.app("fdir").instance
+    assert fdir.safe
+    h.run(60)
+    # Power, thermal, payload, FDIR, comms, store and executive HK every 10 s would be
+    # ~40 reports a minute; in safe mode they stretch tenfold.
+    assert len(h.tm_of(3, 25)) - hk_before < 15
+
+
+def test_long_uplink_silence_resets_the_link() -> None:
+    h = small_node(radiation_enabled=False)
+    h.exe.params.set("fdir", "uplink_loss_s", 30.0)
+    h.run(45)
+    fdir = h.exe.app("fdir").instance
+    comms = h.exe.app("comms").instance
+    assert fdir.tlm["radio_resets"] == 1 and comms.radio_resets == 1
+    assert _events(h, "UPLINK_LOST")
