@@ -24,6 +24,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -55,6 +56,7 @@ from flightsw.errors import CommandError
 from hal.interfaces import AcceleratorBoards
 
 NS_PER_S = 1_000_000_000
+_JOB = struct.Struct(">fBIf")
 JOB_SERVICE = 130  # mission-specific PUS service for job reports
 MAX_JOBS = 65_536
 
@@ -394,6 +396,31 @@ class PayloadApp(App):
         deadline = now + deadline_s * NS_PER_S if deadline_s else 0
         jid = self._submit(board_hours * 3600.0, priority, deadline, checkpoint_s, now)
         self.emit("JOB_STATUS", job=jid, state=JobState.QUEUED, progress=0.0)
+
+    def _parse_jobs(self, data: bytes) -> dict[str, Any]:
+        """N:u16, then N x (board_hours f32, priority u8, deadline_s u32, checkpoint_s f32)."""
+        if len(data) < 2:
+            raise CommandError(FailureCode.BAD_LENGTH, "missing N")
+        (n,) = struct.unpack_from(">H", data)
+        if len(data) != 2 + n * _JOB.size:
+            raise CommandError(FailureCode.BAD_LENGTH, f"N={n} needs {2 + n * _JOB.size} bytes")
+        jobs = [_JOB.unpack_from(data, 2 + i * _JOB.size) for i in range(n)]
+        for i, (hours, _prio, _deadline, ckpt) in enumerate(jobs):
+            if not (0.001 <= hours <= 10_000.0 and 1.0 <= ckpt <= 86_400.0):
+                raise CommandError(FailureCode.ARG_OUT_OF_RANGE, f"job {i} out of range")
+        if len(self.queue) + n > int(self.param("max_queue")):
+            raise CommandError(FailureCode.QUEUE_FULL, f"{n} jobs do not fit the queue")
+        return {"jobs": jobs}
+
+    @command(function_id=5, parser="_parse_jobs")
+    def cmd_submit_jobs(self, jobs: list[tuple[float, int, int, float]]) -> None:
+        """Queue many jobs at once (all or none); one JOB_STATUS event for the first id."""
+        now = self.ctx.now_ns()
+        first = self.next_id
+        for hours, prio, deadline_s, ckpt in jobs:
+            deadline = now + deadline_s * NS_PER_S if deadline_s else 0
+            self._submit(hours * 3600.0, prio, deadline, ckpt, now)
+        self.emit("JOB_STATUS", job=first, state=JobState.QUEUED, progress=0.0)
 
     def _job(self, job: int) -> Job:
         found = self.jobs.get(job)

@@ -1,0 +1,88 @@
+"""Compute payload: queue, scheduling within caps, checkpoint/restart, bad commands."""
+
+import struct
+
+import numpy as np
+
+from flightsw.app import FailureCode
+from tests.apps.conftest import small_node
+
+PAYLOAD = 0x2200
+
+
+def _submit(h, hours: float = 1.0, prio: int = 1, deadline: int = 0, ckpt: float = 60.0) -> int:  # type: ignore[no-untyped-def]
+    return h.send(
+        "payload.submit_job",
+        {"board_hours": hours, "priority": prio, "deadline_s": deadline, "checkpoint_s": ckpt},
+    )
+
+
+def test_jobs_run_to_completion_and_are_counted() -> None:
+    h = small_node(boards=4, radiation_enabled=False)
+    for _ in range(6):
+        _submit(h, hours=0.01)  # 36 board-seconds each
+    h.run(200)
+    p = h.exe.app("payload").instance
+    assert p.tlm["jobs_done"] == 6 and p.tlm["jobs_queued"] == 0
+    assert p.tlm["goodput"] == 1.0 and p.rollbacks == 0
+
+
+def test_priority_and_queue_order() -> None:
+    h = small_node(boards=1, radiation_enabled=False)
+    _submit(h, hours=0.01, prio=0)
+    _submit(h, hours=0.01, prio=5)
+    h.run(3)
+    p = h.exe.app("payload").instance
+    running = p.jobs[int(p.board_job[0])]
+    assert running.priority == 5
+
+
+def test_bulk_submission_all_or_nothing() -> None:
+    h = small_node(boards=4, radiation_enabled=False)
+    jobs = b"".join(struct.pack(">fBIf", 0.01, 1, 0, 60.0) for _ in range(5))
+    h.send_and_assert_command("payload.submit_jobs", app_data=struct.pack(">H", 5) + jobs)
+    p = h.exe.app("payload").instance
+    assert len(p.jobs) == 5
+    bad = struct.pack(">H", 2) + jobs[:13] + struct.pack(">fBIf", -1.0, 1, 0, 60.0)
+    fid = struct.pack(">H", PAYLOAD + 5)
+    assert h.failure_code(h.send_pus(8, 1, fid + bad)) == FailureCode.ARG_OUT_OF_RANGE
+    assert h.failure_code(h.send_pus(8, 1, fid + b"\\x00\\x03")) == FailureCode.BAD_LENGTH
+    assert len(p.jobs) == 5  # nothing added by the bad ones
+
+
+def test_a_failed_board_rolls_its_job_back_to_the_checkpoint() -> None:
+    h = small_node(boards=2, radiation_enabled=False)
+    _submit(h, hours=1.0, ckpt=30.0)
+    h.run(100)
+    p = h.exe.app("payload").instance
+    board = int(np.flatnonzero(p.board_job >= 0)[0])
+    job = p.jobs[int(p.board_job[board])]
+    assert job.checkpointed > 0 and job.progress > job.checkpointed
+    h.hal.devices["boards"].set_board_power(np.array([board]), False)  # the board dies
+    h.run(3)
+    assert p.rollbacks == 1 and p.lost_s <= 30.0 + 1.0
+    h.run(30)
+    assert job.board >= 0 and job.progress > job.checkpointed  # running again elsewhere
+
+
+def test_deadline_miss_fails_the_job() -> None:
+    h = small_node(boards=1, radiation_enabled=False)
+    _submit(h, hours=1.0, prio=3)  # higher priority: takes the only board
+    _submit(h, hours=0.01, prio=1, deadline=5)  # waits, and misses its deadline
+    h.run(10)
+    p = h.exe.app("payload").instance
+    assert p.tlm["jobs_failed"] == 1
+
+
+def test_bad_payload_commands() -> None:
+    h = small_node(boards=2, radiation_enabled=False)
+    assert h.failure_code(h.send("payload.cancel_job", {"job": 77})) == FailureCode.UNKNOWN_ID
+    assert h.failure_code(h.send("payload.query_job", {"job": 0})) == FailureCode.UNKNOWN_ID
+    fid = struct.pack(">H", PAYLOAD + 1)
+    rid = h.send_pus(8, 1, fid + struct.pack(">fBIf", 0.0, 1, 0, 60.0))  # zero work
+    assert h.failure_code(rid) == FailureCode.ARG_OUT_OF_RANGE
+    rid = _submit(h, hours=0.01)
+    h.await_completion(rid)
+    h.run(60)
+    assert h.failure_code(h.send("payload.cancel_job", {"job": 1})) == FailureCode.INVALID_STATE
+    assert h.exe.app("payload").instance.tlm["jobs_done"] == 1
