@@ -16,6 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_timing import rate
 
 from flightsw.link.clcw import CLCW, Clcw
 from flightsw.link.farm import Farm
@@ -23,26 +26,6 @@ from flightsw.link.fop import Directive, Fop
 from flightsw.link.sdls import Mode, SdlsTc, SecurityAssociation
 
 HDR = bytes([0x20, 0x2A, 0x04, 0x1F, 0x07])
-
-
-def rate(fn: Callable[[], object], budget_s: float) -> float:
-    """Calls per second of ``fn`` over about ``budget_s`` (best of three rounds)."""
-    n = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        dt = time.perf_counter() - t0
-        if dt > budget_s / 10:
-            break
-        n *= 2
-    best = dt / n
-    for _ in range(2):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / n)
-    return 1.0 / best
 
 
 def _farm_accept_pull() -> Callable[[], object]:

@@ -9,13 +9,14 @@ random sizes 7..2000 octets (a mix with dumps), both split over VC0 and VC1.
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_timing import rate
 
 from flightsw.link.aos_frame import AosFrame
 from flightsw.link.extractor import PacketExtractor
@@ -24,26 +25,6 @@ from flightsw.link.tm_frame import TmFrame, tm_frame_declaration
 from flightsw.packets import SpacePacket
 
 FRAME_LEN = 1024
-
-
-def rate(fn: Callable[[], object], budget_s: float) -> float:
-    """Calls per second of ``fn`` over about ``budget_s`` (best of three rounds)."""
-    n = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        dt = time.perf_counter() - t0
-        if dt > budget_s / 10:
-            break
-        n *= 2
-    best = dt / n
-    for _ in range(2):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / n)
-    return 1.0 / best
 
 
 def _packets(sizes: list[int], seed: int) -> list[tuple[int, bytes]]:

@@ -9,39 +9,20 @@ maximum-length TC frame (1024 octets, 147 codeblocks) is the unit for CLTUs, and
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_timing import rate
 
 from flightsw.link.bch import decode_codeblock, encode_codeblocks, error_positions, syndromes
 from flightsw.link.cltu import CltuDecoder, decode_cltu, encode_cltu
 from flightsw.link.randomizer import tc_randomize, tm_randomize
 from flightsw.link.sync import CaduReader, encode_cadu
 from flightsw.link.tc_frame import TcFrame
-
-
-def rate(fn: Callable[[], object], budget_s: float) -> float:
-    """Calls per second of ``fn`` over about ``budget_s`` (best of three rounds)."""
-    n = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        dt = time.perf_counter() - t0
-        if dt > budget_s / 10:
-            break
-        n *= 2
-    best = dt / n
-    for _ in range(2):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / n)
-    return 1.0 / best
 
 
 def run(quick: bool = False) -> dict[str, float]:

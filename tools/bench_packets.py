@@ -9,34 +9,15 @@ from __future__ import annotations
 import binascii
 import struct
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_timing import rate
 
 from flightsw.crc import crc16
 from flightsw.packets import PUS_TC, SPACE_PACKET, PusTc, PusTm, SpacePacket, encode_tm
-
-
-def rate(fn: Callable[[], object], budget_s: float) -> float:
-    """Calls per second of ``fn`` over about ``budget_s`` (best of three rounds)."""
-    n = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        dt = time.perf_counter() - t0
-        if dt > budget_s / 10:
-            break
-        n *= 2
-    best = dt / n
-    for _ in range(2):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / n)
-    return 1.0 / best
 
 
 def run(quick: bool = False) -> dict[str, float]:
