@@ -66,6 +66,7 @@ NS_PER_S = 1_000_000_000
 MONITORS = {1: "latchup", 2: "hang", 3: "scrub", 4: "sensor_stuck", 5: "safe_mode"}
 SENSOR_PERIOD_S = 1.0
 TABLE_CHECK_S = 60.0
+CRITICAL_APPS = ("power", "thermal", "comms")
 FULL_PERIOD_S = 1.0  # heartbeats, memory, ladder timers; latch-ups are checked every frame
 
 
@@ -115,6 +116,8 @@ class FdirApp(App):
         EventDef(
             11, "TABLE_REPAIRED", Severity.HIGH, (), "FDIR table reloaded from its golden copy"
         ),
+        EventDef(14, "APP_REENABLED", Severity.MEDIUM, (Arg("app", "u8"),), "app {app}"),
+        EventDef(15, "APP_LOST", Severity.HIGH, (Arg("app", "u8"),), "critical app {app} lost"),
         EventDef(12, "BOARD_OVERTEMP", Severity.MEDIUM, (Arg("board", "u16"),), "board {board}"),
         EventDef(
             13, "UPLINK_LOST", Severity.HIGH, (Arg("silent_s", "f32"),), "{silent_s:.0f} s silent"
@@ -132,6 +135,7 @@ class FdirApp(App):
         ParameterDef(9, "rail_v", "f32", 12.0, 1.0, 100.0, "V"),
         ParameterDef(10, "board_off_c", "f32", 100.0, 0.0, 200.0, "degC", "board switched off"),
         ParameterDef(11, "battery_safe_c", "f32", 55.0, 0.0, 150.0, "degC", "safe mode above"),
+        ParameterDef(13, "app_reenable_window_s", "f32", 3600.0, 1.0, 1e6, "s"),
         ParameterDef(12, "uplink_loss_s", "f32", 172_800.0, 10.0, 1e7, "s", "then reset radio"),
     )
 
@@ -167,6 +171,9 @@ class FdirApp(App):
         self.battery_sensor = [n.startswith("battery") for n in names]
         self.battery_temp_c = -273.0
         self.uplink_pipe = self.listen(msgids.UPLINK_STATUS)
+        self.app_fault_pipe = self.listen(msgids.APP_FAULT, depth=32)
+        self.critical_apps = set(self.ctx.options.get("critical_apps", CRITICAL_APPS))
+        self.reenabled_at: dict[str, float] = {}
         self.next_radio_reset_s = 0.0
         self.radio_resets = 0
         self.next_sensor_s = 0.0
@@ -239,6 +246,7 @@ class FdirApp(App):
             self._sensors()
         self._power()
         self._uplink(now)
+        self._app_faults(now)
         self._save()
         self._telemetry()
 
@@ -360,6 +368,29 @@ class FdirApp(App):
             self.radio_resets += 1
             self.emit("UPLINK_LOST", silent_s=silent)
             self.ctx.bus.publish(msgids.RADIO_RESET, "uplink lost")
+
+    def _app_faults(self, now: float) -> None:
+        """System rung above the executive's restarts: a critical app the executive had to
+        disable is re-enabled once per window; disabled again inside it -> safe mode."""
+        exe = self.ctx.executive
+        for msg in self.app_fault_pipe.drain():
+            fault = msg.payload
+            if getattr(fault, "kind", "") != "disabled" or exe is None:
+                continue
+            name = str(fault.app)
+            if name not in self.critical_apps:
+                continue
+            loaded = exe.app(name)
+            last = self.reenabled_at.get(name)
+            window = float(self.param("app_reenable_window_s"))
+            if last is None or now - last > window:
+                self.reenabled_at[name] = now
+                self.emit("APP_REENABLED", app=loaded.index)
+                exe.enable_app(loaded)
+            else:
+                self.emit("APP_LOST", app=loaded.index)
+                if not self.safe:
+                    self._enter_safe(-1.0, f"critical app {name} lost")
 
     def _enter_safe(self, soc: float, reason: str) -> None:
         self.safe = True

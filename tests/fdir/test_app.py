@@ -1,6 +1,7 @@
 """FDIR against the simulated node: each radiation fault detected and recovered in SIL."""
 
 import numpy as np
+import pytest
 
 from flightsw.app import FailureCode
 from flightsw.testing import SilHarness
@@ -169,3 +170,23 @@ def test_long_uplink_silence_resets_the_link() -> None:
     comms = h.exe.app("comms").instance
     assert fdir.tlm["radio_resets"] == 1 and comms.radio_resets == 1
     assert _events(h, "UPLINK_LOST")
+
+
+def test_a_critical_app_that_keeps_failing_is_reenabled_once_then_safe_mode(
+    monkeypatch: "pytest.MonkeyPatch",
+) -> None:
+    from flightsw.apps.power import PowerApp
+
+    h = small_node(radiation_enabled=False)
+    h.run(2)
+
+    def broken(self: PowerApp, now_ns: int) -> None:
+        raise RuntimeError("a bug in the power app")
+
+    monkeypatch.setattr(PowerApp, "step", broken)
+    h.run(30)
+    fdir = h.exe.app("fdir").instance
+    power = h.exe.app("power")
+    assert power.stats.disabled
+    assert len(_events(h, "APP_REENABLED")) == 1  # the first loss: one more chance
+    assert _events(h, "APP_LOST") and fdir.safe  # lost again inside the window
