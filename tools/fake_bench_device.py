@@ -1,9 +1,10 @@
 """A bench device emulator speaking the serial protocol, so HIL runs need no hardware.
 
 It plays a PCDU with a few switches, a battery, a solar array, thermistors and heaters,
-N accelerator boards (default 8) and a watchdog. The boards are sim_hw's board model
-(power, heat, ECC, heartbeat, latch-ups and hangs from sim_hw's radiation rates); the
-PCDU, battery, array and thermal lags are a deliberately simple bench model.
+N accelerator boards (default 8) and a watchdog. The PCDU (current sensing, latching
+overcurrent trips) and the boards (power, heat, ECC, heartbeat, latch-ups and hangs from
+sim_hw's radiation rates) are sim_hw's models; battery, array and thermal lags are a
+deliberately simple bench model.
 Fault options for tests are seeded: ``--garbage-rate`` (random octets before a
 response), ``--corrupt-rate`` (one flipped bit in a response), ``--drop-rate`` (no
 answer), ``--busy-rate`` (NAK BUSY) and ``--delay-ms`` (answer late).
@@ -39,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flightsw.errors import DecodeError
 from hal.serial import protocol as p
 from sim_hw.boards import BoardArray, BoardParams
+from sim_hw.power import Pcdu, SwitchSpec
 from sim_hw.radiation import RadiationModel, RadiationRates
 
 # Names follow the flight naming the apps rely on: critical loads avionics/radio/heaters,
@@ -63,9 +65,13 @@ class BenchModel:
     def __init__(self, n_boards: int, rng: np.random.Generator, watchdog_ms: int) -> None:
         self.rng = rng
         self.t = 0.0
-        self.switch_on = np.array([True, True, True, True, True, False])
-        self.tripped = np.zeros(len(SWITCHES), dtype=bool)
-        self.base_current = np.array([0.4, 0.6, 0.3, 0.0, 0.0, 0.0])
+        # The PCDU is sim_hw's: current sensing and latching overcurrent trips.
+        payload_trip_a = 1.3 * max(1, n_boards) * MAX_W / BUS_V
+        trips = (2.0, 2.0, 1.5, payload_trip_a, 2.0, 1.0)
+        self.pcdu = Pcdu([SwitchSpec(n, t, BUS_V) for n, t in zip(SWITCHES, trips, strict=True)])
+        for name, on in zip(SWITCHES, (True, True, True, True, True, False), strict=True):
+            self.pcdu.set(name, on)
+        self.base_w = np.array([0.4, 0.6, 0.3, 0.0, 0.0, 0.0]) * BUS_V
         self.heater_on = np.zeros(len(HEATERS), dtype=bool)
         self.temps = np.array([15.0, 10.0, -15.0, 25.0])
         self.soc = 0.8
@@ -92,14 +98,29 @@ class BenchModel:
     def board_power(self) -> np.ndarray[Any, Any]:
         return self.boards.power_w[: self.n]
 
+    @property
+    def switch_on(self) -> np.ndarray[Any, Any]:
+        """Conducting switches (commanded on and not tripped)."""
+        return np.array([self.pcdu.is_conducting(n) for n in SWITCHES])
+
+    @property
+    def tripped(self) -> np.ndarray[Any, Any]:
+        return np.array(self.pcdu.telemetry().tripped)
+
     def heater_power(self) -> float:
         return 15.0 * float(self.heater_on.sum()) if self.switch_on[4] else 0.0
 
+    def loads_w(self) -> dict[str, float]:
+        w = self.base_w.copy()
+        w[3] = float(self.board_power().sum())
+        w[4] = self.heater_power()
+        return dict(zip(SWITCHES, (float(x) for x in w), strict=True))
+
     def switch_currents(self) -> np.ndarray[Any, Any]:
-        cur = self.base_current.copy()
-        cur[3] = float(self.board_power().sum()) / BUS_V
-        cur[4] = self.heater_power() / BUS_V
-        return np.where(self.switch_on, cur, 0.0)
+        cur = self.pcdu.step(self.loads_w())
+        if not self.pcdu.is_conducting(SWITCHES[3]):
+            self.power_boards(np.arange(self.n), False)
+        return np.array([cur[n] for n in SWITCHES])
 
     def sun(self) -> float:
         return max(0.0, math.cos(2 * math.pi * self.t / ORBIT_S)) * 0.98
@@ -147,15 +168,15 @@ class BenchModel:
         self.boards.reset(idx)
 
     def set_switch(self, i: int, on: bool) -> None:
-        if on and self.tripped[i]:
-            return  # a tripped switch stays off until its trip is reset
-        self.switch_on[i] = on
-        if i == 3 and not on:
+        self.pcdu.set(SWITCHES[i], on)  # a tripped switch stays off until its trip is reset
+        if i == 3 and not self.pcdu.is_conducting(SWITCHES[3]):
             self.power_boards(np.arange(self.n), False)
 
     def trip(self, i: int) -> None:
-        self.set_switch(i, False)
-        self.tripped[i] = True
+        """An overcurrent on switch ``i`` (a short in its load): the PCDU trips it."""
+        self.pcdu.step({**self.loads_w(), SWITCHES[i]: 1e6})
+        if i == 3:
+            self.power_boards(np.arange(self.n), False)
 
 
 class FakeBenchDevice:
@@ -267,7 +288,7 @@ class FakeBenchDevice:
             case p.SetSwitch(index=i, on=on):
                 m.set_switch(self._index(i, len(SWITCHES)), on)
             case p.ResetTrip(index=i):
-                m.tripped[self._index(i, len(SWITCHES))] = False
+                m.pcdu.reset_trip(SWITCHES[self._index(i, len(SWITCHES))])
             case p.ReadBattery():
                 return p.BatteryReading(*m.battery())
             case p.ReadSolarArray():
