@@ -123,6 +123,7 @@ def run_sim(
             "fault_log": list(spacecraft.fault_log),
             "fault_log_dropped": spacecraft.fault_log_dropped,
             "boards_damaged": int(spacecraft.boards.damaged.sum()),
+            "silent_escapes": int(spacecraft.boards.silent_escapes.sum()),
             "sensor_names": [name for name, _node in SENSORS],
         }
     if recorder is not None:
@@ -185,6 +186,7 @@ def payload_summary(exe: Executive) -> dict[str, Any]:
         "jobs_queued": int(tlm.get("jobs_queued", 0)),
         "jobs_running": int(tlm.get("jobs_running", 0)),
         "job_rollbacks": int(tlm.get("rollbacks", 0)),
+        "integrity_reruns": int(tlm.get("integrity_reruns", 0)),
         "lost_board_hours": round(float(tlm.get("lost_board_hours", 0.0)), 4),
         "goodput": round(float(tlm.get("goodput", 1.0)), 5),
     }

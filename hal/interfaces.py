@@ -148,6 +148,9 @@ class BoardTelemetry:
     # FDIR compares the rail current with what these settings should draw.
     utilization: NDArray[np.float64] | None = None
     power_cap_w: NDArray[np.float64] | None = None
+    # Results that failed the job's own checksums (cumulative since power-on), where
+    # the board's runtime reports them.
+    checksum_errors: NDArray[np.int64] | None = None
 
 
 @runtime_checkable

@@ -33,6 +33,7 @@ TELEMETRY_KEYS = (
     "heartbeat",
     "work_done",
     "job_errors",
+    "checksum_errors",
 )
 
 
@@ -54,6 +55,11 @@ class BoardParams:
     # latent flip (about 1 / ECC words in the scrub domain; exaggerated by default so
     # scrubbing matters within a simulated day).
     double_bit_prob_per_latent: float = 1e-4
+    # Silent data corruption: the share of upsets on a working board that corrupt the
+    # computation outside ECC's reach (logic, registers, caches). The job's algorithm-
+    # based checksums catch ``checksum_coverage`` of them; the rest escape, unseen.
+    silent_prob_per_seu: float = 2e-3
+    checksum_coverage: float = 0.95
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
@@ -71,6 +77,8 @@ class BoardParams:
             raise ValueError("BoardParams.max_w must be at least idle_w")
         if self.double_bit_prob_per_latent > 1.0:
             raise ValueError("BoardParams.double_bit_prob_per_latent must be at most 1")
+        if self.silent_prob_per_seu > 1.0 or self.checksum_coverage > 1.0:
+            raise ValueError("BoardParams silent_prob_per_seu and checksum_coverage must be <= 1")
 
 
 _A = TypeVar("_A", bound="np.ndarray[Any, Any]")
@@ -130,6 +138,8 @@ class BoardArray:
         self._ecc_corrected = np.zeros(n, dtype=np.int64)
         self._ecc_uncorrectable = np.zeros(n, dtype=np.int64)
         self._job_errors = np.zeros(n, dtype=np.int64)
+        self._checksum_errors = np.zeros(n, dtype=np.int64)  # caught by the job's checksums
+        self._silent_escapes = np.zeros(n, dtype=np.int64)  # hidden truth: not caught
         self._beats_base = np.zeros(n)  # fractional beats up to the last fold
         self._work_base = np.zeros(n)  # work up to the last fold
         # Derived from the state by _refresh (only when _dirty).
@@ -264,6 +274,7 @@ class BoardArray:
             "heartbeat": self.heartbeat,
             "work_done": self._work_done.copy(),
             "job_errors": self._job_errors.copy(),
+            "checksum_errors": self._checksum_errors.copy(),
         }
 
     # --- commands ----------------------------------------------------------------------
@@ -292,6 +303,26 @@ class BoardArray:
             raise ValueError(f"{name} must be finite")
         return np.broadcast_to(v, (count,))
 
+    def _silent_corruption(self, hit: NDArray[np.intp], flips: NDArray[np.int64]) -> None:
+        p = self.params
+        working = self._work_rate[hit] > 0.0
+        if not p.silent_prob_per_seu or not working.any():
+            return
+        silent = self.rng.binomial(flips * working, p.silent_prob_per_seu)
+        caught = self.rng.binomial(silent, p.checksum_coverage)
+        self._checksum_errors[hit] += caught
+        self._silent_escapes[hit] += silent - caught
+
+    @property
+    def checksum_errors(self) -> IntArray:
+        """Corruptions the job's checksums caught (cumulative since power-on)."""
+        return _readonly(self._checksum_errors)
+
+    @property
+    def silent_escapes(self) -> IntArray:
+        """Hidden truth: corruptions no check caught."""
+        return _readonly(self._silent_escapes)
+
     def set_power(self, idx: ArrayLike, on: bool) -> None:
         """Switch boards on or off. Off clears latch, hang and memory; on restarts ECC
         counters (boards already in the requested state are untouched)."""
@@ -301,6 +332,7 @@ class BoardArray:
             self._powered[i] = True
             self._ecc_corrected[i] = 0
             self._ecc_uncorrectable[i] = 0
+            self._checksum_errors[i] = 0
         else:
             self._powered[i] = False
             self._latched[i] = False
@@ -403,6 +435,7 @@ class BoardArray:
             latent = self._latent_flips[hit] + flips - 2 * double
             self._latent_flips[hit] = np.maximum(latent, 0)
             self._job_errors[hit] += double * (self._work_rate[hit] > 0.0)
+            self._silent_corruption(hit, flips)
         hit, count = self._hits("seu_uncorrectable", unc_a)
         if hit.size:
             self._ecc_uncorrectable[hit] += count

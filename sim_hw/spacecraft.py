@@ -301,6 +301,7 @@ class Spacecraft:
 
     def _apply_faults(self, faults: list[InjectedFault]) -> None:
         n = self.cfg.boards
+        seu = np.zeros(n, dtype=np.int64)
         seu_unc = np.zeros(n, dtype=np.int64)
         sel = np.zeros(n, dtype=bool)
         sefi = np.zeros(n, dtype=bool)
@@ -322,6 +323,8 @@ class Spacecraft:
                     sel[board] = True
                 elif f.kind is FaultKind.SEFI:
                     sefi[board] = True
+                elif f.kind is FaultKind.SEU:
+                    seu[board] += int(f.detail.get("count", 1))
                 else:
                     seu_unc[board] += int(f.detail.get("count", 1))
             elif f.kind is FaultKind.SWITCH_OVERCURRENT:
@@ -333,8 +336,7 @@ class Spacecraft:
             elif f.kind is FaultKind.RADIO_OUTAGE:
                 self.radio_outage_until_s = f.t_s + float(f.detail.get("duration_s", 600.0))
         if board_hit:
-            zero = np.zeros(n, dtype=np.int64)
-            self.boards.apply_radiation(zero, seu_unc, sel, sefi)
+            self.boards.apply_radiation(seu, seu_unc, sel, sefi)
 
     # --- commands from the HAL ----------------------------------------------------------
     def set_heater(self, zone: str, on: bool) -> None:

@@ -8,9 +8,10 @@ are powered, alive (heartbeat advancing) and not taken out of service by FDIR.
 
 Work is measured, not assumed: a job's progress is the board's own ``work_done``
 counter. A checkpoint is taken every ``checkpoint_s`` of progress. When the board under
-a job stops (heartbeat stalls, power lost, FDIR isolates it) or its memory reports an
-uncorrectable error, the job rolls back to its last checkpoint and is queued again for
-another board; the rolled-back work is counted as lost.
+a job stops (heartbeat stalls, power lost, FDIR isolates it), its memory reports an
+uncorrectable error, or a result fails the job's own checksums (silent corruption
+caught: result integrity), the job rolls back to its last checkpoint and is queued
+again; the rolled-back work is counted as lost and checksum failures as reruns.
 
 Power: the payload is the only owner of board power caps. Each board's cap is the
 smaller of its share of the power budget (from the power app) and its thermal cap (from
@@ -104,6 +105,7 @@ class PayloadApp(App):
         TelemetryDef("lost_board_hours", "f64", "h", "work rolled back to a checkpoint"),
         TelemetryDef("busy_board_hours", "f64", "h"),
         TelemetryDef("rollbacks", "u32"),
+        TelemetryDef("integrity_reruns", "u32", "", "results that failed their checksum, redone"),
         TelemetryDef("goodput", "f32", "1"),
     )
     HOUSEKEEPING = (HkDef(1, "payload", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
@@ -174,6 +176,10 @@ class PayloadApp(App):
         self.last_heartbeat[:] = tel.heartbeat
         self.last_work[:] = tel.work_done
         self.last_uncorrectable[:] = tel.ecc_uncorrectable
+        self.integrity_reruns = 0
+        self.last_checksum = np.zeros(n, dtype=np.int64)
+        if tel.checksum_errors is not None:
+            self.last_checksum[:] = tel.checksum_errors
 
     def _workload_from_options(self) -> _Workload | None:
         opts = self.ctx.options.get("workload")
@@ -196,6 +202,7 @@ class PayloadApp(App):
                 self._submit(work_s, prio, 0, self.workload.checkpoint_s, now_ns)
         tel = self.boards.read_boards()
         alive = self._track_health(tel.powered, tel.heartbeat, tel.ecc_uncorrectable)
+        self._check_results(tel.checksum_errors)
         self._account_work(tel.work_done, dt)
         self._expire_deadlines(now_ns)
         usable = tel.powered & alive & ~self.unavailable
@@ -238,6 +245,16 @@ class PayloadApp(App):
         for b in np.flatnonzero((self.board_job >= 0) & (~alive | memory_hit)):
             self._roll_back(int(b))
         return alive
+
+    def _check_results(self, checksum_errors: NDArray[np.int64] | None) -> None:
+        """A result that failed its checksum is redone from the last checkpoint."""
+        if checksum_errors is None:
+            return
+        failed = checksum_errors > self.last_checksum
+        self.last_checksum = checksum_errors.copy()
+        for b in np.flatnonzero(failed & (self.board_job >= 0)):
+            self.integrity_reruns += 1
+            self._roll_back(int(b))
 
     def _account_work(self, work_done: NDArray[np.float64], dt: float) -> None:
         delta = np.maximum(work_done - self.last_work, 0.0)  # a power cycle resets the counter
@@ -359,6 +376,7 @@ class PayloadApp(App):
             lost_board_hours=self.lost_s / 3600.0,
             busy_board_hours=busy_h,
             rollbacks=self.rollbacks,
+            integrity_reruns=self.integrity_reruns,
             goodput=self.goodput(),
         )
 

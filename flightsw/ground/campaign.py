@@ -77,6 +77,8 @@ def aggregate(results: list[dict[str, Any]]) -> dict[str, Any]:
         "tm_dropped": sum(r["tm_dropped"] for r in results),
         "lost_board_hours": round(sum(r["lost_board_hours"] for r in results), 4),
         "job_rollbacks": sum(r["job_rollbacks"] for r in results),
+        "integrity_reruns": sum(r.get("integrity_reruns", 0) for r in results),
+        "silent_escapes": sum(r.get("silent_escapes", 0) for r in results),
         "failures": [
             {
                 "scenario": r["scenario"],

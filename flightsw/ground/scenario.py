@@ -252,6 +252,8 @@ def score(
         "safe_mode": safe,
         "lost_board_hours": summary.get("lost_board_hours", 0.0),
         "job_rollbacks": summary.get("job_rollbacks", 0),
+        "integrity_reruns": summary.get("integrity_reruns", 0),
+        "silent_escapes": truth.get("silent_escapes", 0),
         "tm_dropped": summary.get("tm_dropped", 0),
         "wall_seconds": summary.get("wall_seconds"),
     }

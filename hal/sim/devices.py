@@ -126,6 +126,7 @@ class SimBoards:
             work_done=b.work_done.copy(),
             utilization=b.utilization.copy(),
             power_cap_w=b.power_cap_w.copy(),
+            checksum_errors=b.checksum_errors.copy(),
         )
 
     def set_board_power(self, idx: NDArray[np.intp], on: bool) -> None:

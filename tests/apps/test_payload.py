@@ -86,3 +86,23 @@ def test_bad_payload_commands() -> None:
     h.run(60)
     assert h.failure_code(h.send("payload.cancel_job", {"job": 1})) == FailureCode.INVALID_STATE
     assert h.exe.app("payload").instance.tlm["jobs_done"] == 1
+
+
+def test_a_result_failing_its_checksum_is_redone_from_the_checkpoint() -> None:
+    from sim_hw.boards import BoardParams
+
+    h = small_node(boards=2, radiation_enabled=False)
+    sc = h.hal.devices["sim"]
+    sc.boards.params = BoardParams(silent_prob_per_seu=1.0, checksum_coverage=1.0)
+    _submit(h, hours=1.0, ckpt=30.0)
+    h.run(50)
+    p = h.exe.app("payload").instance
+    board = int(np.flatnonzero(p.board_job >= 0)[0])
+    n = sc.boards.count
+    seu = np.zeros(n, dtype=np.int64)
+    seu[board] = 3
+    sc.boards.apply_radiation(seu, np.zeros(n, int), np.zeros(n, bool), np.zeros(n, bool))
+    h.run(3)
+    assert p.integrity_reruns == 1 and p.rollbacks == 1
+    assert p.tlm["integrity_reruns"] == 1
+    assert sc.boards.silent_escapes.sum() == 0  # everything was caught

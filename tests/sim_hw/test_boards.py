@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sim_hw.boards import TELEMETRY_KEYS, BoardArray, BoardParams
 
 P = BoardParams()
-HIDDEN = ("latched", "hung", "damaged", "latent_flips")
+HIDDEN = ("latched", "hung", "damaged", "latent_flips", "silent_escapes")
 
 
 def make(n: int = 8, seed: int = 1, params: BoardParams = P, on: bool = True) -> BoardArray:
@@ -470,3 +470,21 @@ def test_invariants_hold_under_any_command_sequence(
         assert not (b.hung & ~b.powered).any()
         assert (b.latent_flips >= 0).all()
         beats, damaged = b.heartbeat.copy(), b.damaged.copy()
+
+
+def test_silent_corruption_is_mostly_caught_by_checksums() -> None:
+    params = BoardParams(silent_prob_per_seu=0.5, checksum_coverage=0.9)
+    n = 64
+    b = make(n, 3, params)
+    b.set_utilization(np.arange(n), 1.0)
+    b.step(1.0, 20.0)
+    for _ in range(50):
+        b.apply_radiation(np.full(n, 10), np.zeros(n, int), np.zeros(n, bool), np.zeros(n, bool))
+    caught = int(b.checksum_errors.sum())
+    escaped = int(b.silent_escapes.sum())
+    total = caught + escaped
+    assert abs(total - 0.5 * 10 * 50 * n) < 4 * (0.25 * 10 * 50 * n) ** 0.5
+    assert abs(caught / total - 0.9) < 0.02
+    idle = make(4, 3, params)  # powered but not working: nothing to corrupt
+    idle.apply_radiation(np.full(4, 10), np.zeros(4, int), np.zeros(4, bool), np.zeros(4, bool))
+    assert idle.checksum_errors.sum() == 0 and idle.silent_escapes.sum() == 0
