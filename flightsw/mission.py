@@ -21,6 +21,7 @@ from flightsw.errors import MissionError
 from flightsw.executive import EXECUTIVE_APP, ExecutiveConfig
 from flightsw.services.events import EventService
 from flightsw.services.executive_app import ExecutiveApp
+from flightsw.services.files import FileService
 from flightsw.services.housekeeping import HousekeepingService
 from flightsw.services.parameters import ParameterService
 from flightsw.services.storage import PacketStoreService
@@ -38,6 +39,7 @@ CORE_SERVICES: tuple[tuple[str, type[App], int], ...] = (
     ("test", TestService, 0x0400),
     ("parameters", ParameterService, 0x0500),
     ("storage", PacketStoreService, 0x0600),
+    ("files", FileService, 0x0700),
 )
 
 _TOP_KEYS = {"mission", "executive", "hal", "orbit", "services", "apps"}

@@ -1,7 +1,8 @@
 """Compute payload: a job queue, a scheduler over healthy boards, checkpoint and restart.
 
-Jobs arrive by TC (and, in the default mission, from a seeded background workload that
-stands for batches the ground submits). Each has an amount of work in board-hours at
+Jobs arrive by TC, one or many at once, or as a job-list file uplinked to the file
+store (PUS 23); in the default mission also from a seeded background workload that
+stands for batches the ground submits. Each has an amount of work in board-hours at
 full power, a priority, an optional deadline and a checkpoint interval. The scheduler
 gives each job one board, highest priority and earliest deadline first, on boards that
 are powered, alive (heartbeat advancing) and not taken out of service by FDIR.
@@ -54,6 +55,7 @@ from flightsw.apps.messages import (
     ThermalCaps,
 )
 from flightsw.errors import CommandError
+from flightsw.services.files import read_complete_file
 from hal.interfaces import AcceleratorBoards
 
 NS_PER_S = 1_000_000_000
@@ -439,6 +441,43 @@ class PayloadApp(App):
             deadline = now + deadline_s * NS_PER_S if deadline_s else 0
             self._submit(hours * 3600.0, prio, deadline, ckpt, now)
         self.emit("JOB_STATUS", job=first, state=JobState.QUEUED, progress=0.0)
+
+    def _parse_file(self, data: bytes) -> dict[str, Any]:
+        """A job list uplinked as a file: one ``board_hours,priority,deadline_s,
+        checkpoint_s`` line per job, ``#`` comments; checked whole before any is queued."""
+        if not data or len(data) != 1 + data[0]:
+            raise CommandError(FailureCode.BAD_LENGTH, "name: u8 length + ASCII")
+        name = data[1:].decode("ascii", errors="replace")
+        content = read_complete_file(self.ctx.hal.nv, name)
+        if content is None:
+            raise CommandError(FailureCode.UNKNOWN_ID, f"no complete file {name!r}")
+        jobs: list[tuple[float, int, int, float]] = []
+        for lineno, line in enumerate(content.decode("ascii", errors="replace").splitlines(), 1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            try:
+                hours_s, prio_s, deadline_s, ckpt_s = (x.strip() for x in line.split(","))
+                job = (float(hours_s), int(prio_s), int(deadline_s), float(ckpt_s))
+            except ValueError:
+                raise CommandError(FailureCode.BAD_APP_DATA, f"{name} line {lineno}") from None
+            hours, prio, deadline, ckpt = job
+            if not (
+                0.001 <= hours <= 10_000
+                and 0 <= prio <= 255
+                and 0 <= deadline < 2**32
+                and 1.0 <= ckpt <= 86_400.0
+            ):
+                raise CommandError(FailureCode.ARG_OUT_OF_RANGE, f"{name} line {lineno}")
+            jobs.append(job)
+        if len(self.queue) + len(jobs) > int(self.param("max_queue")):
+            raise CommandError(FailureCode.QUEUE_FULL, f"{len(jobs)} jobs do not fit the queue")
+        return {"jobs": jobs}
+
+    @command(function_id=6, parser="_parse_file")
+    def cmd_submit_jobs_file(self, jobs: list[tuple[float, int, int, float]]) -> None:
+        """Queue the jobs of an uplinked job-list file (all or none)."""
+        self.cmd_submit_jobs(jobs)
 
     def _job(self, job: int) -> Job:
         found = self.jobs.get(job)
