@@ -174,6 +174,7 @@ class PayloadApp(App):
         self.safe_mode = False
         self.workload = self._workload_from_options()
         self.caps_sent = np.full(n, -1.0)
+        self.util_sent = np.full(n, -1.0)
         tel = self.boards.read_boards()
         self.last_heartbeat[:] = tel.heartbeat
         self.last_work[:] = tel.work_done
@@ -358,7 +359,10 @@ class PayloadApp(App):
             self.boards.set_power_cap(changed, caps[changed])
             self.caps_sent[changed] = caps[changed]
         util = np.where(busy, 1.0, 0.0)
-        self.boards.set_utilization(np.arange(self.n), util)
+        changed = np.flatnonzero(util != self.util_sent)
+        if changed.size:  # only what changed: a command per board per step is bus traffic
+            self.boards.set_utilization(changed, util[changed])
+            self.util_sent[changed] = util[changed]
 
     def _telemetry(
         self, powered: NDArray[np.bool_], busy: int, power: float, alive: NDArray[np.bool_]
