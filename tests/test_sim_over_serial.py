@@ -46,7 +46,7 @@ def test_flight_apps_run_against_the_bench_emulator(tmp_path: Path) -> None:
         )
         assert r.returncode == 0, r.stderr
         s = json.loads((out / "summary.json").read_text())
-        assert 0.5 < s["realtime_factor"] < 2.0  # wall-clock paced
+        assert 0.1 < s["realtime_factor"] <= 1.05  # wall-clock paced: never ahead of real time
         for name in ("power", "thermal", "payload"):
             app = s["apps"][name]
             assert app["runs"] >= 3 and app["exceptions"] == 0 and not app["disabled"]
