@@ -98,6 +98,8 @@ class BoardLadder:
         t = self.timing
         st = self.state
         out = StepOutcome()
+        if not (sel.any() or hang.any() or (hot is not None and hot.any()) or st.any()):
+            return out  # all healthy, nothing detected: the usual step, kept cheap
         healthy = st == BoardState.HEALTHY
         # --- new latch-ups: off now ------------------------------------------------
         if hot is not None:
