@@ -73,6 +73,9 @@ class LoadedApp:
     budget_ns: int
     stats: AppStats = field(default_factory=AppStats)
     slot: Slot | None = None
+    # Apps with no periodic work of their own (command handlers only) are run only in
+    # frames where a command waits for them.
+    commands_only: bool = False
 
 
 @dataclass
@@ -157,6 +160,7 @@ class Executive:
             loaded = LoadedApp(
                 index, spec, spec.cls, ctx, spec.cls.__new__(spec.cls), msg_id, int(budget)
             )
+            loaded.commands_only = spec.cls.step is App.step
             self.apps.append(loaded)
             for cdef in decl.commands:
                 parser = None
@@ -218,10 +222,12 @@ class Executive:
         self.hal.step(t)
         self.dispatcher.process()
         apps = self.apps
+        pipes = self._pipes
         for i in self.table[self.frame % len(self.table)]:
             a = apps[i]
-            if not a.stats.disabled:
-                self._run_app(a, t)
+            if a.stats.disabled or (a.commands_only and not pipes[i].queue):
+                continue
+            self._run_app(a, t)
         self.tm.flush()
         self.frame += 1
         if self.frame % self.config.minor_per_major == 0:

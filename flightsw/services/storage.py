@@ -79,6 +79,7 @@ class PacketStoreService(App):
         self._dump: Iterator[tuple[tuple[int, int], bytes]] | None = None
         self._dump_pos = self.store.cursor
         self._seen_drops = self.store.stats.dropped_segments
+        self._next_tlm_ns = 0
         self.ctx.tm.taps[self.name] = self._record
         self.contact_pipe = self.listen(msgids.LINK_CONTACT)
 
@@ -111,6 +112,9 @@ class PacketStoreService(App):
                 self._dump_pos, pkt = item
                 self.ctx.tm.send_raw(pkt)
                 self.dumped += 1
+        if now_ns < self._next_tlm_ns:
+            return
+        self._next_tlm_ns = now_ns + 1_000_000_000  # the store's telemetry once a second
         stats = self.store.stats
         if stats.dropped_segments != self._seen_drops:
             self._seen_drops = stats.dropped_segments
