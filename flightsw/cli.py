@@ -104,6 +104,12 @@ def _cmd_sim(args: argparse.Namespace) -> int:
     mission = load_mission(args.mission, seed=args.seed)
     if args.hal is not None:
         mission.hal = {**mission.hal, "backend": args.hal}
+    if args.radio is not None:
+        kind, _, bind = args.radio.partition(":")
+        if kind not in ("udp", "tcp") or not bind:
+            raise FlightswError("--radio takes udp:HOST:PORT or tcp:HOST:PORT")
+        _host_port(bind, "--radio")
+        mission.hal = {**mission.hal, "radio": {"kind": kind, "bind": bind}}
     if args.boards is not None:
         if not 1 <= args.boards <= 100_000:
             raise FlightswError("--boards must be 1..100000")
@@ -112,7 +118,9 @@ def _cmd_sim(args: argparse.Namespace) -> int:
         mission.hal = {**mission.hal, "spacecraft": spacecraft}
     out = Path(args.out) if args.out else Path("runs") / f"{mission.name}-seed{mission.seed}"
     progress = False if args.quiet else None
-    opts = SimOptions(args.duration, args.orbits, out, progress, plots=not args.no_plots)
+    opts = SimOptions(
+        args.duration, args.orbits, out, progress, plots=not args.no_plots, realtime=args.realtime
+    )
     summary = run_sim(mission, opts)
     print(
         json.dumps(
@@ -141,6 +149,40 @@ def _cmd_sim(args: argparse.Namespace) -> int:
         )
     )
     print(f"run directory: {out}", file=sys.stderr)
+    return 0
+
+
+def _host_port(text: str, option: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise FlightswError(f"{option}: {text!r} is not HOST:PORT")
+    return host, int(port)
+
+
+def _cmd_ground(args: argparse.Namespace) -> int:
+    from flightsw.ground.console import GroundConsole
+    from flightsw.mission import load_mission
+
+    mission = load_mission(args.mission)
+    address = _host_port(args.udp, "--udp")
+    console = GroundConsole(
+        mission, address, Path(args.archive), out=lambda s: print(s, flush=True)
+    )
+    try:
+        for text in args.send or []:
+            console.send(text)
+        console.run_for(args.listen)
+        if args.stdin:
+            for line in sys.stdin:
+                if line.strip():
+                    try:
+                        console.send(line.strip())
+                    except FlightswError as exc:
+                        print(f"error: {exc}", file=sys.stderr)
+                    console.run_for(args.listen)
+    finally:
+        console.close()
+    print(f"{console.tm_packets} TM packets; archive: {args.archive}", file=sys.stderr)
     return 0
 
 
@@ -175,6 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--hal",
         help="HAL backend: sim (default) or serial:PORT for a bench (runs in wall-clock time)",
     )
+    sim.add_argument(
+        "--radio", help="udp:HOST:PORT or tcp:HOST:PORT: a real radio link for a ground system"
+    )
+    sim.add_argument(
+        "--realtime", action="store_true", help="pace frames by the wall clock (for --radio)"
+    )
     sim.add_argument("--boards", type=int, help="accelerator boards (default: the mission's)")
     sim.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -183,6 +231,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a fault scenario (shipped name or .toml) and score it; exit 1 if it fails",
     )
     sim.set_defaults(func=_cmd_sim)
+
+    gnd = sub.add_parser("ground", help="command a running flight build over UDP, watch TM")
+    gnd.add_argument("--udp", required=True, help="HOST:PORT of the flight build's radio")
+    gnd.add_argument("--mission", help="the flight build's mission (for its dictionary)")
+    gnd.add_argument("--send", action="append", help="a command: 'name key=value ...' (repeatable)")
+    gnd.add_argument("--listen", type=float, default=5.0, help="seconds to listen (default 5)")
+    gnd.add_argument("--stdin", action="store_true", help="then read commands, one a line")
+    gnd.add_argument("--archive", default="ground-archive.sqlite", help="SQLite TM archive")
+    gnd.set_defaults(func=_cmd_ground)
 
     camp = sub.add_parser("campaign", help="many seeded scenario runs on Dask, scored")
     camp.add_argument("--scenarios", nargs="*", help="scenario names (default: all shipped)")

@@ -44,6 +44,7 @@ class SimOptions:
     tc_script: list[tuple[float, bytes]] | None = None
     plots: bool = True
     faults: list[ScheduledFault] | None = None  # scheduled into the simulated spacecraft
+    realtime: bool = False  # pace frames by the wall clock even on simulated hardware
 
 
 def orbit_period_s(mission: Mission) -> float:
@@ -70,7 +71,8 @@ def run_sim(
     archive = TmArchive(archive_path, dictionary)
     config = mission.hal_config()
     start = mission.executive.start_ns
-    clock: Clock = WallClock(start) if is_real_time(config) else SimClock(start)
+    paced = is_real_time(config) or opts.realtime
+    clock: Clock = WallClock(start) if paced else SimClock(start)
     hal = build_hal(config, mission.seed, clock)
     exe = Executive(mission.executive, mission.specs, hal)
     spacecraft = hal.devices.get("sim")
