@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flightsw import msgids
-from flightsw.app import App, EventDef, FailureCode, Severity, command
+from flightsw.app import App, EventDef, Severity, command
 from flightsw.bus import SoftwareBus
 from flightsw.datatypes import Value
-from flightsw.errors import CommandError, DeclarationError
+from flightsw.errors import DeclarationError
+from flightsw.services.id_list import parse_id_list
 from flightsw.services.tm_funnel import TmFunnel
 
 _U16 = struct.Struct(">H")
@@ -108,16 +109,7 @@ class EventService(App):
         return rep
 
     def _parse_ids(self, data: bytes) -> dict[str, Any]:
-        if len(data) < 1:
-            raise CommandError(FailureCode.BAD_LENGTH, "missing N")
-        n = data[0]
-        if len(data) != 1 + 2 * n:
-            raise CommandError(FailureCode.BAD_LENGTH, f"N={n} needs {1 + 2 * n} bytes")
-        ids = [_U16.unpack_from(data, 1 + 2 * i)[0] for i in range(n)]
-        for eid in ids:
-            if eid not in self.reporter.ids:
-                raise CommandError(FailureCode.UNKNOWN_ID, f"unknown event id 0x{eid:04x}")
-        return {"ids": ids}
+        return {"ids": parse_id_list(data, self.reporter.ids, "event id")}
 
     @command(service=5, subservice=5, parser="_parse_ids", name="enable_events")
     def cmd_enable(self, ids: list[int]) -> None:

@@ -18,6 +18,7 @@ from flightsw import msgids
 from flightsw.app import App, EventDef, FailureCode, HkDef, ParameterDef, Severity, command
 from flightsw.datatypes import TYPES, Value
 from flightsw.errors import CommandError, DeclarationError
+from flightsw.services.id_list import parse_id_list
 
 _U16 = struct.Struct(">H")
 _SID_INTERVAL = struct.Struct(">HI")
@@ -115,16 +116,7 @@ class HousekeepingService(App):
 
     # --- commands -------------------------------------------------------------
     def _parse_sids(self, data: bytes) -> dict[str, Any]:
-        if len(data) < 1:
-            raise CommandError(FailureCode.BAD_LENGTH, "missing N")
-        n = data[0]
-        if len(data) != 1 + 2 * n:
-            raise CommandError(FailureCode.BAD_LENGTH, f"N={n} needs {1 + 2 * n} bytes")
-        sids = [_U16.unpack_from(data, 1 + 2 * i)[0] for i in range(n)]
-        for sid in sids:
-            if sid not in self.structures:
-                raise CommandError(FailureCode.UNKNOWN_ID, f"unknown HK sid 0x{sid:04x}")
-        return {"sids": sids}
+        return {"sids": parse_id_list(data, self.structures, "HK sid")}
 
     def _parse_intervals(self, data: bytes) -> dict[str, Any]:
         if len(data) < 1:

@@ -18,6 +18,7 @@ from typing import Any
 from flightsw.app import App, FailureCode, ParameterDef, command
 from flightsw.datatypes import TYPES, Value, data_type
 from flightsw.errors import CommandError, DeclarationError, EncodeError
+from flightsw.services.id_list import parse_id_list
 
 _U8 = struct.Struct(">B")
 _U16 = struct.Struct(">H")
@@ -91,16 +92,7 @@ class ParameterService(App):
         return self.ctx.params
 
     def _parse_ids(self, data: bytes) -> dict[str, Any]:
-        if len(data) < 1:
-            raise CommandError(FailureCode.BAD_LENGTH, "missing N")
-        n = data[0]
-        if len(data) != 1 + 2 * n:
-            raise CommandError(FailureCode.BAD_LENGTH, f"N={n} needs {1 + 2 * n} bytes")
-        ids = [_U16.unpack_from(data, 1 + 2 * i)[0] for i in range(n)]
-        for pid in ids:
-            if pid not in self.store.by_id:
-                raise CommandError(FailureCode.UNKNOWN_ID, f"unknown parameter id 0x{pid:04x}")
-        return {"ids": ids}
+        return {"ids": parse_id_list(data, self.store.by_id, "parameter id")}
 
     def _parse_set(self, data: bytes) -> dict[str, Any]:
         if len(data) < 1:

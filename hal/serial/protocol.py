@@ -453,10 +453,11 @@ class ReadSwitches(_Empty):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class SetSwitch(Message):
+class _IndexOn(Message):
+    """Switch something with an index on or off (a PCDU switch, a heater)."""
+
     index: int
     on: bool
-    TYPE = MsgType.SET_SWITCH
     SCHEMA = Struct("index" / Int8ub, "on" / Flag)
 
     def encode(self) -> bytes:
@@ -468,6 +469,11 @@ class SetSwitch(Message):
         msg = cls(r.u8("index"), r.flag("on"))
         r.done()
         return msg
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SetSwitch(_IndexOn):
+    TYPE = MsgType.SET_SWITCH
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -503,21 +509,8 @@ class ReadTemperatures(_Empty):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class SetHeater(Message):
-    index: int
-    on: bool
+class SetHeater(_IndexOn):
     TYPE = MsgType.SET_HEATER
-    SCHEMA = Struct("index" / Int8ub, "on" / Flag)
-
-    def encode(self) -> bytes:
-        return bytes([_u("index", self.index, 8), 1 if self.on else 0])
-
-    @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> Self:
-        r = _Reader(payload, cls.__name__)
-        msg = cls(r.u8("index"), r.flag("on"))
-        r.done()
-        return msg
 
 
 @dataclass(frozen=True, slots=True, eq=False)
