@@ -31,6 +31,7 @@ GROUPS = [
     "bench_cop1",
     "bench_sim_hw",
     "bench_sil",
+    "bench_ground",
 ]
 
 # (metric, target, description) — a target > 0 means "at least", < 0 means "at most |t|".
@@ -45,6 +46,7 @@ TARGETS: list[tuple[str, float, str]] = [
     ("board_step_ratio_10000_vs_64", -4.0, "sim_hw board step, 10,000 vs 64 boards"),
     ("sil_realtime_factor_1024_boards", 1000, "whole node SIL, 1024 boards, 10 Hz frames"),
     ("sil_cost_4096_vs_256", -2.0, "whole node SIL cost, 4096 vs 256 boards"),
+    ("archive_ingest_packets_per_s", 5000, "TM decoded into the SQLite archive"),
 ]
 
 
