@@ -98,6 +98,8 @@ def run_sim(
 
         exe.tm.sinks.append(sink)
         bar = Progress(frames, f"sim {mission.name}", opts.progress)
+        if isinstance(clock, WallClock):
+            clock.reset(exe.now_ns)  # set-up is over: the first frame is due now
         t0 = wall()
         next_tc = 0
         chunk = max(1, frames // 200)

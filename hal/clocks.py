@@ -44,6 +44,11 @@ class WallClock:
     def now_ns(self) -> int:
         return self._mono() + self._offset
 
+    def reset(self, t_ns: int) -> None:
+        """Make on-board time ``t_ns`` now (so set-up time before the first frame is not
+        counted as frames already late)."""
+        self._offset = t_ns - self._mono()
+
     def wait_until(self, t_ns: int) -> None:
         while True:
             remaining = t_ns - self.now_ns()

@@ -43,3 +43,14 @@ def test_sim_watchdog_expires_only_without_kicks() -> None:
     clock.wait_until(7000)
     assert wd.expired()
     assert wd.timer.expiries == 1
+
+
+def test_wall_clock_reset_makes_now_the_given_time() -> None:
+    t = [1_000]
+    clock = WallClock(start_ns=0, monotonic_ns=lambda: t[0], sleep=lambda s: None)
+    t[0] = 5_000
+    assert clock.now_ns() == 4_000
+    clock.reset(0)
+    assert clock.now_ns() == 0
+    t[0] = 5_500
+    assert clock.now_ns() == 500
