@@ -49,6 +49,7 @@ from flightsw.app import (
     TelemetryDef,
     command,
 )
+from flightsw.apps.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
 from flightsw.apps.messages import (
     BOARD_AVAILABILITY,
     POWER_BUDGET,
@@ -70,11 +71,12 @@ CRITICAL_APPS = ("power", "thermal", "comms")
 FULL_PERIOD_S = 1.0  # heartbeats, memory, ladder timers; latch-ups are checked every frame
 
 
-class FdirApp(App):
+class FdirApp(DeviceGuard, App):
     """Radiation-fault handling for the boards; sensor and power-level platform FDIR."""
 
     DEFAULT_RATE_HZ = 10.0
     TELEMETRY = (
+        DEVICE_ERRORS,
         TelemetryDef("latchups", "u32"),
         TelemetryDef("overtemps", "u32"),
         TelemetryDef("radio_resets", "u16"),
@@ -97,6 +99,7 @@ class FdirApp(App):
     )
     HOUSEKEEPING = (HkDef(1, "fdir", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
+        DEVICE_ERROR,
         EventDef(1, "BOARD_LATCHUP", Severity.MEDIUM, (Arg("board", "u16"),), "board {board}"),
         EventDef(2, "BOARD_HANG", Severity.LOW, (Arg("board", "u16"),), "board {board}"),
         EventDef(3, "BOARD_RECOVERED", Severity.INFO, (Arg("board", "u16"),), "board {board}"),
@@ -239,6 +242,9 @@ class FdirApp(App):
 
     # --- the loop ---------------------------------------------------------------------
     def step(self, now_ns: int) -> None:
+        self.guarded(self._step, now_ns)
+
+    def _step(self, now_ns: int) -> None:
         now = now_ns / NS_PER_S
         tel = self.boards.read_boards()
         if now < self.next_full_s:

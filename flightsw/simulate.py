@@ -234,5 +234,6 @@ def make_summary(
         "bus_dropped": exe.bus.dropped_total(),
         "cycle_slips": exe.cycle_slips,
         "watchdog_kicks": exe.watchdog_kicks,
+        "watchdog_kick_failures": exe.watchdog_kick_failures,
         "watchdog_expiries": getattr(sim_hw, "watchdog_expiries", None),
     }

@@ -132,3 +132,18 @@ def test_command_pipe_full_gives_queue_full_failure() -> None:
     codes = [[v.failure_code for v in h.verifications(r)] for r in rids]
     assert codes[0] == [None] and codes[1] == [None]
     assert codes[2] == [11] and codes[3] == [11]  # FailureCode.QUEUE_FULL
+
+
+def test_a_watchdog_that_does_not_answer_is_counted_not_fatal() -> None:
+    from flightsw.errors import FlightswError
+
+    class DeafWatchdog:
+        timeout_ns = 5_000_000_000
+
+        def kick(self) -> None:
+            raise FlightswError("no response")
+
+    h = SilHarness()
+    h.hal.watchdog = DeafWatchdog()
+    h.run(3)
+    assert h.exe.watchdog_kick_failures == 3 and h.exe.watchdog_kicks == 0

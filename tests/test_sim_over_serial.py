@@ -2,6 +2,7 @@
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -80,3 +81,59 @@ def test_unreachable_port_is_one_error_line(tmp_path: Path) -> None:
     )
     assert r.returncode == 1
     assert r.stderr.startswith("error:") and "Traceback" not in r.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pty")
+def test_a_device_that_drops_answers_is_counted_not_a_crash(tmp_path: Path) -> None:
+    dev = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "fake_bench_device.py"),
+            "--pty",
+            "--boards",
+            "4",
+            "--drop-rate",
+            "0.6",
+            "--seed",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert dev.stdout is not None
+        port = dev.stdout.readline().strip()
+        out = tmp_path / "run"
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "flightsw.cli",
+                "sim",
+                "--mission",
+                "bench",
+                "--hal",
+                f"serial:{port}",
+                "--duration",
+                "6",
+                "--out",
+                str(out),
+                "--no-plots",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=90,
+            env={**os.environ, "CI": "1"},
+        )
+        assert r.returncode == 0, r.stderr
+        s = json.loads((out / "summary.json").read_text())
+        for name in ("power", "thermal", "payload"):
+            assert s["apps"][name]["exceptions"] == 0 and s["apps"][name]["restarts"] == 0
+        with sqlite3.connect(out / "archive.sqlite") as db:
+            rows = db.execute(
+                "SELECT COUNT(*) FROM events WHERE name LIKE '%.DEVICE_ERROR'"
+            ).fetchone()
+        assert rows[0] >= 1  # reported, and the apps carried on
+    finally:
+        dev.terminate()
+        dev.wait(timeout=10)

@@ -42,6 +42,7 @@ from flightsw.app import (
     TelemetryDef,
     command,
 )
+from flightsw.apps.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
 from flightsw.apps.messages import (
     BOARD_AVAILABILITY,
     PAYLOAD_STATUS,
@@ -54,7 +55,7 @@ from flightsw.apps.messages import (
     SafeMode,
     ThermalCaps,
 )
-from flightsw.errors import CommandError
+from flightsw.errors import CommandError, FlightswError
 from flightsw.services.files import read_complete_file
 from hal.interfaces import AcceleratorBoards
 
@@ -89,11 +90,12 @@ class Job:
     submitted_ns: int = 0
 
 
-class PayloadApp(App):
+class PayloadApp(DeviceGuard, App):
     """Job queue and scheduler for the accelerator boards."""
 
     DEFAULT_RATE_HZ = 1.0
     TELEMETRY = (
+        DEVICE_ERRORS,
         TelemetryDef("jobs_submitted", "u32"),
         TelemetryDef("jobs_queued", "u32"),
         TelemetryDef("jobs_running", "u32"),
@@ -112,6 +114,7 @@ class PayloadApp(App):
     )
     HOUSEKEEPING = (HkDef(1, "payload", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
+        DEVICE_ERROR,
         EventDef(
             1,
             "JOB_DONE",
@@ -175,12 +178,15 @@ class PayloadApp(App):
         self.workload = self._workload_from_options()
         self.caps_sent = np.full(n, -1.0)
         self.util_sent = np.full(n, -1.0)
-        tel = self.boards.read_boards()
+        self.integrity_reruns = 0
+        self.last_checksum = np.zeros(n, dtype=np.int64)
+        try:
+            tel = self.boards.read_boards()
+        except FlightswError:
+            return  # a device that does not answer yet: the first good step sets these
         self.last_heartbeat[:] = tel.heartbeat
         self.last_work[:] = tel.work_done
         self.last_uncorrectable[:] = tel.ecc_uncorrectable
-        self.integrity_reruns = 0
-        self.last_checksum = np.zeros(n, dtype=np.int64)
         if tel.checksum_errors is not None:
             self.last_checksum[:] = tel.checksum_errors
 
@@ -197,6 +203,9 @@ class PayloadApp(App):
 
     # --- the scheduler ----------------------------------------------------------------
     def step(self, now_ns: int) -> None:
+        self.guarded(self._step, now_ns)
+
+    def _step(self, now_ns: int) -> None:
         self._read_bus()
         dt = 0.0 if self.last_t is None else (now_ns - self.last_t) / NS_PER_S
         self.last_t = now_ns

@@ -29,6 +29,7 @@ from flightsw.app import (
     TelemetryDef,
     command,
 )
+from flightsw.apps.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
 from flightsw.apps.messages import (
     PAYLOAD_STATUS,
     POWER_BUDGET,
@@ -61,11 +62,12 @@ def soc_from_ocv(cell_v: float) -> float:
     return s0 + (s1 - s0) * (cell_v - v0) / (v1 - v0)
 
 
-class PowerApp(App):
+class PowerApp(DeviceGuard, App):
     """Battery state of charge, payload power budget, load shedding and PCDU switching."""
 
     DEFAULT_RATE_HZ = 2.0
     TELEMETRY = (
+        DEVICE_ERRORS,
         TelemetryDef("soc", "f32", "1", "estimated state of charge"),
         TelemetryDef("battery_voltage_v", "f32", "V"),
         TelemetryDef("battery_current_a", "f32", "A", "positive = charging"),
@@ -88,6 +90,7 @@ class PowerApp(App):
         ),
     )
     EVENTS = (
+        DEVICE_ERROR,
         EventDef(
             1,
             "SHED_LEVEL_CHANGED",
@@ -154,6 +157,9 @@ class PowerApp(App):
 
     # --- the control loop ---------------------------------------------------------
     def step(self, now_ns: int) -> None:
+        self.guarded(self._step, now_ns)
+
+    def _step(self, now_ns: int) -> None:
         for msg in self.payload_pipe.drain():
             if isinstance(msg.payload, PayloadStatus):
                 self.payload_w = msg.payload.power_w

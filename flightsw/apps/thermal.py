@@ -19,17 +19,19 @@ import math
 import numpy as np
 
 from flightsw.app import App, Arg, EventDef, HkDef, ParameterDef, Severity, TelemetryDef
+from flightsw.apps.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
 from flightsw.apps.messages import SENSOR_HEALTH, THERMAL_CAPS, SensorHealth, ThermalCaps
 from hal.interfaces import AcceleratorBoards, Heaters, TemperatureSensors
 
 SENSOR_VALID_RANGE_C = (-120.0, 200.0)
 
 
-class ThermalApp(App):
+class ThermalApp(DeviceGuard, App):
     """Heaters per zone, board power caps from temperatures, thermal limit events."""
 
     DEFAULT_RATE_HZ = 1.0
     TELEMETRY = (
+        DEVICE_ERRORS,
         TelemetryDef("max_board_temp_c", "f32", "degC"),
         TelemetryDef("mean_board_temp_c", "f32", "degC"),
         TelemetryDef("throttled_boards", "u16"),
@@ -41,6 +43,7 @@ class ThermalApp(App):
     )
     HOUSEKEEPING = (HkDef(1, "thermal", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
+        DEVICE_ERROR,
         EventDef(
             1,
             "ZONE_LIMIT",
@@ -97,6 +100,9 @@ class ThermalApp(App):
         self.in_violation: set[int] = set()
 
     def step(self, now_ns: int) -> None:
+        self.guarded(self._step, now_ns)
+
+    def _step(self, now_ns: int) -> None:
         self._zones()
         if self.boards is not None and self.boards.count:
             self._boards()
