@@ -308,9 +308,10 @@ class FdirApp(DeviceGuard, App):
             hang = self.heartbeat.check(tel.heartbeat, expected_on, now)
         out = ladder.step(self.boards, now, tel.heartbeat, sel, hang & ~sel & ~hot, hot)
         self.sel_filter.reset(out.sel_off)
+        latchups = np.setdiff1d(out.sel_off, out.hot) if out.hot.size else out.sel_off
         for name, idx in (
             ("BOARD_OVERTEMP", out.hot),
-            ("BOARD_LATCHUP", np.setdiff1d(out.sel_off, out.hot)),
+            ("BOARD_LATCHUP", latchups),
             ("BOARD_HANG", out.resets),
             ("BOARD_POWER_CYCLED", out.cycles),
             ("BOARD_RECOVERED", out.recovered),
