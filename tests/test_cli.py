@@ -96,3 +96,26 @@ def test_dict_export_lists_every_declaration() -> None:
     assert any(p["name"] == "time.rate_exponent" for p in d["parameters"])
     hk = next(h for h in d["housekeeping"] if h["name"] == "executive.executive")
     assert hk["points"][0] == {"name": "minor_frames", "type": "u32"}
+
+
+def test_same_seed_same_tm_bytes_and_another_seed_differs(tmp_path: Path) -> None:
+    runs = {}
+    for name, seed in (("a", "5"), ("b", "5"), ("c", "6")):
+        out = tmp_path / name
+        r = _run(
+            "sim",
+            "--duration",
+            "900",
+            "--boards",
+            "32",
+            "--seed",
+            seed,
+            "--out",
+            str(out),
+            "--no-plots",
+        )
+        assert r.returncode == 0, r.stderr
+        runs[name] = (out / "tm.bin").read_bytes()
+    assert len(runs["a"]) > 10_000
+    assert runs["a"] == runs["b"]
+    assert runs["a"] != runs["c"]
