@@ -190,9 +190,15 @@ def _cmd_dict_export(args: argparse.Namespace) -> int:
     from flightsw.dictionary import build_dictionary
     from flightsw.mission import load_mission
 
-    if args.format != "json":
+    dictionary = build_dictionary(load_mission(args.mission))
+    if args.format == "xtce":
+        from flightsw.ground.xtce import build_xtce
+
+        text = build_xtce(dictionary)
+    elif args.format == "json":
+        text = json.dumps(dictionary, indent=2) + "\n"
+    else:
         raise FlightswError(f"unsupported format {args.format!r}")
-    text = json.dumps(build_dictionary(load_mission(args.mission)), indent=2) + "\n"
     if args.output:
         Path(args.output).write_text(text)
     else:
@@ -254,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     dct = sub.add_parser("dict", help="the command/telemetry dictionary")
     dsub = dct.add_subparsers(dest="dict_command", required=True)
     exp = dsub.add_parser("export", help="write the dictionary generated from declarations")
-    exp.add_argument("--format", default="json", choices=["json"])
+    exp.add_argument("--format", default="json", choices=["json", "xtce"])
     exp.add_argument("--mission", help="mission TOML file or shipped mission name")
     exp.add_argument("-o", "--output", help="file to write (default stdout)")
     exp.set_defaults(func=_cmd_dict_export)
