@@ -25,8 +25,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flightsw.errors import DecodeError
+from flightsw.link import kinds_downlink, kinds_uplink
 from flightsw.packets import PusTc, PusTm, SpacePacket, cds_decode, cuc_decode, iter_packets
 from flightsw.packets.kinds import KINDS, KindOptions
+
+_LINK_KINDS = (kinds_uplink, kinds_downlink)  # imported for the frame kinds they register
 
 
 @dataclass
