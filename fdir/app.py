@@ -68,6 +68,7 @@ MONITORS = {1: "latchup", 2: "hang", 3: "scrub", 4: "sensor_stuck", 5: "safe_mod
 SENSOR_PERIOD_S = 1.0
 TABLE_CHECK_S = 60.0
 CRITICAL_APPS = ("power", "thermal", "comms")
+OVERRUN_RESTARTS = 3  # overrun escalations within the window before an app is disabled
 FULL_PERIOD_S = 1.0  # heartbeats, memory, ladder timers; latch-ups are checked every frame
 
 
@@ -121,6 +122,9 @@ class FdirApp(DeviceGuard, App):
         ),
         EventDef(14, "APP_REENABLED", Severity.MEDIUM, (Arg("app", "u8"),), "app {app}"),
         EventDef(15, "APP_LOST", Severity.HIGH, (Arg("app", "u8"),), "critical app {app} lost"),
+        EventDef(
+            16, "APP_OVERRUN_RESTART", Severity.MEDIUM, (Arg("app", "u8"),), "app {app} restarted"
+        ),
         EventDef(12, "BOARD_OVERTEMP", Severity.MEDIUM, (Arg("board", "u16"),), "board {board}"),
         EventDef(
             13, "UPLINK_LOST", Severity.HIGH, (Arg("silent_s", "f32"),), "{silent_s:.0f} s silent"
@@ -177,6 +181,7 @@ class FdirApp(DeviceGuard, App):
         self.app_fault_pipe = self.listen(msgids.APP_FAULT, depth=32)
         self.critical_apps = set(self.ctx.options.get("critical_apps", CRITICAL_APPS))
         self.reenabled_at: dict[str, float] = {}
+        self.overrun_restarts: dict[str, list[float]] = {}
         self.next_radio_reset_s = 0.0
         self.radio_resets = 0
         self.next_sensor_s = 0.0
@@ -389,7 +394,12 @@ class FdirApp(DeviceGuard, App):
         exe = self.ctx.executive
         for msg in self.app_fault_pipe.drain():
             fault = msg.payload
-            if getattr(fault, "kind", "") != "disabled" or exe is None:
+            if exe is None:
+                continue
+            if getattr(fault, "kind", "") == "overrun":
+                self._overrunning(exe, str(fault.app), now)
+                continue
+            if getattr(fault, "kind", "") != "disabled":
                 continue
             name = str(fault.app)
             if name not in self.critical_apps:
@@ -405,6 +415,23 @@ class FdirApp(DeviceGuard, App):
                 self.emit("APP_LOST", app=loaded.index)
                 if not self.safe:
                     self._enter_safe(-1.0, f"critical app {name} lost")
+
+    def _overrunning(self, exe: Any, name: str, now: float) -> None:
+        """An app that keeps overrunning its slot is restarted (a fresh instance often
+        sheds a runaway state); the third time within the window it is disabled, which
+        the executive reports and the rung above handles."""
+        if name == self.name:
+            return  # not from inside its own step: the executive's counters report it
+        loaded = exe.app(name)
+        window = float(self.param("app_reenable_window_s"))
+        times = [t for t in self.overrun_restarts.get(name, []) if now - t <= window]
+        times.append(now)
+        self.overrun_restarts[name] = times
+        if len(times) >= OVERRUN_RESTARTS:
+            exe.disable_app(loaded)
+            return
+        self.emit("APP_OVERRUN_RESTART", app=loaded.index)
+        exe.restart_app(loaded)
 
     def _enter_safe(self, soc: float, reason: str) -> None:
         self.safe = True

@@ -309,6 +309,7 @@ class Executive:
         """Rebuild the app from its class (its state is lost; parameters are kept)."""
         a.stats.restarts += 1
         a.stats.restart_times.append(self.now_ns)
+        a.stats.consecutive_overruns = 0  # a fresh instance starts a fresh streak
         self._exec_event("APP_RESTARTED", app=a.index, count=a.stats.restarts)
         try:
             a.instance = a.cls(a.ctx)

@@ -2,6 +2,7 @@ import itertools
 
 from flightsw import msgids
 from flightsw.executive import AppFault
+from flightsw.mission import load_mission
 from flightsw.testing import SilHarness
 from tests.support.apps import CounterApp, CrashingApp, CrashOnceApp, spec
 
@@ -36,7 +37,10 @@ def test_overrun_is_detected_counted_reported_and_escalated() -> None:
     def meter() -> int:
         return next(ticks) * (500_000_000 if state["slow"] else 1)
 
-    h = SilHarness(extra_apps=[spec(CounterApp, "counter")], cpu_meter=meter)
+    # The executive alone: FDIR (which restarts apps that keep overrunning) stays out.
+    mission = load_mission()
+    mission.apps = [s for s in mission.apps if s.name != "fdir"]
+    h = SilHarness(mission, extra_apps=[spec(CounterApp, "counter")], cpu_meter=meter)
     faults = h.exe.bus.create_pipe("test.faults", 8)
     h.exe.bus.subscribe(msgids.APP_FAULT, faults)
     counter = h.exe.app("counter")

@@ -190,3 +190,40 @@ def test_a_critical_app_that_keeps_failing_is_reenabled_once_then_safe_mode(
     assert power.stats.disabled
     assert len(_events(h, "APP_REENABLED")) == 1  # the first loss: one more chance
     assert _events(h, "APP_LOST") and fdir.safe  # lost again inside the window
+
+
+def test_an_app_that_keeps_overrunning_is_restarted_then_disabled(
+    monkeypatch: "pytest.MonkeyPatch",
+) -> None:
+    import itertools
+
+    from flightsw.testing import SilHarness
+    from tests.support.apps import CounterApp, spec
+
+    ticks = itertools.count()
+    state = {"slow": False}
+
+    def meter() -> int:  # the counter app looks like it takes 0.5 s per run
+        return next(ticks) * (500_000_000 if state["slow"] else 1)
+
+    original = CounterApp.step
+
+    def slow_step(self: CounterApp, now_ns: int) -> None:
+        state["slow"] = True
+        original(self, now_ns)
+
+    monkeypatch.setattr(CounterApp, "step", slow_step)
+    h = SilHarness(extra_apps=[spec(CounterApp, "counter")], cpu_meter=meter)
+    real_run = h.exe._run_app
+
+    def run_app(a, t):  # type: ignore[no-untyped-def]
+        state["slow"] = False
+        real_run(a, t)
+        state["slow"] = False
+
+    monkeypatch.setattr(h.exe, "_run_app", run_app)
+    h.run(15)
+    counter = h.exe.app("counter")
+    assert len(_events(h, "APP_OVERRUN_RESTART")) == 2  # restarted twice ...
+    assert counter.stats.disabled  # ... and disabled at the third escalation
+    assert not h.exe.app("fdir").instance.safe  # not a critical app: no safe mode

@@ -263,11 +263,17 @@ class FarmMachine(RuleBasedStateMachine):
             "w": 8,
         }
         self.last_delivered_ad: int | None = None
-        self.vr_jumped = False
+        # Set V(R) starts a new sequence: remember, per accepted AD frame, whether one
+        # came between it and the AD frame accepted before it.
+        self.jump_pending = False
+        self.accepted_after_jump: list[bool] = []
 
     def _check_vr_change(self, before: int, accepted: bool) -> None:
         after = self.farm.vr
         assert after == ((before + 1) & 0xFF if accepted else before)
+        if accepted:
+            self.accepted_after_jump.append(self.jump_pending)
+            self.jump_pending = False
 
     @rule(offset=st.integers(-12, 12), data=st.binary(max_size=4))
     def ad_near(self, offset: int, data: bytes) -> None:
@@ -302,7 +308,7 @@ class FarmMachine(RuleBasedStateMachine):
         set_vr(self.farm, vr)
         model_step(self.m, "set_vr", vr, b"")
         if not was_locked:
-            self.vr_jumped = True
+            self.jump_pending = True
 
     @rule(data=st.binary(max_size=3).filter(lambda b: b != b"\x00" and b[:2] != b"\x82\x00"))
     def bad_control(self, data: bytes) -> None:
@@ -319,10 +325,10 @@ class FarmMachine(RuleBasedStateMachine):
         if not item.bypass:
             model_step(self.m, "release", 0, b"")
             seq = item.data[0]
-            if self.last_delivered_ad is not None and not self.vr_jumped:
+            after_jump = self.accepted_after_jump.pop(0)
+            if self.last_delivered_ad is not None and not after_jump:
                 assert seq == (self.last_delivered_ad + 1) & 0xFF  # in sequence order
             self.last_delivered_ad = seq
-            self.vr_jumped = False
         if was_locked:
             assert self.farm.state is S3  # consuming never leaves lockout
 
