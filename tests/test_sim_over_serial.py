@@ -5,17 +5,29 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+needs_pty = pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pty")
 
 
-@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pty")
-def test_flight_apps_run_against_the_bench_emulator(tmp_path: Path) -> None:
+@contextmanager
+def emulator(*options: str) -> Iterator[str]:
+    """The bench emulator on a fresh pty; yields the port to open."""
     dev = subprocess.Popen(
-        [sys.executable, str(ROOT / "tools" / "fake_bench_device.py"), "--pty", "--boards", "4"],
+        [
+            sys.executable,
+            str(ROOT / "tools" / "fake_bench_device.py"),
+            "--pty",
+            "--boards",
+            "4",
+            *options,
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -23,39 +35,62 @@ def test_flight_apps_run_against_the_bench_emulator(tmp_path: Path) -> None:
         assert dev.stdout is not None
         port = dev.stdout.readline().strip()
         assert port.startswith("/dev/"), port
-        out = tmp_path / "run"
-        r = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "flightsw.cli",
-                "sim",
-                "--mission",
-                "bench",
-                "--hal",
-                f"serial:{port}",
-                "--duration",
-                "4",
-                "--out",
-                str(out),
-                "--no-plots",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={**os.environ, "CI": "1"},
-        )
-        assert r.returncode == 0, r.stderr
-        s = json.loads((out / "summary.json").read_text())
-        assert 0.1 < s["realtime_factor"] <= 1.05  # wall-clock paced: never ahead of real time
-        for name in ("power", "thermal", "payload"):
-            app = s["apps"][name]
-            assert app["runs"] >= 3 and app["exceptions"] == 0 and not app["disabled"]
-        assert s["tm_decode_errors"] == 0
-        assert s["events_by_severity"]["HIGH"] == 0  # no undervoltage on a healthy bench
+        yield port
     finally:
         dev.terminate()
         dev.wait(timeout=10)
+
+
+def run_bench(port: str, out: Path, seconds: int) -> dict[str, Any]:
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flightsw.cli",
+            "sim",
+            "--mission",
+            "bench",
+            "--hal",
+            f"serial:{port}",
+            "--duration",
+            str(seconds),
+            "--out",
+            str(out),
+            "--no-plots",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env={**os.environ, "CI": "1"},
+    )
+    assert r.returncode == 0, r.stderr
+    summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
+    return summary
+
+
+@needs_pty
+def test_flight_apps_run_against_the_bench_emulator(tmp_path: Path) -> None:
+    with emulator() as port:
+        s = run_bench(port, tmp_path / "run", 4)
+    assert 0.1 < s["realtime_factor"] <= 1.05  # wall-clock paced: never ahead of real time
+    for name in ("power", "thermal", "payload"):
+        app = s["apps"][name]
+        assert app["runs"] >= 3 and app["exceptions"] == 0 and not app["disabled"]
+    assert s["tm_decode_errors"] == 0
+    assert s["events_by_severity"]["HIGH"] == 0  # no undervoltage on a healthy bench
+
+
+@needs_pty
+def test_a_device_that_drops_answers_is_counted_not_a_crash(tmp_path: Path) -> None:
+    with emulator("--drop-rate", "0.3", "--seed", "7") as port:
+        s = run_bench(port, tmp_path / "run", 6)
+    for name in ("power", "thermal", "payload"):
+        assert s["apps"][name]["exceptions"] == 0 and s["apps"][name]["restarts"] == 0
+    with sqlite3.connect(tmp_path / "run" / "archive.sqlite") as db:
+        (errors,) = db.execute(
+            "SELECT COUNT(*) FROM events WHERE name LIKE '%.DEVICE_ERROR'"
+        ).fetchone()
+    assert errors >= 1  # reported, and the apps carried on
 
 
 def test_unreachable_port_is_one_error_line(tmp_path: Path) -> None:
@@ -81,59 +116,3 @@ def test_unreachable_port_is_one_error_line(tmp_path: Path) -> None:
     )
     assert r.returncode == 1
     assert r.stderr.startswith("error:") and "Traceback" not in r.stderr
-
-
-@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pty")
-def test_a_device_that_drops_answers_is_counted_not_a_crash(tmp_path: Path) -> None:
-    dev = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "tools" / "fake_bench_device.py"),
-            "--pty",
-            "--boards",
-            "4",
-            "--drop-rate",
-            "0.6",
-            "--seed",
-            "2",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert dev.stdout is not None
-        port = dev.stdout.readline().strip()
-        out = tmp_path / "run"
-        r = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "flightsw.cli",
-                "sim",
-                "--mission",
-                "bench",
-                "--hal",
-                f"serial:{port}",
-                "--duration",
-                "6",
-                "--out",
-                str(out),
-                "--no-plots",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=90,
-            env={**os.environ, "CI": "1"},
-        )
-        assert r.returncode == 0, r.stderr
-        s = json.loads((out / "summary.json").read_text())
-        for name in ("power", "thermal", "payload"):
-            assert s["apps"][name]["exceptions"] == 0 and s["apps"][name]["restarts"] == 0
-        with sqlite3.connect(out / "archive.sqlite") as db:
-            rows = db.execute(
-                "SELECT COUNT(*) FROM events WHERE name LIKE '%.DEVICE_ERROR'"
-            ).fetchone()
-        assert rows[0] >= 1  # reported, and the apps carried on
-    finally:
-        dev.terminate()
-        dev.wait(timeout=10)
