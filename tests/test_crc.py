@@ -25,3 +25,19 @@ def test_matches_binascii_and_continues(a: bytes, b: bytes) -> None:
 @given(st.binary(min_size=1, max_size=256))
 def test_appending_the_crc_gives_zero(a: bytes) -> None:
     assert crc16(a + crc16(a).to_bytes(2, "big")) == 0
+
+
+def test_trailer_helpers_append_check_and_forge() -> None:
+    import pytest
+
+    from flightsw.crc import append_crc, check_trailing_crc
+    from flightsw.errors import DecodeError, EncodeError
+
+    framed = append_crc(b"123456789", None, "crc")
+    assert framed[-2:] == b"\x29\xb1" and check_trailing_crc(framed, "crc") == 0x29B1
+    forged = append_crc(b"abc", 0x1234, "fecf")
+    with pytest.raises(DecodeError) as e:
+        check_trailing_crc(forged, "fecf")
+    assert e.value.field == "fecf" and e.value.offset == 3 and "stored 0x1234" in str(e.value)
+    with pytest.raises(EncodeError, match="fecf"):
+        append_crc(b"abc", 0x10000, "fecf")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from construct import BitsInteger, BitStruct, Bytes, If, Int16ub, Struct
 
-from flightsw.crc import crc16
+from flightsw.crc import append_crc, check_trailing_crc
 from flightsw.errors import DecodeError, EncodeError
 from flightsw.link.tm_frame import FECF_LEN, FHP_IDLE, OCF_LEN, as_bytes
 from flightsw.packets.spacepacket import check_field
@@ -146,8 +146,7 @@ class AosFrame:
             + ocf
         )
         if has_fecf:
-            fecf = crc16(body) if self.fecf is None else check_field("fecf", self.fecf, 0xFFFF)
-            body += _FECF.pack(fecf)
+            body = append_crc(body, self.fecf, "fecf")
         if len(body) > AOS_MAX_FRAME_LEN:
             raise EncodeError("data", f"frame of {len(body)} octets, at most {AOS_MAX_FRAME_LEN}")
         if frame_len is not None and len(body) != frame_len:
@@ -174,12 +173,7 @@ class AosFrame:
             raise DecodeError("frame", 0, f"{n} octets; a frame has {least}..{AOS_MAX_FRAME_LEN}")
         fecf: int | None = None
         if has_fecf:
-            fecf = _FECF.unpack_from(raw, n - FECF_LEN)[0]
-            if crc16(raw) != 0:
-                computed = crc16(raw[:-FECF_LEN])
-                raise DecodeError(
-                    "fecf", n - FECF_LEN, f"stored 0x{fecf:04x}, computed 0x{computed:04x}"
-                )
+            fecf = check_trailing_crc(raw, "fecf")
         w0, w1, mpdu = _HDR.unpack_from(raw)
         if w0 >> 14 != AOS_VERSION:
             raise DecodeError("version", 0, f"frame version {w0 >> 14}, expected 1 (AOS)")

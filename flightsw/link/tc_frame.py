@@ -25,7 +25,7 @@ from typing import Any
 
 from construct import BitsInteger, BitStruct, Bytes, If, Int16ub, Struct
 
-from flightsw.crc import crc16
+from flightsw.crc import append_crc, check_trailing_crc, crc16
 from flightsw.errors import DecodeError, EncodeError
 from flightsw.packets.spacepacket import check_field
 
@@ -209,8 +209,7 @@ class TcFrame:
             if self.fecf is not None:
                 raise EncodeError("fecf", "given, but has_fecf is False")
             return body
-        fecf = crc16(body) if self.fecf is None else check_field("fecf", self.fecf, 0xFFFF)
-        return body + _FECF.pack(fecf)
+        return append_crc(body, self.fecf, "fecf")
 
     @classmethod
     def decode(
@@ -250,11 +249,7 @@ class TcFrame:
         end = total
         if has_fecf:
             end = total - FECF_LEN
-            if crc16(frame) != 0:
-                stored = _FECF.unpack_from(frame, end)[0]
-                computed = crc16(frame[:end])
-                raise DecodeError("fecf", end, f"stored 0x{stored:04x}, computed 0x{computed:04x}")
-            fecf = _FECF.unpack_from(frame, end)[0]
+            fecf = check_trailing_crc(frame, "fecf")
         seq_flags: int | None = None
         map_id: int | None = None
         start = HEADER_LEN

@@ -21,7 +21,7 @@ from typing import Any
 
 from construct import BitsInteger, BitStruct, Bytes, If, Int16ub, Struct, this
 
-from flightsw.crc import crc16
+from flightsw.crc import append_crc, check_trailing_crc
 from flightsw.errors import DecodeError, EncodeError
 from flightsw.packets.spacepacket import check_field
 
@@ -178,8 +178,7 @@ class TmFrame:
             )
         )
         if has_fecf:
-            fecf = crc16(body) if self.fecf is None else check_field("fecf", self.fecf, 0xFFFF)
-            body += _FECF.pack(fecf)
+            body = append_crc(body, self.fecf, "fecf")
         if len(body) > TM_MAX_FRAME_LEN:
             raise EncodeError("data", f"frame of {len(body)} octets, at most {TM_MAX_FRAME_LEN}")
         if frame_len is not None and len(body) != frame_len:
@@ -209,12 +208,7 @@ class TmFrame:
             )
         fecf: int | None = None
         if has_fecf:
-            fecf = _FECF.unpack_from(raw, n - FECF_LEN)[0]
-            if crc16(raw) != 0:
-                computed = crc16(raw[:-FECF_LEN])
-                raise DecodeError(
-                    "fecf", n - FECF_LEN, f"stored 0x{fecf:04x}, computed 0x{computed:04x}"
-                )
+            fecf = check_trailing_crc(raw, "fecf")
         w0, mc_count, vc_count, status = _HDR.unpack_from(raw)
         if w0 >> 14:
             raise DecodeError("version", 0, f"frame version {w0 >> 14}, expected 0 (TM)")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from construct import BitsInteger, BitStruct, Bytes, Int8ub, Int16ub, Struct, this
 
-from flightsw.crc import crc16
+from flightsw.crc import append_crc, check_trailing_crc, crc16
 from flightsw.errors import DecodeError, EncodeError
 from flightsw.packets.spacepacket import (
     HEADER_LEN,
@@ -119,10 +119,7 @@ def _check_common(buf: bytes, want_type: int, min_len: int) -> tuple[int, ...]:
         )
     if total < min_len:
         raise DecodeError("data_length", 4, f"{total} octets, a PUS packet here needs {min_len}")
-    if crc16(buf) != 0:
-        stored = _CRC.unpack_from(buf, total - 2)[0]
-        computed = crc16(buf[:-2])
-        raise DecodeError("crc", total - 2, f"stored 0x{stored:04x}, computed 0x{computed:04x}")
+    check_trailing_crc(buf, "crc")
     return header
 
 
@@ -199,8 +196,7 @@ class PusTc:
             )
             + data
         )
-        crc = crc16(body) if self.crc is None else check_field("crc", self.crc, 0xFFFF)
-        return body + _CRC.pack(crc)
+        return append_crc(body, self.crc, "crc")
 
     @classmethod
     def decode(cls, raw: bytes | bytearray | memoryview) -> PusTc:
@@ -297,8 +293,7 @@ class PusTm:
             + time
             + data
         )
-        crc = crc16(body) if self.crc is None else check_field("crc", self.crc, 0xFFFF)
-        return body + _CRC.pack(crc)
+        return append_crc(body, self.crc, "crc")
 
     @classmethod
     def decode(cls, raw: bytes | bytearray | memoryview, time_len: int = DEFAULT_TIME_LEN) -> PusTm:
