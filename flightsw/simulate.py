@@ -23,7 +23,6 @@ from flightsw.ground.sim_report import TruthRecorder
 from flightsw.ground.station import GroundStation
 from flightsw.mission import Mission
 from flightsw.progress import Progress
-from flightsw.services.comms import link_config, security_association
 from flightsw.services.tm_funnel import CH_REALTIME
 from hal.clocks import SimClock, WallClock
 from hal.factory import build_hal, is_real_time
@@ -150,10 +149,9 @@ class GroundLinkMonitor:
 
     @classmethod
     def for_mission(cls, mission: Mission, link: Any) -> GroundLinkMonitor | None:
-        comms = next((s for s in mission.apps if s.name == "comms"), None)
-        if link is None or comms is None:
+        station = GroundStation.for_mission(mission) if link is not None else None
+        if station is None:
             return None
-        station = GroundStation(link_config(comms.options), security_association(comms.options))
         station.initiate()
         return cls(station, link)
 

@@ -8,7 +8,6 @@ spirit of fprime-gds's integration test API: ``send_and_assert_command``,
 
 from __future__ import annotations
 
-import struct
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -22,6 +21,7 @@ from flightsw.ground.commanding import CommandEncoder
 from flightsw.mission import Mission, load_mission
 from flightsw.packets import PusTc, PusTm, tc_request_id_from_bytes
 from flightsw.services.tm_funnel import CH_REALTIME
+from flightsw.services.verification import parse_report
 from hal.clocks import SimClock
 from hal.factory import build_hal
 
@@ -151,15 +151,9 @@ class SilHarness:
         for p in self.tm[self._sent_at.get(request_id, 0) :]:
             if p.service != 1 or len(p.app_data) < 4:
                 continue
-            (rid,) = struct.unpack_from(">I", p.app_data)
-            if rid != request_id:
-                continue
-            code = None
-            if p.subservice in (2, 4, 8):
-                code = struct.unpack_from(">H", p.app_data, 4)[0]
-            elif p.subservice == 6:
-                code = struct.unpack_from(">H", p.app_data, 6)[0]
-            out.append(Verification(p.subservice, code))
+            rid, code = parse_report(p.subservice, p.app_data)
+            if rid == request_id:
+                out.append(Verification(p.subservice, code))
         return out
 
     def await_tm(

@@ -18,6 +18,7 @@ from typing import Any
 from flightsw.datatypes import TYPES
 from flightsw.errors import DecodeError
 from flightsw.packets import PusTm, cuc_decode
+from flightsw.services.verification import parse_report
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS packets (
@@ -84,6 +85,17 @@ class TmArchive:
         if len(self._rows["packets"]) >= self._batch:
             self.flush()
 
+    def event(self, eid: int, data: bytes) -> tuple[str, dict[str, Any]] | None:
+        """An event report's name and arguments (None for an id the dictionary lacks);
+        arguments that do not fit the declaration come back raw, as ``_raw`` hex."""
+        known = self._events.get(eid)
+        if known is None:
+            return None
+        name, arg_names, st = known
+        if len(data) - 2 != st.size:
+            return name, {"_raw": data[2:].hex()}
+        return name, dict(zip(arg_names, st.unpack_from(data, 2), strict=True))
+
     def _decode_body(self, tm: PusTm, t: int) -> None:
         data = tm.app_data
         if tm.service == 3 and tm.subservice == 25:
@@ -106,25 +118,10 @@ class TmArchive:
             (eid,) = struct.unpack_from(">H", data)
             sev = SEVERITY_BY_SUBSERVICE[tm.subservice]
             self.events_by_severity[sev] += 1
-            known = self._events.get(eid)
-            args: dict[str, Any] = {}
-            name = f"unknown_0x{eid:04x}"
-            if known is not None:
-                name, arg_names, st = known
-                if len(data) - 2 == st.size:
-                    args = dict(zip(arg_names, st.unpack_from(data, 2), strict=True))
-                else:
-                    args = {"_raw": data[2:].hex()}
+            name, args = self.event(eid, data) or (f"unknown_0x{eid:04x}", {})
             self._rows["events"].append((t, eid, name, sev, json.dumps(args)))
         elif tm.service == 1:
-            if len(data) < 4:
-                raise DecodeError("verification.request_id", 0, "report shorter than 4 bytes")
-            (req,) = struct.unpack_from(">I", data)
-            code = None
-            if tm.subservice in (2, 4, 8) and len(data) >= 6:
-                code = struct.unpack_from(">H", data, 4)[0]
-            elif tm.subservice == 6 and len(data) >= 8:
-                code = struct.unpack_from(">H", data, 6)[0]
+            req, code = parse_report(tm.subservice, data)
             if code is not None:
                 self.verification_failures += 1
             self._rows["verification"].append((t, tm.subservice, req, code))

@@ -19,15 +19,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flightsw.datatypes import TYPES
 from flightsw.dictionary import build_dictionary
 from flightsw.errors import DecodeError, FlightswError
-from flightsw.ground.archive import TmArchive
+from flightsw.ground.archive import SEVERITY_BY_SUBSERVICE, TmArchive
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.ground.station import GroundStation
 from flightsw.mission import Mission
 from flightsw.packets import PusTm, tc_request_id_from_bytes
-from flightsw.services.comms import link_config, security_association
+from flightsw.services.verification import parse_report
 
 VERIFY = {1: "accepted", 2: "rejected", 3: "started", 5: "progress", 7: "completed"}
 FAILED = {2: "rejected", 4: "start failed", 6: "progress failed", 8: "failed"}
@@ -69,12 +68,10 @@ class GroundConsole:
         self.clock = clock or time.perf_counter
         self.dictionary = build_dictionary(mission)
         self.encoder = CommandEncoder(self.dictionary)
-        comms = next((s for s in mission.apps if s.name == "comms"), None)
-        if comms is None:
+        station = GroundStation.for_mission(mission)
+        if station is None:
             raise FlightswError(f"mission {mission.name!r} has no comms service to talk to")
-        self.station = GroundStation(
-            link_config(comms.options), security_association(comms.options)
-        )
+        self.station = station
         self.station.initiate()
         self.address = address
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -82,15 +79,6 @@ class GroundConsole:
         self.archive = TmArchive(archive, self.dictionary)
         self.out = out
         self.pending: dict[int, str] = {}
-        self.events = {
-            e["id"]: (
-                e["name"],
-                e["severity"],
-                [a["name"] for a in e["args"]],
-                struct.Struct(">" + "".join(TYPES[a["type"]].code for a in e["args"])),
-            )
-            for e in self.dictionary["events"]
-        }
         self.tm_packets = 0
 
     def send(self, text: str) -> int:
@@ -134,25 +122,21 @@ class GroundConsole:
             return
         data = tm.app_data
         if tm.service == 1 and len(data) >= 4:
-            (rid,) = struct.unpack_from(">I", data)
+            rid, code = parse_report(tm.subservice, data)
             name = self.pending.get(rid, f"request 0x{rid:08x}")
             if tm.subservice in FAILED:
-                code = struct.unpack_from(">H", data, 6 if tm.subservice == 6 else 4)[0]
                 self.out(f"VERIFY {name} {FAILED[tm.subservice]} code {code}")
             else:
                 self.out(f"VERIFY {name} {VERIFY.get(tm.subservice, tm.subservice)}")
-        elif tm.service == 5 and 1 <= tm.subservice <= 4 and len(data) >= 2:
+        elif tm.service == 5 and tm.subservice in SEVERITY_BY_SUBSERVICE and len(data) >= 2:
             (eid,) = struct.unpack_from(">H", data)
-            known = self.events.get(eid)
-            if known is None:
+            found = self.archive.event(eid, data)
+            if found is None:
                 self.out(f"EVENT unknown id 0x{eid:04x}")
                 return
-            name, severity, names, st = known
-            args = ""
-            if len(data) - 2 == st.size:
-                values = st.unpack_from(data, 2)
-                args = " ".join(f"{k}={_fmt(v)}" for k, v in zip(names, values, strict=True))
-            self.out(f"EVENT {severity} {name} {args}".rstrip())
+            name, fields = found
+            args = "" if "_raw" in fields else " ".join(f"{k}={_fmt(v)}" for k, v in fields.items())
+            self.out(f"EVENT {SEVERITY_BY_SUBSERVICE[tm.subservice]} {name} {args}".rstrip())
         else:
             self.out(f"TM({tm.service},{tm.subservice}) {len(raw)} octets")
 

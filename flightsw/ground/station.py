@@ -23,6 +23,8 @@ from flightsw.link.onboard import LinkConfig
 from flightsw.link.sdls import SdlsTc, SecurityAssociation
 from flightsw.link.sync import CaduReader
 from flightsw.link.tc_frame import TcFrame
+from flightsw.mission import Mission
+from flightsw.services.comms import link_config, security_association
 
 TC_HEADER_LEN = 5
 
@@ -57,6 +59,14 @@ class GroundStation:
         self.cltus_sent = 0
         self.clcws = 0
         self.bad_clcws = 0
+
+    @classmethod
+    def for_mission(cls, mission: Mission) -> GroundStation | None:
+        """A station set up like the mission's comms service (None if it has none)."""
+        comms = next((s for s in mission.apps if s.name == "comms"), None)
+        if comms is None:
+            return None
+        return cls(link_config(comms.options), security_association(comms.options))
 
     def initiate(self, with_unlock: bool = False) -> int:
         """Start the AD service (optionally unlocking the FARM first)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from flightsw.errors import DecodeError
 from flightsw.services.tm_funnel import TmFunnel
 
 ACK_ACCEPTANCE = 0b0001
@@ -21,6 +22,18 @@ _REQ = struct.Struct(">I")
 _REQ_FAIL = struct.Struct(">IH")
 _REQ_STEP = struct.Struct(">IH")
 _REQ_STEP_FAIL = struct.Struct(">IHH")
+FAILURE_CODE_OFFSET = {2: 4, 4: 4, 8: 4, 6: 6}  # subservice -> where its failure code sits
+
+
+def parse_report(subservice: int, data: bytes) -> tuple[int, int | None]:
+    """A TM(1,x) report's request id and failure code (None for a success report)."""
+    if len(data) < 4:
+        raise DecodeError("verification.request_id", 0, "report shorter than 4 bytes")
+    (request_id,) = _REQ.unpack_from(data)
+    offset = FAILURE_CODE_OFFSET.get(subservice)
+    if offset is None or len(data) < offset + 2:
+        return request_id, None
+    return request_id, int.from_bytes(data[offset : offset + 2], "big")
 
 
 @dataclass(frozen=True, slots=True)
