@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 from fdir.ladder import BoardLadder, BoardState, LadderTiming
 from fdir.monitors import HeartbeatMonitor, StuckMonitor
 from fdir.persistence import NofM
-from fdir.state import RESET_REASONS, CriticalState, StateKeeper
+from fdir.state import CriticalState, StateKeeper
 from flightsw import msgids
 from flightsw.app import (
     App,
@@ -199,12 +199,11 @@ class FdirApp(DeviceGuard, App):
         if booting:
             self.state.boot_count += 1
             self.state.reset_reason = self.ctx.hal.reset_cause
-            reason = (
-                RESET_REASONS.index(self.state.reset_reason)
-                if (self.state.reset_reason in RESET_REASONS)
-                else 255
+            self.emit(
+                "BOOT",
+                boot_count=self.state.boot_count,
+                reset_reason=self.state.reset_reason_code,
             )
-            self.emit("BOOT", boot_count=self.state.boot_count, reset_reason=reason)
         if saved is not None:
             idx = np.array([b for b in saved.isolated if b < self.boards.count], dtype=np.intp)
             if idx.size:
@@ -472,9 +471,7 @@ class FdirApp(DeviceGuard, App):
             safe_mode=int(self.safe),
             monitors_enabled=sum(1 << (m - 1) for m in self.enabled),
             boot_count=self.state.boot_count,
-            reset_reason=RESET_REASONS.index(self.state.reset_reason)
-            if self.state.reset_reason in RESET_REASONS
-            else 255,
+            reset_reason=self.state.reset_reason_code,
             state_repairs=self.keeper.store.repairs if self.keeper is not None else 0,
             table_repairs=self.table_repairs,
         )

@@ -25,6 +25,13 @@ class CriticalState:
     isolated: list[int] = field(default_factory=list)
     table: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def reset_reason_code(self) -> int:
+        """The reset reason as reported in TM: its index in RESET_REASONS, 255 if unknown."""
+        if self.reset_reason in RESET_REASONS:
+            return RESET_REASONS.index(self.reset_reason)
+        return 255
+
     def encode(self) -> bytes:
         return json.dumps(asdict(self), sort_keys=True).encode()
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from flightsw.errors import FlightswError
-from hal.factory import HalError
+from hal.factory import HalError, parse_host_port
 
 
 def _cmd_scenario(args: argparse.Namespace) -> int:
@@ -108,7 +108,7 @@ def _cmd_sim(args: argparse.Namespace) -> int:
         kind, _, bind = args.radio.partition(":")
         if kind not in ("udp", "tcp") or not bind:
             raise FlightswError("--radio takes udp:HOST:PORT or tcp:HOST:PORT")
-        _host_port(bind, "--radio")
+        parse_host_port(bind, "--radio")
         mission.hal = {**mission.hal, "radio": {"kind": kind, "bind": bind}}
     if args.boards is not None:
         if not 1 <= args.boards <= 100_000:
@@ -152,19 +152,12 @@ def _cmd_sim(args: argparse.Namespace) -> int:
     return 0
 
 
-def _host_port(text: str, option: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    if not host or not port.isdigit():
-        raise FlightswError(f"{option}: {text!r} is not HOST:PORT")
-    return host, int(port)
-
-
 def _cmd_ground(args: argparse.Namespace) -> int:
     from flightsw.ground.console import GroundConsole
     from flightsw.mission import load_mission
 
     mission = load_mission(args.mission)
-    address = _host_port(args.udp, "--udp")
+    address = parse_host_port(args.udp, "--udp")
     console = GroundConsole(
         mission, address, Path(args.archive), out=lambda s: print(s, flush=True)
     )

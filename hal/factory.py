@@ -19,6 +19,14 @@ class HalError(Exception):
 BACKENDS = ("sim", "serial:PORT")
 
 
+def parse_host_port(text: str, what: str) -> tuple[str, int]:
+    """``HOST:PORT`` as a socket address; anything else is a HalError naming ``what``."""
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise HalError(f"{what}: {text!r} is not HOST:PORT")
+    return host, int(port)
+
+
 def is_real_time(config: dict[str, Any]) -> bool:
     """Whether the backend talks to real devices, so frames must follow the wall clock."""
     return str(config.get("backend", "sim")) != "sim"

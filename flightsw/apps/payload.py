@@ -61,6 +61,8 @@ from hal.interfaces import AcceleratorBoards
 
 NS_PER_S = 1_000_000_000
 _JOB = struct.Struct(">fBIf")
+BOARD_HOURS = (0.001, 10_000.0)  # a job's size, as every submission path accepts it
+CHECKPOINT_S = (1.0, 86_400.0)
 JOB_SERVICE = 130  # mission-specific PUS service for job reports
 MAX_JOBS = 65_536
 
@@ -415,20 +417,17 @@ class PayloadApp(DeviceGuard, App):
     @command(
         function_id=1,
         args=(
-            Arg("board_hours", "f32", 0.001, 10_000.0, "h"),
+            Arg("board_hours", "f32", *BOARD_HOURS, "h"),
             Arg("priority", "u8"),
             Arg("deadline_s", "u32", doc="seconds from now, 0 = none"),
-            Arg("checkpoint_s", "f32", 1.0, 86_400.0, "s"),
+            Arg("checkpoint_s", "f32", *CHECKPOINT_S, "s"),
         ),
     )
     def cmd_submit_job(
         self, board_hours: float, priority: int, deadline_s: int, checkpoint_s: float
     ) -> None:
         """Queue a job; its id is reported in a JOB_STATUS event."""
-        now = self.ctx.now_ns()
-        deadline = now + deadline_s * NS_PER_S if deadline_s else 0
-        jid = self._submit(board_hours * 3600.0, priority, deadline, checkpoint_s, now)
-        self.emit("JOB_STATUS", job=jid, state=JobState.QUEUED, progress=0.0)
+        self.cmd_submit_jobs([(board_hours, priority, deadline_s, checkpoint_s)])
 
     def _parse_jobs(self, data: bytes) -> dict[str, Any]:
         """N:u16, then N x (board_hours f32, priority u8, deadline_s u32, checkpoint_s f32)."""
@@ -438,12 +437,23 @@ class PayloadApp(DeviceGuard, App):
         if len(data) != 2 + n * _JOB.size:
             raise CommandError(FailureCode.BAD_LENGTH, f"N={n} needs {2 + n * _JOB.size} bytes")
         jobs = [_JOB.unpack_from(data, 2 + i * _JOB.size) for i in range(n)]
-        for i, (hours, _prio, _deadline, ckpt) in enumerate(jobs):
-            if not (0.001 <= hours <= 10_000.0 and 1.0 <= ckpt <= 86_400.0):
-                raise CommandError(FailureCode.ARG_OUT_OF_RANGE, f"job {i} out of range")
-        if len(self.queue) + n > int(self.param("max_queue")):
-            raise CommandError(FailureCode.QUEUE_FULL, f"{n} jobs do not fit the queue")
-        return {"jobs": jobs}
+        return {"jobs": self._checked(jobs, [f"job {i}" for i in range(n)])}
+
+    def _checked(
+        self, jobs: list[tuple[float, int, int, float]], where: list[str]
+    ) -> list[tuple[float, int, int, float]]:
+        """The jobs if every one is in range and all fit the queue (all or none)."""
+        for (hours, prio, deadline, ckpt), at in zip(jobs, where, strict=True):
+            if not (
+                BOARD_HOURS[0] <= hours <= BOARD_HOURS[1]
+                and 0 <= prio <= 255
+                and 0 <= deadline < 2**32
+                and CHECKPOINT_S[0] <= ckpt <= CHECKPOINT_S[1]
+            ):
+                raise CommandError(FailureCode.ARG_OUT_OF_RANGE, f"{at} out of range")
+        if len(self.queue) + len(jobs) > int(self.param("max_queue")):
+            raise CommandError(FailureCode.QUEUE_FULL, f"{len(jobs)} jobs do not fit the queue")
+        return jobs
 
     @command(function_id=5, parser="_parse_jobs")
     def cmd_submit_jobs(self, jobs: list[tuple[float, int, int, float]]) -> None:
@@ -465,27 +475,18 @@ class PayloadApp(DeviceGuard, App):
         if content is None:
             raise CommandError(FailureCode.UNKNOWN_ID, f"no complete file {name!r}")
         jobs: list[tuple[float, int, int, float]] = []
+        where: list[str] = []
         for lineno, line in enumerate(content.decode("ascii", errors="replace").splitlines(), 1):
             line = line.split("#", 1)[0].strip()
             if not line:
                 continue
             try:
                 hours_s, prio_s, deadline_s, ckpt_s = (x.strip() for x in line.split(","))
-                job = (float(hours_s), int(prio_s), int(deadline_s), float(ckpt_s))
+                jobs.append((float(hours_s), int(prio_s), int(deadline_s), float(ckpt_s)))
             except ValueError:
                 raise CommandError(FailureCode.BAD_APP_DATA, f"{name} line {lineno}") from None
-            hours, prio, deadline, ckpt = job
-            if not (
-                0.001 <= hours <= 10_000
-                and 0 <= prio <= 255
-                and 0 <= deadline < 2**32
-                and 1.0 <= ckpt <= 86_400.0
-            ):
-                raise CommandError(FailureCode.ARG_OUT_OF_RANGE, f"{name} line {lineno}")
-            jobs.append(job)
-        if len(self.queue) + len(jobs) > int(self.param("max_queue")):
-            raise CommandError(FailureCode.QUEUE_FULL, f"{len(jobs)} jobs do not fit the queue")
-        return {"jobs": jobs}
+            where.append(f"{name} line {lineno}")
+        return {"jobs": self._checked(jobs, where)}
 
     @command(function_id=6, parser="_parse_file")
     def cmd_submit_jobs_file(self, jobs: list[tuple[float, int, int, float]]) -> None:

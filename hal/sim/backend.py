@@ -13,7 +13,7 @@ import numpy as np
 
 from hal.backend import Hal
 from hal.clocks import SimClock
-from hal.factory import HalError
+from hal.factory import HalError, parse_host_port
 from hal.interfaces import Clock
 from hal.nvstore import MemoryNvStore
 from hal.sim.devices import SimBattery, SimBoards, SimPcdu, SimSolarArray, SimThermal
@@ -98,13 +98,6 @@ def build_sim_hal(config: dict[str, Any], seed: int, clock: Clock | None = None)
     )
 
 
-def _host_port(text: str, key: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    if not host or not port.isdigit():
-        raise HalConfigError(f"hal.radio.{key}: {text!r} is not HOST:PORT")
-    return host, int(port)
-
-
 def build_radio(cfg: dict[str, Any], sc: Spacecraft, seed: int) -> dict[str, Any]:
     """The radio from [hal.radio]: ``kind`` sim (default), udp, tcp or none.
 
@@ -118,7 +111,7 @@ def build_radio(cfg: dict[str, Any], sc: Spacecraft, seed: int) -> dict[str, Any
     if kind == "none":
         return {}
     if kind in ("udp", "tcp"):
-        bind = _host_port(str(cfg.get("bind", "127.0.0.1:10025")), "bind")
+        bind = parse_host_port(str(cfg.get("bind", "127.0.0.1:10025")), "hal.radio.bind")
         from hal.radio.tcp import TcpRadio
         from hal.radio.udp import UdpRadio
 
