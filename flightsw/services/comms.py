@@ -153,13 +153,16 @@ class CommsService(App):
 
     def _uplink(self, radio: Radio) -> None:
         up = self.uplink
-        before = len(up.refusals)
         submit = self.ctx.executive.submit_tc
         for chunk in radio.receive():
             for pkt in up.feed(chunk):
                 submit(pkt)
-        for reason in list(up.refusals)[before:][:8]:
-            self.emit("TC_FRAME_UNAUTHENTICATED", reason=SDLS_REASON_CODES.get(reason, 0))
+        # Take this step's refusals off the chain's bounded list: at most 8 events a step
+        # (all of them are counted in sdls_rejected).
+        for i in range(len(up.refusals)):
+            reason = up.refusals.popleft()
+            if i < 8:
+                self.emit("TC_FRAME_UNAUTHENTICATED", reason=SDLS_REASON_CODES.get(reason, 0))
         lockout = up.farm.state is FarmState.LOCKOUT
         if lockout and not self.was_lockout:
             self.emit("FARM_LOCKOUT")

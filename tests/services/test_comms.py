@@ -79,3 +79,20 @@ def test_lossy_link_still_delivers_commands_once() -> None:
     assert h.exe.app("comms").instance.tlm["tc_packets"] == 20
     assert h.exe.dispatcher.accepted == 20
     assert h.hal.devices["rf_link"].bits_flipped > 0
+
+
+def test_refusals_keep_being_reported_after_the_first_64() -> None:
+    h = _node()
+    gs = _ground(h, key=bytes(32))  # a forger: every frame fails SDLS
+    apid = h.mission.executive.apid
+    link = h.hal.devices["ground_link"]
+    for i in range(150):
+        gs.send_bypass(PusTc(apid, 17, 1, seq_count=i).encode())
+        h.exe.run_minor_frame()
+        for cltu in gs.tick(h.exe.now_ns / 1e9):
+            link.send(cltu)
+    h.run(2)
+    comms = h.exe.app("comms").instance
+    assert comms.tlm["sdls_rejected"] > 100
+    events = [p for p in h.tm_of(5, 4) if p.app_data[:2] == (0x1F01).to_bytes(2, "big")]
+    assert len(events) > 100  # reporting did not stop when the bounded list filled up
