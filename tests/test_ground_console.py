@@ -104,3 +104,15 @@ def test_bad_ground_arguments_are_one_error_line(tmp_path: Path) -> None:
         timeout=60,
     )
     assert r.returncode == 1 and "unknown command" in r.stderr
+
+
+def test_console_command_text_garbage_is_our_error() -> None:
+    import pytest
+
+    from flightsw.errors import FlightswError
+    from flightsw.ground.console import parse_command
+
+    assert parse_command("fdir.readmit_board board=3") == ("fdir.readmit_board", {"board": 3})
+    for bad in ("", "test.ping board", "x a=b", "x a=1=2"):
+        with pytest.raises(FlightswError):
+            parse_command(bad)

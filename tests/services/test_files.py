@@ -64,6 +64,11 @@ def test_payload_submits_a_job_list_file_all_or_none() -> None:
     _upload(h, "batch2", b"0.01,1,0,60\n99999,1,0,60\n")
     rid = h.send("payload.submit_jobs_file", app_data=_name("batch2"))
     assert h.failure_code(rid) == FailureCode.ARG_OUT_OF_RANGE
+    _upload(h, "batch3", b"0.01,1,0,60\nnot,a,job\n\xff\xfe garbage\n")
+    rid = h.send("payload.submit_jobs_file", app_data=_name("batch3"))
+    assert h.failure_code(rid) == FailureCode.BAD_APP_DATA
+    rid = h.send_pus(8, 1, (0x2206).to_bytes(2, "big") + b"\x09ab")  # name length lies
+    assert h.failure_code(rid) == FailureCode.BAD_LENGTH
     rid = h.send("payload.submit_jobs_file", app_data=_name("missing"))
     assert h.failure_code(rid) == FailureCode.UNKNOWN_ID
     assert len(p.jobs) == 3
