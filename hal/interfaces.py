@@ -19,7 +19,14 @@ class Clock(Protocol):
 
     The executive never reads the host's time directly: a simulated clock jumps to the
     next frame at once, a wall clock sleeps until it.
+
+    ``paced`` says which: True when on-board time follows the host's time, so a step
+    that takes long on the host makes the frame late for real (an overrun is a fault);
+    False on a simulated clock, where host timing must not reach anything deterministic.
     """
+
+    @property
+    def paced(self) -> bool: ...
 
     def now_ns(self) -> int: ...
 

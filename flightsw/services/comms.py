@@ -108,6 +108,9 @@ class CommsService(App):
         self.radio_resets = 0
         if self.radio is not None:
             self.ctx.tm.named_sinks[self.name] = self._tm_sink
+            # A radio's first status may do set-up work (the simulated one computes a
+            # day of contact windows): done at load, not inside the first frame's slot.
+            self.radio.status()
 
     def _tm_sink(self, pkt: bytes, channel: int) -> None:
         if self.contact or channel == CH_PLAYBACK:

@@ -30,7 +30,9 @@ class ExecutiveApp(App):
     TELEMETRY = (
         TelemetryDef("minor_frames", "u32", doc="minor frames run since boot"),
         TelemetryDef("cycle_slips", "u32", doc="frames started late by a whole frame"),
-        TelemetryDef("overruns", "u32", doc="app slots that exceeded their CPU budget"),
+        TelemetryDef(
+            "overruns", "u32", doc="app slots that exceeded their CPU budget (paced clock only)"
+        ),
         TelemetryDef("exceptions", "u32", doc="exceptions raised by apps"),
         TelemetryDef("restarts", "u32", doc="app restarts"),
         TelemetryDef("apps_disabled", "u8", doc="apps disabled after repeated failures"),

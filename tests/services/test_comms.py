@@ -96,3 +96,9 @@ def test_refusals_keep_being_reported_after_the_first_64() -> None:
     assert comms.tlm["sdls_rejected"] > 100
     events = [p for p in h.tm_of(5, 4) if p.app_data[:2] == (0x1F01).to_bytes(2, "big")]
     assert len(events) > 100  # reporting did not stop when the bounded list filled up
+
+
+def test_the_radio_set_up_is_done_at_load_not_in_the_first_slot() -> None:
+    m = load_mission()
+    h = SilHarness(m)  # contacts from the orbit: the first status computes a day of them
+    assert h.hal.devices["rf_link"]._windows_until > 0
