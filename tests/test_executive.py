@@ -150,6 +150,10 @@ def test_uplink_queue_is_bounded_and_counts_drops() -> None:
     assert h.exe.dispatcher.uplink_dropped == 10
     h.run(10)
     assert len(h.tm_of(17, 2)) == depth
+    # the ten refused at the door were reported, each with QUEUE_FULL
+    for rid in results[depth:]:
+        assert [(v.subservice, v.failure_code) for v in h.verifications(rid)] == [(2, 11)]
+    assert h.exe.dispatcher.room() == depth
 
 
 def test_tm_queue_is_bounded_and_counts_drops() -> None:
