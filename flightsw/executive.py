@@ -62,7 +62,7 @@ class AppStats:
     restarts: int = 0
     commands: int = 0
     disabled: bool = False
-    restart_times: deque[int] = field(default_factory=lambda: deque(maxlen=16))
+    failure_times: deque[int] = field(default_factory=lambda: deque(maxlen=16))
     host: HostProfile = field(default_factory=HostProfile)
 
 
@@ -335,18 +335,21 @@ class Executive:
         st.exceptions += 1
         self._exec_event("APP_EXCEPTION", app=a.index, count=st.exceptions)
         self.bus.publish(msgids.APP_FAULT, AppFault(a.spec.name, "exception", st.exceptions))
+        # Failures, not restarts, decide: a restart the ground or FDIR commands is no fault.
         now = self.now_ns
+        st.failure_times.append(now)
         window = int(self.config.restart_window_s * NS_PER_S)
-        recent = [t for t in st.restart_times if now - t <= window]
-        if len(recent) >= self.config.max_restarts:
+        recent = [t for t in st.failure_times if now - t <= window]
+        if len(recent) > self.config.max_restarts:
             self.disable_app(a)
             return
         self.restart_app(a)
 
-    def restart_app(self, a: LoadedApp) -> None:
-        """Rebuild the app from its class (its state is lost; parameters are kept)."""
+    def restart_app(self, a: LoadedApp) -> bool:
+        """Rebuild the app from its class (its state is lost; parameters and what it keeps
+        in ``ctx.retained`` stay). False when the fresh instance failed to start: the app
+        is then disabled (reported, and published for FDIR)."""
         a.stats.restarts += 1
-        a.stats.restart_times.append(self.now_ns)
         a.stats.consecutive_overruns = 0  # a fresh instance starts a fresh streak
         self._exec_event("APP_RESTARTED", app=a.index, count=a.stats.restarts)
         try:
@@ -354,7 +357,10 @@ class Executive:
             a.instance.init()
         except Exception:
             a.stats.exceptions += 1
+            self._exec_event("APP_EXCEPTION", app=a.index, count=a.stats.exceptions)
             self.disable_app(a)
+            return False
+        return True
 
     def disable_app(self, a: LoadedApp) -> None:
         a.stats.disabled = True
@@ -362,11 +368,12 @@ class Executive:
         self._exec_event("APP_DISABLED", app=a.index)
         self.bus.publish(msgids.APP_FAULT, AppFault(a.spec.name, "disabled", a.stats.exceptions))
 
-    def enable_app(self, a: LoadedApp) -> None:
+    def enable_app(self, a: LoadedApp) -> bool:
+        """Re-enable a disabled app and restart it; False when it failed to start again."""
         a.stats.disabled = False
-        a.stats.restart_times.clear()
+        a.stats.failure_times.clear()
         self.dispatcher.disabled_apps.discard(a.spec.name)
-        self.restart_app(a)
+        return self.restart_app(a)
 
     def _exec_event(self, name: str, **args: Any) -> None:
         """Report one of the executive's own events (declared by the executive app)."""

@@ -107,19 +107,27 @@ class ExecutiveApp(App):
 
     @command(function_id=2, args=(_APP,), name="restart_app")
     def cmd_restart_app(self, app: int) -> None:
-        """Rebuild and restart an app (state lost, parameters kept)."""
+        """Rebuild and restart an app (state lost, parameters kept).
+
+        Completes only when the fresh instance started; a restart that failed (the app
+        is then disabled) is a failed command, and a disabled app needs ``enable_app``."""
         loaded = self._loaded(app)
-        if loaded is self.ctx.executive.app(self.name):
+        exe = self.ctx.executive
+        if loaded is exe.app(self.name):
             raise CommandError(FailureCode.INVALID_STATE, "the executive app cannot restart itself")
-        self.ctx.executive.restart_app(loaded)
+        if loaded.stats.disabled:  # type: ignore[attr-defined]
+            raise CommandError(FailureCode.INVALID_STATE, f"app {app} is disabled: enable it")
+        if not exe.restart_app(loaded):
+            raise CommandError(FailureCode.EXECUTION_ERROR, f"app {app} failed to restart")
 
     @command(function_id=3, args=(_APP,), name="enable_app")
     def cmd_enable_app(self, app: int) -> None:
-        """Re-enable a disabled app and restart it."""
+        """Re-enable a disabled app and restart it (fails if it does not start)."""
         loaded = self._loaded(app)
         if not loaded.stats.disabled:  # type: ignore[attr-defined]
             raise CommandError(FailureCode.INVALID_STATE, f"app {app} is not disabled")
-        self.ctx.executive.enable_app(loaded)
+        if not self.ctx.executive.enable_app(loaded):
+            raise CommandError(FailureCode.EXECUTION_ERROR, f"app {app} failed to restart")
 
     @command(function_id=4, name="reset_counters")
     def cmd_reset_counters(self) -> None:
