@@ -2,6 +2,11 @@
 
 Flight code depends only on these; a backend (simulated, serial bench, UDP radio)
 provides objects that satisfy them. Nothing here knows about sim_hw.
+
+Numbers: every float a device hands over is finite, or NaN where one unit of a per-unit
+reading (a thermistor, a switch current, one board's value) is missing. A scalar reading
+with a non-finite field is refused whole with ``hal.samples.InvalidSample``. Every
+backend applies that rule and counts what it refused or blanked (``Hal.samples``).
 """
 
 from __future__ import annotations

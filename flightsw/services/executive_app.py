@@ -45,6 +45,9 @@ class ExecutiveApp(App):
         TelemetryDef("bus_dropped", "u32", doc="messages dropped by full bus pipes"),
         TelemetryDef("events_dropped", "u32", doc="event log entries overwritten"),
         TelemetryDef("watchdog_kicks", "u32"),
+        TelemetryDef(
+            "invalid_samples", "u32", doc="non-finite device values refused or blanked (HAL)"
+        ),
     )
     HOUSEKEEPING = (HkDef(1, "executive", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
@@ -94,6 +97,7 @@ class ExecutiveApp(App):
         t["bus_dropped"] = exe.bus.dropped_total() & 0xFFFFFFFF
         t["events_dropped"] = exe.events.log_dropped & 0xFFFFFFFF
         t["watchdog_kicks"] = exe.watchdog_kicks & 0xFFFFFFFF
+        t["invalid_samples"] = exe.hal.samples.total & 0xFFFFFFFF
 
     def _loaded(self, index: int) -> object:
         apps = self.ctx.executive.apps
