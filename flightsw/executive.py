@@ -363,8 +363,14 @@ class Executive:
         return True
 
     def disable_app(self, a: LoadedApp) -> None:
+        """Stop running the app; commands already accepted for it fail with TM(1,4)
+        APP_UNAVAILABLE (new ones are refused at acceptance), so none waits unreported."""
         a.stats.disabled = True
         self.dispatcher.disabled_apps.add(a.spec.name)
+        for msg in self._pipes[a.index].drain():
+            self.verifier.start_fail(
+                msg.payload.tc_request, FailureCode.APP_UNAVAILABLE, b"app disabled"
+            )
         self._exec_event("APP_DISABLED", app=a.index)
         self.bus.publish(msgids.APP_FAULT, AppFault(a.spec.name, "disabled", a.stats.exceptions))
 

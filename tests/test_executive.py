@@ -189,3 +189,18 @@ def test_a_watchdog_that_does_not_answer_is_counted_not_fatal() -> None:
     h.hal.watchdog = DeafWatchdog()
     h.run(3)
     assert h.exe.watchdog_kick_failures == 3 and h.exe.watchdog_kicks == 0
+
+
+def test_commands_waiting_for_an_app_that_gets_disabled_fail_with_a_report() -> None:
+    h = SilHarness(extra_apps=[spec(CounterApp, "counter", pipe_depth=8)])
+    rids = [h.send("counter.set_level", {"level": 1}) for _ in range(3)]
+    h.exe.dispatcher.process()  # accepted: waiting on the app's pipe
+    h.exe.disable_app(h.exe.app("counter"))
+    h.run(1)
+    for rid in rids:
+        assert [(v.subservice, v.failure_code) for v in h.verifications(rid)] == [
+            (1, None),
+            (4, 12),  # start failed: APP_UNAVAILABLE
+        ]
+    late = h.send("counter.set_level", {"level": 1})
+    assert h.failure_code(late) == 12  # refused at acceptance from now on

@@ -86,6 +86,7 @@ class UplinkCounters:
     packet_errors: int = 0  # FDUs whose data did not split into whole packets (tail lost)
     backlog_dropped: int = 0  # octets refused because the backlog was full
     limited_calls: int = 0  # process() calls that stopped at a limit with octets left
+    cltu_rejected_before: int = 0  # CLTUs rejected by decoders replaced by a reset
 
 
 def split_packets(data: bytes) -> tuple[list[bytes], bool]:
@@ -248,12 +249,18 @@ class UplinkChain:
         """A link-layer reset: CLTU decoder, backlog and FARM-1 protocol state start
         afresh; FDUs FARM-1 already accepted (acknowledged) are still delivered; SDLS
         and the counters are kept."""
+        self.counters.cltu_rejected_before += self.cltu.cltus_rejected
         self.cltu = CltuDecoder(randomize=self.cfg.tc_randomize)
         self.counters.backlog_dropped += self._backlog_octets
         self._backlog.clear()
         self._backlog_octets = 0
         self._head = 0
         self.farm.reset()
+
+    @property
+    def cltu_rejected(self) -> int:
+        """CLTUs refused (uncorrectable, too long, truncated) since start."""
+        return self.counters.cltu_rejected_before + self.cltu.cltus_rejected
 
     def clcw(self) -> bytes:
         return self.farm.clcw().encode()

@@ -95,6 +95,8 @@ class CommsService(App):
         TelemetryDef("uplink_backlog", "u32", "", "octets received, not yet decoded"),
         TelemetryDef("uplink_dropped", "u32", "", "octets dropped: uplink backlog full"),
         TelemetryDef("uplink_limited", "u32", "", "steps that left octets for the next"),
+        TelemetryDef("cltu_rejected", "u32", "", "CLTUs refused by the BCH decoder"),
+        TelemetryDef("frames_not_ours", "u32", "", "TC frames for another spacecraft or VC"),
     )
     HOUSEKEEPING = (HkDef(1, "comms", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
@@ -245,4 +247,6 @@ class CommsService(App):
             uplink_backlog=self.uplink.backlog,
             uplink_dropped=c.backlog_dropped,
             uplink_limited=c.limited_calls,
+            cltu_rejected=self.uplink.cltu_rejected,
+            frames_not_ours=c.wrong_scid + c.wrong_vcid,
         )

@@ -269,3 +269,20 @@ def test_the_udp_radio_reads_a_bounded_number_of_datagrams_per_call() -> None:
         radio.close()
     assert max(got) <= 16
     assert sum(got) == 100  # the rest waited in the socket buffer for the next calls
+
+
+def test_damaged_and_foreign_uplink_is_counted_in_housekeeping() -> None:
+    from flightsw.link.cltu import encode_cltu
+    from flightsw.link.tc_frame import TcFrame
+
+    h = _node()
+    link = h.hal.devices["ground_link"]
+    cltu = bytearray(encode_cltu(b"\x00" * 21, randomize=True))
+    cltu[5] ^= 0xFF  # two bit errors and more in one codeblock: uncorrectable
+    cltu[6] ^= 0xFF
+    link.send(bytes(cltu))
+    other = TcFrame(scid=0x2B, vcid=0, data=b"\x00" * 8, seq=0, bypass=1, control=0).encode()
+    link.send(encode_cltu(other, randomize=True))
+    h.run(3)
+    tlm = h.exe.app("comms").instance.tlm
+    assert tlm["cltu_rejected"] == 1 and tlm["frames_not_ours"] == 1
