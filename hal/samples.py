@@ -60,11 +60,10 @@ class SampleCounter:
 
     def units(self, kind: str, values: Iterable[float]) -> tuple[float, ...]:
         """The per-unit values with every non-finite one as NaN (each counted)."""
-        out = tuple(float(v) for v in values)
-        bad = sum(1 for v in out if not math.isfinite(v))
-        if not bad:
+        out = tuple(map(float, values))
+        if all(map(math.isfinite, out)):
             return out
-        self.count(kind, bad)
+        self.count(kind, sum(1 for v in out if not math.isfinite(v)))
         return tuple(v if math.isfinite(v) else math.nan for v in out)
 
     def unit_array(self, kind: str, values: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -213,6 +213,9 @@ class PowerApp(DeviceGuard, App):
     def _load_a(self, current_a: tuple[float, ...]) -> float:
         """Total load current; a switch whose current is missing (NaN from the HAL)
         counts with its last good value."""
+        if all(map(math.isfinite, current_a)):
+            self.last_current = current_a
+            return math.fsum(current_a)
         last = self.last_current if len(self.last_current) == len(current_a) else current_a
         now = tuple(c if math.isfinite(c) else old for c, old in zip(current_a, last, strict=True))
         self.last_current = now
