@@ -19,7 +19,7 @@ from flightsw.packets import PusTc
 from flightsw.simulate import SimOptions, deterministic_part, run_sim
 from sim_hw.faults import FaultKind, ScheduledFault
 
-DURATION_S = 300.0
+DURATION_S = 200.0
 
 
 @contextmanager
