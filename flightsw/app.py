@@ -306,7 +306,9 @@ class App:
         """
         name = f"{self.name}:{msg_id:#06x}"
         bus = self.ctx.bus
-        pipe = bus.pipes.get(name) or bus.create_pipe(name, depth, Overflow.DROP_OLDEST)
+        pipe = bus.pipe(name)
+        if pipe is None:
+            pipe = bus.create_pipe(name, depth, Overflow.DROP_OLDEST)
         bus.subscribe(msg_id, pipe)
         return pipe
 

@@ -122,10 +122,13 @@ def _cmd_sim(args: argparse.Namespace) -> int:
         args.duration, args.orbits, out, progress, plots=not args.no_plots, realtime=args.realtime
     )
     summary = run_sim(mission, opts)
+    host = summary["host_profile"]
+    shown = {**summary, "wall_seconds": host["wall_seconds"]}
+    shown["realtime_factor"] = host["realtime_factor"]
     print(
         json.dumps(
             {
-                k: summary[k]
+                k: shown[k]
                 for k in (
                     "mission",
                     "seed",
@@ -143,7 +146,7 @@ def _cmd_sim(args: argparse.Namespace) -> int:
                     "goodput",
                     "energy_balance_wh",
                 )
-                if k in summary
+                if k in shown
             },
             indent=2,
         )

@@ -4,6 +4,10 @@ The run directory gets the raw TM stream (``tm.bin``, concatenated space packets
 decoded archive (``archive.sqlite``), the dictionary the archive was decoded with
 (``dictionary.json``), ``summary.json``, and PNG plots of power, state of charge,
 temperatures and the payload over the run (from the simulated spacecraft's truth).
+
+Everything in ``summary.json`` except its ``host_profile`` is deterministic: the same
+mission and seed give the same values on any machine under any load. ``host_profile``
+holds what was measured on the host (wall time, real-time factor, CPU per app).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ class SimOptions:
     plots: bool = True
     faults: list[ScheduledFault] | None = None  # scheduled into the simulated spacecraft
     realtime: bool = False  # pace frames by the wall clock even on simulated hardware
+    cpu_meter: Callable[[], int] = time.perf_counter_ns  # the host's CPU meter (tests swap it)
 
 
 def orbit_period_s(mission: Mission) -> float:
@@ -73,7 +78,7 @@ def run_sim(
     paced = is_real_time(config) or opts.realtime
     clock: Clock = WallClock(start) if paced else SimClock(start)
     hal = build_hal(config, mission.seed, clock)
-    exe = Executive(mission.executive, mission.specs, hal)
+    exe = Executive(mission.executive, mission.specs, hal, opts.cpu_meter)
     spacecraft = hal.devices.get("sim")
     if opts.faults:
         if spacecraft is None:
@@ -135,6 +140,7 @@ def run_sim(
     summary.update(payload_summary(exe))
     if ground is not None:
         summary["link"] = ground.summary()
+    summary["host_profile"] = summary.pop("host_profile")  # last, apart from the rest
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 
@@ -194,6 +200,20 @@ def payload_summary(exe: Executive) -> dict[str, Any]:
     }
 
 
+def host_profile(exe: Executive, sim_s: float, wall_s: float) -> dict[str, Any]:
+    """What this host measured: never deterministic, kept apart from everything else."""
+    return {
+        "wall_seconds": round(wall_s, 3),
+        "realtime_factor": round(sim_s / wall_s, 1) if wall_s > 0 else None,
+        "apps": exe.host_profile(),
+    }
+
+
+def deterministic_part(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary without its host profile: equal for equal mission and seed."""
+    return {k: v for k, v in summary.items() if k != "host_profile"}
+
+
 def make_summary(
     mission: Mission, exe: Executive, sim_s: float, wall_s: float, archive: TmArchive, tm_bytes: int
 ) -> dict[str, Any]:
@@ -202,8 +222,6 @@ def make_summary(
         s = a.stats
         apps[a.spec.name] = {
             "runs": s.runs,
-            "cpu_mean_us": round(s.cpu_ns / s.runs / 1000, 3) if s.runs else 0.0,
-            "cpu_max_us": round(s.max_cpu_ns / 1000, 3),
             "overruns": s.overruns,
             "exceptions": s.exceptions,
             "restarts": s.restarts,
@@ -214,8 +232,6 @@ def make_summary(
         "mission": mission.name,
         "seed": mission.seed,
         "sim_seconds": sim_s,
-        "wall_seconds": round(wall_s, 3),
-        "realtime_factor": round(sim_s / wall_s, 1) if wall_s > 0 else None,
         "minor_frames": exe.frame,
         "tm_packets": exe.tm.sent,
         "tm_bytes": tm_bytes,
@@ -234,4 +250,5 @@ def make_summary(
         "watchdog_kicks": exe.watchdog_kicks,
         "watchdog_kick_failures": exe.watchdog_kick_failures,
         "watchdog_expiries": getattr(sim_hw, "watchdog_expiries", None),
+        "host_profile": host_profile(exe, sim_s, wall_s),
     }

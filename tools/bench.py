@@ -32,6 +32,7 @@ GROUPS = [
     "bench_sim_hw",
     "bench_sil",
     "bench_ground",
+    "bench_uplink_flood",
 ]
 
 # (metric, target, description) — a target > 0 means "at least", < 0 means "at most |t|".
@@ -47,6 +48,7 @@ TARGETS: list[tuple[str, float, str]] = [
     ("sil_realtime_factor_1024_boards", 1000, "whole node SIL, 1024 boards, 10 Hz frames"),
     ("sil_cost_4096_vs_256", -2.0, "whole node SIL cost, 4096 vs 256 boards"),
     ("archive_ingest_packets_per_s", 5000, "TM decoded into the SQLite archive"),
+    ("frame_time_udp_flood_vs_quiet", -4.0, "whole-node minor frame under a UDP flood vs quiet"),
 ]
 
 

@@ -187,7 +187,7 @@ class PayloadApp(DeviceGuard, App):
         except FlightswError:
             return  # a device that does not answer yet: the first good step sets these
         self.last_heartbeat[:] = tel.heartbeat
-        self.last_work[:] = tel.work_done
+        self.last_work[:] = tel.work_done  # NaN where missing: the first good read sets it
         self.last_uncorrectable[:] = tel.ecc_uncorrectable
         if tel.checksum_errors is not None:
             self.last_checksum[:] = tel.checksum_errors
@@ -223,7 +223,7 @@ class PayloadApp(DeviceGuard, App):
         self._assign(usable, tel.powered)
         self._apply_power(tel.powered)
         busy = int((self.board_job >= 0).sum())
-        power = float(tel.power_w[tel.powered].sum())
+        power = float(np.nansum(tel.power_w[tel.powered]))  # a missing value adds nothing
         self.ctx.bus.publish(PAYLOAD_STATUS, PayloadStatus(power, busy))
         self._telemetry(tel.powered, busy, power, alive)
 
@@ -271,8 +271,13 @@ class PayloadApp(DeviceGuard, App):
             self._roll_back(int(b))
 
     def _account_work(self, work_done: NDArray[np.float64], dt: float) -> None:
-        delta = np.maximum(work_done - self.last_work, 0.0)  # a power cycle resets the counter
-        self.last_work = work_done.copy()
+        # A power cycle resets the counter (no negative work); a board whose counter is
+        # missing (NaN from the HAL) adds nothing now and is measured from its last good
+        # value when it reads again.
+        read = ~np.isnan(work_done)
+        delta = np.where(read & ~np.isnan(self.last_work), work_done - self.last_work, 0.0)
+        delta = np.maximum(delta, 0.0)
+        self.last_work = np.where(read, work_done, self.last_work)
         running = np.flatnonzero(self.board_job >= 0)
         self.busy_s += dt * len(running)
         for b in running:

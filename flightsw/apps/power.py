@@ -17,6 +17,7 @@ within ``arm_timeout_s``; an unarmed attempt fails with NOT_ARMED and changes no
 from __future__ import annotations
 
 import bisect
+import math
 
 from flightsw.app import (
     App,
@@ -38,7 +39,7 @@ from flightsw.apps.messages import (
     PowerBudget,
     SafeMode,
 )
-from flightsw.errors import CommandError
+from flightsw.errors import CommandError, FlightswError
 from hal.interfaces import Battery, PowerDistribution, SolarArray
 
 NS_PER_S = 1_000_000_000
@@ -51,7 +52,10 @@ SHED_LEVELS = 3
 
 
 def soc_from_ocv(cell_v: float) -> float:
-    """Invert the OCV curve (piecewise linear), clamped to 0..1."""
+    """Invert the OCV curve (piecewise linear), clamped to 0..1; a non-finite voltage is
+    a missing sample (FlightswError), never an index out of the curve."""
+    if not math.isfinite(cell_v):
+        raise FlightswError(f"power: cell voltage {cell_v!r} is not a finite number")
     if cell_v <= OCV_V[0]:
         return 0.0
     if cell_v >= OCV_V[-1]:
@@ -152,6 +156,7 @@ class PowerApp(DeviceGuard, App):
         self.payload_w = 0.0
         self.armed: tuple[int, int] | None = None  # (switch index, expiry ns)
         self.tripped_before: tuple[bool, ...] = ()
+        self.last_current: tuple[float, ...] = ()
         self.trips = 0
         self.undervoltage = False
 
@@ -176,7 +181,7 @@ class PowerApp(DeviceGuard, App):
         self._check_undervoltage(bat.voltage_v)
         self._shed(soc)
         solar_w = arr.voltage_v * arr.current_a
-        load_w = sum(sw.current_a) * float(self.param("bus_voltage_v"))
+        load_w = self._load_a(sw.current_a) * float(self.param("bus_voltage_v"))
         budget = self._payload_budget(soc, solar_w, load_w)
         self.ctx.bus.publish(POWER_BUDGET, PowerBudget(budget, self.level, soc))
         self.tlm.update(
@@ -204,6 +209,17 @@ class PowerApp(DeviceGuard, App):
             soc += float(self.param("ocv_gain")) * (soc_from_ocv(ocv_cell) - soc)
         self.soc = min(1.0, max(0.0, soc))
         return self.soc
+
+    def _load_a(self, current_a: tuple[float, ...]) -> float:
+        """Total load current; a switch whose current is missing (NaN from the HAL)
+        counts with its last good value."""
+        if all(map(math.isfinite, current_a)):
+            self.last_current = current_a
+            return math.fsum(current_a)
+        last = self.last_current if len(self.last_current) == len(current_a) else current_a
+        now = tuple(c if math.isfinite(c) else old for c, old in zip(current_a, last, strict=True))
+        self.last_current = now
+        return math.fsum(c for c in now if math.isfinite(c))
 
     def _note_trips(self, tripped: tuple[bool, ...]) -> None:
         before = self.tripped_before or (False,) * len(tripped)

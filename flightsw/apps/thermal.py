@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import NDArray
 
 from flightsw.app import App, Arg, EventDef, HkDef, ParameterDef, Severity, TelemetryDef
 from flightsw.apps.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
@@ -161,11 +162,13 @@ class ThermalApp(DeviceGuard, App):
         start = float(self.param("throttle_start_c"))
         limit = max(start + 0.1, float(self.param("throttle_limit_c")))
         full, floor = float(self.param("board_max_w")), float(self.param("min_cap_w"))
+        # A board whose temperature is missing (NaN from the HAL) keeps its throttle
+        # state; if throttled, it gets the floor cap until it reads again.
         hot = tel.powered & (temp > start)
         cool = temp < start - float(self.param("restore_margin_c"))
         newly = hot & ~self.throttled
         self.throttled = (self.throttled | hot) & ~cool
-        frac = np.clip((limit - temp) / (limit - start), 0.0, 1.0)
+        frac = np.nan_to_num(np.clip((limit - temp) / (limit - start), 0.0, 1.0), nan=0.0)
         caps = np.where(self.throttled, floor + (full - floor) * frac, np.nan)
         over = tel.powered & (temp > float(self.param("board_limit_c")))
         for b in np.flatnonzero(over & ~self.over_limit)[:8]:
@@ -173,11 +176,17 @@ class ThermalApp(DeviceGuard, App):
         self.over_limit = over
         count = int(self.throttled.sum())
         if newly.any():
-            self.emit("BOARDS_THROTTLED", count=count, max_temp_c=float(temp.max()))
+            self.emit("BOARDS_THROTTLED", count=count, max_temp_c=_hottest(temp))
         self.ctx.bus.publish(THERMAL_CAPS, ThermalCaps(caps, count))
-        powered = temp[tel.powered]
+        powered = temp[tel.powered & ~np.isnan(temp)]
         self.tlm.update(
             max_board_temp_c=float(powered.max()) if powered.size else 0.0,
             mean_board_temp_c=float(powered.mean()) if powered.size else 0.0,
             throttled_boards=min(count, 0xFFFF),
         )
+
+
+def _hottest(temp: NDArray[np.float64]) -> float:
+    """The highest temperature that was read (boards with a missing one are skipped)."""
+    known = temp[~np.isnan(temp)]
+    return float(known.max()) if known.size else 0.0

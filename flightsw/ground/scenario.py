@@ -255,5 +255,5 @@ def score(
         "integrity_reruns": summary.get("integrity_reruns", 0),
         "silent_escapes": truth.get("silent_escapes", 0),
         "tm_dropped": summary.get("tm_dropped", 0),
-        "wall_seconds": summary.get("wall_seconds"),
+        "wall_seconds": summary.get("host_profile", {}).get("wall_seconds"),
     }

@@ -250,9 +250,26 @@ class Farm:
                 self.buffer_released()
         return item
 
+    def peek(self) -> Delivered | None:
+        """The FDU :meth:`pull` would return next, left in the buffer (None when empty).
+
+        A consumer with limited room looks before it takes: an FDU it cannot take yet
+        stays here, the buffer fills, and FARM-1 enters Wait (flow control to FOP-1)."""
+        return self._buffer[0] if self._buffer else None
+
     def pending(self) -> int:
         """FDUs waiting for the consumer."""
         return len(self._buffer)
+
+    def reset(self) -> None:
+        """Start the protocol afresh (V(R) 0, Open, flags clear) for a link-layer reset,
+        keeping the FDUs already accepted: the CLCW acknowledged them, so they must still
+        reach the consumer. Counters are kept."""
+        self.state = FarmState.OPEN
+        self.vr = 0
+        self.wait = False
+        self.retransmit = False
+        self.farm_b_count = 0
 
     # ------------------------------------------------------------------ report
 

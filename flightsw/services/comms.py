@@ -2,19 +2,27 @@
 
 Uplink: everything the radio received goes through the on-board link chain (CLTU, TC
 frame, SDLS when configured, FARM-1) and the TC packets that come out are submitted to
-the dispatcher in order. Downlink: the TM funnel's packets go to virtual channels (VC0
-real time, VC1 store playback, VC0 first) and leave as CADUs within the radio's data
-rate, only while in contact. Out of contact the channels keep what fits (bounded,
+the dispatcher in order, only as it has room: otherwise they wait in FARM-1, which then
+enters Wait so the ground's FOP-1 holds back and retransmits (nothing acknowledged is
+lost). Each step decodes at most ``uplink_octets_per_step`` octets and
+``uplink_frames_per_step`` frames; the rest waits in a bounded backlog (counted when
+full), so a flood cannot stretch a frame. The link layer is kept across restarts of
+this app (``ctx.retained``).
+
+Downlink: the TM funnel's packets go to virtual channels (VC0 real time, VC1 store
+playback, VC0 first) and leave as CADUs within the radio's data rate, only while in
+contact. Out of contact the channels keep what fits (bounded,
 counted) and the packet store keeps everything for the next pass.
 
 Idle frames: a real transmitter sends a continuous stream; in simulation that costs
 time for nothing, so by default idle frames are sent only to carry the CLCW (once a
-second in contact, so the ground's FOP-1 keeps going). ``idle_fill = true`` sends the
-full stream.
+second in contact, and as soon as it changed, so the ground's FOP-1 keeps going).
+``idle_fill = true`` sends the full stream.
 
 Options (mission ``[[apps]] options``): ``scid``, ``tm_frame_len``, ``tc_randomize``,
-``idle_fill``, and ``sdls = { spi, key (hex), mode }`` to require authenticated TC
-frames.
+``idle_fill``, ``farm_window``, ``farm_buffer``, ``vc_depth``, ``uplink_backlog``,
+``uplink_octets_per_step``, ``uplink_frames_per_step``, and
+``sdls = { spi, key (hex), mode }`` to require authenticated TC frames.
 """
 
 from __future__ import annotations
@@ -36,7 +44,18 @@ SDLS_REASON_CODES = {r.value: i + 1 for i, r in enumerate(SdlsReason)}
 def link_config(options: dict[str, Any]) -> LinkConfig:
     """The link parameters from a comms app's options (shared with the ground side)."""
     cfg = LinkConfig()
-    for key in ("scid", "tm_frame_len", "tc_randomize", "farm_window", "vc_depth"):
+    keys = (
+        "scid",
+        "tm_frame_len",
+        "tc_randomize",
+        "farm_window",
+        "vc_depth",
+        "farm_buffer",
+        "uplink_backlog",
+        "uplink_octets_per_step",
+        "uplink_frames_per_step",
+    )
+    for key in keys:
         if key in options:
             setattr(cfg, key, type(getattr(cfg, key))(options[key]))
     return cfg
@@ -71,6 +90,13 @@ class CommsService(App):
         TelemetryDef("idle_frames", "u32"),
         TelemetryDef("vc_dropped", "u32", "", "packets the VC queues refused"),
         TelemetryDef("tx_refused", "u32", "", "CADUs the radio refused"),
+        TelemetryDef("packet_errors", "u32", "", "TC frames whose data was not whole packets"),
+        TelemetryDef("farm_waiting", "u8", "", "TC frames accepted, waiting for the dispatcher"),
+        TelemetryDef("uplink_backlog", "u32", "", "octets received, not yet decoded"),
+        TelemetryDef("uplink_dropped", "u32", "", "octets dropped: uplink backlog full"),
+        TelemetryDef("uplink_limited", "u32", "", "steps that left octets for the next"),
+        TelemetryDef("cltu_rejected", "u32", "", "CLTUs refused by the BCH decoder"),
+        TelemetryDef("frames_not_ours", "u32", "", "TC frames for another spacecraft or VC"),
     )
     HOUSEKEEPING = (HkDef(1, "comms", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
@@ -91,13 +117,21 @@ class CommsService(App):
         opts = self.ctx.options
         self.radio: Radio | None = self.ctx.hal.devices.get("radio")
         self.cfg = link_config(opts)
-        sa = security_association(opts)
-        self.uplink = UplinkChain(self.cfg, SdlsTc([sa]) if sa is not None else None)
-        self.downlink = DownlinkChain(self.cfg, self.uplink)
+        # The link layer outlives a restart of this app: the frames FARM-1 acknowledged
+        # must still reach the dispatcher, and the anti-replay counters must not restart.
+        kept = self.ctx.retained
+        link: tuple[UplinkChain, DownlinkChain] | None = kept.get("link")
+        if link is None:
+            sa = security_association(opts)
+            sink = self.ctx.executive.dispatcher if self.ctx.executive is not None else None
+            uplink = UplinkChain(self.cfg, SdlsTc([sa]) if sa is not None else None, sink=sink)
+            link = kept["link"] = (uplink, DownlinkChain(self.cfg, uplink))
+        self.uplink, self.downlink = link
         self.idle_fill = bool(opts.get("idle_fill", False))
         self.budget = 0.0
         self.last_t: int | None = None
         self.last_frame_ns = -NS_PER_S
+        self.last_clcw = b""
         self.contact = False
         self.tx_refused = 0
         self.was_lockout = False
@@ -108,6 +142,9 @@ class CommsService(App):
         self.radio_resets = 0
         if self.radio is not None:
             self.ctx.tm.named_sinks[self.name] = self._tm_sink
+            # A radio's first status may do set-up work (the simulated one computes a
+            # day of contact windows): done at load, not inside the first frame's slot.
+            self.radio.status()
 
     def _tm_sink(self, pkt: bytes, channel: int) -> None:
         if self.contact or channel == CH_PLAYBACK:
@@ -143,20 +180,24 @@ class CommsService(App):
             self._reset_link(now_ns)
 
     def _reset_link(self, now_ns: int) -> None:
-        """Start the link layer afresh (FDIR's answer to a long silence on the uplink)."""
-        sdls = self.uplink.sdls
-        self.uplink = UplinkChain(self.cfg, sdls)
-        self.downlink.framer.clcw_source = self.uplink.clcw
+        """Start the link layer afresh (FDIR's answer to a long silence on the uplink);
+        commands FARM-1 already acknowledged still go to the dispatcher."""
+        self.uplink.reset()
         self.radio_resets += 1
         self.last_good_ns = now_ns
         self.emit("LINK_RESET")
 
     def _uplink(self, radio: Radio) -> None:
+        """Bounded work per step: what the radio received joins the chain's bounded
+        backlog; commands waiting in FARM-1 go to the dispatcher first (as it has room),
+        then at most the configured octets and frames are decoded."""
         up = self.uplink
-        submit = self.ctx.executive.submit_tc
         for chunk in radio.receive():
-            for pkt in up.feed(chunk):
-                submit(pkt)
+            up.accept(chunk)
+        up.deliver()
+        up.process()
+        if up.sink is None:  # no executive to hand commands to (a bare test context)
+            up.take()
         # Take this step's refusals off the chain's bounded list: at most 8 events a step
         # (all of them are counted in sdls_rejected).
         for i in range(len(up.refusals)):
@@ -171,8 +212,11 @@ class CommsService(App):
     def _downlink(self, radio: Radio, now_ns: int, dt: float, bps: float) -> None:
         down = self.downlink
         self.budget = min(self.budget + bps / 8.0 * dt, bps / 8.0)  # at most 1 s queued
+        clcw = self.uplink.clcw()
         while self.budget >= down.cadu_len:
-            clcw_due = now_ns - self.last_frame_ns >= NS_PER_S
+            # The CLCW goes down at least once a second, and at once when it changed (FOP-1
+            # on the ground waits for it to send more, or to retransmit after a Wait).
+            clcw_due = now_ns - self.last_frame_ns >= NS_PER_S or clcw != self.last_clcw
             if not (down.has_data() or self.idle_fill or clcw_due):
                 break
             if not radio.send(down.next_cadu()):
@@ -180,6 +224,7 @@ class CommsService(App):
                 break
             self.budget -= down.cadu_len
             self.last_frame_ns = now_ns
+            self.last_clcw = clcw
 
     def _telemetry(self) -> None:
         c = self.uplink.counters
@@ -197,4 +242,11 @@ class CommsService(App):
             idle_frames=self.downlink.idle_frames_sent,
             vc_dropped=self.downlink.dropped,
             tx_refused=self.tx_refused,
+            packet_errors=c.packet_errors,
+            farm_waiting=min(farm.pending(), 0xFF),
+            uplink_backlog=self.uplink.backlog,
+            uplink_dropped=c.backlog_dropped,
+            uplink_limited=c.limited_calls,
+            cltu_rejected=self.uplink.cltu_rejected,
+            frames_not_ours=c.wrong_scid + c.wrong_vcid,
         )

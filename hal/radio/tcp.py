@@ -13,6 +13,7 @@ import socket
 from hal.interfaces import RadioStatus
 
 RECV_CHUNK = 65_536
+RECV_CHUNKS_PER_CALL = 4  # at most 256 KiB read per receive(): TCP holds the sender back
 
 
 class TcpRadio:
@@ -87,7 +88,9 @@ class TcpRadio:
     def receive(self) -> list[bytes]:
         self._accept()
         out: list[bytes] = []
-        while self._client is not None:
+        for _ in range(RECV_CHUNKS_PER_CALL):
+            if self._client is None:
+                break
             try:
                 data = self._client.recv(RECV_CHUNK)
             except BlockingIOError:

@@ -22,6 +22,7 @@ from hal.backend import Hal
 from hal.clocks import WallClock
 from hal.interfaces import Clock
 from hal.nvstore import FileNvStore, MemoryNvStore
+from hal.samples import SampleCounter
 from hal.serial.devices import (
     Inventory,
     SerialBattery,
@@ -94,17 +95,19 @@ def build_serial_hal(
         ser.close()
         raise
     nv_dir = config.get("nv_dir")
+    samples = SampleCounter()
     return Hal(
         backend="serial",
         clock=clk,
         watchdog=SerialWatchdog(link, inv.watchdog_timeout_ns),
         nv=FileNvStore(nv_dir) if nv_dir else MemoryNvStore(),
+        samples=samples,
         devices={
-            "pcdu": SerialPcdu(link, inv.switch_names),
-            "battery": SerialBattery(link),
-            "solar_array": SerialSolarArray(link),
-            "thermal": SerialThermal(link, inv.sensor_names, inv.heater_names),
-            "boards": SerialBoards(link, inv.n_boards),
+            "pcdu": SerialPcdu(link, inv.switch_names, samples),
+            "battery": SerialBattery(link, samples),
+            "solar_array": SerialSolarArray(link, samples),
+            "thermal": SerialThermal(link, inv.sensor_names, inv.heater_names, samples),
+            "boards": SerialBoards(link, inv.n_boards, samples),
             "_link": link,
             "_port": ser,
         },

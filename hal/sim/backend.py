@@ -16,6 +16,7 @@ from hal.clocks import SimClock
 from hal.factory import HalError, parse_host_port
 from hal.interfaces import Clock
 from hal.nvstore import MemoryNvStore
+from hal.samples import SampleCounter
 from hal.sim.devices import SimBattery, SimBoards, SimPcdu, SimSolarArray, SimThermal
 from hal.sim.radio import SimRfLink
 from hal.sim.watchdog import SimWatchdog
@@ -78,21 +79,23 @@ def build_sim_hal(config: dict[str, Any], seed: int, clock: Clock | None = None)
     watchdog = SimWatchdog(clk, int(timeout_s * NS_PER_S))
     sc = Spacecraft(spacecraft_config(config), seed, start_s=clk.now_ns() / NS_PER_S)
     hw = SimHardware(watchdog, sc)
-    thermal = SimThermal(sc)
+    samples = SampleCounter()
+    thermal = SimThermal(sc, samples)
     radio_devices = build_radio(config.get("radio", {}), sc, seed)
     return Hal(
         backend="sim",
         clock=clk,
         watchdog=watchdog,
         nv=MemoryNvStore(),
+        samples=samples,
         devices={
             "_stepper": hw,
             "sim": sc,
-            "pcdu": SimPcdu(sc),
-            "battery": SimBattery(sc),
-            "solar_array": SimSolarArray(sc),
+            "pcdu": SimPcdu(sc, samples),
+            "battery": SimBattery(sc, samples),
+            "solar_array": SimSolarArray(sc, samples),
             "thermal": thermal,
-            "boards": SimBoards(sc),
+            "boards": SimBoards(sc, samples),
             **radio_devices,
         },
     )

@@ -3,6 +3,7 @@
 import struct
 
 import numpy as np
+import pytest
 
 from flightsw.app import FailureCode
 from tests.apps.conftest import small_node
@@ -103,3 +104,12 @@ def test_overcurrent_trip_is_reported_and_reset() -> None:
     h.send_and_assert_command("power.switch", {"switch": aux, "on": 1})
     h.run(2)
     assert h.hal.devices["pcdu"].read_switches().on[aux]
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_ocv_inversion_refuses_a_non_finite_voltage_with_our_error(bad: float) -> None:
+    from flightsw.apps.power import soc_from_ocv
+    from flightsw.errors import FlightswError
+
+    with pytest.raises(FlightswError):  # was an IndexError (NaN bisected off the curve)
+        soc_from_ocv(bad)

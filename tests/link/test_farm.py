@@ -392,3 +392,24 @@ def test_any_frame_values_give_a_result_never_an_exception(
     r = farm.receive(bypass, control, seq, data)
     assert isinstance(r, FarmResult)
     assert Clcw.decode(farm.clcw().encode()) == farm.clcw()
+
+
+def test_peek_leaves_the_fdu_and_a_full_buffer_waits_until_it_is_pulled() -> None:
+    farm = Farm(buffer_limit=2)
+    for seq in range(3):
+        farm.receive(False, False, seq, bytes([seq]))
+    assert farm.state is FarmState.WAIT and farm.vr == 2  # the third frame: no room
+    first = farm.peek()
+    assert first is not None and first.data == b"\x00" and farm.pending() == 2
+    assert farm.pull() == first and farm.state is FarmState.OPEN
+
+
+def test_reset_restarts_the_protocol_and_keeps_acknowledged_fdus() -> None:
+    farm = Farm(buffer_limit=2)
+    farm.receive(False, False, 0, b"a")
+    farm.receive(False, False, 1, b"b")
+    farm.receive(False, False, 200, b"x")  # outside both windows: lockout
+    assert farm.state is FarmState.LOCKOUT
+    farm.reset()
+    assert farm.state is FarmState.OPEN and farm.vr == 0 and not farm.wait
+    assert [farm.pull().data, farm.pull().data] == [b"a", b"b"]  # type: ignore[union-attr]

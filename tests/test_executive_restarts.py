@@ -1,0 +1,200 @@
+"""Every app of the default mission survives a restart and keeps doing its job.
+
+A restart comes from the executive after an exception or from the ground by TC; either
+way the fresh instance must pick up its bus pipes, the link layer and its commands. Each
+app is then probed by what it is for (comms: it still takes uplink over the RF link).
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Callable
+
+import pytest
+
+from flightsw.apps.messages import POWER_BUDGET
+from flightsw.ground.station import GroundStation
+from flightsw.mission import load_mission
+from flightsw.packets import PusTc, PusTm
+from flightsw.testing import HarnessError, SilHarness
+from tests.support.apps import CounterApp, spec
+
+NS_PER_S = 1_000_000_000
+
+
+class Node:
+    """The default node, always in contact, with a ground station on its RF link."""
+
+    def __init__(self, seed: int) -> None:
+        m = load_mission(seed=seed)
+        m.hal = {**m.hal, "radio": {"always_in_contact": True}, "spacecraft": {"boards": 16}}
+        self.h = SilHarness(m)
+        gs = GroundStation.for_mission(m)
+        assert gs is not None
+        gs.initiate()
+        self.gs = gs
+        self.link = self.h.hal.devices["ground_link"]
+        self.ground_tm: list[PusTm] = []
+        self.seq = 0
+
+    def run(self, seconds: float) -> None:
+        """Frames with the ground station on the link (CLCWs back to its FOP-1)."""
+        h = self.h
+        for _ in range(round(seconds * 10)):
+            h.exe.run_minor_frame()
+            for cltu in self.gs.tick(h.exe.now_ns / NS_PER_S):
+                self.link.send(cltu)
+            for chunk in self.link.receive():
+                self.ground_tm.extend(PusTm.decode(p) for p in self.gs.receive(chunk))
+
+    def complete(self, name: str, args: dict[str, object] | None = None, **kw: object) -> None:
+        rid = self.h.send(name, args, **kw)  # type: ignore[arg-type]
+        self.run(1.0)
+        reports = self.h.verifications(rid)
+        assert [v.subservice for v in reports][-1:] == [7], (name, reports)
+
+    def ping_over_the_link(self) -> None:
+        """A ping the ground sends through FOP-1, SDLS and CLTUs comes back as TM(17,2)."""
+        self.seq += 1
+        tc = PusTc(self.h.mission.executive.apid, 17, 1, seq_count=0x3000 + self.seq)
+        self.gs.send_packet(tc.encode())
+        before = len(self.ground_tm)
+        self.run(3.0)
+        pongs = [p for p in self.ground_tm[before:] if (p.service, p.subservice) == (17, 2)]
+        assert pongs, "no pong over the link"
+        assert self.gs.outstanding == 0
+
+
+def _probes(node: Node) -> dict[str, Callable[[], None]]:
+    h = node.h
+
+    def hk_keeps_coming() -> None:
+        before = len(h.tm_of(3, 25))
+        node.run(11.0)
+        assert len(h.tm_of(3, 25)) > before
+
+    def power_publishes_its_budget() -> None:
+        pipe = h.exe.bus.create_pipe("probe.budget", 4)
+        h.exe.bus.subscribe(POWER_BUDGET, pipe)
+        node.complete("power.arm_switch", {"switch": 0})
+        node.run(2.0)
+        assert len(pipe) > 0
+
+    def thermal_reads_its_zones() -> None:
+        node.run(2.0)
+        assert h.exe.app("thermal").instance.tlm["max_zone_temp_c"] != 0.0
+
+    def payload_takes_jobs() -> None:
+        job = {"board_hours": 0.01, "priority": 1, "deadline_s": 0, "checkpoint_s": 600}
+        node.complete("payload.submit_job", job)
+        assert h.exe.app("payload").instance.tlm["jobs_submitted"] >= 1
+
+    def files_creates() -> None:
+        data = bytes([5]) + b"probe" + struct.pack(">II", 4, zlib.crc32(b"abcd"))
+        node.complete("files.create_file", app_data=data)
+
+    def fdir_commands() -> None:
+        node.complete("fdir.disable_monitor", {"monitor": 3})
+        node.complete("fdir.enable_monitor", {"monitor": 3})
+
+    return {
+        "executive": lambda: node.complete("executive.noop"),
+        "housekeeping": hk_keeps_coming,
+        "events": lambda: node.complete("events.report_disabled_events"),
+        "time": lambda: node.complete("time.set_time_rate", {"exponent": 5}),
+        "test": lambda: node.complete("test.ping"),
+        "parameters": lambda: node.complete("parameters.report_parameters", app_data=b"\x00"),
+        "storage": lambda: node.complete("storage.report_store_status"),
+        "files": files_creates,
+        "power": power_publishes_its_budget,
+        "thermal": thermal_reads_its_zones,
+        "payload": payload_takes_jobs,
+        "comms": node.ping_over_the_link,
+        "fdir": fdir_commands,
+    }
+
+
+def _raise_in_step(node: Node, name: str) -> None:
+    """One exception out of the app's step, through the executive's own guarded run."""
+    a = node.h.exe.app(name)
+
+    def broken(now_ns: int) -> None:
+        raise RuntimeError(f"a bug in {name}")
+
+    a.instance.step = broken  # type: ignore[method-assign]
+    node.h.exe._run_app(a, node.h.exe.now_ns)
+
+
+def _restart_by_tc(node: Node, name: str) -> None:
+    node.complete("executive.restart_app", {"app": node.h.exe.app(name).index})
+
+
+@pytest.mark.parametrize("how", ["exception", "tc"])
+def test_every_default_app_keeps_working_after_a_restart(how: str) -> None:
+    node = Node(seed=3 if how == "tc" else 4)
+    h = node.h
+    node.run(2.0)
+    node.ping_over_the_link()  # the link is up before anything restarts
+    names = [a.spec.name for a in h.exe.apps]
+    assert set(names) == set(_probes(node))  # a new app of the default mission needs a probe
+    restarted = []
+    for name in names:
+        if how == "tc" and name == "executive":
+            continue  # it cannot restart itself by TC (refused, tested below)
+        before = h.exe.app(name).stats.restarts
+        (_raise_in_step if how == "exception" else _restart_by_tc)(node, name)
+        assert h.exe.app(name).stats.restarts == before + 1
+        restarted.append(name)
+    node.run(2.0)
+    failures = {}
+    for name, probe in _probes(node).items():
+        a = h.exe.app(name)
+        try:
+            assert not a.stats.disabled, "disabled"
+            probe()
+        except (AssertionError, HarnessError) as exc:
+            failures[name] = str(exc) or "probe failed"
+    assert failures == {}
+    exceptions = {a.spec.name: a.stats.exceptions for a in h.exe.apps}
+    assert exceptions == {n: (1 if how == "exception" else 0) for n in names}
+    assert len(restarted) == len(names) - (how == "tc")
+
+
+def test_restarting_repeatedly_by_both_paths_is_safe() -> None:
+    node = Node(seed=5)
+    for _ in range(3):
+        _raise_in_step(node, "comms")
+        _restart_by_tc(node, "comms")
+    assert not node.h.exe.app("comms").stats.disabled
+    node.ping_over_the_link()
+
+
+class FailsOnRestart(CounterApp):
+    """Starts once; every later instance fails in init."""
+
+    started = 0
+
+    def init(self) -> None:
+        FailsOnRestart.started += 1
+        if FailsOnRestart.started > 1:
+            raise RuntimeError("cannot start again")
+        super().init()
+
+
+def test_a_restart_tc_that_fails_is_reported_as_failed_not_completed() -> None:
+    FailsOnRestart.started = 0
+    h = SilHarness(extra_apps=[spec(FailsOnRestart, "fragile")])
+    a = h.exe.app("fragile")
+    rid = h.send("executive.restart_app", {"app": a.index})
+    h.run(1)
+    reports = h.verifications(rid)
+    assert [v.subservice for v in reports] == [1, 3, 8]
+    assert reports[-1].failure_code == 13  # EXECUTION_ERROR
+    assert a.stats.disabled
+    again = h.send("executive.restart_app", {"app": a.index})
+    assert h.failure_code(again) == 14  # INVALID_STATE: a disabled app needs enable_app
+    enable = h.send("executive.enable_app", {"app": a.index})
+    assert h.failure_code(enable) == 13  # it still does not start: reported as failed
+    own = h.send("executive.restart_app", {"app": h.exe.app("executive").index})
+    assert h.failure_code(own) == 14
