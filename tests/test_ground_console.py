@@ -77,10 +77,36 @@ def test_command_by_name_and_watch_telemetry(tmp_path: Path) -> None:
             timeout=60,
             env=env,
         )
+        # A second session carries on: its SDLS counters come from the state file (not
+        # ARSN 1 again, refused as replays) and it starts COP-1 with Set V(R).
+        again = subprocess.run(
+            [
+                *FLIGHTSW,
+                "ground",
+                "--udp",
+                f"127.0.0.1:{port}",
+                "--listen",
+                "5",
+                "--send",
+                "test.ping",
+                "--archive",
+                str(tmp_path / "ground2.sqlite"),
+                "--state",
+                str(tmp_path / "ground-sdls.json"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
     finally:
         flight.terminate()
         flight.wait(timeout=30)
     assert r.returncode == 0, r.stderr
+    assert again.returncode == 0, again.stderr
+    assert "VERIFY test.ping completed" in again.stdout.splitlines(), again.stdout
+    assert "0 TM frames failed authentication" in again.stderr
+    assert "warning: published test key" in again.stderr
     lines = r.stdout.splitlines()
     assert "VERIFY test.ping accepted" in lines and "VERIFY test.ping completed" in lines
     assert "VERIFY fdir.readmit_board failed code 14" in lines  # not isolated: INVALID_STATE

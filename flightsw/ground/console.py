@@ -9,6 +9,10 @@ same SQLite archive ``flightsw sim`` writes.
 Printed lines: ``VERIFY <command> <accepted|started|completed|failed code N>``,
 ``EVENT <SEVERITY> <name> k=v ...``, ``TM(s,ss) <n> octets`` for anything else.
 
+A session starts COP-1 afresh (Initiate AD with Set V(R) = 0), so a second session, or
+one after the spacecraft reset, is in step with FARM-1; commands wait in a bounded
+outbox until FOP-1 is active, and FOP-1's refusals and alerts are printed (``FOP ...``).
+
 What it trusts: only datagrams from the flight build's address (the one it sends to);
 the rest are read, counted (``foreign_datagrams``) and dropped. With authenticated TM
 (the mission's ``sdls.tm``), a frame that fails SDLS is dropped and counted
@@ -22,6 +26,7 @@ from __future__ import annotations
 import select
 import socket
 import struct
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,11 +37,13 @@ from flightsw.ground.archive import SEVERITY_BY_SUBSERVICE, TmArchive
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.ground.sdls_state_file import GroundStateFile
 from flightsw.ground.station import GroundStation
+from flightsw.link.fop import FopState, Response
 from flightsw.mission import Mission
 from flightsw.packets import PusTm, tc_request_id_from_bytes
 from flightsw.services.verification import parse_report
 
 MAX_DATAGRAMS_PER_POLL = 256
+OUTBOX_LIMIT = 1024  # commands waiting for FOP-1 to become active
 RECV_SIZE = 65_536
 
 VERIFY = {1: "accepted", 2: "rejected", 3: "started", 5: "progress", 7: "completed"}
@@ -110,7 +117,8 @@ class GroundConsole:
             self._close_state()
             raise FlightswError(f"mission {mission.name!r} has no comms service to talk to")
         self.station = station
-        self.station.initiate()
+        self.station.initiate(set_vr=0)
+        self.outbox: deque[bytes] = deque()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.setblocking(False)
         if bind is not None:
@@ -134,10 +142,24 @@ class GroundConsole:
         """Queue one command (``name key=value ...``); returns its request id."""
         name, args = parse_command(text)
         raw = self.encoder.encode(name, args or None)
+        if len(self.outbox) >= OUTBOX_LIMIT:
+            raise FlightswError(f"{OUTBOX_LIMIT} commands already wait for FOP-1 to be active")
         rid = tc_request_id_from_bytes(raw)
         self.pending[rid] = name
-        self.station.send_packet(raw)
+        self.outbox.append(raw)
+        self._release()
         return rid
+
+    def _release(self) -> None:
+        """Hand waiting commands to FOP-1 once it is active; print what FOP-1 refuses."""
+        if self.station.fop.state is FopState.ACTIVE:
+            while self.outbox:
+                self.station.send_packet(self.outbox.popleft())
+        notices = self.station.notices
+        while notices:
+            n = notices.popleft()
+            if n.response in (Response.REJECT, Response.NEGATIVE_CONFIRM, Response.ALERT):
+                self.out(f"FOP {n.response.value} {n.reason}".rstrip())
 
     def set_arsn(self, arsn: int | None = None) -> int:
         """Send the authenticated "set ARSN" (see :meth:`GroundStation.set_arsn`)."""
@@ -152,6 +174,7 @@ class GroundConsole:
 
         Takes at most ``max_datagrams`` datagrams, and none after ``deadline``.
         """
+        self._release()
         for cltu in self.station.tick(self.clock()):
             try:
                 self.sock.sendto(cltu, self.address)

@@ -165,8 +165,15 @@ class GroundStation:
         if self.tm_sdls is not None:
             self.tm_sdls.save()
 
-    def initiate(self, with_unlock: bool = False) -> int:
-        """Start the AD service (optionally unlocking the FARM first)."""
+    def initiate(self, with_unlock: bool = False, set_vr: int | None = None) -> int:
+        """Start the AD service (optionally unlocking the FARM first).
+
+        ``set_vr``: start by setting the FARM's V(R) to this value (and V(S) to it), the
+        way to start a session whatever the spacecraft's FARM last saw; AD requests are
+        refused until the spacecraft's CLCW confirms it (``fop.state`` ACTIVE).
+        """
+        if set_vr is not None:
+            return self.fop.directive(Directive.INITIATE_AD_WITH_SET_VR, set_vr)
         if with_unlock:
             return self.fop.directive(Directive.INITIATE_AD_WITH_UNLOCK)
         return self.fop.directive(Directive.INITIATE_AD_WITHOUT_CLCW)
