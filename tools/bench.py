@@ -47,6 +47,8 @@ TARGETS: list[tuple[str, float, str]] = [
     ("sil_realtime_factor_1024_boards", 1000, "whole node SIL, 1024 boards, 10 Hz frames"),
     ("sil_cost_4096_vs_256", -2.0, "whole node SIL cost, 4096 vs 256 boards"),
     ("archive_ingest_packets_per_s", 5000, "TM decoded into the SQLite archive"),
+    ("framer_sdls_vs_plain", 0.3, "authenticated TM framer vs plain (HK packets)"),
+    ("extractor_sdls_vs_plain", 0.2, "authenticated TM extractor vs plain (HK packets)"),
 ]
 
 
