@@ -171,9 +171,17 @@ def _check_link_security(mission: Any, allow_published_key: bool) -> None:
     security = mission_link_security(mission)
     if security is None:
         return
-    security.check_deployment(hal_config_is_simulated(mission.hal_config()))
+    config = mission.hal_config()
+    simulated = hal_config_is_simulated(config)
+    security.check_deployment(simulated)
     for notice in security.notices():
         print(f"warning: {notice}", file=sys.stderr)
+    if security.enabled and not simulated and not config.get("nv_dir"):
+        print(
+            "warning: no [hal] nv_dir: the SDLS anti-replay counters live in memory and a "
+            "restart of this process forgets them (recorded frames would be accepted again)",
+            file=sys.stderr,
+        )
 
 
 def _cmd_ground(args: argparse.Namespace) -> int:

@@ -15,14 +15,14 @@ from hal.backend import Hal
 from hal.clocks import SimClock
 from hal.factory import HalError, parse_host_port
 from hal.interfaces import Clock
-from hal.nvstore import MemoryNvStore
+from hal.nvstore import FileNvStore, MemoryNvStore
 from hal.sim.devices import SimBattery, SimBoards, SimPcdu, SimSolarArray, SimThermal
 from hal.sim.radio import SimRfLink
 from hal.sim.watchdog import SimWatchdog
 from sim_hw.spacecraft import Spacecraft, SpacecraftConfig
 
 NS_PER_S = 1_000_000_000
-HAL_KEYS = {"backend", "watchdog_timeout_s", "spacecraft", "orbit", "radio"}
+HAL_KEYS = {"backend", "watchdog_timeout_s", "spacecraft", "orbit", "radio", "nv_dir"}
 RADIO_KEYS = {
     "kind",
     "bind",
@@ -85,7 +85,9 @@ def build_sim_hal(config: dict[str, Any], seed: int, clock: Clock | None = None)
         backend="sim",
         clock=clk,
         watchdog=watchdog,
-        nv=MemoryNvStore(),
+        # nv_dir: a directory, so what the flight software keeps (SDLS counters, FDIR
+        # state, the packet store) also survives a restart of this process.
+        nv=FileNvStore(str(config["nv_dir"])) if config.get("nv_dir") else MemoryNvStore(),
         devices={
             "_stepper": hw,
             "sim": sc,

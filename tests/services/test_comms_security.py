@@ -226,3 +226,29 @@ def test_telemetry_under_the_wrong_tm_key_is_refused_and_counted() -> None:
     assert right.tm_sdls is not None and comms.tm_sdls is not None
     assert comms.tm_sdls.arsn_sent(3) == comms.downlink.frames_sent  # every frame, idle too
     assert right.tm_sdls.arsn_received(3) == right.extractor.frames  # (one may be in flight)
+
+
+def test_with_an_nv_directory_a_new_process_still_refuses_old_frames(tmp_path: Path) -> None:
+    def node() -> SilHarness:
+        m = load_mission()
+        m.hal = {
+            **m.hal,
+            "radio": {"always_in_contact": True, "ber_up": 0.0, "ber_down": 0.0},
+            "spacecraft": {"boards": 8},
+            "nv_dir": str(tmp_path / "nv"),
+        }
+        return SilHarness(m)
+
+    h = node()
+    gs = _ground(h)
+    recorded: list[bytes] = []
+    _pings(h, gs, 3, bypass=True)
+    _exchange(h, gs, 4.0, recorded)
+    assert h.exe.dispatcher.accepted == 3
+    fresh = node()  # another process: nothing shared but the directory
+    link = fresh.hal.devices["ground_link"]
+    for cltu in recorded:
+        link.send(cltu)
+    _exchange(fresh, None, 3.0)
+    assert fresh.exe.dispatcher.received == 0
+    assert _sdls_counters(fresh)["replay"] == len(recorded) == 3
