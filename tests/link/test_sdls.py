@@ -6,7 +6,7 @@ import hmac
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flightsw.errors import FlightswError
@@ -406,6 +406,7 @@ def flight_with(store: MemoryState, mode: Mode = "hmac-sha256", window: int = 64
 
 
 @pytest.mark.parametrize("mode", MODES)
+@settings(max_examples=40)
 @given(st.data())
 def test_no_frame_accepted_before_a_reset_is_accepted_after_it(
     mode: Mode, data: st.DataObject
