@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from flightsw.errors import FlightswError
 from hal.factory import HalError, parse_host_port
@@ -109,7 +110,14 @@ def _cmd_sim(args: argparse.Namespace) -> int:
         if kind not in ("udp", "tcp") or not bind:
             raise FlightswError("--radio takes udp:HOST:PORT or tcp:HOST:PORT")
         parse_host_port(bind, "--radio")
-        mission.hal = {**mission.hal, "radio": {"kind": kind, "bind": bind}}
+        radio: dict[str, object] = {"kind": kind, "bind": bind}
+        if args.radio_peer is not None:
+            parse_host_port(args.radio_peer, "--radio-peer")
+            radio["peer"] = args.radio_peer
+        mission.hal = {**mission.hal, "radio": radio}
+    elif args.radio_peer is not None:
+        raise FlightswError("--radio-peer goes with --radio")
+    _check_link_security(mission, args.allow_published_key)
     if args.boards is not None:
         if not 1 <= args.boards <= 100_000:
             raise FlightswError("--boards must be 1..100000")
@@ -155,16 +163,56 @@ def _cmd_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_link_security(mission: Any, allow_published_key: bool) -> None:
+    """Refuse a published key outside SIL (unless allowed); say what the link's security is."""
+    from flightsw.services.comms import hal_config_is_simulated, mission_link_security
+
+    for app in mission.apps:
+        sdls = app.options.get("sdls") if app.name == "comms" else None
+        if allow_published_key and isinstance(sdls, dict):
+            app.options["sdls"] = {**sdls, "allow_published_key": True}
+    security = mission_link_security(mission)
+    if security is None:
+        return
+    config = mission.hal_config()
+    simulated = hal_config_is_simulated(config)
+    security.check_deployment(simulated)
+    for notice in security.notices():
+        print(f"warning: {notice}", file=sys.stderr)
+    if security.enabled and not simulated and not config.get("nv_dir"):
+        print(
+            "warning: no [hal] nv_dir: the SDLS anti-replay counters live in memory and a "
+            "restart of this process forgets them (recorded frames would be accepted again)",
+            file=sys.stderr,
+        )
+
+
 def _cmd_ground(args: argparse.Namespace) -> int:
     from flightsw.ground.console import GroundConsole
     from flightsw.mission import load_mission
+    from flightsw.services.comms import mission_link_security
 
     mission = load_mission(args.mission)
     address = parse_host_port(args.udp, "--udp")
+    bind = parse_host_port(args.bind, "--bind") if args.bind else None
+    security = mission_link_security(mission)
+    for notice in security.notices() if security is not None else []:
+        print(f"warning: {notice}", file=sys.stderr)
+    state = Path(args.state) if args.state else Path(args.archive).parent / "ground-sdls.json"
     console = GroundConsole(
-        mission, address, Path(args.archive), out=lambda s: print(s, flush=True)
+        mission,
+        address,
+        Path(args.archive),
+        out=lambda s: print(s, flush=True),
+        state=state,
+        bind=bind,
     )
     try:
+        if args.skip_arsn is not None:
+            print(f"TC ARSNs continue above {console.skip_arsn(args.skip_arsn)}", file=sys.stderr)
+        if args.set_arsn is not None:
+            value = console.set_arsn(None if args.set_arsn < 0 else args.set_arsn)
+            print(f"sent: set ARSN to {value} (key-management SA)", file=sys.stderr)
         for text in args.send or []:
             console.send(text)
         console.run_for(args.listen)
@@ -178,7 +226,7 @@ def _cmd_ground(args: argparse.Namespace) -> int:
                     console.run_for(args.listen)
     finally:
         console.close()
-    print(f"{console.tm_packets} TM packets; archive: {args.archive}", file=sys.stderr)
+    print(f"{console.summary()}; archive: {args.archive}", file=sys.stderr)
     return 0
 
 
@@ -223,7 +271,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--radio", help="udp:HOST:PORT or tcp:HOST:PORT: a real radio link for a ground system"
     )
     sim.add_argument(
+        "--radio-peer",
+        help="HOST:PORT of the ground system: the radio hears and answers only it "
+        "(tcp: only that host); default: whoever sent last",
+    )
+    sim.add_argument(
         "--realtime", action="store_true", help="pace frames by the wall clock (for --radio)"
+    )
+    sim.add_argument(
+        "--allow-published-key",
+        action="store_true",
+        help="run a published test SDLS key on a real radio or bench (the mission's "
+        "sdls.allow_published_key): anyone can then command this build",
     )
     sim.add_argument("--boards", type=int, help="accelerator boards (default: the mission's)")
     sim.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -241,6 +300,28 @@ def build_parser() -> argparse.ArgumentParser:
     gnd.add_argument("--listen", type=float, default=5.0, help="seconds to listen (default 5)")
     gnd.add_argument("--stdin", action="store_true", help="then read commands, one a line")
     gnd.add_argument("--archive", default="ground-archive.sqlite", help="SQLite TM archive")
+    gnd.add_argument(
+        "--state",
+        help="the ground's SDLS counters, kept between sessions (default: ground-sdls.json "
+        "next to the archive); locked while a session runs",
+    )
+    gnd.add_argument("--bind", help="HOST:PORT to send from (for a radio with a fixed peer)")
+    gnd.add_argument(
+        "--set-arsn",
+        type=int,
+        nargs="?",
+        const=-1,
+        metavar="N",
+        help="send the authenticated 'set ARSN' (key-management SA): the spacecraft then "
+        "accepts TC ARSNs above N only (default N: the last this ground sent)",
+    )
+    gnd.add_argument(
+        "--skip-arsn",
+        type=int,
+        metavar="N",
+        help="send TC ARSNs above N from now on (after losing the state file: N is the "
+        "spacecraft's comms.sdls_arsn)",
+    )
     gnd.set_defaults(func=_cmd_ground)
 
     camp = sub.add_parser("campaign", help="many seeded scenario runs on Dask, scored")

@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from flightsw.errors import FlightswError
 
-class NvStoreError(Exception):
+
+class NvStoreError(FlightswError):
     """A name outside the store, or an I/O failure of the medium."""
 
 

@@ -24,6 +24,7 @@ def test_sim_writes_tm_archive_and_summary(tmp_path: Path) -> None:
     r = _run("sim", "--duration", "300", "--out", str(out), "--seed", "3")
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr
+    assert "warning: published test key in use" in r.stderr  # said loudly, every run
     s = json.loads((out / "summary.json").read_text())
     for key in ("sim_seconds", "tm_packets", "events_by_severity", "overruns", "host_profile"):
         assert key in s
@@ -113,3 +114,10 @@ def test_same_seed_same_tm_bytes_and_another_seed_differs(tmp_path: Path) -> Non
     assert len(runs["a"]) > 10_000
     assert runs["a"] == runs["b"]
     assert runs["a"] != runs["c"]
+
+
+def test_published_key_on_a_real_radio_is_refused_unless_allowed(tmp_path: Path) -> None:
+    r = _run("sim", "--radio", "udp:127.0.0.1:0", "--duration", "1", "--out", str(tmp_path))
+    assert r.returncode == 1 and r.stderr.startswith("error:") and "Traceback" not in r.stderr
+    assert "published test key" in r.stderr and "allow_published_key" in r.stderr
+    assert not (tmp_path / "summary.json").exists()

@@ -49,6 +49,8 @@ TARGETS: list[tuple[str, float, str]] = [
     ("sil_cost_4096_vs_256", -2.0, "whole node SIL cost, 4096 vs 256 boards"),
     ("archive_ingest_packets_per_s", 5000, "TM decoded into the SQLite archive"),
     ("frame_time_udp_flood_vs_quiet", -4.0, "whole-node minor frame under a UDP flood vs quiet"),
+    ("framer_sdls_vs_plain", 0.3, "authenticated TM framer vs plain (HK packets)"),
+    ("extractor_sdls_vs_plain", 0.2, "authenticated TM extractor vs plain (HK packets)"),
 ]
 
 

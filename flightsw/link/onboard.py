@@ -31,7 +31,7 @@ from typing import Protocol
 from flightsw.errors import DecodeError
 from flightsw.link.cltu import CltuDecoder
 from flightsw.link.farm import Farm
-from flightsw.link.framer import TmFramer, VirtualChannel
+from flightsw.link.framer import FrameProtector, TmFramer, VirtualChannel
 from flightsw.link.sdls import SdlsError, SdlsTc
 from flightsw.link.sync import encode_cadu
 from flightsw.link.tc_frame import TcFrame
@@ -267,9 +267,17 @@ class UplinkChain:
 
 
 class DownlinkChain:
-    """TM packets in by channel, CADUs out; idle frames only when asked for."""
+    """TM packets in by channel, CADUs out; idle frames only when asked for.
 
-    def __init__(self, cfg: LinkConfig, clcw: UplinkChain | None = None) -> None:
+    ``security`` (SDLS on TM) authenticates every frame.
+    """
+
+    def __init__(
+        self,
+        cfg: LinkConfig,
+        clcw: UplinkChain | None = None,
+        security: FrameProtector | None = None,
+    ) -> None:
         self.cfg = cfg
         self.vcs = [
             VirtualChannel(VC_REALTIME, 0, cfg.vc_depth),
@@ -281,6 +289,7 @@ class DownlinkChain:
             vcs=self.vcs,
             has_ocf=True,
             clcw_source=clcw.clcw if clcw is not None else None,
+            security=security,
         )
         self.cadu_len = 4 + cfg.tm_frame_len
         self.frames_sent = 0

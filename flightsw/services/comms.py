@@ -21,8 +21,16 @@ second in contact, and as soon as it changed, so the ground's FOP-1 keeps going)
 
 Options (mission ``[[apps]] options``): ``scid``, ``tm_frame_len``, ``tc_randomize``,
 ``idle_fill``, ``farm_window``, ``farm_buffer``, ``vc_depth``, ``uplink_backlog``,
-``uplink_octets_per_step``, ``uplink_frames_per_step``, and
-``sdls = { spi, key (hex), mode }`` to require authenticated TC frames.
+``uplink_octets_per_step``, ``uplink_frames_per_step``, and ``sdls``: the security
+associations (see :mod:`flightsw.link.sdls_config`: TC, key management, TM, master key),
+or ``"none"``.
+
+Security at start (init): the SDLS state (anti-replay counters, keys loaded by command)
+is restored from the NV store (voted records ``sdls_tc`` and ``sdls_tm``), so neither a
+processor reset nor a restart of this service accepts a recorded frame again; a build
+with a published test key or without SDLS says so with an event (the CLI also prints
+it), and one with a published key on real hardware or a real radio does not start
+unless the mission allows it.
 """
 
 from __future__ import annotations
@@ -33,12 +41,18 @@ from flightsw import msgids
 from flightsw.app import App, Arg, EventDef, HkDef, Severity, TelemetryDef
 from flightsw.link.farm import FarmState
 from flightsw.link.onboard import DownlinkChain, LinkConfig, UplinkChain
-from flightsw.link.sdls import SdlsReason, SdlsTc, SecurityAssociation
+from flightsw.link.sdls import KEY_COMMAND_CODES, SdlsReason, SdlsTc, SdlsTm, SecurityAssociation
+from flightsw.link.sdls_config import LinkSecurity, link_security
+from flightsw.link.sdls_state import NvSdlsState
+from flightsw.mission import Mission
 from flightsw.services.tm_funnel import CH_PLAYBACK
+from hal.backend import Hal
 from hal.interfaces import Radio
 
 NS_PER_S = 1_000_000_000
 SDLS_REASON_CODES = {r.value: i + 1 for i, r in enumerate(SdlsReason)}
+TM_ARSN_RESERVE = 4096  # TM ARSNs reserved per NV write (a reset skips at most this many)
+RADIO_KINDS_SIMULATED = ("sim", "none")
 
 
 def link_config(options: dict[str, Any]) -> LinkConfig:
@@ -62,15 +76,26 @@ def link_config(options: dict[str, Any]) -> LinkConfig:
 
 
 def security_association(options: dict[str, Any]) -> SecurityAssociation | None:
-    """The TC security association from a comms app's options, if SDLS is configured."""
-    sdls = options.get("sdls")
-    if not sdls:
-        return None
-    return SecurityAssociation(
-        spi=int(sdls["spi"]),
-        key=bytes.fromhex(str(sdls["key"])),
-        mode=sdls.get("mode", "hmac-sha256"),
-    )
+    """The TC (data) security association from a comms app's options; None for no SDLS."""
+    return link_security(options).tc
+
+
+def mission_link_security(mission: Mission) -> LinkSecurity | None:
+    """The link security of the mission's comms service (None: the mission has none)."""
+    comms = next((s for s in mission.apps if s.name == "comms"), None)
+    return None if comms is None else link_security(comms.options)
+
+
+def hal_config_is_simulated(config: dict[str, Any]) -> bool:
+    """Whether a mission's [hal] runs the simulated spacecraft over the simulated radio."""
+    radio = config.get("radio", {})
+    kind = str(radio.get("kind", "sim")) if isinstance(radio, dict) else "?"
+    return str(config.get("backend", "sim")) == "sim" and kind in RADIO_KINDS_SIMULATED
+
+
+def hal_is_simulated(hal: Hal, radio: Radio | None) -> bool:
+    """The same question on a built HAL: simulated backend and no radio to the outside."""
+    return hal.backend == "sim" and (radio is None or bool(getattr(radio, "simulated", False)))
 
 
 class CommsService(App):
@@ -97,6 +122,9 @@ class CommsService(App):
         TelemetryDef("uplink_limited", "u32", "", "steps that left octets for the next"),
         TelemetryDef("cltu_rejected", "u32", "", "CLTUs refused by the BCH decoder"),
         TelemetryDef("frames_not_ours", "u32", "", "TC frames for another spacecraft or VC"),
+        TelemetryDef("sdls_arsn", "u32", "", "highest ARSN accepted on the TC SA"),
+        TelemetryDef("tm_arsn", "u64", "", "last ARSN sent on the TM SA"),
+        TelemetryDef("sdls_state_errors", "u32", "", "SDLS state writes that failed"),
     )
     HOUSEKEEPING = (HkDef(1, "comms", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
@@ -111,22 +139,54 @@ class CommsService(App):
         EventDef(3, "CONTACT_START", Severity.INFO, (), "ground contact"),
         EventDef(4, "CONTACT_END", Severity.INFO, (), "end of ground contact"),
         EventDef(5, "LINK_RESET", Severity.MEDIUM, (), "link layer reinitialized"),
+        EventDef(
+            16,
+            "SDLS_PUBLISHED_KEY",
+            Severity.MEDIUM,
+            (Arg("count", "u8"),),
+            "{count} security association(s) or keys use a published test key",
+        ),
+        EventDef(17, "SDLS_OFF", Severity.MEDIUM, (), "SDLS off: TC frames are not authenticated"),
+        EventDef(
+            18,
+            "SDLS_STATE_LOST",
+            Severity.HIGH,
+            (Arg("function", "u8"),),
+            "SDLS state on the NV store unreadable (1 TC, 2 TM): counters restarted",
+        ),
+        EventDef(
+            19,
+            "SDLS_KEY_COMMAND",
+            Severity.MEDIUM,
+            (Arg("command", "u8"), Arg("spi", "u16")),
+            "key-management command {command} applied to SA {spi}",
+        ),
+        EventDef(
+            20,
+            "SDLS_STATE_RESTORED",
+            Severity.INFO,
+            (Arg("spi", "u16"), Arg("arsn", "u32")),
+            "SDLS state restored from the NV store: SA {spi} highest ARSN {arsn}",
+        ),
     )
 
     def init(self) -> None:
         opts = self.ctx.options
         self.radio: Radio | None = self.ctx.hal.devices.get("radio")
         self.cfg = link_config(opts)
+        self.security = link_security(opts)
+        self.security.check_deployment(hal_is_simulated(self.ctx.hal, self.radio))
         # The link layer outlives a restart of this app: the frames FARM-1 acknowledged
         # must still reach the dispatcher, and the anti-replay counters must not restart.
         kept = self.ctx.retained
-        link: tuple[UplinkChain, DownlinkChain] | None = kept.get("link")
+        link: tuple[UplinkChain, DownlinkChain, SdlsTm | None] | None = kept.get("link")
         if link is None:
-            sa = security_association(opts)
+            tc_sdls, tm_sdls = self._sdls_functions(self.security)
             sink = self.ctx.executive.dispatcher if self.ctx.executive is not None else None
-            uplink = UplinkChain(self.cfg, SdlsTc([sa]) if sa is not None else None, sink=sink)
-            link = kept["link"] = (uplink, DownlinkChain(self.cfg, uplink))
-        self.uplink, self.downlink = link
+            uplink = UplinkChain(self.cfg, tc_sdls, sink=sink)
+            downlink = DownlinkChain(self.cfg, uplink, security=tm_sdls)
+            link = kept["link"] = (uplink, downlink, tm_sdls)
+        self.uplink, self.downlink, self.tm_sdls = link
         self.idle_fill = bool(opts.get("idle_fill", False))
         self.budget = 0.0
         self.last_t: int | None = None
@@ -145,6 +205,49 @@ class CommsService(App):
             # A radio's first status may do set-up work (the simulated one computes a
             # day of contact windows): done at load, not inside the first frame's slot.
             self.radio.status()
+        self._report_security(self.uplink.sdls)
+
+    def _sdls_functions(self, sec: LinkSecurity) -> tuple[SdlsTc | None, SdlsTm | None]:
+        """The TC and TM SDLS functions, their state kept on the NV store when there is one."""
+        nv = self.ctx.hal.nv
+        tc = tm = None
+        if sec.enabled:
+            store = NvSdlsState(nv, "sdls_tc", sec.master_key) if nv is not None else None
+            tc = SdlsTc(sec.tc_sas, master_key=sec.master_key, store=store)
+        if sec.tm is not None:
+            store = NvSdlsState(nv, "sdls_tm", sec.master_key) if nv is not None else None
+            tm = SdlsTm(sec.tm, store=store, send_reserve=TM_ARSN_RESERVE, persist_received=False)
+        return tc, tm
+
+    def _report_security(self, tc: SdlsTc | None) -> None:
+        """Say at start what the link's security is (published keys, none, restored, lost)."""
+        sec = self.security
+        if not sec.enabled:
+            self.emit("SDLS_OFF")
+        published = sec.published()
+        if published:
+            self.emit("SDLS_PUBLISHED_KEY", count=len(published))
+        for function, sdls in ((1, tc), (2, self.tm_sdls)):
+            if sdls is not None and sdls.state_status == "lost":
+                self.emit("SDLS_STATE_LOST", function=function)
+        if tc is not None and tc.state_status == "restored" and sec.tc is not None:
+            spi = sec.tc.spi
+            self.emit("SDLS_STATE_RESTORED", spi=spi, arsn=tc.arsn_received(spi) & 0xFFFFFFFF)
+
+    def _security_report(self) -> None:
+        """SDLS telemetry, and an event for each key-management command applied."""
+        tc, tm, data_sa = self.uplink.sdls, self.tm_sdls, self.security.tc
+        errors = sum(s.counters["state_errors"] for s in (tc, tm) if s is not None)
+        arsn = tc.arsn_received(data_sa.spi) if tc is not None and data_sa is not None else 0
+        self.tlm.update(
+            sdls_arsn=arsn & 0xFFFFFFFF,
+            tm_arsn=tm.arsn_sent(tm.spi) if tm is not None else 0,
+            sdls_state_errors=errors,
+        )
+        if tc is not None:
+            while tc.key_log:
+                command, spi = tc.key_log.popleft()
+                self.emit("SDLS_KEY_COMMAND", command=KEY_COMMAND_CODES[command], spi=spi)
 
     def _tm_sink(self, pkt: bytes, channel: int) -> None:
         if self.contact or channel == CH_PLAYBACK:
@@ -250,3 +353,4 @@ class CommsService(App):
             cltu_rejected=self.uplink.cltu_rejected,
             frames_not_ours=c.wrong_scid + c.wrong_vcid,
         )
+        self._security_report()

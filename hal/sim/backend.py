@@ -15,7 +15,7 @@ from hal.backend import Hal
 from hal.clocks import SimClock
 from hal.factory import HalError, parse_host_port
 from hal.interfaces import Clock
-from hal.nvstore import MemoryNvStore
+from hal.nvstore import FileNvStore, MemoryNvStore
 from hal.samples import SampleCounter
 from hal.sim.devices import SimBattery, SimBoards, SimPcdu, SimSolarArray, SimThermal
 from hal.sim.radio import SimRfLink
@@ -23,7 +23,7 @@ from hal.sim.watchdog import SimWatchdog
 from sim_hw.spacecraft import Spacecraft, SpacecraftConfig
 
 NS_PER_S = 1_000_000_000
-HAL_KEYS = {"backend", "watchdog_timeout_s", "spacecraft", "orbit", "radio"}
+HAL_KEYS = {"backend", "watchdog_timeout_s", "spacecraft", "orbit", "radio", "nv_dir"}
 RADIO_KEYS = {
     "kind",
     "bind",
@@ -33,6 +33,7 @@ RADIO_KEYS = {
     "ber_up",
     "delay_s",
     "always_in_contact",
+    "peer",
 }
 
 
@@ -86,7 +87,9 @@ def build_sim_hal(config: dict[str, Any], seed: int, clock: Clock | None = None)
         backend="sim",
         clock=clk,
         watchdog=watchdog,
-        nv=MemoryNvStore(),
+        # nv_dir: a directory, so what the flight software keeps (SDLS counters, FDIR
+        # state, the packet store) also survives a restart of this process.
+        nv=FileNvStore(str(config["nv_dir"])) if config.get("nv_dir") else MemoryNvStore(),
         samples=samples,
         devices={
             "_stepper": hw,
@@ -105,7 +108,8 @@ def build_radio(cfg: dict[str, Any], sc: Spacecraft, seed: int) -> dict[str, Any
     """The radio from [hal.radio]: ``kind`` sim (default), udp, tcp or none.
 
     ``sim`` also gives ``ground_link``, the ground network's end of the simulated RF
-    link; ``udp``/``tcp`` listen on ``bind`` (HOST:PORT) for a ground system.
+    link; ``udp``/``tcp`` listen on ``bind`` (HOST:PORT) for a ground system, and with
+    ``peer`` (HOST:PORT) hear only that ground system (tcp: only that host).
     """
     unknown = set(cfg) - RADIO_KEYS
     if unknown:
@@ -115,10 +119,19 @@ def build_radio(cfg: dict[str, Any], sc: Spacecraft, seed: int) -> dict[str, Any
         return {}
     if kind in ("udp", "tcp"):
         bind = parse_host_port(str(cfg.get("bind", "127.0.0.1:10025")), "hal.radio.bind")
+        peer = parse_host_port(str(cfg["peer"]), "hal.radio.peer") if "peer" in cfg else None
+        from hal.radio import resolve_ipv4
         from hal.radio.tcp import TcpRadio
         from hal.radio.udp import UdpRadio
 
-        return {"radio": UdpRadio(bind) if kind == "udp" else TcpRadio(bind)}
+        if peer is not None:
+            try:
+                peer = resolve_ipv4(*peer)
+            except ValueError as exc:
+                raise HalConfigError(f"hal.radio.peer: {exc}") from None
+        if kind == "udp":
+            return {"radio": UdpRadio(bind, peer=peer)}
+        return {"radio": TcpRadio(bind, peer_host=peer[0] if peer is not None else None)}
     if kind != "sim":
         raise HalConfigError(f"hal.radio.kind: {kind!r} is not sim, udp, tcp or none")
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(4)[3])

@@ -110,6 +110,8 @@ class SimRfLink:
 class SimRadio:
     """The flight end: ``hal.interfaces.Radio``."""
 
+    simulated = True  # no path to the outside world (a published test key is harmless)
+
     def __init__(self, link: SimRfLink) -> None:
         self._link = link
         self.tx_dropped = 0

@@ -1,12 +1,15 @@
 """The space link in SIL: a ground station commands the node over the simulated radio."""
 
+from dataclasses import replace
+
 import pytest
 
 from flightsw.ground.station import GroundStation
 from flightsw.link.sdls import SecurityAssociation
+from flightsw.link.sdls_config import link_security
 from flightsw.mission import load_mission
 from flightsw.packets import PusTc, PusTm
-from flightsw.services.comms import link_config, security_association
+from flightsw.services.comms import link_config
 from flightsw.testing import SilHarness
 
 
@@ -23,10 +26,10 @@ def _comms_options(h: SilHarness) -> dict[str, object]:
 
 def _ground(h: SilHarness, key: bytes | None = None) -> GroundStation:
     opts = _comms_options(h)
-    sa = security_association(opts)
-    if key is not None and sa is not None:
-        sa = SecurityAssociation(spi=sa.spi, key=key)
-    gs = GroundStation(link_config(opts), security=sa)
+    sec = link_security(opts)
+    if key is not None and sec.tc is not None:
+        sec = replace(sec, tc=SecurityAssociation(spi=sec.tc.spi, key=key))
+    gs = GroundStation.with_security(link_config(opts), sec)
     gs.initiate()
     return gs
 
@@ -128,9 +131,12 @@ def _flood(n: int, seed: int, tc_per_frame: int) -> dict[str, int]:
     spec.options = {**spec.options, "farm_window": 254}
     h = SilHarness(m)
     h.tm.clear()
+    sec = link_security(spec.options)
     gs = GroundStation(
         link_config(spec.options),
-        security_association(spec.options),
+        sec.tc,
+        km=sec.km,
+        tm=sec.tm,
         fop_window=100,
         transmission_limit=255,
         wait_queue=256,
