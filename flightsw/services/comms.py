@@ -12,9 +12,10 @@ time for nothing, so by default idle frames are sent only to carry the CLCW (onc
 second in contact, so the ground's FOP-1 keeps going). ``idle_fill = true`` sends the
 full stream.
 
-Options (mission ``[[apps]] options``): ``scid``, ``tm_frame_len``, ``tc_randomize``,
-``idle_fill``, and ``sdls = { spi, key (hex), mode }`` to require authenticated TC
-frames.
+Options (mission ``[[apps]] options``, declared in ``OPTIONS``): ``scid``,
+``tm_frame_len``, ``tc_randomize``, ``farm_window``, ``vc_depth``, ``idle_fill``, and
+``sdls = { spi, key (hex), mode }`` to require authenticated TC frames. The link chains
+are built from them at load, so a value the link layer refuses is a mission error.
 """
 
 from __future__ import annotations
@@ -26,11 +27,43 @@ from flightsw.app import App, Arg, EventDef, HkDef, Severity, TelemetryDef
 from flightsw.link.farm import FarmState
 from flightsw.link.onboard import DownlinkChain, LinkConfig, UplinkChain
 from flightsw.link.sdls import SdlsReason, SdlsTc, SecurityAssociation
+from flightsw.schema import REQUIRED, Opt, Schema
 from flightsw.services.tm_funnel import CH_PLAYBACK
 from hal.interfaces import Radio
 
 NS_PER_S = 1_000_000_000
 SDLS_REASON_CODES = {r.value: i + 1 for i, r in enumerate(SdlsReason)}
+
+
+_LINK = LinkConfig()
+SDLS = Schema(
+    Opt("spi", "int", REQUIRED, min=1, max=0xFFFE, doc="security parameter index"),
+    Opt("key", "hex", REQUIRED, min=16, max=64, doc="the SA's key, hex"),
+    Opt("mode", "str", "hmac-sha256", choices=("hmac-sha256", "aes-gcm")),
+    check=lambda sdls: _check_sa(sdls),
+)
+
+
+def _check_sa(sdls: dict[str, Any]) -> None:
+    security_association({"sdls": sdls})
+
+
+def _check_link(options: dict[str, Any]) -> None:
+    """The chains build from these options (what single keys cannot say)."""
+    cfg = link_config(options)
+    DownlinkChain(cfg, UplinkChain(cfg))
+
+
+OPTIONS = Schema(
+    Opt("scid", "int", _LINK.scid, min=0, max=1023, doc="spacecraft id"),
+    Opt("tm_frame_len", "int", _LINK.tm_frame_len, min=13, max=2048, unit="octets"),
+    Opt("tc_randomize", "bool", _LINK.tc_randomize, doc="TC pseudo-randomizer"),
+    Opt("farm_window", "int", _LINK.farm_window, min=2, max=254, doc="FARM-1 window (even)"),
+    Opt("vc_depth", "int", _LINK.vc_depth, min=1, max=1_000_000, doc="packets per VC queue"),
+    Opt("idle_fill", "bool", False, doc="send the full idle stream, not only CLCW carriers"),
+    Opt("sdls", "table", None, fields=SDLS, doc="authenticated TC frames (absent: none)"),
+    check=_check_link,
+)
 
 
 def link_config(options: dict[str, Any]) -> LinkConfig:
@@ -58,6 +91,7 @@ class CommsService(App):
     """Radio <-> link layer <-> dispatcher and TM funnel."""
 
     DEFAULT_RATE_HZ = 10.0
+    OPTIONS = OPTIONS
     TELEMETRY = (
         TelemetryDef("in_contact", "u8"),
         TelemetryDef("cltu_frames", "u32", "", "TC frames out of CLTUs"),

@@ -32,6 +32,7 @@ from flightsw.app import (
     command,
 )
 from flightsw.errors import CommandError
+from flightsw.schema import Opt, Schema
 from flightsw.store.packet_store import PacketStore
 from hal.nvstore import MemoryNvStore
 
@@ -42,6 +43,12 @@ class PacketStoreService(App):
     """PUS 15: records TM for store-and-forward and dumps it on command."""
 
     DEFAULT_RATE_HZ = 10.0
+    OPTIONS = Schema(
+        Opt("store_name", "str", "tmstore", pattern=r"[a-z0-9_]{1,32}", doc="file prefix"),
+        Opt("segment_bytes", "int", 1 << 20, min=4096, max=1 << 30),
+        Opt("max_segments", "int", 64, min=2, max=100_000, doc="the store's bound"),
+        Opt("overflow", "str", "drop_oldest", choices=("drop_oldest", "reject")),
+    )
     PARAMETERS = (
         ParameterDef(1, "recording", "bool", True, doc="record realtime TM into the store"),
         ParameterDef(2, "dump_per_step", "u16", 50, 1, 5000, doc="packets sent per step"),
@@ -66,13 +73,9 @@ class PacketStoreService(App):
         nv = self.ctx.hal.nv
         if nv is None:
             nv = self.ctx.hal.nv = MemoryNvStore()
-        opts = self.ctx.options
+        opts = self.ctx.options  # checked against OPTIONS, defaults filled, at load
         self.store = PacketStore(
-            nv,
-            str(opts.get("store_name", "tmstore")),
-            int(opts.get("segment_bytes", 1 << 20)),
-            int(opts.get("max_segments", 64)),
-            str(opts.get("overflow", "drop_oldest")),
+            nv, opts["store_name"], opts["segment_bytes"], opts["max_segments"], opts["overflow"]
         )
         self.dumped = 0
         self.record_errors = 0
