@@ -142,6 +142,9 @@ BAD_VALUES = [
     ("[orbit]\naltitude_km = '750'\n", "orbit.altitude_km", "'750' is not a number"),
     ("[orbit]\naltitude_km = nan\n", "orbit.altitude_km", "nan is not a finite number"),
     ("[orbit]\nltan_h = 25\n", "orbit.ltan_h", "25 is outside 0..24"),
+    # found by the mission fuzzer: loaded, then the orbit model refused it at start
+    ("[orbit]\naltitude_km = 7500.0\n", "orbit.altitude_km", "no sun-synchronous orbit"),
+    ("[hal.spacecraft]\naltitude_km = 7500.0\n", "spacecraft.altitude_km", "sun-synchronous"),
     # [hal] and its tables
     ("[hal]\nbackend = 5\n", "hal.backend", "5 is not one of"),
     ("[hal]\nbackend = 'serial:'\n", "hal.backend", "is not one of"),

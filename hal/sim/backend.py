@@ -26,6 +26,7 @@ from hal.nvstore import MemoryNvStore
 from hal.sim.devices import SimBattery, SimBoards, SimPcdu, SimSolarArray, SimThermal
 from hal.sim.radio import SimRfLink
 from hal.sim.watchdog import SimWatchdog
+from sim_hw.orbit import CircularOrbit
 from sim_hw.radiation import RadiationRates
 from sim_hw.spacecraft import Spacecraft, SpacecraftConfig
 
@@ -51,10 +52,20 @@ RADIO = Schema(
     Opt("always_in_contact", "bool", None, doc="ignore contact windows"),
     check=_check_bind,
 )
+def _check_orbit(table: dict[str, Any]) -> None:
+    """The orbit model takes the altitude (a sun-synchronous orbit exists up to ~5,970 km)."""
+    if "altitude_km" in table:
+        try:
+            CircularOrbit(table["altitude_km"])
+        except ValueError as exc:
+            raise ConfigError("altitude_km", f"{table['altitude_km']:g}: {exc}") from None
+
+
 ORBIT = Schema(
     Opt("altitude_km", "float", None, min=160, max=40_000, unit="km"),
     Opt("ltan_h", "float", None, min=0, max=24, unit="h", doc="local time of ascending node"),
     Opt("day_of_year", "float", None, min=0, max=366),
+    check=_check_orbit,
 )
 # Ranges of today's spacecraft fields; a new field may carry its own in its metadata.
 SPACECRAFT_RANGES: dict[str, tuple[float, float]] = {
@@ -81,6 +92,7 @@ SPACECRAFT = from_dataclass(
     skip=("schedule", "board_params"),
     nested={"radiation": from_dataclass(RadiationRates, SPACECRAFT_RANGES)},
 )
+SPACECRAFT.check = _check_orbit
 SIM_SETTINGS = (
     Opt("watchdog_timeout_s", "float", None, above=0, max=3600, unit="s"),
     Opt("spacecraft", "table", None, fields=SPACECRAFT, doc="the simulated node's build"),
