@@ -172,7 +172,7 @@ def test_torn_tails_lose_nothing_and_bring_back_nothing(
     nv.files.setdefault(grown, bytearray()).extend(torn_image)
     again = PacketStore(nv, segment_bytes=store.segment_bytes)
     got = again.packets()
-    if torn_image == rec:  # the holes were zeros already: the whole record was written
+    if torn_image.startswith(rec):  # the whole record reached the medium after all
         assert got == [*before, torn]
     else:
         assert got == before
