@@ -157,7 +157,7 @@ def test_torn_tails_lose_nothing_and_bring_back_nothing(
     store.append(torn)
     (grown,) = [n for n, v in nv.files.items() if len(v) != len(snapshot.get(n, b""))]
     rec = bytes(nv.files[grown][len(snapshot.get(grown, b"")) :])
-    cut = data.draw(st.integers(0, len(rec) - 1))
+    cut = data.draw(st.integers(0, len(rec) - 1) | st.sampled_from([0, 1, len(rec) - 1]))
     mode = data.draw(st.sampled_from(["prefix", "junk", "holes"]))
     if mode == "prefix":  # the write stopped at ``cut``
         torn_image = rec[:cut]
