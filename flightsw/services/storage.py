@@ -59,6 +59,8 @@ class PacketStoreService(App):
         TelemetryDef("dumped", "u32", doc="packets sent by dumps since boot"),
         TelemetryDef("dropped", "u32", doc="packets lost to overflow (oldest segment)"),
         TelemetryDef("record_errors", "u32", doc="packets the store refused"),
+        TelemetryDef("torn_bytes", "u32", doc="octets of a torn write cut off at open"),
+        TelemetryDef("corrupt_records", "u32", doc="bad records skipped at open (counted once)"),
         TelemetryDef("dumping", "u8"),
     )
     HOUSEKEEPING = (HkDef(1, "store", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
@@ -127,6 +129,8 @@ class PacketStoreService(App):
         t["dumped"] = self.dumped & 0xFFFFFFFF
         t["dropped"] = stats.dropped_packets & 0xFFFFFFFF
         t["record_errors"] = self.record_errors & 0xFFFFFFFF
+        t["torn_bytes"] = stats.torn_bytes_recovered & 0xFFFFFFFF
+        t["corrupt_records"] = stats.corrupt_records_skipped & 0xFFFFFFFF
         t["dumping"] = int(self._dump is not None)
 
     @command(service=15, subservice=1, name="enable_recording")

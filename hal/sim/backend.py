@@ -52,6 +52,8 @@ RADIO = Schema(
     Opt("always_in_contact", "bool", None, doc="ignore contact windows"),
     check=_check_bind,
 )
+
+
 def _check_orbit(table: dict[str, Any]) -> None:
     """The orbit model takes the altitude (a sun-synchronous orbit exists up to ~5,970 km)."""
     if "altitude_km" in table:
