@@ -56,11 +56,12 @@ class Target:
     show: Callable[[bytes], str] = bytes.hex
 
 
-def input_targets() -> list[Target]:
-    """The mission loader, the scenario loader and the command line (tools/fuzz_inputs.py)."""
+def input_targets(work: Path | None = None) -> list[Target]:
+    """The mission loader, the scenario loader and the command line (tools/fuzz_inputs.py);
+    their files go to ``work`` (default: a new temporary directory)."""
     import fuzz_inputs
 
-    work = fuzz_inputs.workdir()
+    work = work if work is not None else fuzz_inputs.workdir()
     out = []
     for name, cls in (
         ("mission-loader", fuzz_inputs.MissionTarget),

@@ -28,8 +28,8 @@ def test_fuzzer_reports_a_decoder_that_raises_the_wrong_error() -> None:
     assert t.findings[0].startswith("IndexError: boom <- ")
 
 
-def test_short_fuzz_of_mission_loader_and_cli_finds_nothing() -> None:
-    targets = fuzz.input_targets()
+def test_short_fuzz_of_mission_loader_and_cli_finds_nothing(tmp_path: Path) -> None:
+    targets = fuzz.input_targets(tmp_path)
     assert {t.name for t in targets} == {"mission-loader", "scenario-loader", "cli"}
     found = fuzz.fuzz(targets, seconds=3.0, seed=20261127)
     assert found == 0, [f[:2000] for t in targets for f in t.findings]
