@@ -41,6 +41,15 @@ EXECUTIVE_APP = "executive"
 CpuMeter = Callable[[], int]
 
 
+class AppLoadError(FlightswError):
+    """An app that could not start at load (its ``init`` raised); names the app."""
+
+    def __init__(self, app: str, reason: str) -> None:
+        self.app = app
+        self.reason = reason
+        super().__init__(f"app {app!r} failed to start: {reason}")
+
+
 @dataclass
 class HostProfile:
     """What the host measured about one app. Host data: on the simulated clock it is
@@ -158,6 +167,7 @@ class Executive:
                 self.params.declare(spec.name, spec.id_base, pdef, spec.params.get(pdef.name))
             for edef in decl.events:
                 self.events.declare(spec.name, spec.id_base, edef)
+            spec.options = spec.cls.OPTIONS.validate(spec.options, f"{spec.name}.options")
             ctx = AppContext(
                 name=spec.name,
                 id_base=spec.id_base,
@@ -201,7 +211,10 @@ class Executive:
         for a in self.apps:
             a.instance = a.cls(a.ctx)
         for a in self.apps:
-            self._guarded_init(a)
+            try:
+                a.instance.init()
+            except Exception as exc:  # an app that cannot start is a load error
+                raise AppLoadError(a.spec.name, f"{type(exc).__name__}: {exc}") from exc
 
     @staticmethod
     def _parser_for(loaded: LoadedApp, name: str) -> Callable[[bytes], dict[str, Any]]:

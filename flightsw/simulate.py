@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from flightsw.dictionary import build_dictionary
-from flightsw.errors import FlightswError
-from flightsw.executive import NS_PER_S, Executive
+from flightsw.errors import FlightswError, MissionError
+from flightsw.executive import NS_PER_S, AppLoadError, Executive
 from flightsw.ground.archive import TmArchive
 from flightsw.ground.sim_report import TruthRecorder
 from flightsw.ground.station import GroundStation
@@ -78,7 +78,10 @@ def run_sim(
     paced = is_real_time(config) or opts.realtime
     clock: Clock = WallClock(start) if paced else SimClock(start)
     hal = build_hal(config, mission.seed, clock)
-    exe = Executive(mission.executive, mission.specs, hal, opts.cpu_meter)
+    try:
+        exe = Executive(mission.executive, mission.specs, hal, opts.cpu_meter)
+    except AppLoadError as exc:  # an app that cannot start: the mission cannot run
+        raise MissionError(mission.path, mission.key_of(exc.app), exc.reason) from None
     spacecraft = hal.devices.get("sim")
     if opts.faults:
         if spacecraft is None:

@@ -56,6 +56,7 @@ from flightsw.apps.messages import (
     ThermalCaps,
 )
 from flightsw.errors import CommandError, FlightswError
+from flightsw.schema import REQUIRED, Opt, Schema
 from flightsw.services.files import read_complete_file
 from hal.interfaces import AcceleratorBoards
 
@@ -96,6 +97,20 @@ class PayloadApp(DeviceGuard, App):
     """Job queue and scheduler for the accelerator boards."""
 
     DEFAULT_RATE_HZ = 1.0
+    OPTIONS = Schema(
+        Opt(
+            "workload",
+            "table",
+            None,
+            doc="a seeded background stream of jobs (absent: none)",
+            fields=Schema(
+                Opt("jobs_per_hour", "float", REQUIRED, min=0, max=100_000),
+                Opt("mean_board_hours", "float", REQUIRED, above=0, max=10_000, unit="h"),
+                Opt("checkpoint_s", "float", 600.0, above=0, max=1e7, unit="s"),
+                Opt("seed", "int", 0, min=0, max=2**63 - 1, doc="mixed with the mission seed"),
+            ),
+        ),
+    )
     TELEMETRY = (
         DEVICE_ERRORS,
         TelemetryDef("jobs_submitted", "u32"),

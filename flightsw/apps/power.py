@@ -40,6 +40,7 @@ from flightsw.apps.messages import (
     SafeMode,
 )
 from flightsw.errors import CommandError, FlightswError
+from flightsw.schema import Opt, Schema
 from hal.interfaces import Battery, PowerDistribution, SolarArray
 
 NS_PER_S = 1_000_000_000
@@ -70,6 +71,16 @@ class PowerApp(DeviceGuard, App):
     """Battery state of charge, payload power budget, load shedding and PCDU switching."""
 
     DEFAULT_RATE_HZ = 2.0
+    OPTIONS = Schema(
+        Opt(
+            "critical_switches",
+            "list",
+            ["avionics", "radio", "heaters"],
+            max=64,
+            items=Opt("prefix", "str"),
+            doc="switches (by name prefix) never shed",
+        ),
+    )
     TELEMETRY = (
         DEVICE_ERRORS,
         TelemetryDef("soc", "f32", "1", "estimated state of charge"),

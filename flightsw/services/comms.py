@@ -19,11 +19,12 @@ time for nothing, so by default idle frames are sent only to carry the CLCW (onc
 second in contact, and as soon as it changed, so the ground's FOP-1 keeps going).
 ``idle_fill = true`` sends the full stream.
 
-Options (mission ``[[apps]] options``): ``scid``, ``tm_frame_len``, ``tc_randomize``,
-``idle_fill``, ``farm_window``, ``farm_buffer``, ``vc_depth``, ``uplink_backlog``,
-``uplink_octets_per_step``, ``uplink_frames_per_step``, and ``sdls``: the security
-associations (see :mod:`flightsw.link.sdls_config`: TC, key management, TM, master key),
-or ``"none"``.
+Options (mission ``[[apps]] options``, declared in ``OPTIONS``): ``scid``,
+``tm_frame_len``, ``tc_randomize``, ``idle_fill``, ``farm_window``, ``farm_buffer``,
+``vc_depth``, ``uplink_backlog``, ``uplink_octets_per_step``, ``uplink_frames_per_step``,
+and ``sdls``: the security associations (see :mod:`flightsw.link.sdls_config`: TC, key
+management, TM, master key), or ``"none"``. The link chains are built from them at load,
+so a value the link layer refuses is a mission error.
 
 Security at start (init): the SDLS state (anti-replay counters, keys loaded by command)
 is restored from the NV store (voted records ``sdls_tc`` and ``sdls_tm``), so neither a
@@ -42,9 +43,10 @@ from flightsw.app import App, Arg, EventDef, HkDef, Severity, TelemetryDef
 from flightsw.link.farm import FarmState
 from flightsw.link.onboard import DownlinkChain, LinkConfig, UplinkChain
 from flightsw.link.sdls import KEY_COMMAND_CODES, SdlsReason, SdlsTc, SdlsTm, SecurityAssociation
-from flightsw.link.sdls_config import LinkSecurity, link_security
+from flightsw.link.sdls_config import LinkSecurity, SdlsConfigError, link_security
 from flightsw.link.sdls_state import NvSdlsState
 from flightsw.mission import Mission
+from flightsw.schema import REQUIRED, ConfigError, Opt, Schema
 from flightsw.services.tm_funnel import CH_PLAYBACK
 from hal.backend import Hal
 from hal.interfaces import Radio
@@ -53,6 +55,92 @@ NS_PER_S = 1_000_000_000
 SDLS_REASON_CODES = {r.value: i + 1 for i, r in enumerate(SdlsReason)}
 TM_ARSN_RESERVE = 4096  # TM ARSNs reserved per NV write (a reset skips at most this many)
 RADIO_KINDS_SIMULATED = ("sim", "none")
+
+
+_LINK = LinkConfig()
+
+
+def _check_sdls(sdls: dict[str, Any]) -> None:
+    """The security associations read as the flight side and the ground will read them."""
+    try:
+        link_security({"sdls": sdls}, "")
+    except SdlsConfigError as exc:
+        raise ConfigError("sdls", str(exc).removeprefix(".sdls").lstrip(": ")) from None
+
+
+_MODE = Opt("mode", "str", "hmac-sha256", choices=("hmac-sha256", "aes-gcm"))
+SECURITY_ASSOCIATION = Schema(
+    Opt("spi", "int", REQUIRED, min=1, max=0xFFFE, doc="security parameter index"),
+    Opt("key", "hex", REQUIRED, min=16, max=64, doc="the SA's key, hex"),
+    _MODE,
+    Opt("arsn_len", "int", None, min=1, max=8, unit="octets", doc="anti-replay counter size"),
+)
+SDLS = SECURITY_ASSOCIATION.extend(
+    Opt("km", "table", None, fields=SECURITY_ASSOCIATION, doc="key-management SA"),
+    Opt("tm", "table", None, fields=SECURITY_ASSOCIATION, doc="SA authenticating TM frames"),
+    Opt("master_key", "hex", None, min=16, max=32, doc="AES key that unwraps loaded keys"),
+    Opt("allow_published_key", "bool", False, doc="accept a published key outside SIL"),
+)
+SDLS.check = _check_sdls
+
+
+def _check_link(options: dict[str, Any]) -> None:
+    """The chains build from these options (what single keys cannot say)."""
+    cfg = link_config(options)
+    DownlinkChain(cfg, UplinkChain(cfg))
+
+
+OPTIONS = Schema(
+    Opt("scid", "int", _LINK.scid, min=0, max=1023, doc="spacecraft id"),
+    Opt("tm_frame_len", "int", _LINK.tm_frame_len, min=13, max=2048, unit="octets"),
+    Opt("tc_randomize", "bool", _LINK.tc_randomize, doc="TC pseudo-randomizer"),
+    Opt("farm_window", "int", _LINK.farm_window, min=2, max=254, doc="FARM-1 window (even)"),
+    Opt("vc_depth", "int", _LINK.vc_depth, min=1, max=1_000_000, doc="packets per VC queue"),
+    Opt(
+        "farm_buffer",
+        "int",
+        _LINK.farm_buffer,
+        min=1,
+        max=1024,
+        doc="AD frames FARM-1 holds for a busy dispatcher before it enters Wait",
+    ),
+    Opt(
+        "uplink_backlog",
+        "int",
+        _LINK.uplink_backlog,
+        min=1024,
+        max=1 << 24,
+        unit="octets",
+        doc="octets received and not yet decoded, at most (the rest dropped, counted)",
+    ),
+    Opt(
+        "uplink_octets_per_step",
+        "int",
+        _LINK.uplink_octets_per_step,
+        min=64,
+        max=1 << 24,
+        unit="octets",
+        doc="octets decoded per comms step, at most",
+    ),
+    Opt(
+        "uplink_frames_per_step",
+        "int",
+        _LINK.uplink_frames_per_step,
+        min=1,
+        max=4096,
+        doc="TC frames handled per comms step, at most",
+    ),
+    Opt("idle_fill", "bool", False, doc="send the full idle stream, not only CLCW carriers"),
+    Opt(
+        "sdls",
+        "table",
+        REQUIRED,
+        fields=SDLS,
+        choices=("none",),
+        doc='link security: the SAs (see flightsw.link.sdls_config), or "none"',
+    ),
+    check=_check_link,
+)
 
 
 def link_config(options: dict[str, Any]) -> LinkConfig:
@@ -102,6 +190,7 @@ class CommsService(App):
     """Radio <-> link layer <-> dispatcher and TM funnel."""
 
     DEFAULT_RATE_HZ = 10.0
+    OPTIONS = OPTIONS
     TELEMETRY = (
         TelemetryDef("in_contact", "u8"),
         TelemetryDef("cltu_frames", "u32", "", "TC frames out of CLTUs"),

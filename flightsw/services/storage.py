@@ -32,6 +32,7 @@ from flightsw.app import (
     command,
 )
 from flightsw.errors import CommandError
+from flightsw.schema import Opt, Schema
 from flightsw.store.packet_store import PacketStore
 from hal.nvstore import MemoryNvStore
 
@@ -42,6 +43,12 @@ class PacketStoreService(App):
     """PUS 15: records TM for store-and-forward and dumps it on command."""
 
     DEFAULT_RATE_HZ = 10.0
+    OPTIONS = Schema(
+        Opt("store_name", "str", "tmstore", pattern=r"[a-z0-9_]{1,32}", doc="file prefix"),
+        Opt("segment_bytes", "int", 1 << 20, min=4096, max=1 << 30),
+        Opt("max_segments", "int", 64, min=2, max=100_000, doc="the store's bound"),
+        Opt("overflow", "str", "drop_oldest", choices=("drop_oldest", "reject")),
+    )
     PARAMETERS = (
         ParameterDef(1, "recording", "bool", True, doc="record realtime TM into the store"),
         ParameterDef(2, "dump_per_step", "u16", 50, 1, 5000, doc="packets sent per step"),
@@ -52,6 +59,8 @@ class PacketStoreService(App):
         TelemetryDef("dumped", "u32", doc="packets sent by dumps since boot"),
         TelemetryDef("dropped", "u32", doc="packets lost to overflow (oldest segment)"),
         TelemetryDef("record_errors", "u32", doc="packets the store refused"),
+        TelemetryDef("torn_bytes", "u32", doc="octets of a torn write cut off at open"),
+        TelemetryDef("corrupt_records", "u32", doc="bad records skipped at open (counted once)"),
         TelemetryDef("dumping", "u8"),
     )
     HOUSEKEEPING = (HkDef(1, "store", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
@@ -66,13 +75,9 @@ class PacketStoreService(App):
         nv = self.ctx.hal.nv
         if nv is None:
             nv = self.ctx.hal.nv = MemoryNvStore()
-        opts = self.ctx.options
+        opts = self.ctx.options  # checked against OPTIONS, defaults filled, at load
         self.store = PacketStore(
-            nv,
-            str(opts.get("store_name", "tmstore")),
-            int(opts.get("segment_bytes", 1 << 20)),
-            int(opts.get("max_segments", 64)),
-            str(opts.get("overflow", "drop_oldest")),
+            nv, opts["store_name"], opts["segment_bytes"], opts["max_segments"], opts["overflow"]
         )
         self.dumped = 0
         self.record_errors = 0
@@ -124,6 +129,8 @@ class PacketStoreService(App):
         t["dumped"] = self.dumped & 0xFFFFFFFF
         t["dropped"] = stats.dropped_packets & 0xFFFFFFFF
         t["record_errors"] = self.record_errors & 0xFFFFFFFF
+        t["torn_bytes"] = stats.torn_bytes_recovered & 0xFFFFFFFF
+        t["corrupt_records"] = stats.corrupt_records_skipped & 0xFFFFFFFF
         t["dumping"] = int(self._dump is not None)
 
     @command(service=15, subservice=1, name="enable_recording")

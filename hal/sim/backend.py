@@ -3,6 +3,12 @@
 The devices are views of one ``sim_hw.spacecraft.Spacecraft``; the executive steps it
 to each frame's time through ``Hal.step``. ``devices["sim"]`` is the model itself, for
 run reports and scenario scoring only: flight apps must use the named devices.
+
+The tables are declared here (``SIM_SETTINGS``, ``RADIO``, ``ORBIT``, ``SPACECRAFT``):
+the mission loader checks them before anything is built. ``[hal.spacecraft]`` takes
+every field of ``SpacecraftConfig`` (its type from the default); the range of a field
+is ``metadata={"min": .., "max": .., "doc": ..}`` on the field or a line of
+``SPACECRAFT_RANGES``; every number must be finite.
 """
 
 from __future__ import annotations
@@ -11,30 +17,94 @@ from typing import Any
 
 import numpy as np
 
+from flightsw.schema import ConfigError, Opt, Schema, from_dataclass
 from hal.backend import Hal
 from hal.clocks import SimClock
-from hal.factory import HalError, parse_host_port
+from hal.factory import HalError, parse_host_port, validate_config
 from hal.interfaces import Clock
 from hal.nvstore import FileNvStore, MemoryNvStore
 from hal.samples import SampleCounter
 from hal.sim.devices import SimBattery, SimBoards, SimPcdu, SimSolarArray, SimThermal
 from hal.sim.radio import SimRfLink
 from hal.sim.watchdog import SimWatchdog
+from sim_hw.orbit import CircularOrbit
+from sim_hw.radiation import RadiationRates
 from sim_hw.spacecraft import Spacecraft, SpacecraftConfig
 
 NS_PER_S = 1_000_000_000
-HAL_KEYS = {"backend", "watchdog_timeout_s", "spacecraft", "orbit", "radio", "nv_dir"}
-RADIO_KEYS = {
-    "kind",
-    "bind",
-    "downlink_bps",
-    "uplink_bps",
-    "ber_down",
-    "ber_up",
-    "delay_s",
-    "always_in_contact",
-    "peer",
+
+
+def _check_bind(table: dict[str, Any]) -> None:
+    for key in ("bind", "peer"):
+        if key in table:
+            try:
+                parse_host_port(table[key], key)
+            except HalError as exc:
+                raise ConfigError(key, str(exc).removeprefix(f"{key}: ")) from None
+
+
+RADIO = Schema(
+    Opt("kind", "str", "sim", choices=("sim", "udp", "tcp", "none"), doc="which radio"),
+    Opt("bind", "str", None, doc="HOST:PORT a udp/tcp radio listens on"),
+    Opt("peer", "str", None, doc="HOST:PORT of the only ground system a udp/tcp radio hears"),
+    Opt("downlink_bps", "float", None, above=0, max=1e11, unit="bit/s"),
+    Opt("uplink_bps", "float", None, above=0, max=1e11, unit="bit/s"),
+    Opt("ber_down", "float", None, min=0, max=0.5, doc="bit error rate"),
+    Opt("ber_up", "float", None, min=0, max=0.5, doc="bit error rate"),
+    Opt("delay_s", "float", None, min=0, max=10, unit="s", doc="one-way delay"),
+    Opt("always_in_contact", "bool", None, doc="ignore contact windows"),
+    check=_check_bind,
+)
+
+
+def _check_orbit(table: dict[str, Any]) -> None:
+    """The orbit model takes the altitude (a sun-synchronous orbit exists up to ~5,970 km)."""
+    if "altitude_km" in table:
+        try:
+            CircularOrbit(table["altitude_km"])
+        except ValueError as exc:
+            raise ConfigError("altitude_km", f"{table['altitude_km']:g}: {exc}") from None
+
+
+ORBIT = Schema(
+    Opt("altitude_km", "float", None, min=160, max=40_000, unit="km"),
+    Opt("ltan_h", "float", None, min=0, max=24, unit="h", doc="local time of ascending node"),
+    Opt("day_of_year", "float", None, min=0, max=366),
+    check=_check_orbit,
+)
+# Ranges of today's spacecraft fields; a new field may carry its own in its metadata.
+SPACECRAFT_RANGES: dict[str, tuple[float, float]] = {
+    "boards": (1, 100_000),
+    "boards_per_switch": (1, 100_000),
+    "physics_dt_s": (0.01, 60),
+    "altitude_km": (160, 40_000),
+    "ltan_h": (0, 24),
+    "day_of_year": (0, 366),
+    "battery_soc": (0, 1),
+    "cells_series": (1, 10_000),
+    "bus_voltage_v": (1, 2_000),
+    "battery_capacity_wh": (1e-3, 1e9),
+    "loop_setpoint_c": (-100, 200),
+    "seu_per_board_day": (0, 1e6),
+    "uncorrectable_fraction": (0, 1),
+    "sel_per_board_day": (0, 1e6),
+    "sefi_per_board_day": (0, 1e6),
+    "saa_peak_multiplier": (1, 1e6),
 }
+SPACECRAFT = from_dataclass(
+    SpacecraftConfig,
+    SPACECRAFT_RANGES,
+    skip=("schedule", "board_params"),
+    nested={"radiation": from_dataclass(RadiationRates, SPACECRAFT_RANGES)},
+)
+SPACECRAFT.check = _check_orbit
+SIM_SETTINGS = (
+    Opt("watchdog_timeout_s", "float", None, above=0, max=3600, unit="s"),
+    Opt("nv_dir", "str", None, doc="directory of the NV store (default: in memory)"),
+    Opt("spacecraft", "table", None, fields=SPACECRAFT, doc="the simulated node's build"),
+    Opt("radio", "table", None, fields=RADIO, doc="the radio: simulated, UDP, TCP or none"),
+)
+SIM_HAL = Schema(Opt("backend", "str", "sim"), *SIM_SETTINGS)
 
 
 class HalConfigError(HalError):
@@ -71,10 +141,9 @@ def spacecraft_config(config: dict[str, Any]) -> SpacecraftConfig:
 
 
 def build_sim_hal(config: dict[str, Any], seed: int, clock: Clock | None = None) -> Hal:
-    """A Hal whose devices are sim_hw models seeded from ``seed``."""
-    unknown = set(config) - HAL_KEYS
-    if unknown:
-        raise HalConfigError(f"hal: unknown key {sorted(unknown)[0]!r}")
+    """A Hal whose devices are sim_hw models seeded from ``seed``; ConfigError on a bad
+    table (the mission loader has checked it already, naming the file)."""
+    validate_config({k: v for k, v in config.items() if k != "orbit"}, config.get("orbit"))
     clk = clock if clock is not None else SimClock()
     timeout_s = float(config.get("watchdog_timeout_s", 5.0))
     watchdog = SimWatchdog(clk, int(timeout_s * NS_PER_S))
@@ -111,9 +180,7 @@ def build_radio(cfg: dict[str, Any], sc: Spacecraft, seed: int) -> dict[str, Any
     link; ``udp``/``tcp`` listen on ``bind`` (HOST:PORT) for a ground system, and with
     ``peer`` (HOST:PORT) hear only that ground system (tcp: only that host).
     """
-    unknown = set(cfg) - RADIO_KEYS
-    if unknown:
-        raise HalConfigError(f"hal.radio: unknown key {sorted(unknown)[0]!r}")
+    RADIO.validate(cfg, "hal.radio")
     kind = str(cfg.get("kind", "sim"))
     if kind == "none":
         return {}

@@ -52,3 +52,25 @@ def test_dump_resumes_from_confirmed_position_after_a_restart(sil: SilHarness) -
     exe.run_for(10)
     # the dump after restart starts right after the confirmed packets: nothing lost
     assert replay[: len(everything) - confirmed] == everything[confirmed:]
+
+
+def test_recovery_counters_reach_telemetry_once() -> None:
+    """A bad record found at open is reported, and not again after the next reboot."""
+    from flightsw.mission import load_mission
+
+    m = load_mission()
+    m.hal = {**m.hal, "spacecraft": {"boards": 8}}
+    sil = SilHarness(m)
+    sil.run(5)
+    nv = sil.hal.nv
+    store = sil.exe.app("storage").instance.store  # type: ignore[attr-defined]
+    seg = store._seg(store.segments[0])
+    nv.files[seg][40] ^= 0x01  # bit rot inside the first record
+    nv.files[seg] += b"\xc0\x01\x02"  # and a torn write at the end
+    counts = []
+    for _ in range(2):  # two reboots on the same medium
+        exe = Executive(sil.mission.executive, sil.mission.specs, sil.hal)
+        exe.run_for(2)
+        tlm = exe.app("storage").instance.tlm
+        counts.append((tlm["corrupt_records"], tlm["torn_bytes"]))
+    assert counts == [(1, 3), (0, 0)]
