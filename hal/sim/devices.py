@@ -15,6 +15,7 @@ from hal.interfaces import (
     BoardTelemetry,
     SolarArrayTelemetry,
     SwitchTelemetry,
+    ThermalLoopTelemetry,
 )
 from sim_hw.spacecraft import HEATER_ZONES, SENSORS, Spacecraft
 
@@ -66,7 +67,9 @@ class SimSolarArray:
         p = sc.last_power
         solar_w = p.solar_w if p is not None else 0.0
         v = sc.cfg.bus_voltage_v
-        return SolarArrayTelemetry(v, solar_w / v, 0.0 if sc.in_eclipse() else 1.0)
+        # A cosine sun sensor on the array: the sun's cosine times the share of its disc in
+        # view (0 in the umbra).
+        return SolarArrayTelemetry(v, solar_w / v, sc.sun_cos * sc.sunlit_fraction)
 
 
 class SimThermal:
@@ -89,6 +92,16 @@ class SimThermal:
 
     def read_heaters(self) -> tuple[bool, ...]:
         return tuple(self._sc.heaters_on[z] for z in HEATER_ZONES)
+
+
+class SimThermalLoop:
+    """ThermalLoop: the position of the cold-plate loop's thermostatic bypass valve."""
+
+    def __init__(self, sc: Spacecraft) -> None:
+        self._sc = sc
+
+    def read_loop(self) -> ThermalLoopTelemetry:
+        return ThermalLoopTelemetry(float(self._sc.loop_valve.opening))
 
 
 class SimBoards:

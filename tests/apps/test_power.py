@@ -3,6 +3,7 @@
 import struct
 
 import numpy as np
+import pytest
 
 from flightsw.app import FailureCode
 from tests.apps.conftest import small_node
@@ -103,3 +104,19 @@ def test_overcurrent_trip_is_reported_and_reset() -> None:
     h.send_and_assert_command("power.switch", {"switch": aux, "on": 1})
     h.run(2)
     assert h.hal.devices["pcdu"].read_switches().on[aux]
+
+
+def test_battery_allowance_is_full_above_the_reserve_band_and_tapers_inside_it() -> None:
+    """The default mission: up to 100 kW from the battery above 45 % charge, tapering to
+    nothing at 35 %; so in an eclipse the full payload (89.6 kW) keeps its budget."""
+    h = small_node()
+    app = h.exe.app("power").instance
+    h.run(2)
+    platform = 900.0
+    margin = float(app.param("margin_w"))
+    eclipse = {soc: app._payload_budget(soc, 0.0, platform) for soc in (0.9, 0.5, 0.4, 0.35)}
+    assert eclipse[0.9] == pytest.approx(100_000.0 - platform - margin)
+    assert eclipse[0.5] == eclipse[0.9]
+    assert eclipse[0.4] == pytest.approx(0.5 * 100_000.0 - platform - margin)
+    assert eclipse[0.35] == 0.0
+    assert eclipse[0.9] > 256 * 350.0
