@@ -122,16 +122,18 @@ def year_days(step_days: float = 5.0) -> np.ndarray:
 
 
 def worst_orbit(
-    cfg: SpacecraftConfig, age_years: float, load_w: float, step_days: float = 5.0
+    cfg: SpacecraftConfig, age_years: float, load_w: float, step_days: float = 10.0
 ) -> OrbitEnergy:
-    """The orbit of the year with the smallest energy balance at that age and load."""
-    worst: OrbitEnergy | None = None
-    for day in year_days(step_days):
-        e = orbit_energy(cfg, float(day), age_years, load_w)
-        if worst is None or e.balance_wh < worst.balance_wh:
-            worst = e
-    assert worst is not None
-    return worst
+    """The orbit of the year with the smallest energy balance at that age and load: a
+    scan every ``step_days``, then every day around the worst of the scan."""
+
+    def balance(day: float) -> OrbitEnergy:
+        return orbit_energy(cfg, day, age_years, load_w)
+
+    coarse = min((balance(float(d)) for d in year_days(step_days)), key=lambda e: e.balance_wh)
+    around = np.arange(coarse.day_of_year - step_days + 1, coarse.day_of_year + step_days)
+    fine = [balance(float(d % TROPICAL_YEAR_DAYS)) for d in around if d != coarse.day_of_year]
+    return min([coarse, *fine], key=lambda e: e.balance_wh)
 
 
 def max_payload_w(
@@ -172,19 +174,17 @@ def radiator_capacity_w(cfg: SpacecraftConfig, coldplate_c: float) -> float:
 
 def eclipse_season(cfg: SpacecraftConfig) -> tuple[float, float, float]:
     """First and last day of the year with an umbra, and the longest shadow of an orbit
-    (seconds, umbra and penumbra), from one orbit a day."""
-    days_with: list[float] = []
-    longest = 0.0
-    for day in np.arange(0.0, 366.0, 1.0):
-        orbit = CircularOrbit(cfg.altitude_km, ltan_h=cfg.ltan_h, day_of_year=float(day))
-        t = np.arange(0.0, orbit.period_s, DESIGN_STEP_S)
-        lit = np.asarray(orbit.sunlit_fraction(t))
-        if np.any(lit == 0.0):
-            days_with.append(float(day))
-        longest = max(longest, float(np.count_nonzero(lit < 1.0)) * DESIGN_STEP_S)
-    if not days_with:
+    (seconds, umbra and penumbra): one orbit from 0h of every day, in one vectorized call."""
+    orbit = CircularOrbit(cfg.altitude_km, ltan_h=cfg.ltan_h, day_of_year=0.0)
+    days = np.arange(0.0, 366.0, 1.0)
+    within = np.arange(0.0, orbit.period_s, DESIGN_STEP_S)
+    t = (days[:, None] * 86_400.0 + within[None, :]).ravel()
+    lit = np.asarray(orbit.sunlit_fraction(t)).reshape(days.size, within.size)
+    with_umbra = days[np.any(lit == 0.0, axis=1)]
+    longest = float(np.max(np.count_nonzero(lit < 1.0, axis=1))) * DESIGN_STEP_S
+    if not with_umbra.size:
         return math.nan, math.nan, 0.0
-    return days_with[0], days_with[-1], longest
+    return float(with_umbra[0]), float(with_umbra[-1]), longest
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,7 @@ def design_numbers(
     board_max_w: float = 350.0,
     board_conductance_w_k: float = 10.0,
     throttle_start_c: float = 75.0,
-    step_days: float = 5.0,
+    step_days: float = 10.0,
 ) -> DesignNumbers:
     """Work out the design table for a node (see the module docstring)."""
     payload = full_payload_w(cfg, board_max_w)

@@ -107,12 +107,17 @@ def table(d: DesignNumbers, cfg: SpacecraftConfig) -> str:
     return "\n".join(out)
 
 
-def default_table() -> str:
-    """The table for the default mission's node."""
+def default_design() -> tuple[DesignNumbers, SpacecraftConfig]:
+    """The design numbers of the default mission's node, and its build."""
     from flightsw.mission import load_mission
 
     cfg = spacecraft_config(load_mission().hal_config())
-    return table(design_numbers(cfg), cfg)
+    return design_numbers(cfg), cfg
+
+
+def default_table() -> str:
+    """The table for the default mission's node."""
+    return table(*default_design())
 
 
 def main(argv: list[str] | None = None) -> int:

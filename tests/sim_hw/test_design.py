@@ -8,7 +8,6 @@ import math
 import pytest
 
 from sim_hw.design import (
-    design_numbers,
     full_payload_w,
     max_payload_w,
     orbit_energy,
@@ -75,13 +74,3 @@ def test_radiator_capacity_closes_both_balances() -> None:
     radiated = 0.9 * DEFAULT.radiator_area_m2 * (STEFAN_BOLTZMANN * (t_r + KELVIN) ** 4 - IR)
     assert radiated == pytest.approx(q, rel=1e-6)
     assert q > full_payload_w(DEFAULT, 350.0)  # the full payload before boards throttle
-
-
-def test_design_numbers_of_the_default_node() -> None:
-    d = design_numbers(DEFAULT, step_days=10.0)
-    assert d.payload_w == 256 * 350.0
-    assert d.balance_wh_eol > 0.0
-    assert d.max_payload_w_eol > d.payload_w
-    assert 0.2 < d.depth_of_discharge < 0.35
-    assert 17.0 < d.longest_shadow_min < 20.0
-    assert 125.0 < d.eclipse_season_days[0] < 140.0 < 200.0 < d.eclipse_season_days[1] < 215.0
