@@ -143,6 +143,11 @@ def run_sim(
     summary.update(payload_summary(exe))
     if ground is not None:
         summary["link"] = ground.summary()
+    rf_link = hal.devices.get("rf_link")
+    if rf_link is not None:
+        t0_s = start / NS_PER_S
+        summary["contacts"] = rf_link.contact_summary(t0_s, t0_s + sim_s)
+        summary.setdefault("link", {}).update(rf_link.stats())
     summary["host_profile"] = summary.pop("host_profile")  # last, apart from the rest
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary

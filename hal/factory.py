@@ -33,7 +33,7 @@ def validate_config(hal: dict[str, Any], orbit: dict[str, Any] | None = None) ->
     mission runs on the simulated node too)."""
     from flightsw.schema import ConfigError, Schema
     from hal.serial.backend import SERIAL_SETTINGS
-    from hal.sim.backend import ORBIT, SIM_HAL
+    from hal.sim.backend import ORBIT, SIM_HAL, ground_stations
 
     backend = hal.get("backend", "sim")
     serial = isinstance(backend, str) and backend.startswith("serial:") and len(backend) > 7
@@ -42,6 +42,10 @@ def validate_config(hal: dict[str, Any], orbit: dict[str, Any] | None = None) ->
     shared = {opt.name for opt in SIM_HAL}  # nv_dir is a setting of both backends
     serial_only = [opt for opt in SERIAL_SETTINGS if opt.name not in shared]
     Schema(*SIM_HAL, *serial_only).validate(hal, "hal")
+    try:
+        ground_stations(hal.get("ground_stations"))  # the network as a whole: unique names
+    except HalError as exc:
+        raise ConfigError("hal.ground_stations", str(exc).split(": ", 1)[-1]) from None
     if orbit is not None:
         ORBIT.validate(orbit, "orbit")
 

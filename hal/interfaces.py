@@ -137,6 +137,21 @@ class Heaters(Protocol):
     def read_heaters(self) -> tuple[bool, ...]: ...
 
 
+@dataclass(frozen=True)
+class ThermalLoopTelemetry:
+    """The cold-plate cooling loop as its sensors report it."""
+
+    valve_open: float  # bypass valve position: 0 radiator bypassed .. 1 fully open
+
+
+@runtime_checkable
+class ThermalLoop(Protocol):
+    """A cooling loop from the cold plate to the radiator (read-only: its valve is
+    thermostatic, so flight software watches it but does not command it)."""
+
+    def read_loop(self) -> ThermalLoopTelemetry: ...
+
+
 # --- payload -----------------------------------------------------------------------
 
 

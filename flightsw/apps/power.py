@@ -7,7 +7,10 @@ publishes the payload's power budget on the bus. Shedding order, lowest level fi
 level 1 halves the payload budget, level 2 gives the payload nothing and opens its
 switches, level 3 also opens the auxiliary loads. Survival loads (avionics, radio,
 heaters) are never shed. Loads come back one level at a time once the state of charge
-is ``hysteresis`` above the level's threshold. In FDIR's safe mode the app sheds to
+is ``hysteresis`` above the level's threshold. The payload's budget is the array's output
+plus what the battery may give (``max_discharge_w`` above ``reserve_soc`` +
+``reserve_band_soc``, tapering to nothing at ``reserve_soc``), less the platform's loads,
+a charging reserve while the sun is up and a margin. In FDIR's safe mode the app sheds to
 level 3 and stays there until safe mode ends.
 
 Switching a critical load by TC takes two commands: ``arm_switch`` then ``switch``
@@ -143,6 +146,16 @@ class PowerApp(DeviceGuard, App):
         ParameterDef(14, "rest_current_a", "f32", 2.0, 0.0, 1000.0, "A"),
         ParameterDef(15, "ocv_gain", "f32", 0.01, 0.0, 1.0, "", "pull toward OCV per step"),
         ParameterDef(16, "arm_timeout_s", "f32", 10.0, 0.5, 600.0, "s"),
+        ParameterDef(
+            17,
+            "reserve_band_soc",
+            "f32",
+            0.50,
+            0.01,
+            1.0,
+            "",
+            "battery allowance tapers from full to 0 over this much charge above reserve_soc",
+        ),
     )
 
     def init(self) -> None:
@@ -282,7 +295,7 @@ class PowerApp(DeviceGuard, App):
         reserve = float(self.param("reserve_soc"))
         battery_w = 0.0
         if soc > reserve:
-            frac = min(1.0, (soc - reserve) / max(1e-6, 1.0 - reserve))
+            frac = min(1.0, (soc - reserve) / float(self.param("reserve_band_soc")))
             battery_w = float(self.param("max_discharge_w")) * frac
         charge_w = float(self.param("charge_reserve_w")) if soc < 0.95 and solar_w > 0 else 0.0
         budget = solar_w + battery_w - platform_w - charge_w - float(self.param("margin_w"))

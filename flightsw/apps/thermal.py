@@ -6,6 +6,11 @@ partner takes over); a reading outside the sensor's physical range, or a sensor 
 declared failed, is not used. Heaters switch with
 hysteresis between ``heater_on_c`` and ``heater_off_c``.
 
+A zone's operating limits are ``zone_min_c``/``zone_max_c`` unless the app's options
+give that zone its own (``zone_limits = { battery = [0.0, 45.0] }``). The cold-plate
+loop's thermostatic bypass valve, where the HAL has one (``thermal_loop``), is watched,
+not commanded: its position goes to telemetry as ``loop_valve_open``.
+
 Boards: above ``throttle_start_c`` a board's thermal cap falls linearly from its full
 power to ``min_cap_w`` at ``throttle_limit_c``; a capped board gets its cap back only
 when it cools ``restore_margin_c`` below the start. The caps go out on the bus; the
@@ -22,15 +27,41 @@ from numpy.typing import NDArray
 from flightsw.app import App, Arg, EventDef, HkDef, ParameterDef, Severity, TelemetryDef
 from flightsw.apps.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
 from flightsw.apps.messages import SENSOR_HEALTH, THERMAL_CAPS, SensorHealth, ThermalCaps
-from hal.interfaces import AcceleratorBoards, Heaters, TemperatureSensors
+from flightsw.errors import MissionError
+from flightsw.schema import ConfigError, Opt, Schema
+from hal.interfaces import AcceleratorBoards, Heaters, TemperatureSensors, ThermalLoop
 
 SENSOR_VALID_RANGE_C = (-120.0, 200.0)
+
+
+def _check_zone_limits(options: dict[str, object]) -> None:
+    """Each zone's limits are a pair of finite numbers, min below max (the zone itself is
+    checked at init, against the heater zones the HAL has)."""
+    limits = options.get("zone_limits", {})
+    assert isinstance(limits, dict)
+    for zone, pair in limits.items():
+        ok = isinstance(pair, list) and len(pair) == 2
+        ok = ok and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in pair
+        )
+        if not ok or pair[0] >= pair[1]:
+            raise ConfigError(f"zone_limits.{zone}", "must be [min_c, max_c], finite, min < max")
 
 
 class ThermalApp(DeviceGuard, App):
     """Heaters per zone, board power caps from temperatures, thermal limit events."""
 
     DEFAULT_RATE_HZ = 1.0
+    OPTIONS = Schema(
+        Opt(
+            "zone_limits",
+            "table",
+            {},
+            doc="a zone's own operating limits: zone = [min_c, max_c] (else zone_min/max_c)",
+        ),
+        check=_check_zone_limits,
+    )
     TELEMETRY = (
         DEVICE_ERRORS,
         TelemetryDef("max_board_temp_c", "f32", "degC"),
@@ -41,6 +72,7 @@ class ThermalApp(DeviceGuard, App):
         TelemetryDef("max_zone_temp_c", "f32", "degC"),
         TelemetryDef("invalid_sensors", "u16"),
         TelemetryDef("limit_violations", "u32", "", "zone readings outside operating limits"),
+        TelemetryDef("loop_valve_open", "f32", "1", "cold-plate loop valve, 0 bypassed .. 1 open"),
     )
     HOUSEKEEPING = (HkDef(1, "thermal", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
@@ -86,12 +118,14 @@ class ThermalApp(DeviceGuard, App):
         self.sensors: TemperatureSensors = devices["thermal"]
         self.heaters: Heaters = devices["thermal"]
         self.boards: AcceleratorBoards | None = devices.get("boards")
+        self.loop: ThermalLoop | None = devices.get("thermal_loop")
         names = self.sensors.sensor_names()
         self.heater_names = self.heaters.heater_names()
         self.zone_sensors: list[list[int]] = []
-        for h in self.heater_names:
-            zone = h.removeprefix("heater_")
+        zones = [h.removeprefix("heater_") for h in self.heater_names]
+        for zone in zones:
             self.zone_sensors.append([i for i, s in enumerate(names) if s.startswith(zone)])
+        self.zone_limits = self._zone_limits(zones)
         self.invalid_reported: set[int] = set()
         self.health_pipe = self.listen(SENSOR_HEALTH)
         self.failed: frozenset[int] = frozenset()
@@ -100,11 +134,29 @@ class ThermalApp(DeviceGuard, App):
         self.violations = 0
         self.in_violation: set[int] = set()
 
+    def _zone_limits(self, zones: list[str]) -> list[tuple[float, float] | None]:
+        """Per-zone (min, max) from the options; None: the zone_min_c/zone_max_c params."""
+        given = self.ctx.options.get("zone_limits", {})
+        where = f"apps.{self.ctx.name}.options.zone_limits"
+        if not isinstance(given, dict):
+            raise MissionError("mission", where, "must be a table of zone = [min_c, max_c]")
+        for zone, pair in given.items():
+            if zone not in zones:
+                raise MissionError("mission", f"{where}.{zone}", f"no heater zone {zone!r}")
+            ok = isinstance(pair, list | tuple) and len(pair) == 2
+            if not ok or not all(isinstance(v, int | float) for v in pair) or pair[0] >= pair[1]:
+                raise MissionError(
+                    "mission", f"{where}.{zone}", "must be [min_c, max_c], min < max"
+                )
+        return [(float(given[z][0]), float(given[z][1])) if z in given else None for z in zones]
+
     def step(self, now_ns: int) -> None:
         self.guarded(self._step, now_ns)
 
     def _step(self, now_ns: int) -> None:
         self._zones()
+        if self.loop is not None:
+            self.tlm["loop_valve_open"] = self.loop.read_loop().valve_open
         if self.boards is not None and self.boards.count:
             self._boards()
 
@@ -140,7 +192,8 @@ class ThermalApp(DeviceGuard, App):
             elif t > off_c and state[z]:
                 self.heaters.set_heater(self.heater_names[z], False)
                 state[z] = False
-            if not zmin <= t <= zmax:
+            lo, hi = self.zone_limits[z] or (zmin, zmax)
+            if not lo <= t <= hi:
                 self.violations += 1
                 if z not in self.in_violation:
                     self.in_violation.add(z)

@@ -13,25 +13,37 @@ is ``metadata={"min": .., "max": .., "doc": ..}`` on the field or a line of
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 
-from flightsw.schema import ConfigError, Opt, Schema, from_dataclass
+from flightsw.schema import REQUIRED, ConfigError, Opt, Schema, from_dataclass
 from hal.backend import Hal
 from hal.clocks import SimClock
 from hal.factory import HalError, parse_host_port, validate_config
 from hal.interfaces import Clock
 from hal.nvstore import FileNvStore, MemoryNvStore
 from hal.samples import SampleCounter
-from hal.sim.devices import SimBattery, SimBoards, SimPcdu, SimSolarArray, SimThermal
+from hal.sim.devices import (
+    SimBattery,
+    SimBoards,
+    SimPcdu,
+    SimSolarArray,
+    SimThermal,
+    SimThermalLoop,
+)
 from hal.sim.radio import SimRfLink
 from hal.sim.watchdog import SimWatchdog
+from sim_hw.environment import DEFAULT_STATIONS, GroundStation, stations_from_config
 from sim_hw.orbit import CircularOrbit
 from sim_hw.radiation import RadiationRates
+from sim_hw.radio_link import DEFAULT_DOWNLINK, DEFAULT_UPLINK, LinkBudget
 from sim_hw.spacecraft import Spacecraft, SpacecraftConfig
 
 NS_PER_S = 1_000_000_000
+# A link budget per direction: "<direction>_<field>" in [hal.radio].
+BUDGET_FIELDS = ("eirp_dbw", "g_over_t_dbk", "frequency_hz", "losses_db")
 
 
 def _check_bind(table: dict[str, Any]) -> None:
@@ -53,7 +65,29 @@ RADIO = Schema(
     Opt("ber_up", "float", None, min=0, max=0.5, doc="bit error rate"),
     Opt("delay_s", "float", None, min=0, max=10, unit="s", doc="one-way delay"),
     Opt("always_in_contact", "bool", None, doc="ignore contact windows"),
+    *(
+        Opt(f"{d}_{f}", "float", None, min=-300, max=1e12, doc=f"{d} link budget: {f}")
+        for d in ("downlink", "uplink")
+        for f in BUDGET_FIELDS
+    ),
     check=_check_bind,
+)
+
+
+def _check_stations(table: dict[str, Any]) -> None:
+    try:
+        stations_from_config([table], "station")
+    except ValueError as exc:
+        raise ConfigError("station", str(exc)) from None
+
+
+STATION = Schema(
+    Opt("name", "str", REQUIRED, pattern=r".*\S.*", doc="unique station name"),
+    Opt("lat_deg", "float", REQUIRED, min=-90, max=90, unit="deg"),
+    Opt("lon_deg", "float", REQUIRED, min=-180, max=360, unit="deg"),
+    Opt("alt_m", "float", None, min=-500, max=9000, unit="m"),
+    Opt("min_elevation_deg", "float", None, min=-90, max=89.999, unit="deg", doc="mask"),
+    check=_check_stations,
 )
 
 
@@ -90,6 +124,18 @@ SPACECRAFT_RANGES: dict[str, tuple[float, float]] = {
     "sel_per_board_day": (0, 1e6),
     "sefi_per_board_day": (0, 1e6),
     "saa_peak_multiplier": (1, 1e6),
+    "thermal_dt_s": (0.01, 600),
+    "array_efficiency": (0, 1),
+    "array_degradation_per_year": (0, 1),
+    "array_age_years": (0, 100),
+    "design_life_years": (0.01, 100),
+    "battery_heater_w": (0, 1e7),
+    "avionics_heater_w": (0, 1e7),
+    "coldplate_heater_w": (0, 1e7),
+    "battery_radiator_area_m2": (0, 1e5),
+    "loop_min_conductance_w_k": (0, 1e9),
+    "loop_band_k": (0.01, 1000),
+    "earth_ir_w_m2": (0, 2000),
 }
 SPACECRAFT = from_dataclass(
     SpacecraftConfig,
@@ -103,6 +149,14 @@ SIM_SETTINGS = (
     Opt("nv_dir", "str", None, doc="directory of the NV store (default: in memory)"),
     Opt("spacecraft", "table", None, fields=SPACECRAFT, doc="the simulated node's build"),
     Opt("radio", "table", None, fields=RADIO, doc="the radio: simulated, UDP, TCP or none"),
+    Opt(
+        "ground_stations",
+        "list",
+        None,
+        max=1000,
+        items=Opt("station", "table", fields=STATION),
+        doc="the ground network (default: the polar stations and the operator's own)",
+    ),
 )
 SIM_HAL = Schema(Opt("backend", "str", "sim"), *SIM_SETTINGS)
 
@@ -151,7 +205,9 @@ def build_sim_hal(config: dict[str, Any], seed: int, clock: Clock | None = None)
     hw = SimHardware(watchdog, sc)
     samples = SampleCounter()
     thermal = SimThermal(sc, samples)
-    radio_devices = build_radio(config.get("radio", {}), sc, seed)
+    radio_devices = build_radio(
+        config.get("radio", {}), sc, seed, ground_stations(config.get("ground_stations"))
+    )
     return Hal(
         backend="sim",
         clock=clk,
@@ -167,18 +223,51 @@ def build_sim_hal(config: dict[str, Any], seed: int, clock: Clock | None = None)
             "battery": SimBattery(sc, samples),
             "solar_array": SimSolarArray(sc, samples),
             "thermal": thermal,
+            "thermal_loop": SimThermalLoop(sc),
             "boards": SimBoards(sc, samples),
             **radio_devices,
         },
     )
 
 
-def build_radio(cfg: dict[str, Any], sc: Spacecraft, seed: int) -> dict[str, Any]:
+def ground_stations(tables: Any) -> tuple[GroundStation, ...]:
+    """The [[hal.ground_stations]] of the mission, or the default network without them."""
+    if tables is None:
+        return DEFAULT_STATIONS
+    try:
+        return stations_from_config(tables, "hal.ground_stations")
+    except ValueError as exc:
+        raise HalConfigError(str(exc)) from None
+
+
+def _budget(cfg: dict[str, Any], direction: str, default: LinkBudget) -> LinkBudget:
+    """A direction's link budget: the default with the fields the mission gives."""
+    given = {f: float(cfg[f"{direction}_{f}"]) for f in BUDGET_FIELDS if f"{direction}_{f}" in cfg}
+    try:
+        return dataclasses.replace(default, **given)
+    except ValueError as exc:
+        raise HalConfigError(f"hal.radio.{direction}: {exc}") from None
+
+
+def _optional_float(cfg: dict[str, Any], key: str) -> float | None:
+    value = cfg.get(key)
+    return None if value is None else float(value)
+
+
+def build_radio(
+    cfg: dict[str, Any],
+    sc: Spacecraft,
+    seed: int,
+    stations: tuple[GroundStation, ...] = DEFAULT_STATIONS,
+) -> dict[str, Any]:
     """The radio from [hal.radio]: ``kind`` sim (default), udp, tcp or none.
 
     ``sim`` also gives ``ground_link``, the ground network's end of the simulated RF
-    link; ``udp``/``tcp`` listen on ``bind`` (HOST:PORT) for a ground system, and with
-    ``peer`` (HOST:PORT) hear only that ground system (tcp: only that host).
+    link, over ``stations``; its bit errors and delay follow the link budget
+    (``downlink_*``/``uplink_*`` fields) and the slant range, unless ``ber_down``,
+    ``ber_up`` or ``delay_s`` pin them. ``udp``/``tcp`` listen on ``bind`` (HOST:PORT)
+    for a ground system, and with ``peer`` (HOST:PORT) hear only that ground system
+    (tcp: only that host).
     """
     RADIO.validate(cfg, "hal.radio")
     kind = str(cfg.get("kind", "sim"))
@@ -208,10 +297,13 @@ def build_radio(cfg: dict[str, Any], sc: Spacecraft, seed: int) -> dict[str, Any
             rng,
             downlink_bps=float(cfg.get("downlink_bps", 2_000_000.0)),
             uplink_bps=float(cfg.get("uplink_bps", 64_000.0)),
-            ber_down=float(cfg.get("ber_down", 1e-7)),
-            ber_up=float(cfg.get("ber_up", 1e-7)),
-            delay_s=float(cfg.get("delay_s", 0.01)),
+            ber_down=_optional_float(cfg, "ber_down"),
+            ber_up=_optional_float(cfg, "ber_up"),
+            delay_s=_optional_float(cfg, "delay_s"),
             always_in_contact=bool(cfg.get("always_in_contact", False)),
+            stations=stations,
+            downlink=_budget(cfg, "downlink", DEFAULT_DOWNLINK),
+            uplink=_budget(cfg, "uplink", DEFAULT_UPLINK),
         )
     except (TypeError, ValueError) as exc:
         raise HalConfigError(f"hal.radio: {exc}") from None

@@ -19,6 +19,7 @@ from hal.interfaces import (
     BoardTelemetry,
     SolarArrayTelemetry,
     SwitchTelemetry,
+    ThermalLoopTelemetry,
 )
 from hal.samples import SampleCounter
 from sim_hw.spacecraft import HEATER_ZONES, SENSORS, Spacecraft
@@ -97,7 +98,10 @@ class SimSolarArray:
         p = sc.last_power
         solar_w = p.solar_w if p is not None else 0.0
         v = float(sc.cfg.bus_voltage_v)
-        return SolarArrayTelemetry(v, float(solar_w) / v, 0.0 if sc.in_eclipse() else 1.0)
+        # A cosine sun sensor on the array: the sun's cosine times the share of its disc in
+        # view (0 in the umbra).
+        sun = float(sc.sun_cos * sc.sunlit_fraction)
+        return SolarArrayTelemetry(v, float(solar_w) / v, sun)
 
 
 class SimThermal:
@@ -125,6 +129,16 @@ class SimThermal:
 
     def read_heaters(self) -> tuple[bool, ...]:
         return tuple(self._sc.heaters_on[z] for z in HEATER_ZONES)
+
+
+class SimThermalLoop:
+    """ThermalLoop: the position of the cold-plate loop's thermostatic bypass valve."""
+
+    def __init__(self, sc: Spacecraft) -> None:
+        self._sc = sc
+
+    def read_loop(self) -> ThermalLoopTelemetry:
+        return ThermalLoopTelemetry(float(self._sc.loop_valve.opening))
 
 
 class SimBoards:

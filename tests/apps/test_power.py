@@ -113,3 +113,19 @@ def test_ocv_inversion_refuses_a_non_finite_voltage_with_our_error(bad: float) -
 
     with pytest.raises(FlightswError):  # was an IndexError (NaN bisected off the curve)
         soc_from_ocv(bad)
+
+
+def test_battery_allowance_is_full_above_the_reserve_band_and_tapers_inside_it() -> None:
+    """The default mission: up to 100 kW from the battery above 45 % charge, tapering to
+    nothing at 35 %; so in an eclipse the full payload (89.6 kW) keeps its budget."""
+    h = small_node()
+    app = h.exe.app("power").instance
+    h.run(2)
+    platform = 900.0
+    margin = float(app.param("margin_w"))
+    eclipse = {soc: app._payload_budget(soc, 0.0, platform) for soc in (0.9, 0.5, 0.4, 0.35)}
+    assert eclipse[0.9] == pytest.approx(100_000.0 - platform - margin)
+    assert eclipse[0.5] == eclipse[0.9]
+    assert eclipse[0.4] == pytest.approx(0.5 * 100_000.0 - platform - margin)
+    assert eclipse[0.35] == 0.0
+    assert eclipse[0.9] > 256 * 350.0

@@ -194,7 +194,9 @@ def test_watchdog_kick_reaches_the_device() -> None:
     with bench() as (hal, dev):
         hal.watchdog.kick()
         hal.watchdog.kick()
-        assert dev.model.kicks == 2
+        # On a loaded host an answer may come after the attempt's timeout: the link then
+        # sends the kick again (a kick is idempotent), and counts the retry.
+        assert dev.model.kicks == 2 + link_of(hal).retries
 
 
 def _run(calls: list[Callable[[], object]], rounds: int) -> int:
