@@ -127,7 +127,7 @@ BAD_VALUES = [
     (_comms(f'sdls = {{ spi = 1, key = "{KEY}", bogus = 2 }}'), "sdls.bogus", "unknown key"),
     (_comms("scid = 5000"), "options.scid", "5000 is outside 0..1023"),
     (_comms("tm_frame_len = 3"), "options.tm_frame_len", "3 is outside 13..2048"),
-    (_comms("farm_window = 11, sdls = \"none\""), "options", "FARM window 11"),
+    (_comms('farm_window = 11, sdls = "none"'), "options", "FARM window 11"),
     (_comms('sdls = { spi = 1, key = "0011" }'), "sdls.key", "2 octets is outside 16..64"),
     (_comms('sdls = { spi = 1, key = "zz" }'), "sdls.key", "is not hex"),
     (_comms(f'sdls = {{ spi = 1, key = "{KEY}", mode = "rot13" }}'), "sdls.mode", "rot13"),
