@@ -2,9 +2,13 @@
 
 A hardware-in-the-loop bench talks to the flight computer over one serial line (UART,
 USB CDC, a pty or a TCP bridge). Every exchange is a request frame from the flight side
-and exactly one response frame (or a NAK) from the bench device. ``FRAME`` and the
-``*_SCHEMA`` constructs are the declarations (mirrored in docs/serial-protocol.md); the
-hot path packs and unpacks with ``struct`` and numpy, and the tests prove both agree.
+and exactly one response frame (or a NAK) from the bench device.
+
+``FRAME`` declares the frame (its fast codec here is tested equal to it). Each message
+class declares its payload once, in ``SCHEMA``: its encode and decode are derived from
+that declaration (:mod:`hal.serial.codec`), its decorator registers it in ``REQUESTS``
+and ``RESPONSES``, and the message tables of docs/serial-protocol.md are generated from
+it (``tools/serial_protocol_doc.py``; a test keeps the document equal).
 
 Frame: ``A5 5A | length u16 | type u8 | seq u8 | payload | CRC-16/CCITT-FALSE u16``, all
 integers big-endian, the CRC covering length..payload.
@@ -13,27 +17,22 @@ integers big-endian, the CRC covering length..payload.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from enum import IntEnum
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self, TypeVar, cast
 
 import numpy as np
 from construct import (
     Array,
-    BitStruct,
     Bytes,
     Checksum,
     Const,
-    Construct,
-    Flag,
     Float32b,
     Float64b,
     Int8ub,
     Int16ub,
     Int32ub,
-    Padding,
-    PascalString,
     RawCopy,
     Struct,
     this,
@@ -42,6 +41,18 @@ from numpy.typing import NDArray
 
 from flightsw.crc import crc16
 from flightsw.errors import DecodeError, EncodeError
+from hal.serial.codec import (
+    AtMost,
+    Bits8,
+    Bool8,
+    Codec,
+    Enum8,
+    Finite,
+    Name,
+    Rule,
+    Unique,
+    Wrapping,
+)
 
 SYNC = b"\xa5\x5a"
 HEADER_LEN = 6  # sync, length, type, seq
@@ -100,6 +111,14 @@ class NakCode(IntEnum):
     BAD_PAYLOAD = 2
     BUSY = 3
     BAD_INDEX = 4
+
+
+NAK_MEANING = {
+    NakCode.UNKNOWN_TYPE: "the device does not implement this request type",
+    NakCode.BAD_PAYLOAD: "payload does not decode (length, flag value, NaN ...)",
+    NakCode.BUSY: "try again; the flight side retries within its budget",
+    NakCode.BAD_INDEX: "a switch, heater or board index the device does not have",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,11 +266,18 @@ class FrameDecoder:
 
 
 # --- message payloads ----------------------------------------------------------------
+#
+# Each message is declared once, by its ``SCHEMA``; its encode and decode are derived
+# from it (hal/serial/codec.py), its registration comes from its decorator, and
+# docs/serial-protocol.md is generated from it (tools/serial_protocol_doc.py).
 
 MAX_NAME_LEN = 32
 BOARD_RECORD_LEN = 33  # powered u8, 3 x f32, 3 x u32, f64
 MAX_BOARDS_PER_PAGE = 120  # 6 + 120 * 33 = 3966 octets, under MAX_PAYLOAD
 MAX_INDICES = 682  # (MAX_PAYLOAD - 2) // 6: indices plus one f32 each still fit
+
+SWITCH_ON = 0x01
+SWITCH_TRIPPED = 0x02
 
 
 class NameKind(IntEnum):
@@ -262,107 +288,6 @@ class NameKind(IntEnum):
     HEATERS = 2
 
 
-class _Reader:
-    """Reads a payload front to back; every shortfall is a DecodeError at its offset."""
-
-    __slots__ = ("buf", "msg", "pos")
-
-    def __init__(self, buf: bytes | bytearray | memoryview, msg: str) -> None:
-        self.buf = bytes(buf)
-        self.msg = msg
-        self.pos = 0
-
-    def _take(self, field: str, n: int) -> int:
-        left = len(self.buf) - self.pos
-        if left < n:
-            raise DecodeError(f"{self.msg}.{field}", self.pos, f"needs {n} octets, {left} left")
-        pos = self.pos
-        self.pos += n
-        return pos
-
-    def u8(self, field: str) -> int:
-        return self.buf[self._take(field, 1)]
-
-    def u16(self, field: str) -> int:
-        pos = self._take(field, 2)
-        return (self.buf[pos] << 8) | self.buf[pos + 1]
-
-    def u32(self, field: str) -> int:
-        return int.from_bytes(self.buf[self._take(field, 4) : self.pos], "big")
-
-    def f32(self, field: str) -> float:
-        return float(struct.unpack_from(">f", self.buf, self._take(field, 4))[0])
-
-    def flag(self, field: str) -> bool:
-        pos = self.pos
-        value = self.u8(field)
-        if value > 1:
-            raise DecodeError(f"{self.msg}.{field}", pos, f"{value} is not a boolean (0 or 1)")
-        return value == 1
-
-    def array(self, field: str, dtype: str, count: int) -> NDArray[Any]:
-        dt = np.dtype(dtype)
-        pos = self._take(field, dt.itemsize * count)
-        return np.frombuffer(self.buf, dtype=dt, count=count, offset=pos)
-
-    def flags(self, field: str, count: int) -> NDArray[np.bool_]:
-        pos = self.pos
-        raw = self.array(field, "u1", count)
-        bad = np.flatnonzero(raw > 1)
-        if bad.size:
-            i = int(bad[0])
-            raise DecodeError(f"{self.msg}.{field}", pos + i, f"{raw[i]} is not a boolean")
-        return raw.astype(np.bool_)
-
-    def indices(self, field: str, limit: int = MAX_INDICES) -> NDArray[np.intp]:
-        pos = self.pos
-        count = self.u16(f"{field}.count")
-        if count > limit:
-            raise DecodeError(f"{self.msg}.{field}.count", pos, f"{count} indices, at most {limit}")
-        return self.array(field, ">u2", count).astype(np.intp)
-
-    def finite(self, field: str, values: NDArray[Any], start: int) -> None:
-        bad = np.flatnonzero(~np.isfinite(values))
-        if bad.size:
-            i = int(bad[0])
-            raise DecodeError(f"{self.msg}.{field}", start + 4 * i, "not a finite number")
-
-    def done(self) -> None:
-        if self.pos != len(self.buf):
-            left = len(self.buf) - self.pos
-            raise DecodeError(self.msg, self.pos, f"{left} trailing octets")
-
-
-def _u(name: str, value: int, bits: int) -> int:
-    limit = (1 << bits) - 1
-    ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
-    if not ok or not 0 <= value <= limit:
-        raise EncodeError(name, f"{value!r} is not an integer in 0..{limit}")
-    return int(value)
-
-
-def _index_array(name: str, idx: NDArray[Any] | Sequence[int], limit: int = MAX_INDICES) -> bytes:
-    arr = np.asarray(idx)
-    if arr.ndim != 1 or not (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
-        raise EncodeError(name, "indices must be a 1-D integer array")
-    if arr.size > limit:
-        raise EncodeError(name, f"{arr.size} indices, at most {limit} per frame")
-    if arr.size and (arr.min() < 0 or arr.max() > 0xFFFF):
-        raise EncodeError(name, "indices must be in 0..65535")
-    return struct.pack(">H", arr.size) + arr.astype(">u2").tobytes()
-
-
-def _value_array(name: str, values: NDArray[Any] | Sequence[float], count: int) -> bytes:
-    arr = np.asarray(values, dtype=np.float64)
-    if arr.shape != (count,):
-        raise EncodeError(name, f"{arr.shape} values for {count} indices")
-    with np.errstate(over="ignore", invalid="ignore"):
-        wire = arr.astype(">f4")
-    if not np.all(np.isfinite(wire)):
-        raise EncodeError(name, "values must be finite and fit a 32-bit float")
-    return wire.tobytes()
-
-
 def _same(a: object, b: object) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         x, y = np.asarray(a), np.asarray(b)
@@ -371,18 +296,26 @@ def _same(a: object, b: object) -> bool:
 
 
 class Message:
-    """A request or response payload. Requests carry their wire ``TYPE``."""
+    """A request or response payload, declared by ``SCHEMA``; encode and decode follow it.
+
+    Requests carry their wire ``TYPE`` and the class of their ``RESPONSE`` (set by
+    :func:`request`); responses have ``TYPE`` -1.
+    """
 
     __slots__ = ()
     TYPE: ClassVar[int] = -1
-    SCHEMA: ClassVar[Construct]
+    RESPONSE: ClassVar[type[Message]]
+    SCHEMA: ClassVar[Struct] = Struct()
+    CODEC: ClassVar[Codec]
 
     def encode(self) -> bytes:
-        raise NotImplementedError
+        """The payload octets; a value the declaration cannot carry is an EncodeError."""
+        return self.CODEC.encode(self)
 
     @classmethod
     def decode(cls, payload: bytes | bytearray | memoryview) -> Self:
-        raise NotImplementedError
+        """Exactly one payload of this message; anything else raises DecodeError."""
+        return cast(Self, cls.CODEC.decode(payload))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -395,279 +328,50 @@ class Message:
     __hash__ = None  # type: ignore[assignment]
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class _Empty(Message):
-    SCHEMA = Struct()
+REQUESTS: dict[int, type[Message]] = {}
+"""Request class of each request type."""
+RESPONSES: dict[int, type[Message]] = {}
+"""Response payload class of each request type; its wire type is ``request | 0x80``."""
 
-    def encode(self) -> bytes:
-        return b""
+M = TypeVar("M", bound=Message)
 
-    @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> Self:
-        _Reader(payload, cls.__name__).done()
-        return cls()
 
+def message(cls: type[M]) -> type[M]:
+    """Derive the codec of a message class from its ``SCHEMA`` (at import, so a declaration
+    the codec cannot follow, or that disagrees with the class's fields, fails at once)."""
+    cls.CODEC = Codec(cls, cls.SCHEMA)
+    return cls
 
-# --- requests --------------------------------------------------------------------------
 
+def request(msg_type: MsgType, response: type[Message]) -> Callable[[type[M]], type[M]]:
+    """Declare a request class: its wire type and the class of the answer it gets."""
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Ping(Message):
-    """Liveness check; the reply also describes the device's inventory."""
+    def register(cls: type[M]) -> type[M]:
+        if msg_type in REQUESTS:
+            raise TypeError(f"{msg_type!r} declared twice")
+        cls.TYPE = msg_type
+        cls.RESPONSE = response
+        REQUESTS[msg_type] = cls
+        RESPONSES[msg_type] = response
+        return message(cls)
 
-    nonce: int = 0
-    TYPE = MsgType.PING
-    SCHEMA = Struct("nonce" / Int32ub)
-
-    def encode(self) -> bytes:
-        return struct.pack(">I", _u("nonce", self.nonce, 32))
-
-    @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> Self:
-        r = _Reader(payload, cls.__name__)
-        msg = cls(r.u32("nonce"))
-        r.done()
-        return msg
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class ListNames(Message):
-    which: NameKind = NameKind.SWITCHES
-    TYPE = MsgType.LIST_NAMES
-    SCHEMA = Struct("which" / Int8ub)
-
-    def encode(self) -> bytes:
-        return bytes([_kind("which", self.which)])
-
-    @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> Self:
-        r = _Reader(payload, cls.__name__)
-        msg = cls(_read_kind(r))
-        r.done()
-        return msg
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class ReadSwitches(_Empty):
-    TYPE = MsgType.READ_SWITCHES
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class _IndexOn(Message):
-    """Switch something with an index on or off (a PCDU switch, a heater)."""
-
-    index: int
-    on: bool
-    SCHEMA = Struct("index" / Int8ub, "on" / Flag)
-
-    def encode(self) -> bytes:
-        return bytes([_u("index", self.index, 8), 1 if self.on else 0])
-
-    @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> Self:
-        r = _Reader(payload, cls.__name__)
-        msg = cls(r.u8("index"), r.flag("on"))
-        r.done()
-        return msg
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class SetSwitch(_IndexOn):
-    TYPE = MsgType.SET_SWITCH
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class ResetTrip(Message):
-    index: int
-    TYPE = MsgType.RESET_TRIP
-    SCHEMA = Struct("index" / Int8ub)
-
-    def encode(self) -> bytes:
-        return bytes([_u("index", self.index, 8)])
-
-    @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> Self:
-        r = _Reader(payload, cls.__name__)
-        msg = cls(r.u8("index"))
-        r.done()
-        return msg
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class ReadBattery(_Empty):
-    TYPE = MsgType.READ_BATTERY
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class ReadSolarArray(_Empty):
-    TYPE = MsgType.READ_SOLAR_ARRAY
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class ReadTemperatures(_Empty):
-    TYPE = MsgType.READ_TEMPERATURES
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class SetHeater(_IndexOn):
-    TYPE = MsgType.SET_HEATER
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class ReadHeaters(_Empty):
-    TYPE = MsgType.READ_HEATERS
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class ReadBoards(Message):
-    """One page of board telemetry: boards ``start .. start + count - 1``."""
-
-    start: int = 0
-    count: int = MAX_BOARDS_PER_PAGE
-    TYPE = MsgType.READ_BOARDS
-    SCHEMA = Struct("start" / Int16ub, "count" / Int16ub)
-
-    def encode(self) -> bytes:
-        if not 0 <= self.count <= MAX_BOARDS_PER_PAGE:
-            raise EncodeError("count", f"{self.count} boards, at most {MAX_BOARDS_PER_PAGE}")
-        return struct.pack(">HH", _u("start", self.start, 16), _u("count", self.count, 16))
-
-    @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> Self:
-        r = _Reader(payload, cls.__name__)
-        start = r.u16("start")
-        count = r.u16("count")
-        if count > MAX_BOARDS_PER_PAGE:
-            raise DecodeError(f"{cls.__name__}.count", 2, f"{count} > {MAX_BOARDS_PER_PAGE}")
-        r.done()
-        return cls(start, count)
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class SetBoardPower(Message):
-    on: bool
-    indices: NDArray[np.intp]
-    TYPE = MsgType.SET_BOARD_POWER
-    SCHEMA = Struct("on" / Flag, "count" / Int16ub, "indices" / Array(this.count, Int16ub))
-
-    def encode(self) -> bytes:
-        return (b"\x01" if self.on else b"\x00") + _index_array("indices", self.indices)
-
-    @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> Self:
-        r = _Reader(payload, cls.__name__)
-        msg = cls(r.flag("on"), r.indices("indices"))
-        r.done()
-        return msg
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class _BoardValues(Message):
-    indices: NDArray[np.intp]
-    values: NDArray[np.float64]
-    SCHEMA = Struct(
-        "count" / Int16ub,
-        "indices" / Array(this.count, Int16ub),
-        "values" / Array(this.count, Float32b),
-    )
-
-    def encode(self) -> bytes:
-        head = _index_array("indices", self.indices)
-        return head + _value_array("values", self.values, len(head) // 2 - 1)
-
-    @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> Self:
-        r = _Reader(payload, cls.__name__)
-        idx = r.indices("indices")
-        start = r.pos
-        values = r.array("values", ">f4", idx.size).astype(np.float64)
-        r.finite("values", values, start)
-        r.done()
-        return cls(idx, values)
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class SetUtilization(_BoardValues):
-    """Fraction of full load, 0..1 (the device clips)."""
-
-    TYPE = MsgType.SET_UTILIZATION
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class SetPowerCap(_BoardValues):
-    """Power limit in watts per board."""
-
-    TYPE = MsgType.SET_POWER_CAP
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class _BoardIndices(Message):
-    indices: NDArray[np.intp]
-    SCHEMA = Struct("count" / Int16ub, "indices" / Array(this.count, Int16ub))
-
-    def encode(self) -> bytes:
-        return _index_array("indices", self.indices)
-
-    @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> Self:
-        r = _Reader(payload, cls.__name__)
-        msg = cls(r.indices("indices"))
-        r.done()
-        return msg
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class ResetBoards(_BoardIndices):
-    TYPE = MsgType.RESET_BOARDS
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class ScrubMemory(_BoardIndices):
-    TYPE = MsgType.SCRUB_MEMORY
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class KickWatchdog(_Empty):
-    TYPE = MsgType.KICK_WATCHDOG
+    return register
 
 
 # --- responses -------------------------------------------------------------------------
 
 
-def _kind(name: str, value: int) -> int:
-    if value not in NameKind._value2member_map_:
-        raise EncodeError(name, f"{value!r} is not a NameKind")
-    return int(value)
-
-
-def _read_kind(r: _Reader) -> NameKind:
-    pos = r.pos
-    value = r.u8("which")
-    if value not in NameKind._value2member_map_:
-        raise DecodeError(f"{r.msg}.which", pos, f"{value} is not a name list kind")
-    return NameKind(value)
-
-
-def _f32(name: str, value: float) -> bytes:
-    try:
-        return struct.pack(">f", value)
-    except (struct.error, OverflowError, TypeError) as exc:
-        raise EncodeError(name, f"{value!r} does not fit a 32-bit float") from exc
-
-
-def _count(name: str, n: int, limit: int = 0xFF) -> int:
-    if n > limit:
-        raise EncodeError(name, f"{n} entries, at most {limit}")
-    return n
-
-
+@message
 @dataclass(frozen=True, slots=True, eq=False)
-class Ack(_Empty):
+class Ack(Message):
     """The empty response to a command that was carried out."""
 
 
+@message
 @dataclass(frozen=True, slots=True, eq=False)
 class PingReply(Message):
+    """The device's protocol version and inventory."""
+
     nonce: int
     version: int
     n_switches: int
@@ -676,216 +380,109 @@ class PingReply(Message):
     n_boards: int
     watchdog_timeout_ms: int
     SCHEMA = Struct(
-        "nonce" / Int32ub,
-        "version" / Int8ub,
-        "n_switches" / Int8ub,
-        "n_sensors" / Int8ub,
-        "n_heaters" / Int8ub,
-        "n_boards" / Int16ub,
-        "watchdog_timeout_ms" / Int32ub,
+        "nonce" / Int32ub * "the request's nonce, echoed",
+        "version" / Int8ub * f"protocol version ({PROTOCOL_VERSION})",
+        "n_switches" / Int8ub * "PCDU switches",
+        "n_sensors" / Int8ub * "thermistors",
+        "n_heaters" / Int8ub * "heaters",
+        "n_boards" / Int16ub * "accelerator boards",
+        "watchdog_timeout_ms" / Int32ub * "hardware watchdog timeout",
     )
-    _S: ClassVar[struct.Struct] = struct.Struct(">IBBBBHI")
-
-    def encode(self) -> bytes:
-        return self._S.pack(
-            _u("nonce", self.nonce, 32),
-            _u("version", self.version, 8),
-            _u("n_switches", self.n_switches, 8),
-            _u("n_sensors", self.n_sensors, 8),
-            _u("n_heaters", self.n_heaters, 8),
-            _u("n_boards", self.n_boards, 16),
-            _u("watchdog_timeout_ms", self.watchdog_timeout_ms, 32),
-        )
-
-    @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> Self:
-        if len(payload) != cls._S.size:
-            raise DecodeError(cls.__name__, 0, f"{len(payload)} octets, expected {cls._S.size}")
-        return cls(*cls._S.unpack(bytes(payload)))
 
 
+@message
 @dataclass(frozen=True, slots=True, eq=False)
 class NameList(Message):
-    """Names of switches, sensors or heaters, in index order (printable ASCII, unique)."""
+    """Names of switches, sensors or heaters, in index order.
+
+    The count must equal the matching count in the PING reply. Indices in SET_SWITCH,
+    RESET_TRIP and SET_HEATER, and the order of values in READ_SWITCHES,
+    READ_TEMPERATURES and READ_HEATERS, follow the order of these lists.
+    """
 
     which: NameKind
     names: tuple[str, ...]
     SCHEMA = Struct(
-        "which" / Int8ub,
+        "which" / Enum8(NameKind) * "the list asked for",
         "count" / Int8ub,
-        "names" / Array(this.count, PascalString(Int8ub, "ascii")),
+        "names" / Unique(Array(this.count, Name(MAX_NAME_LEN))) * "in index order",
     )
 
-    def encode(self) -> bytes:
-        out = bytearray([_kind("which", self.which), _count("names", len(self.names))])
-        for i, name in enumerate(self.names):
-            raw = name.encode("ascii", "replace") if isinstance(name, str) else b""
-            if not _valid_name(raw) or raw.decode() != name:
-                raise EncodeError(f"names[{i}]", f"{name!r} is not 1..32 printable ASCII")
-            out += bytes([len(raw)]) + raw
-        if len(set(self.names)) != len(self.names):
-            raise EncodeError("names", "names must be unique")
-        return bytes(out)
 
-    @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> Self:
-        r = _Reader(payload, cls.__name__)
-        which = _read_kind(r)
-        count = r.u8("count")
-        names: list[str] = []
-        for i in range(count):
-            pos = r.pos
-            n = r.u8(f"names[{i}].length")
-            raw = r.buf[r._take(f"names[{i}]", n) : r.pos]
-            if not _valid_name(raw):
-                raise DecodeError(f"{cls.__name__}.names[{i}]", pos, "not 1..32 printable ASCII")
-            name = raw.decode("ascii")
-            if name in names:
-                raise DecodeError(f"{cls.__name__}.names[{i}]", pos, f"duplicate name {name!r}")
-            names.append(name)
-        r.done()
-        return cls(which, tuple(names))
-
-
-def _valid_name(raw: bytes) -> bool:
-    return 1 <= len(raw) <= MAX_NAME_LEN and all(0x21 <= c <= 0x7E for c in raw)
-
-
-SWITCH_ON = 0x01
-SWITCH_TRIPPED = 0x02
-
-
+@message
 @dataclass(frozen=True, slots=True, eq=False)
 class SwitchStates(Message):
-    """Per switch: on, tripped (flag bits 0 and 1) and the sensed current in amperes."""
+    """Per switch: on, tripped and the sensed current.
+
+    A tripped switch is off until RESET_TRIP; a reset leaves it off.
+    """
 
     on: tuple[bool, ...]
     tripped: tuple[bool, ...]
     current_a: tuple[float, ...]
     SCHEMA = Struct(
         "count" / Int8ub,
-        "flags" / Array(this.count, BitStruct(Padding(6), "tripped" / Flag, "on" / Flag)),
-        "current_a" / Array(this.count, Float32b),
+        "flags" / Array(this.count, Bits8(on=SWITCH_ON, tripped=SWITCH_TRIPPED)) * "per switch",
+        "current_a" / Array(this.count, Float32b) * "sensed current, amperes",
     )
 
-    def encode(self) -> bytes:
-        n = _count("on", len(self.on))
-        if len(self.tripped) != n or len(self.current_a) != n:
-            raise EncodeError("switches", "on, tripped and current_a differ in length")
-        flags = bytes(
-            (SWITCH_ON if on else 0) | (SWITCH_TRIPPED if tr else 0)
-            for on, tr in zip(self.on, self.tripped, strict=True)
-        )
-        return bytes([n]) + flags + b"".join(_f32("current_a", c) for c in self.current_a)
 
-    @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> Self:
-        r = _Reader(payload, cls.__name__)
-        n = r.u8("count")
-        pos = r.pos
-        flags = r.array("flags", "u1", n)
-        bad = np.flatnonzero(flags & ~np.uint8(SWITCH_ON | SWITCH_TRIPPED))
-        if bad.size:
-            raise DecodeError(f"{cls.__name__}.flags", pos + int(bad[0]), "undefined flag bits")
-        current = r.array("current_a", ">f4", n)
-        r.done()
-        return cls(
-            tuple(bool(f & SWITCH_ON) for f in flags),
-            tuple(bool(f & SWITCH_TRIPPED) for f in flags),
-            tuple(float(c) for c in current),
-        )
-
-
+@message
 @dataclass(frozen=True, slots=True, eq=False)
-class _ThreeFloats(Message):
-    _S: ClassVar[struct.Struct] = struct.Struct(">fff")
+class BatteryReading(Message):
+    """The battery as the bench measures it."""
 
-    def _values(self) -> tuple[float, float, float]:
-        raise NotImplementedError
-
-    def encode(self) -> bytes:
-        return b"".join(_f32(f.name, v) for f, v in zip(fields(self), self._values(), strict=True))
-
-    @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> Self:
-        if len(payload) != 12:
-            raise DecodeError(cls.__name__, 0, f"{len(payload)} octets, expected 12")
-        a, b, c = cls._S.unpack(bytes(payload))
-        return cls(float(a), float(b), float(c))  # type: ignore[call-arg]
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class BatteryReading(_ThreeFloats):
     voltage_v: float
-    current_a: float  # > 0 is charging
+    current_a: float
     temperature_c: float
-    SCHEMA = Struct("voltage_v" / Float32b, "current_a" / Float32b, "temperature_c" / Float32b)
+    SCHEMA = Struct(
+        "voltage_v" / Float32b * "volts",
+        "current_a" / Float32b * "amperes, > 0 charging",
+        "temperature_c" / Float32b * "°C",
+    )
 
-    def _values(self) -> tuple[float, float, float]:
-        return (self.voltage_v, self.current_a, self.temperature_c)
 
-
+@message
 @dataclass(frozen=True, slots=True, eq=False)
-class SolarReading(_ThreeFloats):
+class SolarReading(Message):
+    """The solar array as the bench measures it."""
+
     voltage_v: float
     current_a: float
     sun_sensor: float
-    SCHEMA = Struct("voltage_v" / Float32b, "current_a" / Float32b, "sun_sensor" / Float32b)
+    SCHEMA = Struct(
+        "voltage_v" / Float32b * "volts",
+        "current_a" / Float32b * "amperes",
+        "sun_sensor" / Float32b * "cosine of the sun angle, 0 in eclipse",
+    )
 
-    def _values(self) -> tuple[float, float, float]:
-        return (self.voltage_v, self.current_a, self.sun_sensor)
 
-
+@message
 @dataclass(frozen=True, slots=True, eq=False)
 class Temperatures(Message):
+    """Every thermistor, in the order of the sensors' name list."""
+
     values_c: tuple[float, ...]
-    SCHEMA = Struct("count" / Int8ub, "values_c" / Array(this.count, Float32b))
-
-    def encode(self) -> bytes:
-        n = _count("values_c", len(self.values_c))
-        return bytes([n]) + b"".join(_f32("values_c", v) for v in self.values_c)
-
-    @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> Self:
-        r = _Reader(payload, cls.__name__)
-        values = r.array("values_c", ">f4", r.u8("count"))
-        r.done()
-        return cls(tuple(float(v) for v in values))
+    SCHEMA = Struct("count" / Int8ub, "values_c" / Array(this.count, Float32b) * "°C")
 
 
+@message
 @dataclass(frozen=True, slots=True, eq=False)
 class HeaterStates(Message):
+    """Every heater, in the order of the heaters' name list."""
+
     on: tuple[bool, ...]
-    SCHEMA = Struct("count" / Int8ub, "on" / Array(this.count, Flag))
-
-    def encode(self) -> bytes:
-        return bytes([_count("on", len(self.on))]) + bytes(1 if v else 0 for v in self.on)
-
-    @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> Self:
-        r = _Reader(payload, cls.__name__)
-        on = r.flags("on", r.u8("count"))
-        r.done()
-        return cls(tuple(bool(v) for v in on))
+    SCHEMA = Struct("count" / Int8ub, "on" / Array(this.count, Bool8()) * "1 on, 0 off")
 
 
-BOARD_FIELDS: tuple[tuple[str, str], ...] = (
-    ("powered", "u1"),
-    ("current_a", ">f4"),
-    ("power_w", ">f4"),
-    ("temperature_c", ">f4"),
-    ("ecc_corrected", ">u4"),
-    ("ecc_uncorrectable", ">u4"),
-    ("heartbeat", ">u4"),
-    ("work_done", ">f8"),
-)
-
-
+@message
 @dataclass(frozen=True, slots=True, eq=False)
 class BoardPage(Message):
-    """Telemetry of boards ``start .. start + len - 1`` out of ``total``, one array per field.
+    """Telemetry of boards ``start .. start + count - 1`` out of ``total``.
 
-    Counters travel as u32 and wrap at 2**32; floats as f32 except ``work_done`` (f64).
+    Arrays are packed field by field ("structure of arrays"), ``count`` elements each:
+    33 octets per board, so a page of 120 boards is 3966 octets. The flight side reads
+    ``ceil(n_boards / 120)`` pages per ``read_boards()``.
     """
 
     total: int
@@ -899,123 +496,198 @@ class BoardPage(Message):
     heartbeat: NDArray[np.int64]
     work_done: NDArray[np.float64]
     SCHEMA = Struct(
-        "total" / Int16ub,
-        "start" / Int16ub,
-        "count" / Int16ub,
-        "powered" / Array(this.count, Flag),
-        "current_a" / Array(this.count, Float32b),
-        "power_w" / Array(this.count, Float32b),
-        "temperature_c" / Array(this.count, Float32b),
-        "ecc_corrected" / Array(this.count, Int32ub),
-        "ecc_uncorrectable" / Array(this.count, Int32ub),
-        "heartbeat" / Array(this.count, Int32ub),
-        "work_done" / Array(this.count, Float64b),
+        "total" / Int16ub * "boards on the bench",
+        "start" / Int16ub * "index of the first board in this page",
+        "count" / AtMost(Int16ub, MAX_BOARDS_PER_PAGE) * "boards in this page",
+        Rule("start", this.start + this.count <= this.total, "start + count ≤ total"),
+        "powered" / Array(this.count, Bool8()) * "1 powered, 0 off",
+        "current_a" / Array(this.count, Float32b) * "rail current, amperes",
+        "power_w" / Array(this.count, Float32b) * "watts",
+        "temperature_c" / Array(this.count, Float32b) * "°C",
+        "ecc_corrected" / Array(this.count, Wrapping(Int32ub)) * "cumulative since power-on",
+        "ecc_uncorrectable" / Array(this.count, Wrapping(Int32ub)) * "cumulative since power-on",
+        "heartbeat" / Array(this.count, Wrapping(Int32ub)) * "advances while the board is alive",
+        "work_done" / Array(this.count, Float64b) * "cumulative work units",
     )
 
     @property
     def count(self) -> int:
         return int(np.asarray(self.powered).size)
 
-    def encode(self) -> bytes:
-        n = self.count
-        if n > MAX_BOARDS_PER_PAGE:
-            raise EncodeError("count", f"{n} boards, at most {MAX_BOARDS_PER_PAGE} per page")
-        total = _u("total", self.total, 16)
-        start = _u("start", self.start, 16)
-        if start + n > total:
-            raise EncodeError("start", f"boards {start}..{start + n - 1} past total {total}")
-        out = [struct.pack(">HHH", total, start, n)]
-        for name, dtype in BOARD_FIELDS:
-            arr = np.asarray(getattr(self, name))
-            if arr.shape != (n,):
-                raise EncodeError(name, f"shape {arr.shape}, expected ({n},)")
-            if dtype == ">u4":
-                arr = arr.astype(np.int64) & 0xFFFFFFFF  # counters wrap on the wire
-            out.append(arr.astype(dtype).tobytes())
-        return b"".join(out)
 
-    @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> Self:
-        r = _Reader(payload, cls.__name__)
-        total = r.u16("total")
-        start = r.u16("start")
-        n = r.u16("count")
-        if n > MAX_BOARDS_PER_PAGE or start + n > total:
-            raise DecodeError(f"{cls.__name__}.count", 4, f"{n} boards from {start} of {total}")
-        arrays: dict[str, NDArray[Any]] = {}
-        for name, dtype in BOARD_FIELDS:
-            if dtype == "u1":
-                arrays[name] = r.flags(name, n)
-            elif dtype == ">u4":
-                arrays[name] = r.array(name, dtype, n).astype(np.int64)
-            else:
-                arrays[name] = r.array(name, dtype, n).astype(np.float64)
-        r.done()
-        return cls(total, start, **arrays)
-
-
+@message
 @dataclass(frozen=True, slots=True, eq=False)
 class Nak(Message):
-    """A refused request: which type, and why (a :class:`NakCode`, unknown codes kept)."""
+    """A refused request (frame type 0xFF, the request's seq): which type, and why.
+
+    A receiver keeps codes it does not know (newer firmware) and reports them as refusals.
+    """
 
     request_type: int
     code: int
-    SCHEMA = Struct("request_type" / Int8ub, "code" / Int8ub)
-
-    def encode(self) -> bytes:
-        return bytes([_u("request_type", self.request_type, 8), _u("code", self.code, 8)])
-
-    @classmethod
-    def decode(cls, payload: bytes | bytearray | memoryview) -> Self:
-        r = _Reader(payload, cls.__name__)
-        msg = cls(r.u8("request_type"), r.u8("code"))
-        r.done()
-        return msg
-
-
-REQUESTS: dict[int, type[Message]] = {
-    cls.TYPE: cls
-    for cls in (
-        Ping,
-        ListNames,
-        ReadSwitches,
-        SetSwitch,
-        ResetTrip,
-        ReadBattery,
-        ReadSolarArray,
-        ReadTemperatures,
-        SetHeater,
-        ReadHeaters,
-        ReadBoards,
-        SetBoardPower,
-        SetUtilization,
-        SetPowerCap,
-        ResetBoards,
-        ScrubMemory,
-        KickWatchdog,
+    SCHEMA = Struct(
+        "request_type" / Int8ub * "the refused request's type",
+        "code" / Int8ub * "a NAK code (below)",
     )
-}
 
-RESPONSES: dict[int, type[Message]] = {
-    MsgType.PING: PingReply,
-    MsgType.LIST_NAMES: NameList,
-    MsgType.READ_SWITCHES: SwitchStates,
-    MsgType.SET_SWITCH: Ack,
-    MsgType.RESET_TRIP: Ack,
-    MsgType.READ_BATTERY: BatteryReading,
-    MsgType.READ_SOLAR_ARRAY: SolarReading,
-    MsgType.READ_TEMPERATURES: Temperatures,
-    MsgType.SET_HEATER: Ack,
-    MsgType.READ_HEATERS: HeaterStates,
-    MsgType.READ_BOARDS: BoardPage,
-    MsgType.SET_BOARD_POWER: Ack,
-    MsgType.SET_UTILIZATION: Ack,
-    MsgType.SET_POWER_CAP: Ack,
-    MsgType.RESET_BOARDS: Ack,
-    MsgType.SCRUB_MEMORY: Ack,
-    MsgType.KICK_WATCHDOG: Ack,
-}
-"""Response payload class of each request type; its wire type is ``request | 0x80``."""
+
+# --- requests --------------------------------------------------------------------------
+
+_INDICES = (
+    "count" / AtMost(Int16ub, MAX_INDICES),
+    "indices" / Array(this.count, Int16ub) * "board indices",
+)
+
+
+@request(MsgType.PING, PingReply)
+@dataclass(frozen=True, slots=True, eq=False)
+class Ping(Message):
+    """Liveness check; the reply also describes the device's inventory."""
+
+    nonce: int = 0
+    SCHEMA = Struct("nonce" / Int32ub * "echoed in the reply")
+
+
+@request(MsgType.LIST_NAMES, NameList)
+@dataclass(frozen=True, slots=True, eq=False)
+class ListNames(Message):
+    """One of the device's name lists."""
+
+    which: NameKind = NameKind.SWITCHES
+    SCHEMA = Struct("which" / Enum8(NameKind) * "the list to send")
+
+
+@request(MsgType.READ_SWITCHES, SwitchStates)
+@dataclass(frozen=True, slots=True, eq=False)
+class ReadSwitches(Message):
+    """The PCDU's switches."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _IndexOn(Message):
+    """Switch something with an index on or off (a PCDU switch, a heater)."""
+
+    index: int
+    on: bool
+    SCHEMA = Struct(
+        "index" / Int8ub * "in the order of the switches' (heaters') name list",
+        "on" / Bool8() * "1 on, 0 off",
+    )
+
+
+@request(MsgType.SET_SWITCH, Ack)
+@dataclass(frozen=True, slots=True, eq=False)
+class SetSwitch(_IndexOn):
+    """Command a PCDU switch on or off (a tripped switch stays off until RESET_TRIP)."""
+
+
+@request(MsgType.RESET_TRIP, Ack)
+@dataclass(frozen=True, slots=True, eq=False)
+class ResetTrip(Message):
+    """Clear a switch's overcurrent trip; the switch stays off."""
+
+    index: int
+    SCHEMA = Struct("index" / Int8ub * "in the order of the switches' name list")
+
+
+@request(MsgType.READ_BATTERY, BatteryReading)
+@dataclass(frozen=True, slots=True, eq=False)
+class ReadBattery(Message):
+    """The battery's voltage, current and temperature."""
+
+
+@request(MsgType.READ_SOLAR_ARRAY, SolarReading)
+@dataclass(frozen=True, slots=True, eq=False)
+class ReadSolarArray(Message):
+    """The solar array's voltage, current and sun sensor."""
+
+
+@request(MsgType.READ_TEMPERATURES, Temperatures)
+@dataclass(frozen=True, slots=True, eq=False)
+class ReadTemperatures(Message):
+    """Every thermistor."""
+
+
+@request(MsgType.SET_HEATER, Ack)
+@dataclass(frozen=True, slots=True, eq=False)
+class SetHeater(_IndexOn):
+    """Command a heater on or off."""
+
+
+@request(MsgType.READ_HEATERS, HeaterStates)
+@dataclass(frozen=True, slots=True, eq=False)
+class ReadHeaters(Message):
+    """Every heater's state."""
+
+
+@request(MsgType.READ_BOARDS, BoardPage)
+@dataclass(frozen=True, slots=True, eq=False)
+class ReadBoards(Message):
+    """One page of board telemetry: boards ``start .. start + count - 1``."""
+
+    start: int = 0
+    count: int = MAX_BOARDS_PER_PAGE
+    SCHEMA = Struct(
+        "start" / Int16ub * "index of the first board",
+        "count" / AtMost(Int16ub, MAX_BOARDS_PER_PAGE) * "boards in the page",
+    )
+
+
+@request(MsgType.SET_BOARD_POWER, Ack)
+@dataclass(frozen=True, slots=True, eq=False)
+class SetBoardPower(Message):
+    """Power boards on or off."""
+
+    on: bool
+    indices: NDArray[np.intp]
+    SCHEMA = Struct("on" / Bool8() * "1 on, 0 off", *_INDICES)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _BoardValues(Message):
+    indices: NDArray[np.intp]
+    values: NDArray[np.float64]
+    SCHEMA = Struct(*_INDICES, "values" / Array(this.count, Finite(Float32b)) * "one per index")
+
+
+@request(MsgType.SET_UTILIZATION, Ack)
+@dataclass(frozen=True, slots=True, eq=False)
+class SetUtilization(_BoardValues):
+    """Fraction of full load per board, 0..1 (the device clips)."""
+
+
+@request(MsgType.SET_POWER_CAP, Ack)
+@dataclass(frozen=True, slots=True, eq=False)
+class SetPowerCap(_BoardValues):
+    """Power limit in watts per board."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _BoardIndices(Message):
+    indices: NDArray[np.intp]
+    SCHEMA = Struct(*_INDICES)
+
+
+@request(MsgType.RESET_BOARDS, Ack)
+@dataclass(frozen=True, slots=True, eq=False)
+class ResetBoards(_BoardIndices):
+    """Reset boards (a hung board restarts)."""
+
+
+@request(MsgType.SCRUB_MEMORY, Ack)
+@dataclass(frozen=True, slots=True, eq=False)
+class ScrubMemory(_BoardIndices):
+    """Scrub boards' memory (correctable errors corrected)."""
+
+
+@request(MsgType.KICK_WATCHDOG, Ack)
+@dataclass(frozen=True, slots=True, eq=False)
+class KickWatchdog(Message):
+    """Restart the hardware watchdog's timeout."""
+
+
+if set(REQUESTS) != set(MsgType):
+    raise TypeError(f"request types without a class: {sorted(set(MsgType) - set(REQUESTS))}")
 
 
 def decode_request(frame: Frame) -> Message:

@@ -421,7 +421,7 @@ def test_decode_errors_name_field_and_offset() -> None:
         (p.NameList(p.NameKind.SENSORS, ("a", "a")), "names"),
         (p.ReadBoards(0, p.MAX_BOARDS_PER_PAGE + 1), "count"),
         (p.BatteryReading(1e39, 0.0, 0.0), "voltage_v"),
-        (p.SwitchStates((True,), (), (1.0,)), "switches"),
+        (p.SwitchStates((True,), (), (1.0,)), "tripped"),
     ],
 )
 def test_bad_values_raise_encode_error(msg: Message, field: str) -> None:
