@@ -10,8 +10,10 @@ TM secondary header (7 octets + time): PUS version (4 bits), spacecraft time ref
 status (4 bits), service, subservice, message type counter (16), destination id (16),
 time (CUC 4+2 by default; the length is a mission constant, so decoders take it).
 
-``PUS_TC`` and :func:`pus_tm_declaration` are the declarations; the classes here use
-``struct`` fast paths that the tests prove byte-equal to them.
+``PUS_TC`` and :func:`pus_tm_declaration` are the declarations. Each class has one
+encoder, a ``struct`` fast path the tests prove byte-equal to them; when it cannot pack,
+:func:`~flightsw.packets.spacepacket.bad_field` names the field from the declaration's
+ranges. ``encode_tm`` is the same TM packer without building the object.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 
 from construct import BitsInteger, BitStruct, Bytes, Int8ub, Int16ub, Struct, this
 
-from flightsw.crc import append_crc, check_trailing_crc, crc16
+from flightsw.crc import check_trailing_crc, crc16
 from flightsw.errors import DecodeError, EncodeError
 from flightsw.packets.spacepacket import (
     HEADER_LEN,
@@ -29,8 +31,8 @@ from flightsw.packets.spacepacket import (
     SEQ_UNSEGMENTED,
     TC,
     TM,
-    check_field,
-    pack_header,
+    bad_field,
+    declared_limits,
     unpack_header,
 )
 
@@ -81,6 +83,8 @@ def pus_tm_declaration(time_len: int = DEFAULT_TIME_LEN) -> Struct:
 
 
 PUS_TM = pus_tm_declaration()
+_TC_LIMITS = declared_limits(PUS_TC)
+_TM_LIMITS = declared_limits(PUS_TM)
 
 _TC_SEC = struct.Struct(">BBBH")
 _TM_SEC = struct.Struct(">BBBHH")
@@ -150,19 +154,22 @@ class PusTc:
 
     def encode(self) -> bytes:
         """The packet bytes; any bad field gives an :class:`EncodeError` naming it."""
+        data = self.app_data
+        if type(data) is not bytes:
+            data = _as_bytes("app_data", data)
+        length = TC_SEC_LEN + len(data) + CRC_LEN - 1
+        if length > 0xFFFF:
+            raise EncodeError("app_data", f"{len(data)} octets do not fit one packet")
         try:
-            data = self.app_data
             apid, flags, count = self.apid, self.seq_flags, self.seq_count
             pv, ack, crc = self.pus_version, self.ack_flags, self.crc
-            if type(data) is not bytes or apid >> 11 or flags >> 2 or count >> 14 or pv >> 4:
-                raise ValueError
-            if ack >> 4:
+            if apid >> 11 or flags >> 2 or count >> 14 or pv >> 4 or ack >> 4:
                 raise ValueError
             body = (
                 _TC_HEAD.pack(
                     0x1800 | apid,
                     (flags << 14) | count,
-                    TC_SEC_LEN + len(data) + CRC_LEN - 1,
+                    length,
                     (pv << 4) | ack,
                     self.service,
                     self.subservice,
@@ -172,31 +179,7 @@ class PusTc:
             )
             return body + _CRC.pack(crc16(body) if crc is None else crc)
         except (TypeError, ValueError, struct.error):
-            return self._encode_checked()
-
-    def _encode_checked(self) -> bytes:
-        """Field-by-field encoding that names the first bad field (the slow path)."""
-        data = _as_bytes("app_data", self.app_data)
-        check_field("pus_version", self.pus_version, 15)
-        check_field("ack_flags", self.ack_flags, 15)
-        check_field("service", self.service, 255)
-        check_field("subservice", self.subservice, 255)
-        check_field("source_id", self.source_id, 0xFFFF)
-        length = TC_SEC_LEN + len(data) + CRC_LEN - 1
-        if length > 0xFFFF:
-            raise EncodeError("app_data", f"{len(data)} octets do not fit one packet")
-        head = pack_header(TC, 1, self.apid, self.seq_flags, self.seq_count, length)
-        body = (
-            head
-            + _TC_SEC.pack(
-                (self.pus_version << 4) | self.ack_flags,
-                self.service,
-                self.subservice,
-                self.source_id,
-            )
-            + data
-        )
-        return append_crc(body, self.crc, "crc")
+            raise bad_field(self, _TC_LIMITS, optional=("crc",)) from None
 
     @classmethod
     def decode(cls, raw: bytes | bytearray | memoryview) -> PusTc:
@@ -241,59 +224,32 @@ class PusTm:
 
     def encode(self) -> bytes:
         """The packet bytes; any bad field gives an :class:`EncodeError` naming it."""
+        data, time = self.app_data, self.time
+        if type(data) is not bytes:
+            data = _as_bytes("app_data", data)
+        if type(time) is not bytes:
+            time = _as_bytes("time", time)
         try:
-            data, time = self.app_data, self.time
             apid, flags, count = self.apid, self.seq_flags, self.seq_count
-            pv, status, crc = self.pus_version, self.time_ref_status, self.crc
-            if type(data) is not bytes or type(time) is not bytes:
-                raise ValueError
+            pv, status = self.pus_version, self.time_ref_status
             if apid >> 11 or flags >> 2 or count >> 14 or pv >> 4 or status >> 4:
                 raise ValueError
-            body = (
-                _TM_HEAD.pack(
-                    0x0800 | apid,
-                    (flags << 14) | count,
-                    TM_SEC_FIXED_LEN + len(time) + len(data) + CRC_LEN - 1,
-                    (pv << 4) | status,
-                    self.service,
-                    self.subservice,
-                    self.msg_counter,
-                    self.dest_id,
-                )
-                + time
-                + data
-            )
-            return body + _CRC.pack(crc16(body) if crc is None else crc)
-        except (TypeError, ValueError, struct.error):
-            return self._encode_checked()
-
-    def _encode_checked(self) -> bytes:
-        """Field-by-field encoding that names the first bad field (the slow path)."""
-        data = _as_bytes("app_data", self.app_data)
-        time = _as_bytes("time", self.time)
-        check_field("pus_version", self.pus_version, 15)
-        check_field("time_ref_status", self.time_ref_status, 15)
-        check_field("service", self.service, 255)
-        check_field("subservice", self.subservice, 255)
-        check_field("msg_counter", self.msg_counter, 0xFFFF)
-        check_field("dest_id", self.dest_id, 0xFFFF)
-        length = TM_SEC_FIXED_LEN + len(time) + len(data) + CRC_LEN - 1
-        if length > 0xFFFF:
-            raise EncodeError("app_data", f"{len(data)} octets do not fit one packet")
-        head = pack_header(TM, 1, self.apid, self.seq_flags, self.seq_count, length)
-        body = (
-            head
-            + _TM_SEC.pack(
-                (self.pus_version << 4) | self.time_ref_status,
+            return _tm_bytes(
+                0x0800 | apid,
+                (flags << 14) | count,
+                (pv << 4) | status,
                 self.service,
                 self.subservice,
                 self.msg_counter,
                 self.dest_id,
+                time,
+                data,
+                self.crc,
             )
-            + time
-            + data
-        )
-        return append_crc(body, self.crc, "crc")
+        except EncodeError:
+            raise
+        except (TypeError, ValueError, struct.error):
+            raise bad_field(self, _TM_LIMITS, optional=("crc",)) from None
 
     @classmethod
     def decode(cls, raw: bytes | bytearray | memoryview, time_len: int = DEFAULT_TIME_LEN) -> PusTm:
@@ -324,6 +280,32 @@ class PusTm:
         )
 
 
+def _tm_bytes(
+    word0: int,
+    word1: int,
+    version_status: int,
+    service: int,
+    subservice: int,
+    msg_counter: int,
+    dest_id: int,
+    time: bytes,
+    app_data: bytes,
+    crc: int | None,
+) -> bytes:
+    """Pack a TM whose bit-packed words are already formed (the one TM packer)."""
+    length = TM_SEC_FIXED_LEN + len(time) + len(app_data) + CRC_LEN - 1
+    if length > 0xFFFF:
+        raise EncodeError("app_data", f"{len(app_data)} octets do not fit one packet")
+    body = (
+        _TM_HEAD.pack(
+            word0, word1, length, version_status, service, subservice, msg_counter, dest_id
+        )
+        + time
+        + app_data
+    )
+    return body + _CRC.pack(crc16(body) if crc is None else crc)
+
+
 def encode_tm(
     apid: int,
     seq_count: int,
@@ -335,25 +317,35 @@ def encode_tm(
     app_data: bytes,
     time_ref_status: int = 0,
 ) -> bytes:
-    """The on-board TM fast path: an unsegmented PUS-C TM, equal to ``PusTm(...).encode()``."""
-    length = TM_SEC_FIXED_LEN + len(time) + len(app_data) + CRC_LEN - 1
-    if apid > 0x7FF or seq_count > 0x3FFF or length > 0xFFFF or time_ref_status > 15:
-        raise EncodeError("tm", "apid, sequence count, status or length out of range")
+    """The on-board TM fast path: ``PusTm(...).encode()`` of an unsegmented PUS-C TM
+    without building the object (the same packer and the same errors)."""
     try:
-        body = (
-            _TM_HEAD.pack(
-                0x0800 | apid,
-                0xC000 | seq_count,
-                length,
-                (PUS_C_VERSION << 4) | time_ref_status,
-                service,
-                subservice,
-                msg_counter,
-                dest_id,
-            )
-            + time
-            + app_data
+        if apid >> 11 or seq_count >> 14 or time_ref_status >> 4:
+            raise ValueError
+        return _tm_bytes(
+            0x0800 | apid,
+            0xC000 | seq_count,
+            (PUS_C_VERSION << 4) | time_ref_status,
+            service,
+            subservice,
+            msg_counter,
+            dest_id,
+            time,
+            app_data,
+            None,
         )
-    except struct.error as exc:
-        raise EncodeError("tm", str(exc)) from exc
-    return body + _CRC.pack(crc16(body))
+    except EncodeError:
+        raise
+    except (TypeError, ValueError, struct.error):
+        tm = PusTm(
+            apid,
+            service,
+            subservice,
+            app_data,
+            seq_count,
+            msg_counter=msg_counter,
+            dest_id=dest_id,
+            time=time,
+            time_ref_status=time_ref_status,
+        )
+        return tm.encode()  # raises the EncodeError naming the field

@@ -11,7 +11,18 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from construct import BitsInteger, BitStruct, Bytes, Struct, this
+from construct import (
+    BitsInteger,
+    BitStruct,
+    Bytes,
+    Construct,
+    FormatField,
+    Renamed,
+    Restreamed,
+    Struct,
+    Transformed,
+    this,
+)
 
 from flightsw.errors import DecodeError, EncodeError
 
@@ -35,15 +46,32 @@ SEQ_CONTINUATION, SEQ_FIRST, SEQ_LAST, SEQ_UNSEGMENTED = 0, 1, 2, 3
 
 _HDR = struct.Struct(">HHH")
 
-_LIMITS = {
-    "version": 7,
-    "packet_type": 1,
-    "sec_hdr_flag": 1,
-    "apid": 0x7FF,
-    "seq_flags": 3,
-    "seq_count": 0x3FFF,
-    "data_length": 0xFFFF,
-}
+
+def declared_limits(*declarations: Construct) -> dict[str, int]:
+    """The largest value of every named unsigned integer of construct declarations, in
+    declaration order (``BitsInteger`` and big-endian integer fields, nested structures
+    included): the ranges an encoder must check, read from the declaration."""
+    out: dict[str, int] = {}
+
+    def walk(node: Construct, name: str = "") -> None:
+        if isinstance(node, Renamed):
+            walk(node.subcon, node.name or name)
+        elif isinstance(node, Struct):
+            for sub in node.subcons:
+                walk(sub)
+        elif isinstance(node, Transformed | Restreamed):
+            walk(node.subcon, name)
+        elif name and isinstance(node, BitsInteger) and not node.signed:
+            out[name] = (1 << node.length) - 1
+        elif name and isinstance(node, FormatField) and node.fmtstr in (">B", ">H", ">L", ">Q"):
+            out[name] = (1 << (8 * node.length)) - 1
+
+    for declaration in declarations:
+        walk(declaration)
+    return out
+
+
+_LIMITS = declared_limits(PRIMARY_HEADER)
 
 
 def check_field(name: str, value: int, limit: int) -> int:
@@ -51,6 +79,23 @@ def check_field(name: str, value: int, limit: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= limit:
         raise EncodeError(name, f"{value!r} is not an integer in 0..{limit}")
     return value
+
+
+def bad_field(obj: object, limits: dict[str, int], optional: tuple[str, ...] = ()) -> EncodeError:
+    """The error for the first field of ``obj`` outside its declared range (fields in
+    ``optional`` may also be None). An encoder's fast path packs without naming what is
+    wrong; when it fails, this names the field from the same declaration."""
+    for name, limit in limits.items():
+        if not hasattr(obj, name):
+            continue
+        value = getattr(obj, name)
+        if value is None and name in optional:
+            continue
+        try:
+            check_field(name, value, limit)
+        except EncodeError as exc:
+            return exc
+    return EncodeError(type(obj).__name__, "a field does not fit its declaration")
 
 
 def pack_header(
