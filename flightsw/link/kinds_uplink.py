@@ -11,7 +11,8 @@ Importing this module registers them with :mod:`flightsw.packets.kinds`.
 - ``cltu-randomized``: the same with the TC pseudo-randomizer.
 
 Integers are JSON numbers; ``data`` and ``frame`` are hex. ``frame_length`` and ``fecf``
-are computed when null or absent and written verbatim when given.
+are computed when null or absent and written verbatim when given. The TC frame kinds'
+fields are the frame declaration's (:func:`~flightsw.packets.kinds.declared_kind`).
 """
 
 from __future__ import annotations
@@ -21,36 +22,21 @@ from typing import Any
 
 from flightsw.errors import EncodeError
 from flightsw.link.cltu import decode_cltu, encode_cltu
-from flightsw.link.tc_frame import TcFrame, as_fields
-from flightsw.packets.kinds import Kind, KindOptions, register
+from flightsw.link.tc_frame import TcFrame, tc_frame_declaration
+from flightsw.packets.kinds import Kind, KindOptions, declared_kind, register
 
-TC_FRAME_FIELDS = (
-    "version",
-    "bypass",
-    "control",
-    "spare",
-    "scid",
-    "vcid",
-    "frame_length",
-    "seq",
-    "seq_flags",
-    "map_id",
-    "data",
-    "fecf",
-)
 CLTU_FIELDS = ("frame", "codeblocks", "corrected")
 
 
-def _tc_decode(raw: bytes, _opts: KindOptions) -> dict[str, Any]:
-    return as_fields(TcFrame.decode(raw))
-
-
-def _tc_seg_decode(raw: bytes, _opts: KindOptions) -> dict[str, Any]:
-    return as_fields(TcFrame.decode(raw, has_segment_header=True))
-
-
-def _tc_encode(obj: dict[str, Any], _opts: KindOptions) -> bytes:
-    return TcFrame(**obj).encode()
+def _tc_frame_kind(name: str, segmented: bool, doc: str) -> Kind:
+    return declared_kind(
+        name,
+        tc_frame_declaration(has_segment_header=segmented),
+        TcFrame,
+        lambda raw, _opts: TcFrame.decode(raw, has_segment_header=segmented),
+        lambda frame, _opts: frame.encode(),
+        doc,
+    )
 
 
 def _cltu_decoder(randomize: bool) -> Callable[[bytes, KindOptions], dict[str, Any]]:
@@ -82,49 +68,40 @@ def _cltu_encoder(randomize: bool) -> Callable[[dict[str, Any], KindOptions], by
 
 def _register_all() -> None:
     register(
-        Kind(
+        _tc_frame_kind(
             "tc-frame",
-            TC_FRAME_FIELDS,
-            ("scid", "vcid", "data"),
-            ("data",),
-            _tc_decode,
-            _tc_encode,
+            False,
             "CCSDS 232.0-B-4 TC transfer frame with FECF; decoded without segment header",
         )
     )
     register(
-        Kind(
+        _tc_frame_kind(
             "tc-frame-seg",
-            TC_FRAME_FIELDS,
-            ("scid", "vcid", "data"),
-            ("data",),
-            _tc_seg_decode,
-            _tc_encode,
+            True,
             "TC transfer frame with FECF on a VC with segment headers (seq_flags, map_id)",
         )
     )
-    register(
-        Kind(
-            "cltu",
-            CLTU_FIELDS,
-            ("frame",),
-            ("frame",),
-            _cltu_decoder(False),
-            _cltu_encoder(False),
-            "CCSDS 231.0-B-4 CLTU (BCH(63,56)); decode gives frame+fill octets",
-        )
-    )
-    register(
-        Kind(
+    # A CLTU is a coding, not a layout: its fields are what the decoder reports.
+    for name, randomize, doc in (
+        ("cltu", False, "CCSDS 231.0-B-4 CLTU (BCH(63,56)); decode gives frame+fill octets"),
+        (
             "cltu-randomized",
-            CLTU_FIELDS,
-            ("frame",),
-            ("frame",),
-            _cltu_decoder(True),
-            _cltu_encoder(True),
+            True,
             "CLTU with the TC pseudo-randomizer; decode gives frame+fill octets",
+        ),
+    ):
+        register(
+            Kind(
+                name,
+                CLTU_FIELDS,
+                ("frame",),
+                ("frame",),
+                _cltu_decoder(randomize),
+                _cltu_encoder(randomize),
+                doc,
+                nullable=("codeblocks", "corrected"),
+            )
         )
-    )
 
 
 _register_all()

@@ -27,6 +27,7 @@ from construct import BitsInteger, BitStruct, Bytes, If, Int16ub, Struct
 
 from flightsw.crc import append_crc, check_trailing_crc, crc16
 from flightsw.errors import DecodeError, EncodeError
+from flightsw.packets.kinds import declared_fields, to_json
 from flightsw.packets.spacepacket import check_field
 
 TC_PRIMARY_HEADER = BitStruct(
@@ -282,18 +283,9 @@ def frame_length_of(raw: bytes | bytearray | memoryview) -> int:
 
 
 def as_fields(frame: TcFrame) -> dict[str, Any]:
-    """The frame as a JSON-ready dict (data as hex), the CLI kinds' field names."""
-    return {
-        "version": frame.version,
-        "bypass": frame.bypass,
-        "control": frame.control,
-        "spare": frame.spare,
-        "scid": frame.scid,
-        "vcid": frame.vcid,
-        "frame_length": frame.frame_length,
-        "seq": frame.seq,
-        "seq_flags": frame.seq_flags,
-        "map_id": frame.map_id,
-        "data": frame.data.hex(),
-        "fecf": frame.fecf,
-    }
+    """The frame as a JSON-ready dict (data as hex) under the declaration's field names,
+    as the CLI kinds show it."""
+    return {name: to_json(getattr(frame, name)) for name in _FIELDS}
+
+
+_FIELDS = declared_fields(TC_FRAME, TcFrame)

@@ -1,21 +1,29 @@
 """Named packet kinds for the ``flightsw packet`` CLI and ground tools: dict <-> bytes.
 
-Each kind maps a JSON object with documented field names (integers, byte fields as
-lowercase hex) to encoded bytes and back. Derived fields (``data_length``, ``crc``) are
-computed when omitted and written verbatim when given, so a test engineer can build a
-deliberately bad packet. Later layers (transfer frames, CLTUs) add their kinds with
-:func:`register`.
+Each kind maps a JSON object to encoded bytes and back. Its fields are not listed here:
+:func:`declared_kind` reads them from the format's construct declaration (its named
+fields, in order, that the format's class carries), and their JSON types from the
+class's annotations: ``bytes`` fields are lowercase hex, others integers; a field whose
+annotation admits ``None`` may be null (absent: computed or left out when encoding), a
+field the class computes (a property such as ``ocf_flag``) is shown when decoding and,
+when given, must agree. So whatever ``decode`` prints, ``encode`` takes back to the same
+bytes. Derived fields (``data_length``, ``crc``) are computed when null or omitted and
+written verbatim when given, so a test engineer can build a deliberately bad packet.
+Later layers (transfer frames, CLTUs) add their kinds with :func:`register`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from construct import Construct, IfThenElse, Renamed
+
 from flightsw.errors import EncodeError
-from flightsw.packets.pus import DEFAULT_TIME_LEN, PusTc, PusTm
-from flightsw.packets.spacepacket import SpacePacket
+from flightsw.packets.pus import DEFAULT_TIME_LEN, PUS_TC, PusTc, PusTm, pus_tm_declaration
+from flightsw.packets.spacepacket import SPACE_PACKET, SpacePacket
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,7 @@ class Kind:
     decode: Callable[[bytes, KindOptions], dict[str, Any]]
     encode: Callable[[dict[str, Any], KindOptions], bytes]
     doc: str
+    nullable: tuple[str, ...] = ()  # fields that may be null
 
 
 KINDS: dict[str, Kind] = {}
@@ -62,15 +71,17 @@ def fields_from_json(kind: Kind, obj: Mapping[str, Any]) -> dict[str, Any]:
         raise EncodeError(missing[0], "required field missing")
     out: dict[str, Any] = {}
     for name, value in obj.items():
-        if name in kind.byte_fields:
+        if value is None:
+            if name not in kind.nullable:
+                raise EncodeError(name, "may not be null")
+            out[name] = None
+        elif name in kind.byte_fields:
             if not isinstance(value, str):
                 raise EncodeError(name, "byte fields are hex strings")
             try:
                 out[name] = bytes.fromhex(value)
             except ValueError as exc:
                 raise EncodeError(name, f"not hex: {exc}") from None
-        elif value is None:
-            out[name] = None
         elif isinstance(value, int) and not isinstance(value, bool):
             out[name] = value
         else:
@@ -78,142 +89,166 @@ def fields_from_json(kind: Kind, obj: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-# --- space-packet -----------------------------------------------------------------------
+# --- kinds from declarations ------------------------------------------------------------
 
 
-def _sp_decode(raw: bytes, _opts: KindOptions) -> dict[str, Any]:
-    p = SpacePacket.decode(raw)
-    return {
-        "version": p.version,
-        "packet_type": p.packet_type,
-        "sec_hdr_flag": p.sec_hdr_flag,
-        "apid": p.apid,
-        "seq_flags": p.seq_flags,
-        "seq_count": p.seq_count,
-        "data_length": p.data_length,
-        "data": p.data.hex(),
-    }
+def declared_fields(declaration: Construct, cls: type) -> tuple[str, ...]:
+    """The named fields of ``declaration``, in order, that ``cls`` carries (a dataclass
+    field or a property). A named part the class does not carry is looked into (a header
+    structure); a part the declaration leaves out for this use (``If(False, ...)``) is
+    skipped."""
+    out: list[str] = []
+
+    def left_out(node: Construct) -> bool:
+        while isinstance(node, Renamed):
+            node = node.subcon
+        return isinstance(node, IfThenElse) and node.condfunc is False
+
+    def walk(node: Construct) -> None:
+        if left_out(node):
+            return
+        if isinstance(node, Renamed) and node.name and hasattr(cls, node.name):
+            if node.name not in out:
+                out.append(node.name)
+            return
+        for attr in ("subcon", "thensubcon"):
+            sub = getattr(node, attr, None)
+            if sub is not None:
+                walk(sub)
+        for sub in getattr(node, "subcons", ()):
+            walk(sub)
+
+    walk(declaration)
+    return tuple(out)
 
 
-def _sp_encode(obj: dict[str, Any], _opts: KindOptions) -> bytes:
-    return SpacePacket(**obj).encode()
+def to_json(value: object) -> object:
+    """A field value as the CLI prints it: bytes as hex, integers and null as they are."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return value
 
 
-# --- pus-tc ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Shape:
+    """How a class's fields look in JSON (from its annotations)."""
+
+    init: tuple[str, ...]  # constructor arguments
+    computed: tuple[str, ...]  # properties: shown, and checked when given
+    required: tuple[str, ...]
+    byte_fields: tuple[str, ...]
+    nullable: tuple[str, ...]
 
 
-def _tc_decode(raw: bytes, _opts: KindOptions) -> dict[str, Any]:
-    tc = PusTc.decode(raw)
-    return {
-        "apid": tc.apid,
-        "seq_flags": tc.seq_flags,
-        "seq_count": tc.seq_count,
-        "pus_version": tc.pus_version,
-        "ack_flags": tc.ack_flags,
-        "service": tc.service,
-        "subservice": tc.subservice,
-        "source_id": tc.source_id,
-        "app_data": tc.app_data.hex(),
-        "crc": tc.crc,
-    }
+def _shape(cls: type, names: tuple[str, ...]) -> _Shape:
+    info = {f.name: f for f in dataclasses.fields(cls)}
+    init = tuple(n for n in names if n in info)
+    no_default = dataclasses.MISSING
+
+    def ann(n: str) -> str:
+        return str(info[n].type)
+
+    return _Shape(
+        init,
+        tuple(n for n in names if n not in info),
+        tuple(
+            n
+            for n in init
+            if info[n].default is no_default and info[n].default_factory is no_default
+        ),
+        tuple(n for n in init if "bytes" in ann(n)),
+        tuple(n for n in names if n not in info or "None" in ann(n)),
+    )
 
 
-def _tc_encode(obj: dict[str, Any], _opts: KindOptions) -> bytes:
-    return PusTc(**obj).encode()
+def declared_kind(
+    name: str,
+    declaration: Construct,
+    cls: type,
+    decode: Callable[[bytes, KindOptions], Any],
+    encode: Callable[[Any, KindOptions], bytes],
+    doc: str,
+    prepare: Callable[[dict[str, Any], KindOptions], dict[str, Any]] | None = None,
+) -> Kind:
+    """A kind whose fields come from ``declaration`` and ``cls`` (see the module doc).
+
+    ``decode(raw, opts)`` gives an instance of ``cls``; ``encode(instance, opts)`` its
+    bytes; ``prepare(fields, opts)``, if given, fills in what the format's conventions
+    say about omitted fields before the instance is built.
+    """
+    names = declared_fields(declaration, cls)
+    shape = _shape(cls, names)
+
+    def to_dict(raw: bytes, opts: KindOptions) -> dict[str, Any]:
+        obj = decode(raw, opts)
+        return {n: to_json(getattr(obj, n)) for n in names}
+
+    def from_dict(fields: dict[str, Any], opts: KindOptions) -> bytes:
+        given = dict(fields)
+        if prepare is not None:
+            given = prepare(given, opts)
+        kwargs = {n: given[n] for n in shape.init if n in given and given[n] is not None}
+        try:
+            obj = cls(**kwargs)
+        except TypeError as exc:
+            raise EncodeError(name, str(exc)) from None
+        for n in shape.computed:
+            want = given.get(n)
+            if want is not None and want != getattr(obj, n):
+                raise EncodeError(n, f"{want!r} does not match the other fields")
+        return encode(obj, opts)
+
+    return Kind(
+        name,
+        names,
+        shape.required,
+        shape.byte_fields,
+        to_dict,
+        from_dict,
+        doc,
+        shape.nullable,
+    )
 
 
-# --- pus-tm ----------------------------------------------------------------------------
+# --- space-packet, pus-tc, pus-tm -------------------------------------------------------
 
 
-def _tm_decode(raw: bytes, opts: KindOptions) -> dict[str, Any]:
-    tm = PusTm.decode(raw, time_len=opts.time_len)
-    return {
-        "apid": tm.apid,
-        "seq_flags": tm.seq_flags,
-        "seq_count": tm.seq_count,
-        "pus_version": tm.pus_version,
-        "time_ref_status": tm.time_ref_status,
-        "service": tm.service,
-        "subservice": tm.subservice,
-        "msg_counter": tm.msg_counter,
-        "dest_id": tm.dest_id,
-        "time": tm.time.hex(),
-        "app_data": tm.app_data.hex(),
-        "crc": tm.crc,
-    }
-
-
-def _tm_encode(obj: dict[str, Any], opts: KindOptions) -> bytes:
-    fields = dict(obj)
-    fields.setdefault("time", bytes(opts.time_len))
+def _tm_time(fields: dict[str, Any], opts: KindOptions) -> dict[str, Any]:
+    if fields.get("time") is None:
+        fields["time"] = bytes(opts.time_len)
     if len(fields["time"]) != opts.time_len:
         raise EncodeError("time", f"{len(fields['time'])} octets, --time-len is {opts.time_len}")
-    return PusTm(**fields).encode()
+    return fields
 
 
 register(
-    Kind(
+    declared_kind(
         "space-packet",
-        (
-            "version",
-            "packet_type",
-            "sec_hdr_flag",
-            "apid",
-            "seq_flags",
-            "seq_count",
-            "data_length",
-            "data",
-        ),
-        ("apid", "data"),
-        ("data",),
-        _sp_decode,
-        _sp_encode,
+        SPACE_PACKET,
+        SpacePacket,
+        lambda raw, _opts: SpacePacket.decode(raw),
+        lambda p, _opts: p.encode(),
         "CCSDS 133.0-B-2 space packet; data_length is the header field (octets - 1)",
     )
 )
 register(
-    Kind(
+    declared_kind(
         "pus-tc",
-        (
-            "apid",
-            "seq_flags",
-            "seq_count",
-            "pus_version",
-            "ack_flags",
-            "service",
-            "subservice",
-            "source_id",
-            "app_data",
-            "crc",
-        ),
-        ("apid", "service", "subservice"),
-        ("app_data",),
-        _tc_decode,
-        _tc_encode,
+        PUS_TC,
+        PusTc,
+        lambda raw, _opts: PusTc.decode(raw),
+        lambda tc, _opts: tc.encode(),
         "ECSS PUS-C telecommand with CRC-16/CCITT-FALSE",
     )
 )
 register(
-    Kind(
+    declared_kind(
         "pus-tm",
-        (
-            "apid",
-            "seq_flags",
-            "seq_count",
-            "pus_version",
-            "time_ref_status",
-            "service",
-            "subservice",
-            "msg_counter",
-            "dest_id",
-            "time",
-            "app_data",
-            "crc",
-        ),
-        ("apid", "service", "subservice"),
-        ("time", "app_data"),
-        _tm_decode,
-        _tm_encode,
+        pus_tm_declaration(),
+        PusTm,
+        lambda raw, opts: PusTm.decode(raw, time_len=opts.time_len),
+        lambda tm, _opts: tm.encode(),
         "ECSS PUS-C telemetry; time is --time-len octets (CUC 4+2 by default)",
+        prepare=_tm_time,
     )
 )
