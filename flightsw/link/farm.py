@@ -11,7 +11,9 @@ the TC frame codec; the caller decodes frames, discards the ones that do not dec
 (``invalid_frame()``), and feeds the rest to :meth:`Farm.receive`.
 
 The state table is Table 6-1 of 232.1-B-2 (states S1 Open, S2 Wait, S3 Lockout; events
-E1..E10). Every discard is counted by reason. The delivery buffer is bounded: a full
+E1..E10), held as data in ``FARM_TABLE``: :meth:`Farm.receive` classifies a frame into an
+event and applies that event's cell for the current state. Every discard is counted by
+reason. The delivery buffer is bounded: a full
 buffer is what puts FARM-1 into Wait, and :meth:`Farm.pull` (the consumer taking an FDU)
 is the "buffer release" signal (E10) that lets it out.
 """
@@ -54,21 +56,86 @@ class Delivered:
     seq: int  # N(S) of the frame it came in (meaningless for BD frames, kept for tracing)
 
 
-# Pre-built results: receive() is on the TC hot path.
-_E1 = FarmResult("E1", True, "accepted in sequence")
-_E1_LOCKOUT = FarmResult("E1", False, "lockout")
-_E2 = FarmResult("E2", False, "buffer full")
-_E2_LOCKOUT = FarmResult("E2", False, "lockout")
-_E3 = FarmResult("E3", False, "positive window: frame(s) missing before it")
-_E3_LOCKOUT = FarmResult("E3", False, "lockout")
-_E4 = FarmResult("E4", False, "negative window: duplicate")
-_E5 = FarmResult("E5", False, "lockout window: N(S) outside both windows")
-_E6 = FarmResult("E6", True, "bypass frame accepted")
+S1, S2, S3 = 1, 2, 3
+
+
+@dataclass(frozen=True, slots=True)
+class FarmCell:
+    """One cell of Table 6-1: what FARM-1 does on an event in a state. An empty cell
+    discards the frame (counted under ``discard``) and changes nothing."""
+
+    accept: bool = False  # the FDU goes to the buffer (a Type-AD one: V(R) := V(R) + 1)
+    command: bool = False  # a control command carried out (the frame is accepted)
+    retransmit: bool | None = None  # Retransmit_Flag := this
+    wait: bool | None = None  # Wait_Flag := this
+    farm_b: bool = False  # FARM-B_Counter := FARM-B_Counter + 1
+    set_vr: bool = False  # V(R) := V*(R)
+    to: int | None = None  # the next state (Lockout_Flag is set exactly in S3)
+    discard: str = ""  # what a discarded frame is counted as
+    text: str = ""  # the reason given with the result
+
+
+def _discard(counter: str, text: str, to: int | None = None) -> FarmCell:
+    return FarmCell(discard=counter, text=text, to=to)
+
+
+_LOCKED = _discard("lockout", "lockout")  # any Type-AD frame in S3
+_GAP = "positive window: frame(s) missing before it"
+_UNLOCK = FarmCell(command=True, retransmit=False, wait=False, farm_b=True, to=S1, text="unlock")
+_SET_VR = FarmCell(
+    command=True, retransmit=False, wait=False, farm_b=True, set_vr=True, to=S1, text="set V(R)"
+)
+_INVALID_BC = _discard("invalid_control", "invalid control command")
+
+FARM_TABLE: dict[str, tuple[FarmCell, FarmCell, FarmCell]] = {
+    # event: (S1 Open, S2 Wait, S3 Lockout), CCSDS 232.1-B-2 Table 6-1
+    "E1": (  # Type-AD, N(S) = V(R), buffer available (in S2 it is not: cannot occur)
+        FarmCell(accept=True, retransmit=False, text="accepted in sequence"),
+        _discard("buffer_full", "buffer full"),
+        _LOCKED,
+    ),
+    "E2": (  # Type-AD, N(S) = V(R), no buffer available
+        FarmCell(retransmit=True, wait=True, to=S2, discard="buffer_full", text="buffer full"),
+        _discard("buffer_full", "buffer full"),
+        _LOCKED,
+    ),
+    "E3": (  # Type-AD, N(S) > V(R), within the positive window
+        FarmCell(retransmit=True, discard="positive_window", text=_GAP),
+        _discard("positive_window", _GAP),
+        _LOCKED,
+    ),
+    "E4": (  # Type-AD, N(S) < V(R), within the negative window
+        _discard("negative_window", "negative window: duplicate"),
+        _discard("negative_window", "negative window: duplicate"),
+        _discard("lockout", "negative window: duplicate"),
+    ),
+    "E5": (  # Type-AD, N(S) outside both windows
+        _discard("lockout_window", "lockout window: N(S) outside both windows", to=S3),
+        _discard("lockout_window", "lockout window: N(S) outside both windows", to=S3),
+        _discard("lockout", "lockout window: N(S) outside both windows"),
+    ),
+    "E6": (FarmCell(accept=True, farm_b=True, text="bypass frame accepted"),) * 3,  # Type-BD
+    "E7": (_UNLOCK, _UNLOCK, _UNLOCK),  # Type-BC Unlock
+    "E8": (
+        _SET_VR,
+        _SET_VR,
+        FarmCell(command=True, farm_b=True, text="set V(R) ignored in lockout"),
+    ),
+    "E9": (_INVALID_BC, _INVALID_BC, _INVALID_BC),  # Type-BC, not a valid command
+    "E10": (  # buffer release signal
+        FarmCell(wait=False, text="buffer released"),
+        FarmCell(wait=False, to=S1, text="buffer released"),
+        FarmCell(wait=False, text="buffer released"),
+    ),
+}
+"""FARM-1's state table as data; :class:`Farm` classifies a frame into an event and
+applies the cell of its current state, nothing else."""
+
+_RESULTS = {
+    event: tuple(FarmResult(event, cell.accept or cell.command, cell.text) for cell in cells)
+    for event, cells in FARM_TABLE.items()
+}
 _E6_OVERFLOW = FarmResult("E6", False, "bypass frame dropped: delivery buffer at hard limit")
-_E7 = FarmResult("E7", True, "unlock")
-_E8 = FarmResult("E8", True, "set V(R)")
-_E8_LOCKOUT = FarmResult("E8", True, "set V(R) ignored in lockout")
-_E9 = FarmResult("E9", False, "invalid control command")
 _INVALID = FarmResult("invalid", False, "invalid frame")
 
 DISCARD_REASONS = (
@@ -137,105 +204,65 @@ class Farm:
             if control or type(seq) is not int or not 0 <= seq <= 255:
                 self.discarded["invalid_frame"] += 1
                 return _INVALID
-            return self._ad(seq, bytes(data))
+            d = (seq - self.vr) & 0xFF
+            if d == 0:
+                event = "E1" if self._ad_in_buffer < self.buffer_limit else "E2"
+            elif d < self.pw:
+                event = "E3"
+            elif d >= 256 - self.nw:
+                event = "E4"
+            else:
+                event = "E5"
+            return self._apply(event, False, seq, data)
         if not control:
-            return self._bd(seq, bytes(data))
-        return self._bc(bytes(data))
+            if len(self._buffer) >= self.hard_limit:  # bounded: a BD flood cannot grow it
+                self.discarded["bd_overflow"] += 1
+                return _E6_OVERFLOW
+            return self._apply("E6", True, seq if type(seq) is int else 0, data)
+        if data == UNLOCK:
+            self.unlocks += 1
+            return self._apply("E7", True, 0, b"")
+        if len(data) == 3 and data[:2] == SET_VR_PREFIX:
+            self.set_vrs += 1
+            return self._apply("E8", True, data[2], b"")
+        return self._apply("E9", True, 0, b"")
 
     def invalid_frame(self) -> FarmResult:
         """A frame that failed to decode or validate (232.1-B-2 §6.2: discarded, counted)."""
         self.discarded["invalid_frame"] += 1
         return _INVALID
 
-    def _ad(self, seq: int, data: bytes) -> FarmResult:
-        d = (seq - self.vr) & 0xFF
+    def _apply(self, event: str, bypass: bool, seq: int, data: bytes) -> FarmResult:
+        """The Table 6-1 cell of ``event`` in the current state. For a Type-AD frame
+        ``seq`` is its N(S); for Set V(R) it is V*(R)."""
         state = self.state
-        if d == 0:
-            if state is FarmState.LOCKOUT:  # E1/E2 in S3: discard
-                self.discarded["lockout"] += 1
-                return _E1_LOCKOUT
-            if self._ad_in_buffer < self.buffer_limit and state is FarmState.OPEN:
-                # E1 (Table 6-1, S1): accept FDU, V(R) := V(R)+1, Retransmit_Flag := 0
-                self._buffer.append(Delivered(False, data, seq))
+        cell = FARM_TABLE[event][state - 1]
+        if cell.accept:
+            self._buffer.append(Delivered(bypass, bytes(data), seq))
+            if bypass:
+                self.accepted_bd += 1
+            else:
                 self._ad_in_buffer += 1
                 self.vr = (self.vr + 1) & 0xFF
-                self.retransmit = False
                 self.accepted_ad += 1
-                return _E1
-            # E2: no buffer space. S1: discard, Retransmit := 1, Wait := 1 -> S2.
-            # S2: discard (Retransmit already 1) -> S2.
-            self.discarded["buffer_full"] += 1
-            self.retransmit = True
-            self.wait = True
-            self.state = FarmState.WAIT
-            return _E2
-        if d < self.pw:
-            # E3: N(S) > V(R) inside the positive window. S1: discard, Retransmit := 1.
-            # S2: discard. S3: discard.
-            if state is FarmState.LOCKOUT:
-                self.discarded["lockout"] += 1
-                return _E3_LOCKOUT
-            self.discarded["positive_window"] += 1
-            if state is FarmState.OPEN:
-                self.retransmit = True
-            return _E3
-        if d >= 256 - self.nw:
-            # E4: N(S) < V(R) inside the negative window: discard, in every state.
-            if state is FarmState.LOCKOUT:
-                self.discarded["lockout"] += 1
-            else:
-                self.discarded["negative_window"] += 1
-            return _E4
-        # E5: outside both windows. S1, S2: discard, Lockout := 1 -> S3. S3: discard.
-        if state is FarmState.LOCKOUT:
-            self.discarded["lockout"] += 1
-        else:
-            self.discarded["lockout_window"] += 1
-            self.state = FarmState.LOCKOUT
-        return _E5
-
-    def _bd(self, seq: int, data: bytes) -> FarmResult:
-        # E6 (all states): accept, FARM-B_Counter := FARM-B_Counter + 1.
-        if len(self._buffer) >= self.hard_limit:
-            self.discarded["bd_overflow"] += 1
-            return _E6_OVERFLOW
-        self._buffer.append(Delivered(True, data, seq if type(seq) is int else 0))
-        self.farm_b_count += 1
-        self.accepted_bd += 1
-        return _E6
-
-    def _bc(self, data: bytes) -> FarmResult:
-        if data == UNLOCK:
-            # E7: FARM-B++, Retransmit := 0; S2: Wait := 0; S3: Lockout := 0, Wait := 0 -> S1.
+        elif cell.discard:
+            self.discarded[cell.discard] += 1
+        if cell.retransmit is not None:
+            self.retransmit = cell.retransmit
+        if cell.wait is not None:
+            self.wait = cell.wait
+        if cell.farm_b:
             self.farm_b_count += 1
-            self.unlocks += 1
-            self.retransmit = False
-            self.wait = False
-            self.state = FarmState.OPEN
-            return _E7
-        if len(data) == 3 and data[:2] == SET_VR_PREFIX:
-            # E8: FARM-B++. S1, S2: Retransmit := 0, Wait := 0, V(R) := V*(R) -> S1.
-            # S3: no other action (Set V(R) cannot leave Lockout).
-            self.farm_b_count += 1
-            self.set_vrs += 1
-            if self.state is FarmState.LOCKOUT:
-                return _E8_LOCKOUT
-            self.vr = data[2]
-            self.retransmit = False
-            self.wait = False
-            self.state = FarmState.OPEN
-            return _E8
-        # E9: invalid control command: discard, all states.
-        self.discarded["invalid_control"] += 1
-        return _E9
+        if cell.set_vr:
+            self.vr = seq
+        if cell.to is not None:
+            self.state = FarmState(cell.to)
+        return _RESULTS[event][state - 1]
 
     def buffer_released(self) -> None:
-        """E10, the buffer release signal: S2 -> S1 with Wait := 0; S3 clears Wait; S1 no-op."""
-        if self._ad_in_buffer >= self.buffer_limit:
-            return  # nothing released yet
-        if self.state is FarmState.WAIT:
-            self.state = FarmState.OPEN
-        self.wait = False
+        """E10, the buffer release signal, once the consumer has made room."""
+        if self._ad_in_buffer < self.buffer_limit:
+            self._apply("E10", True, 0, b"")
 
     # ---------------------------------------------------------------- consumer
 

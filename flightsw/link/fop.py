@@ -17,10 +17,15 @@ drains it, and the corresponding Out flag stays Not_Ready, which is exactly COP-
 control. Lower-layer rejections (E42/E44/E46) are not modelled: our lower layer never
 refuses, it only makes FOP-1 wait.
 
-The event numbers and state transitions follow Table 5-1 of 232.1-B-2 (with Cor. 1 event
-numbers E101..E104); comments cite the events. E15 (a CLCW that is not usable) does not
-arise here: :meth:`Clcw.decode` already refuses a CLCW whose COP in Effect is not COP-1,
-and CLCWs of other virtual channels are counted and ignored.
+The state logic is Table 5-1 of 232.1-B-2 (with Cor. 1 event numbers E101..E104), held as
+data in :mod:`flightsw.link.fop_table`: :class:`Fop` classifies each thing that happens (a
+CLCW, the timer, a request, a directive, the lower layer taking a frame) into an event,
+runs that event's cell for the current state (actions in order, then the next state), and
+does nothing else. The actions are the procedures of §5.2, methods here.
+``tests/link/test_fop_table.py`` checks every cell against the standard's table. E15 (a
+CLCW that is not usable) does not arise here: :meth:`Clcw.decode` already refuses a CLCW
+whose COP in Effect is not COP-1, and CLCWs of other virtual channels are counted and
+ignored.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from enum import IntEnum, StrEnum
 
 from flightsw.link.clcw import Clcw
 from flightsw.link.farm import SET_VR_PREFIX, UNLOCK
+from flightsw.link.fop_table import FOP_TABLE, Act
 
 
 class FopState(IntEnum):
@@ -190,6 +196,15 @@ class Fop:
         self._queue: deque[Callable[[], None]] = deque()
         self._running = False
         self._next_id = 0
+        # The event being run (what its cell's actions act on).
+        self._rid: int | None = None
+        self._service: Service | None = None
+        self._data = b""
+        self._nr = 0
+        self._value: float = 0
+        self._reason = ""
+        self._directive_kind = Directive.TERMINATE_AD
+        self._accepted = {_AD: self._ad_accepted, _BC: self._bc_accepted, _BD: self._bd_accepted}
         self.counters: dict[str, int] = dict.fromkeys(
             (
                 "ad_sent",
@@ -300,9 +315,21 @@ class Fop:
             self.counters["requests_rejected"] += 1
         self._notify(FopNotice(response, service, rid, reason))
 
-    # ------------------------------------------------------- CLCW (Table 5-1 E1..E14)
+    def _event(self, event: str, rid: int | None = None, service: Service | None = None) -> None:
+        """Run the Table 5-1 cell of ``event`` in the current state."""
+        self.last_event = event
+        self._rid = rid
+        self._service = service
+        actions, to = _CELLS[event][self.state - 1]
+        for action in actions:
+            action(self)
+        if to is not None:
+            self.state = to
+
+    # ------------------------------------------------- classifying what happened
 
     def _classify(self, c: Clcw) -> str:
+        """The Table 5-1 event of a CLCW (E1..E14, E101..E103)."""
         if c.lockout:
             return "E14"
         nr, nnr = c.report_value, self.nnr
@@ -329,253 +356,65 @@ class Fop:
         return "E13"  # N(R) outside [NN(R), V(S)]
 
     def _clcw(self, c: Clcw) -> None:
-        ev = self._classify(c)
-        self.last_event = ev
-        s = self.state
-        if s is S6:
-            return  # every CLCW event is ignored in S6
-        if ev == "E14":
-            if s is not S5:  # S5 ignores lockout: the Unlock may not have arrived yet
-                self._alert(AlertCode.LOCKOUT)
-            return
-        if ev == "E13":
-            if s is not S5:
-                self._alert(AlertCode.NNR)
-            return
-        if s is S4 or s is S5:
-            self._clcw_initialising(ev)
-            return
-        if ev == "E1":
-            if s is not S1:
-                self._alert(AlertCode.SYNCH)
-        elif ev == "E2":
-            self._remove_acknowledged(c.report_value)
-            self.timer_deadline = None
-            self._look_for_fdu()
-            self.state = S1
-        elif ev in ("E3", "E7"):
-            self._alert(AlertCode.CLCW)
-        elif ev == "E4":
-            self._alert(AlertCode.SYNCH)
-        elif ev == "E5":
-            if s is not S1:
-                self._alert(AlertCode.SYNCH)
-        elif ev == "E6":
-            self._remove_acknowledged(c.report_value)
-            self._look_for_fdu()
-            self.state = S1
-        elif ev == "E101":
-            self._remove_acknowledged(c.report_value)
-            self._alert(AlertCode.LIMIT)
-        elif ev == "E102":
-            self._alert(AlertCode.LIMIT)
-        elif ev == "E8":
-            self._remove_acknowledged(c.report_value)
-            self._initiate_ad_retransmission()
-            self._look_for_fdu()
-            self.state = S2
-        elif ev == "E9":
-            self._remove_acknowledged(c.report_value)
-            self.state = S3
-        elif ev == "E10":
-            if s is not S2:  # S2 is already retransmitting
-                self._initiate_ad_retransmission()
-                self._look_for_fdu()
-                self.state = S2
-        elif ev in ("E11", "E103"):
-            self.state = S3
-        elif ev == "E12":
-            self.state = S2
-
-    def _clcw_initialising(self, ev: str) -> None:
-        """CLCW events in S4 and S5: only E1 completes the initialisation."""
-        s = self.state
-        if ev == "E1":
-            if s is S5:
-                self._release_bc()
-            self.timer_deadline = None
-            self.state = S1
-            rid, self._pending_init = self._pending_init, None
-            if rid is not None:
-                self._respond(Response.POSITIVE_CONFIRM, Service.DIRECTIVE, rid)
-        elif ev == "E3":
-            self._alert(AlertCode.CLCW)
-        elif ev == "E4" and s is S4:
-            self._alert(AlertCode.SYNCH)
-        # every other event (including E4 in S5) is ignored while initialising
-
-    # ------------------------------------------------------- timer (E16..E18, E104)
+        self._nr = c.report_value
+        self._event(self._classify(c))
 
     def _timer_expired(self) -> None:
+        """E16/E104 below the transmission limit, E17/E18 at it (by Timeout_Type)."""
         below = self.transmission_count < self.transmission_limit
-        ev = (
-            ("E16" if self.timeout_type == 0 else "E104")
-            if below
-            else ("E17" if self.timeout_type == 0 else "E18")
-        )
-        self.last_event = ev
-        s = self.state
-        if s is S6:
-            return
         if below:
-            if s in (S1, S2):
-                self._initiate_ad_retransmission()
-                self._look_for_fdu()
-            elif s is S4:
-                if ev == "E16":
-                    self._alert(AlertCode.T1)
-                else:
-                    self._suspend(4)
-            elif s is S5:
-                self._initiate_bc_retransmission()
-                self._look_for_directive()
-            # S3: ignored (the FARM is waiting; its CLCW will restart the flow)
-            return
-        if ev == "E17" or s is S5:
-            self._alert(AlertCode.T1)
+            self._event("E16" if self.timeout_type == 0 else "E104")
         else:
-            self._suspend(int(s))
-
-    # ------------------------------------------------------- requests (E19..E22)
+            self._event("E17" if self.timeout_type == 0 else "E18")
 
     def _request_ad(self, rid: int, data: bytes) -> None:
         if len(self._wait) >= self.wait_queue_limit:
-            self.last_event = "E20"
-            self._respond(Response.REJECT, Service.AD, rid, "wait queue full")
+            self._reason = "wait queue full"
+            self._event("E20", rid, Service.AD)
             return
-        self.last_event = "E19"
-        if self.state in (S4, S5, S6):
-            self._respond(
-                Response.REJECT, Service.AD, rid, f"AD service not active ({self.state.name})"
-            )
-            return
-        self._wait.append((rid, data))
-        if self.state is not S3:
-            self._look_for_fdu()
+        self._data = data
+        self._reason = "AD service not active ({state})"
+        self._event("E19", rid, Service.AD)
 
     def _request_bd(self, rid: int, data: bytes) -> None:
-        if not self._ready[_BD]:
-            self.last_event = "E22"
-            self._respond(Response.REJECT, Service.BD, rid, "BD_Out not ready")
-            return
-        self.last_event = "E21"
-        self._respond(Response.ACCEPT, Service.BD, rid)
-        self.counters["bd_sent"] += 1
-        self._bd_pending.append(rid)
-        self._ready[_BD] = False
-        self._lower(_BD, FopOutput(True, False, 0, data))
-
-    # ------------------------------------------------------- directives (E23..E40)
+        self._data = data
+        self._reason = "BD_Out not ready"
+        self._event("E21" if self._ready[_BD] else "E22", rid, Service.BD)
 
     def _directive(self, rid: int, d: Directive, value: float) -> None:
+        self._value = value
+        self._directive_kind = d
+        self._event(self._classify_directive(d, value), rid, Service.DIRECTIVE)
+
+    def _classify_directive(self, d: Directive, value: float) -> str:
+        """The event of a directive (E23..E40); sets the reason a Reject would give."""
         s = self.state
-        ok, reply = self._respond, Service.DIRECTIVE
-
-        def reject(reason: str) -> None:
-            ok(Response.REJECT, reply, rid, reason)
-
-        def accept() -> None:
-            ok(Response.ACCEPT, reply, rid)
-
-        def confirm() -> None:
-            ok(Response.POSITIVE_CONFIRM, reply, rid)
-
-        initiates = (
-            Directive.INITIATE_AD_WITHOUT_CLCW,
-            Directive.INITIATE_AD_WITH_CLCW,
-            Directive.INITIATE_AD_WITH_UNLOCK,
-            Directive.INITIATE_AD_WITH_SET_VR,
-        )
-        if d in initiates:
-            self.last_event = {
-                Directive.INITIATE_AD_WITHOUT_CLCW: "E23",
-                Directive.INITIATE_AD_WITH_CLCW: "E24",
-                Directive.INITIATE_AD_WITH_UNLOCK: "E25" if self._ready[_BC] else "E26",
-                Directive.INITIATE_AD_WITH_SET_VR: "E27" if self._ready[_BC] else "E28",
-            }[d]
+        if d in _INITIATE:
+            event = _INITIATE[d][self._ready[_BC]]
             if s is not S6:
-                reject(f"AD service already initiated ({s.name})")
-                return
-            if self.last_event in ("E26", "E28"):
-                reject("BC_Out not ready")
-                return
-            if d is Directive.INITIATE_AD_WITH_SET_VR and not _byte(value):
-                reject(f"V*(R) {value!r} not in 0..255")
-                return
-            accept()
-            self._initialise()
-            if d is Directive.INITIATE_AD_WITHOUT_CLCW:  # E23
-                confirm()
-                self.state = S1
-            elif d is Directive.INITIATE_AD_WITH_CLCW:  # E24
-                self._pending_init = rid
-                self._restart_timer()
-                self.state = S4
-            elif d is Directive.INITIATE_AD_WITH_UNLOCK:  # E25
-                self._pending_init = rid
-                self._transmit_bc(rid, UNLOCK)
-                self.state = S5
-            else:  # E27
-                vr = int(value)
-                self.vs = self.nnr = vr
-                self._pending_init = rid
-                self._transmit_bc(rid, SET_VR_PREFIX + bytes([vr]))
-                self.state = S5
-        elif d is Directive.TERMINATE_AD:  # E29
-            self.last_event = "E29"
-            accept()
-            if s is not S6:
-                self._alert(AlertCode.TERM)
-            confirm()
-        elif d is Directive.RESUME_AD:  # E30..E34
-            ss = self.suspend_state
-            self.last_event = f"E{30 + ss}"
-            if ss == 0 or s is not S6:
-                reject("AD service not suspended")
-                return
-            accept()
-            self._restart_timer()
-            self.suspend_state = 0
-            self.state = FopState(ss)
-            confirm()
-            if self.state in (S1, S2):
-                self._look_for_fdu()
-        elif d is Directive.SET_VS:  # E35
-            self.last_event = "E35"
-            if s is not S6 or self.suspend_state != 0:
-                reject("Set V(S) only in S6 and not suspended")
-                return
-            if not _byte(value):
-                reject(f"V*(S) {value!r} not in 0..255")
-                return
-            accept()
-            self.vs = self.nnr = int(value)
-            confirm()
-        else:  # E36..E39
-            self.last_event = {
-                Directive.SET_WINDOW: "E36",
-                Directive.SET_T1_INITIAL: "E37",
-                Directive.SET_TRANSMISSION_LIMIT: "E38",
-                Directive.SET_TIMEOUT_TYPE: "E39",
-            }.get(d, "E40")
-            if self.last_event == "E40" or not self._set_parameter(d, value):
-                reject(f"invalid directive or qualifier: {d} {value!r}")
-                return
-            accept()
-            confirm()
-
-    def _set_parameter(self, d: Directive, value: float) -> bool:
-        if d is Directive.SET_WINDOW and _int_in(value, 1, 255):
-            self.k = int(value)
-        elif d is Directive.SET_T1_INITIAL and isinstance(value, int | float) and value > 0:
-            self.t1_initial = float(value)
-        elif d is Directive.SET_TRANSMISSION_LIMIT and _int_in(value, 1, 255):
-            self.transmission_limit = int(value)
-        elif d is Directive.SET_TIMEOUT_TYPE and _int_in(value, 0, 1):
-            self.timeout_type = int(value)
-        else:
-            return False
-        return True
+                self._reason = f"AD service already initiated ({s.name})"
+            elif event in ("E26", "E28"):
+                self._reason = "BC_Out not ready"
+            elif event == "E27" and not _byte(value):
+                self._reason = f"V*(R) {value!r} not in 0..255"
+                return "E40"
+            return event
+        if d is Directive.TERMINATE_AD:
+            return "E29"
+        if d is Directive.RESUME_AD:
+            self._reason = "AD service not suspended"
+            return f"E{30 + self.suspend_state}"
+        if d is Directive.SET_VS:
+            self._reason = "Set V(S) only in S6 and not suspended"
+            if self.suspend_state != 0:
+                return "E40"
+            if s is S6 and not _byte(value):
+                self._reason = f"V*(S) {value!r} not in 0..255"
+                return "E40"
+            return "E35"
+        self._reason = f"invalid directive or qualifier: {d} {value!r}"
+        event = _PARAMETERS.get(d, "E40")
+        return event if _PARAMETER_OK[event](value) else "E40"
 
     # ------------------------------------------------- lower layer (E41, E43, E45)
 
@@ -583,7 +422,7 @@ class Fop:
         """Transmit request to the lower procedures; accepted while the outbox has room."""
         if len(self._out) < self.out_limit:
             self._out.append(out)
-            self._queue.append(lambda: self._lower_accepted(kind))
+            self._queue.append(self._accepted[kind])
         else:
             self._stalled[kind] = out
 
@@ -593,20 +432,94 @@ class Fop:
                 break
             self._lower(kind, self._stalled.pop(kind))
 
-    def _lower_accepted(self, kind: str) -> None:
-        self._ready[kind] = True
-        if kind == _AD:  # E41
-            self.last_event = "E41"
-            if self.state in (S1, S2):
-                self._look_for_fdu()
-        elif kind == _BC:  # E43
-            self.last_event = "E43"
-            if self.state is S5:
-                self._look_for_directive()
-        else:  # E45
-            self.last_event = "E45"
-            rid = self._bd_pending.popleft() if self._bd_pending else None
-            self._respond(Response.POSITIVE_CONFIRM, Service.BD, rid)
+    def _ad_accepted(self) -> None:
+        self._event("E41")
+
+    def _bc_accepted(self) -> None:
+        self._event("E43")
+
+    def _bd_accepted(self) -> None:
+        self._event("E45")
+
+    # ============================================== Table 5-1 actions
+
+    def _accept(self) -> None:
+        assert self._service is not None
+        self._respond(Response.ACCEPT, self._service, self._rid)
+
+    def _reject(self) -> None:
+        assert self._service is not None
+        reason = self._reason.replace("{state}", self.state.name)
+        self._respond(Response.REJECT, self._service, self._rid, reason)
+
+    def _confirm(self) -> None:
+        self._respond(Response.POSITIVE_CONFIRM, Service.DIRECTIVE, self._rid)
+
+    def _queue_fdu(self) -> None:
+        assert self._rid is not None
+        self._wait.append((self._rid, self._data))
+
+    def _transmit_bd(self) -> None:
+        assert self._rid is not None
+        self.counters["bd_sent"] += 1
+        self._bd_pending.append(self._rid)
+        self._ready[_BD] = False
+        self._lower(_BD, FopOutput(True, False, 0, self._data))
+
+    def _confirm_bd(self) -> None:
+        rid = self._bd_pending.popleft() if self._bd_pending else None
+        self._respond(Response.POSITIVE_CONFIRM, Service.BD, rid)
+
+    def _ad_ready(self) -> None:
+        self._ready[_AD] = True
+
+    def _bc_ready(self) -> None:
+        self._ready[_BC] = True
+
+    def _bd_ready(self) -> None:
+        self._ready[_BD] = True
+
+    def _remove_acked(self) -> None:
+        self._remove_acknowledged(self._nr)
+
+    def _cancel_timer(self) -> None:
+        self.timer_deadline = None
+
+    def _confirm_init(self) -> None:
+        rid, self._pending_init = self._pending_init, None
+        if rid is not None:
+            self._respond(Response.POSITIVE_CONFIRM, Service.DIRECTIVE, rid)
+
+    def _hold_init(self) -> None:
+        self._pending_init = self._rid
+
+    def _send_unlock(self) -> None:
+        assert self._rid is not None
+        self._transmit_bc(self._rid, UNLOCK)
+
+    def _set_vs_to_vr(self) -> None:
+        self.vs = self.nnr = int(self._value)
+
+    def _send_set_vr(self) -> None:
+        assert self._rid is not None
+        self._transmit_bc(self._rid, SET_VR_PREFIX + bytes([int(self._value)]))
+
+    def _resume(self) -> None:
+        self.suspend_state = 0
+
+    def _set_parameter(self) -> None:
+        d, value = self._directive_kind, self._value
+        if d is Directive.SET_WINDOW:
+            self.k = int(value)
+        elif d is Directive.SET_T1_INITIAL:
+            self.t1_initial = float(value)
+        elif d is Directive.SET_TRANSMISSION_LIMIT:
+            self.transmission_limit = int(value)
+        else:
+            self.timeout_type = int(value)
+
+    def _suspend_here(self) -> None:
+        self._suspend(int(self.state))
 
     # ============================================== actions (232.1-B-2 §5.2.x)
 
@@ -749,3 +662,78 @@ def _int_in(value: float, lo: int, hi: int) -> bool:
 
 def _byte(value: float) -> bool:
     return _int_in(value, 0, 255)
+
+
+def _alerting(code: AlertCode) -> Callable[[Fop], None]:
+    return lambda fop: fop._alert(code)
+
+
+_ACTIONS: dict[Act, Callable[[Fop], None]] = {
+    Act.ACCEPT: Fop._accept,
+    Act.REJECT: Fop._reject,
+    Act.CONFIRM: Fop._confirm,
+    Act.QUEUE_FDU: Fop._queue_fdu,
+    Act.TRANSMIT_BD: Fop._transmit_bd,
+    Act.CONFIRM_BD: Fop._confirm_bd,
+    Act.AD_OUT_READY: Fop._ad_ready,
+    Act.BC_OUT_READY: Fop._bc_ready,
+    Act.BD_OUT_READY: Fop._bd_ready,
+    Act.REMOVE_ACKED: Fop._remove_acked,
+    Act.CANCEL_TIMER: Fop._cancel_timer,
+    Act.RESTART_TIMER: Fop._restart_timer,
+    Act.LOOK_FOR_FDU: Fop._look_for_fdu,
+    Act.LOOK_FOR_DIRECTIVE: Fop._look_for_directive,
+    Act.RETRANSMIT_AD: Fop._initiate_ad_retransmission,
+    Act.RETRANSMIT_BC: Fop._initiate_bc_retransmission,
+    Act.RELEASE_BC: Fop._release_bc,
+    Act.CONFIRM_INIT: Fop._confirm_init,
+    Act.INITIALISE: Fop._initialise,
+    Act.HOLD_INIT: Fop._hold_init,
+    Act.SEND_UNLOCK: Fop._send_unlock,
+    Act.SET_VS_TO_VR: Fop._set_vs_to_vr,
+    Act.SEND_SET_VR: Fop._send_set_vr,
+    Act.RESUME: Fop._resume,
+    Act.SET_VS: Fop._set_vs_to_vr,
+    Act.SET_PARAMETER: Fop._set_parameter,
+    Act.SUSPEND: Fop._suspend_here,
+    Act.ALERT_LIMIT: _alerting(AlertCode.LIMIT),
+    Act.ALERT_T1: _alerting(AlertCode.T1),
+    Act.ALERT_LOCKOUT: _alerting(AlertCode.LOCKOUT),
+    Act.ALERT_SYNCH: _alerting(AlertCode.SYNCH),
+    Act.ALERT_NNR: _alerting(AlertCode.NNR),
+    Act.ALERT_CLCW: _alerting(AlertCode.CLCW),
+    Act.ALERT_TERM: _alerting(AlertCode.TERM),
+}
+
+# Initiate AD directives: their event when BC_Out is (not ready, ready).
+_INITIATE: dict[Directive, tuple[str, str]] = {
+    Directive.INITIATE_AD_WITHOUT_CLCW: ("E23", "E23"),
+    Directive.INITIATE_AD_WITH_CLCW: ("E24", "E24"),
+    Directive.INITIATE_AD_WITH_UNLOCK: ("E26", "E25"),
+    Directive.INITIATE_AD_WITH_SET_VR: ("E28", "E27"),
+}
+_PARAMETERS = {
+    Directive.SET_WINDOW: "E36",
+    Directive.SET_T1_INITIAL: "E37",
+    Directive.SET_TRANSMISSION_LIMIT: "E38",
+    Directive.SET_TIMEOUT_TYPE: "E39",
+}
+_PARAMETER_OK: dict[str, Callable[[float], bool]] = {
+    "E36": lambda v: _int_in(v, 1, 255),
+    "E37": lambda v: isinstance(v, int | float) and v > 0,
+    "E38": lambda v: _int_in(v, 1, 255),
+    "E39": lambda v: _int_in(v, 0, 1),
+    "E40": lambda v: True,
+}
+_CELLS = {
+    event: tuple(
+        (tuple(_ACTIONS[act] for act in acts), None if to is None else FopState(to))
+        for acts, to in cells
+    )
+    for event, cells in FOP_TABLE.items()
+}
+"""Table 5-1 with each action resolved to the method that does it (looked up once)."""
+
+missing = set(Act) - set(_ACTIONS)
+if missing:
+    raise TypeError(f"Table 5-1 actions without an implementation: {sorted(missing)}")

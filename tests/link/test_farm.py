@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from flightsw.link.clcw import Clcw
-from flightsw.link.farm import Farm, FarmResult, FarmState
+from flightsw.link.farm import FARM_TABLE, Farm, FarmResult, FarmState
 
 S1, S2, S3 = FarmState.OPEN, FarmState.WAIT, FarmState.LOCKOUT
 
@@ -413,3 +413,117 @@ def test_reset_restarts_the_protocol_and_keeps_acknowledged_fdus() -> None:
     farm.reset()
     assert farm.state is FarmState.OPEN and farm.vr == 0 and not farm.wait
     assert [farm.pull().data, farm.pull().data] == [b"a", b"b"]  # type: ignore[union-attr]
+
+
+# ------------------------------------------- Table 6-1, every cell, against the behaviour
+
+KEEP = None  # a flag the cell leaves as it was
+# (event, state): accepted, next state, V(R) change, Retransmit, Wait, FARM-B change, counter.
+# Transcribed from 232.1-B-2 Table 6-1, independently of farm.FARM_TABLE.
+TABLE_6_1: dict[tuple[str, int], tuple[bool, int, int, bool | None, bool | None, int, str]] = {
+    ("E1", 1): (True, 1, 1, False, KEEP, 0, ""),
+    ("E1", 2): (False, 2, 0, KEEP, KEEP, 0, "buffer_full"),  # cannot occur: no buffer in Wait
+    ("E1", 3): (False, 3, 0, KEEP, KEEP, 0, "lockout"),
+    ("E2", 1): (False, 2, 0, True, True, 0, "buffer_full"),
+    ("E2", 2): (False, 2, 0, KEEP, KEEP, 0, "buffer_full"),
+    ("E2", 3): (False, 3, 0, KEEP, KEEP, 0, "lockout"),
+    ("E3", 1): (False, 1, 0, True, KEEP, 0, "positive_window"),
+    ("E3", 2): (False, 2, 0, KEEP, KEEP, 0, "positive_window"),
+    ("E3", 3): (False, 3, 0, KEEP, KEEP, 0, "lockout"),
+    ("E4", 1): (False, 1, 0, KEEP, KEEP, 0, "negative_window"),
+    ("E4", 2): (False, 2, 0, KEEP, KEEP, 0, "negative_window"),
+    ("E4", 3): (False, 3, 0, KEEP, KEEP, 0, "lockout"),
+    ("E5", 1): (False, 3, 0, KEEP, KEEP, 0, "lockout_window"),
+    ("E5", 2): (False, 3, 0, KEEP, KEEP, 0, "lockout_window"),
+    ("E5", 3): (False, 3, 0, KEEP, KEEP, 0, "lockout"),
+    ("E6", 1): (True, 1, 0, KEEP, KEEP, 1, ""),
+    ("E6", 2): (True, 2, 0, KEEP, KEEP, 1, ""),
+    ("E6", 3): (True, 3, 0, KEEP, KEEP, 1, ""),
+    ("E7", 1): (True, 1, 0, False, False, 1, ""),
+    ("E7", 2): (True, 1, 0, False, False, 1, ""),
+    ("E7", 3): (True, 1, 0, False, False, 1, ""),
+    ("E8", 1): (True, 1, 33, False, False, 1, ""),  # V(R) := V*(R) = V(R) + 33
+    ("E8", 2): (True, 1, 33, False, False, 1, ""),
+    ("E8", 3): (True, 3, 0, KEEP, KEEP, 1, ""),
+    ("E9", 1): (False, 1, 0, KEEP, KEEP, 0, "invalid_control"),
+    ("E9", 2): (False, 2, 0, KEEP, KEEP, 0, "invalid_control"),
+    ("E9", 3): (False, 3, 0, KEEP, KEEP, 0, "invalid_control"),
+    ("E10", 1): (False, 1, 0, KEEP, False, 0, ""),
+    ("E10", 2): (False, 1, 0, KEEP, False, 0, ""),
+    ("E10", 3): (False, 3, 0, KEEP, False, 0, ""),
+}
+
+
+def _cell_farm(event: str, state: int) -> Farm:
+    """A FARM in ``state`` where the next thing that happens can be ``event``."""
+    wait = state == 2 or (event == "E10" and state == 3)  # E10 in S3 needs the Wait flag
+    farm = farm_in(S1, buffer_limit=2)
+    if wait or event == "E2":
+        for _ in range(2):
+            assert ad(farm, farm.vr)
+    if wait:
+        assert not ad(farm, farm.vr)  # E2: Wait
+    if state == 3:
+        assert not ad(farm, (farm.vr + 128) & 0xFF)  # E5: Lockout
+    assert int(farm.state) == state
+    if event == "E1" and state == 2:
+        farm.buffer_limit += 1  # room in Wait: only a reconfiguration can make it
+    return farm
+
+
+def _fire(farm: Farm, event: str) -> tuple[str, bool]:
+    vr = farm.vr
+    frames = {
+        "E1": (False, False, vr, b"a"),
+        "E2": (False, False, vr, b"a"),
+        "E3": (False, False, (vr + 1) & 0xFF, b"a"),
+        "E4": (False, False, (vr - 1) & 0xFF, b"a"),
+        "E5": (False, False, (vr + 128) & 0xFF, b"a"),
+        "E6": (True, False, 0, b"bd"),
+        "E7": (True, True, 0, b"\x00"),
+        "E8": (True, True, 0, bytes([0x82, 0x00, (vr + 33) & 0xFF])),
+        "E9": (True, True, 0, b"\x82\x01\x00"),
+    }
+    if event == "E10":
+        if farm.state is S1:
+            farm.buffer_released()
+        else:
+            farm.pull()
+        return "E10", False
+    r = farm.receive(*frames[event])
+    return r.event, r.accepted
+
+
+@pytest.mark.parametrize(("event", "state"), sorted(TABLE_6_1))
+def test_every_cell_of_table_6_1(event: str, state: int) -> None:
+    farm = _cell_farm(event, state)
+    vr, b, retransmit, wait = farm.vr, farm.farm_b_count, farm.retransmit, farm.wait
+    discarded = dict(farm.discarded)
+    got_event, accepted = _fire(farm, event)
+    ok, to, dvr, want_retransmit, want_wait, db, counter = TABLE_6_1[(event, state)]
+    assert got_event == event
+    assert accepted == ok
+    assert int(farm.state) == to and farm.clcw().lockout == (to == 3)
+    assert farm.vr == (vr + dvr) & 0xFF
+    assert farm.retransmit == (retransmit if want_retransmit is None else want_retransmit)
+    assert farm.wait == (wait if want_wait is None else want_wait)
+    assert farm.farm_b_count == b + db
+    changed = {k for k, v in farm.discarded.items() if v != discarded[k]}
+    assert changed == ({counter} if counter else set())
+
+
+def test_the_cell_test_covers_the_whole_table() -> None:
+    assert set(TABLE_6_1) == {(e, s) for e in FARM_TABLE for s in (1, 2, 3)}
+
+
+def test_wait_state_always_has_a_full_buffer() -> None:
+    """Why E1 cannot occur in S2: Wait is entered on a full buffer (E2) and left on the
+    first slot freed (E10); with peek, a consumer without room leaves the buffer full."""
+    farm = Farm(buffer_limit=2)
+    for seq in range(3):
+        farm.receive(False, False, seq, b"x")
+    assert farm.state is S2 and farm.peek() is not None and farm.pending() == 2
+    farm.receive(False, False, 2, b"x")
+    assert farm.state is S2 and farm.pending() == 2
+    farm.pull()
+    assert farm.state is S1
