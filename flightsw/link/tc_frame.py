@@ -14,7 +14,8 @@ command instead of user data, and never a segment header: ``unlock`` (one octet 
 Whether a VC uses segment headers and whether frames carry a FECF are mission
 constants, so :meth:`TcFrame.decode` takes both. ``TC_PRIMARY_HEADER`` and
 :func:`tc_frame_declaration` are the declarations; :class:`TcFrame` packs and unpacks
-with ``struct`` (the tests prove both give the same bytes and fields).
+with ``struct`` (the tests prove both give the same bytes and fields), and names a field
+out of its declared range from the declaration (one encoder, no checked twin).
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from typing import Any
 
 from construct import BitsInteger, BitStruct, Bytes, If, Int16ub, Struct
 
-from flightsw.crc import append_crc, check_trailing_crc, crc16
+from flightsw.crc import check_trailing_crc, crc16
 from flightsw.errors import DecodeError, EncodeError
 from flightsw.packets.kinds import declared_fields, to_json
-from flightsw.packets.spacepacket import check_field
+from flightsw.packets.spacepacket import bad_field, check_field, declared_limits
 
 TC_PRIMARY_HEADER = BitStruct(
     "version" / BitsInteger(2),
@@ -76,6 +77,8 @@ def tc_frame_declaration(has_segment_header: bool = False, has_fecf: bool = True
 
 
 TC_FRAME = tc_frame_declaration()
+_LIMITS = declared_limits(tc_frame_declaration(has_segment_header=True))
+_OPTIONAL = ("frame_length", "fecf", "seq_flags", "map_id")
 
 
 def unlock_command() -> bytes:
@@ -129,88 +132,45 @@ class TcFrame:
 
     def encode(self) -> bytes:
         """The frame bytes; any bad field gives an :class:`EncodeError` naming it."""
-        try:
-            data, length, fecf = self.data, self.frame_length, self.fecf
-            if type(data) is not bytes or not data or self.has_segment_header:
-                raise ValueError
-            if self.version != 0 or self.spare != 0 or self.bypass >> 1 or self.control >> 1:
-                raise ValueError
-            scid, vcid = self.scid, self.vcid
-            if scid >> 10 or vcid >> 6 or scid < 0 or vcid < 0:
-                raise ValueError
-            has_fecf = self.has_fecf
-            total = HEADER_LEN + len(data) + FECF_LEN * has_fecf
-            if length is None:
-                if total > MAX_FRAME_LEN:
-                    raise ValueError
-                length = total - 1
-            elif length >> 10 or length < 0:
-                raise ValueError
-            body = (
-                _HEAD.pack(
-                    (self.bypass << 13) | (self.control << 12) | scid,
-                    (vcid << 10) | length,
-                    self.seq,
-                )
-                + data
-            )
-            if not has_fecf:
-                if fecf is not None:
-                    raise ValueError
-                return body
-            return body + _FECF.pack(crc16(body) if fecf is None else fecf)
-        except (TypeError, ValueError, struct.error):
-            return self._encode_checked()
-
-    def _encode_checked(self) -> bytes:
-        """Field-by-field encoding that names the first bad field (the slow path)."""
-        if not isinstance(self.data, bytes | bytearray | memoryview):
-            raise EncodeError("data", f"{type(self.data).__name__} where bytes were expected")
-        data = bytes(self.data)
+        data = self.data
+        if type(data) is not bytes:
+            if not isinstance(data, bytes | bytearray | memoryview):
+                raise EncodeError("data", f"{type(data).__name__} where bytes were expected")
+            data = bytes(data)
         if not data:
             raise EncodeError("data", "a TC frame carries at least one data octet")
-        for name, limit in (
-            ("version", 3),
-            ("bypass", 1),
-            ("control", 1),
-            ("spare", 3),
-            ("scid", 0x3FF),
-            ("vcid", 0x3F),
-            ("seq", 0xFF),
-        ):
-            check_field(name, getattr(self, name), limit)
         segment = b""
-        if self.has_segment_header:
+        if not (self.seq_flags is None and self.map_id is None):
             if self.control:
                 raise EncodeError("seq_flags", "control command frames have no segment header")
             flags = 3 if self.seq_flags is None else check_field("seq_flags", self.seq_flags, 3)
             map_id = 0 if self.map_id is None else check_field("map_id", self.map_id, 0x3F)
             segment = bytes(((flags << 6) | map_id,))
-        total = HEADER_LEN + len(segment) + len(data) + FECF_LEN * bool(self.has_fecf)
+        has_fecf, fecf = self.has_fecf, self.fecf
+        total = HEADER_LEN + len(segment) + len(data) + (FECF_LEN if has_fecf else 0)
         if total > MAX_FRAME_LEN:
             raise EncodeError("data", f"{total} octets in all, a TC frame has at most 1024")
-        if self.frame_length is None:
-            length = total - 1
-        else:
-            length = check_field("frame_length", self.frame_length, 0x3FF)
-        body = (
-            _HEAD.pack(
-                (self.version << 14)
-                | (self.bypass << 13)
-                | (self.control << 12)
-                | (self.spare << 10)
-                | self.scid,
-                (self.vcid << 10) | length,
+        if not has_fecf and fecf is not None:
+            raise EncodeError("fecf", "given, but has_fecf is False")
+        try:
+            length = total - 1 if self.frame_length is None else self.frame_length
+            version, bypass, control, spare = self.version, self.bypass, self.control, self.spare
+            scid, vcid = self.scid, self.vcid
+            if version >> 2 or bypass >> 1 or control >> 1 or spare >> 2 or scid >> 10:
+                raise ValueError
+            if vcid >> 6 or length >> 10:
+                raise ValueError
+            head = _HEAD.pack(
+                (version << 14) | (bypass << 13) | (control << 12) | (spare << 10) | scid,
+                (vcid << 10) | length,
                 self.seq,
             )
-            + segment
-            + data
-        )
-        if not self.has_fecf:
-            if self.fecf is not None:
-                raise EncodeError("fecf", "given, but has_fecf is False")
-            return body
-        return append_crc(body, self.fecf, "fecf")
+            body = head + segment + data if segment else head + data
+            if not has_fecf:
+                return body
+            return body + _FECF.pack(crc16(body) if fecf is None else fecf)
+        except (TypeError, ValueError, struct.error):
+            raise bad_field(self, _LIMITS, optional=_OPTIONAL) from None
 
     @classmethod
     def decode(

@@ -17,6 +17,7 @@ from construct import (
     Bytes,
     Construct,
     FormatField,
+    IfThenElse,
     Renamed,
     Restreamed,
     Struct,
@@ -61,6 +62,8 @@ def declared_limits(*declarations: Construct) -> dict[str, int]:
                 walk(sub)
         elif isinstance(node, Transformed | Restreamed):
             walk(node.subcon, name)
+        elif isinstance(node, IfThenElse):
+            walk(node.thensubcon, name)
         elif name and isinstance(node, BitsInteger) and not node.signed:
             out[name] = (1 << node.length) - 1
         elif name and isinstance(node, FormatField) and node.fmtstr in (">B", ">H", ">L", ">Q"):

@@ -58,8 +58,10 @@ def test_round_trip(frame: TcFrame) -> None:
 
 
 @given(tc_frames())
-def test_fast_path_equals_checked_path(frame: TcFrame) -> None:
-    assert frame.encode() == frame._encode_checked()
+def test_bytes_like_data_encodes_the_same(frame: TcFrame) -> None:
+    raw = frame.encode()
+    assert dataclasses.replace(frame, data=bytearray(frame.data)).encode() == raw
+    assert dataclasses.replace(frame, data=memoryview(frame.data)).encode() == raw
 
 
 @given(tc_frames())
@@ -135,6 +137,10 @@ def test_maximum_length() -> None:
         TcFrame(scid=1, vcid=0, data=bytes(1018)).encode()
     assert exc.value.field == "data"
     assert len(TcFrame(scid=1, vcid=0, data=bytes(1019), has_fecf=False).encode()) == 1024
+    for given_length in (0, 1023):  # a verbatim length field does not make room
+        with pytest.raises(EncodeError) as exc:
+            TcFrame(1, 0, bytes(1020), frame_length=given_length, has_fecf=False).encode()
+        assert exc.value.field == "data"
 
 
 @pytest.mark.parametrize(
