@@ -39,8 +39,6 @@ TM_FRAME_KIND = declared_kind(
     "tm-frame",
     tm_frame_declaration(TM_MAX_FRAME_LEN, has_fecf=True),
     TmFrame,
-    lambda raw, _opts: TmFrame.decode(raw, has_fecf=True),
-    lambda frame, _opts: frame.encode(has_fecf=True),
     "CCSDS 132.0-B-3 TM transfer frame; frame length = hex length; FECF assumed present "
     '(fecf null = compute); OCF present iff ocf_flag (ocf: 4 octets hex, null, omitted or "" '
     "for none); first_header_pointer 0x7FF = no packet starts, 0x7FE = idle data only",
@@ -50,8 +48,6 @@ AOS_FRAME_KIND = declared_kind(
     "aos-frame",
     aos_frame_declaration(AOS_MAX_FRAME_LEN, has_ocf=False, has_fecf=True),
     AosFrame,
-    lambda raw, _opts: AosFrame.decode(raw, has_ocf=False, has_fecf=True),
-    lambda frame, _opts: frame.encode(has_fecf=True),
     "CCSDS 732.0-B-4 AOS transfer frame with an M_PDU (data = packet zone); frame length = "
     "hex length; assumes no OCF, no insert zone, no frame header error control, FECF "
     "present (fecf null = compute); version is 1 (0b01)",

@@ -33,9 +33,8 @@ def _tc_frame_kind(name: str, segmented: bool, doc: str) -> Kind:
         name,
         tc_frame_declaration(has_segment_header=segmented),
         TcFrame,
-        lambda raw, _opts: TcFrame.decode(raw, has_segment_header=segmented),
-        lambda frame, _opts: frame.encode(),
         doc,
+        decode=lambda raw, _opts: TcFrame.decode(raw, has_segment_header=segmented),
     )
 
 

@@ -165,22 +165,30 @@ def declared_kind(
     name: str,
     declaration: Construct,
     cls: type,
-    decode: Callable[[bytes, KindOptions], Any],
-    encode: Callable[[Any, KindOptions], bytes],
     doc: str,
+    *,
+    decode: Callable[[bytes, KindOptions], Any] | None = None,
+    encode: Callable[[Any, KindOptions], bytes] | None = None,
     prepare: Callable[[dict[str, Any], KindOptions], dict[str, Any]] | None = None,
 ) -> Kind:
     """A kind whose fields come from ``declaration`` and ``cls`` (see the module doc).
 
-    ``decode(raw, opts)`` gives an instance of ``cls``; ``encode(instance, opts)`` its
-    bytes; ``prepare(fields, opts)``, if given, fills in what the format's conventions
-    say about omitted fields before the instance is built.
+    ``decode(raw, opts)`` gives an instance of ``cls`` (default ``cls.decode(raw)``);
+    ``encode(instance, opts)`` its bytes (default ``instance.encode()``);
+    ``prepare(fields, opts)``, if given, fills in what the format's conventions say
+    about omitted fields before the instance is built.
     """
     names = declared_fields(declaration, cls)
     shape = _shape(cls, names)
+    if decode is None:
+        decode = _default_decode(cls)
+    if encode is None:
+        encode = _default_encode
+
+    from_bytes, to_bytes = decode, encode
 
     def to_dict(raw: bytes, opts: KindOptions) -> dict[str, Any]:
-        obj = decode(raw, opts)
+        obj = from_bytes(raw, opts)
         return {n: to_json(getattr(obj, n)) for n in names}
 
     def from_dict(fields: dict[str, Any], opts: KindOptions) -> bytes:
@@ -196,7 +204,7 @@ def declared_kind(
             want = given.get(n)
             if want is not None and want != getattr(obj, n):
                 raise EncodeError(n, f"{want!r} does not match the other fields")
-        return encode(obj, opts)
+        return to_bytes(obj, opts)
 
     return Kind(
         name,
@@ -221,34 +229,24 @@ def _tm_time(fields: dict[str, Any], opts: KindOptions) -> dict[str, Any]:
     return fields
 
 
-register(
-    declared_kind(
-        "space-packet",
-        SPACE_PACKET,
-        SpacePacket,
-        lambda raw, _opts: SpacePacket.decode(raw),
-        lambda p, _opts: p.encode(),
-        "CCSDS 133.0-B-2 space packet; data_length is the header field (octets - 1)",
-    )
-)
-register(
-    declared_kind(
-        "pus-tc",
-        PUS_TC,
-        PusTc,
-        lambda raw, _opts: PusTc.decode(raw),
-        lambda tc, _opts: tc.encode(),
-        "ECSS PUS-C telecommand with CRC-16/CCITT-FALSE",
-    )
-)
+def _default_decode(cls: Any) -> Callable[[bytes, KindOptions], Any]:
+    return lambda raw, _opts: cls.decode(raw)
+
+
+def _default_encode(obj: Any, _opts: KindOptions) -> bytes:
+    return bytes(obj.encode())
+
+
+_SP_DOC = "CCSDS 133.0-B-2 space packet; data_length is the header field (octets - 1)"
+register(declared_kind("space-packet", SPACE_PACKET, SpacePacket, _SP_DOC))
+register(declared_kind("pus-tc", PUS_TC, PusTc, "ECSS PUS-C telecommand with CRC-16/CCITT-FALSE"))
 register(
     declared_kind(
         "pus-tm",
         pus_tm_declaration(),
         PusTm,
-        lambda raw, opts: PusTm.decode(raw, time_len=opts.time_len),
-        lambda tm, _opts: tm.encode(),
         "ECSS PUS-C telemetry; time is --time-len octets (CUC 4+2 by default)",
+        decode=lambda raw, opts: PusTm.decode(raw, time_len=opts.time_len),
         prepare=_tm_time,
     )
 )
