@@ -13,11 +13,12 @@ time (CUC 4+2 by default; the length is a mission constant, so decoders take it)
 ``PUS_TC`` and :func:`pus_tm_declaration` are the declarations. Each class has one
 encoder, a ``struct`` fast path the tests prove byte-equal to them; when it cannot pack,
 :func:`~flightsw.packets.spacepacket.bad_field` names the field from the declaration's
-ranges. ``encode_tm`` is the same TM packer without building the object.
+ranges. ``encode_tm`` is the on-board fast path for a TM (tested equal to ``PusTm``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 from dataclasses import dataclass
 
@@ -154,22 +155,19 @@ class PusTc:
 
     def encode(self) -> bytes:
         """The packet bytes; any bad field gives an :class:`EncodeError` naming it."""
-        data = self.app_data
-        if type(data) is not bytes:
-            data = _as_bytes("app_data", data)
-        length = TC_SEC_LEN + len(data) + CRC_LEN - 1
-        if length > 0xFFFF:
-            raise EncodeError("app_data", f"{len(data)} octets do not fit one packet")
         try:
+            data = self.app_data
             apid, flags, count = self.apid, self.seq_flags, self.seq_count
             pv, ack, crc = self.pus_version, self.ack_flags, self.crc
-            if apid >> 11 or flags >> 2 or count >> 14 or pv >> 4 or ack >> 4:
+            if type(data) is not bytes or apid >> 11 or flags >> 2 or count >> 14 or pv >> 4:
+                raise ValueError
+            if ack >> 4:
                 raise ValueError
             body = (
                 _TC_HEAD.pack(
                     0x1800 | apid,
                     (flags << 14) | count,
-                    length,
+                    TC_SEC_LEN + len(data) + CRC_LEN - 1,
                     (pv << 4) | ack,
                     self.service,
                     self.subservice,
@@ -179,7 +177,7 @@ class PusTc:
             )
             return body + _CRC.pack(crc16(body) if crc is None else crc)
         except (TypeError, ValueError, struct.error):
-            raise bad_field(self, _TC_LIMITS, optional=("crc",)) from None
+            return _not_packed(self, TC_SEC_LEN, _TC_LIMITS)
 
     @classmethod
     def decode(cls, raw: bytes | bytearray | memoryview) -> PusTc:
@@ -224,32 +222,31 @@ class PusTm:
 
     def encode(self) -> bytes:
         """The packet bytes; any bad field gives an :class:`EncodeError` naming it."""
-        data, time = self.app_data, self.time
-        if type(data) is not bytes:
-            data = _as_bytes("app_data", data)
-        if type(time) is not bytes:
-            time = _as_bytes("time", time)
         try:
+            data, time = self.app_data, self.time
             apid, flags, count = self.apid, self.seq_flags, self.seq_count
-            pv, status = self.pus_version, self.time_ref_status
+            pv, status, crc = self.pus_version, self.time_ref_status, self.crc
+            if type(data) is not bytes or type(time) is not bytes:
+                raise ValueError
             if apid >> 11 or flags >> 2 or count >> 14 or pv >> 4 or status >> 4:
                 raise ValueError
-            return _tm_bytes(
-                0x0800 | apid,
-                (flags << 14) | count,
-                (pv << 4) | status,
-                self.service,
-                self.subservice,
-                self.msg_counter,
-                self.dest_id,
-                time,
-                data,
-                self.crc,
+            body = (
+                _TM_HEAD.pack(
+                    0x0800 | apid,
+                    (flags << 14) | count,
+                    TM_SEC_FIXED_LEN + len(time) + len(data) + CRC_LEN - 1,
+                    (pv << 4) | status,
+                    self.service,
+                    self.subservice,
+                    self.msg_counter,
+                    self.dest_id,
+                )
+                + time
+                + data
             )
-        except EncodeError:
-            raise
+            return body + _CRC.pack(crc16(body) if crc is None else crc)
         except (TypeError, ValueError, struct.error):
-            raise bad_field(self, _TM_LIMITS, optional=("crc",)) from None
+            return _not_packed(self, TM_SEC_FIXED_LEN, _TM_LIMITS)
 
     @classmethod
     def decode(cls, raw: bytes | bytearray | memoryview, time_len: int = DEFAULT_TIME_LEN) -> PusTm:
@@ -280,30 +277,19 @@ class PusTm:
         )
 
 
-def _tm_bytes(
-    word0: int,
-    word1: int,
-    version_status: int,
-    service: int,
-    subservice: int,
-    msg_counter: int,
-    dest_id: int,
-    time: bytes,
-    app_data: bytes,
-    crc: int | None,
-) -> bytes:
-    """Pack a TM whose bit-packed words are already formed (the one TM packer)."""
-    length = TM_SEC_FIXED_LEN + len(time) + len(app_data) + CRC_LEN - 1
-    if length > 0xFFFF:
-        raise EncodeError("app_data", f"{len(app_data)} octets do not fit one packet")
-    body = (
-        _TM_HEAD.pack(
-            word0, word1, length, version_status, service, subservice, msg_counter, dest_id
-        )
-        + time
-        + app_data
-    )
-    return body + _CRC.pack(crc16(body) if crc is None else crc)
+def _not_packed(packet: PusTc | PusTm, fixed: int, limits: dict[str, int]) -> bytes:
+    """Why an encoder's fast path could not pack ``packet``: bytes-like fields are packed
+    as bytes (by the same encoder); otherwise the :class:`EncodeError` names the field,
+    its range read from the declaration. Nothing here packs a packet."""
+    octets = {"app_data": packet.app_data}
+    if isinstance(packet, PusTm):
+        octets["time"] = packet.time
+    if any(type(v) is not bytes for v in octets.values()):
+        as_bytes = {name: _as_bytes(name, value) for name, value in octets.items()}
+        return dataclasses.replace(packet, **as_bytes).encode()  # type: ignore[arg-type]
+    if fixed + sum(len(v) for v in octets.values()) + CRC_LEN - 1 > 0xFFFF:
+        raise EncodeError("app_data", f"{len(packet.app_data)} octets do not fit one packet")
+    raise bad_field(packet, limits, optional=("crc",))
 
 
 def encode_tm(
@@ -317,25 +303,26 @@ def encode_tm(
     app_data: bytes,
     time_ref_status: int = 0,
 ) -> bytes:
-    """The on-board TM fast path: ``PusTm(...).encode()`` of an unsegmented PUS-C TM
-    without building the object (the same packer and the same errors)."""
+    """The on-board TM fast path: an unsegmented PUS-C TM, equal to ``PusTm(...).encode()``
+    (the tests prove it); what it cannot pack, ``PusTm.encode`` names."""
+    length = TM_SEC_FIXED_LEN + len(time) + len(app_data) + CRC_LEN - 1
     try:
-        if apid >> 11 or seq_count >> 14 or time_ref_status >> 4:
+        if apid >> 11 or seq_count >> 14 or length > 0xFFFF or time_ref_status >> 4:
             raise ValueError
-        return _tm_bytes(
-            0x0800 | apid,
-            0xC000 | seq_count,
-            (PUS_C_VERSION << 4) | time_ref_status,
-            service,
-            subservice,
-            msg_counter,
-            dest_id,
-            time,
-            app_data,
-            None,
+        body = (
+            _TM_HEAD.pack(
+                0x0800 | apid,
+                0xC000 | seq_count,
+                length,
+                (PUS_C_VERSION << 4) | time_ref_status,
+                service,
+                subservice,
+                msg_counter,
+                dest_id,
+            )
+            + time
+            + app_data
         )
-    except EncodeError:
-        raise
     except (TypeError, ValueError, struct.error):
         tm = PusTm(
             apid,
@@ -349,3 +336,4 @@ def encode_tm(
             time_ref_status=time_ref_status,
         )
         return tm.encode()  # raises the EncodeError naming the field
+    return body + _CRC.pack(crc16(body))
