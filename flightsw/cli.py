@@ -319,8 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--skip-arsn",
         type=int,
         metavar="N",
-        help="send TC ARSNs above N from now on (after losing the state file: N is the "
-        "spacecraft's comms.sdls_arsn)",
+        help="send TC ARSNs above N from now on, on the data and key-management SAs (after "
+        "losing the state file: N is the larger of the spacecraft's comms.sdls_arsn and "
+        "comms.sdls_km_arsn)",
     )
     gnd.set_defaults(func=_cmd_ground)
 
