@@ -113,3 +113,48 @@ def test_ocv_inversion_refuses_a_non_finite_voltage_with_our_error(bad: float) -
 
     with pytest.raises(FlightswError):  # was an IndexError (NaN bisected off the curve)
         soc_from_ocv(bad)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("-inf")])
+def test_a_battery_that_stops_reading_does_not_blind_the_power_app(
+    monkeypatch: pytest.MonkeyPatch, bad: float
+) -> None:
+    """The battery's reading goes missing (non-finite: refused by the HAL) for 30 s. The
+    switches are still watched (a trip in that time is seen), the budget still goes out
+    every step, and after BATTERY_STALE_S it counts on the array alone: it used to stop
+    at the first missing sample, leaving the payload on its last budget indefinitely."""
+    from dataclasses import replace
+
+    from flightsw.apps.messages import POWER_BUDGET
+    from flightsw.apps.power import BATTERY_STALE_S
+    from hal.sim.devices import SimBattery
+    from sim_hw.faults import FaultKind, ScheduledFault
+
+    h = small_node()
+    sc = h.hal.devices["sim"]
+    app = h.exe.app("power").instance
+    pipe = h.exe.bus.create_pipe("test.budget", 1000)
+    h.exe.bus.subscribe(POWER_BUDGET, pipe)
+    h.run(5)
+    healthy = app.tlm["payload_budget_w"]
+    real = SimBattery.sense
+    monkeypatch.setattr(SimBattery, "sense", lambda self: replace(real(self), voltage_v=bad))
+    at = h.exe.now_ns / 1e9 + 3.0
+    sc.faults._schedule.append(ScheduledFault(at, FaultKind.SWITCH_OVERCURRENT, "aux_0"))
+    pipe.queue.clear()
+    h.run(30)
+    assert app.tlm["trips"] == 1 and h.tm_of(5, 4), "the trip was seen and reported"
+    budgets = [m.payload.payload_w for m in pipe.drain()]
+    rate = next(s.rate_hz for s in h.mission.apps if s.name == "power")
+    assert len(budgets) == round(30 * rate)  # one a step, none skipped
+    stale_from = round(BATTERY_STALE_S * rate) + 1
+    assert budgets[0] == pytest.approx(healthy, rel=0.05)  # SoC held: same budget at first
+    margin = float(app.param("margin_w"))
+    assert all(b <= app.tlm["solar_power_w"] - margin for b in budgets[stale_from:])
+    assert budgets[-1] < healthy  # the battery's allowance is gone
+    unobserved = [p for p in h.tm_of(5, 3) if p.app_data[:2] == _fid(20)]
+    assert len(unobserved) == 1
+    assert app.tlm["device_errors"] == len(budgets)
+    monkeypatch.setattr(SimBattery, "sense", real)
+    h.run(2)
+    assert app.tlm["payload_budget_w"] == pytest.approx(healthy, rel=0.05)  # back
