@@ -165,8 +165,11 @@ class PowerApp(DeviceGuard, App):
         self.payload_pipe = self.listen(PAYLOAD_STATUS)
         self.safe_pipe = self.listen(SAFE_MODE)
         self.safe_mode = False
-        self.soc: float | None = None
-        self.level = 0
+        # Kept across a restart of this app (ctx.retained): a fresh level 0 would leave
+        # the switches its predecessor shed open for good (only level changes move them).
+        kept = self.ctx.retained
+        self.soc: float | None = kept.get("soc")
+        self.level = int(kept.get("shed_level", 0))
         self.last_t: int | None = None
         self.payload_w = 0.0
         self.armed: tuple[int, int] | None = None  # (switch index, expiry ns)
@@ -244,12 +247,12 @@ class PowerApp(DeviceGuard, App):
         cells = int(self.param("cells_series"))
         ocv_cell = (voltage - current * float(self.param("internal_resistance_ohm"))) / cells
         if self.soc is None:
-            self.soc = soc_from_ocv(ocv_cell)
+            self.soc = self.ctx.retained["soc"] = soc_from_ocv(ocv_cell)
             return self.soc
         soc = self.soc + voltage * current * dt / 3600.0 / float(self.param("capacity_wh"))
         if abs(current) < float(self.param("rest_current_a")):
             soc += float(self.param("ocv_gain")) * (soc_from_ocv(ocv_cell) - soc)
-        self.soc = min(1.0, max(0.0, soc))
+        self.soc = self.ctx.retained["soc"] = min(1.0, max(0.0, soc))
         return self.soc
 
     def _load_a(self, current_a: tuple[float, ...]) -> float:
@@ -304,7 +307,7 @@ class PowerApp(DeviceGuard, App):
             if want_on != was_on:
                 for name in names:
                     self.pcdu.set_switch(name, want_on)
-        self.level = level
+        self.level = self.ctx.retained["shed_level"] = level
 
     def _payload_budget(self, soc: float, solar_w: float, load_w: float) -> float:
         if self.level >= 2:

@@ -158,3 +158,24 @@ def test_a_battery_that_stops_reading_does_not_blind_the_power_app(
     monkeypatch.setattr(SimBattery, "sense", real)
     h.run(2)
     assert app.tlm["payload_budget_w"] == pytest.approx(healthy, rel=0.05)  # back
+
+
+def test_a_restart_while_shedding_brings_the_loads_back_when_the_battery_does() -> None:
+    """The power app restarted at shed level 2 (payload switches open): a fresh level 0
+    never closed them again, so the payload stayed unpowered with a full battery."""
+    h = small_node(boards=16)
+    sc = h.hal.devices["sim"]
+    a = h.exe.app("power")
+    h.run(2)
+    sc.battery.stored_wh = 0.25 * sc.battery.capacity_wh
+    a.instance.soc = 0.25  # the estimator converges slowly by design; start it at the truth
+    h.run(4)
+    assert a.instance.level == 2
+    h.send_and_assert_command("executive.restart_app", {"app": a.index})
+    assert a.instance.level == 2 and a.instance.soc == pytest.approx(0.25, abs=0.01)
+    sc.battery.stored_wh = 0.9 * sc.battery.capacity_wh
+    a.instance.soc = 0.9
+    h.run(10)
+    app = a.instance
+    on = dict(zip(app.switches, h.hal.devices["pcdu"].read_switches().on, strict=True))
+    assert app.level == 0 and all(on.values()), on
