@@ -279,3 +279,21 @@ def _mission_without_workload(boards: int) -> Mission:
         if s.name == "payload":
             s.options = {k: v for k, v in s.options.items() if k != "workload"}
     return m
+
+
+def test_a_thermal_restart_keeps_the_sensors_fdir_declared_failed() -> None:
+    """FDIR announces a failed sensor once (SENSOR_HEALTH on a change): a restarted
+    thermal app used to forget it and drive the heaters from the stuck sensor again."""
+    from sim_hw.faults import FaultKind, ScheduledFault
+
+    h = SilHarness(_mission_without_workload(boards=8))
+    sensor = h.hal.devices["thermal"].sensor_names()[0]
+    h.hal.devices["sim"].faults._schedule.append(
+        ScheduledFault(5.0, FaultKind.SENSOR_STUCK, sensor, {"value": 20.0})  # in range
+    )
+    h.run(120)
+    thermal = h.exe.app("thermal")
+    assert thermal.instance.tlm["invalid_sensors"] >= 1  # FDIR found it stuck: not used
+    h.send_and_assert_command("executive.restart_app", {"app": thermal.index})
+    h.run(30)
+    assert thermal.instance.tlm["invalid_sensors"] >= 1
