@@ -200,12 +200,13 @@ def _cmd_sim(args: argparse.Namespace) -> int:
         mission.hal = {**mission.hal, "radio": radio}
     elif args.radio_peer is not None:
         raise FlightswError("--radio-peer goes with --radio")
+    out = Path(args.out) if args.out else Path("runs") / f"{mission.name}-seed{mission.seed}"
+    nv_dir = _keep_nv_outside_simulation(mission, out)
     _check_link_security(mission, args.allow_published_key)
     if args.boards is not None:
         spacecraft = dict(mission.hal.get("spacecraft", {}))
         spacecraft["boards"] = args.boards
         mission.hal = {**mission.hal, "spacecraft": spacecraft}
-    out = Path(args.out) if args.out else Path("runs") / f"{mission.name}-seed{mission.seed}"
     progress = False if args.quiet else None
     opts = SimOptions(
         args.duration, args.orbits, out, progress, plots=not args.no_plots, realtime=args.realtime
@@ -241,7 +242,24 @@ def _cmd_sim(args: argparse.Namespace) -> int:
         )
     )
     print(f"run directory: {out}", file=sys.stderr)
+    if nv_dir is not None:  # after the run: a failure to start stays one error: line
+        print(f"NV store: {nv_dir} (kept between runs with this --out)", file=sys.stderr)
     return 0
+
+
+def _keep_nv_outside_simulation(mission: Any, out: Path) -> Path | None:
+    """On a bench or a real radio the NV store is a directory (``<out>/nv`` unless the
+    mission names one): like a spacecraft's, it outlives a restart of the process. In
+    memory, a second run would send TM ARSNs the ground already accepted (refused as
+    replays; an IV used again under AES-GCM) and take recorded TCs again."""
+    from flightsw.services.comms import hal_config_is_simulated
+
+    config = mission.hal_config()
+    if hal_config_is_simulated(config) or config.get("nv_dir"):
+        return None
+    nv_dir = out / "nv"
+    mission.hal = {**mission.hal, "nv_dir": str(nv_dir)}
+    return nv_dir
 
 
 def _check_link_security(mission: Any, allow_published_key: bool) -> None:
@@ -260,12 +278,6 @@ def _check_link_security(mission: Any, allow_published_key: bool) -> None:
     security.check_deployment(simulated)
     for notice in security.notices():
         print(f"warning: {notice}", file=sys.stderr)
-    if security.enabled and not simulated and not config.get("nv_dir"):
-        print(
-            "warning: no [hal] nv_dir: the SDLS anti-replay counters live in memory and a "
-            "restart of this process forgets them (recorded frames would be accepted again)",
-            file=sys.stderr,
-        )
 
 
 def _cmd_ground(args: argparse.Namespace) -> int:
@@ -434,8 +446,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--skip-arsn",
         type=_int(0, 2**64 - 1),
         metavar="N",
-        help="send TC ARSNs above N from now on (after losing the state file: N is the "
-        "spacecraft's comms.sdls_arsn)",
+        help="send TC ARSNs above N from now on, on the data and key-management SAs (after "
+        "losing the state file: N is the larger of the spacecraft's comms.sdls_arsn and "
+        "comms.sdls_km_arsn)",
     )
     gnd.set_defaults(func=_cmd_ground)
 

@@ -353,8 +353,7 @@ class Executive:
         st.failure_times.append(now)
         window = int(self.config.restart_window_s * NS_PER_S)
         recent = [t for t in st.failure_times if now - t <= window]
-        if len(recent) > self.config.max_restarts:
-            self.disable_app(a)
+        if len(recent) > self.config.max_restarts and self.disable_app(a):
             return
         self.restart_app(a)
 
@@ -375,9 +374,15 @@ class Executive:
             return False
         return True
 
-    def disable_app(self, a: LoadedApp) -> None:
+    def disable_app(self, a: LoadedApp) -> bool:
         """Stop running the app; commands already accepted for it fail with TM(1,4)
-        APP_UNAVAILABLE (new ones are refused at acceptance), so none waits unreported."""
+        APP_UNAVAILABLE (new ones are refused at acceptance), so none waits unreported.
+
+        The executive's own app is never disabled (False; it is restarted instead): it
+        carries ``enable_app`` and ``restart_app``, the ground's only way to bring any
+        app back, and a disabled app's commands are refused."""
+        if a.spec.name == EXECUTIVE_APP:
+            return False
         a.stats.disabled = True
         self.dispatcher.disabled_apps.add(a.spec.name)
         for msg in self._pipes[a.index].drain():
@@ -386,6 +391,7 @@ class Executive:
             )
         self._exec_event("APP_DISABLED", app=a.index)
         self.bus.publish(msgids.APP_FAULT, AppFault(a.spec.name, "disabled", a.stats.exceptions))
+        return True
 
     def enable_app(self, a: LoadedApp) -> bool:
         """Re-enable a disabled app and restart it; False when it failed to start again."""

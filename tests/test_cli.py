@@ -272,3 +272,24 @@ def test_an_internal_error_is_still_one_line(monkeypatch: object) -> None:
     finally:
         mp.undo()
     assert status == 70 and err.startswith("error: internal error") and err.count("\n") == 1
+
+
+def test_on_a_real_radio_the_nv_store_outlives_the_process(tmp_path: Path) -> None:
+    """Run twice with the same --out: the second run is the same spacecraft restarting
+    (boot count 2: the NV store outlived the process). In memory, its SDLS state went
+    with the process: TM restarted at ARSN 1, below what a ground had accepted (every
+    frame refused as a replay, a GCM IV used twice), recorded TCs accepted again."""
+    import json
+    import sqlite3
+
+    out = tmp_path / "run"
+    args = ("sim", "--radio", "udp:127.0.0.1:0", "--allow-published-key", "--duration", "2")
+    boots = []
+    for _ in range(2):
+        r = _run(*args, "--out", str(out), "--no-plots")
+        assert r.returncode == 0, r.stderr
+        assert f"NV store: {out / 'nv'}" in r.stderr
+        with sqlite3.connect(out / "archive.sqlite") as db:
+            (boot,) = db.execute("SELECT args FROM events WHERE name = 'fdir.BOOT'").fetchone()
+        boots.append(json.loads(boot)["boot_count"])
+    assert boots == [1, 2]

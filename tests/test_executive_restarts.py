@@ -15,7 +15,7 @@ import pytest
 
 from flightsw.apps.messages import POWER_BUDGET
 from flightsw.ground.station import GroundStation
-from flightsw.mission import load_mission
+from flightsw.mission import Mission, load_mission
 from flightsw.packets import PusTc, PusTm
 from flightsw.testing import HarnessError, SilHarness
 from tests.support.apps import CounterApp, spec
@@ -161,6 +161,36 @@ def test_every_default_app_keeps_working_after_a_restart(how: str) -> None:
     assert len(restarted) == len(names) - (how == "tc")
 
 
+def test_every_default_app_comes_back_after_being_disabled() -> None:
+    """Each app fails until the executive disables it, then comes back (FDIR re-enables a
+    critical one, the ground the rest by TC) and does its job again. The executive's
+    own app is never disabled: its enable_app is the ground's way back for all others."""
+    node = Node(seed=8)
+    h = node.h
+    node.run(2.0)
+    limit = h.mission.executive.max_restarts + 1
+    for a in h.exe.apps:
+        for _ in range(limit):
+            _raise_in_step(node, a.spec.name)
+        if a.spec.name == "executive":
+            assert not a.stats.disabled and a.stats.restarts == limit
+            continue
+        assert a.stats.disabled, a.spec.name
+        node.run(0.5)
+        if a.stats.disabled:
+            node.complete("executive.enable_app", {"app": a.index})
+        assert not a.stats.disabled, a.spec.name
+    node.run(2.0)
+    failures = {}
+    for name, probe in _probes(node).items():
+        try:
+            probe()
+        except (AssertionError, HarnessError) as exc:
+            failures[name] = str(exc) or "probe failed"
+    assert failures == {}
+    assert not any(a.stats.disabled for a in h.exe.apps)
+
+
 def test_restarting_repeatedly_by_both_paths_is_safe() -> None:
     node = Node(seed=5)
     for _ in range(3):
@@ -198,3 +228,72 @@ def test_a_restart_tc_that_fails_is_reported_as_failed_not_completed() -> None:
     assert h.failure_code(enable) == 13  # it still does not start: reported as failed
     own = h.send("executive.restart_app", {"app": h.exe.app("executive").index})
     assert h.failure_code(own) == 14
+
+
+def _live_jobs(h: SilHarness) -> set[int]:
+    """Job ids the payload reports as queued or running (TM(130,2), by TC)."""
+    before = len(h.tm_of(130, 2))
+    h.send_and_assert_command("payload.list_jobs")
+    ids: set[int] = set()
+    for tm in h.tm_of(130, 2)[before:]:
+        (n,) = struct.unpack_from(">H", tm.app_data)
+        ids |= {struct.unpack_from(">I", tm.app_data, 2 + 11 * i)[0] for i in range(n)}
+    return ids
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="payload (flightsw/apps/payload*, owned by the workload work) keeps its job "
+    "table in the instance: a restart loses every queued and running job, reported only "
+    "as APP_RESTARTED. cFS keeps such state in its Critical Data Store; here ctx.retained",
+)
+@pytest.mark.parametrize("how", ["exception", "tc"])
+def test_restarting_the_payload_keeps_or_reports_every_job(how: str) -> None:
+    h = SilHarness(_mission_without_workload(boards=4))
+    job = {"board_hours": 2.0, "priority": 1, "deadline_s": 0, "checkpoint_s": 600}
+    for _ in range(10):  # 4 run, 6 wait
+        h.send_and_assert_command("payload.submit_job", job)
+    h.run(3)
+    live = _live_jobs(h)
+    assert len(live) == 10
+    a = h.exe.app("payload")
+    if how == "tc":
+        h.send_and_assert_command("executive.restart_app", {"app": a.index})
+    else:
+        a.instance.step = lambda now_ns: 1 / 0  # type: ignore[method-assign]
+        h.run(1)
+    assert a.stats.restarts == 1 and not a.stats.disabled
+    h.run(3)
+    reported = {  # JOB_FAILED (payload event 3): a job the payload says it gave up
+        struct.unpack_from(">I", p.app_data, 2)[0]
+        for p in h.tm_of(5, 3)
+        if p.app_data[:2] == (0x2200 + 3).to_bytes(2, "big")
+    }
+    assert live <= _live_jobs(h) | reported
+
+
+def _mission_without_workload(boards: int) -> Mission:
+    m = load_mission(seed=6)
+    m.hal = {**m.hal, "spacecraft": {"boards": boards}}
+    for s in m.apps:
+        if s.name == "payload":
+            s.options = {k: v for k, v in s.options.items() if k != "workload"}
+    return m
+
+
+def test_a_thermal_restart_keeps_the_sensors_fdir_declared_failed() -> None:
+    """FDIR announces a failed sensor once (SENSOR_HEALTH on a change): a restarted
+    thermal app used to forget it and drive the heaters from the stuck sensor again."""
+    from sim_hw.faults import FaultKind, ScheduledFault
+
+    h = SilHarness(_mission_without_workload(boards=8))
+    sensor = h.hal.devices["thermal"].sensor_names()[0]
+    h.hal.devices["sim"].faults._schedule.append(
+        ScheduledFault(5.0, FaultKind.SENSOR_STUCK, sensor, {"value": 20.0})  # in range
+    )
+    h.run(120)
+    thermal = h.exe.app("thermal")
+    assert thermal.instance.tlm["invalid_sensors"] >= 1  # FDIR found it stuck: not used
+    h.send_and_assert_command("executive.restart_app", {"app": thermal.index})
+    h.run(30)
+    assert thermal.instance.tlm["invalid_sensors"] >= 1

@@ -103,7 +103,8 @@ def test_command_by_name_and_watch_telemetry(tmp_path: Path) -> None:
         flight.terminate()
         flight.wait(timeout=30)
     flight_err = flight.stderr.read() if flight.stderr is not None else ""
-    assert "warning: published test key" in flight_err and "no [hal] nv_dir" in flight_err
+    assert "warning: published test key" in flight_err
+    assert (tmp_path / "flight" / "nv").is_dir()  # the NV store outlives the process
     assert r.returncode == 0, r.stderr
     assert again.returncode == 0, again.stderr
     assert "VERIFY test.ping completed" in again.stdout.splitlines(), again.stdout

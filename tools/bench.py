@@ -72,6 +72,7 @@ def main() -> int:
         results[name] = group
     flat = {k: v for g in results.values() for k, v in g.items()}
     print("== targets")
+    missed = []
     for metric, target, desc in TARGETS:
         if metric in flat:
             ok = flat[metric] >= target if target > 0 else flat[metric] <= -target
@@ -79,8 +80,13 @@ def main() -> int:
                 f"  {'PASS' if ok else 'MISS'} {metric} = {flat[metric]:,.2f} "
                 f"(target {'>=' if target > 0 else '<='} {abs(target):,}) {desc}"
             )
+            if not ok:
+                missed.append(metric)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
+    if missed:
+        print(f"MISS: {len(missed)} target(s) missed: {', '.join(missed)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -28,8 +28,17 @@ from hal.factory import build_hal
 def _node() -> Executive:
     m = load_mission()
     m.hal = {**m.hal, "radio": {"kind": "udp", "bind": "127.0.0.1:0"}}
+    comms = next(s for s in m.apps if s.name == "comms")
+    # A UDP radio is a real radio: the published test key needs the explicit allowance
+    # (without it comms refuses to start and the flood would measure nothing).
+    comms.options = {
+        **comms.options,
+        "sdls": {**comms.options["sdls"], "allow_published_key": True},
+    }
     hal = build_hal(m.hal_config(), m.seed, SimClock())
     exe = Executive(m.executive, m.specs, hal)
+    if exe.app("comms").stats.disabled:
+        raise RuntimeError("comms did not start: the flood would reach no decoder")
     exe.run_for(30.0)  # warm-up
     return exe
 
@@ -51,6 +60,8 @@ def frame_ms(frames: int, flood_datagrams: int) -> float:
             t0 = time.perf_counter()
             exe.run_minor_frame()
             total += time.perf_counter() - t0
+        if flood_datagrams and not exe.app("comms").instance.tlm["uplink_limited"]:
+            raise RuntimeError("the flood never hit the per-step bound: nothing measured")
     finally:
         tx.close()
         radio.close()

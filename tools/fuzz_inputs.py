@@ -624,7 +624,8 @@ def stubs(workdir: Path) -> Iterator[None]:
 
     def run_sim(mission: Any, opts: Any) -> dict[str, Any]:
         validate_config(mission.hal, mission.orbit)
-        return {"mission": mission.name, "seed": mission.seed}
+        host = {"wall_seconds": 0.0, "realtime_factor": 0.0}
+        return {"mission": mission.name, "seed": mission.seed, "host_profile": host}
 
     def run_scenario(name: str, seed: int, out: Any = None, mission: Any = None) -> dict[str, Any]:
         m = scenario.scenario_mission(scenario.load_scenario(name), seed, mission)
@@ -640,7 +641,9 @@ def stubs(workdir: Path) -> Iterator[None]:
         return {"totals": totals, "cluster": "stub"}
 
     class Console:
-        def __init__(self, mission: Any, address: Any, archive: Path, out: Callable[..., Any]):
+        def __init__(
+            self, mission: Any, address: Any, archive: Path, out: Callable[..., Any], **kw: Any
+        ):
             self.encoder = CommandEncoder(build_dictionary(mission))
             self.tm_packets = 0
 
@@ -651,6 +654,15 @@ def stubs(workdir: Path) -> Iterator[None]:
 
         def run_for(self, seconds: float) -> None:
             pass
+
+        def set_arsn(self, arsn: int | None = None) -> int:
+            return 0 if arsn is None else arsn
+
+        def skip_arsn(self, arsn: int) -> int:
+            return arsn
+
+        def summary(self) -> str:
+            return "stub console"
 
         def close(self) -> None:
             pass

@@ -128,7 +128,8 @@ class ThermalApp(DeviceGuard, App):
         self.zone_limits = self._zone_limits(zones)
         self.invalid_reported: set[int] = set()
         self.health_pipe = self.listen(SENSOR_HEALTH)
-        self.failed: frozenset[int] = frozenset()
+        # FDIR announces a failed sensor once: kept across a restart of this app.
+        self.failed: frozenset[int] = self.ctx.retained.get("failed", frozenset())
         self.throttled = np.zeros(self.boards.count if self.boards else 0, dtype=bool)
         self.over_limit = np.zeros_like(self.throttled)
         self.violations = 0
@@ -163,7 +164,7 @@ class ThermalApp(DeviceGuard, App):
     def _zones(self) -> None:
         for msg in self.health_pipe.drain():
             if isinstance(msg.payload, SensorHealth):
-                self.failed = msg.payload.failed
+                self.failed = self.ctx.retained["failed"] = msg.payload.failed
         temps = self.sensors.read_temperatures_c()
         lo, hi = SENSOR_VALID_RANGE_C
         valid = [

@@ -151,13 +151,18 @@ class GroundStation:
         return value
 
     def skip_arsn(self, arsn: int) -> int:
-        """Send above ``arsn`` from now on (no command); returns the last ARSN sent.
+        """Send above ``arsn`` from now on on every TC SA, the key-management SA too (no
+        command); returns the last ARSN sent on the data SA.
 
         For a ground whose state file was lost: read the spacecraft's highest accepted
-        ARSN from its telemetry (``comms.sdls_arsn``) and carry on above it.
+        ARSNs from its telemetry (``comms.sdls_arsn``, ``comms.sdls_km_arsn``) and carry
+        on above the larger. Skipping only the data SA would leave key management (Set
+        ARSN, rekey) refused as replays for good: that SA's own ARSN cannot be set.
         """
         if self.sdls is None or self.security is None:
             raise FlightswError("the mission has no SDLS to skip ARSNs on")
+        if self.km is not None:
+            self.sdls.skip_send_to(self.km.spi, arsn)
         return self.sdls.skip_send_to(self.security.spi, arsn)
 
     def close(self) -> None:

@@ -194,6 +194,7 @@ class Farm:
         self.accepted_bd = 0
         self.unlocks = 0
         self.set_vrs = 0
+        self.lockout_resets = 0  # lockouts left by a link-layer reset
         self.discarded: dict[str, int] = dict.fromkeys(DISCARD_REASONS, 0)
 
     # ------------------------------------------------------------------ events
@@ -289,14 +290,19 @@ class Farm:
         return len(self._buffer)
 
     def reset(self) -> None:
-        """Start the protocol afresh (V(R) 0, Open, flags clear) for a link-layer reset,
-        keeping the FDUs already accepted: the CLCW acknowledged them, so they must still
-        reach the consumer. Counters are kept."""
-        self.state = FarmState.OPEN
-        self.vr = 0
-        self.wait = False
-        self.retransmit = False
-        self.farm_b_count = 0
+        """A link-layer reset (FDIR's answer to a long silence): leave Lockout, the one
+        state that keeps the uplink shut until the ground unlocks it, as Unlock (E7) does.
+
+        V(R) is kept, and so are the FDUs already accepted, Wait and Retransmit while
+        Open or in Wait. The CLCW's N(R) says "every frame before it was accepted": a
+        V(R) put back to 0 would make FOP-1 take later reports as acknowledging frames
+        FARM-1 never saw (and drop them as delivered), and a Wait cleared with the buffer
+        still full would put FOP-1 out of step. Counters are kept."""
+        if self.state is FarmState.LOCKOUT:
+            self.state = FarmState.OPEN
+            self.wait = False
+            self.retransmit = False
+            self.lockout_resets += 1
 
     # ------------------------------------------------------------------ report
 

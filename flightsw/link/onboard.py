@@ -246,9 +246,10 @@ class UplinkChain:
 
     # --- state -------------------------------------------------------------------
     def reset(self) -> None:
-        """A link-layer reset: CLTU decoder, backlog and FARM-1 protocol state start
-        afresh; FDUs FARM-1 already accepted (acknowledged) are still delivered; SDLS
-        and the counters are kept."""
+        """A link-layer reset: CLTU decoder and backlog start afresh and FARM-1 leaves
+        Lockout (:meth:`Farm.reset`: V(R) is kept, so the CLCW never acknowledges a frame
+        FARM-1 did not accept); FDUs FARM-1 already accepted (acknowledged) are still
+        delivered; SDLS and the counters are kept."""
         self.counters.cltu_rejected_before += self.cltu.cltus_rejected
         self.cltu = CltuDecoder(randomize=self.cfg.tc_randomize)
         self.counters.backlog_dropped += self._backlog_octets

@@ -214,6 +214,7 @@ class CommsService(App):
         TelemetryDef("sdls_arsn", "u32", "", "highest ARSN accepted on the TC SA"),
         TelemetryDef("tm_arsn", "u64", "", "last ARSN sent on the TM SA"),
         TelemetryDef("sdls_state_errors", "u32", "", "SDLS state writes that failed"),
+        TelemetryDef("sdls_km_arsn", "u32", "", "highest ARSN accepted on the key-management SA"),
     )
     HOUSEKEEPING = (HkDef(1, "comms", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
@@ -325,13 +326,16 @@ class CommsService(App):
 
     def _security_report(self) -> None:
         """SDLS telemetry, and an event for each key-management command applied."""
-        tc, tm, data_sa = self.uplink.sdls, self.tm_sdls, self.security.tc
+        tc, tm = self.uplink.sdls, self.tm_sdls
+        data_sa, km_sa = self.security.tc, self.security.km
         errors = sum(s.counters["state_errors"] for s in (tc, tm) if s is not None)
         arsn = tc.arsn_received(data_sa.spi) if tc is not None and data_sa is not None else 0
+        km_arsn = tc.arsn_received(km_sa.spi) if tc is not None and km_sa is not None else 0
         self.tlm.update(
             sdls_arsn=arsn & 0xFFFFFFFF,
             tm_arsn=tm.arsn_sent(tm.spi) if tm is not None else 0,
             sdls_state_errors=errors,
+            sdls_km_arsn=km_arsn & 0xFFFFFFFF,  # a ground that lost its state file needs it
         )
         if tc is not None:
             while tc.key_log:

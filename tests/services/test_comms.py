@@ -109,13 +109,27 @@ def test_the_radio_set_up_is_done_at_load_not_in_the_first_slot() -> None:
     assert h.hal.devices["rf_link"]._windows_until > 0
 
 
-def _flood(n: int, seed: int, tc_per_frame: int) -> dict[str, int]:
+def _flood(
+    n: int,
+    seed: int,
+    tc_per_frame: int,
+    *,
+    reset_every: int = 0,
+    bypass_share: float = 0.0,
+    disable_power_at: tuple[int, ...] = (),
+) -> dict[str, int]:
     """``n`` TCs from a ground FOP-1 through CLTU, SDLS, FARM-1 and the dispatcher, far
     faster than the node executes them. Every TC must end in a terminal PUS-1 report
-    (TM(1,7) completed, or a failure TM(1,2)/(1,4)/(1,8)); work per step stays bounded."""
+    (TM(1,7) completed, or a failure TM(1,2)/(1,4)/(1,8)); work per step stays bounded.
+
+    Disturbances: FDIR's link reset (``RADIO_RESET``) every ``reset_every`` frames, a
+    share of the TCs sent as bypass (BD) frames, half of them for the power app when
+    it is disabled in the frames ``disable_power_at`` (FDIR re-enables it)."""
     import random
     from collections import Counter
 
+    from flightsw import msgids
+    from flightsw.link.fop import Response, Service
     from flightsw.link.onboard import SLICE_OCTETS
     from flightsw.services.verification import parse_report
 
@@ -162,7 +176,18 @@ def _flood(n: int, seed: int, tc_per_frame: int) -> dict[str, int]:
         h.tm.clear()  # keep memory flat on long floods
         tm_seen = 0
 
-    for _ in range(n * 5 + 600):
+    power = h.exe.app("power")
+
+    def notices() -> None:
+        gs.notices.extend(gs.fop.take_notices())
+        while gs.notices:  # a BD request FOP-1 refused on the ground never left
+            notice = gs.notices.popleft()
+            if notice.response is Response.REJECT and notice.service is Service.BD:
+                expected[by_fop[notice.request_id]] -= 1
+            assert notice.response is not Response.ALERT, notice
+
+    by_fop: dict[int, int] = {}  # FOP-1 request id -> TC request id
+    for frame in range(n * 5 + 600):
         while next_tc < n and gs.fop.wait_queue_len < 200:
             kind = rng.random()
             tc = PusTc(apid, 17, 1, seq_count=next_tc & 0x3FFF, ack_flags=0b1001).encode()
@@ -170,9 +195,18 @@ def _flood(n: int, seed: int, tc_per_frame: int) -> dict[str, int]:
                 tc = tc[:-1] + bytes([tc[-1] ^ 0xFF])
             elif kind < 0.10:  # a service nobody offers: TM(1,2) too
                 tc = PusTc(apid, 99, 1, seq_count=next_tc & 0x3FFF, ack_flags=0b1001).encode()
+            elif disable_power_at and kind < 0.55:  # power.arm_switch 0 (function 0x2001)
+                arm = (0x2001).to_bytes(2, "big") + b"\x00"
+                tc = PusTc(apid, 8, 1, arm, seq_count=next_tc & 0x3FFF, ack_flags=0b1001).encode()
             expected[int.from_bytes(tc[:4], "big")] += 1
-            gs.send_packet(tc)
+            send = gs.send_bypass if rng.random() < bypass_share else gs.send_packet
+            by_fop[send(tc)] = int.from_bytes(tc[:4], "big")
             next_tc += 1
+        notices()
+        if reset_every and frame % reset_every == reset_every // 2:
+            h.exe.bus.publish(msgids.RADIO_RESET, "test")  # what FDIR sends
+        if frame in disable_power_at:
+            h.exe.disable_app(power)
         up = comms.instance.uplink
         before = up.counters.cltu_frames
         h.exe.run_minor_frame()
@@ -190,8 +224,10 @@ def _flood(n: int, seed: int, tc_per_frame: int) -> dict[str, int]:
             break
     h.run(1.0)
     collect()
+    notices()
     steps_limited = up.counters.limited_calls
     assert next_tc == n and gs.outstanding == 0
+    expected = +expected  # drop the BD requests FOP-1 refused on the ground
     assert terminal == expected  # every TC reported exactly once: none lost unreported
     assert d.uplink_dropped == 0  # held back in FARM-1, never refused at the door
     assert h.exe.tm.dropped == 0
@@ -203,6 +239,17 @@ def _flood(n: int, seed: int, tc_per_frame: int) -> dict[str, int]:
 def test_a_tc_flood_loses_nothing_unreported_and_bounds_work_per_step() -> None:
     stats = _flood(1_500, seed=7, tc_per_frame=4)
     assert stats["limited"] > 0  # bursts of frames were spread over several steps
+
+
+def test_a_flood_through_link_resets_loses_nothing_acknowledged() -> None:
+    """FDIR's link reset in the middle of a flood: a reset that put V(R) back to 0 made
+    later CLCWs acknowledge frames FARM-1 never accepted (FOP-1 dropped them as done)."""
+    _flood(400, seed=9, tc_per_frame=4, reset_every=40)
+
+
+def test_a_flood_with_bypass_frames_and_a_disabled_target_loses_nothing() -> None:
+    stats = _flood(400, seed=10, tc_per_frame=4, bypass_share=0.2, disable_power_at=(30, 90))
+    assert stats["waits"] > 0
 
 
 @pytest.mark.slow

@@ -165,6 +165,35 @@ def test_a_second_ground_session_carries_on(tmp_path: Path) -> None:
     assert _sdls_counters(h)["replay"] == 0
 
 
+def test_a_ground_that_lost_its_state_file_keeps_key_management(tmp_path: Path) -> None:
+    """The README's recovery for a lost state file (--skip-arsn with what the spacecraft
+    reports) must bring back key management too: a key-management SA's ARSN cannot be
+    set, so a ground restarting it at 1 would have every Set ARSN refused as a replay."""
+    h = _node()
+    state = GroundStateFile(tmp_path / "lost.json")
+    gs = _ground(h, state)
+    _pings(h, gs, 3)
+    _exchange(h, gs, 3.0)
+    gs.set_arsn()  # key management used once: its SA's ARSN is above 0 on board
+    _exchange(h, gs, 2.0)
+    gs.close()
+    state.close()
+    (tmp_path / "lost.json").unlink()
+    state = GroundStateFile(tmp_path / "new.json")
+    gs = _ground(h, state)
+    comms = h.exe.app("comms").instance
+    assert comms.tlm["sdls_km_arsn"] >= 1
+    gs.skip_arsn(max(comms.tlm["sdls_arsn"], comms.tlm["sdls_km_arsn"]))
+    _resync_fop(h, gs)
+    commands = _sdls_counters(h)["key_commands"]
+    gs.set_arsn()
+    _pings(h, gs, 2)
+    _exchange(h, gs, 4.0)
+    assert _sdls_counters(h)["key_commands"] == commands + 1  # applied, not a replay
+    assert _sdls_counters(h)["replay"] == 0
+    assert h.exe.dispatcher.accepted == 5
+
+
 def test_two_ground_sessions_cannot_share_a_state_file(tmp_path: Path) -> None:
     first = GroundStateFile(tmp_path / "g.json")
     with pytest.raises(GroundStateError, match="in use"):
