@@ -8,6 +8,10 @@ Importing this module registers them with :mod:`flightsw.packets.kinds`.
   the segment header of data frames (control 0).
 - ``cltu``: ``{"frame": hex}`` <-> the CLTU; decoding gives the information octets
   (frame plus fill), the number of codeblocks and how many had a corrected bit.
+  Encoding with ``corrected`` N flips one bit (the first) in each of the first N
+  codeblocks, so what decode prints encodes back to a CLTU that decodes the same; the
+  bytes come back exactly for a CLTU without bit errors (decoding corrects the others,
+  and does not say which bit was wrong).
 - ``cltu-randomized``: the same with the TC pseudo-randomizer.
 
 Integers are JSON numbers; ``data`` and ``frame`` are hex. ``frame_length`` and ``fecf``
@@ -21,7 +25,8 @@ from collections.abc import Callable
 from typing import Any
 
 from flightsw.errors import EncodeError
-from flightsw.link.cltu import decode_cltu, encode_cltu
+from flightsw.link.bch import CODEBLOCK_LEN
+from flightsw.link.cltu import START_SEQUENCE, decode_cltu, encode_cltu
 from flightsw.link.tc_frame import TcFrame, tc_frame_declaration
 from flightsw.packets.kinds import Kind, KindOptions, declared_kind, register
 
@@ -50,17 +55,29 @@ def _cltu_decoder(randomize: bool) -> Callable[[bytes, KindOptions], dict[str, A
     return decode
 
 
+def _with_bit_errors(cltu: bytes, blocks: int) -> bytes:
+    """``cltu`` with the first bit of each of its first ``blocks`` codeblocks flipped:
+    one error a codeblock, which BCH(63,56) corrects."""
+    out = bytearray(cltu)
+    for i in range(blocks):
+        out[len(START_SEQUENCE) + i * CODEBLOCK_LEN] ^= 0x80
+    return bytes(out)
+
+
 def _cltu_encoder(randomize: bool) -> Callable[[dict[str, Any], KindOptions], bytes]:
     def encode(obj: dict[str, Any], _opts: KindOptions) -> bytes:
         frame = obj["frame"]
         raw = encode_cltu(frame, randomize=randomize)
-        blocks = (len(raw) - 10) // 8
+        blocks = (len(raw) - len(START_SEQUENCE) - CODEBLOCK_LEN) // CODEBLOCK_LEN
         given = obj.get("codeblocks")
         if given is not None and given != blocks:
             raise EncodeError("codeblocks", f"{given}, but the frame makes {blocks}")
-        if obj.get("corrected") not in (None, 0):
-            raise EncodeError("corrected", "a decode statistic; 0 or null when encoding")
-        return raw
+        corrected = obj.get("corrected")
+        if corrected is None:
+            corrected = 0
+        if not 0 <= corrected <= blocks:
+            raise EncodeError("corrected", f"{corrected}, but the frame makes {blocks} codeblocks")
+        return _with_bit_errors(raw, corrected)
 
     return encode
 

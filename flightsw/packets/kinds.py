@@ -3,8 +3,8 @@
 Each kind maps a JSON object to encoded bytes and back. Its fields are not listed here:
 :func:`declared_kind` reads them from the format's construct declaration (its named
 fields, in order, that the format's class carries), and their JSON types from the
-class's annotations: ``bytes`` fields are lowercase hex, others integers; a field whose
-annotation admits ``None`` may be null (absent: computed or left out when encoding), a
+class's annotations: ``bytes`` fields are lowercase hex, others integers; a field with
+a default may be null, as if omitted (computed, left out or its default), a
 field the class computes (a property such as ``ocf_flag``) is shown when decoding and,
 when given, must agree. So whatever ``decode`` prints, ``encode`` takes back to the same
 bytes. Derived fields (``data_length``, ``crc``) are computed when null or omitted and
@@ -137,7 +137,7 @@ class _Shape:
     computed: tuple[str, ...]  # properties: shown, and checked when given
     required: tuple[str, ...]
     byte_fields: tuple[str, ...]
-    nullable: tuple[str, ...]
+    nullable: tuple[str, ...]  # all but the required: null is the same as omitted
 
 
 def _shape(cls: type, names: tuple[str, ...]) -> _Shape:
@@ -148,16 +148,15 @@ def _shape(cls: type, names: tuple[str, ...]) -> _Shape:
     def ann(n: str) -> str:
         return str(info[n].type)
 
+    required = tuple(
+        n for n in init if info[n].default is no_default and info[n].default_factory is no_default
+    )
     return _Shape(
         init,
         tuple(n for n in names if n not in info),
-        tuple(
-            n
-            for n in init
-            if info[n].default is no_default and info[n].default_factory is no_default
-        ),
+        required,
         tuple(n for n in init if "bytes" in ann(n)),
-        tuple(n for n in names if n not in info or "None" in ann(n)),
+        tuple(n for n in names if n not in required),
     )
 
 
