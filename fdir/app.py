@@ -97,6 +97,7 @@ class FdirApp(DeviceGuard, App):
         TelemetryDef("reset_reason", "u8", "", "0 power on, 1 watchdog, 2 command, 3 exception"),
         TelemetryDef("state_repairs", "u32", "", "critical-state copies repaired by voting"),
         TelemetryDef("table_repairs", "u16"),
+        TelemetryDef("battery_temp_c", "f32", "degC", "battery temperature safe mode acts on"),
     )
     HOUSEKEEPING = (HkDef(1, "fdir", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
@@ -474,6 +475,7 @@ class FdirApp(DeviceGuard, App):
             reset_reason=self.state.reset_reason_code,
             state_repairs=self.keeper.store.repairs if self.keeper is not None else 0,
             table_repairs=self.table_repairs,
+            battery_temp_c=self.battery_temp_c,
         )
 
     # --- commands ---------------------------------------------------------------------

@@ -24,6 +24,7 @@ from flightsw.apps.messages import SENSOR_HEALTH, THERMAL_CAPS, SensorHealth, Th
 from hal.interfaces import AcceleratorBoards, Heaters, TemperatureSensors
 
 SENSOR_VALID_RANGE_C = (-120.0, 200.0)
+MAX_ZONES = 4  # zones reported in HK
 
 
 class ThermalApp(DeviceGuard, App):
@@ -40,6 +41,10 @@ class ThermalApp(DeviceGuard, App):
         TelemetryDef("max_zone_temp_c", "f32", "degC"),
         TelemetryDef("invalid_sensors", "u16"),
         TelemetryDef("limit_violations", "u32", "", "zone readings outside operating limits"),
+        *(
+            TelemetryDef(f"zone{z}_c", "f32", "degC", f"zone {z}'s temperature in use (NaN: none)")
+            for z in range(MAX_ZONES)
+        ),
     )
     HOUSEKEEPING = (HkDef(1, "thermal", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
@@ -127,12 +132,15 @@ class ThermalApp(DeviceGuard, App):
         zmin, zmax = float(self.param("zone_min_c")), float(self.param("zone_max_c"))
         state = list(self.heaters.read_heaters())
         zone_temps: list[float] = []
+        in_use = [math.nan] * MAX_ZONES
         for z, idx in enumerate(self.zone_sensors):
             readings = [temps[i] for i in idx if valid[i]]
             if not readings:
                 continue  # no valid sensor: leave the heater as it is (FDIR handles it)
             t = sum(readings) / len(readings)
             zone_temps.append(t)
+            if z < MAX_ZONES:
+                in_use[z] = t
             if t < on_c and not state[z]:
                 self.heaters.set_heater(self.heater_names[z], True)
                 state[z] = True
@@ -152,6 +160,7 @@ class ThermalApp(DeviceGuard, App):
             max_zone_temp_c=max(zone_temps, default=0.0),
             invalid_sensors=sum(1 for ok in valid if not ok),
             limit_violations=self.violations,
+            **{f"zone{z}_c": v for z, v in enumerate(in_use)},
         )
 
     def _boards(self) -> None:
