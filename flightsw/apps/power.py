@@ -12,6 +12,12 @@ level 3 and stays there until safe mode ends.
 
 Switching a critical load by TC takes two commands: ``arm_switch`` then ``switch``
 within ``arm_timeout_s``; an unarmed attempt fails with NOT_ARMED and changes nothing.
+
+A switch that trips goes through :class:`flightsw.apps.switch_ladder.SwitchLadder`:
+retried after ``trip_retry_s`` (doubling), isolated after ``trip_isolate_n`` trips within
+``trip_window_s`` (critical switches are never left off). Switch health is published on
+the bus (FDIR keeps the health table and announces changes); a health FDIR passes on
+from the ground is applied here, the PCDU's owner.
 """
 
 from __future__ import annotations
@@ -34,10 +40,15 @@ from flightsw.apps.messages import (
     PAYLOAD_STATUS,
     POWER_BUDGET,
     SAFE_MODE,
+    SWITCH_HEALTH_REQUEST,
+    SWITCH_STATUS,
     PayloadStatus,
     PowerBudget,
     SafeMode,
+    SwitchHealthRequest,
+    SwitchStatus,
 )
+from flightsw.apps.switch_ladder import HEALTHY, SwitchLadder
 from flightsw.errors import CommandError
 from hal.interfaces import Battery, PowerDistribution, SolarArray
 
@@ -110,6 +121,16 @@ class PowerApp(DeviceGuard, App):
             "switch {switch} -> {on}",
         ),
         EventDef(5, "SWITCH_ARMED", Severity.INFO, (Arg("switch", "u8"),), "switch {switch}"),
+        EventDef(
+            6, "SWITCH_RETRY", Severity.MEDIUM, (Arg("switch", "u8"),), "switch {switch} retried"
+        ),
+        EventDef(
+            7,
+            "SWITCH_ISOLATED",
+            Severity.HIGH,
+            (Arg("switch", "u8"),),
+            "switch {switch} left open after repeated trips",
+        ),
     )
     PARAMETERS = (
         ParameterDef(1, "capacity_wh", "f32", 100_000.0, 1.0, 1e7, "Wh"),
@@ -128,6 +149,9 @@ class PowerApp(DeviceGuard, App):
         ParameterDef(14, "rest_current_a", "f32", 2.0, 0.0, 1000.0, "A"),
         ParameterDef(15, "ocv_gain", "f32", 0.01, 0.0, 1.0, "", "pull toward OCV per step"),
         ParameterDef(16, "arm_timeout_s", "f32", 10.0, 0.5, 600.0, "s"),
+        ParameterDef(17, "trip_retry_s", "f32", 2.0, 0.0, 3600.0, "s", "first retry after"),
+        ParameterDef(18, "trip_isolate_n", "u8", 3, 1, 32, "", "trips in the window: isolate"),
+        ParameterDef(19, "trip_window_s", "f32", 600.0, 1.0, 1e6, "s"),
     )
 
     def init(self) -> None:
@@ -154,6 +178,8 @@ class PowerApp(DeviceGuard, App):
         self.tripped_before: tuple[bool, ...] = ()
         self.trips = 0
         self.undervoltage = False
+        self.ladder = SwitchLadder(self.switches, self.critical)
+        self.health_pipe = self.listen(SWITCH_HEALTH_REQUEST)
 
     # --- the control loop ---------------------------------------------------------
     def step(self, now_ns: int) -> None:
@@ -172,7 +198,10 @@ class PowerApp(DeviceGuard, App):
         dt = 0.0 if self.last_t is None else (now_ns - self.last_t) / NS_PER_S
         self.last_t = now_ns
         soc = self._estimate_soc(bat.voltage_v, bat.current_a, dt)
-        self._note_trips(sw.tripped)
+        now_s = now_ns / NS_PER_S
+        self._health_requests()
+        self._note_trips(sw.tripped, now_s)
+        self._retry_switches(now_s)
         self._check_undervoltage(bat.voltage_v)
         self._shed(soc)
         solar_w = arr.voltage_v * arr.current_a
@@ -192,6 +221,11 @@ class PowerApp(DeviceGuard, App):
             switches_tripped=sum(1 << i for i, t in enumerate(sw.tripped[:16]) if t),
             trips=self.trips & 0xFFFF,
         )
+        sw = self.pcdu.read_switches()
+        conducting = tuple(on and not t for on, t in zip(sw.on, sw.tripped, strict=True))
+        self.ctx.bus.publish(
+            SWITCH_STATUS, SwitchStatus(self.switches, tuple(self.ladder.health), conducting)
+        )
 
     def _estimate_soc(self, voltage: float, current: float, dt: float) -> float:
         cells = int(self.param("cells_series"))
@@ -205,13 +239,54 @@ class PowerApp(DeviceGuard, App):
         self.soc = min(1.0, max(0.0, soc))
         return self.soc
 
-    def _note_trips(self, tripped: tuple[bool, ...]) -> None:
+    def _note_trips(self, tripped: tuple[bool, ...], now_s: float) -> None:
         before = self.tripped_before or (False,) * len(tripped)
         for i, (was, now) in enumerate(zip(before, tripped, strict=True)):
             if now and not was:
                 self.trips += 1
                 self.emit("SWITCH_TRIPPED", switch=i)
+                isolated = self.ladder.tripped(
+                    i,
+                    now_s,
+                    float(self.param("trip_retry_s")),
+                    int(self.param("trip_isolate_n")),
+                    float(self.param("trip_window_s")),
+                )
+                if isolated:
+                    self.pcdu.set_switch(self.switches[i], False)
+                    self.emit("SWITCH_ISOLATED", switch=i)
         self.tripped_before = tuple(tripped)
+
+    def _wanted_on(self, name: str) -> bool:
+        """Whether load shedding (and safe mode through it) wants this switch closed."""
+        return all(self.level < lvl or name not in names for lvl, names in self.shed_groups.items())
+
+    def _retry_switches(self, now_s: float) -> None:
+        for i in self.ladder.due(now_s):
+            name = self.switches[i]
+            self.pcdu.reset_trip(name)
+            before = list(self.tripped_before)
+            before[i] = False  # a trip seen after this retry is a new one
+            self.tripped_before = tuple(before)
+            if self._wanted_on(name):
+                self.pcdu.set_switch(name, True)
+            self.emit("SWITCH_RETRY", switch=i)
+
+    def _health_requests(self) -> None:
+        for msg in self.health_pipe.drain():
+            req = msg.payload
+            if not isinstance(req, SwitchHealthRequest) or not 0 <= req.switch < len(
+                self.switches
+            ):
+                continue
+            name = self.switches[req.switch]
+            self.ladder.command(req.switch, req.health)
+            if not self.ladder.may_close(req.switch):
+                self.pcdu.set_switch(name, False)
+            elif req.health == HEALTHY:
+                self.pcdu.reset_trip(name)
+                if self._wanted_on(name):
+                    self.pcdu.set_switch(name, True)
 
     def _check_undervoltage(self, voltage: float) -> None:
         low = voltage < float(self.param("undervoltage_v"))
@@ -245,6 +320,8 @@ class PowerApp(DeviceGuard, App):
             was_on = self.level < lvl
             if want_on != was_on:
                 for name in names:
+                    if want_on and not self.ladder.may_close(self.switches.index(name)):
+                        continue  # isolated: stays open
                     self.pcdu.set_switch(name, want_on)
         self.level = level
 
@@ -281,6 +358,8 @@ class PowerApp(DeviceGuard, App):
     def cmd_switch(self, switch: int, on: int) -> None:
         """Open or close a PCDU switch; critical switches need ``arm_switch`` first."""
         name = self._switch_index(switch)
+        if on and not self.ladder.may_close(switch):
+            raise CommandError(FailureCode.INVALID_STATE, f"{name} is isolated: set it healthy")
         if name in self.critical:
             armed = self.armed
             self.armed = None

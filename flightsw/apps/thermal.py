@@ -1,10 +1,12 @@
 """Thermal control: zone heaters with hysteresis, board throttling, limit violations.
 
-Zones are the heaters the HAL names (``heater_<zone>``); a zone's temperature is the
-mean of its valid sensors (names starting with ``<zone>``, so a zone's redundant
-partner takes over); a reading outside the sensor's physical range, or a sensor FDIR
-declared failed, is not used. Heaters switch with
-hysteresis between ``heater_on_c`` and ``heater_off_c``.
+Zones are the heaters the HAL names (``heater_<zone>``); a zone's temperature is voted
+from its redundant sources (:mod:`flightsw.apps.sensor_vote`): the sensors whose names
+start with ``<zone>``, plus the battery's own temperature sensor for the battery zone.
+A reading outside the sensor's physical range, a sensor FDIR declared failed, or one
+that moves faster than the zone can is not used, so one bad thermistor neither drives a
+heater nor raises a zone alarm. Heaters switch with hysteresis between ``heater_on_c``
+and ``heater_off_c``.
 
 Boards: above ``throttle_start_c`` a board's thermal cap falls linearly from its full
 power to ``min_cap_w`` at ``throttle_limit_c``; a capped board gets its cap back only
@@ -21,7 +23,9 @@ import numpy as np
 from flightsw.app import App, Arg, EventDef, HkDef, ParameterDef, Severity, TelemetryDef
 from flightsw.apps.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
 from flightsw.apps.messages import SENSOR_HEALTH, THERMAL_CAPS, SensorHealth, ThermalCaps
-from hal.interfaces import AcceleratorBoards, Heaters, TemperatureSensors
+from flightsw.apps.sensor_vote import ZoneVoter
+from flightsw.errors import FlightswError
+from hal.interfaces import AcceleratorBoards, Battery, Heaters, TemperatureSensors
 
 SENSOR_VALID_RANGE_C = (-120.0, 200.0)
 MAX_ZONES = 4  # zones reported in HK
@@ -92,10 +96,17 @@ class ThermalApp(DeviceGuard, App):
         self.boards: AcceleratorBoards | None = devices.get("boards")
         names = self.sensors.sensor_names()
         self.heater_names = self.heaters.heater_names()
+        self.battery: Battery | None = devices.get("battery")
         self.zone_sensors: list[list[int]] = []
-        for h in self.heater_names:
+        self.voters: list[ZoneVoter] = []
+        self.bms_zone = -1  # the zone the battery's own sensor also measures
+        for z, h in enumerate(self.heater_names):
             zone = h.removeprefix("heater_")
             self.zone_sensors.append([i for i, s in enumerate(names) if s.startswith(zone)])
+            if zone == "battery" and self.battery is not None:
+                self.bms_zone = z
+            extra = 1 if z == self.bms_zone else 0
+            self.voters.append(ZoneVoter(len(self.zone_sensors[-1]) + extra))
         self.invalid_reported: set[int] = set()
         self.health_pipe = self.listen(SENSOR_HEALTH)
         self.failed: frozenset[int] = frozenset()
@@ -134,10 +145,14 @@ class ThermalApp(DeviceGuard, App):
         zone_temps: list[float] = []
         in_use = [math.nan] * MAX_ZONES
         for z, idx in enumerate(self.zone_sensors):
-            readings = [temps[i] for i in idx if valid[i]]
-            if not readings:
-                continue  # no valid sensor: leave the heater as it is (FDIR handles it)
-            t = sum(readings) / len(readings)
+            readings = [float(temps[i]) for i in idx]
+            usable = [i not in self.failed for i in idx]
+            if z == self.bms_zone:
+                readings.append(self._bms_c())
+                usable.append(True)
+            t = self.voters[z].update(readings, usable)
+            if math.isnan(t):
+                continue  # no usable sensor yet: leave the heater as it is (FDIR handles it)
             zone_temps.append(t)
             if z < MAX_ZONES:
                 in_use[z] = t
@@ -162,6 +177,14 @@ class ThermalApp(DeviceGuard, App):
             limit_violations=self.violations,
             **{f"zone{z}_c": v for z, v in enumerate(in_use)},
         )
+
+    def _bms_c(self) -> float:
+        """The battery's own temperature sensor (NaN when it does not answer)."""
+        assert self.battery is not None
+        try:
+            return float(self.battery.read_battery().temperature_c)
+        except FlightswError:
+            return math.nan
 
     def _boards(self) -> None:
         assert self.boards is not None

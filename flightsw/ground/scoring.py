@@ -220,8 +220,11 @@ class _Scorer:
                 k["not_effective"][reason] = k["not_effective"].get(reason, 0) + 1
                 continue
             k["effective"] += 1
-            if kind in self.sc.left_to_ground:
+            caught = kind == "silent_corruption" and r.get("caught", True)
+            if kind in self.sc.left_to_ground and not caught:
                 k["left_to_ground"] += 1
+                if kind == "silent_corruption":
+                    self.escapes_left += 1  # reported, not a failure: see the README
                 continue
             if kind not in HANDLED:
                 self._fail(k, r, "kind not handled by FDIR nor left to the ground")
@@ -294,6 +297,17 @@ class _Scorer:
 
     def _score_sefi(self, k: dict[str, Any], r: dict[str, Any]) -> None:
         report = self.p.get("fdir.hang_timeout_s", 3.0) + 2.0
+        cleared = r.get("cleared_s")
+        if r.get("cleared_by") == "power_off" and cleared is not None:
+            # FDIR cut the board for another fault (a latch-up on the hung board) before
+            # the hang could show: that action is the detection (and it cleared the hang)
+            b, t0 = int(r["target"]), float(r["t_s"])
+            for other in ("fdir.BOARD_LATCHUP", "fdir.BOARD_OVERTEMP"):
+                t = self.ix.first(other, t0, float(cleared), board=b)
+                if t is not None:
+                    report = max(report, t - t0)
+                    self._board_fault(k, r, other, report, PROMISES["sefi_recovery_s"])
+                    return
         self._board_fault(k, r, "fdir.BOARD_HANG", report, PROMISES["sefi_recovery_s"])
 
     def _rolled_back(self, r: dict[str, Any]) -> float | None:
@@ -633,6 +647,7 @@ class _Scorer:
             "work_redone_s": round(redone, 1),
             "work_redone_allowed_s": round(allowed, 1),
             "lost_jobs": rejected + len(late) + self.corrupted,
+            "corrupted_left_to_ground": self.escapes_left,
         }
 
     def _count_job_hits(self) -> None:
@@ -651,6 +666,7 @@ class _Scorer:
         sc = self.sc
         self.job_hits = 0
         self.corrupted = 0
+        self.escapes_left = 0
         self.expected_isolated = self._resolve(list(sc.expect.get("isolated", [])))
         self.expected_switches = self._resolve(list(sc.expect.get("isolated_switches", [])))
         self._count_job_hits()
