@@ -265,6 +265,7 @@ class FdirApp(DeviceGuard, App):
         self.sel_filter = NofM(int(table["sel_n"]), int(table["sel_m"]), n)
         self.ladder = BoardLadder(n, timing_from(flat(table)))
         self.table_crc = table_crc(flat(table))
+        self.table_key = (self.sel_filter.n, self.sel_filter.m, self.ladder.timing)
         self.table_repairs = 0
         self.enabled = set(MONITORS)
         self.power_pipe = self.listen(POWER_BUDGET)
@@ -300,6 +301,7 @@ class FdirApp(DeviceGuard, App):
         self.last_beat = np.zeros(n, dtype=np.int64)
         self.beat_at = np.zeros(n)
         self.was_powered = np.zeros(n, dtype=bool)
+        self.hang_due_s = math.inf
         # fault counters beyond the ladder's own latch-up count
         self.hang_counter = FaultCounter(n)
         self.unc_counter = FaultCounter(n)
@@ -329,6 +331,7 @@ class FdirApp(DeviceGuard, App):
         )
         self.permanent = np.zeros(n, dtype=bool)
         self.external = np.zeros(n, dtype=bool)
+        self.health_key = b""
         self.events = EventBacklog(per_frame=int(self.param("event_burst")))
         self.guard = ParamGuard(self.ctx.params, self.ctx.hal.nv)
         self.next_nv_scrub_s = 0.0
@@ -396,15 +399,21 @@ class FdirApp(DeviceGuard, App):
         self.ladder.timing = timing_from(live)
 
     def _check_table(self) -> None:
-        """The live table against the golden CRC, every frame; reload it when they differ."""
+        """The live table against the golden copy, every frame (a tuple comparison); the
+        CRC decides when they differ; reload it from the golden copy then."""
+        live_key = (self.sel_filter.n, self.sel_filter.m, self.ladder.timing)
+        if live_key == self.table_key:
+            return
         live = self._live_table()
         if len(live) == len(KEYS) and table_crc(live) == self.table_crc:
+            self.table_key = live_key
             return
         golden = self.keeper.load() if self.keeper is not None else None
         table = golden.table if golden is not None else self.state.table
         self.sel_filter = NofM(int(table["sel_n"]), int(table["sel_m"]), self.boards.count)
         self.ladder.timing = timing_from(flat(table))
         self.table_crc = table_crc(flat(table))
+        self.table_key = (self.sel_filter.n, self.sel_filter.m, self.ladder.timing)
         self.table_repairs += 1
         self.report("TABLE_REPAIRED")
 
@@ -436,9 +445,11 @@ class FdirApp(DeviceGuard, App):
         now = now_ns / NS_PER_S
         self._memory_guard(now)
         tel = self.boards.read_boards()
-        self._track_beats(tel, now)
+        fresh = tel is not self.last_tel  # a new snapshot (physics step or a command)
+        if fresh:
+            self._track_beats(tel, now)
         if now < self.next_full_s:
-            self._latchups_only(tel, now)
+            self._between(tel, now, fresh)
             return
         self.next_full_s = now + FULL_PERIOD_S
         self.last_tel = tel
@@ -456,12 +467,20 @@ class FdirApp(DeviceGuard, App):
         self._telemetry()
 
     def _track_beats(self, tel: BoardTelemetry, now: float) -> None:
-        """When each board's heartbeat last moved (power-on counts as a beat)."""
+        """When each board's heartbeat last moved (power-on counts as a beat), and when the
+        next hang could be due."""
         moved = (tel.heartbeat != self.last_beat) | (tel.powered & ~self.was_powered)
         if moved.any():
             self.beat_at[moved] = now
             self.last_beat = tel.heartbeat.copy()
         self.was_powered = tel.powered.copy()
+        self._next_hang_due(tel)
+
+    def _next_hang_due(self, tel: BoardTelemetry) -> None:
+        watched = tel.powered & (self.ladder.state == BoardState.HEALTHY) & ~self.external
+        last = self.beat_at[watched]
+        timeout = float(self.param("hang_timeout_s"))
+        self.hang_due_s = float(last.min()) + timeout if last.size else math.inf
 
     def _expected_power(self, tel: BoardTelemetry) -> NDArray[np.float64]:
         """What each board's own settings let it draw (full power where it does not say)."""
@@ -488,16 +507,17 @@ class FdirApp(DeviceGuard, App):
         out: NDArray[np.bool_] = self.sel_filter.update(watched & (p > ceiling))
         return out
 
-    def _latchups_only(self, tel: BoardTelemetry, now: float) -> None:
-        """Between full checks: only a latch-up needs action within the frame.
-
-        The same snapshot twice (a device that has not refreshed) is one sample, not two.
-        """
-        if tel is self.last_tel:
-            return
-        self.last_tel = tel
-        sel = self._latchup(tel, now)
-        if sel.any() or self._hangs(tel, now).any():
+    def _between(self, tel: BoardTelemetry, now: float, fresh: bool) -> None:
+        """Between full checks: a latch-up needs action within the frame, a hang as soon
+        as it is due. The same snapshot twice (a device that has not refreshed) is one
+        latch-up sample, not two."""
+        sel = None
+        if fresh:
+            self.last_tel = tel
+            sel = self._latchup(tel, now)
+            if not sel.any():
+                sel = None
+        if sel is not None or now > self.hang_due_s:
             self._boards(tel, now, sel)
 
     def _boards(
@@ -537,6 +557,7 @@ class FdirApp(DeviceGuard, App):
         if stray.size:  # isolated means off, whoever switched it on
             self.boards.set_board_power(stray, False)
         self._board_health()
+        self._next_hang_due(tel)
         self._publish_availability(now)
 
     def _publish_availability(self, now: float, force: bool = False) -> None:
@@ -560,6 +581,10 @@ class FdirApp(DeviceGuard, App):
     def _board_health(self) -> None:
         """Board health from the ladder (and the ground's overrides), changes announced."""
         st = self.ladder.state
+        key = st.tobytes() + self.external.tobytes() + self.permanent.tobytes()
+        if key == self.health_key:
+            return
+        self.health_key = key
         h = np.where(st == BoardState.HEALTHY, Health.HEALTHY, Health.NEEDS_RECOVERY)
         isolated = st == BoardState.ISOLATED
         h = np.where(isolated, Health.FAULTY, h)

@@ -1,8 +1,8 @@
 """Memory protection for what FDIR decides with: every parameter and the FDIR table.
 
-Every parameter of every app (the limits FDIR uses among them) is packed into one
-record whose CRC is checked every frame against a golden copy; the golden copy lives in
-RAM (with its own CRC) and in the voting store on NV. A change through PUS-20 (the
+Every parameter of every app (the limits FDIR uses among them) is compared every frame
+with a golden copy; the golden copy lives in RAM (with its own CRC) and, packed, in the
+voting store on NV. A change through PUS-20 (the
 store's ``sets`` counter moves) is legitimate: the golden copy follows it. A value that
 changed any other way (an upset) is put back from the golden copy and reported.
 
@@ -35,16 +35,15 @@ class ParamGuard:
         self.entries = sorted(store.by_id.values(), key=lambda e: e.pid)
         self.record = struct.Struct(">" + "".join(_code(e.pdef.type) for e in self.entries))
         self.golden_nv = VotingStore(nv, "params_golden") if nv is not None else None
+        self.refs = [(store.values[e.app], e.pdef.name) for e in self.entries]
         self.repairs = 0
         self.golden: list[Any] = []
-        self.golden_packed = b""
         self.golden_crc = 0
         self.seen_sets = -1
         self.check()
 
     def _values(self) -> list[Any]:
-        v = self.store.values
-        return [v[e.app][e.pdef.name] for e in self.entries]
+        return [d[name] for d, name in self.refs]
 
     def _pack(self, values: list[Any]) -> bytes:
         try:
@@ -54,19 +53,23 @@ class ParamGuard:
 
     def _take_golden(self) -> None:
         self.golden = self._values()
-        self.golden_packed = self._pack(self.golden)
-        self.golden_crc = zlib.crc32(self.golden_packed)
+        packed = self._pack(self.golden)
+        self.golden_crc = zlib.crc32(packed)
         self.seen_sets = self.store.sets
         if self.golden_nv is not None:
-            self.golden_nv.write(self.golden_packed)
+            self.golden_nv.write(packed)
 
     def check(self) -> list[int]:
-        """Repair values that differ from the golden copy; the repaired parameter ids."""
+        """Repair values that differ from the golden copy; the repaired parameter ids.
+
+        Every value is compared with its golden twin each call (a list comparison, a few
+        microseconds); the golden copy's own CRC is checked only when a repair needs it.
+        """
         if self.store.sets != self.seen_sets:
             self._take_golden()
             return []
         live = self._values()
-        if zlib.crc32(self._pack(live)) == self.golden_crc:
+        if live == self.golden:
             return []
         golden = self.golden
         if zlib.crc32(self._pack(golden)) != self.golden_crc:
