@@ -216,7 +216,8 @@ def scenario_rng(sc: Scenario, seed: int) -> np.random.Generator:
 
 
 def _draw(value: Any, rng: np.random.Generator) -> Any:
-    """A detail value: a range [lo, hi] is drawn uniformly, anything else kept."""
+    """A detail value: a range [lo, hi] is drawn uniformly, a list of anything else is
+    chosen from, anything else kept."""
     if (
         isinstance(value, list)
         and len(value) == 2
@@ -224,6 +225,8 @@ def _draw(value: Any, rng: np.random.Generator) -> Any:
     ):
         lo, hi = float(value[0]), float(value[1])
         return float(rng.uniform(lo, hi)) if hi > lo else lo
+    if isinstance(value, list) and value:
+        return value[int(rng.integers(len(value)))]
     return value
 
 
