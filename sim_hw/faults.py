@@ -6,8 +6,9 @@ radiation environment produces, and afterwards a record of exactly what was inje
 when, to compare with what FDIR detected. Same schedule and seed, same faults, same log.
 
 A scheduled fault may name its target by the state it must find (``@busy``, ``@idle``,
-``@powered``, ``@off``, ``@any`` board; ``@label:NAME`` for the target an earlier fault
-labelled NAME hit): the simulated world resolves it at injection, from its own seeded
+``@powered``, ``@off``, ``@any`` board, each with ``_unhit`` to leave out boards earlier
+scheduled faults struck; ``@label:NAME`` for the target an earlier fault labelled NAME
+hit): the simulated world resolves it at injection, from its own seeded
 generator, so seeds vary the board states faults meet.
 
 :class:`FaultTracker` keeps the truth scoring needs: for every injected fault, whether
@@ -325,17 +326,24 @@ class FaultTracker:
 
 
 def resolve_target(
-    f: InjectedFault, boards: Any, labels: dict[str, int | str], rng: np.random.Generator
+    f: InjectedFault,
+    boards: Any,
+    labels: dict[str, int | str],
+    rng: np.random.Generator,
+    struck: set[int] | None = None,
 ) -> int | str | None:
     """The unit a scheduled fault strikes: its target, or one drawn from those in the state
-    it names (``@busy``...), or the unit an earlier fault labelled (``@label:NAME``).
-    None when no unit is in that state (or the label was never used)."""
+    it names (``@busy``...; ``@busy_unhit`` etc. leave out the boards earlier scheduled
+    faults struck), or the unit an earlier fault labelled (``@label:NAME``). None when no
+    unit is in that state (or the label was never used)."""
     target = f.target
     if not isinstance(target, str) or not target.startswith("@"):
         return target
     want = target[1:]
     if want.startswith("label:"):
         return labels.get(want.removeprefix("label:"))
+    unhit = want.endswith("_unhit")
+    want = want.removesuffix("_unhit")
     powered = np.asarray(boards.powered)
     alive = powered & ~np.asarray(boards.damaged)
     latched = np.asarray(boards.latched)
@@ -349,6 +357,9 @@ def resolve_target(
     }.get(want)
     if pool is None:
         return None
+    if unhit and struck:
+        pool = pool.copy()
+        pool[np.fromiter(struck, dtype=np.intp)] = False
     idx = np.flatnonzero(pool)
     return int(idx[rng.integers(idx.size)]) if idx.size else None
 

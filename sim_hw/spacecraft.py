@@ -163,6 +163,7 @@ class Spacecraft:
         self.memory_upsets: deque[dict[str, Any]] = deque(maxlen=1024)  # for the HAL
         self.target_rng = np.random.default_rng(target_seed)
         self.labels: dict[str, int | str] = {}
+        self.struck: set[int] = set()  # boards scheduled faults struck
         self.tracker = FaultTracker()
         self.truth_rows: deque[tuple[float, ...]] = deque(maxlen=400_000)
         self.t_s = start_s
@@ -411,9 +412,11 @@ class Spacecraft:
         n = self.cfg.boards
         zeros = np.zeros(n, dtype=np.int64)
         for f in faults:
-            target = resolve_target(f, self.boards, self.labels, self.target_rng)
+            target = resolve_target(f, self.boards, self.labels, self.target_rng, self.struck)
             if f.label and target is not None:
                 self.labels[f.label] = target
+            if f.kind in BOARD_KINDS and isinstance(target, int):
+                self.struck.add(target)
             rec = self._record(f, target)
             if not rec["effective"]:
                 continue

@@ -249,17 +249,18 @@ class _Scorer:
         b, t0 = int(r["target"]), float(r["t_s"])
         seen = self.ix.first(event, t0, t0 + report_s, board=b)
         cleared = r.get("cleared_s")
+        hang_s = self.p.get("fdir.hang_timeout_s", 2.5)
         if (
             seen is None
-            and r.get("state") == "idle"
+            and r["kind"] == "sefi"
             and r.get("cleared_by") == "power_off"
             and cleared is not None
-            and float(cleared) < t0 + report_s
-            and r.get("healthy_s") is None
+            and float(cleared) < t0 + hang_s
         ):
-            # An idle board switched off (by the payload's power management) before the
-            # fault could show: nothing to detect or recover. Counted apart.
-            reason = "masked: idle board switched off before it could show"
+            # Switched off (the payload's power management: a board with no more work)
+            # before FDIR's hang timeout could run out: not FDIR's action, nothing left to
+            # detect or recover. Counted apart.
+            reason = "masked: board switched off before a hang could show"
             k["not_effective"][reason] = k["not_effective"].get(reason, 0) + 1
             k["effective"] -= 1
             return

@@ -181,6 +181,12 @@ def _isolated(rec: RunRecord) -> None:
     rec.events.append((150.0, "fdir.BOARD_ISOLATED", {"board": _fault(rec, "sel")["target"]}))
 
 
+def _hang_cut_silently(rec: RunRecord) -> None:
+    r = _fault(rec, "sefi")
+    r.update(cleared_by="power_off", cleared_s=r["t_s"] + 3.0)  # after FDIR's timeout
+    _drop(rec, "fdir.BOARD_HANG")
+
+
 def _injection_missed(rec: RunRecord) -> None:
     r = _fault(rec, "sefi")
     r["effective"], r["reason"] = False, "board unpowered"
@@ -210,6 +216,7 @@ BREAKAGES: list[tuple[Callable[[RunRecord], None], str]] = [
     (_tm_lost, "no_tm_lost"),
     (_isolated, "isolated_as_expected"),
     (_injection_missed, "scheduled_faults_took_effect"),
+    (_hang_cut_silently, "all_detected"),
 ]
 
 
@@ -225,6 +232,21 @@ def test_each_check_fails_when_its_behaviour_breaks(
     r = score(sc, 2, broken)
     assert not r["checks"][check], (check, r["checks"])
     assert not r["passed"]
+
+
+def test_a_hang_switched_off_before_fdir_could_see_it_is_masked_not_missed(
+    base: tuple[Scenario, RunRecord],
+) -> None:
+    sc, rec = base
+    broken = copy.deepcopy(rec)
+    r = _fault(broken, "sefi")
+    r.update(cleared_by="power_off", cleared_s=r["t_s"] + 1.0)  # the payload, 1 s later
+    _drop(broken, "fdir.BOARD_HANG")
+    out = score(sc, 2, broken)
+    assert out["passed"], out["failures"]
+    assert list(out["kinds"]["sefi"]["not_effective"]) == [
+        "masked: board switched off before a hang could show"
+    ]
 
 
 def test_a_missing_hk_point_fails_the_sensor_check(tmp_path: Path) -> None:

@@ -71,6 +71,13 @@ def test_targets_by_state_and_by_label_and_faults_that_cannot_act() -> None:
     assert not nobody["effective"] and "no unit matches" in nobody["reason"]
 
 
+def test_unhit_targets_leave_out_boards_struck_before() -> None:
+    faults = [ScheduledFault(1.0 + k / 10, FaultKind.SEU, "@powered_unhit") for k in range(8)]
+    sc = _craft(*faults)
+    _frames(sc, 2.0)
+    assert sorted(r["target"] for r in sc.fault_log) == list(range(8))
+
+
 def test_switch_trip_and_restore_sensor_drift_and_stuck() -> None:
     sc = _craft(
         ScheduledFault(1.0, FaultKind.SWITCH_OVERCURRENT, "payload_0", {"duration_s": 2.5}),
