@@ -56,12 +56,12 @@ from fdir.counters import FaultCounter
 from fdir.eventlog import EventBacklog
 from fdir.guard import ParamGuard, ParamRegion, TableRegion
 from fdir.health import Health, HealthTable, UnitKind
-from fdir.ladder import BoardLadder, BoardState
+from fdir.ladder import BoardLadder, BoardState, LadderTiming
 from fdir.persistence import NofM
 from fdir.sensors import SensorFdir
 from fdir.state import CriticalState, StateKeeper
 from fdir.table import KEYS, flat, table_crc, timing_from, validated_table
-from fdir.watch import WatchTable
+from fdir.watch import ACTIONS, MAX_MONITORS, MODES, WatchTable
 from flightsw import msgids
 from flightsw.app import (
     App,
@@ -90,6 +90,7 @@ from flightsw.apps.messages import (
     SwitchStatus,
 )
 from flightsw.errors import CommandError, FlightswError
+from flightsw.schema import REQUIRED, Opt, Schema, from_dataclass
 from hal.interfaces import AcceleratorBoards, BoardTelemetry, TemperatureSensors
 
 NS_PER_S = 1_000_000_000
@@ -110,10 +111,62 @@ FULL_PERIOD_S = 1.0  # heartbeats, memory, ladder timers; latch-ups are checked 
 _validated_table = validated_table  # the name tests and older code use
 
 
+def _check_table(raw: dict[str, Any]) -> None:
+    validated_table(raw)
+
+
 class FdirApp(DeviceGuard, App):
     """Radiation-fault handling for the boards; sensor, supply and power-level FDIR."""
 
     DEFAULT_RATE_HZ = 10.0
+    OPTIONS = Schema(
+        Opt(
+            "table",
+            "table",
+            None,
+            doc="the FDIR table (absent: the defaults); kept on the NV store",
+            fields=Schema(
+                Opt("sel_n", "int", None, min=1, max=63, doc="latch-ups: N of M samples"),
+                Opt("sel_m", "int", None, min=1, max=63),
+                Opt(
+                    "ladder",
+                    "table",
+                    None,
+                    fields=from_dataclass(LadderTiming, default_range=(1e-3, 1e7)),
+                ),
+                check=lambda table: _check_table(table),
+            ),
+        ),
+        Opt("critical_apps", "list", None, max=64, items=Opt("app", "str"), doc="never left off"),
+        Opt(
+            "boards_per_switch",
+            "int",
+            None,
+            min=1,
+            max=100_000,
+            doc="boards behind one payload switch (absent: boards / payload switches)",
+        ),
+        Opt(
+            "monitors",
+            "list",
+            None,
+            max=MAX_MONITORS,
+            items=Opt(
+                "monitor",
+                "table",
+                fields=Schema(
+                    Opt("id", "int", None, min=1, max=MAX_MONITORS, doc="default: position"),
+                    Opt("point", "str", REQUIRED, pattern=r"[^.]+\..+", doc="app.point"),
+                    Opt("low", "float", None, doc="absent: no low limit"),
+                    Opt("high", "float", None, doc="absent: no high limit"),
+                    Opt("persist", "int", None, min=1, max=10_000, doc="samples in a row"),
+                    Opt("mode", "str", None, choices=tuple(MODES), doc="default: report"),
+                    Opt("action", "str", None, choices=tuple(ACTIONS), doc="default: none"),
+                ),
+            ),
+            doc="table-driven monitors on telemetry points (fdir.watch)",
+        ),
+    )
     TELEMETRY = (
         DEVICE_ERRORS,
         TelemetryDef("latchups", "u32"),

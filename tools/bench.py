@@ -32,6 +32,7 @@ GROUPS = [
     "bench_sim_hw",
     "bench_sil",
     "bench_ground",
+    "bench_uplink_flood",
 ]
 
 # (metric, target, description) — a target > 0 means "at least", < 0 means "at most |t|".
@@ -47,6 +48,9 @@ TARGETS: list[tuple[str, float, str]] = [
     ("sil_realtime_factor_1024_boards", 1000, "whole node SIL, 1024 boards, 10 Hz frames"),
     ("sil_cost_4096_vs_256", -2.0, "whole node SIL cost, 4096 vs 256 boards"),
     ("archive_ingest_packets_per_s", 5000, "TM decoded into the SQLite archive"),
+    ("frame_time_udp_flood_vs_quiet", -4.0, "whole-node minor frame under a UDP flood vs quiet"),
+    ("framer_sdls_vs_plain", 0.3, "authenticated TM framer vs plain (HK packets)"),
+    ("extractor_sdls_vs_plain", 0.2, "authenticated TM extractor vs plain (HK packets)"),
 ]
 
 
@@ -68,6 +72,7 @@ def main() -> int:
         results[name] = group
     flat = {k: v for g in results.values() for k, v in g.items()}
     print("== targets")
+    missed = []
     for metric, target, desc in TARGETS:
         if metric in flat:
             ok = flat[metric] >= target if target > 0 else flat[metric] <= -target
@@ -75,8 +80,13 @@ def main() -> int:
                 f"  {'PASS' if ok else 'MISS'} {metric} = {flat[metric]:,.2f} "
                 f"(target {'>=' if target > 0 else '<='} {abs(target):,}) {desc}"
             )
+            if not ok:
+                missed.append(metric)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
+    if missed:
+        print(f"MISS: {len(missed)} target(s) missed: {', '.join(missed)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -56,6 +56,7 @@ from flightsw.apps.messages import (
     ThermalCaps,
 )
 from flightsw.errors import CommandError, FlightswError
+from flightsw.schema import REQUIRED, Opt, Schema
 from flightsw.services.files import read_complete_file
 from hal.interfaces import AcceleratorBoards
 
@@ -96,6 +97,20 @@ class PayloadApp(DeviceGuard, App):
     """Job queue and scheduler for the accelerator boards."""
 
     DEFAULT_RATE_HZ = 1.0
+    OPTIONS = Schema(
+        Opt(
+            "workload",
+            "table",
+            None,
+            doc="a seeded background stream of jobs (absent: none)",
+            fields=Schema(
+                Opt("jobs_per_hour", "float", REQUIRED, min=0, max=100_000),
+                Opt("mean_board_hours", "float", REQUIRED, above=0, max=10_000, unit="h"),
+                Opt("checkpoint_s", "float", 600.0, above=0, max=1e7, unit="s"),
+                Opt("seed", "int", 0, min=0, max=2**63 - 1, doc="mixed with the mission seed"),
+            ),
+        ),
+    )
     TELEMETRY = (
         DEVICE_ERRORS,
         TelemetryDef("jobs_submitted", "u32"),
@@ -187,7 +202,7 @@ class PayloadApp(DeviceGuard, App):
         except FlightswError:
             return  # a device that does not answer yet: the first good step sets these
         self.last_heartbeat[:] = tel.heartbeat
-        self.last_work[:] = tel.work_done
+        self.last_work[:] = tel.work_done  # NaN where missing: the first good read sets it
         self.last_uncorrectable[:] = tel.ecc_uncorrectable
         if tel.checksum_errors is not None:
             self.last_checksum[:] = tel.checksum_errors
@@ -223,7 +238,7 @@ class PayloadApp(DeviceGuard, App):
         self._assign(usable, tel.powered)
         self._apply_power(tel.powered)
         busy = int((self.board_job >= 0).sum())
-        power = float(tel.power_w[tel.powered].sum())
+        power = float(np.nansum(tel.power_w[tel.powered]))  # a missing value adds nothing
         self.ctx.bus.publish(PAYLOAD_STATUS, PayloadStatus(power, busy))
         self._telemetry(tel.powered, busy, power, alive)
 
@@ -271,8 +286,13 @@ class PayloadApp(DeviceGuard, App):
             self._roll_back(int(b))
 
     def _account_work(self, work_done: NDArray[np.float64], dt: float) -> None:
-        delta = np.maximum(work_done - self.last_work, 0.0)  # a power cycle resets the counter
-        self.last_work = work_done.copy()
+        # A power cycle resets the counter (no negative work); a board whose counter is
+        # missing (NaN from the HAL) adds nothing now and is measured from its last good
+        # value when it reads again.
+        read = ~np.isnan(work_done)
+        delta = np.where(read & ~np.isnan(self.last_work), work_done - self.last_work, 0.0)
+        delta = np.maximum(delta, 0.0)
+        self.last_work = np.where(read, work_done, self.last_work)
         running = np.flatnonzero(self.board_job >= 0)
         self.busy_s += dt * len(running)
         for b in running:

@@ -8,6 +8,11 @@ that moves faster than the zone can is not used, so one bad thermistor neither d
 heater nor raises a zone alarm. Heaters switch with hysteresis between ``heater_on_c``
 and ``heater_off_c``.
 
+A zone's operating limits are ``zone_min_c``/``zone_max_c`` unless the app's options
+give that zone its own (``zone_limits = { battery = [0.0, 45.0] }``). The cold-plate
+loop's thermostatic bypass valve, where the HAL has one (``thermal_loop``), is watched,
+not commanded: its position goes to telemetry as ``loop_valve_open``.
+
 Boards: above ``throttle_start_c`` a board's thermal cap falls linearly from its full
 power to ``min_cap_w`` at ``throttle_limit_c``; a capped board gets its cap back only
 when it cools ``restore_margin_c`` below the start. The caps go out on the bus; the
@@ -19,22 +24,48 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import NDArray
 
 from flightsw.app import App, Arg, EventDef, HkDef, ParameterDef, Severity, TelemetryDef
 from flightsw.apps.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
 from flightsw.apps.messages import SENSOR_HEALTH, THERMAL_CAPS, SensorHealth, ThermalCaps
 from flightsw.apps.sensor_vote import ZoneVoter
-from flightsw.errors import FlightswError
-from hal.interfaces import AcceleratorBoards, Battery, Heaters, TemperatureSensors
+from flightsw.errors import FlightswError, MissionError
+from flightsw.schema import ConfigError, Opt, Schema
+from hal.interfaces import AcceleratorBoards, Battery, Heaters, TemperatureSensors, ThermalLoop
 
 SENSOR_VALID_RANGE_C = (-120.0, 200.0)
 MAX_ZONES = 4  # zones reported in HK
+
+
+def _check_zone_limits(options: dict[str, object]) -> None:
+    """Each zone's limits are a pair of finite numbers, min below max (the zone itself is
+    checked at init, against the heater zones the HAL has)."""
+    limits = options.get("zone_limits", {})
+    assert isinstance(limits, dict)
+    for zone, pair in limits.items():
+        ok = isinstance(pair, list) and len(pair) == 2
+        ok = ok and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in pair
+        )
+        if not ok or pair[0] >= pair[1]:
+            raise ConfigError(f"zone_limits.{zone}", "must be [min_c, max_c], finite, min < max")
 
 
 class ThermalApp(DeviceGuard, App):
     """Heaters per zone, board power caps from temperatures, thermal limit events."""
 
     DEFAULT_RATE_HZ = 1.0
+    OPTIONS = Schema(
+        Opt(
+            "zone_limits",
+            "table",
+            {},
+            doc="a zone's own operating limits: zone = [min_c, max_c] (else zone_min/max_c)",
+        ),
+        check=_check_zone_limits,
+    )
     TELEMETRY = (
         DEVICE_ERRORS,
         TelemetryDef("max_board_temp_c", "f32", "degC"),
@@ -46,9 +77,11 @@ class ThermalApp(DeviceGuard, App):
         TelemetryDef("invalid_sensors", "u16"),
         TelemetryDef("limit_violations", "u32", "", "zone readings outside operating limits"),
         *(
-            TelemetryDef(f"zone{z}_c", "f32", "degC", f"zone {z}'s temperature in use (NaN: none)")
+            TelemetryDef(f"zone{z}_c", "f32", "degC", f"zone {z}'s temperature in use")
             for z in range(MAX_ZONES)
         ),
+        TelemetryDef("zones_valid", "u8", "", "bit z: zone z has a temperature in use"),
+        TelemetryDef("loop_valve_open", "f32", "1", "cold-plate loop valve, 0 bypassed .. 1 open"),
     )
     HOUSEKEEPING = (HkDef(1, "thermal", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
@@ -94,39 +127,60 @@ class ThermalApp(DeviceGuard, App):
         self.sensors: TemperatureSensors = devices["thermal"]
         self.heaters: Heaters = devices["thermal"]
         self.boards: AcceleratorBoards | None = devices.get("boards")
+        self.loop: ThermalLoop | None = devices.get("thermal_loop")
         names = self.sensors.sensor_names()
         self.heater_names = self.heaters.heater_names()
         self.battery: Battery | None = devices.get("battery")
         self.zone_sensors: list[list[int]] = []
         self.voters: list[ZoneVoter] = []
         self.bms_zone = -1  # the zone the battery's own sensor also measures
-        for z, h in enumerate(self.heater_names):
-            zone = h.removeprefix("heater_")
+        zones = [h.removeprefix("heater_") for h in self.heater_names]
+        for z, zone in enumerate(zones):
             self.zone_sensors.append([i for i, s in enumerate(names) if s.startswith(zone)])
             if zone == "battery" and self.battery is not None:
                 self.bms_zone = z
             extra = 1 if z == self.bms_zone else 0
             self.voters.append(ZoneVoter(len(self.zone_sensors[-1]) + extra))
+        self.zone_limits = self._zone_limits(zones)
         self.invalid_reported: set[int] = set()
         self.health_pipe = self.listen(SENSOR_HEALTH)
-        self.failed: frozenset[int] = frozenset()
+        # FDIR announces a failed sensor once: kept across a restart of this app.
+        self.failed: frozenset[int] = self.ctx.retained.get("failed", frozenset())
         self.throttled = np.zeros(self.boards.count if self.boards else 0, dtype=bool)
         self.over_limit = np.zeros_like(self.throttled)
         self.violations = 0
         self.in_violation: set[int] = set()
+
+    def _zone_limits(self, zones: list[str]) -> list[tuple[float, float] | None]:
+        """Per-zone (min, max) from the options; None: the zone_min_c/zone_max_c params."""
+        given = self.ctx.options.get("zone_limits", {})
+        where = f"apps.{self.ctx.name}.options.zone_limits"
+        if not isinstance(given, dict):
+            raise MissionError("mission", where, "must be a table of zone = [min_c, max_c]")
+        for zone, pair in given.items():
+            if zone not in zones:
+                raise MissionError("mission", f"{where}.{zone}", f"no heater zone {zone!r}")
+            ok = isinstance(pair, list | tuple) and len(pair) == 2
+            if not ok or not all(isinstance(v, int | float) for v in pair) or pair[0] >= pair[1]:
+                raise MissionError(
+                    "mission", f"{where}.{zone}", "must be [min_c, max_c], min < max"
+                )
+        return [(float(given[z][0]), float(given[z][1])) if z in given else None for z in zones]
 
     def step(self, now_ns: int) -> None:
         self.guarded(self._step, now_ns)
 
     def _step(self, now_ns: int) -> None:
         self._zones()
+        if self.loop is not None:
+            self.tlm["loop_valve_open"] = self.loop.read_loop().valve_open
         if self.boards is not None and self.boards.count:
             self._boards()
 
     def _zones(self) -> None:
         for msg in self.health_pipe.drain():
             if isinstance(msg.payload, SensorHealth):
-                self.failed = msg.payload.failed
+                self.failed = self.ctx.retained["failed"] = msg.payload.failed
         temps = self.sensors.read_temperatures_c()
         lo, hi = SENSOR_VALID_RANGE_C
         valid = [
@@ -143,7 +197,8 @@ class ThermalApp(DeviceGuard, App):
         zmin, zmax = float(self.param("zone_min_c")), float(self.param("zone_max_c"))
         state = list(self.heaters.read_heaters())
         zone_temps: list[float] = []
-        in_use = [math.nan] * MAX_ZONES
+        in_use = [0.0] * MAX_ZONES  # telemetry is finite; zones_valid says which are real
+        valid_zones = 0
         for z, idx in enumerate(self.zone_sensors):
             readings = [float(temps[i]) for i in idx]
             usable = [i not in self.failed for i in idx]
@@ -156,13 +211,15 @@ class ThermalApp(DeviceGuard, App):
             zone_temps.append(t)
             if z < MAX_ZONES:
                 in_use[z] = t
+                valid_zones |= 1 << z
             if t < on_c and not state[z]:
                 self.heaters.set_heater(self.heater_names[z], True)
                 state[z] = True
             elif t > off_c and state[z]:
                 self.heaters.set_heater(self.heater_names[z], False)
                 state[z] = False
-            if not zmin <= t <= zmax:
+            lo, hi = self.zone_limits[z] or (zmin, zmax)
+            if not lo <= t <= hi:
                 self.violations += 1
                 if z not in self.in_violation:
                     self.in_violation.add(z)
@@ -175,6 +232,7 @@ class ThermalApp(DeviceGuard, App):
             max_zone_temp_c=max(zone_temps, default=0.0),
             invalid_sensors=sum(1 for ok in valid if not ok),
             limit_violations=self.violations,
+            zones_valid=valid_zones,
             **{f"zone{z}_c": v for z, v in enumerate(in_use)},
         )
 
@@ -193,11 +251,13 @@ class ThermalApp(DeviceGuard, App):
         start = float(self.param("throttle_start_c"))
         limit = max(start + 0.1, float(self.param("throttle_limit_c")))
         full, floor = float(self.param("board_max_w")), float(self.param("min_cap_w"))
+        # A board whose temperature is missing (NaN from the HAL) keeps its throttle
+        # state; if throttled, it gets the floor cap until it reads again.
         hot = tel.powered & (temp > start)
         cool = temp < start - float(self.param("restore_margin_c"))
         newly = hot & ~self.throttled
         self.throttled = (self.throttled | hot) & ~cool
-        frac = np.clip((limit - temp) / (limit - start), 0.0, 1.0)
+        frac = np.nan_to_num(np.clip((limit - temp) / (limit - start), 0.0, 1.0), nan=0.0)
         caps = np.where(self.throttled, floor + (full - floor) * frac, np.nan)
         over = tel.powered & (temp > float(self.param("board_limit_c")))
         for b in np.flatnonzero(over & ~self.over_limit)[:8]:
@@ -205,11 +265,17 @@ class ThermalApp(DeviceGuard, App):
         self.over_limit = over
         count = int(self.throttled.sum())
         if newly.any():
-            self.emit("BOARDS_THROTTLED", count=count, max_temp_c=float(temp.max()))
+            self.emit("BOARDS_THROTTLED", count=count, max_temp_c=_hottest(temp))
         self.ctx.bus.publish(THERMAL_CAPS, ThermalCaps(caps, count))
-        powered = temp[tel.powered]
+        powered = temp[tel.powered & ~np.isnan(temp)]
         self.tlm.update(
             max_board_temp_c=float(powered.max()) if powered.size else 0.0,
             mean_board_temp_c=float(powered.mean()) if powered.size else 0.0,
             throttled_boards=min(count, 0xFFFF),
         )
+
+
+def _hottest(temp: NDArray[np.float64]) -> float:
+    """The highest temperature that was read (boards with a missing one are skipped)."""
+    known = temp[~np.isnan(temp)]
+    return float(known.max()) if known.size else 0.0

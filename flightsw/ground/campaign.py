@@ -131,7 +131,6 @@ def aggregate(results: list[dict[str, Any]]) -> dict[str, Any]:
         "false_alarms": sum(r["false_alarms"] for r in results),
         "false_alarms_nominal": sum(r["false_alarms"] for r in nominal),
         "nominal_orbits": round(sum(r.get("orbits", 0.0) for r in nominal), 3),
-        "host_timing_events": sum(r.get("host_timing_events", 0) for r in results),
         "tm_dropped": sum(r["tm_dropped"] for r in results),
         "lost_jobs": sum(r.get("lost", {}).get("lost_jobs", 0) for r in results),
         "work_redone_s": round(

@@ -21,6 +21,7 @@ with the telemetry the ground received.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import struct
 import tempfile
@@ -37,28 +38,81 @@ from flightsw.errors import MissionError
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.mission import Mission, load_mission
 from flightsw.packets import tc_request_id_from_bytes
+from flightsw.schema import REQUIRED, ConfigError, Opt, Schema, show
 from flightsw.simulate import SimOptions, orbit_period_s, run_sim
+from hal.sim.backend import SPACECRAFT
 from sim_hw.faults import FaultKind, ScheduledFault
 
 Events = list[tuple[float, str, dict[str, Any]]]  # (time s, "app.EVENT", arguments)
 END_MARGIN_S = 40.0  # scheduled faults end this long before the scenario does
-_SCENARIO_KEYS = {
-    "name",
-    "description",
-    "duration_s",
-    "boards",
-    "radiation",
-    "busy_boards",
-    "day_of_year",
-    "spacecraft",
-    "params",
-    "start_s",
-}
-_JOB_KEYS = {"work_s", "checkpoint_s", "until_s", "slack_s", "priority"}
-_FAULT_KEYS = {"t_s", "kind", "target", "detail", "count", "label", "after"}
-_EXPECT_KEYS = {"isolated", "isolated_switches", "safe_mode", "left_to_ground", "effective"}
 _JOB = struct.Struct(">fBIf")
 JOBS_PER_TC = 100
+BOARD_FAULTS = {
+    FaultKind.SEU,
+    FaultKind.SEU_UNCORRECTABLE,
+    FaultKind.SEL,
+    FaultKind.SEFI,
+    FaultKind.SILENT_CORRUPTION,
+}
+# Every key of a scenario file is declared here. A value drawn from the seed may be a
+# number or a range [lo, hi] ("any", checked by ``_range`` naming the key); a target is
+# a board index, a device name, a state "@..." or a list to choose from.
+SCENARIO = Schema(
+    Opt("name", "str", None, doc="default: the file's name"),
+    Opt("description", "str", ""),
+    Opt("duration_s", "float", 300.0, above=END_MARGIN_S, max=1e7, unit="s"),
+    Opt("boards", "int", 32, min=1, max=100_000),
+    Opt("radiation", "bool", False, doc="background radiation on"),
+    Opt("busy_boards", "int", 0, min=0, max=100_000, doc="boards kept busy with jobs"),
+    Opt("day_of_year", "float", None, min=0, max=366),
+    Opt("start_s", "float", 0.0, min=0, max=1e8, unit="s", doc="mission time of the start"),
+    Opt("spacecraft", "table", {}, fields=SPACECRAFT, doc="[hal.spacecraft] overrides"),
+    Opt("params", "table", {}, doc='"app.parameter" = value, set before the run'),
+)
+JOBS = Schema(
+    Opt("work_s", "any", None, doc="board-seconds per job: a number or [lo, hi]"),
+    Opt("checkpoint_s", "float", None, above=0, max=1e6, unit="s"),
+    Opt("until_s", "float", None, min=0, max=1e7, unit="s", doc="default: the run's end"),
+    Opt("slack_s", "float", None, min=0, max=1e6, unit="s", doc="deadline beyond the work"),
+    Opt("priority", "int", None, min=0, max=255),
+)
+FAULT = Schema(
+    Opt("t_s", "any", REQUIRED, doc="a time or [lo, hi] (after the labelled fault with `after`)"),
+    Opt("kind", "str", REQUIRED, choices=tuple(k.value for k in FaultKind)),
+    Opt("target", "any", REQUIRED, doc="board index, device name, @state, or a list"),
+    Opt("detail", "table", {}, doc="kind-specific; a value may be [lo, hi] or a list"),
+    Opt("count", "int", 1, min=1, max=10_000, doc="independent draws of this fault"),
+    Opt("label", "str", None, pattern=r"\w+", doc="name of this fault for `after`/@label:"),
+    Opt("after", "str", None, doc="label of an earlier fault t_s is relative to"),
+)
+_UNIT = Opt("unit", "any", doc="board index, switch name or @label:NAME")
+EXPECT = Schema(
+    Opt("isolated", "list", [], max=100_000, items=_UNIT, doc="boards isolated"),
+    Opt("isolated_switches", "list", [], max=1000, items=_UNIT, doc="switches isolated"),
+    Opt("safe_mode", "bool", False),
+    Opt(
+        "left_to_ground",
+        "list",
+        [],
+        max=64,
+        items=Opt("kind", "str", choices=tuple(k.value for k in FaultKind)),
+        doc="fault kinds FDIR is not expected to handle",
+    ),
+    Opt(
+        "effective",
+        "list",
+        [],
+        max=64,
+        items=Opt("kind", "str", choices=tuple(k.value for k in FaultKind)),
+        doc="fault kinds that must have acted (a draw that never acted fails)",
+    ),
+)
+SCENARIO_FILE = Schema(
+    Opt("scenario", "table", {}, fields=SCENARIO),
+    Opt("jobs", "table", {}, fields=JOBS),
+    Opt("faults", "list", [], max=10_000, items=Opt("fault", "table", fields=FAULT)),
+    Opt("expect", "table", {}, fields=EXPECT),
+)
 
 
 @dataclass
@@ -118,14 +172,16 @@ def scenario_names() -> list[str]:
 
 
 def _range(value: Any, where: str) -> tuple[float, float]:
-    if isinstance(value, list):
-        if len(value) != 2 or not all(isinstance(v, int | float) for v in value):
-            raise ValueError(f"{where}: a range is [lo, hi]")
-        lo, hi = float(value[0]), float(value[1])
-    else:
-        lo = hi = float(value)
+    """A number or [lo, hi] as (lo, hi); ConfigError naming ``where`` otherwise."""
+    items = value if isinstance(value, list) else [value, value]
+    ok = len(items) == 2 and all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in items
+    )
+    if not ok:
+        raise ConfigError(where, f"{show(value)} is not a number or a range [lo, hi]")
+    lo, hi = float(items[0]), float(items[1])
     if hi < lo:
-        raise ValueError(f"{where}: range upside down")
+        raise ConfigError(where, f"{show(value)}: range upside down")
     return lo, hi
 
 
@@ -135,79 +191,120 @@ def load_scenario(name_or_path: str) -> Scenario:
     if path.suffix != ".toml":
         path = scenario_dir() / f"{name_or_path}.toml"
     try:
-        doc = tomllib.loads(path.read_text())
+        doc = tomllib.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise MissionError(
             str(path), "-", f"no such scenario; shipped: {', '.join(scenario_names())}"
         ) from None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise MissionError(str(path), "-", str(exc)) from None
-    extra = set(doc) - {"scenario", "faults", "expect", "jobs"}
-    if extra:
-        raise MissionError(str(path), sorted(extra)[0], "unknown table")
-    where = str(path)
-
-    def check_keys(table: dict[str, Any], allowed: set[str], prefix: str) -> None:
-        bad = set(table) - allowed
-        if bad:
-            raise MissionError(where, f"{prefix}.{sorted(bad)[0]}", "unknown key")
-
-    head = doc.get("scenario", {})
-    check_keys(head, _SCENARIO_KEYS, "scenario")
-    sc = Scenario(name=str(head.get("name", path.stem)), path=where)
-    key = "scenario"
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise MissionError(str(path), "-", str(exc) or type(exc).__name__) from None
     try:
-        sc.description = str(head.get("description", ""))
-        key = "scenario.duration_s"
-        sc.duration_s = float(head.get("duration_s", sc.duration_s))
-        key = "scenario.boards"
-        sc.boards = int(head.get("boards", sc.boards))
-        sc.radiation = bool(head.get("radiation", sc.radiation))
-        sc.busy_boards = int(head.get("busy_boards", 0))
-        if "day_of_year" in head:
-            sc.day_of_year = float(head["day_of_year"])
-        sc.start_s = float(head.get("start_s", 0.0))
-        sc.spacecraft = dict(head.get("spacecraft", {}))
-        sc.params = dict(head.get("params", {}))
-        key = "jobs"
-        jobs = doc.get("jobs", {})
-        check_keys(jobs, _JOB_KEYS, "jobs")
-        sc.jobs = JobSpec(
-            work_s=_range(jobs.get("work_s", list(JobSpec.work_s)), "jobs.work_s"),
-            checkpoint_s=float(jobs.get("checkpoint_s", JobSpec.checkpoint_s)),
-            until_s=float(jobs["until_s"]) if "until_s" in jobs else None,
-            slack_s=float(jobs.get("slack_s", JobSpec.slack_s)),
-            priority=int(jobs.get("priority", JobSpec.priority)),
-        )
-        labels: set[str] = set()
-        for i, f in enumerate(doc.get("faults", [])):
-            key = f"faults[{i}]"
-            check_keys(f, _FAULT_KEYS, key)
-            FaultKind(str(f["kind"]))
-            lo, hi = _range(f.get("t_s", 0.0), f"{key}.t_s")
-            after = f.get("after")
-            if after is not None and str(after) not in labels:
-                raise MissionError(where, f"{key}.after", f"no earlier fault labelled {after}")
-            if after is None and not 0 <= lo <= hi <= sc.duration_s - END_MARGIN_S:
-                raise MissionError(
-                    where, f"{key}.t_s", f"outside the scenario (0..{sc.duration_s - END_MARGIN_S})"
-                )
-            if "label" in f:
-                if int(f.get("count", 1)) != 1:
-                    raise MissionError(where, f"{key}.label", "a labelled fault has count 1")
-                labels.add(str(f["label"]))
-            if "target" not in f:
-                raise KeyError("target")
-            sc.fault_specs.append(dict(f))
-    except MissionError:
-        raise
-    except (KeyError, ValueError, TypeError) as exc:
-        raise MissionError(where, key, f"bad value: {exc}") from None
-    sc.expect = dict(doc.get("expect", {}))
-    check_keys(sc.expect, _EXPECT_KEYS, "expect")
-    if not 0 <= sc.busy_boards <= sc.boards:
-        raise MissionError(where, "scenario.busy_boards", "must be 0..boards")
+        return _scenario_from(SCENARIO_FILE.validate(doc, ""), path)
+    except ConfigError as exc:
+        raise MissionError(str(path), exc.key, exc.reason) from None
+
+
+def _scenario_from(top: dict[str, Any], path: Path) -> Scenario:
+    """The scenario of a validated file; ConfigError naming the key for what the
+    declarations cannot say (ranges, targets, labels, times inside the run)."""
+    head = top["scenario"]
+    sc = Scenario(
+        name=head.get("name", path.stem),
+        path=str(path),
+        description=head["description"],
+        duration_s=head["duration_s"],
+        boards=head["boards"],
+        radiation=head["radiation"],
+        busy_boards=head["busy_boards"],
+        day_of_year=head.get("day_of_year"),
+        start_s=head["start_s"],
+        spacecraft=head["spacecraft"],
+        params=head["params"],
+        expect=top["expect"],
+    )
+    for key, value in sc.params.items():
+        app, _, name = str(key).partition(".")
+        if not app or not name:
+            raise ConfigError(f"scenario.params.{key}", "need app.parameter")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"scenario.params.{key}", f"{show(value)} is not a number")
+    jobs = top["jobs"]
+    sc.jobs = JobSpec(
+        work_s=_range(jobs.get("work_s", list(JobSpec.work_s)), "jobs.work_s"),
+        checkpoint_s=jobs.get("checkpoint_s", JobSpec.checkpoint_s),
+        until_s=jobs.get("until_s"),
+        slack_s=jobs.get("slack_s", JobSpec.slack_s),
+        priority=jobs.get("priority", JobSpec.priority),
+    )
+    labels: set[str] = set()
+    last = sc.duration_s - END_MARGIN_S
+    for i, f in enumerate(top["faults"]):
+        key = f"faults[{i}]"
+        lo, hi = _range(f["t_s"], f"{key}.t_s")
+        after = f.get("after")
+        if after is not None and after not in labels:
+            raise ConfigError(f"{key}.after", f"no earlier fault labelled {after!r}")
+        if after is None and not 0 <= lo <= hi <= last:
+            raise ConfigError(f"{key}.t_s", f"{show(f['t_s'])} is outside 0..{last:g}")
+        if f.get("label") is not None:
+            if f["count"] != 1:
+                raise ConfigError(f"{key}.label", "a labelled fault has count 1")
+            labels.add(f["label"])
+        _check_target(f["target"], FaultKind(f["kind"]), sc.boards, f"{key}.target")
+        for name, value in f["detail"].items():
+            if isinstance(value, list) and not value:
+                raise ConfigError(f"{key}.detail.{name}", "an empty list to choose from")
+        sc.fault_specs.append({k: v for k, v in f.items() if v is not None})
+    for j, unit in enumerate(sc.expect["isolated"]):
+        _check_unit(unit, labels, f"expect.isolated[{j}]", boards=sc.boards)
+    for j, unit in enumerate(sc.expect["isolated_switches"]):
+        _check_unit(unit, labels, f"expect.isolated_switches[{j}]")
+    if sc.busy_boards > sc.boards:
+        raise ConfigError("scenario.busy_boards", f"{sc.busy_boards} is more than boards")
     return sc
+
+
+def _check_unit(unit: Any, labels: set[str], key: str, boards: int | None = None) -> None:
+    """An expected unit: "@label:NAME" of a labelled fault, else a board index (boards)
+    or a switch name."""
+    if isinstance(unit, str) and unit.startswith("@label:"):
+        if unit.removeprefix("@label:") not in labels:
+            raise ConfigError(key, f"{show(unit)}: no fault has that label")
+    elif boards is not None:
+        Opt("board", "int", min=0, max=boards - 1).check(unit, key)
+    elif not isinstance(unit, str) or not unit:
+        raise ConfigError(key, f"{show(unit)} is not a switch name")
+
+
+def _check_target(target: Any, kind: FaultKind, boards: int, key: str) -> None:
+    """A board fault's target is a board index, [lo, hi] of them, a state "@..." or a
+    list of those; any other fault's is a device name (or "@..."), or a list of them."""
+    if isinstance(target, str):
+        if not target:
+            raise ConfigError(key, "an empty name")
+        if kind in BOARD_FAULTS and not target.startswith("@"):
+            raise ConfigError(key, f"{show(target)} is not a board index or @state")
+        return
+    if kind in BOARD_FAULTS and isinstance(target, int) and not isinstance(target, bool):
+        Opt("target", "int", min=0, max=boards - 1).check(target, key)
+        return
+    if isinstance(target, list) and target:
+        if (
+            kind in BOARD_FAULTS
+            and len(target) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in target)
+        ):
+            lo, hi = _range(target, key)
+            Opt("target", "int", min=0, max=boards - 1).check(int(lo), key)
+            Opt("target", "int", min=0, max=boards - 1).check(int(hi), key)
+            return
+        for j, item in enumerate(target):
+            if isinstance(item, list):
+                raise ConfigError(f"{key}[{j}]", "a list inside a list of targets")
+            _check_target(item, kind, boards, f"{key}[{j}]")
+        return
+    want = "a board index or @state" if kind in BOARD_FAULTS else "a device name"
+    raise ConfigError(key, f"{show(target)} is not {want}")
 
 
 def scenario_rng(sc: Scenario, seed: int) -> np.random.Generator:
@@ -350,6 +447,7 @@ HK_POINTS = (
     "thermal.thermal.zone1_c",
     "thermal.thermal.zone2_c",
     "thermal.thermal.zone3_c",
+    "thermal.thermal.zones_valid",
     "fdir.fdir.battery_temp_c",
     "fdir.fdir.ecc_corrected",
 )

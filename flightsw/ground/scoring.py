@@ -38,6 +38,7 @@ work redone beyond one checkpoint interval per fault that hit a computing board.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -58,10 +59,11 @@ OPERATIONAL = {
     "comms.CONTACT_START",
     "comms.CONTACT_END",
     "fdir.SAFE_MODE_EXITED",
+    # The mission's own link-security configuration, announced at boot (scenario runs
+    # use the default mission's published test keys on purpose): not a fault.
+    "comms.SDLS_PUBLISHED_KEY",
+    "comms.SDLS_OFF",
 }
-# Host CPU time measured on the simulated clock: not the simulated world's doing, so
-# neither explained nor a false alarm; counted apart (they leave the simulated clock).
-HOST_TIMING = {"executive.APP_OVERRUN", "fdir.APP_OVERRUN_RESTART"}
 # Kinds FDIR handles; any other kind must be left to the ground by the scenario.
 HANDLED = {
     "sel",
@@ -375,23 +377,28 @@ class _Scorer:
         else:
             self._detected(k, r, t, "SENSOR_FAILED")
         node = nodes[i] if 0 <= i < len(nodes) else ""
-        points = []
+        points: list[tuple[str, int]] = []  # (HK point, its bit in zones_valid; -1: none)
         if node in zones:
-            points.append(f"thermal.thermal.zone{zones.index(node)}_c")
+            z = zones.index(node)
+            points.append((f"thermal.thermal.zone{z}_c", z))
         if node == "battery":
-            points.append("fdir.fdir.battery_temp_c")
+            points.append(("fdir.fdir.battery_temp_c", -1))
+        valid = dict(self.rec.hk.get("thermal.thermal.zones_valid", []))
         tol = PROMISES["sensor_tolerance_c"]
         start = t0 + PROMISES["sensor_settle_s"]
         worst = 0.0
         samples = 0
-        for point in points:
+        for point, bit in points:
             for ts, v in self.rec.hk.get(point, []):
                 true_c = self.world.at(f"{node}_c", ts)
+                if bit >= 0 and not int(valid.get(ts, 0)) >> bit & 1:
+                    continue  # no value in use: not a sample (none at all fails below)
                 if ts >= start and true_c is not None:
-                    worst = max(worst, abs(v - true_c))
+                    worst = max(worst, abs(v - true_c)) if math.isfinite(v) else math.inf
                     samples += 1
         if points and not samples:
-            self._fail(k, r, f"no telemetry of the value the apps use ({', '.join(points)})")
+            names = ", ".join(p for p, _bit in points)
+            self._fail(k, r, f"no telemetry of the value the apps use ({names})")
         elif worst > tol:
             self._fail(k, r, f"apps used a value {worst:.1f} C off the truth")
         else:
@@ -581,13 +588,11 @@ class _Scorer:
             return self._explained_by_fault({"sensor_stuck", "sensor_drift"}, t, sensor=unit)
         return False
 
-    def false_alarms(self) -> tuple[list[dict[str, Any]], int]:
+    def false_alarms(self) -> list[dict[str, Any]]:
+        """Every fault-signalling event no injected fault explains. (On the simulated
+        clock nothing measured on the host becomes an event, so an overrun is one too.)"""
         alarms: list[dict[str, Any]] = []
-        host = 0
         for t, name, a in self.rec.events:
-            if name in HOST_TIMING:
-                host += 1
-                continue
             quiet = name in OPERATIONAL or self.severity.get(name, "HIGH") == "INFO"
             if quiet and name != "fdir.HEALTH_CHANGED":
                 continue
@@ -595,7 +600,7 @@ class _Scorer:
                 continue  # lost work, counted there
             if not self._explained(t, name, a):
                 alarms.append({"t_s": round(t, 3), "event": name, "args": a})
-        return alarms, host
+        return alarms
 
     # --- lost work -----------------------------------------------------------------------------
     def lost_work(self) -> dict[str, Any]:
@@ -672,7 +677,7 @@ class _Scorer:
         self.expected_switches = self._resolve(list(sc.expect.get("isolated_switches", [])))
         self._count_job_hits()
         self.score_faults()
-        alarms, host = self.false_alarms()
+        alarms = self.false_alarms()
         lost = self.lost_work()
         isolated = sorted(
             {int(a["board"]) for _t, a in self.ix.by_name.get("fdir.BOARD_ISOLATED", [])}
@@ -717,7 +722,6 @@ class _Scorer:
             "failures": (unhandled + [f"not effective: {x}" for x in idle])[:50],
             "false_alarms": len(alarms),
             "false_alarm_events": alarms[:20],
-            "host_timing_events": host,
             "isolated": isolated,
             "safe_mode": safe,
             "lost": lost,
@@ -728,5 +732,5 @@ class _Scorer:
             "orbits": round((self.end_s - self.rec.start_s) / self.rec.orbit_s, 4),
             "silent_escapes": self.truth.get("silent_escapes", 0),
             "tm_dropped": self.summary.get("tm_dropped", 0),
-            "wall_seconds": self.summary.get("wall_seconds"),
+            "wall_seconds": self.summary.get("host_profile", {}).get("wall_seconds"),
         }
