@@ -3,10 +3,14 @@
 Sensors are grouped by the name before ``_`` (``battery_a``/``battery_b`` measure one
 zone); the battery group also gets the battery's own sensor. Each group has a
 :class:`flightsw.apps.sensor_vote.ZoneVoter`; a sensor is declared failed when its
-reading is frozen to the bit for ``stuck_samples`` samples, or its voter has found it
-suspect (implausibly fast change, out of line with its partners, unusable) for
-``fail_after`` samples in a row. The battery temperature FDIR acts on is the battery
-group's vote, never one sensor.
+voter has found it suspect (implausibly fast change, out of line with its partners,
+unusable) for ``fail_after`` samples in a row, or when it is stuck: its reading frozen
+to the bit for ``stuck_samples`` samples while a redundant partner of its group (a
+usable sensor, or the battery's own sensor) kept moving through most of that time. A
+reading that is merely constant is not a failure by itself: a zone can sit still (a
+bench emulator's avionics plate, a quantizing converter at equilibrium), and a sensor
+with no partner cannot be told from a still zone. The battery temperature FDIR acts on
+is the battery group's vote, never one sensor.
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import NDArray
 
-from fdir.monitors import StuckMonitor
 from flightsw.apps.sensor_vote import ZoneVoter
 
 FAST_ZONES = ("coldplate", "radiator", "structure")  # can change by degrees a second
@@ -39,7 +43,20 @@ class SensorFdir:
             )
             for g, idx in groups.items()
         }
-        self.stuck = StuckMonitor(stuck_samples, epsilon=0.0)
+        self.stuck_samples = stuck_samples
+        # Stuck detection: per source (the sensors, then the battery's own sensor) the
+        # last reading, samples frozen in a row, samples it moved in (cumulative), and
+        # per sensor the partners' move counts when its freeze began.
+        sources = len(names) + 1
+        self._last = np.full(sources, np.nan)
+        self._frozen = np.zeros(sources, dtype=np.int64)
+        self._moves = np.zeros(sources, dtype=np.int64)
+        self._moves_at_freeze = np.zeros((sources, sources), dtype=np.int64)
+        self._partners = [
+            [k for k in groups[name.split("_")[0]] if k != i]
+            + ([len(names)] if name.split("_")[0] == self.bms_group else [])
+            for i, name in enumerate(names)
+        ]
         self.failed: set[int] = set()
         self.external: set[int] = set()  # under ground control: never declared failed here
 
@@ -50,8 +67,7 @@ class SensorFdir:
     def update(self, values: list[float], bms_c: float, fail_after: int, stuck_n: int) -> list[int]:
         """One sample of every sensor; the sensors newly declared failed."""
         newly: list[int] = []
-        self.stuck.samples = stuck_n
-        stuck = self.stuck.check(np.asarray(values, dtype=np.float64))
+        stuck = self._stuck(np.asarray([*values, bms_c], dtype=np.float64), stuck_n)
         for g, idx in self.groups.items():
             voter = self.voters[g]
             voter.fail_after = fail_after
@@ -64,7 +80,27 @@ class SensorFdir:
             for k in voter.failing():
                 if k < len(idx) and idx[k] not in self.failed:
                     newly.append(idx[k])
-        newly += [int(i) for i in np.flatnonzero(stuck) if int(i) not in self.failed]
+        newly += [i for i in stuck if i not in self.failed]
         out = sorted({i for i in newly if i not in self.external})
         self.failed.update(out)
+        return out
+
+    def _stuck(self, now: NDArray[np.float64], stuck_n: int) -> list[int]:
+        """Sensors frozen for ``stuck_n`` samples while a partner moved in at least half
+        of them (the last entry of ``now`` is the battery's own sensor)."""
+        last = self._last
+        finite = np.isfinite(now)
+        moved = finite & np.isfinite(last) & (now != last)
+        frozen = finite & (now == last)
+        began = frozen & (self._frozen == 0)  # a freeze starts: partners' counts before it
+        self._moves_at_freeze[began] = self._moves
+        self._moves += moved
+        self._frozen = np.where(frozen, self._frozen + 1, 0)
+        self._last = now.copy()
+        out = []
+        for i in np.flatnonzero(self._frozen[:-1] >= stuck_n):
+            partners = [k for k in self._partners[i] if k not in self.failed]
+            since = self._moves[partners] - self._moves_at_freeze[i, partners]
+            if partners and 2 * int(since.max()) >= int(self._frozen[i]):
+                out.append(int(i))
         return out
