@@ -182,7 +182,11 @@ def run_campaign(
     progress: bool | None = None,
     runner: Callable[..., dict[str, Any]] = run_scenario,
 ) -> dict[str, Any]:
-    """Run every scenario with ``seeds`` seeds; writes campaign.json and plots."""
+    """Run every scenario with ``seeds`` seeds; writes campaign.json and plots.
+
+    Runs are submitted seed by seed (every scenario of a seed before the next seed), and
+    each score is appended to ``runs.jsonl`` as it arrives, so a campaign cut short
+    leaves the runs it finished, spread over the whole library."""
     names = scenarios or scenario_names()
     unknown = [n for n in names if n not in scenario_names() and not n.endswith(".toml")]
     if unknown:
@@ -196,14 +200,17 @@ def run_campaign(
 
         futures = [
             client.submit(runner, name, seed, pure=False)
-            for name in names
             for seed in range(first_seed, first_seed + seeds)
+            for name in names
         ]
         bar = Progress(len(futures), "campaign", progress)
         results: list[dict[str, Any]] = []
-        for fut in as_completed(futures):
-            results.append(fut.result())
-            bar.update(len(results))
+        with (out_dir / "runs.jsonl").open("w") as log:
+            for fut in as_completed(futures):
+                results.append(fut.result())
+                log.write(json.dumps(results[-1]) + "\n")
+                log.flush()
+                bar.update(len(results))
         bar.close()
         where = scheduler or f"local cluster ({workers} workers)"
     finally:

@@ -28,6 +28,10 @@ def test_short_campaign_on_a_local_cluster(tmp_path: Path) -> None:
     assert all(s["distinct_fault_draws"] == 2 for s in t["by_scenario"].values())
     saved = json.loads((tmp_path / "campaign.json").read_text())
     assert saved["totals"]["runs"] == 6
+    lines = (tmp_path / "runs.jsonl").read_text().splitlines()
+    assert sorted((r["scenario"], r["seed"]) for r in map(json.loads, lines)) == sorted(
+        (r["scenario"], r["seed"]) for r in saved["runs"]
+    )
     assert (tmp_path / "campaign_outcomes.png").stat().st_size > 1000
     assert (tmp_path / "campaign_times.png").stat().st_size > 1000
 
