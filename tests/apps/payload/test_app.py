@@ -3,8 +3,11 @@
 import struct
 
 import numpy as np
+import pytest
 
 from flightsw.app import FailureCode
+from flightsw.mission import load_mission
+from flightsw.testing import SilHarness
 from tests.apps.conftest import small_node
 
 PAYLOAD = 0x2200
@@ -33,7 +36,7 @@ def test_priority_and_queue_order() -> None:
     _submit(h, hours=0.01, prio=5)
     h.run(3)
     p = h.exe.app("payload").instance
-    running = p.jobs[int(p.board_job[0])]
+    running = p.job(int(p.board_job[0]))
     assert running.priority == 5
 
 
@@ -56,12 +59,13 @@ def test_a_failed_board_rolls_its_job_back_to_the_checkpoint() -> None:
     h.run(100)
     p = h.exe.app("payload").instance
     board = int(np.flatnonzero(p.board_job >= 0)[0])
-    job = p.jobs[int(p.board_job[board])]
+    job = p.job(int(p.board_job[board]))
     assert job.checkpointed > 0 and job.progress > job.checkpointed
     h.hal.devices["boards"].set_board_power(np.array([board]), False)  # the board dies
     h.run(3)
     assert p.rollbacks == 1 and p.lost_s <= 30.0 + 1.0
     h.run(30)
+    job = p.job(job.job_id)
     assert job.board >= 0 and job.progress > job.checkpointed  # running again elsewhere
 
 
@@ -106,3 +110,68 @@ def test_a_result_failing_its_checksum_is_redone_from_the_checkpoint() -> None:
     assert p.integrity_reruns == 1 and p.rollbacks == 1
     assert p.tlm["integrity_reruns"] == 1
     assert sc.boards.silent_escapes.sum() == 0  # everything was caught
+
+
+# --- within a low power budget (issue 13: boards toggled 32 <-> 0 every second) ----------
+
+
+def _low_budget_node(array_m2: float, seed: int, boards: int = 64) -> SilHarness:
+    """A node whose payload budget is only its small array's output: no battery share,
+    no reserves, no eclipse (equinox), no radiation."""
+    m = load_mission(seed=seed)
+    m.orbit = {**m.orbit, "day_of_year": 80.0}
+    craft = {"boards": boards, "radiation_enabled": False, "array_area_m2": array_m2}
+    m.hal = {**m.hal, "spacecraft": {**m.hal.get("spacecraft", {}), **craft}}
+    for spec in m.apps:
+        if spec.name == "power":
+            spec.params = {"max_discharge_w": 0.0, "charge_reserve_w": 0.0, "margin_w": 0.0}
+    return SilHarness(m)
+
+
+@pytest.mark.parametrize(("array_m2", "seed"), [(5.0, 1), (9.0, 2), (16.0, 3)])
+def test_a_low_budget_is_kept_without_flapping_and_a_hang_is_reported(
+    array_m2: float, seed: int
+) -> None:
+    h = _low_budget_node(array_m2, seed)
+    jobs = b"".join(struct.pack(">fBIf", 5.0, 1, 0, 600.0) for _ in range(48))
+    h.send_and_assert_command("payload.submit_jobs", app_data=struct.pack(">H", 48) + jobs)
+    sc = h.hal.devices["sim"]
+    p = h.exe.app("payload").instance
+    power = h.exe.app("power").instance
+    h.run(20)  # settle: the first budget, boards brought up
+    budget = float(power.tlm["payload_budget_w"])
+    assert 0.0 < budget < 16 * 350.0  # the premise: room for a few boards only
+    powered_before = sc.boards.powered.copy()
+    switched_off = np.zeros(sc.boards.count, dtype=int)
+    for _ in range(60):
+        was = sc.boards.powered.copy()
+        h.run(1)
+        switched_off += was & ~sc.boards.powered
+        # Truth: the boards draw what the budget allows (a board's idle share of slack).
+        assert sc.boards.power_w.sum() <= float(power.tlm["payload_budget_w"]) + 40.0
+    assert switched_off.sum() == 0  # nothing was shed under a steady budget...
+    assert (sc.boards.powered == powered_before).all()  # ...nor anything powered on
+    running = np.flatnonzero(p.board_job >= 0)
+    assert running.size >= 1 and p.tlm["jobs_queued"] > 0  # it works, as much as it may
+    # A hang on a busy board stays until FDIR sees it, and FDIR reports it.
+    board = int(running[0])
+    n = sc.boards.count
+    sefi = np.zeros(n, dtype=bool)
+    sefi[board] = True
+    zeros = np.zeros(n, dtype=np.int64)
+    sc.boards.apply_radiation(zeros, zeros, np.zeros(n, dtype=bool), sefi)
+    h.run(15)
+    assert board in _fdir_events(h, "BOARD_HANG")
+    assert not sc.boards.hung[board]
+    assert p.rollbacks >= 1
+
+
+def _fdir_events(h: SilHarness, name: str) -> list[int]:
+    fdir = h.exe.app("fdir").instance
+    ev = {e.name: e for e in type(fdir).EVENTS}[name]
+    eid = (h.exe.app("fdir").spec.id_base + ev.local_id).to_bytes(2, "big")
+    return [
+        int.from_bytes(pkt.app_data[2:4], "big")
+        for pkt in h.tm
+        if pkt.service == 5 and pkt.app_data[:2] == eid
+    ]

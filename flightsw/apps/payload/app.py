@@ -1,0 +1,607 @@
+"""Compute payload: a job queue, a scheduler over healthy boards, checkpoint and restart,
+and the boards' power within the budget the power and thermal apps allow.
+
+Jobs arrive by TC, one or many at once, or as a job-list file uplinked to the file
+store (PUS 23). Each has an amount of work in board-hours at full power, a priority, an
+optional deadline and a checkpoint interval. The scheduler gives each job one board,
+highest priority and earliest deadline first, on boards that are powered, alive
+(heartbeat advancing) and not taken out of service by FDIR.
+
+When the board under a job stops (heartbeat stalls, power lost, FDIR isolates it), its
+memory reports an uncorrectable error, or a result fails the job's own checksums
+(silent corruption caught: result integrity), the job rolls back to its last
+checkpoint and is queued again; the rolled-back work is counted as lost and checksum
+failures as reruns. A job preempted to stay within the power budget is asked to
+checkpoint first and loses nothing.
+
+Power: the payload is the only owner of board power caps and of powering boards for
+jobs (FDIR owns the boards it has taken out of service). How many boards run is the
+admission policy's (``power_policy``): within the power budget, with hysteresis, never
+flapping. Each running board's cap is the smaller of its share of the budget and its
+thermal cap. Idle boards are powered off beyond a small warm spare pool that the budget
+must also afford; a stalled idle board is left powered for ``hang_grace_s`` so FDIR sees
+the hang. The payload tells the power app the draw it expects after its own commands,
+so the budget does not swing with the payload's last step.
+
+Goodput is the work kept (completed, checkpointed or still in progress) over the work
+kept plus the work rolled back and redone.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from flightsw.app import (
+    App,
+    Arg,
+    EventDef,
+    FailureCode,
+    HkDef,
+    ParameterDef,
+    Severity,
+    TelemetryDef,
+    command,
+)
+from flightsw.apps.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
+from flightsw.apps.messages import (
+    BOARD_AVAILABILITY,
+    PAYLOAD_STATUS,
+    POWER_BUDGET,
+    SAFE_MODE,
+    THERMAL_CAPS,
+    BoardAvailability,
+    PayloadStatus,
+    PowerBudget,
+    SafeMode,
+    ThermalCaps,
+)
+from flightsw.apps.payload.job_list import (
+    BOARD_HOURS,
+    CHECKPOINT_S,
+    JobTuple,
+    check_ranges,
+    parse_binary,
+    parse_csv,
+)
+from flightsw.apps.payload.jobs import Job, JobBook, JobState
+from flightsw.apps.payload.power_policy import AdmissionPolicy, PowerLimits
+from flightsw.apps.payload.running import RunningJobs
+from flightsw.errors import CommandError, FlightswError
+from flightsw.services.files import read_complete_file
+from hal.interfaces import AcceleratorBoards, BoardTelemetry
+
+NS_PER_S = 1_000_000_000
+JOB_SERVICE = 130  # mission-specific PUS service for job reports
+MAX_JOBS = 65_536
+HISTORY = 4096  # finished jobs kept queryable
+POWER_ON_RETRY_S = 60.0  # a board that did not come up when commanded on waits this long
+BUDGET_WAIT_S = 10.0  # for the power app's first budget, before working without one
+
+
+class PayloadApp(DeviceGuard, App):
+    """Job queue, scheduler and board power for the accelerator boards."""
+
+    DEFAULT_RATE_HZ = 1.0
+    TELEMETRY = (
+        DEVICE_ERRORS,
+        TelemetryDef("jobs_submitted", "u32"),
+        TelemetryDef("jobs_queued", "u32"),
+        TelemetryDef("jobs_running", "u32"),
+        TelemetryDef("jobs_done", "u32"),
+        TelemetryDef("jobs_failed", "u32"),
+        TelemetryDef("boards_powered", "u16"),
+        TelemetryDef("boards_busy", "u16"),
+        TelemetryDef("boards_suspect", "u16", "", "stalled or out of service"),
+        TelemetryDef("payload_power_w", "f32", "W"),
+        TelemetryDef("useful_board_hours", "f64", "h"),
+        TelemetryDef("lost_board_hours", "f64", "h", "work rolled back to a checkpoint"),
+        TelemetryDef("busy_board_hours", "f64", "h"),
+        TelemetryDef("rollbacks", "u32"),
+        TelemetryDef("integrity_reruns", "u32", "", "results that failed their checksum, redone"),
+        TelemetryDef("goodput", "f32", "1"),
+        TelemetryDef("budget_w", "f32", "W", "the power budget the payload works to"),
+        TelemetryDef("boards_target", "u16", "", "boards the admission policy lets run"),
+        TelemetryDef("preemptions", "u32", "", "jobs checkpointed and stopped for the budget"),
+        TelemetryDef("work_board_hours", "f64", "h", "work the running jobs did, kept or not"),
+        TelemetryDef("available_board_hours", "f64", "h", "board time not out of service"),
+        TelemetryDef("jobs_rejected", "u32", "", "submissions refused (range, queue full)"),
+    )
+    HOUSEKEEPING = (HkDef(1, "payload", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
+    EVENTS = (
+        DEVICE_ERROR,
+        EventDef(
+            1,
+            "JOB_DONE",
+            Severity.INFO,
+            (Arg("job", "u32"), Arg("restarts", "u16")),
+            "job {job} done after {restarts} restarts",
+        ),
+        EventDef(
+            2,
+            "JOB_ROLLED_BACK",
+            Severity.LOW,
+            (Arg("job", "u32"), Arg("board", "u16"), Arg("lost_s", "f32")),
+            "job {job} on board {board} back to its checkpoint ({lost_s:.0f} s lost)",
+        ),
+        EventDef(
+            3, "JOB_FAILED", Severity.MEDIUM, (Arg("job", "u32"),), "job {job} missed its deadline"
+        ),
+        EventDef(
+            4,
+            "JOB_STATUS",
+            Severity.INFO,
+            (Arg("job", "u32"), Arg("state", "u8"), Arg("progress", "f32")),
+            "job {job} state {state} progress {progress:.3f}",
+        ),
+        EventDef(
+            5,
+            "JOBS_PREEMPTED",
+            Severity.INFO,
+            (Arg("count", "u16"), Arg("budget_w", "f32")),
+            "{count} jobs checkpointed and stopped: budget {budget_w:.0f} W",
+        ),
+    )
+    PARAMETERS = (
+        ParameterDef(1, "board_max_w", "f32", 350.0, 1.0, 5000.0, "W"),
+        ParameterDef(2, "board_idle_w", "f32", 40.0, 0.0, 5000.0, "W"),
+        ParameterDef(3, "spare_boards", "u16", 4, 0, 10_000, "", "kept powered while idle"),
+        ParameterDef(4, "stall_steps", "u16", 3, 1, 1000, "", "steps without heartbeat = stalled"),
+        ParameterDef(5, "max_queue", "u32", 10_000, 1, MAX_JOBS),
+        ParameterDef(6, "default_checkpoint_s", "f32", 600.0, 1.0, 86_400.0, "s"),
+        ParameterDef(
+            7, "board_min_w", "f32", 150.0, 0.0, 5000.0, "W", "share below which boards are shed"
+        ),
+        ParameterDef(8, "admit_margin", "f32", 0.05, 0.0, 0.9, "1", "budget kept free"),
+        ParameterDef(9, "shed_after_steps", "u16", 2, 1, 1000, "", "steps below board_min_w"),
+        ParameterDef(10, "admit_hold_s", "f32", 30.0, 0.0, 86_400.0, "s", "after a shed"),
+        ParameterDef(11, "hang_grace_s", "f32", 30.0, 0.0, 3600.0, "s", "stalled idle board"),
+    )
+
+    def init(self) -> None:
+        self.boards: AcceleratorBoards = self.ctx.hal.devices["boards"]
+        n = self.boards.count
+        self.n: int = int(n)
+        self.book = JobBook(HISTORY)
+        self.run = RunningJobs(n)
+        self.policy = AdmissionPolicy()
+        self.target = 0
+        self.last_heartbeat = np.zeros(n, dtype=np.int64)
+        self.stalled_steps = np.zeros(n, dtype=np.int64)
+        self.last_work = np.zeros(n, dtype=np.float64)
+        self.last_uncorrectable = np.zeros(n, dtype=np.int64)
+        self.unavailable = np.zeros(n, dtype=bool)
+        self.thermal_cap = np.full(n, np.nan)
+        self.budget_w: float | None = None
+        self.last_t: int | None = None
+        self.first_ns: int | None = None
+        self.step_s = 1.0
+        self.useful_s = 0.0
+        self.lost_s = 0.0
+        self.busy_s = 0.0
+        self.kept_s = 0.0  # sum of every job's progress (done, checkpointed, running)
+        self.work_s = 0.0
+        self.available_s = 0.0
+        self.rollbacks = 0
+        self.preemptions = 0
+        self.rejected = 0
+        self.power_pipe = self.listen(POWER_BUDGET)
+        self.thermal_pipe = self.listen(THERMAL_CAPS)
+        self.fdir_pipe = self.listen(BOARD_AVAILABILITY)
+        self.safe_pipe = self.listen(SAFE_MODE)
+        self.safe_mode = False
+        self.caps_sent = np.full(n, -1.0)
+        self.util_sent = np.full(n, -1.0)
+        self.on_commanded = np.zeros(n, dtype=bool)
+        self.on_retry_ns = np.zeros(n, dtype=np.int64)
+        self.integrity_reruns = 0
+        self.last_checksum = np.zeros(n, dtype=np.int64)
+        try:
+            tel = self.boards.read_boards()
+        except FlightswError:
+            return  # a device that does not answer yet: the first good step sets these
+        self.last_heartbeat[:] = tel.heartbeat
+        self.last_work[:] = tel.work_done
+        self.last_uncorrectable[:] = tel.ecc_uncorrectable
+        if tel.checksum_errors is not None:
+            self.last_checksum[:] = tel.checksum_errors
+
+    # --- views kept for callers (FDIR tests, ground summaries) -------------------------
+    @property
+    def board_job(self) -> NDArray[np.int64]:
+        """Per board the id of the job it runs, -1 for none (read-only)."""
+        v = self.run.job.view()
+        v.flags.writeable = False
+        return v
+
+    @property
+    def jobs(self) -> JobBook:
+        return self.book
+
+    def job(self, job_id: int) -> Job:
+        """A job with its progress brought up to date (UNKNOWN_ID if it is not known)."""
+        found = self.book.get(job_id)
+        if found is None:
+            raise CommandError(FailureCode.UNKNOWN_ID, f"no job {job_id}")
+        if found.state == JobState.RUNNING and found.board >= 0:
+            self.run.sync(found.board, found)
+        return found
+
+    def limits(self) -> PowerLimits:
+        return PowerLimits(
+            max_w=float(self.param("board_max_w")),
+            idle_w=float(self.param("board_idle_w")),
+            min_w=float(self.param("board_min_w")),
+            margin=float(self.param("admit_margin")),
+            shed_after=int(self.param("shed_after_steps")),
+            hold_s=float(self.param("admit_hold_s")),
+        )
+
+    # --- the scheduler ----------------------------------------------------------------
+    def step(self, now_ns: int) -> None:
+        self.guarded(self._step, now_ns)
+
+    def _step(self, now_ns: int) -> None:
+        self._read_bus()
+        dt = 0.0 if self.last_t is None else (now_ns - self.last_t) / NS_PER_S
+        self.last_t = now_ns
+        if self.first_ns is None:
+            self.first_ns = now_ns
+        if dt > 0.0:
+            self.step_s = dt
+        tel = self.boards.read_boards()
+        self._note_power_refused(tel.powered, now_ns)
+        alive = self._track_health(tel.powered, tel.heartbeat, tel.ecc_uncorrectable)
+        self._check_results(tel.checksum_errors)
+        self._account_work(tel.work_done, dt)
+        self._expire_deadlines(now_ns)
+        lim = self.limits()
+        budget = self._budget(now_ns)
+        self._schedule(tel.powered & alive & ~self.unavailable, budget, now_ns, lim)
+        expected_w = self._apply_power(tel, alive, budget, now_ns, lim)
+        busy = int(self.run.busy.sum())
+        self.ctx.bus.publish(PAYLOAD_STATUS, PayloadStatus(expected_w, busy))
+        self._telemetry(tel, busy, alive, budget)
+
+    def _budget(self, now_ns: int) -> float:
+        """The payload's power budget: none in safe mode; until the power app has
+        published one, nothing for ``BUDGET_WAIT_S``, then no limit (a node without a
+        power app)."""
+        if self.safe_mode:
+            return 0.0
+        if self.budget_w is None:
+            waited = now_ns - (self.first_ns if self.first_ns is not None else now_ns)
+            return math.inf if waited >= BUDGET_WAIT_S * NS_PER_S else 0.0
+        return max(0.0, self.budget_w)
+
+    def _read_bus(self) -> None:
+        for msg in self.safe_pipe.drain():
+            if isinstance(msg.payload, SafeMode):
+                self.safe_mode = msg.payload.active
+        for msg in self.power_pipe.drain():
+            if isinstance(msg.payload, PowerBudget):
+                self.budget_w = msg.payload.payload_w
+        for msg in self.thermal_pipe.drain():
+            if isinstance(msg.payload, ThermalCaps) and msg.payload.cap_w.shape == (self.n,):
+                self.thermal_cap = msg.payload.cap_w
+        for msg in self.fdir_pipe.drain():
+            p = msg.payload
+            if isinstance(p, BoardAvailability) and p.unavailable.shape == (self.n,):
+                newly = p.unavailable & ~self.unavailable
+                self.unavailable = p.unavailable.copy()
+                for b in np.flatnonzero(newly):
+                    self._roll_back(int(b))
+
+    def _note_power_refused(self, powered: NDArray[np.bool_], now_ns: int) -> None:
+        """A board commanded on that is still off (its supply is open) waits a while."""
+        refused = self.on_commanded & ~powered
+        if refused.any():
+            self.on_retry_ns[refused] = now_ns + int(POWER_ON_RETRY_S * NS_PER_S)
+        self.on_commanded[:] = False
+
+    def _track_health(
+        self, powered: NDArray[np.bool_], heartbeat: NDArray[np.int64], unc: NDArray[np.int64]
+    ) -> NDArray[np.bool_]:
+        beating = heartbeat != self.last_heartbeat
+        self.last_heartbeat = heartbeat.copy()
+        self.stalled_steps = np.where(powered & ~beating, self.stalled_steps + 1, 0)
+        alive = powered & (self.stalled_steps < int(self.param("stall_steps")))
+        memory_hit = unc > self.last_uncorrectable
+        self.last_uncorrectable = unc.copy()
+        for b in np.flatnonzero(self.run.busy & (~alive | memory_hit)):
+            self._roll_back(int(b))
+        return alive
+
+    def _check_results(self, checksum_errors: NDArray[np.int64] | None) -> None:
+        """A result that failed its checksum is redone from the last checkpoint."""
+        if checksum_errors is None:
+            return
+        failed = checksum_errors > self.last_checksum
+        self.last_checksum = checksum_errors.copy()
+        for b in np.flatnonzero(failed & self.run.busy):
+            self.integrity_reruns += 1
+            self._roll_back(int(b))
+
+    def _account_work(self, work_done: NDArray[np.float64], dt: float) -> None:
+        delta = np.maximum(work_done - self.last_work, 0.0)  # a power cycle resets the counter
+        self.last_work = work_done.copy()
+        running = int(self.run.busy.sum())
+        self.busy_s += dt * running
+        self.available_s += dt * (self.n - int(self.unavailable.sum()))
+        if not running:
+            return
+        acc = self.run.account(delta)
+        self.work_s += acc.work_s
+        self.kept_s += acc.work_s
+        self.useful_s += acc.checkpointed_s
+        for b in acc.done:
+            board = int(b)
+            job = self.book[int(self.run.job[board])]
+            self.run.release(board, job)
+            self.kept_s -= job.progress - job.work  # the overshoot past its size is not kept
+            self.useful_s += job.work - job.checkpointed
+            job.progress = job.checkpointed = job.work
+            self.book.finish(job, JobState.DONE)
+            self.emit("JOB_DONE", job=job.job_id, restarts=min(job.restarts, 0xFFFF))
+
+    def _roll_back(self, board: int) -> None:
+        jid = int(self.run.job[board])
+        if jid < 0:
+            return
+        job = self.book[jid]
+        self.run.release(board, job)
+        lost = job.progress - job.checkpointed
+        self.lost_s += lost
+        self.kept_s -= lost
+        self.rollbacks += 1
+        job.progress = job.checkpointed
+        job.restarts += 1
+        self.book.enqueue(job)
+        self.emit("JOB_ROLLED_BACK", job=jid, board=board, lost_s=lost)
+
+    def _preempt(self, count: int, budget: float) -> None:
+        """Stop ``count`` jobs for the budget; each checkpoints first, nothing is lost."""
+        victims = self.run.victims(count)
+        for b in victims:
+            board = int(b)
+            job = self.book[int(self.run.job[board])]
+            self.run.release(board, job)
+            self.useful_s += job.progress - job.checkpointed
+            job.checkpointed = job.progress
+            self.book.enqueue(job)
+        self.preemptions += int(victims.size)
+        if victims.size:
+            self.emit(
+                "JOBS_PREEMPTED",
+                count=min(int(victims.size), 0xFFFF),
+                budget_w=min(budget, 3.0e38),
+            )
+
+    def _expire_deadlines(self, now_ns: int) -> None:
+        for job in self.book.expire(now_ns):
+            self.emit("JOB_FAILED", job=job.job_id)
+
+    def _schedule(
+        self, ready: NDArray[np.bool_], budget: float, now_ns: int, lim: PowerLimits
+    ) -> None:
+        """Decide how many boards run, stop the excess, start queued jobs on ready boards."""
+        running = int(self.run.busy.sum())
+        wanted = min(running + self.book.queued, self.n - int(self.unavailable.sum()))
+        target = self.policy.target(running, wanted, budget, now_ns, lim)
+        if target < running:
+            self._preempt(running - target, budget)
+            running = target
+        self.target = target
+        room = min(target - running, self.book.queued)
+        if room <= 0:
+            return
+        free = np.flatnonzero(ready & ~self.run.busy)
+        for b in free[:room]:
+            job = self.book.pop_next()
+            if job is None:
+                break
+            self.run.place(int(b), job)
+
+    def _apply_power(
+        self,
+        tel: BoardTelemetry,
+        alive: NDArray[np.bool_],
+        budget: float,
+        now_ns: int,
+        lim: PowerLimits,
+    ) -> float:
+        """Power the boards the plan needs, cap them, and return the draw to expect."""
+        powered = tel.powered
+        busy = self.run.busy
+        n_busy = int(busy.sum())
+        mine = ~self.unavailable  # FDIR owns the boards it has taken out of service
+        want_on = busy.copy()
+        idle_on = powered & ~busy & mine
+        # Boards to bring up for queued jobs the plan admits (they get jobs next step).
+        bring_up = max(0, min(self.target - n_busy, self.book.queued))
+        keep = np.flatnonzero(idle_on & alive)
+        want_on[keep[:bring_up]] = True
+        more = bring_up - min(bring_up, keep.size)
+        if more:
+            cand = np.flatnonzero(~powered & mine & (self.on_retry_ns <= now_ns))
+            want_on[cand[:more]] = True
+        # A warm spare pool, when the budget affords it beside the running boards.
+        if self.book.queued == 0:
+            spares = AdmissionPolicy.spares(budget, n_busy, int(self.param("spare_boards")), lim)
+            spare_now = np.flatnonzero(idle_on & alive & ~want_on)
+            want_on[spare_now[:spares]] = True
+        # A stalled idle board stays on for a while: a hang is FDIR's to see and report.
+        grace = float(self.param("hang_grace_s")) / self.step_s
+        want_on |= idle_on & ~alive & (self.stalled_steps <= grace)
+        on = np.flatnonzero(want_on & ~powered & mine)
+        off = np.flatnonzero(~want_on & powered & mine)
+        if on.size:
+            self.boards.set_board_power(on, True)
+            self.on_commanded[on] = True
+        if off.size:
+            self.boards.set_board_power(off, False)
+        on_after = (powered & ~(~want_on & mine)) | want_on
+        idle_after = int((on_after & ~busy).sum())
+        share = AdmissionPolicy.share_w(budget, n_busy, idle_after, lim)
+        caps = np.fmin(np.full(self.n, share), self.thermal_cap)
+        changed = np.flatnonzero(np.abs(caps - self.caps_sent) > 0.5)
+        if changed.size:
+            self.boards.set_power_cap(changed, caps[changed])
+            self.caps_sent[changed] = caps[changed]
+        util = busy.astype(np.float64)
+        changed = np.flatnonzero(util != self.util_sent)
+        if changed.size:  # only what changed: a command per board per step is bus traffic
+            self.boards.set_utilization(changed, util[changed])
+            self.util_sent[changed] = util[changed]
+        return self._expected_draw(tel, on_after, util, caps, lim)
+
+    @staticmethod
+    def _draw(
+        on: NDArray[np.bool_], util: NDArray[np.float64], cap: NDArray[np.float64], lim: PowerLimits
+    ) -> NDArray[np.float64]:
+        dyn = max(lim.max_w - lim.idle_w, 0.0)
+        room = np.clip(np.nan_to_num(cap, nan=lim.max_w) - lim.idle_w, 0.0, dyn)
+        out: NDArray[np.float64] = np.where(on, lim.idle_w + np.clip(util, 0.0, 1.0) * room, 0.0)
+        return out
+
+    def _expected_draw(
+        self,
+        tel: BoardTelemetry,
+        on_after: NDArray[np.bool_],
+        util: NDArray[np.float64],
+        caps: NDArray[np.float64],
+        lim: PowerLimits,
+    ) -> float:
+        """The boards' draw once this step's commands act: the model of each board's
+        settings, plus what each board that stays on drew beyond its model."""
+        before_util = tel.utilization if tel.utilization is not None else util
+        before_cap = tel.power_cap_w if tel.power_cap_w is not None else caps
+        model_before = self._draw(tel.powered, before_util, before_cap, lim)
+        excess = np.where(tel.powered & on_after, tel.power_w - model_before, 0.0)
+        return float(self._draw(on_after, util, caps, lim).sum() + excess.sum())
+
+    def _telemetry(
+        self, tel: BoardTelemetry, busy: int, alive: NDArray[np.bool_], budget: float
+    ) -> None:
+        powered = tel.powered
+        self.tlm.update(
+            jobs_submitted=self.book.submitted,
+            jobs_queued=self.book.queued,
+            jobs_running=busy,
+            jobs_done=self.book.finished[JobState.DONE],
+            jobs_failed=self.book.finished[JobState.FAILED],
+            boards_powered=int(powered.sum()),
+            boards_busy=busy,
+            boards_suspect=int(((powered & ~alive) | self.unavailable).sum()),
+            payload_power_w=float(tel.power_w[powered].sum()),
+            useful_board_hours=self.useful_s / 3600.0,
+            lost_board_hours=self.lost_s / 3600.0,
+            busy_board_hours=self.busy_s / 3600.0,
+            rollbacks=self.rollbacks,
+            integrity_reruns=self.integrity_reruns,
+            goodput=self.goodput(),
+            budget_w=min(budget, 3.0e38),
+            boards_target=min(self.target, 0xFFFF),
+            preemptions=self.preemptions,
+            work_board_hours=self.work_s / 3600.0,
+            available_board_hours=self.available_s / 3600.0,
+            jobs_rejected=self.rejected,
+        )
+
+    def goodput(self) -> float:
+        """Work kept (done, checkpointed or in progress) over work kept plus rolled back."""
+        total = self.kept_s + self.lost_s
+        return self.kept_s / total if total > 0 else 1.0
+
+    # --- commands ---------------------------------------------------------------------
+    def _checked(self, jobs: list[JobTuple], where: list[str]) -> list[JobTuple]:
+        """The jobs if every one is in range and all fit the queue (all or none)."""
+        try:
+            check_ranges(jobs, where)
+            if self.book.queued + len(jobs) > int(self.param("max_queue")):
+                raise CommandError(FailureCode.QUEUE_FULL, f"{len(jobs)} jobs do not fit the queue")
+        except CommandError:
+            self.rejected += len(jobs)
+            raise
+        return jobs
+
+    @command(
+        function_id=1,
+        args=(
+            Arg("board_hours", "f32", *BOARD_HOURS, "h"),
+            Arg("priority", "u8"),
+            Arg("deadline_s", "u32", doc="seconds from now, 0 = none"),
+            Arg("checkpoint_s", "f32", *CHECKPOINT_S, "s"),
+        ),
+    )
+    def cmd_submit_job(
+        self, board_hours: float, priority: int, deadline_s: int, checkpoint_s: float
+    ) -> None:
+        """Queue a job; its id is reported in a JOB_STATUS event."""
+        job = (board_hours, priority, deadline_s, checkpoint_s)
+        self.cmd_submit_jobs(self._checked([job], ["job"]))
+
+    def _parse_jobs(self, data: bytes) -> dict[str, Any]:
+        """N:u16, then N x (board_hours f32, priority u8, deadline_s u32, checkpoint_s f32)."""
+        jobs = parse_binary(data)
+        return {"jobs": self._checked(jobs, [f"job {i}" for i in range(len(jobs))])}
+
+    @command(function_id=5, parser="_parse_jobs")
+    def cmd_submit_jobs(self, jobs: list[JobTuple]) -> None:
+        """Queue many jobs at once (all or none); one JOB_STATUS event for the first id."""
+        now = self.ctx.now_ns()
+        first = self.book.next_id
+        for hours, prio, deadline_s, ckpt in jobs:
+            deadline = now + deadline_s * NS_PER_S if deadline_s else 0
+            self.book.submit(hours * 3600.0, prio, deadline, ckpt, now)
+        self.emit("JOB_STATUS", job=first, state=JobState.QUEUED, progress=0.0)
+
+    def _parse_file(self, data: bytes) -> dict[str, Any]:
+        """A job list uplinked as a file: one ``board_hours,priority,deadline_s,
+        checkpoint_s`` line per job, ``#`` comments; checked whole before any is queued."""
+        if not data or len(data) != 1 + data[0]:
+            raise CommandError(FailureCode.BAD_LENGTH, "name: u8 length + ASCII")
+        name = data[1:].decode("ascii", errors="replace")
+        content = read_complete_file(self.ctx.hal.nv, name)
+        if content is None:
+            raise CommandError(FailureCode.UNKNOWN_ID, f"no complete file {name!r}")
+        jobs, where = parse_csv(name, content)
+        return {"jobs": self._checked(jobs, where)}
+
+    @command(function_id=6, parser="_parse_file")
+    def cmd_submit_jobs_file(self, jobs: list[JobTuple]) -> None:
+        """Queue the jobs of an uplinked job-list file (all or none)."""
+        self.cmd_submit_jobs(jobs)
+
+    @command(function_id=2, args=(Arg("job", "u32"),))
+    def cmd_cancel_job(self, job: int) -> None:
+        """Cancel a queued or running job."""
+        j = self.job(job)
+        if j.state not in (JobState.QUEUED, JobState.RUNNING):
+            raise CommandError(FailureCode.INVALID_STATE, f"job {job} is {j.state.name}")
+        if j.state == JobState.RUNNING and j.board >= 0:
+            self.run.release(j.board, j)
+        else:
+            self.book.unqueue(j)
+        self.book.finish(j, JobState.CANCELLED)
+
+    @command(function_id=3, args=(Arg("job", "u32"),))
+    def cmd_query_job(self, job: int) -> None:
+        """Report one job's state and progress as a JOB_STATUS event."""
+        j = self.job(job)
+        self.emit("JOB_STATUS", job=job, state=int(j.state), progress=j.progress / j.work)
+
+    @command(function_id=4)
+    def cmd_list_jobs(self) -> None:
+        """TM(130,2): every job not yet finished: id u32, state u8, progress f32, board i16."""
+        live = [self.job(j.job_id) for j in self.book.live()]
+        for start in range(0, max(1, len(live)), 100):
+            chunk = live[start : start + 100]
+            body = struct.pack(">H", len(chunk)) + b"".join(
+                struct.pack(">IBfh", j.job_id, j.state, j.progress / j.work, j.board) for j in chunk
+            )
+            self.send_tm(JOB_SERVICE, 2, body)
