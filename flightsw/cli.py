@@ -90,7 +90,7 @@ def _cmd_campaign(args: argparse.Namespace) -> int:
 
 def _cmd_sim(args: argparse.Namespace) -> int:
     from flightsw.mission import load_mission
-    from flightsw.simulate import SimOptions, run_sim
+    from flightsw.simulate import SimOptions, run_sim, with_boards
 
     if args.scenario is not None:
         return _cmd_scenario(args)
@@ -113,9 +113,7 @@ def _cmd_sim(args: argparse.Namespace) -> int:
     if args.boards is not None:
         if not 1 <= args.boards <= 100_000:
             raise FlightswError("--boards must be 1..100000")
-        spacecraft = dict(mission.hal.get("spacecraft", {}))
-        spacecraft["boards"] = args.boards
-        mission.hal = {**mission.hal, "spacecraft": spacecraft}
+        with_boards(mission, args.boards)
     out = Path(args.out) if args.out else Path("runs") / f"{mission.name}-seed{mission.seed}"
     progress = False if args.quiet else None
     opts = SimOptions(
@@ -222,7 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--realtime", action="store_true", help="pace frames by the wall clock (for --radio)"
     )
-    sim.add_argument("--boards", type=int, help="accelerator boards (default: the mission's)")
+    sim.add_argument(
+        "--boards",
+        type=int,
+        help="accelerator boards (default: the mission's); the node's array, battery and "
+        "radiator scale with them",
+    )
     sim.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
     sim.add_argument(

@@ -42,7 +42,7 @@ CORE_SERVICES: tuple[tuple[str, type[App], int], ...] = (
     ("files", FileService, 0x0700),
 )
 
-_TOP_KEYS = {"mission", "executive", "hal", "orbit", "services", "apps"}
+_TOP_KEYS = {"mission", "executive", "hal", "orbit", "services", "apps", "workload"}
 _MISSION_KEYS = {"name", "description", "seed", "apid"}
 _APP_KEYS = {"name", "class", "rate_hz", "id_base", "params", "budget_ms", "pipe_depth", "options"}
 _SERVICE_KEYS = {"rate_hz", "params", "budget_ms", "pipe_depth", "options"}
@@ -60,6 +60,8 @@ class Mission:
     hal: dict[str, Any]
     orbit: dict[str, Any]
     apps: list[AppSpec] = field(default_factory=list)
+    # The ground's workload in simulation (``[workload]``; checked by flightsw.ground.workload).
+    workload: dict[str, Any] = field(default_factory=dict)
 
     @property
     def specs(self) -> list[AppSpec]:
@@ -157,6 +159,7 @@ def parse_mission(doc: dict[str, Any], path: str, seed: int | None = None) -> Mi
     backend = typed(hal, "backend", str, "hal", "sim")
     hal = {**hal, "backend": backend}
     orbit = table(doc, "orbit", None, "orbit")
+    workload = table(doc, "workload", None, "workload")
 
     services = table(doc, "services", {n for n, _, _ in CORE_SERVICES}, "services")
     specs: list[AppSpec] = []
@@ -224,6 +227,7 @@ def parse_mission(doc: dict[str, Any], path: str, seed: int | None = None) -> Mi
         hal=hal,
         orbit=dict(orbit),
         apps=specs,
+        workload=dict(workload),
     )
 
 
