@@ -245,11 +245,13 @@ def utilization_meter(mission: Mission, exe: Executive, spacecraft: Any) -> Util
     from fdir.ladder import BoardState
 
     apps = {a.spec.name: a for a in exe.apps}
+    fdir = apps.get("fdir")
+    isolated_code = int(BoardState.ISOLATED)
 
     def isolated() -> NDArray[np.bool_] | None:
-        fdir = apps.get("fdir")
-        state = getattr(getattr(fdir.instance, "ladder", None), "state", None) if fdir else None
-        return None if state is None else np.asarray(state) == BoardState.ISOLATED
+        ladder = getattr(fdir.instance, "ladder", None) if fdir is not None else None
+        state = getattr(ladder, "state", None)
+        return state == isolated_code if isinstance(state, np.ndarray) else None
 
     def payload() -> tuple[float, float, float, int] | None:
         app = apps.get("payload")

@@ -224,27 +224,28 @@ class UtilizationMeter:
         dt = t - self.last_t
         self.last_t = t
         b = self.boards
-        work = b.work_done
-        delta = work - self.last_work
-        self.last_work = np.array(work, dtype=np.float64)
+        delta = b.work_done - self.last_work
+        self.last_work += delta
         busy = int(np.count_nonzero(delta > 1e-12))
+        work = float(delta.sum())
         out = b.damaged
         iso = self.isolated()
         if iso is not None and iso.shape == out.shape:
             out = out | iso
         available = b.count - int(np.count_nonzero(out))
         k = int((t - self.t0 - 1e-9) // self.orbit_s)
-        while len(self.orbits) <= k:
-            if self.orbits:
-                self._close_orbit()
-            self.orbits.append([0.0, 0.0, 0.0])
+        if k >= len(self.orbits):
+            while len(self.orbits) <= k:
+                if self.orbits:
+                    self._close_orbit()
+                self.orbits.append([0.0, 0.0, 0.0])
         row = self.orbits[k]
         row[0] += busy * dt
         row[1] += available * dt
-        row[2] += float(delta.sum())
+        row[2] += work
         self.busy_s += busy * dt
         self.available_s += available * dt
-        self.work_s += float(delta.sum())
+        self.work_s += work
         self.busy_now = busy
         if t >= self.next_sample:
             self.next_sample = t + self.every_s

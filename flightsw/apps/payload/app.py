@@ -83,6 +83,11 @@ POWER_ON_RETRY_S = 60.0  # a board that did not come up when commanded on waits 
 BUDGET_WAIT_S = 10.0  # for the power app's first budget, before working without one
 
 
+def _same(a: NDArray[Any], b: NDArray[Any]) -> bool:
+    """Equal arrays of one dtype and shape, NaNs included (bytewise: fast on small arrays)."""
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
 class PayloadApp(DeviceGuard, App):
     """Job queue, scheduler and board power for the accelerator boards."""
 
@@ -196,19 +201,28 @@ class PayloadApp(DeviceGuard, App):
         self.safe_mode = False
         self.caps_sent = np.full(n, -1.0)
         self.util_sent = np.full(n, -1.0)
-        self.on_commanded = np.zeros(n, dtype=bool)
+        self.on_pending: NDArray[np.intp] | None = None  # boards commanded on last step
         self.on_retry_ns = np.zeros(n, dtype=np.int64)
+        self.n_available = n
+        self.plan_dirty = True
+        self.caps_new = True
+        self.any_stalled = False
+        self.stalled_before = False
+        self.no_boards = np.zeros(n, dtype=bool)
+        self.share_sent = -1.0
+        self.idle_on = 0
+        self.powered_left = np.zeros(n, dtype=bool)
         self.integrity_reruns = 0
         self.last_checksum = np.zeros(n, dtype=np.int64)
         try:
             tel = self.boards.read_boards()
         except FlightswError:
             return  # a device that does not answer yet: the first good step sets these
-        self.last_heartbeat[:] = tel.heartbeat
-        self.last_work[:] = tel.work_done
-        self.last_uncorrectable[:] = tel.ecc_uncorrectable
+        self.last_heartbeat = tel.heartbeat  # snapshots are never modified: kept as they are
+        self.last_work = tel.work_done
+        self.last_uncorrectable = tel.ecc_uncorrectable
         if tel.checksum_errors is not None:
-            self.last_checksum[:] = tel.checksum_errors
+            self.last_checksum = tel.checksum_errors
 
     # --- views kept for callers (FDIR tests, ground summaries) -------------------------
     @property
@@ -232,13 +246,14 @@ class PayloadApp(DeviceGuard, App):
         return found
 
     def limits(self) -> PowerLimits:
+        p = self.ctx.params.values[self.name]
         return PowerLimits(
-            max_w=float(self.param("board_max_w")),
-            idle_w=float(self.param("board_idle_w")),
-            min_w=float(self.param("board_min_w")),
-            margin=float(self.param("admit_margin")),
-            shed_after=int(self.param("shed_after_steps")),
-            hold_s=float(self.param("admit_hold_s")),
+            max_w=float(p["board_max_w"]),
+            idle_w=float(p["board_idle_w"]),
+            min_w=float(p["board_min_w"]),
+            margin=float(p["admit_margin"]),
+            shed_after=int(p["shed_after_steps"]),
+            hold_s=float(p["admit_hold_s"]),
         )
 
     # --- the scheduler ----------------------------------------------------------------
@@ -255,17 +270,15 @@ class PayloadApp(DeviceGuard, App):
             self.step_s = dt
         tel = self.boards.read_boards()
         self._note_power_refused(tel.powered, now_ns)
-        alive = self._track_health(tel.powered, tel.heartbeat, tel.ecc_uncorrectable)
-        self._check_results(tel.checksum_errors)
+        alive = self._track_health(tel)
         self._account_work(tel.work_done, dt)
         self._expire_deadlines(now_ns)
         lim = self.limits()
         budget = self._budget(now_ns)
-        self._schedule(tel.powered & alive & ~self.unavailable, budget, now_ns, lim)
-        expected_w = self._apply_power(tel, alive, budget, now_ns, lim)
-        busy = int(self.run.busy.sum())
-        self.ctx.bus.publish(PAYLOAD_STATUS, PayloadStatus(expected_w, busy))
-        self._telemetry(tel, busy, alive, budget)
+        self._schedule(tel.powered, alive, budget, now_ns, lim)
+        expected_w, measured_w = self._apply_power(tel, alive, budget, now_ns, lim)
+        self.ctx.bus.publish(PAYLOAD_STATUS, PayloadStatus(expected_w, self.run.count))
+        self._telemetry(tel, alive, budget, measured_w)
 
     def _budget(self, now_ns: int) -> float:
         """The payload's power budget: none in safe mode; until the power app has
@@ -286,53 +299,74 @@ class PayloadApp(DeviceGuard, App):
             if isinstance(msg.payload, PowerBudget):
                 self.budget_w = msg.payload.payload_w
         for msg in self.thermal_pipe.drain():
-            if isinstance(msg.payload, ThermalCaps) and msg.payload.cap_w.shape == (self.n,):
-                self.thermal_cap = msg.payload.cap_w
+            caps = msg.payload
+            if isinstance(caps, ThermalCaps) and caps.cap_w.shape == (self.n,):
+                if caps.cap_w is not self.thermal_cap and not _same(caps.cap_w, self.thermal_cap):
+                    self.caps_new = True
+                self.thermal_cap = caps.cap_w
         for msg in self.fdir_pipe.drain():
             p = msg.payload
             if isinstance(p, BoardAvailability) and p.unavailable.shape == (self.n,):
+                if _same(p.unavailable, self.unavailable):
+                    continue
                 newly = p.unavailable & ~self.unavailable
                 self.unavailable = p.unavailable.copy()
-                for b in np.flatnonzero(newly):
+                self.n_available = self.n - int(np.count_nonzero(self.unavailable))
+                self.plan_dirty = True
+                for b in newly.nonzero()[0]:
                     self._roll_back(int(b))
 
     def _note_power_refused(self, powered: NDArray[np.bool_], now_ns: int) -> None:
         """A board commanded on that is still off (its supply is open) waits a while."""
-        refused = self.on_commanded & ~powered
-        if refused.any():
+        if self.on_pending is None:
+            return
+        refused = self.on_pending[~powered[self.on_pending]]
+        if refused.size:
             self.on_retry_ns[refused] = now_ns + int(POWER_ON_RETRY_S * NS_PER_S)
-        self.on_commanded[:] = False
+        self.on_pending = None
 
-    def _track_health(
-        self, powered: NDArray[np.bool_], heartbeat: NDArray[np.int64], unc: NDArray[np.int64]
-    ) -> NDArray[np.bool_]:
-        beating = heartbeat != self.last_heartbeat
-        self.last_heartbeat = heartbeat.copy()
-        self.stalled_steps = np.where(powered & ~beating, self.stalled_steps + 1, 0)
-        alive = powered & (self.stalled_steps < int(self.param("stall_steps")))
-        memory_hit = unc > self.last_uncorrectable
-        self.last_uncorrectable = unc.copy()
-        for b in np.flatnonzero(self.run.busy & (~alive | memory_hit)):
-            self._roll_back(int(b))
+    def _track_health(self, tel: BoardTelemetry) -> NDArray[np.bool_]:
+        """Alive boards (powered, heartbeat advancing); the jobs of boards that stopped,
+        hit an uncorrectable memory error or failed a result checksum roll back."""
+        powered = tel.powered
+        stalled_now = powered & (tel.heartbeat == self.last_heartbeat)
+        self.last_heartbeat = tel.heartbeat
+        self.any_stalled = bool(np.count_nonzero(stalled_now))
+        if self.any_stalled or self.stalled_before:
+            self.stalled_steps += 1
+            self.stalled_steps *= stalled_now
+            alive = powered & (self.stalled_steps < int(self.param("stall_steps")))
+        else:
+            alive = powered  # nothing stalled: every powered board is alive
+        self.stalled_before = self.any_stalled
+        memory = tel.ecc_uncorrectable > self.last_uncorrectable
+        self.last_uncorrectable = tel.ecc_uncorrectable
+        hit = memory
+        failed: NDArray[np.bool_] | None = None
+        if tel.checksum_errors is not None:
+            failed = tel.checksum_errors > self.last_checksum
+            self.last_checksum = tel.checksum_errors
+            hit = memory | failed
+        busy = self.run.busy
+        bad = hit & busy
+        if alive is not powered:
+            bad |= np.less(alive, busy)  # busy and not alive
+        else:
+            bad |= np.less(powered, busy)  # busy and off
+        if np.count_nonzero(bad):
+            for b in bad.nonzero()[0]:
+                if failed is not None and failed[b] and alive[b] and not memory[b]:
+                    self.integrity_reruns += 1  # a result that failed its checksum is redone
+                self._roll_back(int(b))
         return alive
 
-    def _check_results(self, checksum_errors: NDArray[np.int64] | None) -> None:
-        """A result that failed its checksum is redone from the last checkpoint."""
-        if checksum_errors is None:
-            return
-        failed = checksum_errors > self.last_checksum
-        self.last_checksum = checksum_errors.copy()
-        for b in np.flatnonzero(failed & self.run.busy):
-            self.integrity_reruns += 1
-            self._roll_back(int(b))
-
     def _account_work(self, work_done: NDArray[np.float64], dt: float) -> None:
-        delta = np.maximum(work_done - self.last_work, 0.0)  # a power cycle resets the counter
-        self.last_work = work_done.copy()
-        running = int(self.run.busy.sum())
-        self.busy_s += dt * running
-        self.available_s += dt * (self.n - int(self.unavailable.sum()))
-        if not running:
+        delta = work_done - self.last_work
+        np.maximum(delta, 0.0, out=delta)  # a power cycle may reset a board's counter
+        self.last_work = work_done
+        self.busy_s += dt * self.run.count
+        self.available_s += dt * self.n_available
+        if not self.run.count:
             return
         acc = self.run.account(delta)
         self.work_s += acc.work_s
@@ -386,21 +420,28 @@ class PayloadApp(DeviceGuard, App):
             self.emit("JOB_FAILED", job=job.job_id)
 
     def _schedule(
-        self, ready: NDArray[np.bool_], budget: float, now_ns: int, lim: PowerLimits
+        self,
+        powered: NDArray[np.bool_],
+        alive: NDArray[np.bool_],
+        budget: float,
+        now_ns: int,
+        lim: PowerLimits,
     ) -> None:
         """Decide how many boards run, stop the excess, start queued jobs on ready boards."""
-        running = int(self.run.busy.sum())
-        wanted = min(running + self.book.queued, self.n - int(self.unavailable.sum()))
+        running = self.run.count
+        wanted = min(running + self.book.queued, self.n_available)
         target = self.policy.target(running, wanted, budget, now_ns, lim)
         if target < running:
             self._preempt(running - target, budget)
             running = target
+        if target != self.target:
+            self.plan_dirty = True
         self.target = target
         room = min(target - running, self.book.queued)
         if room <= 0:
             return
-        free = np.flatnonzero(ready & ~self.run.busy)
-        for b in free[:room]:
+        ready = alive & ~self.unavailable & ~self.run.busy  # alive implies powered
+        for b in ready.nonzero()[0][:room]:
             job = self.book.pop_next()
             if job is None:
                 break
@@ -413,91 +454,150 @@ class PayloadApp(DeviceGuard, App):
         budget: float,
         now_ns: int,
         lim: PowerLimits,
-    ) -> float:
-        """Power the boards the plan needs, cap them, and return the draw to expect."""
+    ) -> tuple[float, float]:
+        """Power the boards the plan needs and cap them; returns the draw to expect once
+        the commands act, and the draw measured now.
+
+        A step costs what changed in it: the boards are re-planned only when a job was
+        placed or freed, the target or board availability changed, a board is not
+        powered as left, boards are still to be brought up or a stalled idle board
+        waits out its grace; caps are recomputed only when the thermal caps or the
+        budget's share changed; the expected draw is the measured one plus the change
+        of the boards that were commanded.
+        """
+        powered = tel.powered
+        measured = float(tel.power_w.sum())
+        busy = self.run.busy
+        n_busy = self.run.count
+        grace = float(self.param("hang_grace_s")) / self.step_s
+        stalled_idle = self.no_boards
+        waiting = False
+        if self.any_stalled:  # a powered board with no job that stopped beating
+            stalled_idle = powered & (self.stalled_steps > 0)
+            stalled_idle &= ~self.unavailable  # FDIR's own boards are FDIR's to switch
+            stalled_idle &= ~busy
+            waiting = bool(np.count_nonzero(stalled_idle & (self.stalled_steps <= grace + 1)))
+        replan = (
+            self.plan_dirty
+            or self.run.changed
+            or waiting
+            or (self.book.queued > 0 and self.target > n_busy)
+            or not _same(powered, self.powered_left)
+        )
+        touched: list[NDArray[np.intp]] = []
+        on_after = powered
+        if replan:
+            on_after = self._plan_power(tel, alive, stalled_idle, grace, budget, now_ns, lim)
+            touched.append((on_after != powered).nonzero()[0])
+        share = AdmissionPolicy.share_w(budget, n_busy, self.idle_on, lim)
+        caps_before = self.caps_sent
+        util_before = self.util_sent
+        if replan or self.caps_new or abs(share - self.share_sent) > 0.5:
+            self.caps_new = False
+            self.share_sent = share
+            caps = np.fmin(np.full(self.n, share), self.thermal_cap)
+            changed = (np.abs(caps - self.caps_sent) > 0.5).nonzero()[0]
+            if changed.size:
+                self.boards.set_power_cap(changed, caps[changed])
+                self.caps_sent = self.caps_sent.copy()
+                self.caps_sent[changed] = caps[changed]
+                touched.append(changed)
+        if replan:
+            util = busy.astype(np.float64)
+            changed = (util != self.util_sent).nonzero()[0]
+            if changed.size:  # only what changed: a command per board per step is bus traffic
+                self.boards.set_utilization(changed, util[changed])
+                self.util_sent = util
+                touched.append(changed)
+        if not touched:
+            return measured, measured
+        t = np.unique(np.concatenate(touched))
+        u_before = tel.utilization[t] if tel.utilization is not None else util_before[t]
+        c_before = tel.power_cap_w[t] if tel.power_cap_w is not None else caps_before[t]
+        was_on, now_on = powered[t], on_after[t]
+        after = self._draw(now_on, self.util_sent[t], self.caps_sent[t], lim)
+        before = self._draw(was_on, u_before, c_before, lim)
+        before = np.where(was_on & ~now_on, tel.power_w[t], before)  # off: all it drew
+        return measured + float(after.sum() - before.sum()), measured
+
+    def _plan_power(
+        self,
+        tel: BoardTelemetry,
+        alive: NDArray[np.bool_],
+        stalled_idle: NDArray[np.bool_],
+        grace: float,
+        budget: float,
+        now_ns: int,
+        lim: PowerLimits,
+    ) -> NDArray[np.bool_]:
+        """Switch boards on and off for the plan; returns the boards that will be on."""
+        self.plan_dirty = False
+        self.run.changed = False
         powered = tel.powered
         busy = self.run.busy
-        n_busy = int(busy.sum())
-        mine = ~self.unavailable  # FDIR owns the boards it has taken out of service
+        n_busy = self.run.count
+        mine = ~self.unavailable
         want_on = busy.copy()
         idle_on = powered & ~busy & mine
         # Boards to bring up for queued jobs the plan admits (they get jobs next step).
         bring_up = max(0, min(self.target - n_busy, self.book.queued))
-        keep = np.flatnonzero(idle_on & alive)
-        want_on[keep[:bring_up]] = True
-        more = bring_up - min(bring_up, keep.size)
-        if more:
-            cand = np.flatnonzero(~powered & mine & (self.on_retry_ns <= now_ns))
-            want_on[cand[:more]] = True
+        if bring_up:
+            keep = (idle_on & alive).nonzero()[0][:bring_up]
+            want_on[keep] = True
+            more = bring_up - keep.size
+            if more:
+                cand = (~powered & mine & (self.on_retry_ns <= now_ns)).nonzero()[0]
+                want_on[cand[:more]] = True
         # A warm spare pool, when the budget affords it beside the running boards.
         if self.book.queued == 0:
             spares = AdmissionPolicy.spares(budget, n_busy, int(self.param("spare_boards")), lim)
-            spare_now = np.flatnonzero(idle_on & alive & ~want_on)
+            spare_now = (idle_on & alive & ~want_on).nonzero()[0]
             want_on[spare_now[:spares]] = True
         # A stalled idle board stays on for a while: a hang is FDIR's to see and report.
-        grace = float(self.param("hang_grace_s")) / self.step_s
-        want_on |= idle_on & ~alive & (self.stalled_steps <= grace)
-        on = np.flatnonzero(want_on & ~powered & mine)
-        off = np.flatnonzero(~want_on & powered & mine)
+        want_on |= stalled_idle & (self.stalled_steps <= grace)
+        on = (want_on & ~powered & mine).nonzero()[0]
+        off = (~want_on & powered & mine).nonzero()[0]
         if on.size:
             self.boards.set_board_power(on, True)
-            self.on_commanded[on] = True
+            self.on_pending = on
         if off.size:
             self.boards.set_board_power(off, False)
-        on_after = (powered & ~(~want_on & mine)) | want_on
-        idle_after = int((on_after & ~busy).sum())
-        share = AdmissionPolicy.share_w(budget, n_busy, idle_after, lim)
-        caps = np.fmin(np.full(self.n, share), self.thermal_cap)
-        changed = np.flatnonzero(np.abs(caps - self.caps_sent) > 0.5)
-        if changed.size:
-            self.boards.set_power_cap(changed, caps[changed])
-            self.caps_sent[changed] = caps[changed]
-        util = busy.astype(np.float64)
-        changed = np.flatnonzero(util != self.util_sent)
-        if changed.size:  # only what changed: a command per board per step is bus traffic
-            self.boards.set_utilization(changed, util[changed])
-            self.util_sent[changed] = util[changed]
-        return self._expected_draw(tel, on_after, util, caps, lim)
+        on_after = want_on | (powered & ~mine)
+        self.powered_left = on_after
+        self.idle_on = int(np.count_nonzero(on_after)) - n_busy
+        return on_after
 
     @staticmethod
     def _draw(
         on: NDArray[np.bool_], util: NDArray[np.float64], cap: NDArray[np.float64], lim: PowerLimits
     ) -> NDArray[np.float64]:
+        """A board's draw from its settings: idle plus its utilization of what its cap
+        leaves (NaN or never set: no cap), nothing when off."""
         dyn = max(lim.max_w - lim.idle_w, 0.0)
-        room = np.clip(np.nan_to_num(cap, nan=lim.max_w) - lim.idle_w, 0.0, dyn)
-        out: NDArray[np.float64] = np.where(on, lim.idle_w + np.clip(util, 0.0, 1.0) * room, 0.0)
-        return out
-
-    def _expected_draw(
-        self,
-        tel: BoardTelemetry,
-        on_after: NDArray[np.bool_],
-        util: NDArray[np.float64],
-        caps: NDArray[np.float64],
-        lim: PowerLimits,
-    ) -> float:
-        """The boards' draw once this step's commands act: the model of each board's
-        settings, plus what each board that stays on drew beyond its model."""
-        before_util = tel.utilization if tel.utilization is not None else util
-        before_cap = tel.power_cap_w if tel.power_cap_w is not None else caps
-        model_before = self._draw(tel.powered, before_util, before_cap, lim)
-        excess = np.where(tel.powered & on_after, tel.power_w - model_before, 0.0)
-        return float(self._draw(on_after, util, caps, lim).sum() + excess.sum())
+        room = np.where(np.isnan(cap) | (cap < 0.0), dyn, cap - lim.idle_w)
+        np.clip(room, 0.0, dyn, out=room)
+        room *= np.clip(util, 0.0, 1.0)
+        room += lim.idle_w
+        room *= on
+        return room
 
     def _telemetry(
-        self, tel: BoardTelemetry, busy: int, alive: NDArray[np.bool_], budget: float
+        self, tel: BoardTelemetry, alive: NDArray[np.bool_], budget: float, power_w: float
     ) -> None:
         powered = tel.powered
+        busy = self.run.count
+        suspect = np.less(alive, powered)
+        suspect |= self.unavailable
         self.tlm.update(
             jobs_submitted=self.book.submitted,
             jobs_queued=self.book.queued,
             jobs_running=busy,
             jobs_done=self.book.finished[JobState.DONE],
             jobs_failed=self.book.finished[JobState.FAILED],
-            boards_powered=int(powered.sum()),
+            boards_powered=int(np.count_nonzero(powered)),
             boards_busy=busy,
-            boards_suspect=int(((powered & ~alive) | self.unavailable).sum()),
-            payload_power_w=float(tel.power_w[powered].sum()),
+            boards_suspect=int(np.count_nonzero(suspect)),
+            payload_power_w=power_w,
             useful_board_hours=self.useful_s / 3600.0,
             lost_board_hours=self.lost_s / 3600.0,
             busy_board_hours=self.busy_s / 3600.0,

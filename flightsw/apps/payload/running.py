@@ -29,23 +29,30 @@ class Accounted:
 
 
 class RunningJobs:
-    """Per-board job id, progress, checkpoint, size, checkpoint interval and priority."""
+    """Per-board job id, progress, checkpoint, size, checkpoint interval and priority.
+
+    A free board has an infinite size and interval, so one pass over every board finds
+    the jobs that are done or due a checkpoint without masking the free ones.
+    """
 
     def __init__(self, n: int) -> None:
         self.job = np.full(n, -1, dtype=np.int64)  # -1: no job on the board
+        self.busy = np.zeros(n, dtype=bool)
+        self.count = 0
+        self.changed = True  # a job was placed or released since the caller last looked
         self.progress = np.zeros(n)
         self.checkpointed = np.zeros(n)
-        self.work = np.ones(n)
-        self.interval = np.ones(n)
+        self.work = np.full(n, np.inf)
+        self.interval = np.full(n, np.inf)
         self.priority = np.zeros(n, dtype=np.int64)
-
-    @property
-    def busy(self) -> NDArray[np.bool_]:
-        return self.job >= 0
+        self._tmp = np.zeros(n)
 
     def place(self, board: int, job: Job) -> None:
         job.board = board
         self.job[board] = job.job_id
+        self.busy[board] = True
+        self.count += 1
+        self.changed = True
         self.progress[board] = job.progress
         self.checkpointed[board] = job.checkpointed
         self.work[board] = job.work
@@ -58,6 +65,11 @@ class RunningJobs:
         job.checkpointed = float(self.checkpointed[board])
         job.board = -1
         self.job[board] = -1
+        self.busy[board] = False
+        self.count -= 1
+        self.changed = True
+        self.work[board] = np.inf
+        self.interval[board] = np.inf
 
     def sync(self, board: int, job: Job) -> None:
         """Bring a running job's fields up to date (for a query) without freeing the board."""
@@ -65,24 +77,28 @@ class RunningJobs:
         job.checkpointed = float(self.checkpointed[board])
 
     def account(self, delta: FloatArray) -> Accounted:
-        """Add each board's measured work to its job; checkpoint where an interval is due."""
-        busy = self.job >= 0
-        if not busy.any():
-            return Accounted(np.zeros(0, dtype=np.intp), 0.0, 0.0)
-        gain = np.where(busy, delta, 0.0)
-        self.progress += gain
-        done_mask = busy & (self.progress >= self.work)
-        due = busy & ~done_mask & (self.progress - self.checkpointed >= self.interval)
+        """Add each board's measured work to its job; checkpoint where an interval is due.
+
+        ``delta`` is each board's new work (>= 0); only busy boards' work is counted.
+        """
+        work_s = float(np.dot(delta, self.busy))
+        self.progress += delta
+        done = (self.progress >= self.work).nonzero()[0]
+        tmp = self._tmp
+        np.subtract(self.progress, self.checkpointed, out=tmp)
+        due = tmp >= self.interval
         saved = 0.0
-        if due.any():
-            saved = float((self.progress[due] - self.checkpointed[due]).sum())
+        if np.count_nonzero(due):
+            if done.size:
+                due[done] = False
+            saved = float(tmp[due].sum())
             self.checkpointed[due] = self.progress[due]
-        return Accounted(np.flatnonzero(done_mask), saved, float(gain.sum()))
+        return Accounted(done, saved, work_s)
 
     def victims(self, count: int) -> NDArray[np.intp]:
         """The ``count`` busy boards to give up first: lowest priority, then the least
         work since their last checkpoint."""
-        busy = np.flatnonzero(self.job >= 0)
+        busy = self.busy.nonzero()[0]
         if count >= busy.size:
             return busy
         unsaved = self.progress[busy] - self.checkpointed[busy]
