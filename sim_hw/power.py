@@ -11,6 +11,7 @@ never invents energy.
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -236,6 +237,11 @@ class _Switch:
     trips: int = 0
 
 
+_ON = operator.attrgetter("on")
+_CURRENT = operator.attrgetter("current_a")
+_TRIPPED = operator.attrgetter("tripped")
+
+
 class Pcdu:
     """Named load switches with current sensing and latching overcurrent protection.
 
@@ -253,6 +259,11 @@ class Pcdu:
             _positive(f"{spec.name}.trip_current_a", spec.trip_current_a)
             _positive(f"{spec.name}.bus_voltage_v", spec.bus_voltage_v)
             self._switches[spec.name] = _Switch(spec)
+        # Cheap reads for a node with many switches: a counter that changes whenever a
+        # switch opens, closes or trips, and the telemetry and total power kept until then.
+        self.version = 0
+        self._telemetry: PcduTelemetry | None = None
+        self._power_w: float | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -264,6 +275,11 @@ class Pcdu:
         except KeyError:
             raise ValueError(f"no PCDU switch named {name!r}") from None
 
+    def _changed(self) -> None:
+        self.version += 1
+        self._telemetry = None
+        self._power_w = None
+
     def set(self, name: str, on: bool) -> None:
         sw = self._get(name)
         if on and sw.tripped:
@@ -271,9 +287,11 @@ class Pcdu:
         sw.on = bool(on)
         if not sw.on:
             sw.current_a = 0.0
+        self._changed()
 
     def reset_trip(self, name: str) -> None:
         self._get(name).tripped = False
+        self._changed()
 
     def is_conducting(self, name: str) -> bool:
         sw = self._get(name)
@@ -289,35 +307,54 @@ class Pcdu:
         Loads on switches that are off or tripped draw nothing. Names not declared raise
         ``ValueError``; switches without an entry draw 0 A.
         """
+        switches = self._switches
         for name in load_power_w:
-            self._get(name)
+            if name not in switches:
+                self._get(name)  # raises, naming it
         out: dict[str, float] = {}
-        for name, sw in self._switches.items():
-            demand = _finite(f"load {name}", load_power_w.get(name, 0.0))
-            current = max(demand, 0.0) / sw.spec.bus_voltage_v
+        total = 0.0
+        tripped = False
+        for name, sw in switches.items():
+            demand = float(load_power_w.get(name, 0.0))
+            if not math.isfinite(demand):
+                raise ValueError(f"load {name} must be finite, got {demand!r}")
+            spec = sw.spec
+            current = max(demand, 0.0) / spec.bus_voltage_v
             if not (sw.on and not sw.tripped):
                 current = 0.0
-            elif current > sw.spec.trip_current_a:
+            elif current > spec.trip_current_a:
                 sw.on = False
                 sw.tripped = True
                 sw.trips += 1
                 current = 0.0
+                tripped = True
             sw.current_a = current
             out[name] = current
+            total += current * spec.bus_voltage_v
+        if tripped:
+            self.version += 1
+        self._telemetry = None
+        self._power_w = total
         return out
 
     def power_w(self) -> float:
         """Total power through the switches at the last step."""
-        return sum(sw.current_a * sw.spec.bus_voltage_v for sw in self._switches.values())
+        if self._power_w is None:
+            self._power_w = sum(
+                sw.current_a * sw.spec.bus_voltage_v for sw in self._switches.values()
+            )
+        return self._power_w
 
     def telemetry(self) -> PcduTelemetry:
-        sws = list(self._switches.values())
-        return PcduTelemetry(
-            names=tuple(s.spec.name for s in sws),
-            on=tuple(s.on for s in sws),
-            current_a=tuple(s.current_a for s in sws),
-            tripped=tuple(s.tripped for s in sws),
-        )
+        if self._telemetry is None:
+            sws = self._switches.values()
+            self._telemetry = PcduTelemetry(
+                names=tuple(self._switches),
+                on=tuple(map(_ON, sws)),
+                current_a=tuple(map(_CURRENT, sws)),
+                tripped=tuple(map(_TRIPPED, sws)),
+            )
+        return self._telemetry
 
 
 # --- the bus -------------------------------------------------------------------------

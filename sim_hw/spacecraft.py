@@ -128,6 +128,9 @@ class Spacecraft:
         self.pcdu = Pcdu(specs)
         for name in self.switches.names:
             self.pcdu.set(name, True)
+        self._supply_version = -1
+        self._supply = np.zeros(len(self.switches.payload), dtype=bool)
+        self._dead_switches = np.zeros(0, dtype=np.intp)
         self.array = SolarArray(area_m2=cfg.array_area_m2)
         self.battery = Battery(
             cfg.battery_capacity_wh,
@@ -227,20 +230,28 @@ class Spacecraft:
         on = self.heater_stuck.get(zone, self.heaters_on[zone])
         return on and self.pcdu.is_conducting("heaters")
 
+    def _payload_supply(self) -> NDArray[np.bool_]:
+        """Per payload switch whether it conducts (recomputed only when a switch changed)."""
+        if self._supply_version != self.pcdu.version:
+            self._supply_version = self.pcdu.version
+            self._supply = np.array(
+                [self.pcdu.is_conducting(n) for n in self.switches.payload], dtype=bool
+            )
+            self._dead_switches = np.flatnonzero(~self._supply)
+        return self._supply
+
     def _enforce_switches(self) -> None:
         """Boards behind an open or tripped payload switch lose power."""
-        dead = [
-            i for i, name in enumerate(self.switches.payload) if not self.pcdu.is_conducting(name)
-        ]
-        if dead:
-            lost = np.isin(self.switches.board_switch, dead) & self.boards.powered
+        self._payload_supply()
+        if self._dead_switches.size:
+            lost = np.isin(self.switches.board_switch, self._dead_switches) & self.boards.powered
             if lost.any():
                 self.boards.set_power(np.flatnonzero(lost), False)
 
     def board_supply_ok(self, idx: NDArray[np.intp]) -> NDArray[np.bool_]:
         """Whether each board's payload switch conducts (a board can only power on then)."""
-        ok = np.array([self.pcdu.is_conducting(n) for n in self.switches.payload], dtype=bool)
-        return ok[self.switches.board_switch[idx]]
+        ok: NDArray[np.bool_] = self._payload_supply()[self.switches.board_switch[idx]]
+        return ok
 
     def _step_thermal(self, dt: float, eclipse: bool, board_heat_w: float) -> None:
         cfg = self.cfg
@@ -300,6 +311,8 @@ class Spacecraft:
             self.fault_log.append({**f.to_dict(), "effective": effective})
 
     def _apply_faults(self, faults: list[InjectedFault]) -> None:
+        if not any(f.source == "schedule" for f in faults):
+            return  # radiation faults arrive through the events array
         n = self.cfg.boards
         seu = np.zeros(n, dtype=np.int64)
         seu_unc = np.zeros(n, dtype=np.int64)
