@@ -206,6 +206,8 @@ class PowerApp(DeviceGuard, App):
         return self.soc
 
     def _note_trips(self, tripped: tuple[bool, ...]) -> None:
+        if tripped == self.tripped_before:
+            return  # nothing changed: no pass over every switch
         before = self.tripped_before or (False,) * len(tripped)
         for i, (was, now) in enumerate(zip(before, tripped, strict=True)):
             if now and not was:
