@@ -175,3 +175,33 @@ def _fdir_events(h: SilHarness, name: str) -> list[int]:
         for pkt in h.tm
         if pkt.service == 5 and pkt.app_data[:2] == eid
     ]
+
+
+def test_the_draw_the_payload_announces_is_the_draw_the_boards_then_have() -> None:
+    """The power app budgets on what the payload says it will draw after its commands;
+    checked against the simulated boards right after each payload step, through a ramp,
+    a budget cut (shedding) and a recovery."""
+    from flightsw.apps.messages import PAYLOAD_STATUS
+
+    h = _low_budget_node(60.0, 4)
+    jobs = b"".join(struct.pack(">fBIf", 5.0, 1, 0, 600.0) for _ in range(64))
+    h.send_and_assert_command("payload.submit_jobs", app_data=struct.pack(">H", 64) + jobs)
+    pipe = h.exe.bus.create_pipe("test:payload_status", 8)
+    h.exe.bus.subscribe(PAYLOAD_STATUS, pipe)
+    sc = h.hal.devices["sim"]
+    power = h.exe.app("power").instance
+    params = power.ctx.params
+    checked = 0
+    for second in range(150):
+        if second == 50:  # the budget falls to a third: boards are shed
+            params.set("power", "margin_w", 0.67 * float(power.tlm["payload_budget_w"]))
+        if second == 100:
+            params.set("power", "margin_w", 0.0)
+        for _ in range(10):
+            h.exe.run_minor_frame()
+            for msg in pipe.drain():
+                truth = float(sc.boards.power_w.sum())
+                assert abs(msg.payload.power_w - truth) < 1.0, (second, msg.payload, truth)
+                checked += 1
+    assert checked >= 140
+    assert h.exe.app("payload").instance.preemptions > 0
