@@ -139,6 +139,8 @@ def _cmd_sim(args: argparse.Namespace) -> int:
                     "jobs_completed",
                     "jobs_failed",
                     "goodput",
+                    "utilization",
+                    "work_board_hours_per_orbit",
                     "energy_balance_wh",
                 )
                 if k in summary
