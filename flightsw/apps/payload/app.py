@@ -362,6 +362,12 @@ class PayloadApp(DeviceGuard, App):
 
     def _account_work(self, work_done: NDArray[np.float64], dt: float) -> None:
         delta = work_done - self.last_work
+        if np.isnan(delta.sum()):
+            # A counter the device did not give (NaN) adds nothing now and is measured
+            # from its last good value when it reads again.
+            missing = np.isnan(work_done)
+            work_done = np.where(missing, self.last_work, work_done)
+            delta = np.nan_to_num(work_done - self.last_work, nan=0.0)
         np.maximum(delta, 0.0, out=delta)  # a power cycle may reset a board's counter
         self.last_work = work_done
         self.busy_s += dt * self.run.count
@@ -467,6 +473,8 @@ class PayloadApp(DeviceGuard, App):
         """
         powered = tel.powered
         measured = float(tel.power_w.sum())
+        if math.isnan(measured):
+            measured = float(np.nansum(tel.power_w))  # a missing reading adds nothing
         busy = self.run.busy
         n_busy = self.run.count
         grace = float(self.param("hang_grace_s")) / self.step_s
@@ -517,7 +525,8 @@ class PayloadApp(DeviceGuard, App):
         was_on, now_on = powered[t], on_after[t]
         after = self._draw(now_on, self.util_sent[t], self.caps_sent[t], lim)
         before = self._draw(was_on, u_before, c_before, lim)
-        before = np.where(was_on & ~now_on, tel.power_w[t], before)  # off: all it drew
+        drew = np.nan_to_num(tel.power_w[t], nan=0.0)
+        before = np.where(was_on & ~now_on, drew, before)  # off: all it drew
         return measured + float(after.sum() - before.sum()), measured
 
     def _plan_power(

@@ -1,6 +1,7 @@
 """Compute payload: queue, scheduling within caps, checkpoint/restart, bad commands."""
 
 import struct
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -205,3 +206,34 @@ def test_the_draw_the_payload_announces_is_the_draw_the_boards_then_have() -> No
                 checked += 1
     assert checked >= 140
     assert h.exe.app("payload").instance.preemptions > 0
+
+
+def test_readings_the_device_did_not_give_add_no_work_and_no_power() -> None:
+    """A HAL reports a missing sample as NaN: work and power ride through it, and the
+    board's work is counted from its last good value when it reads again."""
+    h = small_node(boards=4, radiation_enabled=False)
+    for _ in range(4):
+        _submit(h, hours=1.0, ckpt=600.0)
+    h.run(30)
+    p = h.exe.app("payload").instance
+    boards = h.hal.devices["boards"]
+    real = boards.read_boards
+    gaps = [0]
+
+    def patchy():  # type: ignore[no-untyped-def]
+        tel = real()
+        gaps[0] += 1
+        if gaps[0] % 3:
+            return tel
+        work, power = tel.work_done.copy(), tel.power_w.copy()
+        work[1] = power[2] = np.nan
+        return replace(tel, work_done=work, power_w=power)
+
+    boards.read_boards = patchy
+    h.run(60)
+    boards.read_boards = real
+    h.run(5)
+    sc = h.hal.devices["sim"]
+    assert np.isfinite(p.work_s) and np.isfinite(p.tlm["payload_power_w"])
+    assert abs(p.work_s - float(sc.boards.work_done.sum())) < 4 * 2.0  # within a step each
+    assert p.tlm["goodput"] == 1.0 and p.rollbacks == 0
