@@ -61,6 +61,7 @@ from flightsw.apps.messages import (
     SensorHealth,
 )
 from flightsw.errors import CommandError
+from flightsw.schema import Opt, Schema, from_dataclass
 from hal.interfaces import AcceleratorBoards, BoardTelemetry, TemperatureSensors
 
 NS_PER_S = 1_000_000_000
@@ -76,6 +77,26 @@ class FdirApp(DeviceGuard, App):
     """Radiation-fault handling for the boards; sensor and power-level platform FDIR."""
 
     DEFAULT_RATE_HZ = 10.0
+    OPTIONS = Schema(
+        Opt(
+            "table",
+            "table",
+            None,
+            doc="the FDIR table (absent: the defaults); kept on the NV store",
+            fields=Schema(
+                Opt("sel_n", "int", None, min=1, max=63, doc="latch-ups: N of M samples"),
+                Opt("sel_m", "int", None, min=1, max=63),
+                Opt(
+                    "ladder",
+                    "table",
+                    None,
+                    fields=from_dataclass(LadderTiming, default_range=(1e-3, 1e7)),
+                ),
+                check=lambda table: _check_table(table),
+            ),
+        ),
+        Opt("critical_apps", "list", None, max=64, items=Opt("app", "str"), doc="never left off"),
+    )
     TELEMETRY = (
         DEVICE_ERRORS,
         TelemetryDef("latchups", "u32"),
@@ -520,6 +541,10 @@ class FdirApp(DeviceGuard, App):
             self.safe = True
             self.emit("SAFE_MODE_ENTERED", soc=-1.0)
             self.ctx.bus.publish(SAFE_MODE, SafeMode(True, "ground"))
+
+
+def _check_table(raw: dict[str, Any]) -> None:
+    _validated_table(raw)
 
 
 def _validated_table(raw: dict[str, Any]) -> dict[str, Any]:

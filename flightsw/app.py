@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from flightsw.bus import Overflow, Pipe
 from flightsw.datatypes import TYPES, Value, data_type
 from flightsw.errors import CommandError, DeclarationError, DecodeError, EncodeError
+from flightsw.schema import Schema
 
 if TYPE_CHECKING:
     from flightsw.context import AppContext, CommandRequest
@@ -236,15 +237,19 @@ class App:
     """Base class of every app the executive runs.
 
     Subclasses set ``TELEMETRY``, ``EVENTS``, ``PARAMETERS`` and ``HOUSEKEEPING`` and
-    mark command handlers with ``@command``. ``init`` runs at load and again on every
-    restart (a restart builds a fresh instance); ``step`` runs at the app's rate and
-    must return promptly: long work is sliced over several steps.
+    mark command handlers with ``@command``. ``OPTIONS`` declares the mission file's
+    ``options`` table of the app (``flightsw.schema``): the loader checks it and fills
+    in the defaults, so ``self.ctx.options[name]`` always holds a checked value.
+    ``init`` runs at load and again on every restart (a restart builds a fresh
+    instance); ``step`` runs at the app's rate and must return promptly: long work is
+    sliced over several steps.
     """
 
     TELEMETRY: ClassVar[tuple[TelemetryDef, ...]] = ()
     EVENTS: ClassVar[tuple[EventDef, ...]] = ()
     PARAMETERS: ClassVar[tuple[ParameterDef, ...]] = ()
     HOUSEKEEPING: ClassVar[tuple[HkDef, ...]] = ()
+    OPTIONS: ClassVar[Schema] = Schema()
     DEFAULT_RATE_HZ: ClassVar[float] = 1.0
 
     _declarations: ClassVar[AppDeclarations]
@@ -265,6 +270,8 @@ class App:
             housekeeping=tuple(cls.HOUSEKEEPING),
         )
         decl.validate(cls.__qualname__)
+        if not isinstance(cls.OPTIONS, Schema):
+            raise DeclarationError(f"{cls.__qualname__}: OPTIONS must be a flightsw.schema.Schema")
         cls._declarations = decl
 
     @classmethod
@@ -306,7 +313,9 @@ class App:
         """
         name = f"{self.name}:{msg_id:#06x}"
         bus = self.ctx.bus
-        pipe = bus.pipes.get(name) or bus.create_pipe(name, depth, Overflow.DROP_OLDEST)
+        pipe = bus.pipe(name)
+        if pipe is None:
+            pipe = bus.create_pipe(name, depth, Overflow.DROP_OLDEST)
         bus.subscribe(msg_id, pipe)
         return pipe
 

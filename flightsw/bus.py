@@ -79,6 +79,13 @@ class Pipe:
     def __len__(self) -> int:
         return len(self.queue)
 
+    def __bool__(self) -> bool:
+        """A pipe is a handle, true even when empty (``len(pipe)`` says how full it is).
+
+        Without this, ``__len__`` makes an empty pipe false, and ``pipe or make_one()``
+        silently takes the wrong branch."""
+        return True
+
 
 class BusError(FlightswError):
     """Misuse of the bus (bad depth, duplicate pipe name)."""
@@ -104,6 +111,10 @@ class SoftwareBus:
         pipe = Pipe(name, depth, overflow)
         self._pipes[name] = pipe
         return pipe
+
+    def pipe(self, name: str) -> Pipe | None:
+        """The pipe called ``name``, or None when there is none."""
+        return self._pipes.get(name)
 
     def subscribe(self, msg_id: int, pipe: Pipe) -> None:
         subs = self._routes.setdefault(msg_id, [])

@@ -1,19 +1,97 @@
 """The ``flightsw`` command: run a simulation, encode/decode packets, export the dictionary.
 
-Every subcommand turns the project's own errors into one ``error:`` line on stderr and
-exit status 1; a traceback means a bug in flightsw.
+Every input gives one ``error:`` line on stderr and exit status 1: the project's own
+errors, files that cannot be read or written, refused arguments and usage. Every
+number an argument takes is range-checked by its declaration below (``_int``,
+``_number``), text must be UTF-8, and the message is kept on one line whatever it
+quotes. Anything else is a bug in flightsw: it is reported on one line too, as an
+internal error with exit status 70, and ``FLIGHTSW_DEBUG=1`` shows the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 from flightsw.errors import FlightswError
-from hal.factory import HalError, parse_host_port
+from hal.factory import BACKENDS, HalError, parse_host_port
+
+EXIT_INTERNAL = 70  # EX_SOFTWARE
+MAX_SEED = 2**63 - 1
+MAX_DURATION_S = 1e8  # about three years of simulated time
+MAX_MESSAGE = 2000
+
+
+def one_line(text: str) -> str:
+    """``text`` with every unprintable character escaped, so it stays one line."""
+    out = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return out if len(out) <= MAX_MESSAGE else out[: MAX_MESSAGE - 3] + "..."
+
+
+def print_error(message: str) -> None:
+    print(f"error: {one_line(message)}", file=sys.stderr, flush=True)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors as one ``error:`` line (exit status 1)."""
+
+    def error(self, message: str) -> NoReturn:
+        print_error(f"{self.prog}: {message} (see {self.prog} --help)")
+        raise SystemExit(1)
+
+
+def _int(lo: int, hi: int) -> Callable[[str], int]:
+    """An argument type: an integer in lo..hi."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text, 10) if len(text) <= 30 else None
+        except ValueError:
+            value = None
+        if value is None or not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(
+                f"{one_line(text[:40])!r} is not an integer in {lo}..{hi}"
+            )
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def _number(lo: float, hi: float, above: bool = False) -> Callable[[str], float]:
+    """An argument type: a finite number in lo..hi (``above``: greater than lo)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text) if len(text) <= 40 else math.nan
+        except ValueError:
+            value = math.nan
+        ok = math.isfinite(value) and (value > lo if above else value >= lo) and value <= hi
+        if not ok:
+            where = f"> {lo:g} and <= {hi:g}" if above else f"in {lo:g}..{hi:g}"
+            raise argparse.ArgumentTypeError(f"{one_line(text[:40])!r} is not a number {where}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def _text(text: str) -> str:
+    """An argument type: UTF-8 text (Python hands undecodable octets over as surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise argparse.ArgumentTypeError("not UTF-8 text") from None
+    if "\0" in text:
+        raise argparse.ArgumentTypeError("a NUL character")
+    return text
 
 
 def _cmd_scenario(args: argparse.Namespace) -> int:
@@ -55,8 +133,16 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
 
 def _cmd_campaign(args: argparse.Namespace) -> int:
     from flightsw.ground.campaign import run_campaign
+    from flightsw.ground.scenario import load_scenario
 
     scenarios = args.scenarios if args.scenarios and args.scenarios != ["all"] else None
+    for name in scenarios or []:
+        load_scenario(name)  # a bad scenario file is refused before a cluster starts
+    if args.scheduler is not None:
+        address = args.scheduler.partition("://")[2] or args.scheduler
+        parse_host_port(address, "--scheduler")
+    if args.first_seed + args.seeds - 1 > MAX_SEED:
+        raise FlightswError(f"--first-seed + --seeds goes past {MAX_SEED}")
     report = run_campaign(
         scenarios,
         args.seeds,
@@ -97,33 +183,40 @@ def _cmd_sim(args: argparse.Namespace) -> int:
 
     if args.duration is not None and args.orbits is not None:
         raise FlightswError("give --duration or --orbits, not both")
-    for name in ("duration", "orbits"):
-        value = getattr(args, name)
-        if value is not None and not value > 0:
-            raise FlightswError(f"--{name} must be positive")
     mission = load_mission(args.mission, seed=args.seed)
     if args.hal is not None:
+        if args.hal != "sim" and not (args.hal.startswith("serial:") and len(args.hal) > 7):
+            raise FlightswError(f"--hal {args.hal!r} is not one of: {', '.join(BACKENDS)}")
         mission.hal = {**mission.hal, "backend": args.hal}
     if args.radio is not None:
         kind, _, bind = args.radio.partition(":")
         if kind not in ("udp", "tcp") or not bind:
             raise FlightswError("--radio takes udp:HOST:PORT or tcp:HOST:PORT")
         parse_host_port(bind, "--radio")
-        mission.hal = {**mission.hal, "radio": {"kind": kind, "bind": bind}}
-    if args.boards is not None:
-        if not 1 <= args.boards <= 100_000:
-            raise FlightswError("--boards must be 1..100000")
-        with_boards(mission, args.boards)
+        radio: dict[str, object] = {"kind": kind, "bind": bind}
+        if args.radio_peer is not None:
+            parse_host_port(args.radio_peer, "--radio-peer")
+            radio["peer"] = args.radio_peer
+        mission.hal = {**mission.hal, "radio": radio}
+    elif args.radio_peer is not None:
+        raise FlightswError("--radio-peer goes with --radio")
     out = Path(args.out) if args.out else Path("runs") / f"{mission.name}-seed{mission.seed}"
+    nv_dir = _keep_nv_outside_simulation(mission, out)
+    _check_link_security(mission, args.allow_published_key)
+    if args.boards is not None:
+        with_boards(mission, args.boards)
     progress = False if args.quiet else None
     opts = SimOptions(
         args.duration, args.orbits, out, progress, plots=not args.no_plots, realtime=args.realtime
     )
     summary = run_sim(mission, opts)
+    host = summary["host_profile"]
+    shown = {**summary, "wall_seconds": host["wall_seconds"]}
+    shown["realtime_factor"] = host["realtime_factor"]
     print(
         json.dumps(
             {
-                k: summary[k]
+                k: shown[k]
                 for k in (
                     "mission",
                     "seed",
@@ -143,40 +236,100 @@ def _cmd_sim(args: argparse.Namespace) -> int:
                     "work_board_hours_per_orbit",
                     "energy_balance_wh",
                 )
-                if k in summary
+                if k in shown
             },
             indent=2,
         )
     )
     print(f"run directory: {out}", file=sys.stderr)
+    if nv_dir is not None:  # after the run: a failure to start stays one error: line
+        print(f"NV store: {nv_dir} (kept between runs with this --out)", file=sys.stderr)
     return 0
+
+
+def _keep_nv_outside_simulation(mission: Any, out: Path) -> Path | None:
+    """On a bench or a real radio the NV store is a directory (``<out>/nv`` unless the
+    mission names one): like a spacecraft's, it outlives a restart of the process. In
+    memory, a second run would send TM ARSNs the ground already accepted (refused as
+    replays; an IV used again under AES-GCM) and take recorded TCs again."""
+    from flightsw.services.comms import hal_config_is_simulated
+
+    config = mission.hal_config()
+    if hal_config_is_simulated(config) or config.get("nv_dir"):
+        return None
+    nv_dir = out / "nv"
+    mission.hal = {**mission.hal, "nv_dir": str(nv_dir)}
+    return nv_dir
+
+
+def _check_link_security(mission: Any, allow_published_key: bool) -> None:
+    """Refuse a published key outside SIL (unless allowed); say what the link's security is."""
+    from flightsw.services.comms import hal_config_is_simulated, mission_link_security
+
+    for app in mission.apps:
+        sdls = app.options.get("sdls") if app.name == "comms" else None
+        if allow_published_key and isinstance(sdls, dict):
+            app.options["sdls"] = {**sdls, "allow_published_key": True}
+    security = mission_link_security(mission)
+    if security is None:
+        return
+    config = mission.hal_config()
+    simulated = hal_config_is_simulated(config)
+    security.check_deployment(simulated)
+    for notice in security.notices():
+        print(f"warning: {notice}", file=sys.stderr)
 
 
 def _cmd_ground(args: argparse.Namespace) -> int:
     from flightsw.ground.console import GroundConsole
     from flightsw.mission import load_mission
+    from flightsw.packet_cli import text_lines
+    from flightsw.services.comms import mission_link_security
 
     mission = load_mission(args.mission)
     address = parse_host_port(args.udp, "--udp")
-    console = GroundConsole(
-        mission, address, Path(args.archive), out=lambda s: print(s, flush=True)
-    )
+    bind = parse_host_port(args.bind, "--bind") if args.bind else None
+    security = mission_link_security(mission)
+    for notice in security.notices() if security is not None else []:
+        print(f"warning: {one_line(notice)}", file=sys.stderr)
+    state = Path(args.state) if args.state else Path(args.archive).parent / "ground-sdls.json"
     try:
+        console = GroundConsole(
+            mission,
+            address,
+            Path(args.archive),
+            out=lambda s: print(s, flush=True),
+            state=state,
+            bind=bind,
+        )
+    except sqlite3.Error as exc:
+        raise FlightswError(f"--archive {args.archive}: {exc}") from None
+    failures = 0
+    try:
+        if args.skip_arsn is not None:
+            print(f"TC ARSNs continue above {console.skip_arsn(args.skip_arsn)}", file=sys.stderr)
+        if args.set_arsn is not None:
+            value = console.set_arsn(None if args.set_arsn < 0 else args.set_arsn)
+            print(f"sent: set ARSN to {value} (key-management SA)", file=sys.stderr)
         for text in args.send or []:
             console.send(text)
         console.run_for(args.listen)
         if args.stdin:
-            for line in sys.stdin:
-                if line.strip():
-                    try:
-                        console.send(line.strip())
-                    except FlightswError as exc:
-                        print(f"error: {exc}", file=sys.stderr)
-                    console.run_for(args.listen)
+            for lineno, line in text_lines(sys.stdin.buffer):
+                try:
+                    if isinstance(line, FlightswError):
+                        raise line
+                    if not line.strip():
+                        continue
+                    console.send(line.strip())
+                except FlightswError as exc:
+                    failures += 1
+                    print_error(f"line {lineno}: {exc}")
+                console.run_for(args.listen)
     finally:
         console.close()
-    print(f"{console.tm_packets} TM packets; archive: {args.archive}", file=sys.stderr)
-    return 0
+    print(f"{console.summary()}; archive: {args.archive}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def _cmd_dict_export(args: argparse.Namespace) -> int:
@@ -200,31 +353,53 @@ def _cmd_dict_export(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="flightsw", description=__doc__)
+    parser = _Parser(prog="flightsw", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     sim = sub.add_parser("sim", help="run a mission in software-in-the-loop simulation")
     sim.add_argument(
         "--mission",
+        type=_text,
         help="mission TOML file or shipped mission name (default: the built-in default mission)",
     )
-    sim.add_argument("--orbits", type=float, help="how many orbits to simulate (default 1)")
-    sim.add_argument("--duration", type=float, help="simulated seconds (instead of --orbits)")
-    sim.add_argument("--seed", type=int, help="random seed (default: the mission's)")
-    sim.add_argument("--out", help="run directory (default runs/MISSION-seedN)")
+    sim.add_argument(
+        "--orbits", type=_number(0, 1e5, above=True), help="how many orbits (default 1)"
+    )
+    sim.add_argument(
+        "--duration",
+        type=_number(0, MAX_DURATION_S, above=True),
+        help="simulated seconds (instead of --orbits)",
+    )
+    sim.add_argument("--seed", type=_int(0, MAX_SEED), help="random seed (default: the mission's)")
+    sim.add_argument("--out", type=_text, help="run directory (default runs/MISSION-seedN)")
     sim.add_argument(
         "--hal",
+        type=_text,
         help="HAL backend: sim (default) or serial:PORT for a bench (runs in wall-clock time)",
     )
     sim.add_argument(
-        "--radio", help="udp:HOST:PORT or tcp:HOST:PORT: a real radio link for a ground system"
+        "--radio",
+        type=_text,
+        help="udp:HOST:PORT or tcp:HOST:PORT: a real radio link for a ground system",
+    )
+    sim.add_argument(
+        "--radio-peer",
+        type=_text,
+        help="HOST:PORT of the ground system: the radio hears and answers only it "
+        "(tcp: only that host); default: whoever sent last",
     )
     sim.add_argument(
         "--realtime", action="store_true", help="pace frames by the wall clock (for --radio)"
     )
     sim.add_argument(
+        "--allow-published-key",
+        action="store_true",
+        help="run a published test SDLS key on a real radio or bench (the mission's "
+        "sdls.allow_published_key): anyone can then command this build",
+    )
+    sim.add_argument(
         "--boards",
-        type=int,
+        type=_int(1, 100_000),
         help="accelerator boards (default: the mission's); the node's array, battery and "
         "radiator scale with them",
     )
@@ -232,26 +407,71 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
     sim.add_argument(
         "--scenario",
+        type=_text,
         help="run a fault scenario (shipped name or .toml) and score it; exit 1 if it fails",
     )
     sim.set_defaults(func=_cmd_sim)
 
     gnd = sub.add_parser("ground", help="command a running flight build over UDP, watch TM")
-    gnd.add_argument("--udp", required=True, help="HOST:PORT of the flight build's radio")
-    gnd.add_argument("--mission", help="the flight build's mission (for its dictionary)")
-    gnd.add_argument("--send", action="append", help="a command: 'name key=value ...' (repeatable)")
-    gnd.add_argument("--listen", type=float, default=5.0, help="seconds to listen (default 5)")
+    gnd.add_argument(
+        "--udp", required=True, type=_text, help="HOST:PORT of the flight build's radio"
+    )
+    gnd.add_argument("--mission", type=_text, help="the flight build's mission (its dictionary)")
+    gnd.add_argument(
+        "--send", action="append", type=_text, help="a command: 'name key=value ...' (repeatable)"
+    )
+    gnd.add_argument(
+        "--listen", type=_number(0, 86_400), default=5.0, help="seconds to listen (default 5)"
+    )
     gnd.add_argument("--stdin", action="store_true", help="then read commands, one a line")
-    gnd.add_argument("--archive", default="ground-archive.sqlite", help="SQLite TM archive")
+    gnd.add_argument(
+        "--archive", type=_text, default="ground-archive.sqlite", help="SQLite TM archive"
+    )
+    gnd.add_argument(
+        "--state",
+        type=_text,
+        help="the ground's SDLS counters, kept between sessions (default: ground-sdls.json "
+        "next to the archive); locked while a session runs",
+    )
+    gnd.add_argument(
+        "--bind", type=_text, help="HOST:PORT to send from (for a radio with a fixed peer)"
+    )
+    gnd.add_argument(
+        "--set-arsn",
+        type=_int(-1, 2**64 - 1),
+        nargs="?",
+        const=-1,
+        metavar="N",
+        help="send the authenticated 'set ARSN' (key-management SA): the spacecraft then "
+        "accepts TC ARSNs above N only (default N: the last this ground sent)",
+    )
+    gnd.add_argument(
+        "--skip-arsn",
+        type=_int(0, 2**64 - 1),
+        metavar="N",
+        help="send TC ARSNs above N from now on, on the data and key-management SAs (after "
+        "losing the state file: N is the larger of the spacecraft's comms.sdls_arsn and "
+        "comms.sdls_km_arsn)",
+    )
     gnd.set_defaults(func=_cmd_ground)
 
     camp = sub.add_parser("campaign", help="many seeded scenario runs on Dask, scored")
-    camp.add_argument("--scenarios", nargs="*", help="scenario names (default: all shipped)")
-    camp.add_argument("--seeds", type=int, default=10, help="seeds per scenario (default 10)")
-    camp.add_argument("--first-seed", type=int, default=1)
-    camp.add_argument("--scheduler", help="address of a running Dask scheduler (default: local)")
-    camp.add_argument("--workers", type=int, default=2, help="local cluster worker processes")
-    camp.add_argument("--out", default="runs/campaign", help="directory for campaign.json/plots")
+    camp.add_argument(
+        "--scenarios", nargs="*", type=_text, help="scenario names (default: all shipped)"
+    )
+    camp.add_argument(
+        "--seeds", type=_int(1, 1_000_000), default=10, help="seeds per scenario (default 10)"
+    )
+    camp.add_argument("--first-seed", type=_int(0, MAX_SEED), default=1)
+    camp.add_argument(
+        "--scheduler", type=_text, help="address of a running Dask scheduler (default: local)"
+    )
+    camp.add_argument(
+        "--workers", type=_int(1, 256), default=2, help="local cluster worker processes"
+    )
+    camp.add_argument(
+        "--out", type=_text, default="runs/campaign", help="directory for campaign.json/plots"
+    )
     camp.add_argument("--quiet", action="store_true", help="no progress bar")
     camp.set_defaults(func=_cmd_campaign)
 
@@ -259,8 +479,8 @@ def build_parser() -> argparse.ArgumentParser:
     dsub = dct.add_subparsers(dest="dict_command", required=True)
     exp = dsub.add_parser("export", help="write the dictionary generated from declarations")
     exp.add_argument("--format", default="json", choices=["json", "xtce"])
-    exp.add_argument("--mission", help="mission TOML file or shipped mission name")
-    exp.add_argument("-o", "--output", help="file to write (default stdout)")
+    exp.add_argument("--mission", type=_text, help="mission TOML file or shipped mission name")
+    exp.add_argument("-o", "--output", type=_text, help="file to write (default stdout)")
     exp.set_defaults(func=_cmd_dict_export)
 
     from flightsw import packet_cli
@@ -270,6 +490,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``flightsw`` command; every failure is one ``error:`` line."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # the reader went away (``| head``): nothing left to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     # argparse cannot put an optional positional after an option (``decode KIND --time-len
@@ -282,11 +512,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.func(args)
     except (FlightswError, HalError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print_error(str(exc))
+        return 1
+    except OSError as exc:  # a file or socket the user named: not there, not allowed, busy
+        where = f"{exc.filename}: " if exc.filename else ""
+        print_error(f"{where}{exc.strerror or exc}")
         return 1
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        print_error("interrupted")
         return 130
+    except Exception as exc:  # a bug in flightsw: still one line, the traceback on request
+        if os.environ.get("FLIGHTSW_DEBUG"):
+            raise
+        print_error(f"internal error (a bug in flightsw): {type(exc).__name__}: {exc}")
+        return EXIT_INTERNAL
     return status
 
 

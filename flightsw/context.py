@@ -41,6 +41,10 @@ class AppContext:
     options: dict[str, Any] = field(default_factory=dict)
     executive: Any = None  # the Executive, for the core services that report on it
     seed: int = 0  # the mission seed, for apps with seeded behaviour
+    # What an app keeps across restarts of itself (not across a reboot): the context
+    # outlives the instances the executive builds, so state an app must not lose on a
+    # restart (the link layer's acknowledged commands, its anti-replay counters) lives here.
+    retained: dict[str, Any] = field(default_factory=dict)
 
     def now_ns(self) -> int:
         return self.hal.clock.now_ns()

@@ -1,5 +1,7 @@
 """The TC dispatcher: decodes uplinked TCs, accepts or rejects them, routes them.
 
+A TC that finds the uplink queue full is refused at once with TM(1,2) QUEUE_FULL; the
+link layer asks :meth:`Dispatcher.room` first so that it can hold commands back instead.
 Acceptance checks, in order: the packet decodes (length, version, CRC), it is for our
 APID, the service and subservice are known, a function-management TC names a known
 function, the application data unpacks into the declared arguments and each is in
@@ -85,11 +87,23 @@ class Dispatcher:
                 raise CommandError(0, f"TC({key[0]},{key[1]}) of {route.app} is already routed")
             self.by_service[key] = route
 
+    def room(self) -> int:
+        """How many more TCs the uplink queue takes now (the link layer asks first)."""
+        return self.uplink_depth - len(self.uplink)
+
     def submit(self, tc: bytes) -> bool:
-        """Queue an uplinked TC; False (and counted) when the uplink queue is full."""
+        """Queue an uplinked TC; when the uplink queue is full the TC is refused with a
+        TM(1,2) QUEUE_FULL (and counted), and False returned."""
         self.received += 1
         if len(self.uplink) >= self.uplink_depth:
             self.uplink_dropped += 1
+            raw = bytes(tc)
+            try:
+                head = PusTc.decode(raw)
+                req = TcRequest(head.request_id, head.ack_flags, head.source_id)
+            except DecodeError:
+                req = TcRequest(tc_request_id_from_bytes(raw), 0)
+            self._verifier.acceptance_fail(req, FailureCode.QUEUE_FULL, b"uplink queue full")
             return False
         self.uplink.append(bytes(tc))
         return True

@@ -2,11 +2,17 @@
 
 Each minor frame it waits for the frame's start on the injected clock, steps the
 hardware backend, dispatches uplinked TCs, runs the apps due in this frame (each one
-first handling the commands on its pipe), accounts each app's CPU time against its
-budget, and flushes the TM funnel. At the end of each major frame it kicks the
-watchdog. An app that raises is isolated: the failure is reported, the app is rebuilt
-from its class and restarted, and one that keeps failing is disabled. Repeated overruns
-and disabled apps are published on the bus for FDIR.
+first handling the commands on its pipe), measures each app's CPU time, and flushes
+the TM funnel. At the end of each major frame it kicks the watchdog. An app that raises
+is isolated: the failure is reported, the app is rebuilt from its class and restarted,
+and one that keeps failing is disabled.
+
+Two clocks, one rule. CPU time is measured on the host, so it is host data: it goes to
+the host profile (``host_profile()``, the SIL summary's ``host_profile``) and never to
+telemetry, events or FDIR while the clock is simulated, where the same mission and seed
+must give the same telemetry on any machine under any load. On a paced (wall) clock an
+app that exceeds its budget makes the frame late for real: that overrun is counted,
+reported (event + HK) and, when repeated, published on the bus for FDIR.
 """
 
 from __future__ import annotations
@@ -35,20 +41,38 @@ EXECUTIVE_APP = "executive"
 CpuMeter = Callable[[], int]
 
 
-@dataclass
-class AppStats:
-    """Per-app accounting the executive keeps and reports."""
+class AppLoadError(FlightswError):
+    """An app that could not start at load (its ``init`` raised); names the app."""
 
-    runs: int = 0
+    def __init__(self, app: str, reason: str) -> None:
+        self.app = app
+        self.reason = reason
+        super().__init__(f"app {app!r} failed to start: {reason}")
+
+
+@dataclass
+class HostProfile:
+    """What the host measured about one app. Host data: on the simulated clock it is
+    reported apart from telemetry (the SIL summary's ``host_profile``) and decides nothing."""
+
     cpu_ns: int = 0
     max_cpu_ns: int = 0
-    overruns: int = 0
+    over_budget: int = 0  # steps whose measured CPU time exceeded the app's budget
+
+
+@dataclass
+class AppStats:
+    """Per-app accounting the executive keeps and reports (deterministic, except ``host``)."""
+
+    runs: int = 0
+    overruns: int = 0  # judged overruns: only on a paced clock (see the module docstring)
     consecutive_overruns: int = 0
     exceptions: int = 0
     restarts: int = 0
     commands: int = 0
     disabled: bool = False
-    restart_times: deque[int] = field(default_factory=lambda: deque(maxlen=16))
+    failure_times: deque[int] = field(default_factory=lambda: deque(maxlen=16))
+    host: HostProfile = field(default_factory=HostProfile)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +133,8 @@ class Executive:
         self.hal = hal
         self.clock = hal.clock
         self._cpu = cpu_meter
+        # Overruns are judged only where a long step makes a frame late for real.
+        self.judges_overruns = bool(self.clock.paced)
         self.minor_frame_ns = round(NS_PER_S / config.minor_frame_hz)
         self.bus = SoftwareBus()
         self.tm = TmFunnel(config.apid, self.clock, config.tm_queue_depth)
@@ -141,6 +167,7 @@ class Executive:
                 self.params.declare(spec.name, spec.id_base, pdef, spec.params.get(pdef.name))
             for edef in decl.events:
                 self.events.declare(spec.name, spec.id_base, edef)
+            spec.options = spec.cls.OPTIONS.validate(spec.options, f"{spec.name}.options")
             ctx = AppContext(
                 name=spec.name,
                 id_base=spec.id_base,
@@ -184,7 +211,10 @@ class Executive:
         for a in self.apps:
             a.instance = a.cls(a.ctx)
         for a in self.apps:
-            self._guarded_init(a)
+            try:
+                a.instance.init()
+            except Exception as exc:  # an app that cannot start is a load error
+                raise AppLoadError(a.spec.name, f"{type(exc).__name__}: {exc}") from exc
 
     @staticmethod
     def _parser_for(loaded: LoadedApp, name: str) -> Callable[[bytes], dict[str, Any]]:
@@ -261,17 +291,38 @@ class Executive:
             self._app_failed(a, exc, "step")
         dt = cpu() - c0
         st.runs += 1
-        st.cpu_ns += dt
-        if dt > st.max_cpu_ns:
-            st.max_cpu_ns = dt
+        host = st.host
+        host.cpu_ns += dt
+        if dt > host.max_cpu_ns:
+            host.max_cpu_ns = dt
         if dt > a.budget_ns:
-            st.overruns += 1
-            st.consecutive_overruns += 1
-            self._exec_event("APP_OVERRUN", app=a.index, cpu_us=min(dt // 1000, 0xFFFFFFFF))
-            if st.consecutive_overruns == self.config.overrun_escalation:
-                self.bus.publish(msgids.APP_FAULT, AppFault(a.spec.name, "overrun", st.overruns))
-        else:
+            host.over_budget += 1
+            if self.judges_overruns:
+                self._overrun(a, dt)
+        elif self.judges_overruns:
             st.consecutive_overruns = 0
+
+    def _overrun(self, a: LoadedApp, cpu_ns: int) -> None:
+        """An app exceeded its slot on a paced clock: counted, reported, escalated."""
+        st = a.stats
+        st.overruns += 1
+        st.consecutive_overruns += 1
+        self._exec_event("APP_OVERRUN", app=a.index, cpu_us=min(cpu_ns // 1000, 0xFFFFFFFF))
+        if st.consecutive_overruns == self.config.overrun_escalation:
+            self.bus.publish(msgids.APP_FAULT, AppFault(a.spec.name, "overrun", st.overruns))
+
+    def host_profile(self) -> dict[str, dict[str, float | int]]:
+        """Per-app CPU time as measured on this host (not deterministic: never in TM)."""
+        out: dict[str, dict[str, float | int]] = {}
+        for a in self.apps:
+            s, h = a.stats, a.stats.host
+            out[a.spec.name] = {
+                "cpu_mean_us": round(h.cpu_ns / s.runs / 1000, 3) if s.runs else 0.0,
+                "cpu_max_us": round(h.max_cpu_ns / 1000, 3),
+                "cpu_total_ms": round(h.cpu_ns / 1e6, 3),
+                "over_budget": h.over_budget,
+            }
+        return out
 
     def _execute(self, a: LoadedApp, req: CommandRequest) -> None:
         v = self.verifier
@@ -297,18 +348,20 @@ class Executive:
         st.exceptions += 1
         self._exec_event("APP_EXCEPTION", app=a.index, count=st.exceptions)
         self.bus.publish(msgids.APP_FAULT, AppFault(a.spec.name, "exception", st.exceptions))
+        # Failures, not restarts, decide: a restart the ground or FDIR commands is no fault.
         now = self.now_ns
+        st.failure_times.append(now)
         window = int(self.config.restart_window_s * NS_PER_S)
-        recent = [t for t in st.restart_times if now - t <= window]
-        if len(recent) >= self.config.max_restarts:
-            self.disable_app(a)
+        recent = [t for t in st.failure_times if now - t <= window]
+        if len(recent) > self.config.max_restarts and self.disable_app(a):
             return
         self.restart_app(a)
 
-    def restart_app(self, a: LoadedApp) -> None:
-        """Rebuild the app from its class (its state is lost; parameters are kept)."""
+    def restart_app(self, a: LoadedApp) -> bool:
+        """Rebuild the app from its class (its state is lost; parameters and what it keeps
+        in ``ctx.retained`` stay). False when the fresh instance failed to start: the app
+        is then disabled (reported, and published for FDIR)."""
         a.stats.restarts += 1
-        a.stats.restart_times.append(self.now_ns)
         a.stats.consecutive_overruns = 0  # a fresh instance starts a fresh streak
         self._exec_event("APP_RESTARTED", app=a.index, count=a.stats.restarts)
         try:
@@ -316,19 +369,36 @@ class Executive:
             a.instance.init()
         except Exception:
             a.stats.exceptions += 1
+            self._exec_event("APP_EXCEPTION", app=a.index, count=a.stats.exceptions)
             self.disable_app(a)
+            return False
+        return True
 
-    def disable_app(self, a: LoadedApp) -> None:
+    def disable_app(self, a: LoadedApp) -> bool:
+        """Stop running the app; commands already accepted for it fail with TM(1,4)
+        APP_UNAVAILABLE (new ones are refused at acceptance), so none waits unreported.
+
+        The executive's own app is never disabled (False; it is restarted instead): it
+        carries ``enable_app`` and ``restart_app``, the ground's only way to bring any
+        app back, and a disabled app's commands are refused."""
+        if a.spec.name == EXECUTIVE_APP:
+            return False
         a.stats.disabled = True
         self.dispatcher.disabled_apps.add(a.spec.name)
+        for msg in self._pipes[a.index].drain():
+            self.verifier.start_fail(
+                msg.payload.tc_request, FailureCode.APP_UNAVAILABLE, b"app disabled"
+            )
         self._exec_event("APP_DISABLED", app=a.index)
         self.bus.publish(msgids.APP_FAULT, AppFault(a.spec.name, "disabled", a.stats.exceptions))
+        return True
 
-    def enable_app(self, a: LoadedApp) -> None:
+    def enable_app(self, a: LoadedApp) -> bool:
+        """Re-enable a disabled app and restart it; False when it failed to start again."""
         a.stats.disabled = False
-        a.stats.restart_times.clear()
+        a.stats.failure_times.clear()
         self.dispatcher.disabled_apps.discard(a.spec.name)
-        self.restart_app(a)
+        return self.restart_app(a)
 
     def _exec_event(self, name: str, **args: Any) -> None:
         """Report one of the executive's own events (declared by the executive app)."""

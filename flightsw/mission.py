@@ -2,14 +2,23 @@
 
 A mission is a TOML file. The executive's core services are always loaded first under
 fixed names and id bases; ``[services.NAME]`` tunes them. Every ``[[apps]]`` entry names
-its class by dotted path (``package.module:Class``). Unknown keys are errors (a typo must
-not silently fall back to a default) and every error names the file, the key and the
-problem.
+its class by dotted path (``package.module:Class``).
+
+Every table is declared (``flightsw.schema``): the mission's own tables here, the
+executive's from ``ExecutiveConfig``, ``[hal]``, ``[hal.spacecraft]``, ``[hal.radio]``
+and ``[orbit]`` by the HAL backends, ``[workload]`` in ``flightsw.workload_schema``,
+an app's ``options`` by its class's ``OPTIONS``
+and its ``params`` by its ``PARAMETERS``. All of it is checked at load, before anything
+is built or run: unknown keys (a typo must not silently fall back to a default), wrong
+types, numbers that are not finite or out of range, rates the frame schedule cannot
+hold, ids that collide. Every error is a MissionError naming the file, the key and the
+value.
 """
 
 from __future__ import annotations
 
 import importlib
+import math
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -17,16 +26,20 @@ from pathlib import Path
 from typing import Any
 
 from flightsw.app import App, AppSpec
-from flightsw.errors import MissionError
+from flightsw.errors import EncodeError, MissionError
 from flightsw.executive import EXECUTIVE_APP, ExecutiveConfig
+from flightsw.schedule import ScheduleError, build_schedule
+from flightsw.schema import REQUIRED, ConfigError, Opt, Schema, from_dataclass, show
 from flightsw.services.events import EventService
 from flightsw.services.executive_app import ExecutiveApp
 from flightsw.services.files import FileService
 from flightsw.services.housekeeping import HousekeepingService
-from flightsw.services.parameters import ParameterService
+from flightsw.services.parameters import ParameterService, ParameterStore
 from flightsw.services.storage import PacketStoreService
 from flightsw.services.test_service import TestService
 from flightsw.services.time_report import TimeService
+from flightsw.workload_schema import WORKLOAD
+from hal.factory import HalError, validate_config
 
 DEFAULT_MISSION = "default"
 MIN_APP_ID_BASE = 0x1000
@@ -42,10 +55,57 @@ CORE_SERVICES: tuple[tuple[str, type[App], int], ...] = (
     ("files", FileService, 0x0700),
 )
 
-_TOP_KEYS = {"mission", "executive", "hal", "orbit", "services", "apps", "workload"}
-_MISSION_KEYS = {"name", "description", "seed", "apid"}
-_APP_KEYS = {"name", "class", "rate_hz", "id_base", "params", "budget_ms", "pipe_depth", "options"}
-_SERVICE_KEYS = {"rate_hz", "params", "budget_ms", "pipe_depth", "options"}
+MAX_APPS = 64
+MAX_SEED = 2**63 - 1
+APP_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,31}"
+
+MISSION = Schema(
+    Opt("name", "str", None, doc="default: the file's name"),
+    Opt("description", "str", ""),
+    Opt("seed", "int", 0, min=0, max=MAX_SEED, doc="seeds every random stream"),
+    Opt("apid", "int", 0x064, min=0, max=0x7FE, doc="the flight software's APID"),
+)
+# [executive]: every ExecutiveConfig field but the two set from [mission].
+EXECUTIVE_RANGES: dict[str, tuple[float, float]] = {
+    "minor_frame_hz": (0.001, 1000),
+    "minor_per_major": (1, 10_000),
+    "start_ns": (0, 2**62),
+    "tm_queue_depth": (1, 1_000_000),
+    "uplink_depth": (1, 1_000_000),
+    "max_tc_per_frame": (1, 100_000),
+    "max_restarts": (1, 1_000),
+    "restart_window_s": (0.001, 1e8),
+    "overrun_escalation": (1, 1_000),
+}
+EXECUTIVE = from_dataclass(
+    ExecutiveConfig, EXECUTIVE_RANGES, skip=("apid", "seed"), default_range=(1, 1e9)
+)
+SERVICE_ENTRY = Schema(
+    Opt("rate_hz", "float", None, above=0, max=1000, unit="Hz", doc="default: the class's"),
+    Opt("params", "table", {}, doc="parameter overrides, checked against PARAMETERS"),
+    Opt("budget_ms", "float", None, above=0, max=1e6, unit="ms", doc="CPU budget per run"),
+    Opt("pipe_depth", "int", 16, min=1, max=65_536, doc="command pipe depth"),
+    Opt("options", "table", {}, doc="checked against the class's OPTIONS"),
+)
+APP_ENTRY = SERVICE_ENTRY.extend(
+    Opt("name", "str", REQUIRED, pattern=APP_NAME),
+    Opt("class", "str", REQUIRED, doc="package.module:Class"),
+    Opt("id_base", "int", REQUIRED, min=0x1000, max=0xFF00, doc="ids are base + local id"),
+)
+TOP = Schema(
+    Opt("mission", "table", {}, fields=MISSION),
+    Opt("executive", "table", {}, fields=EXECUTIVE),
+    Opt("hal", "table", {}, doc="checked by the HAL backend (hal.factory.validate_config)"),
+    Opt("orbit", "table", {}, doc="checked by the HAL backend"),
+    Opt(
+        "services",
+        "table",
+        {},
+        fields=Schema(*(Opt(n, "table", {}, fields=SERVICE_ENTRY) for n, _, _ in CORE_SERVICES)),
+    ),
+    Opt("apps", "list", [], max=MAX_APPS, items=Opt("app", "table", fields=APP_ENTRY)),
+    Opt("workload", "table", None, fields=WORKLOAD, doc="the ground's jobs in simulation"),
+)
 
 
 @dataclass
@@ -60,12 +120,20 @@ class Mission:
     hal: dict[str, Any]
     orbit: dict[str, Any]
     apps: list[AppSpec] = field(default_factory=list)
-    # The ground's workload in simulation (``[workload]``; checked by flightsw.ground.workload).
+    # The ground's workload in simulation (``[workload]``, flightsw.workload_schema); {}: none.
     workload: dict[str, Any] = field(default_factory=dict)
 
     @property
     def specs(self) -> list[AppSpec]:
         return self.apps
+
+    def key_of(self, app: str) -> str:
+        """Where an app is declared in the file (for errors about it)."""
+        core = {n for n, _, _ in CORE_SERVICES}
+        if app in core:
+            return f"services.{app}"
+        extra = [s.name for s in self.apps if s.name not in core]
+        return f"apps[{extra.index(app)}] ({app})" if app in extra else app
 
     def hal_config(self) -> dict[str, Any]:
         """The [hal] table with the orbit added: what a HAL backend is built from."""
@@ -92,167 +160,156 @@ def resolve_mission(name_or_path: str | None) -> Path:
 def load_mission(name_or_path: str | None = None, seed: int | None = None) -> Mission:
     path = resolve_mission(name_or_path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise MissionError(str(path), "-", f"cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MissionError(str(path), "-", f"not UTF-8 at byte {exc.start}") from None
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise MissionError(str(path), "-", f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise MissionError(str(path), "-", "not valid TOML: nested too deeply") from None
     return parse_mission(doc, str(path), seed)
 
 
 def parse_mission(doc: dict[str, Any], path: str, seed: int | None = None) -> Mission:
-    def err(key: str, reason: str) -> MissionError:
-        return MissionError(path, key, reason)
+    """A checked Mission from a parsed TOML document; MissionError naming ``path``."""
+    try:
+        return _parse(doc, path, seed)
+    except ConfigError as exc:
+        raise MissionError(path, exc.key, exc.reason) from None
+    except RecursionError:
+        raise MissionError(path, "-", "nested too deeply") from None
 
-    def table(d: dict[str, Any], key: str, allowed: set[str] | None, where: str) -> dict[str, Any]:
-        value = d.get(key, {})
-        if not isinstance(value, dict):
-            raise err(where, "must be a table")
-        if allowed is not None:
-            extra = set(value) - allowed
-            if extra:
-                raise err(
-                    f"{where}.{sorted(extra)[0]}", f"unknown key (allowed: {sorted(allowed)})"
-                )
-        return value
 
-    def typed(
-        d: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any
-    ) -> Any:
-        if key not in d:
-            return default
-        v = d[key]
-        if isinstance(v, bool) and kind is not bool:
-            raise err(f"{where}.{key}", f"expected {_kind_name(kind)}, got a boolean")
-        if not isinstance(v, kind):
-            raise err(f"{where}.{key}", f"expected {_kind_name(kind)}, got {type(v).__name__}")
-        return v
+def _parse(doc: dict[str, Any], path: str, seed: int | None) -> Mission:
+    top = TOP.validate(doc, "")
+    m = top["mission"]
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise ConfigError("seed", f"{show(seed)} is outside 0..{MAX_SEED}")
+    cfg = ExecutiveConfig(apid=m["apid"], **top["executive"])
+    cfg.seed = m["seed"] if seed is None else seed
+    try:
+        validate_config(top["hal"], top["orbit"])
+    except HalError as exc:
+        raise ConfigError("hal", str(exc)) from None
 
-    extra = set(doc) - _TOP_KEYS
-    if extra:
-        raise err(sorted(extra)[0], f"unknown top-level key (allowed: {sorted(_TOP_KEYS)})")
-    m = table(doc, "mission", _MISSION_KEYS, "mission")
-    name = typed(m, "name", str, "mission", Path(path).stem)
-    description = typed(m, "description", str, "mission", "")
-    mission_seed = typed(m, "seed", int, "mission", 0)
-    apid = typed(m, "apid", int, "mission", 0x064)
-    if not 0 <= apid < 0x7FF:
-        raise err("mission.apid", f"{apid} is not an APID in 0..2046")
-
-    ex = table(
-        doc, "executive", set(ExecutiveConfig.__dataclass_fields__) - {"apid", "seed"}, "executive"
-    )
-    cfg = ExecutiveConfig(apid=apid)
-    for key in ex:
-        default = getattr(cfg, key)
-        kind: type | tuple[type, ...] = (int, float) if isinstance(default, float) else int
-        setattr(cfg, key, typed(ex, key, kind, "executive", default))
-    if cfg.minor_frame_hz <= 0 or cfg.minor_per_major < 1:
-        raise err("executive", "minor_frame_hz must be > 0 and minor_per_major >= 1")
-    for key in ("tm_queue_depth", "uplink_depth", "max_tc_per_frame", "max_restarts"):
-        if getattr(cfg, key) < 1:
-            raise err(f"executive.{key}", "must be >= 1")
-
-    hal = table(doc, "hal", None, "hal")
-    backend = typed(hal, "backend", str, "hal", "sim")
-    hal = {**hal, "backend": backend}
-    orbit = table(doc, "orbit", None, "orbit")
-    workload = table(doc, "workload", None, "workload")
-
-    services = table(doc, "services", {n for n, _, _ in CORE_SERVICES}, "services")
     specs: list[AppSpec] = []
     for svc_name, cls, base in CORE_SERVICES:
-        s = table(services, svc_name, _SERVICE_KEYS, f"services.{svc_name}")
-        rate = typed(s, "rate_hz", (int, float), f"services.{svc_name}", cls.DEFAULT_RATE_HZ)
-        specs.append(
-            AppSpec(
-                name=svc_name,
-                cls=cls,
-                rate_hz=float(rate),
-                id_base=base,
-                params=dict(typed(s, "params", dict, f"services.{svc_name}", {})),
-                budget_ms=typed(s, "budget_ms", (int, float), f"services.{svc_name}", None),
-                pipe_depth=typed(s, "pipe_depth", int, f"services.{svc_name}", 16),
-                options=dict(typed(s, "options", dict, f"services.{svc_name}", {})),
-            )
-        )
-
-    apps = doc.get("apps", [])
-    if not isinstance(apps, list):
-        raise err("apps", "must be an array of tables ([[apps]])")
-    used_names = {s.name for s in specs}
-    for i, a in enumerate(apps):
-        where = f"apps[{i}]"
-        if not isinstance(a, dict):
-            raise err(where, "must be a table")
-        extra = set(a) - _APP_KEYS
-        if extra:
-            raise err(f"{where}.{sorted(extra)[0]}", f"unknown key (allowed: {sorted(_APP_KEYS)})")
-        for required in ("name", "class", "id_base"):
-            if required not in a:
-                raise err(f"{where}.{required}", "missing")
-        app_name = typed(a, "name", str, where, "")
-        where = f"apps[{i}] ({app_name})"
-        if app_name in used_names:
-            raise err(f"{where}.name", f"name {app_name!r} is already used")
-        used_names.add(app_name)
-        cls = _import_app(typed(a, "class", str, where, ""), err, f"{where}.class")
-        id_base = typed(a, "id_base", int, where, 0)
-        if not MIN_APP_ID_BASE <= id_base <= 0xFF00:
-            raise err(f"{where}.id_base", f"0x{id_base:x} outside 0x1000..0xff00 (core ids below)")
-        pipe_depth = typed(a, "pipe_depth", int, where, 16)
-        if pipe_depth < 1:
-            raise err(f"{where}.pipe_depth", "must be >= 1")
-        specs.append(
-            AppSpec(
-                name=app_name,
-                cls=cls,
-                rate_hz=float(typed(a, "rate_hz", (int, float), where, cls.DEFAULT_RATE_HZ)),
-                id_base=id_base,
-                params=dict(typed(a, "params", dict, where, {})),
-                budget_ms=typed(a, "budget_ms", (int, float), where, None),
-                pipe_depth=pipe_depth,
-                options=dict(typed(a, "options", dict, where, {})),
-            )
-        )
-    cfg.seed = mission_seed if seed is None else seed
+        s = top["services"][svc_name]
+        specs.append(_spec(svc_name, cls, base, s, f"services.{svc_name}"))
+    used = {s.name for s in specs}
+    for i, a in enumerate(top["apps"]):
+        where = f"apps[{i}] ({a['name']})"
+        if a["name"] in used:
+            raise ConfigError(f"{where}.name", f"{a['name']!r} is already used")
+        used.add(a["name"])
+        cls = _import_app(a["class"], f"{where}.class")
+        specs.append(_spec(a["name"], cls, a["id_base"], a, where))
+    _check_schedule(specs, cfg, top)
+    _check_ids(specs)
     return Mission(
         path=path,
-        name=name,
-        description=description,
+        name=m.get("name", Path(path).stem),
+        description=m["description"],
         seed=cfg.seed,
         executive=cfg,
-        hal=hal,
-        orbit=dict(orbit),
+        hal=top["hal"],
+        orbit=dict(top["orbit"]),
         apps=specs,
-        workload=dict(workload),
+        workload=dict(top.get("workload", {})),
     )
 
 
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        dict: "a table",
-        bool: "a boolean",
-        list: "an array",
-    }
-    return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
+def _spec(name: str, cls: type[App], id_base: int, entry: dict[str, Any], where: str) -> AppSpec:
+    """One app's spec, its options checked against OPTIONS and its params against
+    PARAMETERS."""
+    options = cls.OPTIONS.validate(entry["options"], f"{where}.options")
+    return AppSpec(
+        name=name,
+        cls=cls,
+        rate_hz=float(entry.get("rate_hz", cls.DEFAULT_RATE_HZ)),
+        id_base=id_base,
+        params=check_params(cls, entry["params"], f"{where}.params"),
+        budget_ms=entry.get("budget_ms"),
+        pipe_depth=entry["pipe_depth"],
+        options=options,
+    )
 
 
-def _import_app(dotted: str, err: Any, key: str) -> type[App]:
+F32_MAX = 3.4028234663852886e38
+
+
+def check_params(cls: type[App], params: dict[str, Any], where: str) -> dict[str, Any]:
+    """Parameter overrides checked against the class's declared type and range."""
+    declared = {p.name: p for p in cls.declarations().parameters}
+    out: dict[str, Any] = {}
+    for name, value in params.items():
+        pdef = declared.get(name)
+        if pdef is None:
+            names = ", ".join(declared) or "none"
+            raise ConfigError(f"{where}.{name}", f"unknown parameter (declared: {names})")
+        try:
+            checked = ParameterStore.validate(pdef, value)
+        except EncodeError as exc:
+            raise ConfigError(f"{where}.{name}", f"{show(value)}: {exc.reason}") from None
+        if isinstance(checked, float) and not (
+            math.isfinite(checked) and (pdef.type != "f32" or abs(checked) <= F32_MAX)
+        ):
+            raise ConfigError(f"{where}.{name}", f"{show(value)} is not a finite {pdef.type}")
+        out[name] = checked
+    return out
+
+
+def _check_schedule(specs: list[AppSpec], cfg: ExecutiveConfig, top: dict[str, Any]) -> None:
+    """The frame schedule builds (rates fit, the table stays bounded), naming the app."""
+    try:
+        build_schedule(
+            [(s.name, s.rate_hz, 1.0) for s in specs], cfg.minor_frame_hz, cfg.minor_per_major
+        )
+    except ScheduleError as exc:
+        key = "executive"
+        for i, a in enumerate(top["apps"]):
+            if a["name"] == exc.app:
+                key = f"apps[{i}] ({exc.app}).rate_hz"
+        if exc.app in top["services"] and exc.app != "executive":
+            key = f"services.{exc.app}.rate_hz"
+        raise ConfigError(key, exc.reason) from None
+
+
+def _check_ids(specs: list[AppSpec]) -> None:
+    """Global ids (base + local) of functions, events, parameters and HK are unique."""
+    seen: dict[tuple[str, int], str] = {}
+    for spec in specs:
+        d = spec.cls.declarations()
+        ids = [("function id", c.function_id) for c in d.commands if c.function_id is not None]
+        ids += [("event id", e.local_id) for e in d.events]
+        ids += [("parameter id", p.local_id) for p in d.parameters]
+        ids += [("housekeeping sid", h.local_sid) for h in d.housekeeping]
+        for kind, local in ids:
+            gid = spec.id_base + local
+            other = seen.setdefault((kind, gid), spec.name)
+            if other != spec.name:
+                raise ConfigError(
+                    f"{spec.name}.id_base",
+                    f"0x{spec.id_base:04x}: {kind} 0x{gid:04x} is also {other}'s",
+                )
+
+
+def _import_app(dotted: str, key: str) -> type[App]:
     module_name, sep, attr = dotted.partition(":")
     if not sep or not module_name or not attr:
-        raise err(key, f"{dotted!r} is not of the form package.module:Class")
+        raise ConfigError(key, f"{show(dotted)} is not of the form package.module:Class")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise err(key, f"cannot import {module_name!r}: {exc}") from None
+    except Exception as exc:  # any failure of an import named by the file is the file's
+        reason = f"cannot import {show(module_name)}: {type(exc).__name__}: {exc}"
+        raise ConfigError(key, reason) from None
     cls = getattr(module, attr, None)
     if not (isinstance(cls, type) and issubclass(cls, App)):
-        raise err(key, f"{dotted!r} is not an App subclass")
+        raise ConfigError(key, f"{show(dotted)} is not an App subclass")
     return cls

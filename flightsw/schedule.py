@@ -5,6 +5,12 @@ runs every ``period`` minor frames, where period = minor frame rate / app rate m
 a whole number that divides the major frame or is a whole number of major frames.
 Offsets spread apps of the same period over different minor frames so no frame carries
 every slow app at once.
+
+The table covers the hyperperiod (the least common multiple of the periods), so it is
+bounded: a period, and the hyperperiod, may not exceed ``MAX_HYPERPERIOD`` minor
+frames. A rate such as 1e-7 Hz, or periods whose multiple grows with every app (30, 70,
+110 ... minor frames), is refused with the app named instead of building a table of
+millions of frames.
 """
 
 from __future__ import annotations
@@ -14,9 +20,16 @@ from dataclasses import dataclass
 
 from flightsw.errors import FlightswError
 
+MAX_HYPERPERIOD = 100_000  # minor frames (10,000 s at 10 Hz); the table holds one list each
+
 
 class ScheduleError(FlightswError):
-    """An app rate that does not fit the frame structure."""
+    """An app rate that does not fit the frame structure; ``app`` names the app."""
+
+    def __init__(self, app: str, reason: str) -> None:
+        self.app = app
+        self.reason = reason
+        super().__init__(f"{app}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -29,21 +42,30 @@ class Slot:
 
 
 def period_for(name: str, rate_hz: float, minor_hz: float, minor_per_major: int) -> int:
-    if rate_hz <= 0 or not math.isfinite(rate_hz):
-        raise ScheduleError(f"{name}: rate {rate_hz} Hz must be positive")
+    """Minor frames between two runs of an app at ``rate_hz``; ScheduleError if none fits."""
+    if not (math.isfinite(rate_hz) and rate_hz > 0):
+        raise ScheduleError(name, f"rate {rate_hz} Hz must be a positive number")
     if rate_hz > minor_hz:
-        raise ScheduleError(f"{name}: rate {rate_hz} Hz exceeds the minor frame rate {minor_hz}")
+        raise ScheduleError(name, f"rate {rate_hz} Hz exceeds the minor frame rate {minor_hz}")
     exact = minor_hz / rate_hz
+    if exact > MAX_HYPERPERIOD:
+        raise ScheduleError(
+            name,
+            f"rate {rate_hz:g} Hz is one run every {exact:.4g} minor frames; the slowest is one "
+            f"every {MAX_HYPERPERIOD} ({minor_hz / MAX_HYPERPERIOD:g} Hz)",
+        )
     period = round(exact)
     if abs(exact - period) > 1e-9 * exact:
         raise ScheduleError(
-            f"{name}: rate {rate_hz} Hz is not the minor frame rate {minor_hz} Hz divided by "
-            "a whole number"
+            name,
+            f"rate {rate_hz:g} Hz is not the minor frame rate {minor_hz:g} Hz divided by "
+            "a whole number",
         )
     if minor_per_major % period and period % minor_per_major:
         raise ScheduleError(
-            f"{name}: period of {period} minor frames neither divides the major frame "
-            f"({minor_per_major}) nor is a multiple of it"
+            name,
+            f"period of {period} minor frames neither divides the major frame "
+            f"({minor_per_major}) nor is a multiple of it",
         )
     return period
 
@@ -56,10 +78,21 @@ def build_schedule(
     Returns the slots (in input order) and the table: for each minor frame of the
     hyperperiod, the indices of the apps due in it, in input order.
     """
+    if not (math.isfinite(minor_hz) and minor_hz > 0) or minor_per_major < 1:
+        raise ScheduleError("executive", "minor_frame_hz must be > 0 and minor_per_major >= 1")
+    if minor_per_major > MAX_HYPERPERIOD:
+        raise ScheduleError("executive", f"minor_per_major above {MAX_HYPERPERIOD}")
     periods = [period_for(n, r, minor_hz, minor_per_major) for n, r, _ in apps]
     hyper = minor_per_major
-    for p in periods:
+    for (name, rate, _), p in zip(apps, periods, strict=True):
         hyper = math.lcm(hyper, p)
+        if hyper > MAX_HYPERPERIOD:
+            raise ScheduleError(
+                name,
+                f"rate {rate:g} Hz (every {p} minor frames) makes the schedule repeat only "
+                f"every {hyper} minor frames (at most {MAX_HYPERPERIOD}): choose rates "
+                "whose periods divide one another",
+            )
     load = [0.0] * hyper
     offsets = [0] * len(apps)
     # Place slow apps first: they have the most freedom and the biggest effect on peaks.

@@ -10,6 +10,10 @@ The mission's ``[workload]`` stands for the ground's jobs (``flightsw.ground.wor
 a backlog and arrivals uplinked as job TCs, so the node runs at its budget.
 ``utilization`` and the work done per orbit are measured on the simulated boards, with
 the payload's own view beside them.
+
+Everything in ``summary.json`` except its ``host_profile`` is deterministic: the same
+mission and seed give the same values on any machine under any load. ``host_profile``
+holds what was measured on the host (wall time, real-time factor, CPU per app).
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from flightsw.dictionary import build_dictionary
-from flightsw.errors import FlightswError
-from flightsw.executive import NS_PER_S, Executive
+from flightsw.errors import FlightswError, MissionError
+from flightsw.executive import NS_PER_S, AppLoadError, Executive
 from flightsw.ground.archive import TmArchive
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.ground.sim_report import TruthRecorder, UtilizationMeter
@@ -72,6 +76,7 @@ class SimOptions:
     faults: list[ScheduledFault] | None = None  # scheduled into the simulated spacecraft
     realtime: bool = False  # pace frames by the wall clock even on simulated hardware
     workload: bool = True  # uplink the mission's [workload] (the ground's jobs)
+    cpu_meter: Callable[[], int] = time.perf_counter_ns  # the host's CPU meter (tests swap it)
 
 
 def with_boards(mission: Mission, boards: int, scale_node: bool = True) -> Mission:
@@ -138,7 +143,10 @@ def run_sim(
     paced = is_real_time(config) or opts.realtime
     clock: Clock = WallClock(start) if paced else SimClock(start)
     hal = build_hal(config, mission.seed, clock)
-    exe = Executive(mission.executive, mission.specs, hal)
+    try:
+        exe = Executive(mission.executive, mission.specs, hal, opts.cpu_meter)
+    except AppLoadError as exc:  # an app that cannot start: the mission cannot run
+        raise MissionError(mission.path, mission.key_of(exc.app), exc.reason) from None
     spacecraft = hal.devices.get("sim")
     if opts.faults:
         if spacecraft is None:
@@ -213,6 +221,12 @@ def run_sim(
         summary["workload"] = workload.summary()
     if ground is not None:
         summary["link"] = ground.summary()
+    rf_link = hal.devices.get("rf_link")
+    if rf_link is not None:
+        t0_s = start / NS_PER_S
+        summary["contacts"] = rf_link.contact_summary(t0_s, t0_s + sim_s)
+        summary.setdefault("link", {}).update(rf_link.stats())
+    summary["host_profile"] = summary.pop("host_profile")  # last, apart from the rest
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 
@@ -323,6 +337,20 @@ def payload_summary(exe: Executive) -> dict[str, Any]:
     }
 
 
+def host_profile(exe: Executive, sim_s: float, wall_s: float) -> dict[str, Any]:
+    """What this host measured: never deterministic, kept apart from everything else."""
+    return {
+        "wall_seconds": round(wall_s, 3),
+        "realtime_factor": round(sim_s / wall_s, 1) if wall_s > 0 else None,
+        "apps": exe.host_profile(),
+    }
+
+
+def deterministic_part(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary without its host profile: equal for equal mission and seed."""
+    return {k: v for k, v in summary.items() if k != "host_profile"}
+
+
 def make_summary(
     mission: Mission, exe: Executive, sim_s: float, wall_s: float, archive: TmArchive, tm_bytes: int
 ) -> dict[str, Any]:
@@ -331,8 +359,6 @@ def make_summary(
         s = a.stats
         apps[a.spec.name] = {
             "runs": s.runs,
-            "cpu_mean_us": round(s.cpu_ns / s.runs / 1000, 3) if s.runs else 0.0,
-            "cpu_max_us": round(s.max_cpu_ns / 1000, 3),
             "overruns": s.overruns,
             "exceptions": s.exceptions,
             "restarts": s.restarts,
@@ -343,8 +369,6 @@ def make_summary(
         "mission": mission.name,
         "seed": mission.seed,
         "sim_seconds": sim_s,
-        "wall_seconds": round(wall_s, 3),
-        "realtime_factor": round(sim_s / wall_s, 1) if wall_s > 0 else None,
         "minor_frames": exe.frame,
         "tm_packets": exe.tm.sent,
         "tm_bytes": tm_bytes,
@@ -363,4 +387,5 @@ def make_summary(
         "watchdog_kicks": exe.watchdog_kicks,
         "watchdog_kick_failures": exe.watchdog_kick_failures,
         "watchdog_expiries": getattr(sim_hw, "watchdog_expiries", None),
+        "host_profile": host_profile(exe, sim_s, wall_s),
     }

@@ -24,6 +24,7 @@ from flightsw.services.tm_funnel import CH_REALTIME
 from flightsw.services.verification import parse_report
 from hal.clocks import SimClock
 from hal.factory import build_hal
+from hal.interfaces import Clock
 
 
 class HarnessError(FlightswError, AssertionError):
@@ -46,13 +47,15 @@ class SilHarness:
         mission: Mission | str | None = None,
         extra_apps: Sequence[AppSpec] = (),
         cpu_meter: Callable[[], int] = time.perf_counter_ns,
+        clock: Clock | None = None,
     ) -> None:
+        """``clock`` is a simulated clock unless given (a paced one judges overruns)."""
         m = mission if isinstance(mission, Mission) else load_mission(mission)
         m.apps = list(m.apps) + list(extra_apps)
         self.mission = m
         self.dictionary = build_dictionary(m)
         self.encoder = CommandEncoder(self.dictionary)
-        self.clock = SimClock(m.executive.start_ns)
+        self.clock = clock if clock is not None else SimClock(m.executive.start_ns)
         self.hal = build_hal(m.hal_config(), m.seed, self.clock)
         self._cpu_meter = cpu_meter
         self.exe = Executive(m.executive, m.specs, self.hal, cpu_meter)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hal.interfaces import Clock, Watchdog
+from hal.samples import SampleCounter
 
 
 @dataclass
@@ -23,6 +24,8 @@ class Hal:
     devices: dict[str, Any] = field(default_factory=dict)
     # Why the computer last started (a reset-cause register): power_on, watchdog, command.
     reset_cause: str = "power_on"
+    # Non-finite values the devices refused or blanked (hal.samples), by reading kind.
+    samples: SampleCounter = field(default_factory=SampleCounter)
 
     def step(self, now_ns: int) -> None:
         """Advance simulated hardware to ``now_ns``; real backends do nothing here."""

@@ -14,6 +14,8 @@ from collections.abc import Callable
 class SimClock:
     """Simulated time: ``wait_until`` jumps straight to the requested instant."""
 
+    paced = False  # host timing never shows in simulated time
+
     def __init__(self, start_ns: int = 0) -> None:
         self._now = start_ns
 
@@ -30,6 +32,8 @@ class SimClock:
 
 class WallClock:
     """On-board time that follows the host's monotonic clock from construction."""
+
+    paced = True  # a step that runs long on the host makes the frame late for real
 
     def __init__(
         self,

@@ -22,9 +22,32 @@ BACKENDS = ("sim", "serial:PORT")
 def parse_host_port(text: str, what: str) -> tuple[str, int]:
     """``HOST:PORT`` as a socket address; anything else is a HalError naming ``what``."""
     host, _, port = text.rpartition(":")
-    if not host or not port.isdigit():
-        raise HalError(f"{what}: {text!r} is not HOST:PORT")
+    if not host or not port.isascii() or not port.isdigit() or int(port) > 65535:
+        raise HalError(f"{what}: {text!r} is not HOST:PORT (port 0..65535)")
     return host, int(port)
+
+
+def validate_config(hal: dict[str, Any], orbit: dict[str, Any] | None = None) -> None:
+    """Check a [hal] table and the [orbit] table before anything is built; ConfigError
+    naming the key. The [hal] table may hold the settings of either backend (a bench
+    mission runs on the simulated node too)."""
+    from flightsw.schema import ConfigError, Schema
+    from hal.serial.backend import SERIAL_SETTINGS
+    from hal.sim.backend import ORBIT, SIM_HAL, ground_stations
+
+    backend = hal.get("backend", "sim")
+    serial = isinstance(backend, str) and backend.startswith("serial:") and len(backend) > 7
+    if backend != "sim" and not serial:
+        raise ConfigError("hal.backend", f"{backend!r} is not one of: {', '.join(BACKENDS)}")
+    shared = {opt.name for opt in SIM_HAL}  # nv_dir is a setting of both backends
+    serial_only = [opt for opt in SERIAL_SETTINGS if opt.name not in shared]
+    Schema(*SIM_HAL, *serial_only).validate(hal, "hal")
+    try:
+        ground_stations(hal.get("ground_stations"))  # the network as a whole: unique names
+    except HalError as exc:
+        raise ConfigError("hal.ground_stations", str(exc).split(": ", 1)[-1]) from None
+    if orbit is not None:
+        ORBIT.validate(orbit, "orbit")
 
 
 def is_real_time(config: dict[str, Any]) -> bool:

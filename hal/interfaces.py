@@ -2,6 +2,11 @@
 
 Flight code depends only on these; a backend (simulated, serial bench, UDP radio)
 provides objects that satisfy them. Nothing here knows about sim_hw.
+
+Numbers: every float a device hands over is finite, or NaN where one unit of a per-unit
+reading (a thermistor, a switch current, one board's value) is missing. A scalar reading
+with a non-finite field is refused whole with ``hal.samples.InvalidSample``. Every
+backend applies that rule and counts what it refused or blanked (``Hal.samples``).
 """
 
 from __future__ import annotations
@@ -19,7 +24,14 @@ class Clock(Protocol):
 
     The executive never reads the host's time directly: a simulated clock jumps to the
     next frame at once, a wall clock sleeps until it.
+
+    ``paced`` says which: True when on-board time follows the host's time, so a step
+    that takes long on the host makes the frame late for real (an overrun is a fault);
+    False on a simulated clock, where host timing must not reach anything deterministic.
     """
+
+    @property
+    def paced(self) -> bool: ...
 
     def now_ns(self) -> int: ...
 
@@ -123,6 +135,21 @@ class Heaters(Protocol):
     def set_heater(self, name: str, on: bool) -> None: ...
 
     def read_heaters(self) -> tuple[bool, ...]: ...
+
+
+@dataclass(frozen=True)
+class ThermalLoopTelemetry:
+    """The cold-plate cooling loop as its sensors report it."""
+
+    valve_open: float  # bypass valve position: 0 radiator bypassed .. 1 fully open
+
+
+@runtime_checkable
+class ThermalLoop(Protocol):
+    """A cooling loop from the cold plate to the radiator (read-only: its valve is
+    thermostatic, so flight software watches it but does not command it)."""
+
+    def read_loop(self) -> ThermalLoopTelemetry: ...
 
 
 # --- payload -----------------------------------------------------------------------

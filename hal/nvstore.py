@@ -3,7 +3,10 @@
 Both satisfy ``hal.interfaces.NonVolatileStore`` plus the segment operations the
 packet store uses (list, size, truncate, delete). ``FileNvStore.append`` returns only
 after the bytes are on stable storage (fsync), which is what "acknowledged" means for
-the packet store; ``write`` replaces a file atomically (temp file, fsync, rename).
+the packet store; ``write`` replaces a file atomically (temp file, fsync, rename). A
+file's name is on stable storage only once its directory is: the directory is synced
+after a file is created, renamed into place or deleted, so a power cut cannot take
+back a segment whose records were acknowledged.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from flightsw.errors import FlightswError
 
-class NvStoreError(Exception):
+
+class NvStoreError(FlightswError):
     """A name outside the store, or an I/O failure of the medium."""
 
 
@@ -32,6 +37,15 @@ class FileNvStore:
 
     def _path(self, name: str) -> Path:
         return self.root / _check(name)
+
+    def _sync_dir(self) -> None:
+        if not self.sync:
+            return
+        fd = os.open(self.root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def read(self, name: str) -> bytes | None:
         try:
@@ -58,13 +72,18 @@ class FileNvStore:
             if self.sync:
                 os.fsync(f.fileno())
         os.replace(tmp, path)
+        self._sync_dir()
 
     def append(self, name: str, data: bytes) -> None:
-        with self._path(name).open("ab") as f:
+        path = self._path(name)
+        created = not path.exists()
+        with path.open("ab") as f:
             f.write(data)
             f.flush()
             if self.sync:
                 os.fsync(f.fileno())
+        if created:
+            self._sync_dir()
 
     def size(self, name: str) -> int:
         try:
@@ -79,7 +98,10 @@ class FileNvStore:
                 os.fsync(f.fileno())
 
     def delete(self, name: str) -> None:
-        self._path(name).unlink(missing_ok=True)
+        path = self._path(name)
+        if path.exists():
+            path.unlink(missing_ok=True)
+            self._sync_dir()
 
     def names(self, prefix: str = "") -> list[str]:
         return sorted(

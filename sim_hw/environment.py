@@ -27,27 +27,85 @@ EDGE_TOLERANCE_S = 0.05  # contact edges are refined until bracketed this tightl
 
 @dataclass(frozen=True)
 class GroundStation:
-    """A ground antenna on a spherical Earth with an elevation mask."""
+    """A ground antenna on a spherical Earth (at ``alt_m`` above it) with an elevation mask."""
 
     name: str
     lat_deg: float
     lon_deg: float
     min_elevation_deg: float = 5.0
+    alt_m: float = 0.0
 
     def __post_init__(self) -> None:
+        for key in ("lat_deg", "lon_deg", "min_elevation_deg", "alt_m"):
+            if not math.isfinite(getattr(self, key)):
+                raise ValueError(f"{self.name}: {key} must be finite")
         if not -90.0 <= self.lat_deg <= 90.0:
             raise ValueError(f"{self.name}: latitude out of range")
+        if not -180.0 <= self.lon_deg <= 360.0:
+            raise ValueError(f"{self.name}: longitude out of range")
         if not -90.0 <= self.min_elevation_deg < 90.0:
             raise ValueError(f"{self.name}: elevation mask out of range")
+        if not -500.0 <= self.alt_m <= 9_000.0:
+            raise ValueError(f"{self.name}: altitude out of range (-500..9000 m)")
 
 
 # High-latitude stations see a polar orbit on most revolutions (coordinates rounded).
-DEFAULT_STATIONS: tuple[GroundStation, ...] = (
-    GroundStation("Svalbard", 78.23, 15.39),
-    GroundStation("Kiruna", 67.86, 20.96),
-    GroundStation("Inuvik", 68.32, -133.55),
-    GroundStation("Troll", -72.01, 2.53),
+POLAR_STATIONS: tuple[GroundStation, ...] = (
+    GroundStation("Svalbard", 78.23, 15.39, alt_m=500.0),
+    GroundStation("Kiruna", 67.86, 20.96, alt_m=400.0),
+    GroundStation("Inuvik", 68.32, -133.55, alt_m=100.0),
+    GroundStation("Troll", -72.01, 2.53, alt_m=1_300.0),
 )
+# The operator's own stations (China): mid and low latitudes, a few passes a day each.
+OPERATOR_STATIONS: tuple[GroundStation, ...] = (
+    GroundStation("Miyun", 40.45, 116.85, alt_m=100.0),
+    GroundStation("Kashgar", 39.50, 76.00, alt_m=1_300.0),
+    GroundStation("Sanya", 18.30, 109.30, alt_m=20.0),
+)
+DEFAULT_STATIONS: tuple[GroundStation, ...] = POLAR_STATIONS + OPERATOR_STATIONS
+STATION_KEYS = ("name", "lat_deg", "lon_deg", "alt_m", "min_elevation_deg")
+
+
+def stations_from_config(tables: Any, where: str = "ground_stations") -> tuple[GroundStation, ...]:
+    """Stations from a mission's ``[[hal.ground_stations]]`` tables.
+
+    Each needs ``name``, ``lat_deg`` and ``lon_deg``; ``alt_m`` (0) and
+    ``min_elevation_deg`` (5) are optional. Raises ValueError naming the table and key.
+    """
+    if not isinstance(tables, list) or not tables:
+        raise ValueError(f"{where}: must be a non-empty array of tables")
+    out: list[GroundStation] = []
+    for i, t in enumerate(tables):
+        here = f"{where}[{i}]"
+        if not isinstance(t, dict):
+            raise ValueError(f"{here}: must be a table")
+        extra = set(t) - set(STATION_KEYS)
+        if extra:
+            raise ValueError(f"{here}.{sorted(extra)[0]}: unknown key")
+        for key in ("name", "lat_deg", "lon_deg"):
+            if key not in t:
+                raise ValueError(f"{here}.{key}: missing")
+        if not isinstance(t["name"], str) or not t["name"]:
+            raise ValueError(f"{here}.name: must be a non-empty string")
+        for key in STATION_KEYS[1:]:
+            if key in t and (isinstance(t[key], bool) or not isinstance(t[key], int | float)):
+                raise ValueError(f"{here}.{key}: must be a number")
+        try:
+            out.append(
+                GroundStation(
+                    t["name"],
+                    float(t["lat_deg"]),
+                    float(t["lon_deg"]),
+                    float(t.get("min_elevation_deg", 5.0)),
+                    float(t.get("alt_m", 0.0)),
+                )
+            )
+        except ValueError as exc:
+            raise ValueError(f"{here}: {exc}") from None
+    names = [s.name for s in out]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{where}: station names must be unique")
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -73,7 +131,7 @@ def station_position_eci_km(station: GroundStation, orbit: CircularOrbit, t_s: A
     theta = gmst_rad(orbit.day_at(t_s))
     lat = math.radians(station.lat_deg)
     lon = np.radians(station.lon_deg) + theta
-    return R_EARTH_KM * np.stack(
+    return (R_EARTH_KM + station.alt_m / 1000.0) * np.stack(
         [
             math.cos(lat) * np.cos(lon),
             math.cos(lat) * np.sin(lon),
@@ -95,7 +153,7 @@ def elevation_deg(
     """Elevation of the node above the station's horizon (degrees; negative below it)."""
     site = station_position_eci_km(station, orbit, t_s)
     rho = orbit.position_eci_km(t_s) - site
-    up = site / R_EARTH_KM
+    up = site / (R_EARTH_KM + station.alt_m / 1000.0)
     sin_el = np.sum(rho * up, axis=-1) / np.linalg.norm(rho, axis=-1)
     return _scalar_or_array(np.degrees(np.arcsin(np.clip(sin_el, -1.0, 1.0))))  # type: ignore[no-any-return]
 
@@ -192,6 +250,27 @@ def _peak_elevations(
     lo = np.maximum(centre - step_s, starts)
     hi = np.minimum(centre + step_s, ends)
     return _golden_max(margin, lo, hi)
+
+
+def contacts_by_station(
+    orbit: CircularOrbit, stations: Sequence[GroundStation], t0_s: float, t1_s: float
+) -> dict[str, dict[str, float]]:
+    """Per station: passes (``count``, a pass under way at an edge counts) and time above
+    the mask (``minutes``) within [t0, t1], with the highest elevation seen."""
+    out: dict[str, dict[str, float]] = {
+        s.name: {"count": 0, "minutes": 0.0, "max_elevation_deg": 0.0} for s in stations
+    }
+    if t1_s <= t0_s:
+        return out
+    for w in contact_windows(orbit, stations, t0_s, t1_s):
+        entry = out[w.station]
+        entry["count"] += 1
+        entry["minutes"] += w.duration_s / 60.0
+        entry["max_elevation_deg"] = max(entry["max_elevation_deg"], w.max_elevation_deg)
+    for entry in out.values():
+        entry["minutes"] = round(entry["minutes"], 3)
+        entry["max_elevation_deg"] = round(entry["max_elevation_deg"], 3)
+    return out
 
 
 @overload

@@ -3,10 +3,11 @@
 The node flies a circular (usually sun-synchronous, dawn-dusk) orbit. The power, thermal
 and radiation models need where the node is, where the sun is, and whether the node is in
 the Earth's shadow; ground contacts need the Earth's rotation. The model is analytic and
-cheap (a circular orbit whose node precesses with J2, a mean sun on a circular ecliptic,
-a spherical Earth with a cylindrical shadow): good to a fraction of a degree, which is
-all a flight-software test bench needs. Every function accepts a scalar time or a numpy
-array of times, so a whole day can be evaluated in one call.
+cheap (a circular orbit whose node precesses with J2, a mean sun on a circular ecliptic
+at the distance of an eccentric Earth orbit, a spherical Earth casting a conical umbra and
+penumbra): good to a fraction of a degree, which is all a flight-software test bench
+needs. Every function accepts a scalar time or a numpy array of times, so a whole day can
+be evaluated in one call.
 
 Time ``t_s`` is seconds since the epoch ``day_of_year`` (a fractional day of the year in
 UT; day 80.0 is taken as the March equinox at 0h UT).
@@ -30,6 +31,14 @@ EARTH_ROTATION_RAD_S = 2.0 * math.pi / SIDEREAL_DAY_S
 SECONDS_PER_DAY = 86_400.0
 MARCH_EQUINOX_DAY = 80.0  # day of year (0h UT) taken as the March equinox
 SUN_MEAN_MOTION_RAD_S = 2.0 * math.pi / (TROPICAL_YEAR_DAYS * SECONDS_PER_DAY)
+AU_KM = 149_597_870.7  # IAU 2012
+R_SUN_KM = 695_700.0  # IAU 2015 nominal solar radius
+EARTH_ORBIT_ECCENTRICITY = 0.0167
+ANOMALISTIC_YEAR_DAYS = 365.259_64
+PERIHELION_DAY = 3.0  # early January (day of year, same convention as the epoch)
+# Solar irradiance at 1 AU from the ASTM E-490 air-mass-zero spectrum. With the Earth's
+# eccentricity it spans 1,321 W/m2 (aphelion, early July) to 1,413 W/m2 (perihelion).
+SOLAR_CONSTANT_1AU_W_M2 = 1366.1
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -102,6 +111,50 @@ def sun_unit_vector_at_day(day_of_year: FloatArray | float) -> FloatArray:
     return np.stack(
         [np.cos(lam), math.cos(eps) * np.sin(lam), math.sin(eps) * np.sin(lam)], axis=-1
     )
+
+
+def sun_distance_au(day_of_year: FloatArray | float) -> FloatArray:
+    """Earth-sun distance (AU) to first order in the eccentricity: 1 - e cos(M)."""
+    d = np.asarray(day_of_year, dtype=np.float64)
+    mean_anomaly = 2.0 * np.pi * (d - PERIHELION_DAY) / ANOMALISTIC_YEAR_DAYS
+    return np.asarray(1.0 - EARTH_ORBIT_ECCENTRICITY * np.cos(mean_anomaly))
+
+
+def solar_flux_w_m2(day_of_year: FloatArray | float) -> FloatArray:
+    """Solar irradiance at the Earth's distance on that day (inverse square of the distance)."""
+    return np.asarray(SOLAR_CONSTANT_1AU_W_M2 / sun_distance_au(day_of_year) ** 2)
+
+
+def disc_sunlit_fraction(
+    sun_radius_rad: FloatArray, earth_radius_rad: FloatArray, separation_rad: FloatArray
+) -> FloatArray:
+    """Fraction of the solar disc not hidden by the Earth's disc, as seen from the node.
+
+    Two discs of apparent radii ``sun_radius_rad`` and ``earth_radius_rad`` whose centres
+    are ``separation_rad`` apart (Montenbruck & Gill, Satellite Orbits, 3.4.2): 1 when
+    they do not overlap, 0 when the Earth covers the sun (umbra), the share of the solar
+    disc outside the lens of overlap in between (penumbra). Small-angle plane geometry.
+    """
+    a = np.asarray(sun_radius_rad, dtype=np.float64)
+    b = np.asarray(earth_radius_rad, dtype=np.float64)
+    c = np.asarray(separation_rad, dtype=np.float64)
+    lit = np.ones(np.broadcast(a, b, c).shape)
+    partial = (c < a + b) & (c > np.abs(a - b))
+    if np.any(partial):
+        ap, bp, cp = (np.broadcast_to(v, lit.shape)[partial] for v in (a, b, c))
+        x = (cp * cp + ap * ap - bp * bp) / (2.0 * cp)
+        y = np.sqrt(np.maximum(ap * ap - x * x, 0.0))
+        lens = (
+            ap * ap * np.arccos(np.clip(x / ap, -1.0, 1.0))
+            + bp * bp * np.arccos(np.clip((cp - x) / bp, -1.0, 1.0))
+            - cp * y
+        )
+        lit[partial] = 1.0 - lens / (np.pi * ap * ap)
+    hidden = c <= b - a  # the Earth's disc covers the whole sun
+    annular = c <= a - b  # the Earth inside the solar disc (never in low orbit)
+    lit = np.where(hidden, 0.0, lit)
+    lit = np.where(annular & ~hidden, 1.0 - (b * b) / (a * a), lit)
+    return np.asarray(np.clip(lit, 0.0, 1.0))
 
 
 def _scalar_or_array(x: npt.NDArray[Any]) -> Any:
@@ -215,15 +268,38 @@ class CircularOrbit:
         sin_beta = np.clip(np.sum(s * h, axis=-1), -1.0, 1.0)
         return _scalar_or_array(np.degrees(np.arcsin(sin_beta)))  # type: ignore[no-any-return]
 
+    def sun_position_eci_km(self, t_s: npt.ArrayLike) -> FloatArray:
+        """Position of the sun in ECI (km), shape (..., 3): direction and distance."""
+        day = self.day_at(t_s)
+        return np.asarray(sun_unit_vector_at_day(day) * (AU_KM * sun_distance_au(day))[..., None])
+
+    def solar_flux_w_m2(self, t_s: npt.ArrayLike) -> FloatArray:
+        """Solar irradiance at time t (W/m2): 1,321 in early July to 1,413 in early January."""
+        return solar_flux_w_m2(self.day_at(t_s))
+
+    @overload
+    def sunlit_fraction(self, t_s: float) -> float: ...
+    @overload
+    def sunlit_fraction(self, t_s: npt.NDArray[Any]) -> FloatArray: ...
+    def sunlit_fraction(self, t_s: float | npt.NDArray[Any]) -> float | FloatArray:
+        """Share of the solar disc the node sees: 1 in sunlight, 0 in the Earth's umbra,
+        in between in the penumbra (conical shadow of a spherical Earth)."""
+        r = self.position_eci_km(t_s)
+        to_sun = self.sun_position_eci_km(t_s) - r
+        r_norm = np.linalg.norm(r, axis=-1)
+        d_sun = np.linalg.norm(to_sun, axis=-1)
+        sun_radius = np.arcsin(R_SUN_KM / d_sun)
+        earth_radius = np.arcsin(np.minimum(R_EARTH_KM / r_norm, 1.0))
+        cos_sep = -np.sum(r * to_sun, axis=-1) / (r_norm * d_sun)
+        separation = np.arccos(np.clip(cos_sep, -1.0, 1.0))
+        lit = disc_sunlit_fraction(sun_radius, earth_radius, separation)
+        return _scalar_or_array(lit)  # type: ignore[no-any-return]
+
     @overload
     def in_eclipse(self, t_s: float) -> bool: ...
     @overload
     def in_eclipse(self, t_s: npt.NDArray[Any]) -> BoolArray: ...
     def in_eclipse(self, t_s: float | npt.NDArray[Any]) -> bool | BoolArray:
-        """True where the node is inside the cylindrical shadow of a spherical Earth."""
-        r = self.position_eci_km(t_s)
-        s = self.sun_unit_vector(t_s)
-        along = np.sum(r * s, axis=-1)
-        perp = r - along[..., None] * s
-        shadow = (along < 0.0) & (np.sum(perp * perp, axis=-1) < R_EARTH_KM**2)
-        return _scalar_or_array(np.asarray(shadow))  # type: ignore[no-any-return]
+        """True where any part of the sun is hidden by the Earth (umbra or penumbra)."""
+        lit = np.asarray(self.sunlit_fraction(t_s))
+        return _scalar_or_array(np.asarray(lit < 1.0))  # type: ignore[no-any-return]

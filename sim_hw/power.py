@@ -2,7 +2,8 @@
 that routes energy between them.
 
 It exists so the power app and FDIR can be exercised against plausible physics in SIL:
-array output that follows sun angle, temperature and age; a battery whose voltage sags
+array output that follows irradiance, sun angle, temperature and age (and an array
+temperature from its own radiative balance); a battery whose voltage sags
 with state of charge and load; switches that trip on overcurrent and stay latched. Every
 joule is booked (solar, load, shunt, battery in/out/losses) so tests can prove the model
 never invents energy.
@@ -10,6 +11,7 @@ never invents energy.
 
 from __future__ import annotations
 
+import bisect
 import math
 import operator
 from dataclasses import dataclass, field
@@ -17,11 +19,28 @@ from dataclasses import dataclass, field
 import numpy as np
 
 SECONDS_PER_YEAR = 365.25 * 86_400.0
+STEFAN_BOLTZMANN = 5.670374419e-8  # W m⁻² K⁻⁴
+KELVIN = 273.15
 
 # Open-circuit voltage of one Li-ion (NMC/graphite) cell against state of charge: a flat
 # middle, a steep knee below ~10 % and a rise to 4.2 V at full charge.
 OCV_SOC = np.array([0.0, 0.05, 0.10, 0.20, 0.30, 0.40, 0.50, 0.60, 0.70, 0.80, 0.90, 1.0])
 OCV_CELL_V = np.array([3.00, 3.30, 3.45, 3.55, 3.62, 3.68, 3.74, 3.80, 3.88, 3.96, 4.06, 4.20])
+_OCV_SOC: list[float] = OCV_SOC.tolist()
+_OCV_V: list[float] = OCV_CELL_V.tolist()
+
+
+def ocv_cell_v(soc: float) -> float:
+    """Cell open-circuit voltage at a state of charge (piecewise linear, clamped): the same
+    numbers as ``np.interp(soc, OCV_SOC, OCV_CELL_V)``, without numpy's per-call cost."""
+    if soc <= 0.0:
+        return float(_OCV_V[0])
+    if soc >= 1.0:
+        return float(_OCV_V[-1])
+    i = bisect.bisect_right(_OCV_SOC, soc)
+    s0, s1 = _OCV_SOC[i - 1], _OCV_SOC[i]
+    v0, v1 = _OCV_V[i - 1], _OCV_V[i]
+    return v0 + (v1 - v0) * (soc - s0) / (s1 - s0)
 
 
 def _finite(name: str, value: float) -> float:
@@ -43,7 +62,14 @@ def _positive(name: str, value: float) -> float:
 
 @dataclass(frozen=True)
 class SolarArray:
-    """Array output power from irradiance, cell temperature and radiation ageing."""
+    """Array output power from irradiance, cell temperature and radiation ageing, and the
+    array's temperature from its radiative balance.
+
+    Thermal: a thin panel (``heat_capacity_j_m2_k`` per m²) absorbing ``absorptivity`` of
+    the sunlight on its front minus what the cells turn into electricity, plus Earth
+    infrared on both faces (``earth_ir_w_m2``, already weighted by the view factor), and
+    radiating from both faces.
+    """
 
     area_m2: float
     efficiency: float = 0.30
@@ -52,11 +78,23 @@ class SolarArray:
     packing_factor: float = 0.9
     degradation_per_year: float = 0.0275
     solar_constant_w_m2: float = 1361.0
+    absorptivity: float = 0.92
+    emissivity_front: float = 0.85
+    emissivity_back: float = 0.90
+    heat_capacity_j_m2_k: float = 2000.0
 
     def __post_init__(self) -> None:
         _positive("area_m2", self.area_m2)
         _positive("solar_constant_w_m2", self.solar_constant_w_m2)
-        for name in ("efficiency", "packing_factor", "degradation_per_year"):
+        _positive("heat_capacity_j_m2_k", self.heat_capacity_j_m2_k)
+        for name in (
+            "efficiency",
+            "packing_factor",
+            "degradation_per_year",
+            "absorptivity",
+            "emissivity_front",
+            "emissivity_back",
+        ):
             v = _finite(name, getattr(self, name))
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {v}")
@@ -64,16 +102,26 @@ class SolarArray:
         _finite("ref_temp_c", self.ref_temp_c)
 
     def power_w(
-        self, sun_cos: float, temperature_c: float, age_years: float, in_eclipse: bool
+        self,
+        sun_cos: float,
+        temperature_c: float,
+        age_years: float,
+        in_eclipse: bool,
+        flux_w_m2: float | None = None,
     ) -> float:
-        """Electrical output in watts; never negative (a hot or backlit array gives 0)."""
+        """Electrical output in watts; never negative (a hot or backlit array gives 0).
+
+        ``sun_cos`` is the cosine of the sun's angle to the array normal times the share
+        of the solar disc in view; ``flux_w_m2`` the solar irradiance (the array's
+        ``solar_constant_w_m2`` when not given)."""
         if in_eclipse or sun_cos <= 0.0:
             return 0.0
         cos = min(float(sun_cos), 1.0)
+        flux = self.solar_constant_w_m2 if flux_w_m2 is None else float(flux_w_m2)
         temp_factor = 1.0 + self.temp_coeff_per_k * (temperature_c - self.ref_temp_c)
         age_factor = float((1.0 - self.degradation_per_year) ** max(float(age_years), 0.0))
         p = (
-            self.solar_constant_w_m2
+            flux
             * self.area_m2
             * self.packing_factor
             * self.efficiency
@@ -82,6 +130,35 @@ class SolarArray:
             * age_factor
         )
         return max(p, 0.0)
+
+    def absorbed_w_m2(self, irradiance_w_m2: float, earth_ir_w_m2: float) -> float:
+        """Heat into one m² of panel: sunlight not converted, plus Earth IR on both faces."""
+        converted = self.packing_factor * self.efficiency
+        emissivity = self.emissivity_front + self.emissivity_back
+        return self.absorptivity * irradiance_w_m2 * (1.0 - converted) + emissivity * earth_ir_w_m2
+
+    def equilibrium_temp_c(self, irradiance_w_m2: float, earth_ir_w_m2: float = 0.0) -> float:
+        """Panel temperature where what it absorbs equals what both faces radiate."""
+        q = self.absorbed_w_m2(irradiance_w_m2, earth_ir_w_m2)
+        emissivity = self.emissivity_front + self.emissivity_back
+        return float((q / (emissivity * STEFAN_BOLTZMANN)) ** 0.25) - KELVIN
+
+    def temperature_step(
+        self, temperature_c: float, dt_s: float, irradiance_w_m2: float, earth_ir_w_m2: float
+    ) -> float:
+        """Panel temperature after ``dt_s``: backward Euler with the radiation linearised,
+        kept between the present temperature and the equilibrium (which the exact
+        solution approaches monotonically), so any step is stable and never overshoots."""
+        t = temperature_c + KELVIN
+        e_sigma = (self.emissivity_front + self.emissivity_back) * STEFAN_BOLTZMANN
+        q = self.absorbed_w_m2(irradiance_w_m2, earth_ir_w_m2)
+        t3 = t * t * t
+        t_new = t + dt_s * (q - e_sigma * t3 * t) / (
+            self.heat_capacity_j_m2_k + dt_s * 4.0 * e_sigma * t3
+        )
+        t_eq = math.sqrt(math.sqrt(max(q, 0.0) / e_sigma))
+        t_new = min(max(t_new, min(t, t_eq)), max(t, t_eq))
+        return max(t_new, 3.0) - KELVIN
 
 
 # --- battery -------------------------------------------------------------------------
@@ -136,7 +213,7 @@ class Battery:
         return min(max(self.stored_wh / self.capacity_wh, 0.0), 1.0)
 
     def open_circuit_voltage_v(self) -> float:
-        return self.cells_series * float(np.interp(self.soc, OCV_SOC, OCV_CELL_V))
+        return self.cells_series * ocv_cell_v(self.soc)
 
     def terminal_voltage_v(self, current_a: float | None = None) -> float:
         """Voltage at the terminals for a current (> 0 charging); last step's by default."""
@@ -259,9 +336,10 @@ class Pcdu:
             _positive(f"{spec.name}.trip_current_a", spec.trip_current_a)
             _positive(f"{spec.name}.bus_voltage_v", spec.bus_voltage_v)
             self._switches[spec.name] = _Switch(spec)
-        # Cheap reads for a node with many switches: a counter that changes whenever a
-        # switch opens, closes or trips, and the telemetry and total power kept until then.
-        self.version = 0
+        self.version = 0  # changes whenever a switch opens, closes, trips or is reset
+        self.last_power_w = 0.0  # power through the switches at the last step
+        # Cheap reads for a node with many switches: telemetry and total power are kept
+        # until a switch changes or the next step.
         self._telemetry: PcduTelemetry | None = None
         self._power_w: float | None = None
 
@@ -275,23 +353,23 @@ class Pcdu:
         except KeyError:
             raise ValueError(f"no PCDU switch named {name!r}") from None
 
-    def _changed(self) -> None:
-        self.version += 1
-        self._telemetry = None
-        self._power_w = None
-
     def set(self, name: str, on: bool) -> None:
         sw = self._get(name)
         if on and sw.tripped:
             return
+        if sw.on != bool(on):
+            self.version += 1
         sw.on = bool(on)
         if not sw.on:
             sw.current_a = 0.0
-        self._changed()
+        self._telemetry = self._power_w = None
 
     def reset_trip(self, name: str) -> None:
-        self._get(name).tripped = False
-        self._changed()
+        sw = self._get(name)
+        if sw.tripped:
+            self.version += 1
+        sw.tripped = False
+        self._telemetry = None
 
     def is_conducting(self, name: str) -> bool:
         sw = self._get(name)
@@ -310,29 +388,27 @@ class Pcdu:
         switches = self._switches
         for name in load_power_w:
             if name not in switches:
-                self._get(name)  # raises, naming it
+                raise ValueError(f"no PCDU switch named {name!r}")
         out: dict[str, float] = {}
         total = 0.0
-        tripped = False
         for name, sw in switches.items():
-            demand = float(load_power_w.get(name, 0.0))
+            demand = load_power_w.get(name, 0.0)
             if not math.isfinite(demand):
                 raise ValueError(f"load {name} must be finite, got {demand!r}")
-            spec = sw.spec
-            current = max(demand, 0.0) / spec.bus_voltage_v
-            if not (sw.on and not sw.tripped):
-                current = 0.0
-            elif current > spec.trip_current_a:
-                sw.on = False
-                sw.tripped = True
-                sw.trips += 1
-                current = 0.0
-                tripped = True
+            current = 0.0
+            if sw.on and not sw.tripped and demand > 0.0:
+                v = sw.spec.bus_voltage_v
+                current = demand / v
+                if current > sw.spec.trip_current_a:
+                    sw.on = False
+                    sw.tripped = True
+                    sw.trips += 1
+                    self.version += 1
+                    current = 0.0
+                total += current * v
             sw.current_a = current
             out[name] = current
-            total += current * spec.bus_voltage_v
-        if tripped:
-            self.version += 1
+        self.last_power_w = total
         self._telemetry = None
         self._power_w = total
         return out
@@ -397,6 +473,11 @@ class PowerSystem:
         self.unserved_wh = 0.0
         self.undervoltage_steps = 0
 
+    @property
+    def age_now_years(self) -> float:
+        """The array's age now: its age at the start plus the time simulated since."""
+        return self.age_years + self.elapsed_s / SECONDS_PER_YEAR
+
     def step(
         self,
         dt_s: float,
@@ -404,14 +485,14 @@ class PowerSystem:
         array_temp_c: float,
         in_eclipse: bool,
         loads_w: dict[str, float],
+        flux_w_m2: float | None = None,
     ) -> PowerStep:
         dt = _finite("dt_s", dt_s)
         if dt <= 0.0:
             raise ValueError("dt_s must be positive")
-        age = self.age_years + self.elapsed_s / SECONDS_PER_YEAR
-        solar = self.array.power_w(sun_cos, array_temp_c, age, in_eclipse)
+        solar = self.array.power_w(sun_cos, array_temp_c, self.age_now_years, in_eclipse, flux_w_m2)
         currents = self.pcdu.step(loads_w)
-        demand = self.pcdu.power_w()
+        demand = self.pcdu.last_power_w
         net = solar - demand
         shunt = unserved = 0.0
         if net >= 0.0:

@@ -57,3 +57,10 @@ def test_drain_limit_and_bad_pipes() -> None:
     bus.unsubscribe(1, p)
     bus.publish(1, 9)
     assert len(p) == 3
+
+
+def test_a_pipe_is_true_even_when_empty_and_a_missing_pipe_is_none() -> None:
+    bus = SoftwareBus()
+    pipe = bus.create_pipe("p", 2)
+    assert len(pipe) == 0 and bool(pipe) is True  # a handle, not a container to test
+    assert bus.pipe("p") is pipe and bus.pipe("nope") is None

@@ -1,23 +1,52 @@
 import itertools
+import time
+from collections.abc import Callable
 
 from flightsw import msgids
 from flightsw.executive import AppFault
 from flightsw.mission import load_mission
 from flightsw.testing import SilHarness
 from tests.support.apps import CounterApp, CrashingApp, CrashOnceApp, spec
+from tests.support.clocks import fake_wall_clock
 
 
 def test_same_mission_same_seed_gives_identical_tm_bytes() -> None:
-    def run() -> bytes:
-        h = SilHarness(extra_apps=[spec(CounterApp, "counter")])
+    # The second run's host looks 10,000 times slower: every step measures far over its
+    # budget. On the simulated clock that is host data and must change no TM byte.
+    def run(cpu_meter: Callable[[], int], seed: int = 1) -> bytes:
+        mission = load_mission(seed=seed)
+        h = SilHarness(mission, extra_apps=[spec(CounterApp, "counter")], cpu_meter=cpu_meter)
         h.send("counter.set_level", {"level": 2})
         h.send_pus(17, 1)
         h.run(120)
+        assert all(a.stats.overruns == 0 for a in h.exe.apps)
         return b"".join(h.raw_tm)
 
-    first, second = run(), run()
+    def crawling_host() -> int:
+        return time.perf_counter_ns() * 10_000
+
+    first, second = run(time.perf_counter_ns), run(crawling_host)
     assert len(first) > 1000
     assert first == second
+    assert run(time.perf_counter_ns, seed=2) != first
+
+
+def test_on_the_simulated_clock_cpu_time_goes_to_the_host_profile_only() -> None:
+    ticks = itertools.count()
+
+    def meter() -> int:  # every step looks like it took 0.5 s
+        return next(ticks) * 500_000_000
+
+    h = SilHarness(extra_apps=[spec(CounterApp, "counter")], cpu_meter=meter)
+    faults = h.exe.bus.create_pipe("test.faults", 8)
+    h.exe.bus.subscribe(msgids.APP_FAULT, faults)
+    h.run(10)
+    assert all(a.stats.overruns == 0 for a in h.exe.apps)
+    assert not [m.payload for m in faults.drain() if m.payload.kind == "overrun"]
+    assert not [p for p in h.tm_of(5, 2) if p.app_data[:2] == b"\x00\x01"]  # no APP_OVERRUN
+    profile = h.exe.host_profile()
+    assert profile["counter"]["over_budget"] == 10
+    assert profile["counter"]["cpu_max_us"] >= 500_000
 
 
 def test_apps_run_at_their_rate_and_watchdog_is_kicked_each_major_frame() -> None:
@@ -29,7 +58,7 @@ def test_apps_run_at_their_rate_and_watchdog_is_kicked_each_major_frame() -> Non
     assert h.hal.devices["_stepper"].watchdog_expiries == 0
 
 
-def test_overrun_is_detected_counted_reported_and_escalated() -> None:
+def test_overrun_on_a_paced_clock_is_detected_counted_reported_and_escalated() -> None:
     # A CPU meter that makes the counter app look like it takes 0.5 s per run.
     ticks = itertools.count()
     state = {"slow": False}
@@ -40,7 +69,12 @@ def test_overrun_is_detected_counted_reported_and_escalated() -> None:
     # The executive alone: FDIR (which restarts apps that keep overrunning) stays out.
     mission = load_mission()
     mission.apps = [s for s in mission.apps if s.name != "fdir"]
-    h = SilHarness(mission, extra_apps=[spec(CounterApp, "counter")], cpu_meter=meter)
+    h = SilHarness(
+        mission,
+        extra_apps=[spec(CounterApp, "counter")],
+        cpu_meter=meter,
+        clock=fake_wall_clock(mission.executive.start_ns),
+    )
     faults = h.exe.bus.create_pipe("test.faults", 8)
     h.exe.bus.subscribe(msgids.APP_FAULT, faults)
     counter = h.exe.app("counter")
@@ -116,6 +150,10 @@ def test_uplink_queue_is_bounded_and_counts_drops() -> None:
     assert h.exe.dispatcher.uplink_dropped == 10
     h.run(10)
     assert len(h.tm_of(17, 2)) == depth
+    # the ten refused at the door were reported, each with QUEUE_FULL
+    for rid in results[depth:]:
+        assert [(v.subservice, v.failure_code) for v in h.verifications(rid)] == [(2, 11)]
+    assert h.exe.dispatcher.room() == depth
 
 
 def test_tm_queue_is_bounded_and_counts_drops() -> None:
@@ -151,3 +189,18 @@ def test_a_watchdog_that_does_not_answer_is_counted_not_fatal() -> None:
     h.hal.watchdog = DeafWatchdog()
     h.run(3)
     assert h.exe.watchdog_kick_failures == 3 and h.exe.watchdog_kicks == 0
+
+
+def test_commands_waiting_for_an_app_that_gets_disabled_fail_with_a_report() -> None:
+    h = SilHarness(extra_apps=[spec(CounterApp, "counter", pipe_depth=8)])
+    rids = [h.send("counter.set_level", {"level": 1}) for _ in range(3)]
+    h.exe.dispatcher.process()  # accepted: waiting on the app's pipe
+    h.exe.disable_app(h.exe.app("counter"))
+    h.run(1)
+    for rid in rids:
+        assert [(v.subservice, v.failure_code) for v in h.verifications(rid)] == [
+            (1, None),
+            (4, 12),  # start failed: APP_UNAVAILABLE
+        ]
+    late = h.send("counter.set_level", {"level": 1})
+    assert h.failure_code(late) == 12  # refused at acceptance from now on

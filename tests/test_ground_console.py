@@ -5,6 +5,18 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
+
+import flightsw.ground.console as console_module
+from flightsw.ground.console import GroundConsole
+from flightsw.link.onboard import DownlinkChain
+from flightsw.link.sdls import SdlsTm, SecurityAssociation
+from flightsw.link.sdls_config import link_security
+from flightsw.mission import load_mission
+from flightsw.packets import PusTm
+from flightsw.services.comms import link_config
 
 FLIGHTSW = [sys.executable, "-m", "flightsw.cli"]
 
@@ -35,6 +47,7 @@ def test_command_by_name_and_watch_telemetry(tmp_path: Path) -> None:
             str(tmp_path / "flight"),
             "--no-plots",
             "--quiet",
+            "--allow-published-key",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -64,10 +77,39 @@ def test_command_by_name_and_watch_telemetry(tmp_path: Path) -> None:
             timeout=60,
             env=env,
         )
+        # A second session carries on: its SDLS counters come from the state file (not
+        # ARSN 1 again, refused as replays) and it starts COP-1 with Set V(R).
+        again = subprocess.run(
+            [
+                *FLIGHTSW,
+                "ground",
+                "--udp",
+                f"127.0.0.1:{port}",
+                "--listen",
+                "5",
+                "--send",
+                "test.ping",
+                "--archive",
+                str(tmp_path / "ground2.sqlite"),
+                "--state",
+                str(tmp_path / "ground-sdls.json"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
     finally:
         flight.terminate()
         flight.wait(timeout=30)
+    flight_err = flight.stderr.read() if flight.stderr is not None else ""
+    assert "warning: published test key" in flight_err
+    assert (tmp_path / "flight" / "nv").is_dir()  # the NV store outlives the process
     assert r.returncode == 0, r.stderr
+    assert again.returncode == 0, again.stderr
+    assert "VERIFY test.ping completed" in again.stdout.splitlines(), again.stdout
+    assert "0 TM frames failed authentication" in again.stderr
+    assert "warning: published test key" in again.stderr
     lines = r.stdout.splitlines()
     assert "VERIFY test.ping accepted" in lines and "VERIFY test.ping completed" in lines
     assert "VERIFY fdir.readmit_board failed code 14" in lines  # not isolated: INVALID_STATE
@@ -107,8 +149,6 @@ def test_bad_ground_arguments_are_one_error_line(tmp_path: Path) -> None:
 
 
 def test_console_command_text_garbage_is_our_error() -> None:
-    import pytest
-
     from flightsw.errors import FlightswError
     from flightsw.ground.console import parse_command
 
@@ -116,3 +156,108 @@ def test_console_command_text_garbage_is_our_error() -> None:
     for bad in ("", "test.ping board", "x a=b", "x a=1=2"):
         with pytest.raises(FlightswError):
             parse_command(bad)
+
+
+# --------------------------------------------- whom the console trusts, and for how long
+
+
+def _console(tmp_path: Path, flight: socket.socket, **kw: Any) -> tuple[GroundConsole, list[str]]:
+    lines: list[str] = []
+    console = GroundConsole(
+        load_mission(),
+        flight.getsockname(),
+        tmp_path / "g.sqlite",
+        out=lines.append,
+        state=tmp_path / "g.json",
+        bind=("127.0.0.1", 0),
+        **kw,
+    )
+    return console, lines
+
+
+def _cadus(key: bytes | None, n: int) -> list[bytes]:
+    """``n`` CADUs each carrying one TM(17,2), protected under TM SA 3 with ``key``."""
+    comms = next(s for s in load_mission().apps if s.name == "comms")
+    sec = link_security(comms.options)
+    assert sec.tm is not None
+    tm = SdlsTm(SecurityAssociation(3, key or sec.tm.key, arsn_len=8))
+    down = DownlinkChain(link_config(comms.options), None, security=tm)
+    out = []
+    for i in range(n):
+        down.push(PusTm(0x64, 17, 2, seq_count=i).encode())
+        out.append(down.next_cadu())
+    return out
+
+
+def test_console_takes_tm_only_from_its_peer_and_only_authenticated(tmp_path: Path) -> None:
+    flight = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    flight.bind(("127.0.0.1", 0))
+    other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    console, lines = _console(tmp_path, flight)
+    try:
+        target = console.sock.getsockname()
+        genuine = _cadus(None, 3)
+        for cadu in genuine[:2]:
+            flight.sendto(cadu, target)
+        for cadu in genuine:  # a stranger replaying what it overheard
+            other.sendto(cadu, target)
+        for cadu in _cadus(bytes(32), 3):  # the right address (spoofed), no key
+            flight.sendto(cadu, target)
+        for _ in range(20):
+            console.poll(0.01)
+        assert lines == ["TM(17,2) 21 octets"] * 2
+        assert console.foreign_datagrams == 3 and console.datagrams == 5
+        assert console.tm_frames_unauthenticated == 3
+        assert "3 TM frames failed authentication" in console.summary()
+    finally:
+        console.close()
+        flight.close()
+        other.close()
+
+
+class _Flood:
+    """A socket that always has another datagram from a stranger (and counts the reads)."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def sendto(self, data: bytes, address: object) -> int:
+        return len(data)
+
+    def recvfrom(self, size: int) -> tuple[bytes, tuple[str, int]]:
+        self.reads += 1
+        if self.reads > 1_000_000:
+            raise AssertionError("the receive loop never stopped")
+        return b"\x1a\xcf\xfc\x1d" + bytes(100), ("10.9.9.9", 4242)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_flood_cannot_keep_listen_running_past_its_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    t = [0.0]
+
+    def clock() -> float:
+        t[0] += 0.001  # each look at the clock costs a (simulated) millisecond
+        return t[0]
+
+    flight = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    flight.bind(("127.0.0.1", 0))
+    console, _lines = _console(tmp_path, flight, clock=clock)
+    real_sock, flood = console.sock, _Flood()
+    console.sock = flood  # type: ignore[assignment]
+    monkeypatch.setattr(console_module.select, "select", lambda r, w, x, t: (r, [], []))
+    try:
+        console.run_for(2.0)
+        assert t[0] < 2.01  # returned on time: the deadline is checked between datagrams
+        assert console.foreign_datagrams == flood.reads > 0
+        reads, over = flood.reads, console.polls_over_budget
+        console.max_datagrams = 10
+        console.poll(0.0)  # and one poll never takes more than its budget
+        assert flood.reads == reads + 10 and console.polls_over_budget == over + 1
+    finally:
+        console.sock = real_sock
+        console.close()
+        flight.close()

@@ -1,10 +1,11 @@
 """The layers of ../shared/DESIGN.md: imports only point down, checked on every run.
 
 tools -> flightsw CLI, ground side and SIL runners -> fdir -> flightsw/apps -> flightsw
-framework -> hal -> sim_hw. Two stated exceptions: hal's serial backend uses the
-project's error types and CRC (``flightsw.errors``, ``flightsw.crc``: leaf modules
-with no imports of their own), so bench decode errors are the same type as every other;
-and only hal's sim backend may import sim_hw.
+framework -> hal -> sim_hw. Two stated exceptions: hal uses the project's error types,
+CRC and configuration declarations (``flightsw.errors``, ``flightsw.crc``,
+``flightsw.schema``: leaf modules that import no other flightsw module but the errors),
+so bench decode errors and [hal] table errors are the same types as every other; and
+only hal's sim backend may import sim_hw.
 """
 
 import ast
@@ -17,7 +18,7 @@ RUNNERS = {
     "flightsw/testing.py",
     "flightsw/packet_cli.py",
 }
-LEAVES = {"flightsw.errors", "flightsw.crc"}
+LEAVES = {"flightsw.errors", "flightsw.crc", "flightsw.schema"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -48,6 +49,13 @@ def _violations(pkg: str, forbidden: tuple[str, ...], allowed: set[str] = frozen
 
 def test_sim_hw_knows_nothing_of_flight_software() -> None:
     assert _violations("sim_hw", ("flightsw", "hal", "fdir")) == []
+
+
+def test_leaves_are_leaves() -> None:
+    for leaf in LEAVES:
+        path = ROOT / (leaf.replace(".", "/") + ".py")
+        inner = {m for m in _imports(path) if m.split(".")[0] in ("flightsw", "hal", "fdir")}
+        assert inner <= {"flightsw.errors"}, (leaf, inner)
 
 
 def test_hal_does_not_reach_up() -> None:

@@ -34,3 +34,17 @@ def test_every_app_runs_at_its_rate_over_the_hyperperiod() -> None:
     for i, s in enumerate(slots):
         frames = [f for f, frame in enumerate(table) if i in frame]
         assert all(b - a == s.period for a, b in itertools.pairwise(frames))
+
+
+def test_slow_rates_and_exploding_hyperperiods_are_refused_naming_the_app() -> None:
+    with pytest.raises(ScheduleError, match="slowest") as info:
+        period_for("slow", 1e-7, 10, 10)
+    assert info.value.app == "slow"
+    assert period_for("hourly", 10 / 36_000, 10, 10) == 36_000
+    # each period is a whole number of major frames; their multiple is 96,996,900 frames
+    apps = [(f"a{p}", 10 / p, 1.0) for p in (30, 70, 110, 130, 170, 190)]
+    with pytest.raises(ScheduleError, match="repeat only every") as info:
+        build_schedule(apps, 10, 10)
+    assert info.value.app in {a for a, _, _ in apps}
+    _, table = build_schedule(apps[:3], 10, 10)
+    assert len(table) == 2310

@@ -41,7 +41,7 @@ def emulator(*options: str) -> Iterator[str]:
         dev.wait(timeout=10)
 
 
-def run_bench(port: str, out: Path, seconds: int) -> dict[str, Any]:
+def run_bench(port: str, out: Path, seconds: int, mission: str = "bench") -> dict[str, Any]:
     r = subprocess.run(
         [
             sys.executable,
@@ -49,7 +49,7 @@ def run_bench(port: str, out: Path, seconds: int) -> dict[str, Any]:
             "flightsw.cli",
             "sim",
             "--mission",
-            "bench",
+            mission,
             "--hal",
             f"serial:{port}",
             "--duration",
@@ -72,7 +72,8 @@ def run_bench(port: str, out: Path, seconds: int) -> dict[str, Any]:
 def test_flight_apps_run_against_the_bench_emulator(tmp_path: Path) -> None:
     with emulator() as port:
         s = run_bench(port, tmp_path / "run", 4)
-    assert 0.1 < s["realtime_factor"] <= 1.05  # wall-clock paced: never ahead of real time
+    # wall-clock paced: never ahead of real time
+    assert 0.1 < s["host_profile"]["realtime_factor"] <= 1.05
     for name in ("power", "thermal", "payload"):
         app = s["apps"][name]
         assert app["runs"] >= 3 and app["exceptions"] == 0 and not app["disabled"]
@@ -91,6 +92,32 @@ def test_a_device_that_drops_answers_is_counted_not_a_crash(tmp_path: Path) -> N
             "SELECT COUNT(*) FROM events WHERE name LIKE '%.DEVICE_ERROR'"
         ).fetchone()
     assert errors >= 1  # reported, and the apps carried on
+
+
+@needs_pty
+@pytest.mark.slow
+def test_non_finite_readings_from_a_bench_reach_no_app(tmp_path: Path) -> None:
+    """Half the bench's readings carry a NaN or an infinity (valid CRC), FDIR on board:
+    no app raises, restarts or takes an action on them; the HAL counts them."""
+    bench = (ROOT / "flightsw" / "data" / "bench.toml").read_text()
+    mission = tmp_path / "bench_fdir.toml"
+    fdir = '[[apps]]\nname = "fdir"\nclass = "fdir.app:FdirApp"\nrate_hz = 10\nid_base = 0x2400\n'
+    mission.write_text(bench + "\n" + fdir)
+    with emulator("--nonfinite-rate", "0.5", "--seed", "5") as port:
+        s = run_bench(port, tmp_path / "run", 12, str(mission))
+    for name, app in s["apps"].items():
+        assert app["exceptions"] == 0 and app["restarts"] == 0 and not app["disabled"], name
+    with sqlite3.connect(tmp_path / "run" / "archive.sqlite") as db:
+        invalid = db.execute(
+            "SELECT MAX(value) FROM hk WHERE structure = 'executive.executive'"
+            " AND point = 'invalid_samples'"
+        ).fetchone()[0]
+        actions = db.execute(
+            "SELECT name FROM events WHERE name IN ('fdir.BOARD_LATCHUP', 'fdir.BOARD_HANG',"
+            " 'fdir.BOARD_OVERTEMP', 'fdir.SAFE_MODE_ENTERED', 'power.UNDERVOLTAGE')"
+        ).fetchall()
+    assert invalid and invalid > 0
+    assert actions == []
 
 
 def test_unreachable_port_is_one_error_line(tmp_path: Path) -> None:

@@ -4,6 +4,8 @@ Frames are 1024 octets with a FECF (the default mission frame). The framer and t
 extractor run on two workloads: 100-octet packets (housekeeping-like) and packets of
 random sizes 7..2000 octets (a mix with dumps), both split over VC0 and VC1.
 ``*_vs_construct`` compares our frame decoder with parsing the construct declaration.
+``*_sdls_vs_plain``: the same workload with every frame authenticated (SDLS on TM,
+HMAC-SHA-256, the default mission's TM SA) over without.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from bench_timing import rate
 from flightsw.link.aos_frame import AosFrame
 from flightsw.link.extractor import PacketExtractor
 from flightsw.link.framer import TmFramer, VirtualChannel
+from flightsw.link.sdls import SdlsTm, SecurityAssociation
 from flightsw.link.tm_frame import TmFrame, tm_frame_declaration
 from flightsw.packets import SpacePacket
 
@@ -35,8 +38,12 @@ def _packets(sizes: list[int], seed: int) -> list[tuple[int, bytes]]:
     ]
 
 
-def _frames_for(packets: list[tuple[int, bytes]]) -> list[bytes]:
-    framer = _framer(len(packets))
+def _tm_sdls() -> SdlsTm:
+    return SdlsTm(SecurityAssociation(3, bytes(range(64, 96)), arsn_len=8))
+
+
+def _frames_for(packets: list[tuple[int, bytes]], secure: bool = False) -> list[bytes]:
+    framer = _framer(len(packets), secure)
     for vc, packet in packets:
         framer.push(vc, packet)
     frames = []
@@ -45,9 +52,9 @@ def _frames_for(packets: list[tuple[int, bytes]]) -> list[bytes]:
     return frames
 
 
-def _framer(depth: int) -> TmFramer:
+def _framer(depth: int, secure: bool = False) -> TmFramer:
     vcs = [VirtualChannel(0, 0, depth), VirtualChannel(1, 1, depth)]
-    return TmFramer(0x1AB, FRAME_LEN, vcs)
+    return TmFramer(0x1AB, FRAME_LEN, vcs, security=_tm_sdls() if secure else None)
 
 
 def run(quick: bool = False) -> dict[str, float]:
@@ -99,6 +106,30 @@ def run(quick: bool = False) -> dict[str, float]:
         out[f"extractor_{name}_packets_per_s"] = batches * len(packets)
         out[f"extractor_{name}_frames_per_s"] = batches * len(frames)
         out[f"extractor_{name}_mb_per_s"] = batches * octets / 1e6
+
+    packets = _packets(workloads["hk100"], 2)
+    secured = _frames_for(packets, secure=True)
+
+    def frame_secure() -> None:
+        framer = _framer(len(packets), secure=True)
+        for vc, packet in packets:
+            framer.push(vc, packet)
+        while framer.has_data:
+            framer.next_frame()
+
+    def extract_secure() -> None:
+        ex = PacketExtractor(FRAME_LEN, security=_tm_sdls())
+        for raw in secured:
+            ex.feed_frame(raw)
+
+    out["framer_sdls_hk100_packets_per_s"] = rate(frame_secure, budget) * len(packets)
+    out["extractor_sdls_hk100_packets_per_s"] = rate(extract_secure, budget) * len(packets)
+    out["framer_sdls_vs_plain"] = (
+        out["framer_sdls_hk100_packets_per_s"] / out["framer_hk100_packets_per_s"]
+    )
+    out["extractor_sdls_vs_plain"] = (
+        out["extractor_sdls_hk100_packets_per_s"] / out["extractor_hk100_packets_per_s"]
+    )
     return out
 
 

@@ -7,7 +7,9 @@ sim_hw's radiation rates) are sim_hw's models; battery, array and thermal lags a
 deliberately simple bench model.
 Fault options for tests are seeded: ``--garbage-rate`` (random octets before a
 response), ``--corrupt-rate`` (one flipped bit in a response), ``--drop-rate`` (no
-answer), ``--busy-rate`` (NAK BUSY) and ``--delay-ms`` (answer late).
+answer), ``--busy-rate`` (NAK BUSY), ``--delay-ms`` (answer late) and
+``--nonfinite-rate`` (one value of a reading, with a valid CRC, is NaN, +inf or -inf:
+what a bench with a broken ADC or firmware sends; the HAL must refuse it, not the apps).
 
     python tools/fake_bench_device.py --pty            # prints the slave path to use
     python tools/fake_bench_device.py --port /dev/pts/7
@@ -21,6 +23,7 @@ Importable: ``FakeBenchDevice.handle_bytes(data) -> bytes`` answers whatever req
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import select
@@ -192,6 +195,7 @@ class FakeBenchDevice:
         drop_rate: float = 0.0,
         busy_rate: float = 0.0,
         delay_ms: float = 0.0,
+        nonfinite_rate: float = 0.0,
         watchdog_timeout_ms: int = 5000,
         now_s: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -204,6 +208,8 @@ class FakeBenchDevice:
         self.drop_rate = drop_rate
         self.busy_rate = busy_rate
         self.delay_ms = delay_ms
+        self.nonfinite_rate = nonfinite_rate
+        self.nonfinite = 0  # readings sent with a non-finite value
         self._now = now_s
         self._last = now_s()
         self.decoder = p.FrameDecoder()
@@ -253,11 +259,41 @@ class FakeBenchDevice:
         try:
             req = p.decode_request(frame)
             reply = self.execute(req)
+            if self.nonfinite_rate and self.rng.random() < self.nonfinite_rate:
+                reply = self._non_finite(reply)
         except DecodeError:
             return self._nak(frame, p.NakCode.BAD_PAYLOAD)
         except BadIndex:
             return self._nak(frame, p.NakCode.BAD_INDEX)
         return p.encode_frame(p.response_type(frame.type), frame.seq, reply.encode())
+
+    def _non_finite(self, reply: p.Message) -> p.Message:
+        """One float value of a reading replaced by NaN, +inf or -inf (others unchanged)."""
+        floats = {
+            p.BatteryReading: ("voltage_v", "current_a", "temperature_c"),
+            p.SolarReading: ("voltage_v", "current_a", "sun_sensor"),
+            p.Temperatures: ("values_c",),
+            p.SwitchStates: ("current_a",),
+            p.BoardPage: ("current_a", "power_w", "temperature_c", "work_done"),
+        }.get(type(reply))
+        if not floats:
+            return reply
+        name = floats[int(self.rng.integers(len(floats)))]
+        bad = (math.nan, math.inf, -math.inf)[int(self.rng.integers(3))]
+        value: Any = getattr(reply, name)
+        if isinstance(value, tuple | np.ndarray):
+            if not len(value):
+                return reply
+            i = int(self.rng.integers(len(value)))
+            if isinstance(value, tuple):
+                value = (*value[:i], bad, *value[i + 1 :])
+            else:
+                value = value.astype(np.float64)
+                value[i] = bad
+        else:
+            value = bad
+        self.nonfinite += 1
+        return dataclasses.replace(reply, **{name: value})  # type: ignore[type-var]
 
     # --- requests -------------------------------------------------------------------
 
@@ -421,6 +457,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--drop-rate", type=float, default=0.0)
     ap.add_argument("--busy-rate", type=float, default=0.0)
     ap.add_argument("--delay-ms", type=float, default=0.0)
+    ap.add_argument(
+        "--nonfinite-rate", type=float, default=0.0, help="readings with a NaN/inf value"
+    )
     ap.add_argument("--watchdog-ms", type=int, default=5000)
     args = ap.parse_args(argv)
     dev = FakeBenchDevice(
@@ -431,6 +470,7 @@ def main(argv: list[str] | None = None) -> int:
         drop_rate=args.drop_rate,
         busy_rate=args.busy_rate,
         delay_ms=args.delay_ms,
+        nonfinite_rate=args.nonfinite_rate,
         watchdog_timeout_ms=args.watchdog_ms,
     )
     stop = threading.Event()
@@ -448,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
         pass
     print(
         f"requests={dev.requests} dropped={dev.dropped} corrupted={dev.corrupted} "
-        f"garbage_bursts={dev.garbage_bursts} naks={dev.naks}",
+        f"garbage_bursts={dev.garbage_bursts} naks={dev.naks} nonfinite={dev.nonfinite}",
         file=sys.stderr,
     )
     return 0

@@ -4,11 +4,17 @@
     python tools/fuzz.py --seconds 600 --only pus-tc cltu
     python tools/fuzz.py --list
 
-Each target decodes bytes; valid samples seed the corpus and are mutated (bit flips,
-octet changes, truncation, extension, splices, length-field edits). Anything other than
-the target's allowed error (``DecodeError`` for packet and frame codecs) is a finding:
-the reproducer is printed as hex and the exit status is 1. Deterministic for a seed.
-CI runs a short budget of this through ``tests/tools/test_fuzz.py``.
+Each decoder target decodes bytes; valid samples seed the corpus and are mutated (bit
+flips, octet changes, truncation, extension, splices, length-field edits). Anything
+other than the target's allowed error (``DecodeError`` for packet and frame codecs) is a
+finding: the reproducer is printed as hex and the exit status is 1.
+
+The input targets (``tools/fuzz_inputs.py``: ``mission-loader``, ``scenario-loader``,
+``cli``) generate structured inputs instead and judge the whole outcome; their
+reproducers are printed as text. Every target draws from its own random stream, so a
+target's inputs are the same for a seed whatever the time budget; slow targets get a
+time slice per round so they do not starve the others. CI runs a short budget of all
+of this through ``tests/tools/test_fuzz.py``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from flightsw.errors import DecodeError
 from flightsw.link import kinds_downlink, kinds_uplink
@@ -34,7 +41,10 @@ _LINK_KINDS = (kinds_uplink, kinds_downlink)  # imported for the frame kinds the
 
 @dataclass
 class Target:
-    """One decoder under fuzz, its seed corpus and the errors it may raise."""
+    """One decoder under fuzz, its seed corpus and the errors it may raise.
+
+    ``generate`` (optional) makes each input instead of mutating ``seeds``; ``show``
+    renders an input for a finding's reproducer (default: hex)."""
 
     name: str
     decode: Callable[[bytes], object]
@@ -42,6 +52,34 @@ class Target:
     allowed: tuple[type[BaseException], ...] = (DecodeError,)
     execs: int = 0
     findings: list[str] = field(default_factory=list)
+    generate: Callable[[random.Random], bytes] | None = None
+    show: Callable[[bytes], str] = bytes.hex
+
+
+def input_targets(work: Path | None = None) -> list[Target]:
+    """The mission loader, the scenario loader and the command line (tools/fuzz_inputs.py);
+    their files go to ``work`` (default: a new temporary directory)."""
+    import fuzz_inputs
+
+    work = work if work is not None else fuzz_inputs.workdir()
+    out = []
+    for name, cls in (
+        ("mission-loader", fuzz_inputs.MissionTarget),
+        ("scenario-loader", fuzz_inputs.ScenarioTarget),
+        ("cli", fuzz_inputs.CliTarget),
+    ):
+        t = cls(work)
+        out.append(
+            Target(
+                name,
+                t.run,
+                [],
+                (),
+                generate=t.generate,
+                show=lambda b: repr(b.decode("utf-8", "replace")),
+            )
+        )
+    return out
 
 
 def _packet_seeds() -> list[bytes]:
@@ -113,20 +151,24 @@ def mutate(rng: random.Random, corpus: list[bytes]) -> bytes:
 
 def fuzz(targets: list[Target], seconds: float, seed: int) -> int:
     """Run until the time budget is spent; returns the number of findings."""
-    rng = random.Random(seed)
+    rngs = {t.name: random.Random(f"{seed}:{t.name}") for t in targets}
     deadline = time.perf_counter() + seconds
-    per_round = 200
+    per_round, slice_s = 200, 0.05
     while time.perf_counter() < deadline:
         for t in targets:
-            for _ in range(per_round):
-                data = mutate(rng, t.seeds)
+            rng = rngs[t.name]
+            end = time.perf_counter() + slice_s
+            for i in range(per_round):
+                if i and time.perf_counter() > end:
+                    break
+                data = t.generate(rng) if t.generate is not None else mutate(rng, t.seeds)
                 try:
                     t.decode(data)
                 except t.allowed:
                     pass
                 except Exception as exc:
                     if len(t.findings) < 5:
-                        t.findings.append(f"{type(exc).__name__}: {exc} <- {data.hex()}")
+                        t.findings.append(f"{type(exc).__name__}: {exc} <- {t.show(data)}")
                 t.execs += 1
     return sum(len(t.findings) for t in targets)
 
@@ -138,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="*", help="target names (substring match)")
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args(argv)
-    targets = builtin_targets() + extra_targets()
+    targets = builtin_targets() + extra_targets() + input_targets()
     if args.only:
         targets = [t for t in targets if any(s in t.name for s in args.only)]
     if args.list:

@@ -33,8 +33,12 @@ class DeviceGuard:
         try:
             body(now_ns)  # type: ignore[operator]
         except FlightswError:
-            self.device_errors += 1
-            n = self.device_errors
-            self.tlm["device_errors"] = n  # type: ignore[attr-defined]
-            if n == 1 or n % REPORT_EVERY == 0:
-                self.emit("DEVICE_ERROR", count=n)  # type: ignore[attr-defined]
+            self.device_error()
+
+    def device_error(self) -> None:
+        """Count (and report) one failed HAL call the app absorbed."""
+        self.device_errors += 1
+        n = self.device_errors
+        self.tlm["device_errors"] = n  # type: ignore[attr-defined]
+        if n == 1 or n % REPORT_EVERY == 0:
+            self.emit("DEVICE_ERROR", count=n)  # type: ignore[attr-defined]

@@ -7,8 +7,18 @@ publishes the payload's power budget on the bus. Shedding order, lowest level fi
 level 1 halves the payload budget, level 2 gives the payload nothing and opens its
 switches, level 3 also opens the auxiliary loads. Survival loads (avionics, radio,
 heaters) are never shed. Loads come back one level at a time once the state of charge
-is ``hysteresis`` above the level's threshold. In FDIR's safe mode the app sheds to
+is ``hysteresis`` above the level's threshold. The payload's budget is the array's output
+plus what the battery may give (``max_discharge_w`` above ``reserve_soc`` +
+``reserve_band_soc``, tapering to nothing at ``reserve_soc``), less the platform's loads,
+a charging reserve while the sun is up and a margin. In FDIR's safe mode the app sheds to
 level 3 and stays there until safe mode ends.
+
+A battery reading that is missing (a device that did not answer, a non-finite value
+refused by the HAL) costs only what depends on it: the state of charge is held, the
+switches are still watched and the budget still published; once the battery has gone
+unobserved for ``BATTERY_STALE_S`` the payload's budget no longer counts on the battery
+(the array's surplus only) until a reading comes back, and the event
+``BATTERY_UNOBSERVED`` says so.
 
 Switching a critical load by TC takes two commands: ``arm_switch`` then ``switch``
 within ``arm_timeout_s``; an unarmed attempt fails with NOT_ARMED and changes nothing.
@@ -17,6 +27,7 @@ within ``arm_timeout_s``; an unarmed attempt fails with NOT_ARMED and changes no
 from __future__ import annotations
 
 import bisect
+import math
 
 from flightsw.app import (
     App,
@@ -38,10 +49,12 @@ from flightsw.apps.messages import (
     PowerBudget,
     SafeMode,
 )
-from flightsw.errors import CommandError
-from hal.interfaces import Battery, PowerDistribution, SolarArray
+from flightsw.errors import CommandError, FlightswError
+from flightsw.schema import Opt, Schema
+from hal.interfaces import Battery, BatteryTelemetry, PowerDistribution, SolarArray
 
 NS_PER_S = 1_000_000_000
+BATTERY_STALE_S = 10.0  # no battery sample for this long: the budget stops counting on it
 
 # Open-circuit voltage of one Li-ion cell against state of charge (datasheet-style
 # curve; the battery model in sim_hw has its own copy of the chemistry).
@@ -51,7 +64,10 @@ SHED_LEVELS = 3
 
 
 def soc_from_ocv(cell_v: float) -> float:
-    """Invert the OCV curve (piecewise linear), clamped to 0..1."""
+    """Invert the OCV curve (piecewise linear), clamped to 0..1; a non-finite voltage is
+    a missing sample (FlightswError), never an index out of the curve."""
+    if not math.isfinite(cell_v):
+        raise FlightswError(f"power: cell voltage {cell_v!r} is not a finite number")
     if cell_v <= OCV_V[0]:
         return 0.0
     if cell_v >= OCV_V[-1]:
@@ -66,6 +82,16 @@ class PowerApp(DeviceGuard, App):
     """Battery state of charge, payload power budget, load shedding and PCDU switching."""
 
     DEFAULT_RATE_HZ = 2.0
+    OPTIONS = Schema(
+        Opt(
+            "critical_switches",
+            "list",
+            ["avionics", "radio", "heaters"],
+            max=64,
+            items=Opt("prefix", "str"),
+            doc="switches (by name prefix) never shed",
+        ),
+    )
     TELEMETRY = (
         DEVICE_ERRORS,
         TelemetryDef("soc", "f32", "1", "estimated state of charge"),
@@ -110,6 +136,13 @@ class PowerApp(DeviceGuard, App):
             "switch {switch} -> {on}",
         ),
         EventDef(5, "SWITCH_ARMED", Severity.INFO, (Arg("switch", "u8"),), "switch {switch}"),
+        EventDef(
+            20,
+            "BATTERY_UNOBSERVED",
+            Severity.MEDIUM,
+            (Arg("missing_s", "f32", unit="s"),),
+            "no battery reading for {missing_s:.0f} s: payload budget without the battery",
+        ),
     )
     PARAMETERS = (
         ParameterDef(1, "capacity_wh", "f32", 100_000.0, 1.0, 1e7, "Wh"),
@@ -128,6 +161,16 @@ class PowerApp(DeviceGuard, App):
         ParameterDef(14, "rest_current_a", "f32", 2.0, 0.0, 1000.0, "A"),
         ParameterDef(15, "ocv_gain", "f32", 0.01, 0.0, 1.0, "", "pull toward OCV per step"),
         ParameterDef(16, "arm_timeout_s", "f32", 10.0, 0.5, 600.0, "s"),
+        ParameterDef(
+            17,
+            "reserve_band_soc",
+            "f32",
+            0.50,
+            0.01,
+            1.0,
+            "",
+            "battery allowance tapers from full to 0 over this much charge above reserve_soc",
+        ),
     )
 
     def init(self) -> None:
@@ -146,14 +189,20 @@ class PowerApp(DeviceGuard, App):
         self.payload_pipe = self.listen(PAYLOAD_STATUS)
         self.safe_pipe = self.listen(SAFE_MODE)
         self.safe_mode = False
-        self.soc: float | None = None
-        self.level = 0
+        # Kept across a restart of this app (ctx.retained): a fresh level 0 would leave
+        # the switches its predecessor shed open for good (only level changes move them).
+        kept = self.ctx.retained
+        self.soc: float | None = kept.get("soc")
+        self.level = int(kept.get("shed_level", 0))
         self.last_t: int | None = None
         self.payload_w = 0.0
         self.armed: tuple[int, int] | None = None  # (switch index, expiry ns)
         self.tripped_before: tuple[bool, ...] = ()
+        self.last_current: tuple[float, ...] = ()
         self.trips = 0
         self.undervoltage = False
+        self.battery_missing_since: int | None = None
+        self.battery_stale = False
 
     # --- the control loop ---------------------------------------------------------
     def step(self, now_ns: int) -> None:
@@ -166,24 +215,31 @@ class PowerApp(DeviceGuard, App):
         for msg in self.safe_pipe.drain():
             if isinstance(msg.payload, SafeMode):
                 self.safe_mode = msg.payload.active
-        bat = self.battery.read_battery()
+        bat = self._read_battery(now_ns)
         arr = self.array.read_solar_array()
         sw = self.pcdu.read_switches()
         dt = 0.0 if self.last_t is None else (now_ns - self.last_t) / NS_PER_S
         self.last_t = now_ns
-        soc = self._estimate_soc(bat.voltage_v, bat.current_a, dt)
         self._note_trips(sw.tripped)
-        self._check_undervoltage(bat.voltage_v)
+        if bat is not None:
+            soc = self._estimate_soc(bat.voltage_v, bat.current_a, dt)
+            self._check_undervoltage(bat.voltage_v)
+            self.tlm.update(
+                battery_voltage_v=bat.voltage_v,
+                battery_current_a=bat.current_a,
+                battery_temp_c=bat.temperature_c,
+            )
+        elif self.soc is None:
+            return  # no battery sample yet: nothing to estimate a budget from
+        else:
+            soc = self.soc  # held while this cycle's sample is missing
         self._shed(soc)
         solar_w = arr.voltage_v * arr.current_a
-        load_w = sum(sw.current_a) * float(self.param("bus_voltage_v"))
+        load_w = self._load_a(sw.current_a) * float(self.param("bus_voltage_v"))
         budget = self._payload_budget(soc, solar_w, load_w)
         self.ctx.bus.publish(POWER_BUDGET, PowerBudget(budget, self.level, soc))
         self.tlm.update(
             soc=soc,
-            battery_voltage_v=bat.voltage_v,
-            battery_current_a=bat.current_a,
-            battery_temp_c=bat.temperature_c,
             solar_power_w=solar_w,
             load_power_w=load_w,
             shed_level=self.level,
@@ -193,17 +249,46 @@ class PowerApp(DeviceGuard, App):
             trips=self.trips & 0xFFFF,
         )
 
+    def _read_battery(self, now_ns: int) -> BatteryTelemetry | None:
+        """This cycle's battery sample, or None when it is missing (a device error,
+        counted); marks the battery unobserved after ``BATTERY_STALE_S`` without one."""
+        try:
+            bat = self.battery.read_battery()
+        except FlightswError:
+            self.device_error()
+            since = self.battery_missing_since
+            if since is None:
+                self.battery_missing_since = now_ns
+            elif not self.battery_stale and now_ns - since >= BATTERY_STALE_S * NS_PER_S:
+                self.battery_stale = True
+                self.emit("BATTERY_UNOBSERVED", missing_s=(now_ns - since) / NS_PER_S)
+            return None
+        self.battery_missing_since = None
+        self.battery_stale = False
+        return bat
+
     def _estimate_soc(self, voltage: float, current: float, dt: float) -> float:
         cells = int(self.param("cells_series"))
         ocv_cell = (voltage - current * float(self.param("internal_resistance_ohm"))) / cells
         if self.soc is None:
-            self.soc = soc_from_ocv(ocv_cell)
+            self.soc = self.ctx.retained["soc"] = soc_from_ocv(ocv_cell)
             return self.soc
         soc = self.soc + voltage * current * dt / 3600.0 / float(self.param("capacity_wh"))
         if abs(current) < float(self.param("rest_current_a")):
             soc += float(self.param("ocv_gain")) * (soc_from_ocv(ocv_cell) - soc)
-        self.soc = min(1.0, max(0.0, soc))
+        self.soc = self.ctx.retained["soc"] = min(1.0, max(0.0, soc))
         return self.soc
+
+    def _load_a(self, current_a: tuple[float, ...]) -> float:
+        """Total load current; a switch whose current is missing (NaN from the HAL)
+        counts with its last good value."""
+        if all(map(math.isfinite, current_a)):
+            self.last_current = current_a
+            return math.fsum(current_a)
+        last = self.last_current if len(self.last_current) == len(current_a) else current_a
+        now = tuple(c if math.isfinite(c) else old for c, old in zip(current_a, last, strict=True))
+        self.last_current = now
+        return math.fsum(c for c in now if math.isfinite(c))
 
     def _note_trips(self, tripped: tuple[bool, ...]) -> None:
         if tripped == self.tripped_before:
@@ -248,7 +333,7 @@ class PowerApp(DeviceGuard, App):
             if want_on != was_on:
                 for name in names:
                     self.pcdu.set_switch(name, want_on)
-        self.level = level
+        self.level = self.ctx.retained["shed_level"] = level
 
     def _payload_budget(self, soc: float, solar_w: float, load_w: float) -> float:
         if self.level >= 2:
@@ -256,8 +341,8 @@ class PowerApp(DeviceGuard, App):
         platform_w = max(0.0, load_w - self.payload_w)
         reserve = float(self.param("reserve_soc"))
         battery_w = 0.0
-        if soc > reserve:
-            frac = min(1.0, (soc - reserve) / max(1e-6, 1.0 - reserve))
+        if soc > reserve and not self.battery_stale:
+            frac = min(1.0, (soc - reserve) / float(self.param("reserve_band_soc")))
             battery_w = float(self.param("max_discharge_w")) * frac
         charge_w = float(self.param("charge_reserve_w")) if soc < 0.95 and solar_w > 0 else 0.0
         budget = solar_w + battery_w - platform_w - charge_w - float(self.param("margin_w"))

@@ -6,6 +6,11 @@ partner takes over); a reading outside the sensor's physical range, or a sensor 
 declared failed, is not used. Heaters switch with
 hysteresis between ``heater_on_c`` and ``heater_off_c``.
 
+A zone's operating limits are ``zone_min_c``/``zone_max_c`` unless the app's options
+give that zone its own (``zone_limits = { battery = [0.0, 45.0] }``). The cold-plate
+loop's thermostatic bypass valve, where the HAL has one (``thermal_loop``), is watched,
+not commanded: its position goes to telemetry as ``loop_valve_open``.
+
 Boards: above ``throttle_start_c`` a board's thermal cap falls linearly from its full
 power to ``min_cap_w`` at ``throttle_limit_c``; a capped board gets its cap back only
 when it cools ``restore_margin_c`` below the start. The caps go out on the bus; the
@@ -17,19 +22,46 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import NDArray
 
 from flightsw.app import App, Arg, EventDef, HkDef, ParameterDef, Severity, TelemetryDef
 from flightsw.apps.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
 from flightsw.apps.messages import SENSOR_HEALTH, THERMAL_CAPS, SensorHealth, ThermalCaps
-from hal.interfaces import AcceleratorBoards, Heaters, TemperatureSensors
+from flightsw.errors import MissionError
+from flightsw.schema import ConfigError, Opt, Schema
+from hal.interfaces import AcceleratorBoards, Heaters, TemperatureSensors, ThermalLoop
 
 SENSOR_VALID_RANGE_C = (-120.0, 200.0)
+
+
+def _check_zone_limits(options: dict[str, object]) -> None:
+    """Each zone's limits are a pair of finite numbers, min below max (the zone itself is
+    checked at init, against the heater zones the HAL has)."""
+    limits = options.get("zone_limits", {})
+    assert isinstance(limits, dict)
+    for zone, pair in limits.items():
+        ok = isinstance(pair, list) and len(pair) == 2
+        ok = ok and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in pair
+        )
+        if not ok or pair[0] >= pair[1]:
+            raise ConfigError(f"zone_limits.{zone}", "must be [min_c, max_c], finite, min < max")
 
 
 class ThermalApp(DeviceGuard, App):
     """Heaters per zone, board power caps from temperatures, thermal limit events."""
 
     DEFAULT_RATE_HZ = 1.0
+    OPTIONS = Schema(
+        Opt(
+            "zone_limits",
+            "table",
+            {},
+            doc="a zone's own operating limits: zone = [min_c, max_c] (else zone_min/max_c)",
+        ),
+        check=_check_zone_limits,
+    )
     TELEMETRY = (
         DEVICE_ERRORS,
         TelemetryDef("max_board_temp_c", "f32", "degC"),
@@ -40,6 +72,7 @@ class ThermalApp(DeviceGuard, App):
         TelemetryDef("max_zone_temp_c", "f32", "degC"),
         TelemetryDef("invalid_sensors", "u16"),
         TelemetryDef("limit_violations", "u32", "", "zone readings outside operating limits"),
+        TelemetryDef("loop_valve_open", "f32", "1", "cold-plate loop valve, 0 bypassed .. 1 open"),
     )
     HOUSEKEEPING = (HkDef(1, "thermal", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
@@ -85,15 +118,18 @@ class ThermalApp(DeviceGuard, App):
         self.sensors: TemperatureSensors = devices["thermal"]
         self.heaters: Heaters = devices["thermal"]
         self.boards: AcceleratorBoards | None = devices.get("boards")
+        self.loop: ThermalLoop | None = devices.get("thermal_loop")
         names = self.sensors.sensor_names()
         self.heater_names = self.heaters.heater_names()
         self.zone_sensors: list[list[int]] = []
-        for h in self.heater_names:
-            zone = h.removeprefix("heater_")
+        zones = [h.removeprefix("heater_") for h in self.heater_names]
+        for zone in zones:
             self.zone_sensors.append([i for i, s in enumerate(names) if s.startswith(zone)])
+        self.zone_limits = self._zone_limits(zones)
         self.invalid_reported: set[int] = set()
         self.health_pipe = self.listen(SENSOR_HEALTH)
-        self.failed: frozenset[int] = frozenset()
+        # FDIR announces a failed sensor once: kept across a restart of this app.
+        self.failed: frozenset[int] = self.ctx.retained.get("failed", frozenset())
         self.throttled = np.zeros(self.boards.count if self.boards else 0, dtype=bool)
         self.over_limit = np.zeros_like(self.throttled)
         self.any_throttled = False
@@ -102,18 +138,36 @@ class ThermalApp(DeviceGuard, App):
         self.violations = 0
         self.in_violation: set[int] = set()
 
+    def _zone_limits(self, zones: list[str]) -> list[tuple[float, float] | None]:
+        """Per-zone (min, max) from the options; None: the zone_min_c/zone_max_c params."""
+        given = self.ctx.options.get("zone_limits", {})
+        where = f"apps.{self.ctx.name}.options.zone_limits"
+        if not isinstance(given, dict):
+            raise MissionError("mission", where, "must be a table of zone = [min_c, max_c]")
+        for zone, pair in given.items():
+            if zone not in zones:
+                raise MissionError("mission", f"{where}.{zone}", f"no heater zone {zone!r}")
+            ok = isinstance(pair, list | tuple) and len(pair) == 2
+            if not ok or not all(isinstance(v, int | float) for v in pair) or pair[0] >= pair[1]:
+                raise MissionError(
+                    "mission", f"{where}.{zone}", "must be [min_c, max_c], min < max"
+                )
+        return [(float(given[z][0]), float(given[z][1])) if z in given else None for z in zones]
+
     def step(self, now_ns: int) -> None:
         self.guarded(self._step, now_ns)
 
     def _step(self, now_ns: int) -> None:
         self._zones()
+        if self.loop is not None:
+            self.tlm["loop_valve_open"] = self.loop.read_loop().valve_open
         if self.boards is not None and self.boards.count:
             self._boards()
 
     def _zones(self) -> None:
         for msg in self.health_pipe.drain():
             if isinstance(msg.payload, SensorHealth):
-                self.failed = msg.payload.failed
+                self.failed = self.ctx.retained["failed"] = msg.payload.failed
         temps = self.sensors.read_temperatures_c()
         lo, hi = SENSOR_VALID_RANGE_C
         valid = [
@@ -142,7 +196,8 @@ class ThermalApp(DeviceGuard, App):
             elif t > off_c and state[z]:
                 self.heaters.set_heater(self.heater_names[z], False)
                 state[z] = False
-            if not zmin <= t <= zmax:
+            lo, hi = self.zone_limits[z] or (zmin, zmax)
+            if not lo <= t <= hi:
                 self.violations += 1
                 if z not in self.in_violation:
                     self.in_violation.add(z)
@@ -164,6 +219,8 @@ class ThermalApp(DeviceGuard, App):
         start = float(self.param("throttle_start_c"))
         limit = max(start + 0.1, float(self.param("throttle_limit_c")))
         full, floor = float(self.param("board_max_w")), float(self.param("min_cap_w"))
+        # A board whose temperature is missing (NaN from the HAL) keeps its throttle
+        # state; if throttled, it gets the floor cap until it reads again.
         hot = tel.powered & (temp > start)
         any_hot = bool(np.count_nonzero(hot))
         if any_hot or self.any_throttled:
@@ -172,10 +229,10 @@ class ThermalApp(DeviceGuard, App):
             self.throttled = (self.throttled | hot) & ~cool
             count = int(np.count_nonzero(self.throttled))
             self.any_throttled = count > 0
-            frac = np.clip((limit - temp) / (limit - start), 0.0, 1.0)
+            frac = np.nan_to_num(np.clip((limit - temp) / (limit - start), 0.0, 1.0), nan=0.0)
             caps = np.where(self.throttled, floor + (full - floor) * frac, np.nan)
             if np.count_nonzero(newly):
-                self.emit("BOARDS_THROTTLED", count=count, max_temp_c=float(temp.max()))
+                self.emit("BOARDS_THROTTLED", count=count, max_temp_c=_hottest(temp))
         else:
             count = 0
             caps = self.no_caps  # nothing hot, nothing capped: the same all-NaN caps
@@ -185,11 +242,16 @@ class ThermalApp(DeviceGuard, App):
                 self.emit("BOARD_OVER_LIMIT", board=int(b), temp_c=float(temp[b]))
             self.over_limit = over
         self.ctx.bus.publish(THERMAL_CAPS, ThermalCaps(caps, count))
-        n_powered = int(np.count_nonzero(tel.powered))
+        read = tel.powered & ~np.isnan(temp)
+        n_powered = int(np.count_nonzero(read))
         self.tlm.update(
-            max_board_temp_c=float(np.max(temp, where=tel.powered, initial=-np.inf))
-            if n_powered
-            else 0.0,
-            mean_board_temp_c=float(np.dot(temp, tel.powered)) / n_powered if n_powered else 0.0,
+            max_board_temp_c=float(np.max(temp, where=read, initial=-np.inf)) if n_powered else 0.0,
+            mean_board_temp_c=float(np.sum(temp, where=read)) / n_powered if n_powered else 0.0,
             throttled_boards=min(count, 0xFFFF),
         )
+
+
+def _hottest(temp: NDArray[np.float64]) -> float:
+    """The highest temperature that was read (boards with a missing one are skipped)."""
+    known = temp[~np.isnan(temp)]
+    return float(known.max()) if known.size else 0.0

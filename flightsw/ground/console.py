@@ -8,6 +8,17 @@ same SQLite archive ``flightsw sim`` writes.
 
 Printed lines: ``VERIFY <command> <accepted|started|completed|failed code N>``,
 ``EVENT <SEVERITY> <name> k=v ...``, ``TM(s,ss) <n> octets`` for anything else.
+
+A session starts COP-1 afresh (Initiate AD with Set V(R) = 0), so a second session, or
+one after the spacecraft reset, is in step with FARM-1; commands wait in a bounded
+outbox until FOP-1 is active, and FOP-1's refusals and alerts are printed (``FOP ...``).
+
+What it trusts: only datagrams from the flight build's address (the one it sends to);
+the rest are read, counted (``foreign_datagrams``) and dropped. With authenticated TM
+(the mission's ``sdls.tm``), a frame that fails SDLS is dropped and counted
+(``station.extractor.frames_unauthenticated``) before anything in it is printed. The
+receive loop is bounded: at most ``max_datagrams`` datagrams per poll and a deadline
+checked between datagrams, so a flood cannot keep ``run_for(N)`` going past N seconds.
 """
 
 from __future__ import annotations
@@ -15,6 +26,7 @@ from __future__ import annotations
 import select
 import socket
 import struct
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,10 +35,16 @@ from flightsw.dictionary import build_dictionary
 from flightsw.errors import DecodeError, FlightswError
 from flightsw.ground.archive import SEVERITY_BY_SUBSERVICE, TmArchive
 from flightsw.ground.commanding import CommandEncoder
+from flightsw.ground.sdls_state_file import GroundStateFile
 from flightsw.ground.station import GroundStation
+from flightsw.link.fop import FopState, Response
 from flightsw.mission import Mission
 from flightsw.packets import PusTm, tc_request_id_from_bytes
 from flightsw.services.verification import parse_report
+
+MAX_DATAGRAMS_PER_POLL = 256
+OUTBOX_LIMIT = 1024  # commands waiting for FOP-1 to become active
+RECV_SIZE = 65_536
 
 VERIFY = {1: "accepted", 2: "rejected", 3: "started", 5: "progress", 7: "completed"}
 FAILED = {2: "rejected", 4: "start failed", 6: "progress failed", 8: "failed"}
@@ -52,8 +70,24 @@ def parse_command(text: str) -> tuple[str, dict[str, Any]]:
     return parts[0], args
 
 
+def resolve(address: tuple[str, int]) -> tuple[str, int]:
+    """``(host, port)`` as the IPv4 address datagrams from it will carry."""
+    host, port = address
+    try:
+        info = socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_DGRAM)
+    except (OSError, UnicodeError) as exc:
+        raise FlightswError(f"cannot resolve {host!r}: {exc}") from None
+    ip, resolved_port = info[0][4][:2]
+    return str(ip), int(resolved_port)
+
+
 class GroundConsole:
-    """One ground station on a UDP link, with the mission's dictionary."""
+    """One ground station on a UDP link, with the mission's dictionary.
+
+    ``state``: the ground's SDLS counters file (None: counters in memory, this session
+    only). ``bind``: the local address to send from (None: any port), for a flight
+    radio configured to answer only a fixed ground address (``[hal.radio] peer``).
+    """
 
     def __init__(
         self,
@@ -62,57 +96,128 @@ class GroundConsole:
         archive: Path,
         out: Callable[[str], None] = print,
         clock: Callable[[], float] | None = None,
+        state: Path | None = None,
+        bind: tuple[str, int] | None = None,
+        max_datagrams: int = MAX_DATAGRAMS_PER_POLL,
     ) -> None:
         import time
 
         self.clock = clock or time.perf_counter
         self.dictionary = build_dictionary(mission)
         self.encoder = CommandEncoder(self.dictionary)
-        station = GroundStation.for_mission(mission)
+        self.address = address
+        self.peer = resolve(address)
+        self.state = GroundStateFile(state) if state is not None else None
+        try:
+            station = GroundStation.for_mission(mission, self.state)
+        except FlightswError:
+            self._close_state()
+            raise
         if station is None:
+            self._close_state()
             raise FlightswError(f"mission {mission.name!r} has no comms service to talk to")
         self.station = station
-        self.station.initiate()
-        self.address = address
+        self.station.initiate(set_vr=0)
+        self.outbox: deque[bytes] = deque()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.setblocking(False)
+        if bind is not None:
+            try:
+                self.sock.bind(bind)
+            except OSError as exc:
+                self.sock.close()
+                self._close_state()
+                raise FlightswError(f"cannot bind {bind[0]}:{bind[1]}: {exc}") from None
         self.archive = TmArchive(archive, self.dictionary)
         self.out = out
         self.pending: dict[int, str] = {}
         self.tm_packets = 0
+        self.max_datagrams = max_datagrams
+        self.datagrams = 0  # from the flight build
+        self.foreign_datagrams = 0  # from anyone else: dropped
+        self.polls_over_budget = 0  # polls that left datagrams for the next one
+        self.send_errors = 0
 
     def send(self, text: str) -> int:
         """Queue one command (``name key=value ...``); returns its request id."""
         name, args = parse_command(text)
         raw = self.encoder.encode(name, args or None)
+        if len(self.outbox) >= OUTBOX_LIMIT:
+            raise FlightswError(f"{OUTBOX_LIMIT} commands already wait for FOP-1 to be active")
         rid = tc_request_id_from_bytes(raw)
         self.pending[rid] = name
-        self.station.send_packet(raw)
+        self.outbox.append(raw)
+        self._release()
         return rid
 
-    def poll(self, wait_s: float = 0.05) -> None:
-        """Radiate what FOP-1 has ready; take in what arrived (waits at most ``wait_s``)."""
+    def _release(self) -> None:
+        """Hand waiting commands to FOP-1 once it is active; print what FOP-1 refuses."""
+        if self.station.fop.state is FopState.ACTIVE:
+            while self.outbox:
+                self.station.send_packet(self.outbox.popleft())
+        notices = self.station.notices
+        while notices:
+            n = notices.popleft()
+            if n.response in (Response.REJECT, Response.NEGATIVE_CONFIRM, Response.ALERT):
+                self.out(f"FOP {n.response.value} {n.reason}".rstrip())
+
+    def set_arsn(self, arsn: int | None = None) -> int:
+        """Send the authenticated "set ARSN" (see :meth:`GroundStation.set_arsn`)."""
+        return self.station.set_arsn(arsn)
+
+    def skip_arsn(self, arsn: int) -> int:
+        """Send TC ARSNs above ``arsn`` from now on (see :meth:`GroundStation.skip_arsn`)."""
+        return self.station.skip_arsn(arsn)
+
+    def poll(self, wait_s: float = 0.05, deadline: float | None = None) -> None:
+        """Radiate what FOP-1 has ready; take in what arrived (waits at most ``wait_s``).
+
+        Takes at most ``max_datagrams`` datagrams, and none after ``deadline``.
+        """
+        self._release()
         for cltu in self.station.tick(self.clock()):
-            self.sock.sendto(cltu, self.address)
+            try:
+                self.sock.sendto(cltu, self.address)
+            except OSError:
+                self.send_errors += 1  # e.g. the flight build is not listening yet: FOP-1 retries
         ready, _, _ = select.select([self.sock], [], [], wait_s)
         if not ready:
             return
-        while True:
+        for _ in range(self.max_datagrams):
+            if deadline is not None and self.clock() >= deadline:
+                return
             try:
-                data = self.sock.recv(65_536)
+                data, sender = self.sock.recvfrom(RECV_SIZE)
             except BlockingIOError:
-                break
+                return
             except OSError:
-                break  # e.g. the flight build is not listening yet
+                return  # e.g. the flight build is not listening yet
+            if (str(sender[0]), int(sender[1])) != self.peer:
+                self.foreign_datagrams += 1
+                continue
+            self.datagrams += 1
             for pkt in self.station.receive(data):
                 self.tm_packets += 1
                 self.archive.ingest(pkt)
                 self._describe(pkt)
+        self.polls_over_budget += 1
 
     def run_for(self, seconds: float) -> None:
         end = self.clock() + seconds
-        while self.clock() < end:
-            self.poll()
+        while (now := self.clock()) < end:
+            self.poll(min(0.05, end - now), deadline=end)
+
+    @property
+    def tm_frames_unauthenticated(self) -> int:
+        return self.station.extractor.frames_unauthenticated
+
+    def summary(self) -> str:
+        """One line on what came in (for stderr at the end of a session)."""
+        return (
+            f"{self.tm_packets} TM packets; {self.tm_frames_unauthenticated} TM frames "
+            f"failed authentication; {self.foreign_datagrams} datagrams from other senders "
+            f"dropped"
+        )
 
     def _describe(self, raw: bytes) -> None:
         try:
@@ -140,9 +245,17 @@ class GroundConsole:
         else:
             self.out(f"TM({tm.service},{tm.subservice}) {len(raw)} octets")
 
+    def _close_state(self) -> None:
+        if self.state is not None:
+            self.state.close()
+
     def close(self) -> None:
-        self.archive.close()
-        self.sock.close()
+        try:
+            self.station.close()
+        finally:
+            self.archive.close()
+            self.sock.close()
+            self._close_state()
 
 
 def _fmt(v: object) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 from flightsw.errors import MissionError
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.mission import Mission, load_mission
+from flightsw.schema import REQUIRED, ConfigError, Opt, Schema, show
 from flightsw.simulate import SimOptions, run_sim
 from sim_hw.faults import FaultKind, ScheduledFault
 
@@ -39,15 +40,31 @@ DETECTION = {
 RECOVERY = {"fdir.BOARD_RECOVERED", "fdir.BOARD_ISOLATED"}
 ALARMS = ("fdir.BOARD_LATCHUP", "fdir.BOARD_HANG")
 Events = list[tuple[float, str, dict[str, Any]]]  # (time s, "app.EVENT", arguments)
-_SCENARIO_KEYS = {
-    "name",
-    "description",
-    "duration_s",
-    "boards",
-    "radiation",
-    "busy_boards",
-    "day_of_year",
-}
+BOARD_FAULTS = {FaultKind.SEU, FaultKind.SEU_UNCORRECTABLE, FaultKind.SEL, FaultKind.SEFI}
+SCENARIO = Schema(
+    Opt("name", "str", None, doc="default: the file's name"),
+    Opt("description", "str", ""),
+    Opt("duration_s", "float", 300.0, above=0, max=1e7, unit="s"),
+    Opt("boards", "int", 32, min=1, max=100_000),
+    Opt("radiation", "bool", False, doc="background radiation on"),
+    Opt("busy_boards", "int", 0, min=0, max=100_000, doc="boards kept busy with jobs"),
+    Opt("day_of_year", "float", None, min=0, max=366),
+)
+FAULT = Schema(
+    Opt("t_s", "float", REQUIRED, min=0, max=1e7, unit="s"),
+    Opt("kind", "str", REQUIRED, choices=tuple(k.value for k in FaultKind)),
+    Opt("target", "any", REQUIRED, doc="a board index, or a device name"),
+    Opt("detail", "table", {}, doc="kind-specific (stuck value, outage duration ...)"),
+)
+EXPECT = Schema(
+    Opt("isolated", "list", [], max=100_000, items=Opt("board", "int", min=0, max=100_000)),
+    Opt("safe_mode", "bool", False),
+)
+SCENARIO_FILE = Schema(
+    Opt("scenario", "table", {}, fields=SCENARIO),
+    Opt("faults", "list", [], max=10_000, items=Opt("fault", "table", fields=FAULT)),
+    Opt("expect", "table", {}, fields=EXPECT),
+)
 
 
 @dataclass
@@ -79,44 +96,40 @@ def load_scenario(name_or_path: str) -> Scenario:
     if path.suffix != ".toml":
         path = scenario_dir() / f"{name_or_path}.toml"
     try:
-        doc = tomllib.loads(path.read_text())
+        doc = tomllib.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise MissionError(
             str(path), "-", f"no such scenario; shipped: {', '.join(scenario_names())}"
         ) from None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise MissionError(str(path), "-", str(exc)) from None
-    extra = set(doc) - {"scenario", "faults", "expect"}
-    if extra:
-        raise MissionError(str(path), sorted(extra)[0], "unknown table")
-    head = doc.get("scenario", {})
-    bad = set(head) - _SCENARIO_KEYS
-    if bad:
-        raise MissionError(str(path), f"scenario.{sorted(bad)[0]}", "unknown key")
-    sc = Scenario(name=str(head.get("name", path.stem)))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise MissionError(str(path), "-", str(exc) or type(exc).__name__) from None
     try:
-        sc.description = str(head.get("description", ""))
-        sc.duration_s = float(head.get("duration_s", sc.duration_s))
-        sc.boards = int(head.get("boards", sc.boards))
-        sc.radiation = bool(head.get("radiation", sc.radiation))
-        sc.busy_boards = int(head.get("busy_boards", 0))
-        if "day_of_year" in head:
-            sc.day_of_year = float(head["day_of_year"])
-        for i, f in enumerate(doc.get("faults", [])):
-            kind = FaultKind(str(f["kind"]))
-            target = f["target"]
-            sc.faults.append(
-                ScheduledFault(float(f["t_s"]), kind, target, dict(f.get("detail", {})))
-            )
-            if not 0 <= float(f["t_s"]) <= sc.duration_s:
-                raise MissionError(str(path), f"faults[{i}].t_s", "outside the scenario")
-    except MissionError:
-        raise
-    except (KeyError, ValueError, TypeError) as exc:
-        raise MissionError(str(path), "faults", f"bad fault: {exc}") from None
-    sc.expect = dict(doc.get("expect", {}))
-    if not 0 <= sc.busy_boards <= sc.boards:
-        raise MissionError(str(path), "scenario.busy_boards", "must be 0..boards")
+        top = SCENARIO_FILE.validate(doc, "")
+        head = top["scenario"]
+        sc = Scenario(
+            name=head.get("name", path.stem),
+            description=head["description"],
+            duration_s=head["duration_s"],
+            boards=head["boards"],
+            radiation=head["radiation"],
+            busy_boards=head["busy_boards"],
+            day_of_year=head.get("day_of_year"),
+            expect=top["expect"],
+        )
+        for i, f in enumerate(top["faults"]):
+            kind, target = FaultKind(f["kind"]), f["target"]
+            key = f"faults[{i}]"
+            if kind in BOARD_FAULTS:
+                Opt("target", "int", min=0, max=sc.boards - 1).check(target, f"{key}.target")
+            elif not isinstance(target, str):
+                raise ConfigError(f"{key}.target", f"{show(target)} is not a device name")
+            if f["t_s"] > sc.duration_s:
+                raise ConfigError(f"{key}.t_s", f"{f['t_s']:g} is after the scenario's end")
+            sc.faults.append(ScheduledFault(f["t_s"], kind, target, f["detail"]))
+        if sc.busy_boards > sc.boards:
+            raise ConfigError("scenario.busy_boards", f"{sc.busy_boards} is more than boards")
+    except ConfigError as exc:
+        raise MissionError(str(path), exc.key, exc.reason) from None
     return sc
 
 
@@ -255,5 +268,5 @@ def score(
         "integrity_reruns": summary.get("integrity_reruns", 0),
         "silent_escapes": truth.get("silent_escapes", 0),
         "tm_dropped": summary.get("tm_dropped", 0),
-        "wall_seconds": summary.get("wall_seconds"),
+        "wall_seconds": summary.get("host_profile", {}).get("wall_seconds"),
     }

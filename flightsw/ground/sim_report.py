@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from sim_hw.spacecraft import TEMPERATURE_LIMITS_C
+
 NS_PER_S = 1_000_000_000
 SERIES = (
     "t_s",
@@ -32,7 +34,21 @@ SERIES = (
     "boards_powered",
     "payload_w",
     "eclipse",
+    "structure_c",
+    "heater_w",
+    "valve_open",
+    "array_temp_c",
+    "board_temp_min_c",
 )
+# Which series holds each thermal node's temperature (min and max series for the boards).
+NODE_SERIES = {
+    "structure": ("structure_c", "structure_c"),
+    "battery": ("battery_temp_c", "battery_temp_c"),
+    "avionics": ("avionics_c", "avionics_c"),
+    "coldplate": ("coldplate_c", "coldplate_c"),
+    "radiator": ("radiator_c", "radiator_c"),
+    "boards": ("board_temp_min_c", "board_temp_max_c"),
+}
 
 
 class TruthRecorder:
@@ -72,6 +88,11 @@ class TruthRecorder:
                 float(powered.sum()),
                 float(b.power_w.sum()),
                 1.0 if sc.in_eclipse() else 0.0,
+                float(temps[idx("structure")]),
+                float(sc.heater_power_w()),
+                float(sc.loop_valve.opening),
+                float(sc.array_temp_c),
+                float(bt.min()) if bt.size else float("nan"),
             )
         )
 
@@ -105,7 +126,36 @@ class TruthRecorder:
             "battery_stored_change_wh": round(stored_change, 3),
             "battery_losses_wh": round(bat.losses_wh, 3),
             "energy_balance_wh": round(balance, 6),
+            "heater_wh": {
+                z: round(sc.cfg.heater_w(z) * s / 3600.0, 3) for z, s in sc.heater_on_s.items()
+            },
+            "max_heater_w": finite_max(a["heater_w"]),
+            "payload_w_mean": round(float(a["payload_w"].mean()), 3)
+            if a["payload_w"].size
+            else 0.0,
+            "temperatures": self.temperatures(a),
         }
+
+    @staticmethod
+    def temperatures(a: dict[str, np.ndarray[Any, Any]]) -> dict[str, dict[str, Any]]:
+        """Per thermal node (and the powered boards): the range seen, its limits, and
+        whether it stayed inside them."""
+        out: dict[str, dict[str, Any]] = {}
+        for node, (lo_key, hi_key) in NODE_SERIES.items():
+            lo_v, hi_v = a[lo_key][np.isfinite(a[lo_key])], a[hi_key][np.isfinite(a[hi_key])]
+            lo_lim, hi_lim = TEMPERATURE_LIMITS_C[node]
+            seen_lo = round(float(lo_v.min()), 3) if lo_v.size else None
+            seen_hi = round(float(hi_v.max()), 3) if hi_v.size else None
+            inside = (seen_lo is None or seen_lo >= lo_lim) and (
+                seen_hi is None or seen_hi <= hi_lim
+            )
+            out[node] = {
+                "min_c": seen_lo,
+                "max_c": seen_hi,
+                "limits_c": [lo_lim, hi_lim],
+                "within_limits": inside,
+            }
+        return out
 
     def plot(self, out_dir: Path) -> list[str]:
         """Write power, state-of-charge, temperature and payload plots; returns file names."""
@@ -154,6 +204,7 @@ class TruthRecorder:
                     ("radiator_c", "radiator"),
                     ("battery_temp_c", "battery"),
                     ("avionics_c", "avionics"),
+                    ("structure_c", "structure"),
                 ],
                 "degC",
             ),
@@ -173,6 +224,25 @@ class TruthRecorder:
             fig.savefig(out_dir / name, dpi=110)
             plt.close(fig)
             written.append(name)
+        # Thermal control: heater power, and the cooling loop's valve on its own axis.
+        fig, ax = plt.subplots(figsize=(9, 4))
+        shade(ax)
+        ax.plot(t_h, a["heater_w"], label="heaters", color="tab:red", linewidth=1.2)
+        ax.set_ylabel("heater power [W]")
+        ax.set_xlabel("mission time [h]")
+        ax.set_title("Thermal control")
+        ax.grid(True, alpha=0.3)
+        ax2 = ax.twinx()
+        ax2.plot(t_h, 100.0 * a["valve_open"], label="loop valve", color="tab:blue", linewidth=1.2)
+        ax2.set_ylabel("loop valve open [%]")
+        ax2.set_ylim(-5, 105)
+        handles, labels = ax.get_legend_handles_labels()
+        handles2, labels2 = ax2.get_legend_handles_labels()
+        ax.legend([*handles, *handles2], [*labels, *labels2], loc="best", fontsize=8)
+        fig.tight_layout()
+        fig.savefig(out_dir / "thermal_control.png", dpi=110)
+        plt.close(fig)
+        written.append("thermal_control.png")
         return written
 
 

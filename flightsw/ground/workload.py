@@ -18,21 +18,24 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from flightsw.apps.payload.job_list import BOARD_HOURS, CHECKPOINT_S, JobTuple, encode_binary
+from flightsw.apps.payload.job_list import JobTuple, encode_binary
 from flightsw.errors import MissionError
 from flightsw.ground.commanding import CommandEncoder
+from flightsw.schema import ConfigError
+from flightsw.workload_schema import WORKLOAD
 
 NS_PER_S = 1_000_000_000
 
 
 @dataclass(frozen=True)
 class WorkloadConfig:
-    """The ``[workload]`` table of a mission (every key optional)."""
+    """The ``[workload]`` table of a mission (declared in ``flightsw.workload_schema``;
+    the defaults here are the same, a test keeps them so)."""
 
     enabled: bool = True
     seed: int = 0  # mixed with the mission seed
@@ -51,51 +54,13 @@ class WorkloadConfig:
 
     @classmethod
     def from_table(cls, table: dict[str, Any], where: str = "workload") -> WorkloadConfig:
-        """From a mission's ``[workload]`` table; a wrong key or value names itself."""
-        known = {f.name: f for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for key, value in table.items():
-            if key not in known:
-                raise MissionError(
-                    where, f"workload.{key}", f"unknown key (allowed: {sorted(known)})"
-                )
-            default = getattr(cls, key)
-            if isinstance(default, bool):
-                ok = isinstance(value, bool)
-            elif isinstance(default, int):
-                ok = isinstance(value, int) and not isinstance(value, bool)
-            else:
-                ok = isinstance(value, int | float) and not isinstance(value, bool)
-            if not ok:
-                raise MissionError(where, f"workload.{key}", f"expected {type(default).__name__}")
-            values[key] = type(default)(value)
-        cfg = cls(**values)
-        cfg.check(where)
-        return cfg
-
-    def check(self, where: str = "workload") -> None:
-        def bad(key: str, reason: str) -> MissionError:
-            return MissionError(where, f"workload.{key}", reason)
-
-        for key in ("load", "backlog_per_board", "queue_per_board", "uplink_period_s"):
-            v = getattr(self, key)
-            if not math.isfinite(v) or v < 0.0:
-                raise bad(key, "must be finite and >= 0")
-        if self.uplink_period_s <= 0.0:
-            raise bad("uplink_period_s", "must be positive")
-        lo, hi = BOARD_HOURS
-        if not lo <= self.min_board_hours <= self.max_board_hours <= hi:
-            raise bad("min_board_hours", f"need {lo} <= min <= max <= {hi}")
-        if not self.min_board_hours <= self.mean_board_hours <= self.max_board_hours:
-            raise bad("mean_board_hours", "must lie between min and max")
-        if not CHECKPOINT_S[0] <= self.checkpoint_s <= CHECKPOINT_S[1]:
-            raise bad("checkpoint_s", f"must be within {CHECKPOINT_S}")
-        if not 1 <= self.priorities <= 256:
-            raise bad("priorities", "must be 1..256")
-        if not 1 <= self.jobs_per_tc <= 76:  # one 1024-octet TC frame
-            raise bad("jobs_per_tc", "must be 1..76")
-        if self.tcs_per_s < 1 or self.max_ground_jobs < 1:
-            raise bad("tcs_per_s", "tcs_per_s and max_ground_jobs must be >= 1")
+        """From a mission's ``[workload]`` table (``WORKLOAD``); a wrong key or value is a
+        MissionError naming it."""
+        try:
+            values = WORKLOAD.validate(table, "workload")
+        except ConfigError as exc:
+            raise MissionError(where, exc.key, exc.reason) from None
+        return cls(**values)
 
 
 class GroundWorkload:

@@ -17,6 +17,10 @@ run it on a noisy link for hours and report what was lost.
   is missing too, so it is counted here as well once the next frame of its channel
   arrives; a repeated frame looks like a gap of almost a whole counter cycle and is
   counted so); ``idle_frames``: idle frames (or frames of idle data only).
+* ``frames_unauthenticated``: TM frames refused by SDLS (``security`` given: a bad or
+  missing MAC, a replayed or unknown ARSN/SPI; ``last_auth_error`` keeps the reason).
+  Such a frame is dropped before anything in it is used, its CLCW included, and
+  counts as missing from its channel when the next good frame arrives.
 * ``packets``: packets delivered; ``idle_packets``: idle packets dropped;
   ``packets_lost_partial``: packets begun but not finished because frames were lost,
   bad, or disagreed with the first header pointer; ``resyncs``: times a channel
@@ -27,17 +31,24 @@ The partial packet per channel is bounded by the largest space packet (65542 oct
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Protocol
 
-from flightsw.errors import DecodeError
+from flightsw.errors import DecodeError, FlightswError
 from flightsw.link.aos_frame import AOS_IDLE_VCID, AosFrame
-from flightsw.link.tm_frame import DEFAULT_FRAME_LEN, FHP_IDLE, FHP_NO_PACKET_START, TmFrame
+from flightsw.link.tm_frame import (
+    DEFAULT_FRAME_LEN,
+    FHP_IDLE,
+    FHP_NO_PACKET_START,
+    TM_HEADER_LEN,
+    TmFrame,
+)
 from flightsw.packets.spacepacket import HEADER_LEN, IDLE_APID
 
 COUNTERS = (
     "frames",
     "frames_bad",
     "frames_other_scid",
+    "frames_unauthenticated",
     "frames_lost",
     "idle_frames",
     "packets",
@@ -45,6 +56,12 @@ COUNTERS = (
     "packets_lost_partial",
     "resyncs",
 )
+
+
+class FrameVerifier(Protocol):
+    """Checks a TM frame's SDLS security header and MAC (:class:`flightsw.link.sdls.SdlsTm`)."""
+
+    def verify_frame(self, header: bytes, body: bytes) -> bytes: ...
 
 
 class _Channel:
@@ -67,6 +84,7 @@ class PacketExtractor:
 
     ``has_ocf`` None (TM only) trusts each frame's OCF flag; for AOS None means no OCF.
     ``scid`` None accepts every spacecraft; ``frame_len`` None accepts any frame length.
+    ``security`` (TM only) authenticates every frame before anything in it is used.
     """
 
     def __init__(
@@ -76,9 +94,15 @@ class PacketExtractor:
         has_fecf: bool = True,
         kind: Literal["tm", "aos"] = "tm",
         scid: int | None = None,
+        security: FrameVerifier | None = None,
     ) -> None:
         if kind not in ("tm", "aos"):
             raise ValueError(f"kind {kind!r}: 'tm' or 'aos'")
+        if security is not None and kind != "tm":
+            raise ValueError("SDLS is supported on TM frames only")
+        self.security = security
+        self.last_auth_error: FlightswError | None = None
+        self.frames_unauthenticated = 0
         self.frame_len = frame_len
         self.has_ocf = has_ocf
         self.has_fecf = has_fecf
@@ -132,7 +156,9 @@ class PacketExtractor:
                 scid, vcid, count, modulus = tm.scid, tm.vcid, tm.vc_count, 256
                 fhp, data, ocf = tm.first_header_pointer, tm.data, tm.ocf
                 idle = fhp == FHP_IDLE
+                header_len = TM_HEADER_LEN + (1 + len(tm.sec_hdr) if tm.sec_hdr_flag else 0)
             else:
+                header_len = 0
                 aos = AosFrame.decode(frame, self.frame_len, bool(self.has_ocf), self.has_fecf)
                 scid, vcid, fhp, data, ocf = (
                     aos.scid,
@@ -153,6 +179,13 @@ class PacketExtractor:
         if self.scid is not None and scid != self.scid:
             self.frames_other_scid += 1
             return -1, 0, 1, 0, b"", False
+        if self.security is not None:
+            try:
+                data = self.security.verify_frame(bytes(frame[:header_len]), data)
+            except FlightswError as exc:
+                self.frames_unauthenticated += 1
+                self.last_auth_error = exc
+                return -1, 0, 1, 0, b"", False
         if ocf is not None:
             self.last_clcw = ocf
         self.last_vcid = vcid

@@ -127,6 +127,7 @@ class Farm:
         self.accepted_bd = 0
         self.unlocks = 0
         self.set_vrs = 0
+        self.lockout_resets = 0  # lockouts left by a link-layer reset
         self.discarded: dict[str, int] = dict.fromkeys(DISCARD_REASONS, 0)
 
     # ------------------------------------------------------------------ events
@@ -250,9 +251,31 @@ class Farm:
                 self.buffer_released()
         return item
 
+    def peek(self) -> Delivered | None:
+        """The FDU :meth:`pull` would return next, left in the buffer (None when empty).
+
+        A consumer with limited room looks before it takes: an FDU it cannot take yet
+        stays here, the buffer fills, and FARM-1 enters Wait (flow control to FOP-1)."""
+        return self._buffer[0] if self._buffer else None
+
     def pending(self) -> int:
         """FDUs waiting for the consumer."""
         return len(self._buffer)
+
+    def reset(self) -> None:
+        """A link-layer reset (FDIR's answer to a long silence): leave Lockout, the one
+        state that keeps the uplink shut until the ground unlocks it, as Unlock (E7) does.
+
+        V(R) is kept, and so are the FDUs already accepted, Wait and Retransmit while
+        Open or in Wait. The CLCW's N(R) says "every frame before it was accepted": a
+        V(R) put back to 0 would make FOP-1 take later reports as acknowledging frames
+        FARM-1 never saw (and drop them as delivered), and a Wait cleared with the buffer
+        still full would put FOP-1 out of step. Counters are kept."""
+        if self.state is FarmState.LOCKOUT:
+            self.state = FarmState.OPEN
+            self.wait = False
+            self.retransmit = False
+            self.lockout_resets += 1
 
     # ------------------------------------------------------------------ report
 

@@ -24,12 +24,17 @@ Policies (each is a choice a mission may want to revisit):
   ``dropped`` counter counts it.
 * Every frame, idle ones included, carries the CLCW from ``clcw_source`` in its OCF
   when the mission has an OCF (four zero octets when there is no source).
+* With a ``security`` function (SDLS on TM, :class:`flightsw.link.sdls.SdlsTm`), every
+  TM frame, idle ones included, carries a security header before its packet zone and a
+  MAC after it (before the OCF); the zone shrinks by ``security.overhead`` octets and
+  the first header pointer counts from the start of the zone.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from flightsw.crc import crc16
 from flightsw.errors import EncodeError
@@ -104,6 +109,14 @@ class VirtualChannel:
         )
 
 
+class FrameProtector(Protocol):
+    """Authenticates a frame's data field (SDLS): what goes between header and OCF."""
+
+    overhead: int
+
+    def protect_frame(self, header: bytes, data: bytes) -> bytes: ...
+
+
 def default_vcs(depth: int = DEFAULT_VC_DEPTH) -> list[VirtualChannel]:
     """VC0 real-time HK and events (priority 0), VC1 packet-store playback (priority 1)."""
     return [VirtualChannel(VC_REALTIME, 0, depth), VirtualChannel(VC_PLAYBACK, 1, depth)]
@@ -144,6 +157,7 @@ class PacketFramer:
         has_fecf: bool,
         clcw_source: Callable[[], bytes] | None,
         idle_fill: int,
+        overhead: int = 0,
     ) -> None:
         self.frame_len = frame_len
         self.has_ocf = has_ocf
@@ -152,6 +166,7 @@ class PacketFramer:
         self.zone_len = (
             frame_len
             - self.header_len
+            - overhead
             - (OCF_LEN if has_ocf else 0)
             - (FECF_LEN if has_fecf else 0)
         )
@@ -268,7 +283,7 @@ class TmFramer(PacketFramer):
     """Packets into TM transfer frames (CCSDS 132.0-B-3); idle frames on VC7.
 
     The master channel frame count runs over every frame; each virtual channel has its
-    own frame count; both wrap at 8 bits.
+    own frame count; both wrap at 8 bits. ``security`` authenticates every frame (SDLS).
     """
 
     header_len = TM_HEADER_LEN
@@ -286,11 +301,14 @@ class TmFramer(PacketFramer):
         has_fecf: bool = True,
         clcw_source: Callable[[], bytes] | None = None,
         idle_fill: int = 0x55,
+        security: FrameProtector | None = None,
     ) -> None:
         if not isinstance(scid, int) or not 0 <= scid <= 0x3FF:
             raise EncodeError("scid", f"{scid!r} is not an integer in 0..1023")
-        super().__init__(frame_len, vcs, has_ocf, has_fecf, clcw_source, idle_fill)
+        overhead = 0 if security is None else security.overhead
+        super().__init__(frame_len, vcs, has_ocf, has_fecf, clcw_source, idle_fill, overhead)
         self.scid = scid
+        self.security = security
         self.mc_count = 0  # the master channel frame count the next frame carries
 
     def _build(self, vc: VirtualChannel, fhp: int, zone: bytes, ocf: bytes) -> bytes:
@@ -298,6 +316,8 @@ class TmFramer(PacketFramer):
             self.scid, vc.vcid, int(self.has_ocf), self.mc_count, vc.vc_count, fhp
         )
         self.mc_count = (self.mc_count + 1) & 0xFF
+        if self.security is not None:
+            zone = self.security.protect_frame(header, zone)
         return header + zone + ocf
 
 

@@ -7,6 +7,16 @@ security associations -> FARM-1 (COP-1 sequence control) -> the space packets in
 frame data, handed on in order. A frame that fails any step is counted by reason and
 never reaches the dispatcher; SDLS refusals are also kept (bounded) for events.
 
+Back-pressure, so nothing acknowledged is lost: with a consumer (:class:`TcSink`, the
+dispatcher) the chain takes an FDU out of FARM-1 only when the consumer has room for
+its packets. Until then the FDU waits in FARM-1's bounded buffer; when that is full
+FARM-1 enters Wait and FOP-1 on the ground retransmits once the CLCW clears it. What
+the CLCW acknowledged (V(R)) is in the FARM buffer or already with the consumer.
+
+Bounded work: octets from the radio wait in a bounded backlog (``accept``; beyond it
+they are dropped and counted) and :meth:`UplinkChain.process` decodes at most a given
+number of octets and frames per call; the rest stays for the next call (counted).
+
 Downlink: packets go into virtual channels by priority (VC0 real-time, VC1 playback),
 frames carry the FARM's CLCW in their OCF, and each frame leaves as a CADU (attached
 sync marker + randomized frame).
@@ -16,11 +26,12 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from flightsw.errors import DecodeError
 from flightsw.link.cltu import CltuDecoder
 from flightsw.link.farm import Farm
-from flightsw.link.framer import TmFramer, VirtualChannel
+from flightsw.link.framer import FrameProtector, TmFramer, VirtualChannel
 from flightsw.link.sdls import SdlsError, SdlsTc
 from flightsw.link.sync import encode_cadu
 from flightsw.link.tc_frame import TcFrame
@@ -29,6 +40,7 @@ from flightsw.packets import iter_packets
 TC_HEADER_LEN = 5
 VC_REALTIME = 0
 VC_PLAYBACK = 1
+SLICE_OCTETS = 512  # octets decoded between two checks of the per-call frame limit
 
 
 @dataclass
@@ -41,6 +53,24 @@ class LinkConfig:
     tm_frame_len: int = 1024
     farm_window: int = 10
     vc_depth: int = 2048
+    farm_buffer: int = 8  # AD FDUs FARM-1 holds for a busy consumer before it enters Wait
+    uplink_backlog: int = 65_536  # octets received and not yet decoded, at most
+    uplink_octets_per_step: int = 8_192  # decoded per comms step, at most
+    uplink_frames_per_step: int = 32  # TC frames handled per comms step (+ one slice)
+
+
+class TcSink(Protocol):
+    """Where TC packets go: a consumer that says how much room it has."""
+
+    uplink_depth: int
+
+    def room(self) -> int:
+        """How many more TCs it takes now."""
+        ...
+
+    def submit(self, tc: bytes) -> bool:
+        """Take one TC; False (and reported by the sink) when it refused it."""
+        ...
 
 
 @dataclass
@@ -53,29 +83,107 @@ class UplinkCounters:
     key_commands: int = 0
     farm_rejected: int = 0
     packets: int = 0
-    packet_errors: int = 0
+    packet_errors: int = 0  # FDUs whose data did not split into whole packets (tail lost)
+    backlog_dropped: int = 0  # octets refused because the backlog was full
+    limited_calls: int = 0  # process() calls that stopped at a limit with octets left
+    cltu_rejected_before: int = 0  # CLTUs rejected by decoders replaced by a reset
+
+
+def split_packets(data: bytes) -> tuple[list[bytes], bool]:
+    """The whole packets at the start of an FDU, and whether a broken tail followed."""
+    packets: list[bytes] = []
+    try:
+        for pkt in iter_packets(data):
+            packets.append(pkt)
+    except DecodeError:
+        return packets, True
+    return packets, False
 
 
 class UplinkChain:
-    """CLTU octets in, TC space packets out (see the module docstring for the steps)."""
+    """CLTU octets in, TC space packets out (see the module docstring for the steps).
 
-    def __init__(self, cfg: LinkConfig, sdls: SdlsTc | None = None, event_limit: int = 64) -> None:
+    With ``sink`` the packets go to it as it has room (back-pressure through FARM-1);
+    without, :meth:`feed` returns them all (a consumer that is always ready).
+    """
+
+    def __init__(
+        self,
+        cfg: LinkConfig,
+        sdls: SdlsTc | None = None,
+        event_limit: int = 64,
+        sink: TcSink | None = None,
+    ) -> None:
         self.cfg = cfg
         self.cltu = CltuDecoder(randomize=cfg.tc_randomize)
-        self.farm = Farm(vcid=cfg.tc_vcid, window=cfg.farm_window)
+        self.farm = Farm(vcid=cfg.tc_vcid, window=cfg.farm_window, buffer_limit=cfg.farm_buffer)
         self.sdls = sdls
+        self.sink = sink
         self.counters = UplinkCounters()
         self.refusals: deque[str] = deque(maxlen=event_limit)  # for events, newest kept
+        self._backlog: deque[bytes] = deque()
+        self._backlog_octets = 0
+        self._head = 0  # octets of the first backlog chunk already decoded
+        self._out: list[bytes] = []
 
+    # --- octets in -------------------------------------------------------------
     def feed(self, data: bytes) -> list[bytes]:
-        """Octets from the receiver; the TC packets they complete, in order."""
-        out: list[bytes] = []
+        """Octets from the receiver, decoded at once; the TC packets not taken by a sink."""
         for raw in self.cltu.feed(data):
             self.counters.cltu_frames += 1
-            self._frame(raw, out)
+            self._frame(raw)
+            self.deliver()
+        return self.take()
+
+    def take(self) -> list[bytes]:
+        """The TC packets delivered with no sink since the last call, in order."""
+        out, self._out = self._out, []
         return out
 
-    def _frame(self, raw: bytes, out: list[bytes]) -> None:
+    def accept(self, data: bytes) -> bool:
+        """Queue octets for :meth:`process`; False (counted) when the backlog is full."""
+        if self._backlog_octets + len(data) > self.cfg.uplink_backlog:
+            self.counters.backlog_dropped += len(data)
+            return False
+        if data:
+            self._backlog.append(bytes(data))
+            self._backlog_octets += len(data)
+        return True
+
+    @property
+    def backlog(self) -> int:
+        """Octets accepted and not yet decoded."""
+        return self._backlog_octets
+
+    def process(self, max_octets: int | None = None, max_frames: int | None = None) -> int:
+        """Decode backlog octets, at most ``max_octets`` of them and, once ``max_frames``
+        frames are reached, no further slice; returns the frames handled. The packets go
+        to the sink (with no sink they are kept for the next :meth:`feed` return)."""
+        octets = self.cfg.uplink_octets_per_step if max_octets is None else max_octets
+        limit = self.cfg.uplink_frames_per_step if max_frames is None else max_frames
+        frames = used = 0
+        backlog = self._backlog
+        while backlog and used < octets and frames < limit:
+            chunk = backlog[0]
+            take = min(len(chunk) - self._head, SLICE_OCTETS, octets - used)
+            piece = chunk[self._head : self._head + take]
+            self._head += take
+            if self._head >= len(chunk):
+                backlog.popleft()
+                self._head = 0
+            self._backlog_octets -= take
+            used += take
+            for raw in self.cltu.feed(piece):
+                frames += 1
+                self.counters.cltu_frames += 1
+                self._frame(raw)
+                self.deliver()
+        if backlog:
+            self.counters.limited_calls += 1
+        return frames
+
+    # --- frames ----------------------------------------------------------------
+    def _frame(self, raw: bytes) -> None:
         c = self.counters
         try:
             frame = TcFrame.decode(raw, trailing_ok=True)
@@ -107,23 +215,70 @@ class UplinkChain:
         result = self.farm.receive(bool(frame.bypass), bool(frame.control), frame.seq, data)
         if not result.accepted:
             c.farm_rejected += 1
-        while (item := self.farm.pull()) is not None:
-            try:
-                packets = list(iter_packets(item.data))
-            except DecodeError:
+
+    # --- packets out -----------------------------------------------------------
+    def deliver(self) -> int:
+        """Hand FDUs waiting in FARM-1 to the consumer while it has room for their
+        packets; returns the packets handed on. An FDU with more packets than the
+        consumer can ever hold goes when it is empty (the sink refuses, and reports,
+        what does not fit)."""
+        farm = self.farm
+        sink = self.sink
+        c = self.counters
+        handed = 0
+        while (item := farm.peek()) is not None:
+            packets, broken = split_packets(item.data)
+            if sink is not None:
+                room = sink.room()
+                if len(packets) > room and room < sink.uplink_depth:
+                    break  # wait for room: FARM-1 keeps it (and enters Wait when full)
+            farm.pull()
+            if broken:
                 c.packet_errors += 1
-                continue
             c.packets += len(packets)
-            out.extend(packets)
+            handed += len(packets)
+            if sink is None:
+                self._out.extend(packets)
+            else:
+                for pkt in packets:
+                    sink.submit(pkt)
+        return handed
+
+    # --- state -------------------------------------------------------------------
+    def reset(self) -> None:
+        """A link-layer reset: CLTU decoder and backlog start afresh and FARM-1 leaves
+        Lockout (:meth:`Farm.reset`: V(R) is kept, so the CLCW never acknowledges a frame
+        FARM-1 did not accept); FDUs FARM-1 already accepted (acknowledged) are still
+        delivered; SDLS and the counters are kept."""
+        self.counters.cltu_rejected_before += self.cltu.cltus_rejected
+        self.cltu = CltuDecoder(randomize=self.cfg.tc_randomize)
+        self.counters.backlog_dropped += self._backlog_octets
+        self._backlog.clear()
+        self._backlog_octets = 0
+        self._head = 0
+        self.farm.reset()
+
+    @property
+    def cltu_rejected(self) -> int:
+        """CLTUs refused (uncorrectable, too long, truncated) since start."""
+        return self.counters.cltu_rejected_before + self.cltu.cltus_rejected
 
     def clcw(self) -> bytes:
         return self.farm.clcw().encode()
 
 
 class DownlinkChain:
-    """TM packets in by channel, CADUs out; idle frames only when asked for."""
+    """TM packets in by channel, CADUs out; idle frames only when asked for.
 
-    def __init__(self, cfg: LinkConfig, clcw: UplinkChain | None = None) -> None:
+    ``security`` (SDLS on TM) authenticates every frame.
+    """
+
+    def __init__(
+        self,
+        cfg: LinkConfig,
+        clcw: UplinkChain | None = None,
+        security: FrameProtector | None = None,
+    ) -> None:
         self.cfg = cfg
         self.vcs = [
             VirtualChannel(VC_REALTIME, 0, cfg.vc_depth),
@@ -135,6 +290,7 @@ class DownlinkChain:
             vcs=self.vcs,
             has_ocf=True,
             clcw_source=clcw.clcw if clcw is not None else None,
+            security=security,
         )
         self.cadu_len = 4 + cfg.tm_frame_len
         self.frames_sent = 0

@@ -1,13 +1,18 @@
-"""SDLS authentication of TC frames (CCSDS 355.0-B): security header, MAC, anti-replay, keys.
+"""SDLS authentication of TC and TM frames (CCSDS 355.0-B): security header, MAC, anti-replay, keys.
 
 Without authentication, anyone with a transmitter who knows our frame format can command
-the spacecraft. SDLS puts a security header (SPI and anti-replay sequence number, ARSN)
-before the frame data field and a MAC after it; the MAC covers the 5-octet frame primary
-header, the security header and the data. The FECF stays the frame codec's business.
+the spacecraft, and anyone who can reach a ground tool can feed it telemetry. SDLS puts a
+security header (SPI and anti-replay sequence number, ARSN) before the frame data field
+and a MAC after it; the MAC covers the frame primary header (TC: 5 octets; TM: 6, plus
+the secondary header when there is one), the security header and the data. The OCF (the
+CLCW) and the FECF follow the trailer, outside the MAC, as 355.0 places them.
 
 Frame layout handled here::
 
-    primary header (5, passed in; authenticated) | SPI (2) | ARSN (arsn_len) | data | MAC
+    primary header (passed in; authenticated) | SPI (2) | ARSN (arsn_len) | data | MAC
+
+:class:`SdlsTc` works on TC frames (and carries the key-management procedures),
+:class:`SdlsTm` on TM frames; both share the code below.
 
 Two modes per security association (SA): ``hmac-sha256`` (HMAC truncated to ``mac_len``)
 and ``aes-gcm`` used for authentication only (GMAC: the data stays in clear, the tag is
@@ -25,21 +30,33 @@ every transmission, COP-1 retransmissions included, so each copy carries a fresh
 Keys change only through authenticated commands. :meth:`SdlsTc.verify_authenticated`
 returns an :class:`Authenticated` token sealed by this instance; only such a token, from a
 SA marked ``key_management``, is accepted by :meth:`SdlsTc.handle_key_command` (load a
-new key wrapped under the master key with RFC 3394 AES key wrap, activate it, or
-deactivate a SA). The flight side must route it like this: TC frame ->
-``verify_authenticated`` -> if ``token.key_management``: ``handle_key_command(token)``,
-else ``token.data`` to FARM-1 / the packet extractor. Raw bytes never reach the key store.
+new key wrapped under the master key with RFC 3394 AES key wrap, activate it,
+deactivate a SA, or set a SA's ARSN: the "Set ARSN" SA-management procedure of CCSDS
+355.1, the way back when a frame with a far-ahead ARSN has closed the window). The
+flight side must route it like this: TC frame -> ``verify_authenticated`` -> if
+``token.key_management``: ``handle_key_command(token)``, else ``token.data`` to FARM-1 /
+the packet extractor. Raw bytes never reach the key store.
 
-TM authentication is not implemented here (TC only).
+Surviving a reset: given a ``store`` (:class:`SdlsStateStore`), the state of every SA
+(highest ARSN accepted and its window, the send counter, operational flag, keys loaded
+or activated by command) is written before it is relied on: after each accepted frame
+and key command (so a replayed frame is still refused after a reboot), and, for sending,
+a block of ARSNs is reserved ahead (``send_reserve``) and the next start carries on
+above the reservation, so an ARSN is never sent twice under one key (for AES-GCM that
+would repeat an IV). ``fail_closed`` says what a failed write does: refuse to send (the
+ground) or count it in ``state_errors`` and carry on (the flight, where a dead NV store
+must not also kill the uplink that could recover it).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, Protocol
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import (
@@ -51,7 +68,11 @@ from cryptography.hazmat.primitives.keywrap import (
 from flightsw.errors import FlightswError
 
 HEADER_LEN = 5  # TC transfer frame primary header
+TM_HEADER_LEN = 6  # TM transfer frame primary header
+TM_MAX_HEADER_LEN = TM_HEADER_LEN + 1 + 63  # with the longest secondary header
 SPI_LEN = 2
+FINGERPRINT_LEN = 8
+MAX_ARSN_WINDOW = 4096  # bits of the anti-replay bitmap (kept in RAM and on the NV store)
 GCM_IV_LEN = 12
 
 Mode = Literal["hmac-sha256", "aes-gcm"]
@@ -66,6 +87,7 @@ class SdlsReason(StrEnum):
     BAD_HEADER = "bad_header"
     ARSN_EXHAUSTED = "arsn_exhausted"
     BAD_KEY_COMMAND = "bad_key_command"
+    STATE_ERROR = "state_error"
 
 
 class SdlsError(FlightswError):
@@ -89,9 +111,16 @@ class KeyCommand(StrEnum):
     LOAD = "load"
     ACTIVATE = "activate"
     DEACTIVATE = "deactivate"
+    SET_ARSN = "set_arsn"
 
 
-_KEY_CODES = {1: KeyCommand.LOAD, 2: KeyCommand.ACTIVATE, 3: KeyCommand.DEACTIVATE}
+_KEY_CODES = {
+    1: KeyCommand.LOAD,
+    2: KeyCommand.ACTIVATE,
+    3: KeyCommand.DEACTIVATE,
+    4: KeyCommand.SET_ARSN,
+}
+KEY_COMMAND_CODES = {command: code for code, command in _KEY_CODES.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +141,8 @@ class SecurityAssociation:
             raise ValueError(f"SPI {self.spi} not in 1..65534")
         if not 1 <= self.arsn_len <= 8:
             raise ValueError(f"arsn_len {self.arsn_len} not in 1..8")
-        if self.arsn_window < 0:
-            raise ValueError("arsn_window must be >= 0")
+        if not 0 <= self.arsn_window <= MAX_ARSN_WINDOW:
+            raise ValueError(f"arsn_window {self.arsn_window} not in 0..{MAX_ARSN_WINDOW}")
         _check_key(self.mode, self.key)
         if self.mode == "hmac-sha256":
             if not 12 <= self.mac_len <= 32:
@@ -143,6 +172,12 @@ def _check_key(mode: str, key: bytes) -> None:
         raise ValueError(f"HMAC key of {len(key)} octets; at least 16")
 
 
+def fingerprint(sa: SecurityAssociation) -> bytes:
+    """Which configured SA (mode and key) a saved state belongs to; reveals nothing of the key."""
+    digest = hashlib.sha256(b"flightsw-sdls-sa\0" + sa.mode.encode() + b"\0" + sa.key).digest()
+    return digest[:FINGERPRINT_LEN]
+
+
 @dataclass(frozen=True, slots=True)
 class Authenticated:
     """Data that passed :meth:`SdlsTc.verify_authenticated`, sealed by the instance that did it."""
@@ -154,13 +189,52 @@ class Authenticated:
     seal: object = field(repr=False, compare=False)
 
 
+@dataclass(frozen=True, slots=True)
+class SaState:
+    """What one SA keeps across a reset.
+
+    ``fingerprint`` names the configured SA the record belongs to (a record for another
+    key or mode is ignored). ``send_reserved``: every ARSN up to it may have been sent;
+    ``high`` and ``seen``: the highest ARSN accepted and the window bitmap below it;
+    ``key``: the active key when a command replaced the configured one (else None);
+    ``pending_key``: a key loaded but not yet activated.
+    """
+
+    fingerprint: bytes
+    operational: bool
+    send_reserved: int
+    high: int
+    seen: int
+    key: bytes | None = field(default=None, repr=False)
+    pending_key: bytes | None = field(default=None, repr=False)
+
+
+class SdlsStateError(FlightswError):
+    """SDLS state that cannot be read or written (a corrupt record, a failed medium)."""
+
+
+class SdlsStateStore(Protocol):
+    """Where an SDLS endpoint keeps its state: the NV store on board, a file on the ground.
+
+    ``load`` returns None when nothing was ever saved and raises :class:`SdlsStateError`
+    when something was saved but cannot be read back; ``save`` raises it when the state
+    did not reach the medium.
+    """
+
+    def load(self) -> dict[int, SaState] | None: ...
+
+    def save(self, states: dict[int, SaState]) -> None: ...
+
+
 class _Runtime:
     __slots__ = (
         "aead",
+        "fingerprint",
         "high",
         "key",
         "operational",
         "pending_key",
+        "reserved",
         "sa",
         "seen",
         "send",
@@ -169,17 +243,27 @@ class _Runtime:
 
     def __init__(self, sa: SecurityAssociation) -> None:
         self.sa = sa
+        self.fingerprint = fingerprint(sa)
         self.operational = True
         self.pending_key: bytes | None = None
         self.sent_limit = (1 << (8 * sa.arsn_len)) - 1
         self.install(sa.key)
 
-    def install(self, key: bytes) -> None:
+    def set_key(self, key: bytes) -> None:
         self.key = key
         self.aead = AESGCM(key) if self.sa.mode == "aes-gcm" else None
+
+    def install(self, key: bytes) -> None:
+        """A new key: both ARSN counters start again."""
+        self.set_key(key)
         self.send = 0  # last ARSN sent; the first frame carries 1
+        self.reserved = 0  # every ARSN up to this one may have been sent (saved)
         self.high = 0  # highest ARSN accepted; 0 = none yet
         self.seen = 0  # bitmap: bit i set = ARSN (high - i) accepted
+
+    @property
+    def window_mask(self) -> int:
+        return (1 << self.sa.arsn_window) - 1
 
     def mac(self, header: bytes, sec_header: bytes, data: bytes, arsn_raw: bytes) -> bytes:
         msg = header + sec_header + data
@@ -189,15 +273,70 @@ class _Runtime:
         fixed = sa.iv_fixed if sa.iv_fixed is not None else bytes(GCM_IV_LEN - sa.arsn_len)
         return self.aead.encrypt(fixed + arsn_raw, b"", msg)[: sa.mac_len]
 
+    def snapshot(self) -> SaState:
+        return SaState(
+            self.fingerprint,
+            self.operational,
+            self.reserved,
+            self.high,
+            self.seen,
+            None if self.key == self.sa.key else self.key,
+            self.pending_key,
+        )
 
-_COUNTED = (*(r.value for r in SdlsReason), "verified", "protected", "key_commands")
+    def restore(self, st: SaState) -> bool:
+        """Take a saved state; False (nothing changed) if it is not this SA's or is unusable."""
+        if st.fingerprint != self.fingerprint:
+            return False
+        for key in (st.key, st.pending_key):
+            if key is not None:
+                try:
+                    _check_key(self.sa.mode, key)
+                except ValueError:
+                    return False
+        self.set_key(st.key if st.key is not None else self.sa.key)
+        self.pending_key = st.pending_key
+        self.operational = st.operational
+        self.reserved = st.send_reserved
+        self.send = min(st.send_reserved, self.sent_limit)  # carry on above the reservation
+        self.high = st.high
+        self.seen = st.seen & self.window_mask
+        return True
 
 
-class SdlsTc:
-    """The SDLS TC function: ``protect`` on the ground, ``verify`` on board (or both in tests)."""
+_COUNTED = (
+    *(r.value for r in SdlsReason),
+    "verified",
+    "protected",
+    "key_commands",
+    "state_errors",
+    "state_ignored",
+)
+
+
+class _Sdls:
+    """The SDLS function for one frame type: ``protect`` to send, ``verify`` to receive.
+
+    ``store``: where the state survives a reset (see the module docstring), with
+    ``send_reserve`` ARSNs reserved per write when sending, ``persist_received``
+    whether each accepted frame is saved before it is handed on, and ``fail_closed``
+    whether a failed write refuses (True) or is counted (False).
+    ``state_status`` says how the state started: ``"ram"`` (no store), ``"fresh"``
+    (nothing saved yet), ``"restored"`` or ``"lost"`` (saved but unreadable: the SAs
+    start from their configuration, and the caller should say so loudly).
+    """
+
+    min_header = HEADER_LEN
+    max_header = HEADER_LEN
 
     def __init__(
-        self, associations: Iterable[SecurityAssociation], master_key: bytes | None = None
+        self,
+        associations: Iterable[SecurityAssociation],
+        master_key: bytes | None = None,
+        store: SdlsStateStore | None = None,
+        send_reserve: int = 1,
+        persist_received: bool = True,
+        fail_closed: bool = False,
     ) -> None:
         self._sas: dict[int, _Runtime] = {}
         for sa in associations:
@@ -206,16 +345,70 @@ class SdlsTc:
             self._sas[sa.spi] = _Runtime(sa)
         if master_key is not None and len(master_key) not in (16, 24, 32):
             raise ValueError("master key must be an AES key (16, 24 or 32 octets)")
+        if send_reserve < 1:
+            raise ValueError("send_reserve must be at least 1")
         self._master_key = master_key
         self._seal = object()
         self.counters: dict[str, int] = dict.fromkeys(_COUNTED, 0)
+        self._store = store
+        self._send_reserve = send_reserve
+        self._persist_received = persist_received
+        self._fail_closed = fail_closed
+        self.state_status = "ram"
+        self.state_detail = ""
+        # Key-management commands applied (command, target SPI), for events; newest kept.
+        self.key_log: deque[tuple[KeyCommand, int]] = deque(maxlen=16)
+        if store is not None:
+            self._load(store)
+
+    @property
+    def spis(self) -> list[int]:
+        return sorted(self._sas)
+
+    def association(self, spi: int) -> SecurityAssociation:
+        return self._sas[spi].sa
+
+    # ------------------------------------------------------------------ state
+
+    def _load(self, store: SdlsStateStore) -> None:
+        try:
+            states = store.load()
+        except SdlsStateError as exc:
+            self.state_status = "lost"
+            self.state_detail = str(exc)
+            return
+        if states is None:
+            self.state_status = "fresh"
+            return
+        for spi, st in states.items():
+            rt = self._sas.get(spi)
+            if rt is None or not rt.restore(st):
+                self.counters["state_ignored"] += 1
+        self.state_status = "restored"
+
+    def snapshot(self) -> dict[int, SaState]:
+        """The state of every SA, as it would be saved."""
+        return {spi: rt.snapshot() for spi, rt in self._sas.items()}
+
+    def save(self) -> None:
+        """Write the state now (it is also written whenever it must be)."""
+        if self._store is None:
+            return
+        try:
+            self._store.save(self.snapshot())
+        except SdlsStateError as exc:
+            self.counters["state_errors"] += 1
+            if self._fail_closed:
+                raise SdlsError(SdlsReason.STATE_ERROR, str(exc)) from None
 
     # ------------------------------------------------------------------ sending
 
     def protect(self, header: bytes, data: bytes, spi: int) -> bytes:
         """Security header + data + MAC for the frame whose primary header is ``header``."""
-        if len(header) != HEADER_LEN:
-            raise SdlsError(SdlsReason.BAD_HEADER, f"{len(header)} octets, expected 5", spi)
+        if not self.min_header <= len(header) <= self.max_header:
+            raise SdlsError(
+                SdlsReason.BAD_HEADER, f"{len(header)} octets, expected {self.min_header}", spi
+            )
         rt = self._sas.get(spi)
         if rt is None:
             raise SdlsError(SdlsReason.UNKNOWN_SPI, "no such security association", spi)
@@ -223,8 +416,17 @@ class SdlsTc:
             raise SdlsError(SdlsReason.SA_NOT_OPERATIONAL, "key deactivated", spi)
         if rt.send >= rt.sent_limit:
             raise SdlsError(SdlsReason.ARSN_EXHAUSTED, "rekey before sending more", spi)
-        rt.send += 1
-        arsn_raw = rt.send.to_bytes(rt.sa.arsn_len, "big")
+        arsn = rt.send + 1
+        if arsn > rt.reserved and self._store is not None:
+            before = rt.reserved
+            rt.reserved = min(rt.sent_limit, rt.send + self._send_reserve)
+            try:
+                self.save()  # the reservation is on the medium before the ARSN is used
+            except SdlsError:
+                rt.reserved = before
+                raise
+        rt.send = arsn
+        arsn_raw = arsn.to_bytes(rt.sa.arsn_len, "big")
         sec_header = spi.to_bytes(2, "big") + arsn_raw
         data = bytes(data)
         self.counters["protected"] += 1
@@ -239,14 +441,21 @@ class SdlsTc:
     def verify_authenticated(self, header: bytes, body: bytes) -> Authenticated:
         """Like :meth:`verify`, returning a sealed token (for key commands)."""
         try:
-            return self._verify(header, body)
+            token = self._verify(header, body)
         except SdlsError as exc:
             self.counters[exc.reason.value] += 1
             raise
+        if self._persist_received:
+            self.save()  # before anyone acts on the frame: a reboot must not accept it again
+        return token
 
     def _verify(self, header: bytes, body: bytes) -> Authenticated:
-        if not isinstance(header, bytes | bytearray | memoryview) or len(header) != HEADER_LEN:
-            raise SdlsError(SdlsReason.BAD_HEADER, "primary header must be 5 octets")
+        if not isinstance(header, bytes | bytearray | memoryview) or not (
+            self.min_header <= len(header) <= self.max_header
+        ):
+            raise SdlsError(
+                SdlsReason.BAD_HEADER, f"primary header must be {self.min_header} octets"
+            )
         if not isinstance(body, bytes | bytearray | memoryview) or len(body) < SPI_LEN:
             raise SdlsError(SdlsReason.TRUNCATED, "no room for the SPI")
         body = bytes(body)
@@ -282,7 +491,7 @@ class SdlsTc:
             if shift >= window:  # the whole window moved past: no old bit survives
                 rt.seen = 1
             else:
-                rt.seen = ((rt.seen << shift) | 1) & ((1 << window) - 1)
+                rt.seen = ((rt.seen << shift) | 1) & rt.window_mask
             rt.high = arsn
             return
         age = rt.high - arsn
@@ -302,14 +511,47 @@ class SdlsTc:
         return self._sas[spi].pending_key is not None
 
     def arsn_sent(self, spi: int) -> int:
+        """The last ARSN sent on ``spi`` (after a restart: the last one reserved)."""
         return self._sas[spi].send
+
+    def arsn_received(self, spi: int) -> int:
+        """The highest ARSN accepted on ``spi`` (0: none yet)."""
+        return self._sas[spi].high
+
+    def skip_send_to(self, spi: int, arsn: int) -> int:
+        """Carry on sending above ``arsn`` (never goes back); returns the last ARSN sent.
+
+        For a ground that learns the spacecraft already accepted higher ARSNs than it
+        remembers sending, or that has just set the spacecraft's ARSN to this value.
+        """
+        rt = self._sas[spi]
+        if arsn > rt.send:
+            rt.send = min(arsn, rt.sent_limit)
+            if rt.send > rt.reserved and self._store is not None:
+                before = rt.reserved
+                rt.reserved = rt.send
+                try:
+                    self.save()
+                except SdlsError:
+                    rt.reserved = before
+                    raise
+        return rt.send
+
+
+class SdlsTc(_Sdls):
+    """The SDLS TC function: ``protect`` on the ground, ``verify`` on board (or both in tests)."""
 
     def handle_key_command(self, token: Authenticated) -> KeyCommand:
         """Apply a key-management command that arrived authenticated under a key-management SA.
 
-        Command format (the token's data): code (1: load, 2: activate, 3: deactivate),
-        target SPI (2 octets), and for load the new key wrapped (RFC 3394) under the
-        master key. Activation installs the loaded key and restarts both ARSN counters.
+        Command format (the token's data): code (1: load, 2: activate, 3: deactivate,
+        4: set ARSN), target SPI (2 octets), and for load the new key wrapped (RFC 3394)
+        under the master key, for set ARSN the new ARSN (the target's ``arsn_len``
+        octets). Activation installs the loaded key and restarts both ARSN counters.
+        Set ARSN makes the target accept only ARSNs above the value (it may go down:
+        the ground sets it to the highest ARSN it ever sent, so nothing it sent
+        becomes acceptable again); a key-management SA's own ARSN cannot be set (a
+        replayed command could then be accepted again): rekey it instead.
         """
         if not isinstance(token, Authenticated) or token.seal is not self._seal:
             raise self._key_error("not authenticated by this SDLS instance", None)
@@ -335,6 +577,15 @@ class SdlsTc:
             except ValueError as exc:
                 raise self._key_error(str(exc), token.spi) from None
             rt.pending_key = key
+        elif command is KeyCommand.SET_ARSN:
+            if rt.sa.key_management:
+                raise self._key_error("a key-management SA's ARSN cannot be set", token.spi)
+            if len(data) != 3 + rt.sa.arsn_len:
+                raise self._key_error(
+                    f"set ARSN for SPI {target} takes {rt.sa.arsn_len} ARSN octets", token.spi
+                )
+            rt.high = int.from_bytes(data[3:], "big")
+            rt.seen = rt.window_mask  # everything at or below the new value counts as seen
         elif len(data) != 3:
             raise self._key_error("trailing octets after the SPI", token.spi)
         elif command is KeyCommand.ACTIVATE:
@@ -346,6 +597,8 @@ class SdlsTc:
                 raise self._key_error("a key-management SA cannot be deactivated", token.spi)
             rt.operational = False
         self.counters["key_commands"] += 1
+        self.key_log.append((command, target))
+        self.save()
         return command
 
     def _rekey(self, rt: _Runtime, new_key: bytes) -> None:
@@ -357,6 +610,46 @@ class SdlsTc:
     def _key_error(self, detail: str, spi: int | None) -> SdlsError:
         self.counters[SdlsReason.BAD_KEY_COMMAND.value] += 1
         return SdlsError(SdlsReason.BAD_KEY_COMMAND, detail, spi)
+
+
+class SdlsTm(_Sdls):
+    """The SDLS TM function for one SA: the flight protects every frame, the ground verifies.
+
+    The header is the TM primary header (6 octets) plus the secondary header if the
+    frame has one. :meth:`protect_frame` and :meth:`verify_frame` are what the framer
+    and the packet extractor call.
+    """
+
+    min_header = TM_HEADER_LEN
+    max_header = TM_MAX_HEADER_LEN
+
+    def __init__(
+        self,
+        sa: SecurityAssociation,
+        store: SdlsStateStore | None = None,
+        send_reserve: int = 1,
+        persist_received: bool = True,
+        fail_closed: bool = False,
+    ) -> None:
+        if sa.key_management:
+            raise ValueError("a TM SA is not a key-management SA")
+        super().__init__(
+            [sa],
+            store=store,
+            send_reserve=send_reserve,
+            persist_received=persist_received,
+            fail_closed=fail_closed,
+        )
+        self.spi = sa.spi
+        self.overhead = sa.overhead
+
+    def protect_frame(self, header: bytes, data: bytes) -> bytes:
+        """Security header + ``data`` + MAC, to go between the header and the OCF."""
+        return self.protect(header, data, self.spi)
+
+    def verify_frame(self, header: bytes, body: bytes) -> bytes:
+        """The data field of an authentic, fresh frame; else :class:`SdlsError`."""
+        return self.verify(header, body)
 
 
 # ------------------------------------------------- ground side: building key commands
@@ -373,3 +666,8 @@ def key_command_activate(spi: int) -> bytes:
 
 def key_command_deactivate(spi: int) -> bytes:
     return b"\x03" + spi.to_bytes(2, "big")
+
+
+def key_command_set_arsn(spi: int, arsn: int, arsn_len: int = 4) -> bytes:
+    """A SET ARSN command: SA ``spi`` will accept only ARSNs above ``arsn``."""
+    return b"\x04" + spi.to_bytes(2, "big") + arsn.to_bytes(arsn_len, "big")

@@ -2,19 +2,36 @@
 
 Uplink: everything the radio received goes through the on-board link chain (CLTU, TC
 frame, SDLS when configured, FARM-1) and the TC packets that come out are submitted to
-the dispatcher in order. Downlink: the TM funnel's packets go to virtual channels (VC0
-real time, VC1 store playback, VC0 first) and leave as CADUs within the radio's data
-rate, only while in contact. Out of contact the channels keep what fits (bounded,
+the dispatcher in order, only as it has room: otherwise they wait in FARM-1, which then
+enters Wait so the ground's FOP-1 holds back and retransmits (nothing acknowledged is
+lost). Each step decodes at most ``uplink_octets_per_step`` octets and
+``uplink_frames_per_step`` frames; the rest waits in a bounded backlog (counted when
+full), so a flood cannot stretch a frame. The link layer is kept across restarts of
+this app (``ctx.retained``).
+
+Downlink: the TM funnel's packets go to virtual channels (VC0 real time, VC1 store
+playback, VC0 first) and leave as CADUs within the radio's data rate, only while in
+contact. Out of contact the channels keep what fits (bounded,
 counted) and the packet store keeps everything for the next pass.
 
 Idle frames: a real transmitter sends a continuous stream; in simulation that costs
 time for nothing, so by default idle frames are sent only to carry the CLCW (once a
-second in contact, so the ground's FOP-1 keeps going). ``idle_fill = true`` sends the
-full stream.
+second in contact, and as soon as it changed, so the ground's FOP-1 keeps going).
+``idle_fill = true`` sends the full stream.
 
-Options (mission ``[[apps]] options``): ``scid``, ``tm_frame_len``, ``tc_randomize``,
-``idle_fill``, and ``sdls = { spi, key (hex), mode }`` to require authenticated TC
-frames.
+Options (mission ``[[apps]] options``, declared in ``OPTIONS``): ``scid``,
+``tm_frame_len``, ``tc_randomize``, ``idle_fill``, ``farm_window``, ``farm_buffer``,
+``vc_depth``, ``uplink_backlog``, ``uplink_octets_per_step``, ``uplink_frames_per_step``,
+and ``sdls``: the security associations (see :mod:`flightsw.link.sdls_config`: TC, key
+management, TM, master key), or ``"none"``. The link chains are built from them at load,
+so a value the link layer refuses is a mission error.
+
+Security at start (init): the SDLS state (anti-replay counters, keys loaded by command)
+is restored from the NV store (voted records ``sdls_tc`` and ``sdls_tm``), so neither a
+processor reset nor a restart of this service accepts a recorded frame again; a build
+with a published test key or without SDLS says so with an event (the CLI also prints
+it), and one with a published key on real hardware or a real radio does not start
+unless the mission allows it.
 """
 
 from __future__ import annotations
@@ -25,39 +42,155 @@ from flightsw import msgids
 from flightsw.app import App, Arg, EventDef, HkDef, Severity, TelemetryDef
 from flightsw.link.farm import FarmState
 from flightsw.link.onboard import DownlinkChain, LinkConfig, UplinkChain
-from flightsw.link.sdls import SdlsReason, SdlsTc, SecurityAssociation
+from flightsw.link.sdls import KEY_COMMAND_CODES, SdlsReason, SdlsTc, SdlsTm, SecurityAssociation
+from flightsw.link.sdls_config import LinkSecurity, SdlsConfigError, link_security
+from flightsw.link.sdls_state import NvSdlsState
+from flightsw.mission import Mission
+from flightsw.schema import REQUIRED, ConfigError, Opt, Schema
 from flightsw.services.tm_funnel import CH_PLAYBACK
+from hal.backend import Hal
 from hal.interfaces import Radio
 
 NS_PER_S = 1_000_000_000
 SDLS_REASON_CODES = {r.value: i + 1 for i, r in enumerate(SdlsReason)}
+TM_ARSN_RESERVE = 4096  # TM ARSNs reserved per NV write (a reset skips at most this many)
+RADIO_KINDS_SIMULATED = ("sim", "none")
+
+
+_LINK = LinkConfig()
+
+
+def _check_sdls(sdls: dict[str, Any]) -> None:
+    """The security associations read as the flight side and the ground will read them."""
+    try:
+        link_security({"sdls": sdls}, "")
+    except SdlsConfigError as exc:
+        raise ConfigError("sdls", str(exc).removeprefix(".sdls").lstrip(": ")) from None
+
+
+_MODE = Opt("mode", "str", "hmac-sha256", choices=("hmac-sha256", "aes-gcm"))
+SECURITY_ASSOCIATION = Schema(
+    Opt("spi", "int", REQUIRED, min=1, max=0xFFFE, doc="security parameter index"),
+    Opt("key", "hex", REQUIRED, min=16, max=64, doc="the SA's key, hex"),
+    _MODE,
+    Opt("arsn_len", "int", None, min=1, max=8, unit="octets", doc="anti-replay counter size"),
+)
+SDLS = SECURITY_ASSOCIATION.extend(
+    Opt("km", "table", None, fields=SECURITY_ASSOCIATION, doc="key-management SA"),
+    Opt("tm", "table", None, fields=SECURITY_ASSOCIATION, doc="SA authenticating TM frames"),
+    Opt("master_key", "hex", None, min=16, max=32, doc="AES key that unwraps loaded keys"),
+    Opt("allow_published_key", "bool", False, doc="accept a published key outside SIL"),
+)
+SDLS.check = _check_sdls
+
+
+def _check_link(options: dict[str, Any]) -> None:
+    """The chains build from these options (what single keys cannot say)."""
+    cfg = link_config(options)
+    DownlinkChain(cfg, UplinkChain(cfg))
+
+
+OPTIONS = Schema(
+    Opt("scid", "int", _LINK.scid, min=0, max=1023, doc="spacecraft id"),
+    Opt("tm_frame_len", "int", _LINK.tm_frame_len, min=13, max=2048, unit="octets"),
+    Opt("tc_randomize", "bool", _LINK.tc_randomize, doc="TC pseudo-randomizer"),
+    Opt("farm_window", "int", _LINK.farm_window, min=2, max=254, doc="FARM-1 window (even)"),
+    Opt("vc_depth", "int", _LINK.vc_depth, min=1, max=1_000_000, doc="packets per VC queue"),
+    Opt(
+        "farm_buffer",
+        "int",
+        _LINK.farm_buffer,
+        min=1,
+        max=1024,
+        doc="AD frames FARM-1 holds for a busy dispatcher before it enters Wait",
+    ),
+    Opt(
+        "uplink_backlog",
+        "int",
+        _LINK.uplink_backlog,
+        min=1024,
+        max=1 << 24,
+        unit="octets",
+        doc="octets received and not yet decoded, at most (the rest dropped, counted)",
+    ),
+    Opt(
+        "uplink_octets_per_step",
+        "int",
+        _LINK.uplink_octets_per_step,
+        min=64,
+        max=1 << 24,
+        unit="octets",
+        doc="octets decoded per comms step, at most",
+    ),
+    Opt(
+        "uplink_frames_per_step",
+        "int",
+        _LINK.uplink_frames_per_step,
+        min=1,
+        max=4096,
+        doc="TC frames handled per comms step, at most",
+    ),
+    Opt("idle_fill", "bool", False, doc="send the full idle stream, not only CLCW carriers"),
+    Opt(
+        "sdls",
+        "table",
+        REQUIRED,
+        fields=SDLS,
+        choices=("none",),
+        doc='link security: the SAs (see flightsw.link.sdls_config), or "none"',
+    ),
+    check=_check_link,
+)
 
 
 def link_config(options: dict[str, Any]) -> LinkConfig:
     """The link parameters from a comms app's options (shared with the ground side)."""
     cfg = LinkConfig()
-    for key in ("scid", "tm_frame_len", "tc_randomize", "farm_window", "vc_depth"):
+    keys = (
+        "scid",
+        "tm_frame_len",
+        "tc_randomize",
+        "farm_window",
+        "vc_depth",
+        "farm_buffer",
+        "uplink_backlog",
+        "uplink_octets_per_step",
+        "uplink_frames_per_step",
+    )
+    for key in keys:
         if key in options:
             setattr(cfg, key, type(getattr(cfg, key))(options[key]))
     return cfg
 
 
 def security_association(options: dict[str, Any]) -> SecurityAssociation | None:
-    """The TC security association from a comms app's options, if SDLS is configured."""
-    sdls = options.get("sdls")
-    if not sdls:
-        return None
-    return SecurityAssociation(
-        spi=int(sdls["spi"]),
-        key=bytes.fromhex(str(sdls["key"])),
-        mode=sdls.get("mode", "hmac-sha256"),
-    )
+    """The TC (data) security association from a comms app's options; None for no SDLS."""
+    return link_security(options).tc
+
+
+def mission_link_security(mission: Mission) -> LinkSecurity | None:
+    """The link security of the mission's comms service (None: the mission has none)."""
+    comms = next((s for s in mission.apps if s.name == "comms"), None)
+    return None if comms is None else link_security(comms.options)
+
+
+def hal_config_is_simulated(config: dict[str, Any]) -> bool:
+    """Whether a mission's [hal] runs the simulated spacecraft over the simulated radio."""
+    radio = config.get("radio", {})
+    kind = str(radio.get("kind", "sim")) if isinstance(radio, dict) else "?"
+    return str(config.get("backend", "sim")) == "sim" and kind in RADIO_KINDS_SIMULATED
+
+
+def hal_is_simulated(hal: Hal, radio: Radio | None) -> bool:
+    """The same question on a built HAL: simulated backend and no radio to the outside."""
+    return hal.backend == "sim" and (radio is None or bool(getattr(radio, "simulated", False)))
 
 
 class CommsService(App):
     """Radio <-> link layer <-> dispatcher and TM funnel."""
 
     DEFAULT_RATE_HZ = 10.0
+    OPTIONS = OPTIONS
     TELEMETRY = (
         TelemetryDef("in_contact", "u8"),
         TelemetryDef("cltu_frames", "u32", "", "TC frames out of CLTUs"),
@@ -71,6 +204,17 @@ class CommsService(App):
         TelemetryDef("idle_frames", "u32"),
         TelemetryDef("vc_dropped", "u32", "", "packets the VC queues refused"),
         TelemetryDef("tx_refused", "u32", "", "CADUs the radio refused"),
+        TelemetryDef("packet_errors", "u32", "", "TC frames whose data was not whole packets"),
+        TelemetryDef("farm_waiting", "u8", "", "TC frames accepted, waiting for the dispatcher"),
+        TelemetryDef("uplink_backlog", "u32", "", "octets received, not yet decoded"),
+        TelemetryDef("uplink_dropped", "u32", "", "octets dropped: uplink backlog full"),
+        TelemetryDef("uplink_limited", "u32", "", "steps that left octets for the next"),
+        TelemetryDef("cltu_rejected", "u32", "", "CLTUs refused by the BCH decoder"),
+        TelemetryDef("frames_not_ours", "u32", "", "TC frames for another spacecraft or VC"),
+        TelemetryDef("sdls_arsn", "u32", "", "highest ARSN accepted on the TC SA"),
+        TelemetryDef("tm_arsn", "u64", "", "last ARSN sent on the TM SA"),
+        TelemetryDef("sdls_state_errors", "u32", "", "SDLS state writes that failed"),
+        TelemetryDef("sdls_km_arsn", "u32", "", "highest ARSN accepted on the key-management SA"),
     )
     HOUSEKEEPING = (HkDef(1, "comms", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
@@ -85,19 +229,59 @@ class CommsService(App):
         EventDef(3, "CONTACT_START", Severity.INFO, (), "ground contact"),
         EventDef(4, "CONTACT_END", Severity.INFO, (), "end of ground contact"),
         EventDef(5, "LINK_RESET", Severity.MEDIUM, (), "link layer reinitialized"),
+        EventDef(
+            16,
+            "SDLS_PUBLISHED_KEY",
+            Severity.MEDIUM,
+            (Arg("count", "u8"),),
+            "{count} security association(s) or keys use a published test key",
+        ),
+        EventDef(17, "SDLS_OFF", Severity.MEDIUM, (), "SDLS off: TC frames are not authenticated"),
+        EventDef(
+            18,
+            "SDLS_STATE_LOST",
+            Severity.HIGH,
+            (Arg("function", "u8"),),
+            "SDLS state on the NV store unreadable (1 TC, 2 TM): counters restarted",
+        ),
+        EventDef(
+            19,
+            "SDLS_KEY_COMMAND",
+            Severity.MEDIUM,
+            (Arg("command", "u8"), Arg("spi", "u16")),
+            "key-management command {command} applied to SA {spi}",
+        ),
+        EventDef(
+            20,
+            "SDLS_STATE_RESTORED",
+            Severity.INFO,
+            (Arg("spi", "u16"), Arg("arsn", "u32")),
+            "SDLS state restored from the NV store: SA {spi} highest ARSN {arsn}",
+        ),
     )
 
     def init(self) -> None:
         opts = self.ctx.options
         self.radio: Radio | None = self.ctx.hal.devices.get("radio")
         self.cfg = link_config(opts)
-        sa = security_association(opts)
-        self.uplink = UplinkChain(self.cfg, SdlsTc([sa]) if sa is not None else None)
-        self.downlink = DownlinkChain(self.cfg, self.uplink)
+        self.security = link_security(opts)
+        self.security.check_deployment(hal_is_simulated(self.ctx.hal, self.radio))
+        # The link layer outlives a restart of this app: the frames FARM-1 acknowledged
+        # must still reach the dispatcher, and the anti-replay counters must not restart.
+        kept = self.ctx.retained
+        link: tuple[UplinkChain, DownlinkChain, SdlsTm | None] | None = kept.get("link")
+        if link is None:
+            tc_sdls, tm_sdls = self._sdls_functions(self.security)
+            sink = self.ctx.executive.dispatcher if self.ctx.executive is not None else None
+            uplink = UplinkChain(self.cfg, tc_sdls, sink=sink)
+            downlink = DownlinkChain(self.cfg, uplink, security=tm_sdls)
+            link = kept["link"] = (uplink, downlink, tm_sdls)
+        self.uplink, self.downlink, self.tm_sdls = link
         self.idle_fill = bool(opts.get("idle_fill", False))
         self.budget = 0.0
         self.last_t: int | None = None
         self.last_frame_ns = -NS_PER_S
+        self.last_clcw = b""
         self.contact = False
         self.tx_refused = 0
         self.was_lockout = False
@@ -108,6 +292,55 @@ class CommsService(App):
         self.radio_resets = 0
         if self.radio is not None:
             self.ctx.tm.named_sinks[self.name] = self._tm_sink
+            # A radio's first status may do set-up work (the simulated one computes a
+            # day of contact windows): done at load, not inside the first frame's slot.
+            self.radio.status()
+        self._report_security(self.uplink.sdls)
+
+    def _sdls_functions(self, sec: LinkSecurity) -> tuple[SdlsTc | None, SdlsTm | None]:
+        """The TC and TM SDLS functions, their state kept on the NV store when there is one."""
+        nv = self.ctx.hal.nv
+        tc = tm = None
+        if sec.enabled:
+            store = NvSdlsState(nv, "sdls_tc", sec.master_key) if nv is not None else None
+            tc = SdlsTc(sec.tc_sas, master_key=sec.master_key, store=store)
+        if sec.tm is not None:
+            store = NvSdlsState(nv, "sdls_tm", sec.master_key) if nv is not None else None
+            tm = SdlsTm(sec.tm, store=store, send_reserve=TM_ARSN_RESERVE, persist_received=False)
+        return tc, tm
+
+    def _report_security(self, tc: SdlsTc | None) -> None:
+        """Say at start what the link's security is (published keys, none, restored, lost)."""
+        sec = self.security
+        if not sec.enabled:
+            self.emit("SDLS_OFF")
+        published = sec.published()
+        if published:
+            self.emit("SDLS_PUBLISHED_KEY", count=len(published))
+        for function, sdls in ((1, tc), (2, self.tm_sdls)):
+            if sdls is not None and sdls.state_status == "lost":
+                self.emit("SDLS_STATE_LOST", function=function)
+        if tc is not None and tc.state_status == "restored" and sec.tc is not None:
+            spi = sec.tc.spi
+            self.emit("SDLS_STATE_RESTORED", spi=spi, arsn=tc.arsn_received(spi) & 0xFFFFFFFF)
+
+    def _security_report(self) -> None:
+        """SDLS telemetry, and an event for each key-management command applied."""
+        tc, tm = self.uplink.sdls, self.tm_sdls
+        data_sa, km_sa = self.security.tc, self.security.km
+        errors = sum(s.counters["state_errors"] for s in (tc, tm) if s is not None)
+        arsn = tc.arsn_received(data_sa.spi) if tc is not None and data_sa is not None else 0
+        km_arsn = tc.arsn_received(km_sa.spi) if tc is not None and km_sa is not None else 0
+        self.tlm.update(
+            sdls_arsn=arsn & 0xFFFFFFFF,
+            tm_arsn=tm.arsn_sent(tm.spi) if tm is not None else 0,
+            sdls_state_errors=errors,
+            sdls_km_arsn=km_arsn & 0xFFFFFFFF,  # a ground that lost its state file needs it
+        )
+        if tc is not None:
+            while tc.key_log:
+                command, spi = tc.key_log.popleft()
+                self.emit("SDLS_KEY_COMMAND", command=KEY_COMMAND_CODES[command], spi=spi)
 
     def _tm_sink(self, pkt: bytes, channel: int) -> None:
         if self.contact or channel == CH_PLAYBACK:
@@ -143,20 +376,24 @@ class CommsService(App):
             self._reset_link(now_ns)
 
     def _reset_link(self, now_ns: int) -> None:
-        """Start the link layer afresh (FDIR's answer to a long silence on the uplink)."""
-        sdls = self.uplink.sdls
-        self.uplink = UplinkChain(self.cfg, sdls)
-        self.downlink.framer.clcw_source = self.uplink.clcw
+        """Start the link layer afresh (FDIR's answer to a long silence on the uplink);
+        commands FARM-1 already acknowledged still go to the dispatcher."""
+        self.uplink.reset()
         self.radio_resets += 1
         self.last_good_ns = now_ns
         self.emit("LINK_RESET")
 
     def _uplink(self, radio: Radio) -> None:
+        """Bounded work per step: what the radio received joins the chain's bounded
+        backlog; commands waiting in FARM-1 go to the dispatcher first (as it has room),
+        then at most the configured octets and frames are decoded."""
         up = self.uplink
-        submit = self.ctx.executive.submit_tc
         for chunk in radio.receive():
-            for pkt in up.feed(chunk):
-                submit(pkt)
+            up.accept(chunk)
+        up.deliver()
+        up.process()
+        if up.sink is None:  # no executive to hand commands to (a bare test context)
+            up.take()
         # Take this step's refusals off the chain's bounded list: at most 8 events a step
         # (all of them are counted in sdls_rejected).
         for i in range(len(up.refusals)):
@@ -171,8 +408,11 @@ class CommsService(App):
     def _downlink(self, radio: Radio, now_ns: int, dt: float, bps: float) -> None:
         down = self.downlink
         self.budget = min(self.budget + bps / 8.0 * dt, bps / 8.0)  # at most 1 s queued
+        clcw = self.uplink.clcw()
         while self.budget >= down.cadu_len:
-            clcw_due = now_ns - self.last_frame_ns >= NS_PER_S
+            # The CLCW goes down at least once a second, and at once when it changed (FOP-1
+            # on the ground waits for it to send more, or to retransmit after a Wait).
+            clcw_due = now_ns - self.last_frame_ns >= NS_PER_S or clcw != self.last_clcw
             if not (down.has_data() or self.idle_fill or clcw_due):
                 break
             if not radio.send(down.next_cadu()):
@@ -180,6 +420,7 @@ class CommsService(App):
                 break
             self.budget -= down.cadu_len
             self.last_frame_ns = now_ns
+            self.last_clcw = clcw
 
     def _telemetry(self) -> None:
         c = self.uplink.counters
@@ -197,4 +438,12 @@ class CommsService(App):
             idle_frames=self.downlink.idle_frames_sent,
             vc_dropped=self.downlink.dropped,
             tx_refused=self.tx_refused,
+            packet_errors=c.packet_errors,
+            farm_waiting=min(farm.pending(), 0xFF),
+            uplink_backlog=self.uplink.backlog,
+            uplink_dropped=c.backlog_dropped,
+            uplink_limited=c.limited_calls,
+            cltu_rejected=self.uplink.cltu_rejected,
+            frames_not_ours=c.wrong_scid + c.wrong_vcid,
         )
+        self._security_report()

@@ -30,7 +30,9 @@ class ExecutiveApp(App):
     TELEMETRY = (
         TelemetryDef("minor_frames", "u32", doc="minor frames run since boot"),
         TelemetryDef("cycle_slips", "u32", doc="frames started late by a whole frame"),
-        TelemetryDef("overruns", "u32", doc="app slots that exceeded their CPU budget"),
+        TelemetryDef(
+            "overruns", "u32", doc="app slots that exceeded their CPU budget (paced clock only)"
+        ),
         TelemetryDef("exceptions", "u32", doc="exceptions raised by apps"),
         TelemetryDef("restarts", "u32", doc="app restarts"),
         TelemetryDef("apps_disabled", "u8", doc="apps disabled after repeated failures"),
@@ -43,6 +45,9 @@ class ExecutiveApp(App):
         TelemetryDef("bus_dropped", "u32", doc="messages dropped by full bus pipes"),
         TelemetryDef("events_dropped", "u32", doc="event log entries overwritten"),
         TelemetryDef("watchdog_kicks", "u32"),
+        TelemetryDef(
+            "invalid_samples", "u32", doc="non-finite device values refused or blanked (HAL)"
+        ),
     )
     HOUSEKEEPING = (HkDef(1, "executive", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
@@ -92,6 +97,7 @@ class ExecutiveApp(App):
         t["bus_dropped"] = exe.bus.dropped_total() & 0xFFFFFFFF
         t["events_dropped"] = exe.events.log_dropped & 0xFFFFFFFF
         t["watchdog_kicks"] = exe.watchdog_kicks & 0xFFFFFFFF
+        t["invalid_samples"] = exe.hal.samples.total & 0xFFFFFFFF
 
     def _loaded(self, index: int) -> object:
         apps = self.ctx.executive.apps
@@ -105,19 +111,27 @@ class ExecutiveApp(App):
 
     @command(function_id=2, args=(_APP,), name="restart_app")
     def cmd_restart_app(self, app: int) -> None:
-        """Rebuild and restart an app (state lost, parameters kept)."""
+        """Rebuild and restart an app (state lost, parameters kept).
+
+        Completes only when the fresh instance started; a restart that failed (the app
+        is then disabled) is a failed command, and a disabled app needs ``enable_app``."""
         loaded = self._loaded(app)
-        if loaded is self.ctx.executive.app(self.name):
+        exe = self.ctx.executive
+        if loaded is exe.app(self.name):
             raise CommandError(FailureCode.INVALID_STATE, "the executive app cannot restart itself")
-        self.ctx.executive.restart_app(loaded)
+        if loaded.stats.disabled:  # type: ignore[attr-defined]
+            raise CommandError(FailureCode.INVALID_STATE, f"app {app} is disabled: enable it")
+        if not exe.restart_app(loaded):
+            raise CommandError(FailureCode.EXECUTION_ERROR, f"app {app} failed to restart")
 
     @command(function_id=3, args=(_APP,), name="enable_app")
     def cmd_enable_app(self, app: int) -> None:
-        """Re-enable a disabled app and restart it."""
+        """Re-enable a disabled app and restart it (fails if it does not start)."""
         loaded = self._loaded(app)
         if not loaded.stats.disabled:  # type: ignore[attr-defined]
             raise CommandError(FailureCode.INVALID_STATE, f"app {app} is not disabled")
-        self.ctx.executive.enable_app(loaded)
+        if not self.ctx.executive.enable_app(loaded):
+            raise CommandError(FailureCode.EXECUTION_ERROR, f"app {app} failed to restart")
 
     @command(function_id=4, name="reset_counters")
     def cmd_reset_counters(self) -> None:

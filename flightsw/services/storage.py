@@ -5,8 +5,10 @@ while recording is enabled, so telemetry produced out of contact can be dumped i
 next pass. A dump sends stored packets, unchanged, on the playback channel at a bounded
 rate per step. With ``auto_dump`` (the default) a dump starts when the comms service
 reports a contact and pauses when it ends; TCs can also start and suspend it. The dump
-position the ground has *confirmed* is persisted: after a restart a dump resumes from
-there, so a packet may be sent twice but never lost.
+position the ground has *confirmed* is persisted: after a reboot a dump resumes from
+there, so a packet may be sent twice but never lost. A restart of this service alone
+(after an exception, or by TC) keeps the dump where it was (``ctx.retained``): one in
+progress goes on from the last packet sent, without waiting for the next contact.
 
 TCs: (15,1) enable recording, (15,2) disable, (15,15) start/resume the dump from the
 confirmed position, (15,16) suspend it, (15,11) confirm receipt of everything dumped so
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from flightsw import msgids
 from flightsw.app import (
@@ -32,16 +35,32 @@ from flightsw.app import (
     command,
 )
 from flightsw.errors import CommandError
+from flightsw.schema import Opt, Schema
 from flightsw.store.packet_store import PacketStore
 from hal.nvstore import MemoryNvStore
 
 _STATUS = struct.Struct(">IHIIBB")
 
 
+@dataclass
+class _DumpProgress:
+    """Where the dump is, kept across restarts of the service (not across a reboot)."""
+
+    position: tuple[int, int]
+    active: bool = False
+    dumped: int = 0
+
+
 class PacketStoreService(App):
     """PUS 15: records TM for store-and-forward and dumps it on command."""
 
     DEFAULT_RATE_HZ = 10.0
+    OPTIONS = Schema(
+        Opt("store_name", "str", "tmstore", pattern=r"[a-z0-9_]{1,32}", doc="file prefix"),
+        Opt("segment_bytes", "int", 1 << 20, min=4096, max=1 << 30),
+        Opt("max_segments", "int", 64, min=2, max=100_000, doc="the store's bound"),
+        Opt("overflow", "str", "drop_oldest", choices=("drop_oldest", "reject")),
+    )
     PARAMETERS = (
         ParameterDef(1, "recording", "bool", True, doc="record realtime TM into the store"),
         ParameterDef(2, "dump_per_step", "u16", 50, 1, 5000, doc="packets sent per step"),
@@ -52,6 +71,8 @@ class PacketStoreService(App):
         TelemetryDef("dumped", "u32", doc="packets sent by dumps since boot"),
         TelemetryDef("dropped", "u32", doc="packets lost to overflow (oldest segment)"),
         TelemetryDef("record_errors", "u32", doc="packets the store refused"),
+        TelemetryDef("torn_bytes", "u32", doc="octets of a torn write cut off at open"),
+        TelemetryDef("corrupt_records", "u32", doc="bad records skipped at open (counted once)"),
         TelemetryDef("dumping", "u8"),
     )
     HOUSEKEEPING = (HkDef(1, "store", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
@@ -66,18 +87,19 @@ class PacketStoreService(App):
         nv = self.ctx.hal.nv
         if nv is None:
             nv = self.ctx.hal.nv = MemoryNvStore()
-        opts = self.ctx.options
+        opts = self.ctx.options  # checked against OPTIONS, defaults filled, at load
         self.store = PacketStore(
-            nv,
-            str(opts.get("store_name", "tmstore")),
-            int(opts.get("segment_bytes", 1 << 20)),
-            int(opts.get("max_segments", 64)),
-            str(opts.get("overflow", "drop_oldest")),
+            nv, opts["store_name"], opts["segment_bytes"], opts["max_segments"], opts["overflow"]
         )
-        self.dumped = 0
         self.record_errors = 0
+        kept = self.ctx.retained.get("dump")
+        progress = kept if isinstance(kept, _DumpProgress) else _DumpProgress(self.store.cursor)
+        self.ctx.retained["dump"] = self._progress = progress
+        self.dumped = progress.dumped
+        self._dump_pos = progress.position
         self._dump: Iterator[tuple[tuple[int, int], bytes]] | None = None
-        self._dump_pos = self.store.cursor
+        if progress.active:  # a restart in the middle of a dump: it goes on from there
+            self._dump = self.store.iter_from(self._dump_pos)
         self._seen_drops = self.store.stats.dropped_segments
         self._next_tlm_ns = 0
         self.ctx.tm.taps[self.name] = self._record
@@ -112,6 +134,7 @@ class PacketStoreService(App):
                 self._dump_pos, pkt = item
                 self.ctx.tm.send_raw(pkt)
                 self.dumped += 1
+        self._keep_progress()
         if now_ns < self._next_tlm_ns:
             return
         self._next_tlm_ns = now_ns + 1_000_000_000  # the store's telemetry once a second
@@ -124,7 +147,13 @@ class PacketStoreService(App):
         t["dumped"] = self.dumped & 0xFFFFFFFF
         t["dropped"] = stats.dropped_packets & 0xFFFFFFFF
         t["record_errors"] = self.record_errors & 0xFFFFFFFF
+        t["torn_bytes"] = stats.torn_bytes_recovered & 0xFFFFFFFF
+        t["corrupt_records"] = stats.corrupt_records_skipped & 0xFFFFFFFF
         t["dumping"] = int(self._dump is not None)
+
+    def _keep_progress(self) -> None:
+        p = self._progress
+        p.position, p.active, p.dumped = self._dump_pos, self._dump is not None, self.dumped
 
     @command(service=15, subservice=1, name="enable_recording")
     def cmd_enable(self) -> None:
@@ -142,6 +171,7 @@ class PacketStoreService(App):
         if self._dump is None:
             self._dump = self.store.iter_from(self._dump_pos)
             self.emit("DUMP_STARTED")
+            self._keep_progress()
 
     @command(service=15, subservice=16, name="suspend_dump")
     def cmd_suspend(self) -> None:
@@ -149,6 +179,7 @@ class PacketStoreService(App):
         if self._dump is None:
             raise CommandError(FailureCode.INVALID_STATE, "no dump in progress")
         self._dump = None
+        self._keep_progress()
 
     @command(service=15, subservice=11, name="confirm_dump")
     def cmd_confirm(self) -> None:

@@ -1,14 +1,19 @@
 """A packet store for store-and-forward telemetry (PUS-15-like), safe across restarts.
 
-Packets are appended as records to segment files on a non-volatile store:
+Packets are appended as records (``flightsw.store.record``: delimited, byte-stuffed
+frames with a sequence number, a header CRC and a payload CRC) to segment files on a
+non-volatile store. ``append`` returns once the record is on the medium, so an
+acknowledged packet survives the process being killed at any instant.
 
-    record = MAGIC (2 octets 0xF5 0x7E) | length u32 | CRC-32 of payload u32 | payload
-
-``append`` returns once the record is on the medium, so an acknowledged packet survives
-the process being killed at any instant. On open, ``recover`` scans the newest segment
-and cuts off a torn last record (short header, short payload or bad CRC at the end);
-a record that is corrupt in the middle of a segment (bit rot) is skipped by searching
-for the next valid record, and counted. Nothing else is ever dropped by recovery.
+On open, ``recover`` reads every segment frame by frame. A record is only ever taken
+from a closed frame that decodes and whose sequence number follows the one before, so
+a torn write (a frame with no closing delimiter) never yields anything, and nothing
+inside a payload can be taken for a record. The torn tail of the newest segment is cut
+off (counted in bytes). A frame that is not a record between two records (bit rot) is
+skipped, counted once and overwritten on the medium with delimiters of the same length
+(offsets, hence the persisted cursor, stay valid), so a later open does not count it
+again. Nothing that was acknowledged is dropped by recovery, and nothing that was not
+appended comes back.
 
 The store is bounded: at most ``max_segments`` segments of ``segment_bytes``. When full,
 ``overflow="drop_oldest"`` deletes the oldest segment (counted, as a circular store)
@@ -26,11 +31,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from flightsw.errors import FlightswError
+from flightsw.store.record import END, MAX_PAYLOAD, encode_record, scan_segment
 
-MAGIC = b"\xf5\x7e"
-_HDR = struct.Struct(">2sII")
-HEADER_LEN = _HDR.size
-MAX_RECORD = 65536 + 16
+MAX_RECORD = MAX_PAYLOAD
 
 
 class SegmentStore(Protocol):
@@ -52,52 +55,15 @@ class PacketStoreError(FlightswError):
 
 @dataclass
 class StoreStats:
+    """What the store counted since it was opened."""
+
     appended: int = 0
     rejected: int = 0
     dropped_segments: int = 0
     dropped_packets: int = 0
     torn_bytes_recovered: int = 0
     corrupt_records_skipped: int = 0
-
-
-def encode_record(payload: bytes) -> bytes:
-    return _HDR.pack(MAGIC, len(payload), zlib.crc32(payload)) + payload
-
-
-def scan_records(data: bytes) -> tuple[list[tuple[int, bytes]], int, int]:
-    """Valid records in a segment image.
-
-    Returns (records as (offset, payload), end of the last valid record, number of
-    corrupt records skipped before it).
-    """
-    out: list[tuple[int, bytes]] = []
-    pos, end, skipped, n = 0, 0, 0, len(data)
-    while pos + HEADER_LEN <= n:
-        magic, length, crc = _HDR.unpack_from(data, pos)
-        if magic == MAGIC and length <= MAX_RECORD and pos + HEADER_LEN + length <= n:
-            payload = data[pos + HEADER_LEN : pos + HEADER_LEN + length]
-            if zlib.crc32(payload) == crc:
-                out.append((pos, payload))
-                pos += HEADER_LEN + length
-                end = pos
-                continue
-        nxt = data.find(MAGIC, pos + 1)
-        if nxt < 0:
-            break
-        # only count as a skipped record if a valid one follows (else it is the torn tail)
-        if _valid_record_at(data, nxt):
-            skipped += 1
-        pos = nxt
-    return out, end, skipped
-
-
-def _valid_record_at(data: bytes, pos: int) -> bool:
-    if pos + HEADER_LEN > len(data):
-        return False
-    magic, length, crc = _HDR.unpack_from(data, pos)
-    if magic != MAGIC or pos + HEADER_LEN + length > len(data):
-        return False
-    return bool(zlib.crc32(data[pos + HEADER_LEN : pos + HEADER_LEN + length]) == crc)
+    sequence_gaps: int = 0  # records missing between two that were read (after bit rot)
 
 
 class PacketStore:
@@ -122,26 +88,44 @@ class PacketStore:
         self.segments: list[int] = []
         self.counts: dict[int, int] = {}
         self.cursor: tuple[int, int] = (0, 0)
+        self.next_seq = 0
         self.recover()
 
     def _seg(self, number: int) -> str:
         return f"{self.name}.{number:06d}"
 
     def recover(self) -> None:
-        """Rebuild the index from the medium, cutting off a torn last record."""
+        """Rebuild the index from the medium: cut the torn tail, neutralize bit rot."""
         prefix = self.name + "."
         self.segments = sorted(
             int(n[len(prefix) :]) for n in self.nv.names(prefix) if n[len(prefix) :].isdigit()
         )
         self.counts = {}
+        last_seq = -1
         for i, number in enumerate(self.segments):
-            data = self.nv.read(self._seg(number)) or b""
-            records, end, skipped = scan_records(data)
-            self.stats.corrupt_records_skipped += skipped
-            if i == len(self.segments) - 1 and end < len(data):
-                self.stats.torn_bytes_recovered += len(data) - end
-                self.nv.truncate(self._seg(number), end)
-            self.counts[number] = len(records)
+            name = self._seg(number)
+            data = self.nv.read(name) or b""
+            scan = scan_segment(data, after_seq=last_seq)
+            newest = i == len(self.segments) - 1
+            tail = len(data) - scan.valid_end
+            if tail and newest:
+                self.stats.torn_bytes_recovered += tail
+            elif tail:
+                self.stats.corrupt_records_skipped += 1  # an older segment cannot be torn
+            if scan.corrupt:
+                self.stats.corrupt_records_skipped += len(scan.corrupt)
+                image = bytearray(data[: scan.valid_end])
+                for start, end in scan.corrupt:
+                    image[start:end] = bytes([END]) * (end - start)
+                self.nv.write(name, bytes(image))
+            elif tail:
+                self.nv.truncate(name, scan.valid_end)
+            for seq, _, _ in scan.records:
+                if last_seq >= 0 and seq != last_seq + 1:
+                    self.stats.sequence_gaps += 1
+                last_seq = seq
+            self.counts[number] = len(scan.records)
+        self.next_seq = last_seq + 1
         raw = self.nv.read(self.name + ".cursor")
         if raw is not None and len(raw) == 12:
             seg, off, crc = struct.unpack(">III", raw)
@@ -159,7 +143,7 @@ class PacketStore:
         """Store one packet durably; False (counted) if refused under the reject policy."""
         if len(packet) > MAX_RECORD:
             raise PacketStoreError(f"packet of {len(packet)} bytes exceeds {MAX_RECORD}")
-        rec = encode_record(packet)
+        rec = encode_record(self.next_seq, packet)
         current = self.segments[-1]
         if (
             self.nv.size(self._seg(current)) + len(rec) > self.segment_bytes
@@ -177,6 +161,7 @@ class PacketStore:
             self.segments.append(current)
             self.counts[current] = 0
         self.nv.append(self._seg(current), rec)
+        self.next_seq += 1
         self.counts[current] += 1
         self.stats.appended += 1
         return True
@@ -186,14 +171,15 @@ class PacketStore:
     ) -> Iterator[tuple[tuple[int, int], bytes]]:
         """Stored packets from a cursor on, each with the cursor just past it."""
         seg0, off0 = cursor if cursor is not None else self.cursor
+        last_seq = -1
         for number in self.segments:
             if number < seg0:
                 continue
             data = self.nv.read(self._seg(number)) or b""
             start = off0 if number == seg0 else 0
-            records, _, _ = scan_records(data[start:])
-            for off, payload in records:
-                yield (number, start + off + HEADER_LEN + len(payload)), payload
+            for seq, payload, end in scan_segment(data, last_seq, start).records:
+                last_seq = seq
+                yield (number, end), payload
 
     def packets(self) -> list[bytes]:
         """Every stored packet, oldest first."""

@@ -4,6 +4,11 @@ The stream carries no extra framing: CLTUs delimit themselves (start and tail se
 and CADUs start with the attached sync marker, exactly as on an RF link, so a ground
 system's TCP "frame" interface can read it. Sockets are non-blocking; the transmit
 buffer is bounded in octets and counts what it drops.
+
+With ``peer_host`` configured, a connection from any other host is closed at once and
+counted (``refused_connections``). One ``receive`` reads at most ``rx_budget_octets``
+(the rest waits in the socket, and TCP slows the sender down), so a flood never holds
+the executive; ``rx_deferred`` counts the calls that stopped at the budget.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ import socket
 from hal.interfaces import RadioStatus
 
 RECV_CHUNK = 65_536
+ACCEPTS_PER_CALL = 8
 
 
 class TcpRadio:
-    """Listens on ``bind``; the first client to connect is the ground station."""
+    """Listens on ``bind``; the first client to connect (from ``peer_host``, if set) is the
+    ground station."""
 
     def __init__(
         self,
@@ -24,6 +31,8 @@ class TcpRadio:
         tx_limit_octets: int = 4 * 1024 * 1024,
         downlink_bps: float = 2_000_000.0,
         uplink_bps: float = 64_000.0,
+        peer_host: str | None = None,
+        rx_budget_octets: int = 4 * RECV_CHUNK,
     ) -> None:
         self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -39,6 +48,10 @@ class TcpRadio:
         self.rx_errors = 0
         self.connections = 0
         self.disconnects = 0
+        self.peer_host = peer_host
+        self.refused_connections = 0
+        self._rx_budget = rx_budget_octets
+        self.rx_deferred = 0
 
     @property
     def address(self) -> tuple[str, int]:
@@ -46,16 +59,24 @@ class TcpRadio:
         return str(host), int(port)
 
     def _accept(self) -> None:
-        if self._client is not None:
-            return
-        try:
-            client, _addr = self._server.accept()
-        except BlockingIOError:
-            return
-        client.setblocking(False)
-        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._client = client
-        self.connections += 1
+        for _ in range(ACCEPTS_PER_CALL):
+            if self._client is not None:
+                return
+            try:
+                client, addr = self._server.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                self.rx_errors += 1
+                return
+            if self.peer_host is not None and str(addr[0]) != self.peer_host:
+                client.close()
+                self.refused_connections += 1
+                continue
+            client.setblocking(False)
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._client = client
+            self.connections += 1
 
     def _drop_client(self) -> None:
         if self._client is not None:
@@ -87,7 +108,11 @@ class TcpRadio:
     def receive(self) -> list[bytes]:
         self._accept()
         out: list[bytes] = []
+        taken = 0
         while self._client is not None:
+            if taken >= self._rx_budget:
+                self.rx_deferred += 1
+                break
             try:
                 data = self._client.recv(RECV_CHUNK)
             except BlockingIOError:
@@ -100,6 +125,7 @@ class TcpRadio:
                 self._drop_client()
                 break
             out.append(data)
+            taken += len(data)
         self._flush()
         return out
 

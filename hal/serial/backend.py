@@ -18,10 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from flightsw.schema import Opt
 from hal.backend import Hal
 from hal.clocks import WallClock
 from hal.interfaces import Clock
 from hal.nvstore import FileNvStore, MemoryNvStore
+from hal.samples import SampleCounter
 from hal.serial.devices import (
     Inventory,
     SerialBattery,
@@ -35,6 +37,16 @@ from hal.serial.devices import (
 from hal.serial.link import DeviceError, SerialLink
 
 NS_PER_MS = 1_000_000
+SERIAL_SETTINGS = (
+    Opt("baudrate", "int", None, min=50, max=20_000_000),
+    Opt("timeout_ms", "float", None, min=0, max=60_000, doc="per attempt"),
+    Opt("retries", "int", None, min=0, max=100),
+    Opt("budget_ms", "float", None, min=0, max=60_000, doc="per call"),
+    Opt("poll_ms", "float", None, min=0, max=60_000, doc="longest single blocking read"),
+    Opt("write_timeout_ms", "float", None, min=0, max=60_000),
+    Opt("connect_attempts", "int", None, min=1, max=100, doc="for the inventory"),
+    Opt("nv_dir", "str", None, doc="a FileNvStore directory (memory when absent)"),
+)
 
 
 def _ms(config: dict[str, Any], key: str, default: float) -> float:
@@ -94,17 +106,19 @@ def build_serial_hal(
         ser.close()
         raise
     nv_dir = config.get("nv_dir")
+    samples = SampleCounter()
     return Hal(
         backend="serial",
         clock=clk,
         watchdog=SerialWatchdog(link, inv.watchdog_timeout_ns),
         nv=FileNvStore(nv_dir) if nv_dir else MemoryNvStore(),
+        samples=samples,
         devices={
-            "pcdu": SerialPcdu(link, inv.switch_names),
-            "battery": SerialBattery(link),
-            "solar_array": SerialSolarArray(link),
-            "thermal": SerialThermal(link, inv.sensor_names, inv.heater_names),
-            "boards": SerialBoards(link, inv.n_boards),
+            "pcdu": SerialPcdu(link, inv.switch_names, samples),
+            "battery": SerialBattery(link, samples),
+            "solar_array": SerialSolarArray(link, samples),
+            "thermal": SerialThermal(link, inv.sensor_names, inv.heater_names, samples),
+            "boards": SerialBoards(link, inv.n_boards, samples),
             "_link": link,
             "_port": ser,
         },

@@ -8,6 +8,11 @@ switch name, a board index out of range) raise ``EncodeError`` before anything i
 
 Names and counts come from the device once, at build time (:func:`read_inventory`);
 a response whose length no longer matches them is a counted ``DeviceError``.
+
+Numbers: a valid CRC says nothing about a value, and a float32 field can carry NaN or
+an infinity. Every reading passes the HAL's finiteness rule (hal.samples): a scalar
+reading with a non-finite field raises a counted ``InvalidSample``; a non-finite value
+of one unit (a thermistor, a switch current, a board) reads as NaN, counted.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from hal.interfaces import (
     SolarArrayTelemetry,
     SwitchTelemetry,
 )
+from hal.samples import SampleCounter
 from hal.serial.link import DeviceError, SerialLink
 from hal.serial.protocol import (
     MAX_BOARDS_PER_PAGE,
@@ -117,10 +123,13 @@ def _check_len(link: SerialLink, what: str, got: int, want: int) -> None:
 class SerialPcdu:
     """PowerDistribution: named load switches on the bench PCDU."""
 
-    def __init__(self, link: SerialLink, names: tuple[str, ...]) -> None:
+    def __init__(
+        self, link: SerialLink, names: tuple[str, ...], samples: SampleCounter | None = None
+    ) -> None:
         self._link = link
         self._names = names
         self._index = {n: i for i, n in enumerate(names)}
+        self._samples = samples if samples is not None else SampleCounter()
 
     def switch_names(self) -> tuple[str, ...]:
         return self._names
@@ -134,28 +143,37 @@ class SerialPcdu:
     def read_switches(self) -> SwitchTelemetry:
         s = self._link.request(ReadSwitches(), SwitchStates)
         _check_len(self._link, "switches", len(s.on), len(self._names))
-        return SwitchTelemetry(on=s.on, current_a=s.current_a, tripped=s.tripped)
+        current = self._samples.units("switches", s.current_a)
+        return SwitchTelemetry(on=s.on, current_a=current, tripped=s.tripped)
 
 
 class SerialBattery:
     """Battery: voltage, current (> 0 charging) and temperature as the bench reports them."""
 
-    def __init__(self, link: SerialLink) -> None:
+    def __init__(self, link: SerialLink, samples: SampleCounter | None = None) -> None:
         self._link = link
+        self._samples = samples if samples is not None else SampleCounter()
 
     def read_battery(self) -> BatteryTelemetry:
         b = self._link.request(ReadBattery(), BatteryReading)
+        self._samples.scalars(
+            "battery", voltage_v=b.voltage_v, current_a=b.current_a, temperature_c=b.temperature_c
+        )
         return BatteryTelemetry(b.voltage_v, b.current_a, b.temperature_c)
 
 
 class SerialSolarArray:
     """SolarArray: array voltage, current and sun sensor."""
 
-    def __init__(self, link: SerialLink) -> None:
+    def __init__(self, link: SerialLink, samples: SampleCounter | None = None) -> None:
         self._link = link
+        self._samples = samples if samples is not None else SampleCounter()
 
     def read_solar_array(self) -> SolarArrayTelemetry:
         s = self._link.request(ReadSolarArray(), SolarReading)
+        self._samples.scalars(
+            "solar_array", voltage_v=s.voltage_v, current_a=s.current_a, sun_sensor=s.sun_sensor
+        )
         return SolarArrayTelemetry(s.voltage_v, s.current_a, s.sun_sensor)
 
 
@@ -163,9 +181,14 @@ class SerialThermal:
     """TemperatureSensors and Heaters of the bench in one object."""
 
     def __init__(
-        self, link: SerialLink, sensor_names: tuple[str, ...], heater_names: tuple[str, ...]
+        self,
+        link: SerialLink,
+        sensor_names: tuple[str, ...],
+        heater_names: tuple[str, ...],
+        samples: SampleCounter | None = None,
     ) -> None:
         self._link = link
+        self._samples = samples if samples is not None else SampleCounter()
         self._sensors = sensor_names
         self._heaters = heater_names
         self._heater_index = {n: i for i, n in enumerate(heater_names)}
@@ -176,7 +199,7 @@ class SerialThermal:
     def read_temperatures_c(self) -> tuple[float, ...]:
         t = self._link.request(ReadTemperatures(), Temperatures)
         _check_len(self._link, "temperatures", len(t.values_c), len(self._sensors))
-        return t.values_c
+        return self._samples.units("temperatures", t.values_c)
 
     def heater_names(self) -> tuple[str, ...]:
         return self._heaters
@@ -201,6 +224,7 @@ _BOARD_ARRAYS = (
     "heartbeat",
     "work_done",
 )
+_BOARD_FLOATS = frozenset(("current_a", "power_w", "temperature_c", "work_done"))
 
 
 class SerialBoards:
@@ -211,9 +235,10 @@ class SerialBoards:
     in one frame.
     """
 
-    def __init__(self, link: SerialLink, count: int) -> None:
+    def __init__(self, link: SerialLink, count: int, samples: SampleCounter | None = None) -> None:
         self._link = link
         self._count = count
+        self._samples = samples if samples is not None else SampleCounter()
 
     @property
     def count(self) -> int:
@@ -234,6 +259,8 @@ class SerialBoards:
         for name in _BOARD_ARRAYS:
             parts = [getattr(p, name) for p in pages]
             arrays[name] = np.concatenate(parts) if parts else _empty(name)
+            if name in _BOARD_FLOATS:
+                arrays[name] = self._samples.unit_array("boards", arrays[name])
         return BoardTelemetry(**arrays)
 
     def set_board_power(self, idx: NDArray[np.intp], on: bool) -> None:

@@ -2,10 +2,14 @@
 
 Each class shows the flight software what a real device would: telemetry as sensors
 report it (no hidden fault truth), commands that act on the model. Boards behind an
-open payload switch cannot be powered on, as on the real harness.
+open payload switch cannot be powered on, as on the real harness. Readings pass the
+same finiteness rule as a bench's (hal.samples): a model that produced a NaN or an
+infinity gives an invalid sample, counted, exactly as a bench would.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -15,15 +19,18 @@ from hal.interfaces import (
     BoardTelemetry,
     SolarArrayTelemetry,
     SwitchTelemetry,
+    ThermalLoopTelemetry,
 )
+from hal.samples import SampleCounter
 from sim_hw.spacecraft import HEATER_ZONES, SENSORS, Spacecraft
 
 
 class SimPcdu:
     """PowerDistribution over the model's PCDU."""
 
-    def __init__(self, sc: Spacecraft) -> None:
+    def __init__(self, sc: Spacecraft, samples: SampleCounter | None = None) -> None:
         self._sc = sc
+        self._samples = samples if samples is not None else SampleCounter()
 
     def switch_names(self) -> tuple[str, ...]:
         return self._sc.switches.names
@@ -39,6 +46,11 @@ class SimPcdu:
         self._sc.pcdu.reset_trip(name)
 
     def read_switches(self) -> SwitchTelemetry:
+        t = self.sense()
+        return SwitchTelemetry(t.on, self._samples.units("switches", t.current_a), t.tripped)
+
+    def sense(self) -> SwitchTelemetry:
+        """What the PCDU's sensors report, before the HAL's finiteness rule."""
         t = self._sc.pcdu.telemetry()
         return SwitchTelemetry(tuple(t.on), tuple(t.current_a), tuple(t.tripped))
 
@@ -46,39 +58,67 @@ class SimPcdu:
 class SimBattery:
     """Battery telemetry: terminal voltage, current (> 0 charging), temperature."""
 
-    def __init__(self, sc: Spacecraft) -> None:
+    def __init__(self, sc: Spacecraft, samples: SampleCounter | None = None) -> None:
         self._sc = sc
+        self._samples = samples if samples is not None else SampleCounter()
 
     def read_battery(self) -> BatteryTelemetry:
+        b = self.sense()
+        self._samples.scalars(
+            "battery", voltage_v=b.voltage_v, current_a=b.current_a, temperature_c=b.temperature_c
+        )
+        return b
+
+    def sense(self) -> BatteryTelemetry:
+        """What the battery's sensors report, before the HAL's finiteness rule."""
         sc = self._sc
         temp = float(sc.thermal.temperatures_c[sc.thermal.index("battery")])
-        return BatteryTelemetry(sc.battery.terminal_voltage_v(), float(sc.battery.current_a), temp)
+        return BatteryTelemetry(
+            float(sc.battery.terminal_voltage_v()), float(sc.battery.current_a), temp
+        )
 
 
 class SimSolarArray:
     """Array output at the bus: voltage, current, sun sensor (cosine, 0 in eclipse)."""
 
-    def __init__(self, sc: Spacecraft) -> None:
+    def __init__(self, sc: Spacecraft, samples: SampleCounter | None = None) -> None:
         self._sc = sc
+        self._samples = samples if samples is not None else SampleCounter()
 
     def read_solar_array(self) -> SolarArrayTelemetry:
+        s = self.sense()
+        self._samples.scalars(
+            "solar_array", voltage_v=s.voltage_v, current_a=s.current_a, sun_sensor=s.sun_sensor
+        )
+        return s
+
+    def sense(self) -> SolarArrayTelemetry:
+        """What the array's sensors report, before the HAL's finiteness rule."""
         sc = self._sc
         p = sc.last_power
         solar_w = p.solar_w if p is not None else 0.0
-        v = sc.cfg.bus_voltage_v
-        return SolarArrayTelemetry(v, solar_w / v, 0.0 if sc.in_eclipse() else 1.0)
+        v = float(sc.cfg.bus_voltage_v)
+        # A cosine sun sensor on the array: the sun's cosine times the share of its disc in
+        # view (0 in the umbra).
+        sun = float(sc.sun_cos * sc.sunlit_fraction)
+        return SolarArrayTelemetry(v, float(solar_w) / v, sun)
 
 
 class SimThermal:
     """TemperatureSensors and Heaters: thermistors on the thermal nodes, zone heaters."""
 
-    def __init__(self, sc: Spacecraft) -> None:
+    def __init__(self, sc: Spacecraft, samples: SampleCounter | None = None) -> None:
         self._sc = sc
+        self._samples = samples if samples is not None else SampleCounter()
 
     def sensor_names(self) -> tuple[str, ...]:
         return tuple(name for name, _node in SENSORS)
 
     def read_temperatures_c(self) -> tuple[float, ...]:
+        return self._samples.units("temperatures", self.sense())
+
+    def sense(self) -> tuple[float, ...]:
+        """What the thermistors report, before the HAL's finiteness rule."""
         return tuple(float(v) for v in self._sc.sensor_values)
 
     def heater_names(self) -> tuple[str, ...]:
@@ -91,11 +131,22 @@ class SimThermal:
         return tuple(self._sc.heaters_on[z] for z in HEATER_ZONES)
 
 
-class SimBoards:
-    """AcceleratorBoards over the model's board array; every command takes index arrays."""
+class SimThermalLoop:
+    """ThermalLoop: the position of the cold-plate loop's thermostatic bypass valve."""
 
     def __init__(self, sc: Spacecraft) -> None:
         self._sc = sc
+
+    def read_loop(self) -> ThermalLoopTelemetry:
+        return ThermalLoopTelemetry(float(self._sc.loop_valve.opening))
+
+
+class SimBoards:
+    """AcceleratorBoards over the model's board array; every command takes index arrays."""
+
+    def __init__(self, sc: Spacecraft, samples: SampleCounter | None = None) -> None:
+        self._sc = sc
+        self._samples = samples if samples is not None else SampleCounter()
         self._b = sc.boards
         self._cache: tuple[float, BoardTelemetry] | None = None
 
@@ -114,6 +165,21 @@ class SimBoards:
         return tel
 
     def _snapshot(self) -> BoardTelemetry:
+        tel = self.sense()
+        unit = self._samples.unit_array
+        assert tel.utilization is not None and tel.power_cap_w is not None
+        return replace(
+            tel,
+            current_a=unit("boards", tel.current_a),
+            power_w=unit("boards", tel.power_w),
+            temperature_c=unit("boards", tel.temperature_c),
+            work_done=unit("boards", tel.work_done),
+            utilization=unit("boards", tel.utilization),
+            power_cap_w=unit("boards", tel.power_cap_w),
+        )
+
+    def sense(self) -> BoardTelemetry:
+        """What the board controllers report (copies), before the HAL's finiteness rule."""
         b = self._b
         return BoardTelemetry(
             powered=b.powered.copy(),

@@ -199,6 +199,7 @@ def test_an_app_that_keeps_overrunning_is_restarted_then_disabled(
 
     from flightsw.testing import SilHarness
     from tests.support.apps import CounterApp, spec
+    from tests.support.clocks import fake_wall_clock
 
     ticks = itertools.count()
     state = {"slow": False}
@@ -213,7 +214,9 @@ def test_an_app_that_keeps_overrunning_is_restarted_then_disabled(
         original(self, now_ns)
 
     monkeypatch.setattr(CounterApp, "step", slow_step)
-    h = SilHarness(extra_apps=[spec(CounterApp, "counter")], cpu_meter=meter)
+    h = SilHarness(
+        extra_apps=[spec(CounterApp, "counter")], cpu_meter=meter, clock=fake_wall_clock()
+    )
     real_run = h.exe._run_app
 
     def run_app(a, t):  # type: ignore[no-untyped-def]

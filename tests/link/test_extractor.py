@@ -8,9 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flightsw.crc import crc16
 from flightsw.link.aos_frame import AosFrame
 from flightsw.link.extractor import COUNTERS, PacketExtractor
 from flightsw.link.framer import AosFramer, PacketFramer, TmFramer, VirtualChannel
+from flightsw.link.sdls import SdlsTm, SecurityAssociation
 from flightsw.link.tm_frame import FHP_IDLE, FHP_NO_PACKET_START, TmFrame
 from flightsw.packets import SpacePacket, idle_packet
 
@@ -304,3 +306,69 @@ def test_tm_counter_wrap_is_not_a_gap() -> None:
     for i in range(300):
         assert ex.feed_frame(tm(0, i % 256, 0, p)) == [p]
     assert ex.frames_lost == 0 and ex.packets == 300
+
+
+# ------------------------------------------------- authenticated TM (SDLS on TM frames)
+
+
+def _tm_sdls(key: bytes = bytes(range(64, 96))) -> SdlsTm:
+    return SdlsTm(SecurityAssociation(3, key, arsn_len=8))
+
+
+@given(ops_strategy, st.integers(0, 2**32 - 1))
+@settings(max_examples=30)
+def test_authenticated_tm_delivers_everything_and_idle_frames_too(
+    ops: list[tuple[int, int] | None], seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    vcs = [VirtualChannel(0, 0, depth=1000), VirtualChannel(1, 1, depth=1000)]
+    framer = TmFramer(0x142, 512, vcs, has_ocf=True, security=_tm_sdls())
+    assert framer.zone_len == 512 - 6 - (2 + 8 + 16) - 4 - 2
+    sent: dict[int, list[bytes]] = {0: [], 1: []}
+    ex = PacketExtractor(512, has_ocf=True, security=_tm_sdls())
+    got: dict[int, list[bytes]] = {0: [], 1: []}
+    for op in [*ops, None, None]:
+        if op is None:
+            for pkt in ex.feed_frame(framer.next_frame()):
+                got[ex.last_vcid or 0].append(pkt)
+            continue
+        vc, size = op
+        packet = SpacePacket(0x100 + vc, rng.bytes(size - 6)).encode()
+        assert framer.push(vc, packet)
+        sent[vc].append(packet)
+    while framer.has_data:
+        for pkt in ex.feed_frame(framer.next_frame()):
+            got[ex.last_vcid or 0].append(pkt)
+    assert got == sent
+    assert ex.frames_unauthenticated == 0 and ex.frames_lost == 0
+
+
+def test_forged_or_replayed_tm_is_refused_counted_and_its_clcw_ignored() -> None:
+    vcs = [VirtualChannel(0, 0, depth=10)]
+    real = TmFramer(0x142, 256, vcs, has_ocf=True, security=_tm_sdls(), clcw_source=lambda: b"RRRR")
+    forger = TmFramer(
+        0x142,
+        256,
+        [VirtualChannel(0, 0, depth=10)],
+        has_ocf=True,
+        security=_tm_sdls(bytes(32)),  # no key: a guess
+        clcw_source=lambda: b"FFFF",
+    )
+    plain = TmFramer(0x142, 256, [VirtualChannel(0, 0, depth=10)], has_ocf=True)
+    ex = PacketExtractor(256, has_ocf=True, security=_tm_sdls())
+    pkt = SpacePacket(0x100, b"real telemetry").encode()
+    real.push(0, pkt)
+    genuine = real.next_frame()
+    assert ex.feed_frame(genuine) == [pkt] and ex.last_clcw == b"RRRR"
+    ex.last_clcw = None
+    for framer in (forger, plain):
+        framer.push(0, SpacePacket(0x100, b"VERIFY test.ping completed").encode())
+        assert ex.feed_frame(framer.next_frame()) == []
+    assert ex.feed_frame(genuine) == []  # a replay of the genuine frame
+    real.push(0, pkt)
+    tampered = bytearray(real.next_frame()[:-2])
+    tampered[30] ^= 1  # a bit of the packet, with a FECF that matches again
+    assert ex.feed_frame(bytes(tampered) + crc16(bytes(tampered)).to_bytes(2, "big")) == []
+    assert ex.frames_unauthenticated == 4 and ex.frames_bad == 0
+    assert ex.last_clcw is None  # nothing from a refused frame was used
+    assert ex.packets == 1

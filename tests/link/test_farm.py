@@ -392,3 +392,40 @@ def test_any_frame_values_give_a_result_never_an_exception(
     r = farm.receive(bypass, control, seq, data)
     assert isinstance(r, FarmResult)
     assert Clcw.decode(farm.clcw().encode()) == farm.clcw()
+
+
+def test_peek_leaves_the_fdu_and_a_full_buffer_waits_until_it_is_pulled() -> None:
+    farm = Farm(buffer_limit=2)
+    for seq in range(3):
+        farm.receive(False, False, seq, bytes([seq]))
+    assert farm.state is FarmState.WAIT and farm.vr == 2  # the third frame: no room
+    first = farm.peek()
+    assert first is not None and first.data == b"\x00" and farm.pending() == 2
+    assert farm.pull() == first and farm.state is FarmState.OPEN
+
+
+def test_reset_leaves_lockout_and_keeps_vr_and_acknowledged_fdus() -> None:
+    farm = Farm(buffer_limit=2)
+    farm.receive(False, False, 0, b"a")
+    farm.receive(False, False, 1, b"b")
+    farm.receive(False, False, 200, b"x")  # outside both windows: lockout
+    assert farm.state is FarmState.LOCKOUT
+    farm.reset()
+    assert farm.state is FarmState.OPEN and farm.vr == 2 and farm.lockout_resets == 1
+    assert [farm.pull().data, farm.pull().data] == [b"a", b"b"]  # type: ignore[union-attr]
+    assert farm.receive(False, False, 2, b"c").accepted  # the ground goes on in sequence
+
+
+def test_reset_never_makes_the_clcw_acknowledge_an_unaccepted_frame() -> None:
+    """V(R) near the wrap: the ground has frames 254, 255 and 0 out, FARM-1 took 254 only.
+    A reset to V(R) 0 would then accept 0 and report N(R) 1, which FOP-1 reads as 255
+    acknowledged too: a TC lost with nobody told. Wait, with the buffer full, stays."""
+    farm = Farm(buffer_limit=1)
+    farm.receive(True, True, 0, bytes([0x82, 0x00, 254]))  # Set V(R) = 254
+    assert farm.receive(False, False, 254, b"a").accepted
+    assert not farm.receive(False, False, 255, b"b").accepted  # buffer full: Wait
+    farm.reset()
+    assert farm.vr == 255 and farm.state is FarmState.WAIT and farm.clcw().wait
+    farm.pull()
+    assert not farm.receive(False, False, 0, b"c").accepted  # 255 first, then 0
+    assert farm.clcw().report_value == 255

@@ -94,3 +94,82 @@ def test_forged_and_replayed_frames_never_reach_the_dispatcher() -> None:
     rejected = flight.counters.sdls_rejected
     assert rejected.get("replay") == 1 and rejected.get("bad_mac") == 1
     assert sum(rejected.values()) == 3 and list(flight.refusals)[-3:][0] == "replay"
+
+
+class SlowConsumer:
+    """A dispatcher stand-in: a small queue drained a few TCs per tick."""
+
+    def __init__(self, depth: int) -> None:
+        self.uplink_depth = depth
+        self.queue: list[bytes] = []
+        self.done: list[bytes] = []
+        self.refused = 0
+
+    def room(self) -> int:
+        return self.uplink_depth - len(self.queue)
+
+    def submit(self, tc: bytes) -> bool:
+        if len(self.queue) >= self.uplink_depth:
+            self.refused += 1
+            return False
+        self.queue.append(tc)
+        return True
+
+    def drain(self, n: int) -> None:
+        self.done.extend(self.queue[:n])
+        del self.queue[:n]
+
+
+def test_a_busy_consumer_holds_the_ground_back_and_nothing_acknowledged_is_lost() -> None:
+    """Back-pressure: FARM-1 hands an FDU on only when the consumer has room; a full
+    buffer puts it in Wait and the ground's FOP-1 retransmits once the CLCW clears."""
+    for seed in range(3):
+        rng = random.Random(seed)
+        cfg = LinkConfig(tm_frame_len=256, farm_buffer=2 + seed)
+        consumer = SlowConsumer(depth=3 + seed)
+        flight_up = UplinkChain(cfg, sink=consumer)
+        flight_down = DownlinkChain(cfg, flight_up)
+        ground = GroundStation(cfg, t1_s=1.0, transmission_limit=255, fop_window=5)
+        ground.initiate()
+        sent = _tcs(200)
+        for tc in sent:
+            ground.send_packet(tc)
+        waits = 0
+        for t in range(20_000):
+            for cltu in ground.tick(t * 0.05):
+                if rng.random() > 0.05:  # a few frames lost on the way up as well
+                    assert flight_up.feed(cltu) == []  # everything goes to the sink
+            waits += flight_up.farm.wait
+            assert flight_up.farm.pending() <= cfg.farm_buffer
+            if t % 3 == 0:
+                consumer.drain(rng.randrange(0, 3))
+                flight_up.deliver()
+            ground.receive(flight_down.next_cadu())
+            if len(consumer.done) == len(sent) and ground.outstanding == 0:
+                break
+        assert consumer.done == sent  # every TC exactly once, in order
+        assert consumer.refused == 0  # never offered more than it had room for
+        assert ground.outstanding == 0
+        assert waits > 0 and flight_up.farm.discarded["buffer_full"] > 0
+        assert flight_up.counters.packets == len(sent)
+
+
+def test_a_link_reset_keeps_what_farm_already_acknowledged() -> None:
+    cfg = LinkConfig(tm_frame_len=256, farm_buffer=4)
+    consumer = SlowConsumer(depth=1)
+    flight = UplinkChain(cfg, sink=consumer)
+    ground = GroundStation(cfg)
+    ground.initiate()
+    sent = _tcs(5)
+    for tc in sent:
+        ground.send_packet(tc)
+    for cltu in ground.tick(0.0):
+        flight.feed(cltu)
+    assert flight.farm.vr == 5 and flight.farm.pending() == 4  # acknowledged, waiting
+    flight.reset()
+    assert flight.farm.vr == 5  # kept: the CLCW goes on meaning what it meant
+    for _ in range(5):
+        consumer.drain(1)
+        flight.deliver()
+    consumer.drain(1)
+    assert consumer.done == sent

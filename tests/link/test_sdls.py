@@ -6,7 +6,7 @@ import hmac
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flightsw.errors import FlightswError
@@ -15,13 +15,17 @@ from flightsw.link.sdls import (
     KeyCommand,
     KeyState,
     Mode,
+    SaState,
     SdlsError,
     SdlsReason,
+    SdlsStateError,
     SdlsTc,
+    SdlsTm,
     SecurityAssociation,
     key_command_activate,
     key_command_deactivate,
     key_command_load,
+    key_command_set_arsn,
 )
 
 HDR = bytes([0x20, 0x2A, 0x04, 0x1F, 0x07])  # a TC primary header (values do not matter)
@@ -330,3 +334,179 @@ def test_random_key_commands_raise_only_sdls_error(command: bytes) -> None:
     token = flight.verify_authenticated(HDR, ground.protect(HDR, command, 9))
     with contextlib.suppress(SdlsError):
         flight.handle_key_command(token)
+
+
+# ------------------------------------------------------------- set ARSN (355.1)
+
+
+def test_set_arsn_reopens_an_uplink_closed_by_a_far_ahead_arsn() -> None:
+    ground, flight = pair("hmac-sha256")
+    sent = [ground.protect(HDR, bytes([i]), 1) for i in range(5)]
+    for body in sent:
+        flight.verify(HDR, body)
+    ground._sas[1].send = 2**32 - 2  # a ground fault: one frame far ahead
+    flight.verify(HDR, ground.protect(HDR, b"far", 1))
+    ground._sas[1].send = 5  # the ground's real counter
+    assert reason_of(flight.verify, HDR, ground.protect(HDR, b"x", 1)) is SdlsReason.REPLAY
+    assert send_key_command(ground, flight, key_command_set_arsn(1, 6)) is KeyCommand.SET_ARSN
+    assert flight.arsn_received(1) == 6
+    assert flight.verify(HDR, ground.protect(HDR, b"ok", 1)) == b"ok"  # ARSN 7
+    for body in sent:  # nothing the ground sent before becomes acceptable again
+        assert reason_of(flight.verify, HDR, body) is SdlsReason.REPLAY
+    assert flight.key_log[-1] == (KeyCommand.SET_ARSN, 1)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        key_command_set_arsn(9, 0),  # the key-management SA's own ARSN: rekey it instead
+        key_command_set_arsn(1, 0)[:-1],  # 3 ARSN octets for a 4-octet SA
+        key_command_set_arsn(1, 0) + b"\x00",
+        key_command_set_arsn(5, 0),  # no such SA
+    ],
+)
+def test_bad_set_arsn_commands_change_nothing(command: bytes) -> None:
+    ground, flight = pair("hmac-sha256")
+    flight.verify(HDR, ground.protect(HDR, b"a", 1))
+    token = flight.verify_authenticated(HDR, ground.protect(HDR, command, 9))
+    assert reason_of(flight.handle_key_command, token) is SdlsReason.BAD_KEY_COMMAND
+    assert flight.arsn_received(1) == 1 and flight.arsn_received(9) == 1
+
+
+# --------------------------------------------------------- surviving a reset
+
+
+class MemoryState:
+    """An SDLS state store in memory (what a reset leaves: only what was saved)."""
+
+    def __init__(self) -> None:
+        self.saved: dict[int, SaState] | None = None
+        self.saves = 0
+        self.broken = False
+
+    def load(self) -> dict[int, SaState] | None:
+        return self.saved
+
+    def save(self, states: dict[int, SaState]) -> None:
+        if self.broken:
+            raise SdlsStateError("medium failed")
+        self.saved = dict(states)
+        self.saves += 1
+
+
+def flight_with(store: MemoryState, mode: Mode = "hmac-sha256", window: int = 64) -> SdlsTc:
+    return SdlsTc(
+        [
+            SecurityAssociation(1, KEY, mode, arsn_window=window),
+            SecurityAssociation(9, OTHER_KEY, key_management=True),
+        ],
+        master_key=MASTER,
+        store=store,
+    )
+
+
+@pytest.mark.parametrize("mode", MODES)
+@settings(max_examples=40)
+@given(st.data())
+def test_no_frame_accepted_before_a_reset_is_accepted_after_it(
+    mode: Mode, data: st.DataObject
+) -> None:
+    ground, _ = pair(mode)
+    frames = [ground.protect(HDR, bytes([i]), 1) for i in range(data.draw(st.integers(1, 30)))]
+    store = MemoryState()
+    flight = flight_with(store, mode, window=8)
+    order = data.draw(st.permutations(range(len(frames))))
+    accepted = []
+    for i in order[: data.draw(st.integers(0, len(frames)))]:
+        with contextlib.suppress(SdlsError):
+            flight.verify(HDR, frames[i])
+            accepted.append(i)
+    rebooted = flight_with(store, mode, window=8)
+    assert rebooted.state_status == ("restored" if store.saved is not None else "fresh")
+    for i in accepted:
+        assert reason_of(rebooted.verify, HDR, frames[i]) is SdlsReason.REPLAY
+    assert rebooted.verify(HDR, ground.protect(HDR, b"fresh", 1)) == b"fresh"
+
+
+def test_a_sender_never_repeats_an_arsn_across_restarts() -> None:
+    store = MemoryState()
+    sas = [SecurityAssociation(1, KEY, "aes-gcm")]
+    used: set[int] = set()
+    for _session in range(4):
+        ground = SdlsTc(sas, store=store, send_reserve=8, persist_received=False)
+        for _ in range(5):
+            arsn = int.from_bytes(ground.protect(HDR, b"x", 1)[2:6], "big")
+            assert arsn not in used  # under GCM a repeat would reuse an IV
+            used.add(arsn)
+    assert store.saves == 4  # one reservation per session: 5 frames fit in a block of 8
+
+
+def test_a_failed_reservation_refuses_to_send_and_is_retried() -> None:
+    store = MemoryState()
+    ground = SdlsTc([SecurityAssociation(1, KEY)], store=store, fail_closed=True)
+    ground.protect(HDR, b"a", 1)
+    store.broken = True
+    assert reason_of(ground.protect, HDR, b"b", 1) is SdlsReason.STATE_ERROR
+    assert ground.arsn_sent(1) == 1
+    store.broken = False
+    assert int.from_bytes(ground.protect(HDR, b"c", 1)[2:6], "big") == 2
+    assert store.saved is not None and store.saved[1].send_reserved == 2
+
+
+def test_flight_keeps_accepting_when_the_store_fails_and_counts_it() -> None:
+    ground, _ = pair("hmac-sha256")
+    store = MemoryState()
+    store.broken = True
+    flight = flight_with(store)
+    assert flight.verify(HDR, ground.protect(HDR, b"a", 1)) == b"a"
+    assert flight.counters["state_errors"] == 1
+
+
+def test_keys_loaded_by_command_survive_a_reset() -> None:
+    ground, _ = pair("aes-gcm")
+    store = MemoryState()
+    flight = flight_with(store, "aes-gcm")
+    new_key = bytes(range(200, 232))
+    for command in (key_command_load(1, new_key, MASTER), key_command_activate(1)):
+        send_key_command(ground, flight, command)
+    rebooted = flight_with(store, "aes-gcm")
+    assert rebooted.verify(HDR, ground.protect(HDR, b"new", 1)) == b"new"
+    stale = SdlsTc([SecurityAssociation(1, KEY, "aes-gcm")]).protect(HDR, b"old", 1)
+    assert reason_of(rebooted.verify, HDR, stale) is SdlsReason.BAD_MAC
+    send_key_command(ground, rebooted, key_command_deactivate(1))
+    assert flight_with(store, "aes-gcm").key_state(1) is KeyState.DEACTIVATED
+
+
+def test_state_of_another_key_is_ignored() -> None:
+    store = MemoryState()
+    ground, _ = pair("hmac-sha256")
+    flight = flight_with(store)
+    flight.verify(HDR, ground.protect(HDR, b"a", 1))
+    other = SdlsTc([SecurityAssociation(1, OTHER_KEY)], store=store)  # reconfigured SA 1
+    assert other.arsn_received(1) == 0 and other.counters["state_ignored"] == 2
+
+
+def test_unreadable_state_is_reported_as_lost() -> None:
+    class Lost(MemoryState):
+        def load(self) -> dict[int, SaState] | None:
+            raise SdlsStateError("every copy is corrupt")
+
+    flight = flight_with(Lost())
+    assert flight.state_status == "lost" and "corrupt" in flight.state_detail
+
+
+# ------------------------------------------------------------------------ TM
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_tm_frames_carry_their_own_sa_and_header(mode: Mode) -> None:
+    sa = SecurityAssociation(3, KEY, mode, arsn_len=8)
+    flight, ground = SdlsTm(sa), SdlsTm(sa)
+    tm_hdr = bytes(6)
+    body = flight.protect_frame(tm_hdr, b"zone")
+    assert len(body) == flight.overhead + 4 and body[:2] == b"\x00\x03"
+    assert ground.verify_frame(tm_hdr, body) == b"zone"
+    assert reason_of(ground.verify_frame, tm_hdr, body) is SdlsReason.REPLAY
+    assert reason_of(ground.verify_frame, HDR, body) is SdlsReason.BAD_HEADER  # a TC header
+    with pytest.raises(ValueError):
+        SdlsTm(SecurityAssociation(3, KEY, key_management=True))

@@ -4,19 +4,22 @@ import socket
 import time
 
 from flightsw.ground.station import GroundStation
+from flightsw.link.sdls_config import link_security
 from flightsw.mission import load_mission
 from flightsw.packets import PusTc, PusTm
-from flightsw.services.comms import link_config, security_association
+from flightsw.services.comms import link_config
 from flightsw.testing import SilHarness
 
 
 def test_ground_station_over_udp_commands_and_receives_tm() -> None:
     m = load_mission()
     m.hal = {**m.hal, "radio": {"kind": "udp", "bind": "127.0.0.1:0"}, "spacecraft": {"boards": 8}}
+    comms = next(s for s in m.apps if s.name == "comms")
+    comms.options["sdls"]["allow_published_key"] = True  # a real socket: must be explicit
     h = SilHarness(m)
     radio = h.hal.devices["radio"]
     opts = next(s.options for s in m.apps if s.name == "comms")
-    gs = GroundStation(link_config(opts), security_association(opts))
+    gs = GroundStation.with_security(link_config(opts), link_security(opts))
     gs.initiate()
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setblocking(False)

@@ -52,3 +52,49 @@ def test_dump_resumes_from_confirmed_position_after_a_restart(sil: SilHarness) -
     exe.run_for(10)
     # the dump after restart starts right after the confirmed packets: nothing lost
     assert replay[: len(everything) - confirmed] == everything[confirmed:]
+
+
+def test_recovery_counters_reach_telemetry_once() -> None:
+    """A bad record found at open is reported, and not again after the next reboot."""
+    from flightsw.mission import load_mission
+
+    m = load_mission()
+    m.hal = {**m.hal, "spacecraft": {"boards": 8}}
+    sil = SilHarness(m)
+    sil.run(5)
+    nv = sil.hal.nv
+    store = sil.exe.app("storage").instance.store  # type: ignore[attr-defined]
+    seg = store._seg(store.segments[0])
+    nv.files[seg][40] ^= 0x01  # bit rot inside the first record
+    nv.files[seg] += b"\xc0\x01\x02"  # and a torn write at the end
+    counts = []
+    for _ in range(2):  # two reboots on the same medium
+        exe = Executive(sil.mission.executive, sil.mission.specs, sil.hal)
+        exe.run_for(2)
+        tlm = exe.app("storage").instance.tlm
+        counts.append((tlm["corrupt_records"], tlm["torn_bytes"]))
+    assert counts == [(1, 3), (0, 0)]
+
+
+def test_a_dump_interrupted_by_a_restart_of_the_service_goes_on(sil: SilHarness) -> None:
+    """An exception in the storage service mid-dump: the fresh instance carries on from
+    the last packet it sent (nothing lost, nothing twice) instead of waiting for the
+    next contact or TC, and the dump counter is not reset."""
+    sil.run(60)
+    everything = sil.exe.app("storage").instance.store.packets()  # type: ignore[attr-defined]
+    sil.exe.params.set("storage", "dump_per_step", 2)
+    sil.send_and_assert_command("storage.start_dump")
+    sil.run(0.5)
+    storage = sil.exe.app("storage")
+    sent = len(sil.playback)
+    assert 0 < sent < len(everything)
+
+    def broken(now_ns: int) -> None:
+        raise RuntimeError("a bug in storage")
+
+    storage.instance.step = broken  # type: ignore[method-assign]
+    sil.run(0.1)
+    assert storage.stats.restarts == 1 and not storage.stats.disabled
+    sil.run(len(everything) / 20 + 2)
+    assert sil.playback[: len(everything)] == everything
+    assert storage.instance.tlm["dumped"] >= len(everything)

@@ -9,17 +9,21 @@ import pytest
 
 from sim_hw.environment import (
     DEFAULT_STATIONS,
+    OPERATOR_STATIONS,
+    POLAR_STATIONS,
     SAA_PEAK_MULTIPLIER,
     ContactWindow,
     GroundStation,
     SolarParticleEvent,
     contact_windows,
+    contacts_by_station,
     elevation_deg,
     flux_factor,
     relay_visible,
     saa_flux_factor,
     solar_flux_factor,
     station_position_eci_km,
+    stations_from_config,
 )
 from sim_hw.orbit import R_EARTH_KM, CircularOrbit
 
@@ -31,10 +35,82 @@ def day_of_contacts() -> list[ContactWindow]:
     return contact_windows(CircularOrbit(), DEFAULT_STATIONS, 0.0, 86_400.0)
 
 
-def test_default_stations_are_polar() -> None:
-    assert 3 <= len(DEFAULT_STATIONS) <= 5
+def test_default_stations_are_the_polar_network_and_the_operators_own() -> None:
+    assert DEFAULT_STATIONS == POLAR_STATIONS + OPERATOR_STATIONS
     assert SVALBARD.name == "Svalbard"
-    assert all(abs(s.lat_deg) > 60 for s in DEFAULT_STATIONS)
+    assert all(abs(s.lat_deg) > 60 for s in POLAR_STATIONS)
+    assert [s.name for s in OPERATOR_STATIONS] == ["Miyun", "Kashgar", "Sanya"]
+    assert all(15 < s.lat_deg < 45 and 70 < s.lon_deg < 120 for s in OPERATOR_STATIONS)
+
+
+def test_passes_a_day_per_station_match_the_reference_numbers() -> None:
+    """REFERENCES: polar stations see a 750 km SSO ~11-15 passes a day; Miyun, Kashgar and
+    Sanya ~4-5 passes and ~35-46 min a day each (allow a few minutes either side)."""
+    day = contacts_by_station(CircularOrbit(), DEFAULT_STATIONS, 0.0, 86_400.0)
+    for s in POLAR_STATIONS:
+        assert 11 <= day[s.name]["count"] <= 15, (s.name, day[s.name])
+    for s in OPERATOR_STATIONS:
+        assert 4 <= day[s.name]["count"] <= 5, (s.name, day[s.name])
+        assert 30.0 <= day[s.name]["minutes"] <= 52.0, (s.name, day[s.name])
+
+
+def test_contacts_by_station_agree_with_the_windows(
+    day_of_contacts: list[ContactWindow],
+) -> None:
+    day = contacts_by_station(CircularOrbit(), DEFAULT_STATIONS, 0.0, 86_400.0)
+    for s in DEFAULT_STATIONS:
+        mine = [w for w in day_of_contacts if w.station == s.name]
+        assert day[s.name]["count"] == len(mine)
+        assert day[s.name]["minutes"] == pytest.approx(
+            sum(w.duration_s for w in mine) / 60.0, abs=1e-3
+        )
+    empty = contacts_by_station(CircularOrbit(), DEFAULT_STATIONS, 10.0, 10.0)
+    assert all(v["count"] == 0 for v in empty.values())
+
+
+def test_station_altitude_raises_the_horizon_a_little() -> None:
+    """A station 1.3 km up sees the node at a slightly lower elevation when it is low
+    (its local vertical is the same, the node is nearer its horizon plane by ~0.04 deg)."""
+    orbit = CircularOrbit()
+    sea = GroundStation("sea", 39.5, 76.0)
+    high = GroundStation("high", 39.5, 76.0, alt_m=1300.0)
+    t = np.linspace(0.0, 86_400.0, 20_000)
+    el_sea = elevation_deg(orbit, sea, t)
+    el_high = elevation_deg(orbit, high, t)
+    site = station_position_eci_km(high, orbit, t)
+    assert np.linalg.norm(site, axis=-1) == pytest.approx(R_EARTH_KM + 1.3)
+    assert float(np.max(np.abs(el_high - el_sea))) < 0.2
+    assert float(np.max(np.abs(el_high - el_sea))) > 0.0
+
+
+@pytest.mark.parametrize(
+    ("tables", "where"),
+    [
+        ([], "ground_stations"),
+        ([{"name": "x", "lat_deg": 1.0}], "lon_deg"),
+        ([{"name": "x", "lat_deg": 91.0, "lon_deg": 0.0}], "latitude"),
+        ([{"name": "x", "lat_deg": 1.0, "lon_deg": 0.0, "mask": 5.0}], "mask"),
+        ([{"name": "x", "lat_deg": "north", "lon_deg": 0.0}], "lat_deg"),
+        ([{"name": "x", "lat_deg": 1.0, "lon_deg": 0.0, "alt_m": 1e6}], "altitude"),
+        ([{"name": "x", "lat_deg": 1.0, "lon_deg": 0.0, "min_elevation_deg": 90.0}], "mask"),
+        (
+            [{"name": "x", "lat_deg": 1, "lon_deg": 2}, {"name": "x", "lat_deg": 3, "lon_deg": 4}],
+            "unique",
+        ),
+        (["Svalbard"], "table"),
+    ],
+)
+def test_stations_from_config_names_what_is_wrong(tables: object, where: str) -> None:
+    with pytest.raises(ValueError, match=where):
+        stations_from_config(tables)
+
+
+def test_stations_from_config_round_trip() -> None:
+    tables = [
+        {"name": s.name, "lat_deg": s.lat_deg, "lon_deg": s.lon_deg, "alt_m": s.alt_m}
+        for s in DEFAULT_STATIONS
+    ]
+    assert stations_from_config(tables) == DEFAULT_STATIONS
 
 
 def test_elevation_is_ninety_under_the_node_and_negative_on_the_far_side() -> None:
@@ -47,15 +123,16 @@ def test_elevation_is_ninety_under_the_node_and_negative_on_the_far_side() -> No
 
 
 def test_elevation_matches_slant_geometry_closed_form() -> None:
-    """Cosine rule: for a central angle g, tan(el) = (cos g - R/r) / sin g."""
+    """Cosine rule: for a central angle g, tan(el) = (cos g - R_site/r) / sin g."""
     orbit = CircularOrbit(inclination_deg=90.0, ltan_h=12.0)
     t = np.linspace(0.0, orbit.period_s, 50)
     el = elevation_deg(orbit, SVALBARD, t)
     site = station_position_eci_km(SVALBARD, orbit, t)
     sat = orbit.position_eci_km(t)
-    cos_g = np.sum(site * sat, axis=-1) / (R_EARTH_KM * orbit.radius_km)
+    r_site = R_EARTH_KM + SVALBARD.alt_m / 1000.0  # the station stands 500 m up
+    cos_g = np.sum(site * sat, axis=-1) / (r_site * orbit.radius_km)
     g = np.arccos(np.clip(cos_g, -1, 1))
-    expected = np.degrees(np.arctan2(np.cos(g) - R_EARTH_KM / orbit.radius_km, np.sin(g)))
+    expected = np.degrees(np.arctan2(np.cos(g) - r_site / orbit.radius_km, np.sin(g)))
     np.testing.assert_allclose(el, expected, atol=1e-9)
 
 
@@ -63,7 +140,7 @@ def test_polar_station_sees_several_passes_a_day(day_of_contacts: list[ContactWi
     per_station = {s.name: 0 for s in DEFAULT_STATIONS}
     for w in day_of_contacts:
         per_station[w.station] += 1
-    assert all(n >= 5 for n in per_station.values()), per_station
+    assert all(per_station[s.name] >= 5 for s in POLAR_STATIONS), per_station
     # Svalbard at 78 N sees a sun-synchronous node on nearly every one of ~14.4 revolutions.
     assert 12 <= per_station["Svalbard"] <= 16
 

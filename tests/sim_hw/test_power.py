@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -254,3 +255,61 @@ def test_tripped_switch_draws_nothing_from_the_bus() -> None:
     assert step.switch_current_a["payload"] == 0.0
     assert step.load_demand_w == pytest.approx(500.0)
     assert ps.pcdu.telemetry().tripped == (True, False)
+
+
+# --- irradiance, array temperature, fast paths -----------------------------------------
+
+from sim_hw.power import KELVIN, OCV_CELL_V, OCV_SOC, STEFAN_BOLTZMANN, ocv_cell_v  # noqa: E402
+
+
+def test_array_power_scales_with_the_flux_given() -> None:
+    arr = SolarArray(area_m2=2.0)
+    assert arr.power_w(1.0, 28.0, 0.0, False, 1413.0) == pytest.approx(1413.0 * 2 * 0.9 * 0.3)
+    assert arr.power_w(1.0, 28.0, 0.0, False, 1321.0) / arr.power_w(
+        1.0, 28.0, 0.0, False, 1413.0
+    ) == pytest.approx(1321.0 / 1413.0)
+
+
+def test_array_temperature_relaxes_to_its_radiative_equilibrium() -> None:
+    arr = SolarArray(area_m2=1.0)
+    g, ir = 1300.0, 53.4
+    q = 0.92 * g * (1 - 0.27) + (0.85 + 0.90) * ir
+    expected = (q / ((0.85 + 0.90) * STEFAN_BOLTZMANN)) ** 0.25 - KELVIN
+    assert arr.equilibrium_temp_c(g, ir) == pytest.approx(expected, rel=1e-12)
+    t = -80.0  # out of an eclipse
+    for _ in range(3000):
+        t = arr.temperature_step(t, 1.0, g, ir)
+    assert t == pytest.approx(expected, abs=1e-3)
+    # A huge step is stable and lands on the equilibrium's side.
+    assert abs(arr.temperature_step(-80.0, 1e6, g, ir) - expected) < 1.0
+    # In the dark it cools toward the Earth-IR equilibrium, never below it.
+    cold = arr.equilibrium_temp_c(0.0, ir)
+    t = expected
+    for _ in range(20_000):
+        t = arr.temperature_step(t, 1.0, 0.0, ir)
+    assert cold < t < expected and t == pytest.approx(cold, abs=2.0)
+
+
+@given(st.floats(-0.5, 1.5, allow_nan=False))
+def test_fast_ocv_equals_numpy_interp(soc: float) -> None:
+    assert ocv_cell_v(soc) == pytest.approx(float(np.interp(soc, OCV_SOC, OCV_CELL_V)), abs=1e-12)
+
+
+def test_pcdu_version_counts_state_changes_and_the_step_books_its_power() -> None:
+    pcdu = Pcdu([SwitchSpec("a", 2.0, 28.0), SwitchSpec("b", 1.0, 28.0)])
+    v0 = pcdu.version
+    pcdu.set("a", True)
+    pcdu.set("a", True)  # no change
+    assert pcdu.version == v0 + 1
+    pcdu.set("b", True)
+    pcdu.step({"a": 28.0, "b": 14.0})
+    assert pcdu.last_power_w == pytest.approx(42.0) == pcdu.power_w()
+    v1 = pcdu.version
+    pcdu.step({"b": 56.0})  # 2 A > 1 A: trips
+    assert pcdu.version == v1 + 1 and pcdu.telemetry().tripped == (False, True)
+    pcdu.reset_trip("b")
+    assert pcdu.version == v1 + 2
+    with pytest.raises(ValueError):
+        pcdu.step({"c": 1.0})
+    with pytest.raises(ValueError):
+        pcdu.step({"a": math.nan})

@@ -182,3 +182,95 @@ def test_rejects_bad_step_input() -> None:
     with pytest.raises(ValueError):
         net.index("nope")
     assert net.index("radiator") == 0
+
+
+# --- the valve-controlled loop and the Earth's view factor --------------------------------
+
+from sim_hw.thermal import ValveLink, earth_view_factor_vertical_plate  # noqa: E402
+
+
+def loop_pair(q_w: float, g_min: float = 2.0, g_max: float = 5000.0) -> ThermalNetwork:
+    """A heated plate (no radiator) feeding a 20 m2 radiator through a valved loop."""
+    net = ThermalNetwork(
+        ["plate", "radiator"],
+        [3e5, 8e5],
+        [[0.0, 0.0], [0.0, 0.0]],
+        [0.0, 20.0],
+        [0.0, 0.9],
+        [0.0, 0.0],
+        initial_temp_c=[20.0, 0.0],
+    )
+    net.add_valve("plate", "radiator", g_min, g_max, setpoint_c=15.0, band_k=10.0)
+    return net
+
+
+@pytest.mark.parametrize("q_w", [500.0, 4000.0, 8000.0])
+def test_valved_loop_settles_where_the_valve_law_and_the_radiator_agree(q_w: float) -> None:
+    """Steady state: the radiator rejects q (closed form), and the loop carries q at the
+    valve's conductance for the plate's temperature: q = g(Tp) (Tp - Tr)."""
+    net = loop_pair(q_w)
+    for _ in range(300):
+        net.step(3600.0, np.array([q_w, 0.0]))
+    t_rad = steady_state_single_node(q_w, 20.0, 0.9)
+    assert net.temperatures_c[1] == pytest.approx(t_rad, abs=0.01)
+    valve = net.valves[0]
+    t_plate = float(net.temperatures_c[0])
+    assert valve.conductance_w_k(t_plate) * (t_plate - t_rad) == pytest.approx(q_w, rel=1e-4)
+    assert valve.opening == pytest.approx(valve.position(t_plate))
+    # Light load: the valve throttles to hold the plate inside its band; heavy load opens it.
+    assert 15.0 < t_plate < 25.0 if q_w < 6000.0 else valve.opening == 1.0
+
+
+def test_closed_valve_isolates_the_radiator() -> None:
+    """Below the set point only the valve's minimum (parasitic) conductance is left."""
+    net = loop_pair(0.0, g_min=1.5)
+    net.temperatures_c = np.array([5.0, -80.0])
+    e0 = net.stored_energy_j()
+    net.step(1.0, np.zeros(2))
+    moved_w = (net.temperatures_c[1] - -80.0) * 8e5  # heat the radiator took (it radiates too)
+    assert net.valves[0].opening == 0.0
+    assert net.valves[0].conductance_w_k(5.0) == 1.5
+    rad_loss = 0.9 * 20.0 * STEFAN_BOLTZMANN * ((-80.0 + KELVIN) ** 4 - 3.0**4)
+    assert moved_w == pytest.approx(1.5 * 85.0 - rad_loss, rel=0.02)
+    assert net.stored_energy_j() - e0 == pytest.approx(-net.radiated_j, rel=1e-9)
+
+
+def test_energy_books_balance_with_a_valve_moving() -> None:
+    net = loop_pair(0.0)
+    e0 = net.stored_energy_j()
+    for k in range(400):
+        q = 6000.0 if k % 100 < 50 else 0.0  # the valve opens and closes
+        net.step(30.0, np.array([q, 0.0]))
+    assert net.stored_energy_j() - e0 == pytest.approx(
+        net.absorbed_j - net.radiated_j, rel=1e-9, abs=1e-3
+    )
+
+
+def test_valve_rejects_bad_settings() -> None:
+    with pytest.raises(ValueError):
+        ValveLink(0, 1, -1.0, 10.0, 15.0, 10.0)
+    with pytest.raises(ValueError):
+        ValveLink(0, 1, 1.0, 10.0, 15.0, 0.0)
+    with pytest.raises(ValueError):
+        ValveLink(0, 1, 1.0, math.nan, 15.0, 5.0)
+    with pytest.raises(ValueError):
+        loop_pair(1.0).add_valve("plate", "plate", 1.0, 2.0, 0.0, 1.0)
+
+
+def test_view_factor_of_a_side_facing_plate_matches_a_numerical_integration() -> None:
+    """F = (1/pi) * integral over the hemisphere of cos(theta) where the ray hits the
+    Earth: midpoint quadrature over the plate's hemisphere (normal horizontal)."""
+    for altitude in (300.0, 750.0, 2000.0):
+        h = (6378.137 + altitude) / 6378.137
+        n = 300
+        theta = (np.arange(n) + 0.5) * (np.pi / 2) / n  # from the plate normal
+        phi = (np.arange(2 * n) + 0.5) * (2 * np.pi) / (2 * n)
+        th, ph = np.meshgrid(theta, phi, indexing="ij")
+        # Plate normal along x (horizontal), nadir along -z: the ray's nadir component.
+        down = -np.sin(th) * np.cos(ph)
+        hits = down > math.sqrt(1.0 - 1.0 / h**2)  # inside the Earth's cone from there
+        weight = np.cos(th) * np.sin(th) * (np.pi / 2 / n) * (2 * np.pi / (2 * n))
+        numeric = float(np.sum(weight * hits)) / math.pi
+        assert earth_view_factor_vertical_plate(altitude) == pytest.approx(numeric, abs=2e-3)
+    assert earth_view_factor_vertical_plate(1e-6) == pytest.approx(0.5, abs=1e-3)
+    assert earth_view_factor_vertical_plate(750.0) == pytest.approx(0.2255, abs=1e-4)

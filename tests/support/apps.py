@@ -17,6 +17,7 @@ from flightsw.app import (
 )
 from flightsw.context import CommandRequest
 from flightsw.errors import CommandError
+from flightsw.schema import Opt, Schema
 
 
 class CounterApp(App):
@@ -88,3 +89,23 @@ def spec(
     cls: type[App], name: str, id_base: int = 0x1000, rate_hz: float = 1.0, **kw: object
 ) -> AppSpec:
     return AppSpec(name=name, cls=cls, rate_hz=rate_hz, id_base=id_base, **kw)  # type: ignore[arg-type]
+
+
+class FailingInitApp(App):
+    """Cannot start: its init raises, like an app whose device or option is missing."""
+
+    def init(self) -> None:
+        raise RuntimeError("no such device")
+
+
+class OptionsApp(App):
+    """Declares its options; records what it was given."""
+
+    OPTIONS = Schema(
+        Opt("mode", "str", "fast", choices=("fast", "slow")),
+        Opt("limit", "int", 10, min=1, max=100),
+        Opt("inner", "table", {}, fields=Schema(Opt("gain", "float", 1.0, min=0, max=5))),
+    )
+
+    def init(self) -> None:
+        self.given = dict(self.ctx.options)

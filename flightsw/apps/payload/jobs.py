@@ -74,6 +74,9 @@ class JobBook:
     def __len__(self) -> int:
         return len(self.jobs)
 
+    def __bool__(self) -> bool:
+        return True  # an empty book is still a book
+
     def __contains__(self, job_id: object) -> bool:
         return job_id in self.jobs
 
@@ -82,6 +85,10 @@ class JobBook:
 
     def get(self, job_id: int) -> Job | None:
         return self.jobs.get(job_id)
+
+    def values(self) -> list[Job]:
+        """Every job the book holds (live and in the history), oldest first."""
+        return list(self.jobs.values())
 
     def submit(
         self, work_s: float, priority: int, deadline_ns: int, checkpoint_s: float, now_ns: int

@@ -65,3 +65,60 @@ def test_tcp_streams_both_ways_and_survives_a_reconnect() -> None:
         assert radio.status().tx_dropped == 1
     finally:
         radio.close()
+
+
+def test_udp_with_a_peer_hears_and_answers_only_that_peer() -> None:
+    ground = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    ground.bind(("127.0.0.1", 0))
+    ground.settimeout(2.0)
+    stranger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    radio = UdpRadio(peer=ground.getsockname())
+    try:
+        stranger.sendto(b"\xeb\x90forged", radio.address)
+        ground.sendto(b"\xeb\x90real", radio.address)
+        stranger.sendto(b"\xeb\x90forged", radio.address)
+        assert _poll(radio, 6) == [b"\xeb\x90real"]
+        _poll(radio, 1, timeout_s=0.1)
+        assert radio.rx_foreign == 2 and radio.peer == ground.getsockname()
+        radio.send(b"tm")
+        assert ground.recvfrom(100)[0] == b"tm"  # the downlink was not taken over
+    finally:
+        for s in (ground, stranger):
+            s.close()
+        radio.close()
+
+
+def test_udp_flood_is_read_in_bounded_bites() -> None:
+    radio = UdpRadio(rx_depth=4, rx_budget=16)
+    flood = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        for _ in range(200):
+            flood.sendto(b"x", radio.address)
+        time.sleep(0.05)
+        got = radio.receive()
+        # Four taken, the rest left in the socket's buffer for the next call (not read
+        # and thrown away): the next call takes the next four.
+        assert len(got) == 4 and radio.rx_deferred == 1
+        assert radio.status().rx_errors == 0
+        assert len(radio.receive()) == 4 and radio.rx_datagrams == 8
+    finally:
+        flood.close()
+        radio.close()
+
+
+def test_tcp_with_a_peer_host_refuses_other_hosts() -> None:
+    radio = TcpRadio(peer_host="127.0.0.1", rx_budget_octets=8)
+    try:
+        stranger = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        stranger.bind(("127.0.0.2", 0))  # another loopback address: another host
+        stranger.connect(radio.address)
+        _poll(radio, 1, timeout_s=0.2)
+        assert radio.refused_connections == 1 and not radio.status().in_contact
+        stranger.close()
+        ground = socket.create_connection(radio.address, timeout=2.0)
+        ground.sendall(bytes(20))
+        assert len(b"".join(_poll(radio, 20))) == 20 and radio.rx_deferred >= 1
+        assert radio.status().in_contact and radio.connections == 1
+        ground.close()
+    finally:
+        radio.close()

@@ -194,7 +194,9 @@ def test_watchdog_kick_reaches_the_device() -> None:
     with bench() as (hal, dev):
         hal.watchdog.kick()
         hal.watchdog.kick()
-        assert dev.model.kicks == 2
+        # On a loaded host an answer may come after the attempt's timeout: the link then
+        # sends the kick again (a kick is idempotent), and counts the retry.
+        assert dev.model.kicks == 2 + link_of(hal).retries
 
 
 def _run(calls: list[Callable[[], object]], rounds: int) -> int:
@@ -233,26 +235,29 @@ def test_busy_device_is_retried() -> None:
 
 
 def test_slow_device_times_out_then_late_answer_is_stale() -> None:
-    with bench({"timeout_ms": 10, "retries": 0, "budget_ms": 15}) as (hal, dev):
+    with bench() as (hal, dev):  # connect with the generous timing: a loaded host is slow
+        link = link_of(hal)
+        link.timeout_ns, link.retries_per_call, link.budget_ns = 10_000_000, 0, 15_000_000
         solar = hal.devices["solar_array"]
         solar.read_solar_array()
-        dev.delay_ms = 60
+        dev.delay_ms = 600
         t0 = time.perf_counter()
         with pytest.raises(DeviceTimeout):
             solar.read_solar_array()
-        assert time.perf_counter() - t0 < 0.1
-        link = link_of(hal)
+        assert time.perf_counter() - t0 < 0.5  # gave up long before the 600 ms answer
         assert link.timeouts == 1
         dev.delay_ms = 0
-        time.sleep(0.1)  # the late answer lands in the port buffer
+        time.sleep(0.8)  # the late answer lands in the port buffer
+        link.timeout_ns, link.budget_ns = 100_000_000, 800_000_000
         solar.read_solar_array()
         assert link.stale == 1
 
 
 def test_small_delay_within_timeout_is_fine() -> None:
-    with bench({"timeout_ms": 250}, delay_ms=10) as (hal, _):
+    with bench({"timeout_ms": 1000}, delay_ms=10) as (hal, _):
+        before = link_of(hal).retries  # connecting on a loaded host may have retried
         hal.devices["battery"].read_battery()
-        assert link_of(hal).retries == 0
+        assert link_of(hal).retries == before
 
 
 def test_silent_port_fails_the_build_quickly() -> None:

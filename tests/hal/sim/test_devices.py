@@ -1,0 +1,83 @@
+"""The simulated devices apply the HAL's finiteness rule exactly as a bench does."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from hal.clocks import SimClock
+from hal.samples import InvalidSample
+from hal.sim.backend import build_sim_hal
+from hal.sim.devices import SimBattery, SimBoards, SimPcdu, SimSolarArray, SimThermal
+
+NON_FINITE = [math.nan, math.inf, -math.inf]
+
+
+def _hal():  # type: ignore[no-untyped-def]
+    hal = build_sim_hal({"spacecraft": {"boards": 4}, "radio": {"kind": "none"}}, 1, SimClock())
+    hal.step(1_000_000_000)
+    return hal
+
+
+@pytest.mark.parametrize("bad", NON_FINITE)
+@pytest.mark.parametrize("field", ["voltage_v", "current_a", "temperature_c"])
+def test_battery(monkeypatch: pytest.MonkeyPatch, bad: float, field: str) -> None:
+    hal = _hal()
+    good = hal.devices["battery"].read_battery()
+    monkeypatch.setattr(SimBattery, "sense", lambda self: replace(good, **{field: bad}))
+    with pytest.raises(InvalidSample):
+        hal.devices["battery"].read_battery()
+    assert hal.samples.by_kind["battery"] == 1
+
+
+@pytest.mark.parametrize("bad", NON_FINITE)
+@pytest.mark.parametrize("field", ["voltage_v", "current_a", "sun_sensor"])
+def test_solar_array(monkeypatch: pytest.MonkeyPatch, bad: float, field: str) -> None:
+    hal = _hal()
+    good = hal.devices["solar_array"].read_solar_array()
+    monkeypatch.setattr(SimSolarArray, "sense", lambda self: replace(good, **{field: bad}))
+    with pytest.raises(InvalidSample):
+        hal.devices["solar_array"].read_solar_array()
+    assert hal.samples.by_kind["solar_array"] == 1
+
+
+@pytest.mark.parametrize("bad", NON_FINITE)
+def test_thermistors_and_switch_currents(monkeypatch: pytest.MonkeyPatch, bad: float) -> None:
+    hal = _hal()
+    temps = hal.devices["thermal"].read_temperatures_c()
+    sw = hal.devices["pcdu"].read_switches()
+    monkeypatch.setattr(SimThermal, "sense", lambda self: (bad, *temps[1:]))
+    monkeypatch.setattr(
+        SimPcdu, "sense", lambda self: replace(sw, current_a=(*sw.current_a[:-1], bad))
+    )
+    got = hal.devices["thermal"].read_temperatures_c()
+    assert math.isnan(got[0]) and got[1:] == temps[1:]
+    currents = hal.devices["pcdu"].read_switches().current_a
+    assert math.isnan(currents[-1]) and currents[:-1] == sw.current_a[:-1]
+    assert hal.samples.by_kind["temperatures"] == 1 and hal.samples.by_kind["switches"] == 1
+
+
+@pytest.mark.parametrize("bad", NON_FINITE)
+@pytest.mark.parametrize(
+    "field", ["current_a", "power_w", "temperature_c", "work_done", "utilization", "power_cap_w"]
+)
+def test_board_values(monkeypatch: pytest.MonkeyPatch, bad: float, field: str) -> None:
+    hal = _hal()
+    good = hal.devices["boards"].sense()
+
+    def sense(self: SimBoards):  # type: ignore[no-untyped-def]
+        values = getattr(good, field).copy()
+        values[2] = bad
+        return replace(good, **{field: values})
+
+    monkeypatch.setattr(SimBoards, "sense", sense)
+    hal.step(2_000_000_000)  # a new physics step: no cached snapshot
+    tel = hal.devices["boards"].read_boards()
+    got = getattr(tel, field)
+    assert math.isnan(got[2]) and np.array_equal(
+        np.delete(got, 2), np.delete(getattr(good, field), 2)
+    )
+    assert hal.samples.by_kind["boards"] == 1
