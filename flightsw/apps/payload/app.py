@@ -68,7 +68,7 @@ from flightsw.apps.payload.job_list import (
     parse_binary,
     parse_csv,
 )
-from flightsw.apps.payload.jobs import Job, JobBook, JobState
+from flightsw.apps.payload.jobs import Job, JobBook, JobState, Totals
 from flightsw.apps.payload.power_policy import AdmissionPolicy, PowerLimits
 from flightsw.apps.payload.running import RunningJobs
 from flightsw.errors import CommandError, FlightswError
@@ -80,6 +80,7 @@ JOB_SERVICE = 130  # mission-specific PUS service for job reports
 MAX_JOBS = 65_536
 HISTORY = 4096  # finished jobs kept queryable
 POWER_ON_RETRY_S = 60.0  # a board that did not come up when commanded on waits this long
+NO_BOARD = 0xFFFF  # a JOB_ROLLED_BACK of a job that was on no board
 BUDGET_WAIT_S = 10.0  # for the power app's first budget, before working without one
 
 
@@ -171,9 +172,19 @@ class PayloadApp(DeviceGuard, App):
         self.boards: AcceleratorBoards = self.ctx.hal.devices["boards"]
         n = self.boards.count
         self.n: int = int(n)
-        self.book = JobBook(HISTORY)
-        self.run = RunningJobs(n)
-        self.policy = AdmissionPolicy()
+        # Kept across a restart of this app (ctx.retained): the job table (queue, ids,
+        # history), what runs on each board, the admission policy's hysteresis and the
+        # running sums. A restart then loses no job: running ones roll back to their last
+        # checkpoint on the first step (reported), the rest wait where they were.
+        kept = self.ctx.retained
+        if kept.get("boards") != n:
+            kept.clear()
+            kept["boards"] = n
+        self.book: JobBook = kept.setdefault("book", JobBook(HISTORY))
+        self.run: RunningJobs = kept.setdefault("run", RunningJobs(n))
+        self.policy: AdmissionPolicy = kept.setdefault("policy", AdmissionPolicy())
+        self.totals: Totals = kept.setdefault("totals", Totals())
+        self.recovering = True  # the first step takes back what a predecessor left running
         self.target = 0
         self.last_heartbeat = np.zeros(n, dtype=np.int64)
         self.stalled_steps = np.zeros(n, dtype=np.int64)
@@ -185,15 +196,6 @@ class PayloadApp(DeviceGuard, App):
         self.last_t: int | None = None
         self.first_ns: int | None = None
         self.step_s = 1.0
-        self.useful_s = 0.0
-        self.lost_s = 0.0
-        self.busy_s = 0.0
-        self.kept_s = 0.0  # sum of every job's progress (done, checkpointed, running)
-        self.work_s = 0.0
-        self.available_s = 0.0
-        self.rollbacks = 0
-        self.preemptions = 0
-        self.rejected = 0
         self.power_pipe = self.listen(POWER_BUDGET)
         self.thermal_pipe = self.listen(THERMAL_CAPS)
         self.fdir_pipe = self.listen(BOARD_AVAILABILITY)
@@ -212,7 +214,6 @@ class PayloadApp(DeviceGuard, App):
         self.share_sent = -1.0
         self.idle_on = 0
         self.powered_left = np.zeros(n, dtype=bool)
-        self.integrity_reruns = 0
         self.last_checksum = np.zeros(n, dtype=np.int64)
         try:
             tel = self.boards.read_boards()
@@ -261,6 +262,8 @@ class PayloadApp(DeviceGuard, App):
         self.guarded(self._step, now_ns)
 
     def _step(self, now_ns: int) -> None:
+        if self.recovering:
+            self._recover()
         self._read_bus()
         dt = 0.0 if self.last_t is None else (now_ns - self.last_t) / NS_PER_S
         self.last_t = now_ns
@@ -356,7 +359,7 @@ class PayloadApp(DeviceGuard, App):
         if np.count_nonzero(bad):
             for b in bad.nonzero()[0]:
                 if failed is not None and failed[b] and alive[b] and not memory[b]:
-                    self.integrity_reruns += 1  # a result that failed its checksum is redone
+                    self.totals.integrity_reruns += 1  # a result that failed its checksum is redone
                 self._roll_back(int(b))
         return alive
 
@@ -370,20 +373,20 @@ class PayloadApp(DeviceGuard, App):
             delta = np.nan_to_num(work_done - self.last_work, nan=0.0)
         np.maximum(delta, 0.0, out=delta)  # a power cycle may reset a board's counter
         self.last_work = work_done
-        self.busy_s += dt * self.run.count
-        self.available_s += dt * self.n_available
+        self.totals.busy_s += dt * self.run.count
+        self.totals.available_s += dt * self.n_available
         if not self.run.count:
             return
         acc = self.run.account(delta)
-        self.work_s += acc.work_s
-        self.kept_s += acc.work_s
-        self.useful_s += acc.checkpointed_s
+        self.totals.work_s += acc.work_s
+        self.totals.kept_s += acc.work_s
+        self.totals.useful_s += acc.checkpointed_s
         for b in acc.done:
             board = int(b)
             job = self.book[int(self.run.job[board])]
             self.run.release(board, job)
-            self.kept_s -= job.progress - job.work  # the overshoot past its size is not kept
-            self.useful_s += job.work - job.checkpointed
+            self.totals.kept_s -= job.progress - job.work  # the overshoot past its size is not kept
+            self.totals.useful_s += job.work - job.checkpointed
             job.progress = job.checkpointed = job.work
             self.book.finish(job, JobState.DONE)
             self.emit("JOB_DONE", job=job.job_id, restarts=min(job.restarts, 0xFFFF))
@@ -394,14 +397,40 @@ class PayloadApp(DeviceGuard, App):
             return
         job = self.book[jid]
         self.run.release(board, job)
+        self._lose(job, board)
+
+    def _lose(self, job: Job, board: int) -> None:
+        """A job back to its last checkpoint and into the queue; the work lost reported."""
         lost = job.progress - job.checkpointed
-        self.lost_s += lost
-        self.kept_s -= lost
-        self.rollbacks += 1
+        t = self.totals
+        t.lost_s += lost
+        t.kept_s -= lost
+        t.rollbacks += 1
         job.progress = job.checkpointed
         job.restarts += 1
         self.book.enqueue(job)
-        self.emit("JOB_ROLLED_BACK", job=jid, board=board, lost_s=lost)
+        self.emit("JOB_ROLLED_BACK", job=job.job_id, board=board, lost_s=lost)
+
+    def _recover(self) -> None:
+        """After a restart (the job table kept in ctx.retained): every job its
+        predecessor left running rolls back to its last checkpoint and waits again,
+        reported like any rollback; a board the table does not agree on is freed; the
+        queue is rebuilt from the jobs' states. On a first start there is nothing."""
+        self.recovering = False
+        run, book = self.run, self.book
+        for b in run.busy.nonzero()[0]:
+            board = int(b)
+            job = book.get(int(run.job[board]))
+            if job is None or job.state != JobState.RUNNING or job.board != board:
+                run.free(board)
+            else:
+                run.release(board, job)
+                self._lose(job, board)
+        run.count = int(np.count_nonzero(run.busy))
+        for job in book.stranded():
+            self._lose(job, NO_BOARD)
+        book.rebuild()
+        self.plan_dirty = True
 
     def _preempt(self, count: int, budget: float) -> None:
         """Stop ``count`` jobs for the budget; each checkpoints first, nothing is lost."""
@@ -410,10 +439,10 @@ class PayloadApp(DeviceGuard, App):
             board = int(b)
             job = self.book[int(self.run.job[board])]
             self.run.release(board, job)
-            self.useful_s += job.progress - job.checkpointed
+            self.totals.useful_s += job.progress - job.checkpointed
             job.checkpointed = job.progress
             self.book.enqueue(job)
-        self.preemptions += int(victims.size)
+        self.totals.preemptions += int(victims.size)
         if victims.size:
             self.emit(
                 "JOBS_PREEMPTED",
@@ -607,24 +636,41 @@ class PayloadApp(DeviceGuard, App):
             boards_busy=busy,
             boards_suspect=int(np.count_nonzero(suspect)),
             payload_power_w=power_w,
-            useful_board_hours=self.useful_s / 3600.0,
-            lost_board_hours=self.lost_s / 3600.0,
-            busy_board_hours=self.busy_s / 3600.0,
-            rollbacks=self.rollbacks,
-            integrity_reruns=self.integrity_reruns,
+            useful_board_hours=self.totals.useful_s / 3600.0,
+            lost_board_hours=self.totals.lost_s / 3600.0,
+            busy_board_hours=self.totals.busy_s / 3600.0,
+            rollbacks=self.totals.rollbacks,
+            integrity_reruns=self.totals.integrity_reruns,
             goodput=self.goodput(),
             budget_w=min(budget, 3.0e38),
             boards_target=min(self.target, 0xFFFF),
-            preemptions=self.preemptions,
-            work_board_hours=self.work_s / 3600.0,
-            available_board_hours=self.available_s / 3600.0,
-            jobs_rejected=self.rejected,
+            preemptions=self.totals.preemptions,
+            work_board_hours=self.totals.work_s / 3600.0,
+            available_board_hours=self.totals.available_s / 3600.0,
+            jobs_rejected=self.totals.rejected,
         )
+
+    # The running sums most tests and reports read, by their old names.
+    @property
+    def rollbacks(self) -> int:
+        return self.totals.rollbacks
+
+    @property
+    def lost_s(self) -> float:
+        return self.totals.lost_s
+
+    @property
+    def preemptions(self) -> int:
+        return self.totals.preemptions
+
+    @property
+    def integrity_reruns(self) -> int:
+        return self.totals.integrity_reruns
 
     def goodput(self) -> float:
         """Work kept (done, checkpointed or in progress) over work kept plus rolled back."""
-        total = self.kept_s + self.lost_s
-        return self.kept_s / total if total > 0 else 1.0
+        total = self.totals.kept_s + self.totals.lost_s
+        return self.totals.kept_s / total if total > 0 else 1.0
 
     # --- commands ---------------------------------------------------------------------
     def _checked(self, jobs: list[JobTuple], where: list[str]) -> list[JobTuple]:
@@ -634,7 +680,7 @@ class PayloadApp(DeviceGuard, App):
             if self.book.queued + len(jobs) > int(self.param("max_queue")):
                 raise CommandError(FailureCode.QUEUE_FULL, f"{len(jobs)} jobs do not fit the queue")
         except CommandError:
-            self.rejected += len(jobs)
+            self.totals.rejected += len(jobs)
             raise
         return jobs
 

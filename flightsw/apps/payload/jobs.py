@@ -52,6 +52,23 @@ class Job:
         return (-self.priority, self.deadline_ns or NO_DEADLINE, self.job_id)
 
 
+@dataclass(slots=True)
+class Totals:
+    """The payload's running sums (board-seconds and counts) since it started; kept over a
+    restart of the app with the job table, so its housekeeping never steps back."""
+
+    useful_s: float = 0.0  # work saved: checkpointed or done
+    lost_s: float = 0.0  # work rolled back to a checkpoint
+    busy_s: float = 0.0  # board time with a job
+    kept_s: float = 0.0  # sum of every job's progress (done, checkpointed, running)
+    work_s: float = 0.0  # work the running jobs did, kept or not
+    available_s: float = 0.0  # board time not out of service
+    rollbacks: int = 0
+    preemptions: int = 0
+    rejected: int = 0
+    integrity_reruns: int = 0
+
+
 class JobBook:
     """Live jobs, a bounded history of finished ones, the queue and the deadlines."""
 
@@ -152,6 +169,20 @@ class JobBook:
             old = self._history.popleft()
             self.jobs.pop(old, None)
             self.forgotten += 1
+
+    def stranded(self) -> list[Job]:
+        """Jobs marked running on no board (a step cut short between the two)."""
+        return [j for j in self.jobs.values() if j.state == JobState.RUNNING and j.board < 0]
+
+    def rebuild(self) -> None:
+        """The queue count and both heaps again from the jobs' own states (after a restart
+        of the app, whatever step its predecessor was cut short in)."""
+        queued = [j for j in self.jobs.values() if j.state == JobState.QUEUED]
+        self.queued = len(queued)
+        self._heap = [j.order() for j in queued]
+        heapq.heapify(self._heap)
+        self._deadlines = [(j.deadline_ns, j.job_id) for j in queued if j.deadline_ns]
+        heapq.heapify(self._deadlines)
 
     def live(self) -> list[Job]:
         """Queued and running jobs, oldest first."""

@@ -71,6 +71,16 @@ class RunningJobs:
         self.work[board] = np.inf
         self.interval[board] = np.inf
 
+    def free(self, board: int) -> None:
+        """Free a board whose job the job table does not place there (a restart's repair)."""
+        if self.busy[board]:
+            self.count -= 1
+        self.job[board] = -1
+        self.busy[board] = False
+        self.changed = True
+        self.work[board] = np.inf
+        self.interval[board] = np.inf
+
     def sync(self, board: int, job: Job) -> None:
         """Bring a running job's fields up to date (for a query) without freeing the board."""
         job.progress = float(self.progress[board])

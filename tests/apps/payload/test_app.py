@@ -234,6 +234,6 @@ def test_readings_the_device_did_not_give_add_no_work_and_no_power() -> None:
     boards.read_boards = real
     h.run(5)
     sc = h.hal.devices["sim"]
-    assert np.isfinite(p.work_s) and np.isfinite(p.tlm["payload_power_w"])
-    assert abs(p.work_s - float(sc.boards.work_done.sum())) < 4 * 2.0  # within a step each
+    assert np.isfinite(p.totals.work_s) and np.isfinite(p.tlm["payload_power_w"])
+    assert abs(p.totals.work_s - float(sc.boards.work_done.sum())) < 4 * 2.0  # within a step each
     assert p.tlm["goodput"] == 1.0 and p.rollbacks == 0
