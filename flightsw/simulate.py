@@ -186,7 +186,8 @@ def run_sim(
                     next_tc += 1
                 if workload is not None:
                     for tc in workload.poll(exe.now_ns):
-                        exe.submit_tc(tc)
+                        if not exe.submit_tc(tc):
+                            workload.refused(tc)  # the uplink queue was full: sent again
                 exe.run_minor_frame()
                 if recorder is not None:
                     recorder.maybe_sample(exe.now_ns)

@@ -95,6 +95,8 @@ class GroundWorkload:
         self.uplinked_jobs = 0
         self.uplinked_tcs = 0
         self.in_flight = 0  # jobs in TCs built and not yet sent
+        self.refused_tcs = 0  # TCs the node's uplink refused, sent again later
+        self._sent: dict[bytes, int] = {}  # the last poll's TCs and the jobs in each
         self._arrive(round(cfg.backlog_per_board * boards))
 
     def _arrive(self, count: int) -> None:
@@ -130,12 +132,25 @@ class GroundWorkload:
             return []
         self.next_send_ns = now_ns + NS_PER_S
         out: list[bytes] = []
+        self._sent.clear()
         while self.outbox and len(out) < self.cfg.tcs_per_s:
             tc, jobs = self.outbox.popleft()
             self.in_flight -= jobs
+            self._sent[tc] = jobs
             out.append(tc)
         self.uplinked_tcs += len(out)
         return out
+
+    def refused(self, tc: bytes) -> None:
+        """A TC of the last :meth:`poll` the node's uplink refused (its queue was full):
+        it goes back to the front of the outbox, to be sent again; counted."""
+        jobs = self._sent.pop(tc, None)
+        if jobs is None:
+            return
+        self.outbox.appendleft((tc, jobs))
+        self.in_flight += jobs
+        self.uplinked_tcs -= 1
+        self.refused_tcs += 1
 
     def _top_up(self) -> None:
         """Enough jobs for every board plus ``queue_per_board`` queued per board."""
@@ -156,6 +171,7 @@ class GroundWorkload:
             "jobs_arrived": self.arrived,
             "jobs_uplinked": self.uplinked_jobs,
             "tcs_uplinked": self.uplinked_tcs,
+            "tcs_refused": self.refused_tcs,
             "jobs_waiting_on_ground": len(self.ground),
             "jobs_dropped_on_ground": self.dropped,
             "arrivals_per_hour": round(self.rate_per_s * 3600.0, 3),

@@ -76,3 +76,22 @@ def test_a_bad_workload_table_names_its_key(table: dict[str, object], key: str) 
     with pytest.raises(MissionError) as err:
         WorkloadConfig.from_table(table, "m.toml")
     assert key in str(err.value)
+
+
+def test_a_tc_the_uplink_refused_goes_again_and_no_job_is_lost() -> None:
+    cfg = WorkloadConfig(uplink_period_s=5.0, tcs_per_s=2, jobs_per_tc=4)
+    onboard = [0]
+    w = GroundWorkload(cfg, 16, 5, ENCODER, lambda: onboard[0])
+    delivered: list[bytes] = []
+    for t in range(40):
+        for i, tc in enumerate(w.poll(t * NS_PER_S)):
+            if (t + i) % 3 == 0:
+                w.refused(tc)  # a full uplink queue
+            else:
+                delivered.append(tc)
+                onboard[0] += len(parse_binary(PusTc.decode(tc).app_data[2:]))
+    s = w.summary()
+    assert s["tcs_refused"] > 0
+    assert s["tcs_uplinked"] == len(delivered)
+    jobs = sum(len(parse_binary(PusTc.decode(tc).app_data[2:])) for tc in delivered)
+    assert jobs + w.in_flight == s["jobs_uplinked"]  # refused ones wait, none vanished
