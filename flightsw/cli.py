@@ -208,8 +208,20 @@ def _cmd_sim(args: argparse.Namespace) -> int:
         spacecraft["boards"] = args.boards
         mission.hal = {**mission.hal, "spacecraft": spacecraft}
     progress = False if args.quiet else None
+    fault_port = None
+    if args.fault_port is not None:
+        kind, _, where = args.fault_port.partition(":")
+        if kind != "udp" or not where:
+            raise FlightswError("--fault-port takes udp:HOST:PORT")
+        fault_port = parse_host_port(where, "--fault-port")
     opts = SimOptions(
-        args.duration, args.orbits, out, progress, plots=not args.no_plots, realtime=args.realtime
+        args.duration,
+        args.orbits,
+        out,
+        progress,
+        plots=not args.no_plots,
+        realtime=args.realtime,
+        fault_port=fault_port,
     )
     summary = run_sim(mission, opts)
     host = summary["host_profile"]
@@ -332,6 +344,97 @@ def _cmd_ground(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _procedure_path(text: str) -> Path:
+    """A procedure file, or the name of a shipped one (``ping``, ``hk_rate``, ...)."""
+    path = Path(text)
+    if path.is_file():
+        return path
+    shipped = Path(__file__).parent / "data" / "procedures" / f"{text}.py"
+    if "/" not in text and shipped.is_file():
+        return shipped
+    names = sorted(p.stem for p in shipped.parent.glob("*.py"))
+    raise FlightswError(f"procedure {text!r}: no such file, nor a shipped one ({', '.join(names)})")
+
+
+def _cmd_ground_run(args: argparse.Namespace) -> int:
+    from flightsw.ground.procedure import Backend
+    from flightsw.ground.procedure_runner import load_procedure, run_procedure, write_report
+    from flightsw.mission import load_mission
+
+    path = _procedure_path(args.procedure)
+    fn = load_procedure(path)  # a malformed file is refused before anything is built or sent
+    mission = load_mission(args.mission)
+    archive_path = Path(args.archive)
+    report_path = (
+        Path(args.report) if args.report else archive_path.parent / (f"procedure-{path.stem}.json")
+    )
+    backend: Backend
+    archive = None
+    if args.udp is not None:
+        from flightsw.ground.procedure_backends import UdpBackend
+
+        if args.boards is not None:
+            raise FlightswError("--boards is for the in-process SIL (the live build has its own)")
+        address = parse_host_port(args.udp, "--udp")
+        bind = parse_host_port(args.bind, "--bind") if args.bind else None
+        fault = parse_host_port(args.fault_port, "--fault-port") if args.fault_port else None
+        state = Path(args.state) if args.state else archive_path.parent / "ground-sdls.json"
+        try:
+            backend = UdpBackend(
+                mission,
+                address,
+                archive_path,
+                state=state,
+                bind=bind,
+                fault_port=fault,
+                connect_timeout_s=args.connect_timeout,
+                out=(lambda line: print(line, flush=True)) if args.verbose else None,
+            )
+        except sqlite3.Error as exc:
+            raise FlightswError(f"--archive {args.archive}: {exc}") from None
+    else:
+        from flightsw.ground.archive import TmArchive
+        from flightsw.ground.procedure_backends import SilBackend
+        from flightsw.services.tm_funnel import CH_REALTIME
+        from flightsw.testing import SilHarness
+
+        for name in ("bind", "fault_port", "state"):
+            if getattr(args, name) is not None:
+                raise FlightswError(f"--{name.replace('_', '-')} goes with --udp")
+        if args.boards is not None:
+            spacecraft = {**mission.hal.get("spacecraft", {}), "boards": args.boards}
+            mission.hal = {**mission.hal, "spacecraft": spacecraft}
+        harness = SilHarness(mission)
+        try:
+            archive = TmArchive(archive_path, harness.dictionary)
+        except sqlite3.Error as exc:
+            raise FlightswError(f"--archive {args.archive}: {exc}") from None
+
+        def sink(pkt: bytes, channel: int) -> None:
+            if channel == CH_REALTIME:
+                archive.ingest(pkt)
+
+        harness.exe.tm.sinks.append(sink)
+        backend = SilBackend(harness)
+    try:
+        report = run_procedure(fn, backend, path.stem, path)
+    finally:
+        backend.close()
+        if archive is not None:
+            archive.close()
+    write_report(report, report_path, archive_path)
+    verdict = "PASS" if report["passed"] else "FAIL"
+    print(
+        f"{verdict} {report['procedure']} ({report['backend']}): {report['commands']} commands, "
+        f"{report['verifications']} verifications, {report['events']} events, "
+        f"{report['ended_s'] - report['started_s']:.1f} s of build time"
+        + (f"; {one_line(str(report['error']))}" if report["error"] else ""),
+        flush=True,
+    )
+    print(f"report: {report_path}; archive: {archive_path}", file=sys.stderr)
+    return 0 if report["passed"] else 1
+
+
 def _cmd_dict_export(args: argparse.Namespace) -> int:
     from flightsw.dictionary import build_dictionary
     from flightsw.mission import load_mission
@@ -400,6 +503,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--boards", type=_int(1, 100_000), help="accelerator boards (default: the mission's)"
     )
+    sim.add_argument(
+        "--fault-port",
+        type=_text,
+        help="udp:HOST:PORT: test equipment that injects faults into the simulated spacecraft "
+        "on request (with --realtime; see flightsw ground run)",
+    )
     sim.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
     sim.add_argument(
@@ -452,6 +561,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gnd.set_defaults(func=_cmd_ground)
 
+    run = sub.add_parser(
+        "ground-run",
+        help="run a procedure file against a build: flightsw ground run PROCEDURE.py "
+        "(in-process SIL, or a live build with --udp)",
+    )
+    run.add_argument(
+        "procedure", type=_text, help="a .py file defining run(p), or a shipped procedure name"
+    )
+    run.add_argument(
+        "--udp", type=_text, help="HOST:PORT of a live build's radio (default: in-process SIL)"
+    )
+    run.add_argument("--mission", type=_text, help="the build's mission (its dictionary)")
+    run.add_argument(
+        "--boards", type=_int(1, 100_000), help="accelerator boards of the in-process SIL"
+    )
+    run.add_argument(
+        "--archive", type=_text, default="ground-archive.sqlite", help="SQLite TM archive"
+    )
+    run.add_argument(
+        "--report", type=_text, help="JSON report (default procedure-NAME.json by the archive)"
+    )
+    run.add_argument("--state", type=_text, help="the ground's SDLS counters file (with --udp)")
+    run.add_argument("--bind", type=_text, help="HOST:PORT to send from (with --udp)")
+    run.add_argument(
+        "--fault-port",
+        type=_text,
+        help="HOST:PORT of the live build's fault port (flightsw sim --fault-port)",
+    )
+    run.add_argument(
+        "--connect-timeout",
+        type=_number(0, 3600, above=True),
+        default=30.0,
+        help="seconds to wait for the live build's first TM (default 30)",
+    )
+    run.add_argument("--verbose", action="store_true", help="print the TM as it comes")
+    run.set_defaults(func=_cmd_ground_run)
+
     camp = sub.add_parser("campaign", help="many seeded scenario runs on Dask, scored")
     camp.add_argument(
         "--scenarios", nargs="*", type=_text, help="scenario names (default: all shipped)"
@@ -498,6 +644,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["ground", "run"]:  # ``flightsw ground run PROCEDURE.py``
+        argv = ["ground-run", *argv[2:]]
     args, extra = parser.parse_known_args(argv)
     # argparse cannot put an optional positional after an option (``decode KIND --time-len
     # 4 HEX``); take a single leftover word as that positional.
