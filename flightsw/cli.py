@@ -435,6 +435,58 @@ def _cmd_ground_run(args: argparse.Namespace) -> int:
     return 0 if report["passed"] else 1
 
 
+def _archive_reader(args: argparse.Namespace) -> Any:
+    from flightsw.ground.archive_query import ArchiveReader
+
+    dictionary = None
+    if args.mission is not None:
+        from flightsw.dictionary import build_dictionary
+        from flightsw.mission import load_mission
+
+        dictionary = build_dictionary(load_mission(args.mission))
+    return ArchiveReader(Path(args.archive), dictionary)
+
+
+def _cmd_archive_query(args: argparse.Namespace) -> int:
+    from flightsw.ground.archive_query import format_csv, format_table, write_parquet
+
+    with _archive_reader(args) as reader:
+        header, rows = reader.query(args.points, args.since, args.until)
+    if args.format == "parquet":
+        if not args.output:
+            raise FlightswError("--format parquet writes a file: give -o FILE")
+        write_parquet(header, rows, Path(args.output))
+        print(f"{len(rows)} rows: {args.output}", file=sys.stderr)
+        return 0
+    text = format_csv(header, rows) if args.format == "csv" else format_table(header, rows) + "\n"
+    if args.output:
+        Path(args.output).write_text(text)
+        print(f"{len(rows)} rows: {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _cmd_archive_plot(args: argparse.Namespace) -> int:
+    from flightsw.ground.archive_query import plot
+
+    with _archive_reader(args) as reader:
+        for p in args.points:
+            reader.column(p)
+        n = plot(reader, args.points, args.since, args.until, Path(args.output))
+    print(f"{n} samples: {args.output}", file=sys.stderr)
+    return 0
+
+
+def _cmd_archive_replay(args: argparse.Namespace) -> int:
+    from flightsw.ground.archive_query import describe
+
+    with _archive_reader(args) as reader:
+        for item in reader.replay(args.since, args.until, args.apid):
+            print(describe(item))
+    return 0
+
+
 def _cmd_dict_export(args: argparse.Namespace) -> int:
     from flightsw.dictionary import build_dictionary
     from flightsw.mission import load_mission
@@ -618,6 +670,41 @@ def build_parser() -> argparse.ArgumentParser:
     camp.add_argument("--quiet", action="store_true", help="no progress bar")
     camp.set_defaults(func=_cmd_campaign)
 
+    arc = sub.add_parser("archive", help="query, plot or replay a TM archive")
+    asub = arc.add_subparsers(dest="archive_command", required=True)
+    for verb, helptext in (
+        ("query", "telemetry points over time: a table, CSV or Parquet"),
+        ("plot", "telemetry points over time as a PNG"),
+        ("replay", "the stored packets through the decoders again, printed in time order"),
+    ):
+        a = asub.add_parser(verb, help=helptext)
+        if verb != "replay":
+            a.add_argument("points", nargs="+", type=_text, help="points, e.g. power.soc")
+        a.add_argument(
+            "--archive", type=_text, default="ground-archive.sqlite", help="the SQLite archive"
+        )
+        a.add_argument(
+            "--since", type=_number(0, 4.6e9), help="from this build time (s, inclusive)"
+        )
+        a.add_argument(
+            "--until", type=_number(0, 4.6e9), help="up to this build time (s, inclusive)"
+        )
+        a.add_argument(
+            "--mission", type=_text, help="the dictionary's mission (for an archive without one)"
+        )
+        if verb == "query":
+            a.add_argument("--format", default="table", choices=["table", "csv", "parquet"])
+            a.add_argument("-o", "--output", type=_text, help="file to write (default stdout)")
+            a.set_defaults(func=_cmd_archive_query)
+        elif verb == "plot":
+            a.add_argument(
+                "-o", "--output", type=_text, default="archive-plot.png", help="the PNG to write"
+            )
+            a.set_defaults(func=_cmd_archive_plot)
+        else:
+            a.add_argument("--apid", type=_int(0, 2047), help="only this APID")
+            a.set_defaults(func=_cmd_archive_replay)
+
     dct = sub.add_parser("dict", help="the command/telemetry dictionary")
     dsub = dct.add_subparsers(dest="dict_command", required=True)
     exp = dsub.add_parser("export", help="write the dictionary generated from declarations")
@@ -660,6 +747,8 @@ def _main(argv: Sequence[str] | None) -> int:
     except (FlightswError, HalError) as exc:
         print_error(str(exc))
         return 1
+    except BrokenPipeError:  # the reader went away: main() says nothing more
+        raise
     except OSError as exc:  # a file or socket the user named: not there, not allowed, busy
         where = f"{exc.filename}: " if exc.filename else ""
         print_error(f"{where}{exc.strerror or exc}")
