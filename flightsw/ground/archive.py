@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from binascii import crc_hqx  # CRC-16/CCITT-FALSE, as flightsw.crc (tested equal there)
 import struct
+from binascii import crc_hqx  # CRC-16/CCITT-FALSE, as flightsw.crc (tested equal there)
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any

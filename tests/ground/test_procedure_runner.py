@@ -72,3 +72,20 @@ def test_bad_ground_run_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "--fault-port goes with --udp" in capsys.readouterr().err
     assert main(["ground", "run", "ping", "--udp", "nowhere"]) == 1
     assert "is not HOST:PORT" in capsys.readouterr().err
+
+
+def test_the_readme_procedure_passes_in_sil(tmp_path: Path) -> None:
+    import re
+
+    from flightsw.ground.procedure_backends import SilBackend
+    from flightsw.ground.procedure_runner import load_procedure, run_procedure
+    from tests.apps.conftest import small_node
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = text.split("### Procedures", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code is not None
+    path = tmp_path / "ping.py"
+    path.write_text(code.group(1))
+    report = run_procedure(load_procedure(path), SilBackend(small_node(boards=4)), "ping", path)
+    assert report["passed"], report["error"]
