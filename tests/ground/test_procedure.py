@@ -204,11 +204,14 @@ def test_a_failed_command_fails_the_procedure_with_its_code(
 
 def test_an_earlier_stage_failure_ends_a_wait_for_a_later_one(node: SilHarness) -> None:
     p = Procedure(SilBackend(node))
-    rid = p.send("power.arm_switch", switch=200)  # no such switch: refused at start
+    rid = p.send("housekeeping.set_hk_interval", app_data=b"\x01\x00")  # N=1, no room for it
     t0 = p.now()
-    with pytest.raises(ProcedureFailed, match="code 16"):
+    with pytest.raises(ProcedureFailed, match="failed at accepted: code 2"):  # BAD_LENGTH
         p.await_verification(rid, "completed", timeout=30)
     assert p.now() - t0 < 1.0  # did not wait for the timeout
+    rid = p.send("power.arm_switch", switch=200)  # no such switch
+    with pytest.raises(ProcedureFailed, match="code 16"):
+        p.await_verification(rid, "completed", timeout=30)
 
 
 def test_inject_refuses_an_unknown_fault(node: SilHarness) -> None:
@@ -217,3 +220,22 @@ def test_inject_refuses_an_unknown_fault(node: SilHarness) -> None:
     with pytest.raises(Exception, match="kind: 'meteor' is not one of"):
         p.inject("meteor", 0)
     assert h.hal.devices["sim"].faults.pending == 0
+
+
+def test_playback_tm_is_not_an_answer(tmp_path: Path) -> None:
+    """TM replayed from the packet store (VC1) is archived but never taken as new."""
+    from flightsw.ground.procedure_backends import _CollectingConsole
+    from flightsw.packets import PusTm
+
+    console = _CollectingConsole(
+        load_mission(), ("127.0.0.1", 9), tmp_path / "a.sqlite", state=tmp_path / "s.json"
+    )
+    try:
+        pkt = PusTm(0x64, 17, 2).encode()
+        console.station.extractor.last_vcid = 1  # the packet came on the playback channel
+        console._describe(pkt)
+        console.station.extractor.last_vcid = 0
+        console._describe(pkt)
+    finally:
+        console.close()
+    assert console.realtime == [pkt] and console.playback_packets == 1
