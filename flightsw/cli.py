@@ -487,6 +487,51 @@ def _cmd_archive_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ground_pass(args: argparse.Namespace) -> int:
+    from flightsw.ground.pass_automation import QueuedProcedure, run_pass
+    from flightsw.ground.procedure_backends import UdpBackend
+    from flightsw.ground.procedure_runner import load_procedure
+    from flightsw.mission import load_mission
+
+    queued = []
+    for text in args.procedure or []:
+        path = _procedure_path(text)
+        queued.append(QueuedProcedure(path.stem, load_procedure(path), path))
+    mission = load_mission(args.mission)
+    archive_path = Path(args.archive)
+    address = parse_host_port(args.udp, "--udp")
+    state = Path(args.state) if args.state else archive_path.parent / "ground-sdls.json"
+    print(f"waiting for AOS ({args.udp}, up to {args.aos_timeout:g} s)", file=sys.stderr)
+    try:
+        backend = UdpBackend(
+            mission,
+            address,
+            archive_path,
+            state=state,
+            bind=parse_host_port(args.bind, "--bind") if args.bind else None,
+            connect_timeout_s=args.aos_timeout,
+        )
+    except sqlite3.Error as exc:
+        raise FlightswError(f"--archive {args.archive}: {exc}") from None
+    report_dir = Path(args.report_dir) if args.report_dir else archive_path.parent
+    try:
+        report = run_pass(
+            backend,
+            queued,
+            los_after_s=args.los_after,
+            max_pass_s=args.max_duration,
+            report_dir=report_dir,
+            archive=archive_path,
+            out=lambda line: print(line, flush=True),
+        )
+    finally:
+        backend.close()
+    print(
+        f"pass report: {report_dir / 'pass-report.json'}; archive: {archive_path}", file=sys.stderr
+    )
+    return 0 if report["passed"] else 1
+
+
 def _cmd_dict_export(args: argparse.Namespace) -> int:
     from flightsw.dictionary import build_dictionary
     from flightsw.mission import load_mission
@@ -650,6 +695,44 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", action="store_true", help="print the TM as it comes")
     run.set_defaults(func=_cmd_ground_run)
 
+    pas = sub.add_parser(
+        "ground-pass",
+        help="one automated pass over a live build: flightsw ground pass --udp HOST:PORT "
+        "[--procedure P]... (AOS: COP-1, store dump, procedures; LOS: the pass report)",
+    )
+    pas.add_argument("--udp", required=True, type=_text, help="HOST:PORT of the build's radio")
+    pas.add_argument(
+        "--procedure", action="append", type=_text, help="a procedure to run in the pass"
+    )
+    pas.add_argument("--mission", type=_text, help="the build's mission (its dictionary)")
+    pas.add_argument(
+        "--archive", type=_text, default="ground-archive.sqlite", help="SQLite TM archive"
+    )
+    pas.add_argument(
+        "--report-dir", type=_text, help="where the reports go (default: by the archive)"
+    )
+    pas.add_argument("--state", type=_text, help="the ground's SDLS counters file")
+    pas.add_argument("--bind", type=_text, help="HOST:PORT to send from")
+    pas.add_argument(
+        "--aos-timeout",
+        type=_number(0, 86_400, above=True),
+        default=600.0,
+        help="seconds to wait for AOS (default 600)",
+    )
+    pas.add_argument(
+        "--los-after",
+        type=_number(0, 3600, above=True),
+        default=10.0,
+        help="seconds without a datagram that make LOS (default 10)",
+    )
+    pas.add_argument(
+        "--max-duration",
+        type=_number(0, 86_400, above=True),
+        default=3600.0,
+        help="longest pass in seconds (default 3600)",
+    )
+    pas.set_defaults(func=_cmd_ground_pass)
+
     camp = sub.add_parser("campaign", help="many seeded scenario runs on Dask, scored")
     camp.add_argument(
         "--scenarios", nargs="*", type=_text, help="scenario names (default: all shipped)"
@@ -732,8 +815,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:2] == ["ground", "run"]:  # ``flightsw ground run PROCEDURE.py``
-        argv = ["ground-run", *argv[2:]]
+    if argv[:2] in (["ground", "run"], ["ground", "pass"]):  # ``flightsw ground run|pass``
+        argv = [f"ground-{argv[1]}", *argv[2:]]
     args, extra = parser.parse_known_args(argv)
     # argparse cannot put an optional positional after an option (``decode KIND --time-len
     # 4 HEX``); take a single leftover word as that positional.

@@ -156,7 +156,9 @@ class UdpBackend:
         raise FlightswError(
             f"no answer from the flight build at {self.console.address[0]}:"
             f"{self.console.address[1]} within {timeout_s:g} s (COP-1 "
-            f"{self.console.station.fop.state.name}, {self.console.tm_packets} TM packets)"
+            f"{self.console.station.fop.state.name}, {self.console.datagrams} datagrams, "
+            f"{self.console.tm_packets} TM packets, {self.console.tm_frames_unauthenticated} TM "
+            "frames failed authentication: a new spacecraft needs a new --state)"
         )
 
     def now_s(self) -> float:
