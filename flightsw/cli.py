@@ -217,8 +217,20 @@ def _cmd_sim(args: argparse.Namespace) -> int:
     if args.boards is not None:
         with_boards(mission, args.boards)
     progress = False if args.quiet else None
+    fault_port = None
+    if args.fault_port is not None:
+        kind, _, where = args.fault_port.partition(":")
+        if kind != "udp" or not where:
+            raise FlightswError("--fault-port takes udp:HOST:PORT")
+        fault_port = parse_host_port(where, "--fault-port")
     opts = SimOptions(
-        args.duration, args.orbits, out, progress, plots=not args.no_plots, realtime=args.realtime
+        args.duration,
+        args.orbits,
+        out,
+        progress,
+        plots=not args.no_plots,
+        realtime=args.realtime,
+        fault_port=fault_port,
     )
     summary = run_sim(mission, opts)
     host = summary["host_profile"]
@@ -343,6 +355,194 @@ def _cmd_ground(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _procedure_path(text: str) -> Path:
+    """A procedure file, or the name of a shipped one (``ping``, ``hk_rate``, ...)."""
+    path = Path(text)
+    if path.is_file():
+        return path
+    shipped = Path(__file__).parent / "data" / "procedures" / f"{text}.py"
+    if "/" not in text and shipped.is_file():
+        return shipped
+    names = sorted(p.stem for p in shipped.parent.glob("*.py"))
+    raise FlightswError(f"procedure {text!r}: no such file, nor a shipped one ({', '.join(names)})")
+
+
+def _cmd_ground_run(args: argparse.Namespace) -> int:
+    from flightsw.ground.procedure import Backend
+    from flightsw.ground.procedure_runner import load_procedure, run_procedure, write_report
+    from flightsw.mission import load_mission
+
+    path = _procedure_path(args.procedure)
+    fn = load_procedure(path)  # a malformed file is refused before anything is built or sent
+    mission = load_mission(args.mission)
+    archive_path = Path(args.archive)
+    report_path = (
+        Path(args.report) if args.report else archive_path.parent / (f"procedure-{path.stem}.json")
+    )
+    backend: Backend
+    archive = None
+    if args.udp is not None:
+        from flightsw.ground.procedure_backends import UdpBackend
+
+        if args.boards is not None:
+            raise FlightswError("--boards is for the in-process SIL (the live build has its own)")
+        address = parse_host_port(args.udp, "--udp")
+        bind = parse_host_port(args.bind, "--bind") if args.bind else None
+        fault = parse_host_port(args.fault_port, "--fault-port") if args.fault_port else None
+        state = Path(args.state) if args.state else archive_path.parent / "ground-sdls.json"
+        try:
+            backend = UdpBackend(
+                mission,
+                address,
+                archive_path,
+                state=state,
+                bind=bind,
+                fault_port=fault,
+                connect_timeout_s=args.connect_timeout,
+                out=(lambda line: print(line, flush=True)) if args.verbose else None,
+            )
+        except sqlite3.Error as exc:
+            raise FlightswError(f"--archive {args.archive}: {exc}") from None
+    else:
+        from flightsw.ground.archive import TmArchive
+        from flightsw.ground.procedure_backends import SilBackend
+        from flightsw.services.tm_funnel import CH_REALTIME
+        from flightsw.testing import SilHarness
+
+        for name in ("bind", "fault_port", "state"):
+            if getattr(args, name) is not None:
+                raise FlightswError(f"--{name.replace('_', '-')} goes with --udp")
+        if args.boards is not None:
+            spacecraft = {**mission.hal.get("spacecraft", {}), "boards": args.boards}
+            mission.hal = {**mission.hal, "spacecraft": spacecraft}
+        harness = SilHarness(mission)
+        try:
+            archive = TmArchive(archive_path, harness.dictionary)
+        except sqlite3.Error as exc:
+            raise FlightswError(f"--archive {args.archive}: {exc}") from None
+
+        def sink(pkt: bytes, channel: int) -> None:
+            if channel == CH_REALTIME:
+                archive.ingest(pkt)
+
+        harness.exe.tm.sinks.append(sink)
+        backend = SilBackend(harness)
+    try:
+        report = run_procedure(fn, backend, path.stem, path)
+    finally:
+        backend.close()
+        if archive is not None:
+            archive.close()
+    write_report(report, report_path, archive_path)
+    verdict = "PASS" if report["passed"] else "FAIL"
+    print(
+        f"{verdict} {report['procedure']} ({report['backend']}): {report['commands']} commands, "
+        f"{report['verifications']} verifications, {report['events']} events, "
+        f"{report['ended_s'] - report['started_s']:.1f} s of build time"
+        + (f"; {one_line(str(report['error']))}" if report["error"] else ""),
+        flush=True,
+    )
+    print(f"report: {report_path}; archive: {archive_path}", file=sys.stderr)
+    return 0 if report["passed"] else 1
+
+
+def _archive_reader(args: argparse.Namespace) -> Any:
+    from flightsw.ground.archive_query import ArchiveReader
+
+    dictionary = None
+    if args.mission is not None:
+        from flightsw.dictionary import build_dictionary
+        from flightsw.mission import load_mission
+
+        dictionary = build_dictionary(load_mission(args.mission))
+    return ArchiveReader(Path(args.archive), dictionary)
+
+
+def _cmd_archive_query(args: argparse.Namespace) -> int:
+    from flightsw.ground.archive_query import format_csv, format_table, write_parquet
+
+    with _archive_reader(args) as reader:
+        header, rows = reader.query(args.points, args.since, args.until)
+    if args.format == "parquet":
+        if not args.output:
+            raise FlightswError("--format parquet writes a file: give -o FILE")
+        write_parquet(header, rows, Path(args.output))
+        print(f"{len(rows)} rows: {args.output}", file=sys.stderr)
+        return 0
+    text = format_csv(header, rows) if args.format == "csv" else format_table(header, rows) + "\n"
+    if args.output:
+        Path(args.output).write_text(text)
+        print(f"{len(rows)} rows: {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _cmd_archive_plot(args: argparse.Namespace) -> int:
+    from flightsw.ground.archive_query import plot
+
+    with _archive_reader(args) as reader:
+        for p in args.points:
+            reader.column(p)
+        n = plot(reader, args.points, args.since, args.until, Path(args.output))
+    print(f"{n} samples: {args.output}", file=sys.stderr)
+    return 0
+
+
+def _cmd_archive_replay(args: argparse.Namespace) -> int:
+    from flightsw.ground.archive_query import describe
+
+    with _archive_reader(args) as reader:
+        for item in reader.replay(args.since, args.until, args.apid):
+            print(describe(item))
+    return 0
+
+
+def _cmd_ground_pass(args: argparse.Namespace) -> int:
+    from flightsw.ground.pass_automation import QueuedProcedure, run_pass
+    from flightsw.ground.procedure_backends import UdpBackend
+    from flightsw.ground.procedure_runner import load_procedure
+    from flightsw.mission import load_mission
+
+    queued = []
+    for text in args.procedure or []:
+        path = _procedure_path(text)
+        queued.append(QueuedProcedure(path.stem, load_procedure(path), path))
+    mission = load_mission(args.mission)
+    archive_path = Path(args.archive)
+    address = parse_host_port(args.udp, "--udp")
+    state = Path(args.state) if args.state else archive_path.parent / "ground-sdls.json"
+    print(f"waiting for AOS ({args.udp}, up to {args.aos_timeout:g} s)", file=sys.stderr)
+    try:
+        backend = UdpBackend(
+            mission,
+            address,
+            archive_path,
+            state=state,
+            bind=parse_host_port(args.bind, "--bind") if args.bind else None,
+            connect_timeout_s=args.aos_timeout,
+        )
+    except sqlite3.Error as exc:
+        raise FlightswError(f"--archive {args.archive}: {exc}") from None
+    report_dir = Path(args.report_dir) if args.report_dir else archive_path.parent
+    try:
+        report = run_pass(
+            backend,
+            queued,
+            los_after_s=args.los_after,
+            max_pass_s=args.max_duration,
+            report_dir=report_dir,
+            archive=archive_path,
+            out=lambda line: print(line, flush=True),
+        )
+    finally:
+        backend.close()
+    print(
+        f"pass report: {report_dir / 'pass-report.json'}; archive: {archive_path}", file=sys.stderr
+    )
+    return 0 if report["passed"] else 1
+
+
 def _cmd_dict_export(args: argparse.Namespace) -> int:
     from flightsw.dictionary import build_dictionary
     from flightsw.mission import load_mission
@@ -414,6 +614,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="accelerator boards (default: the mission's); the node's array, battery and "
         "radiator scale with them",
     )
+    sim.add_argument(
+        "--fault-port",
+        type=_text,
+        help="udp:HOST:PORT: test equipment that injects faults into the simulated spacecraft "
+        "on request (with --realtime; see flightsw ground run)",
+    )
     sim.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
     sim.add_argument(
@@ -466,6 +672,81 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gnd.set_defaults(func=_cmd_ground)
 
+    run = sub.add_parser(
+        "ground-run",
+        help="run a procedure file against a build: flightsw ground run PROCEDURE.py "
+        "(in-process SIL, or a live build with --udp)",
+    )
+    run.add_argument(
+        "procedure", type=_text, help="a .py file defining run(p), or a shipped procedure name"
+    )
+    run.add_argument(
+        "--udp", type=_text, help="HOST:PORT of a live build's radio (default: in-process SIL)"
+    )
+    run.add_argument("--mission", type=_text, help="the build's mission (its dictionary)")
+    run.add_argument(
+        "--boards", type=_int(1, 100_000), help="accelerator boards of the in-process SIL"
+    )
+    run.add_argument(
+        "--archive", type=_text, default="ground-archive.sqlite", help="SQLite TM archive"
+    )
+    run.add_argument(
+        "--report", type=_text, help="JSON report (default procedure-NAME.json by the archive)"
+    )
+    run.add_argument("--state", type=_text, help="the ground's SDLS counters file (with --udp)")
+    run.add_argument("--bind", type=_text, help="HOST:PORT to send from (with --udp)")
+    run.add_argument(
+        "--fault-port",
+        type=_text,
+        help="HOST:PORT of the live build's fault port (flightsw sim --fault-port)",
+    )
+    run.add_argument(
+        "--connect-timeout",
+        type=_number(0, 3600, above=True),
+        default=30.0,
+        help="seconds to wait for the live build's first TM (default 30)",
+    )
+    run.add_argument("--verbose", action="store_true", help="print the TM as it comes")
+    run.set_defaults(func=_cmd_ground_run)
+
+    pas = sub.add_parser(
+        "ground-pass",
+        help="one automated pass over a live build: flightsw ground pass --udp HOST:PORT "
+        "[--procedure P]... (AOS: COP-1, store dump, procedures; LOS: the pass report)",
+    )
+    pas.add_argument("--udp", required=True, type=_text, help="HOST:PORT of the build's radio")
+    pas.add_argument(
+        "--procedure", action="append", type=_text, help="a procedure to run in the pass"
+    )
+    pas.add_argument("--mission", type=_text, help="the build's mission (its dictionary)")
+    pas.add_argument(
+        "--archive", type=_text, default="ground-archive.sqlite", help="SQLite TM archive"
+    )
+    pas.add_argument(
+        "--report-dir", type=_text, help="where the reports go (default: by the archive)"
+    )
+    pas.add_argument("--state", type=_text, help="the ground's SDLS counters file")
+    pas.add_argument("--bind", type=_text, help="HOST:PORT to send from")
+    pas.add_argument(
+        "--aos-timeout",
+        type=_number(0, 86_400, above=True),
+        default=600.0,
+        help="seconds to wait for AOS (default 600)",
+    )
+    pas.add_argument(
+        "--los-after",
+        type=_number(0, 3600, above=True),
+        default=10.0,
+        help="seconds without a datagram that make LOS (default 10)",
+    )
+    pas.add_argument(
+        "--max-duration",
+        type=_number(0, 86_400, above=True),
+        default=3600.0,
+        help="longest pass in seconds (default 3600)",
+    )
+    pas.set_defaults(func=_cmd_ground_pass)
+
     camp = sub.add_parser("campaign", help="many seeded scenario runs on Dask, scored")
     camp.add_argument(
         "--scenarios", nargs="*", type=_text, help="scenario names (default: all shipped)"
@@ -485,6 +766,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     camp.add_argument("--quiet", action="store_true", help="no progress bar")
     camp.set_defaults(func=_cmd_campaign)
+
+    arc = sub.add_parser("archive", help="query, plot or replay a TM archive")
+    asub = arc.add_subparsers(dest="archive_command", required=True)
+    for verb, helptext in (
+        ("query", "telemetry points over time: a table, CSV or Parquet"),
+        ("plot", "telemetry points over time as a PNG"),
+        ("replay", "the stored packets through the decoders again, printed in time order"),
+    ):
+        a = asub.add_parser(verb, help=helptext)
+        if verb != "replay":
+            a.add_argument("points", nargs="+", type=_text, help="points, e.g. power.soc")
+        a.add_argument(
+            "--archive", type=_text, default="ground-archive.sqlite", help="the SQLite archive"
+        )
+        a.add_argument(
+            "--since", type=_number(0, 4.6e9), help="from this build time (s, inclusive)"
+        )
+        a.add_argument(
+            "--until", type=_number(0, 4.6e9), help="up to this build time (s, inclusive)"
+        )
+        a.add_argument(
+            "--mission", type=_text, help="the dictionary's mission (for an archive without one)"
+        )
+        if verb == "query":
+            a.add_argument("--format", default="table", choices=["table", "csv", "parquet"])
+            a.add_argument("-o", "--output", type=_text, help="file to write (default stdout)")
+            a.set_defaults(func=_cmd_archive_query)
+        elif verb == "plot":
+            a.add_argument(
+                "-o", "--output", type=_text, default="archive-plot.png", help="the PNG to write"
+            )
+            a.set_defaults(func=_cmd_archive_plot)
+        else:
+            a.add_argument("--apid", type=_int(0, 2047), help="only this APID")
+            a.set_defaults(func=_cmd_archive_replay)
 
     dct = sub.add_parser("dict", help="the command/telemetry dictionary")
     dsub = dct.add_subparsers(dest="dict_command", required=True)
@@ -512,6 +828,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] in (["ground", "run"], ["ground", "pass"]):  # ``flightsw ground run|pass``
+        argv = [f"ground-{argv[1]}", *argv[2:]]
     args, extra = parser.parse_known_args(argv)
     # argparse cannot put an optional positional after an option (``decode KIND --time-len
     # 4 HEX``); take a single leftover word as that positional.
@@ -525,6 +844,8 @@ def _main(argv: Sequence[str] | None) -> int:
     except (FlightswError, HalError) as exc:
         print_error(str(exc))
         return 1
+    except BrokenPipeError:  # the reader went away: main() says nothing more
+        raise
     except OSError as exc:  # a file or socket the user named: not there, not allowed, busy
         where = f"{exc.filename}: " if exc.filename else ""
         print_error(f"{where}{exc.strerror or exc}")

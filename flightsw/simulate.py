@@ -34,6 +34,7 @@ from flightsw.errors import FlightswError, MissionError
 from flightsw.executive import NS_PER_S, AppLoadError, Executive
 from flightsw.ground.archive import TmArchive
 from flightsw.ground.commanding import CommandEncoder
+from flightsw.ground.fault_port import FaultPort
 from flightsw.ground.sim_report import TruthRecorder, UtilizationMeter
 from flightsw.ground.station import GroundStation
 from flightsw.ground.workload import GroundWorkload, WorkloadConfig
@@ -76,6 +77,7 @@ class SimOptions:
     faults: list[ScheduledFault] | None = None  # scheduled into the simulated spacecraft
     realtime: bool = False  # pace frames by the wall clock even on simulated hardware
     workload: bool = True  # uplink the mission's [workload] (the ground's jobs)
+    fault_port: tuple[str, int] | None = None  # test equipment: faults by datagram (paced only)
     cpu_meter: Callable[[], int] = time.perf_counter_ns  # the host's CPU meter (tests swap it)
 
 
@@ -152,6 +154,13 @@ def run_sim(
         if spacecraft is None:
             raise FlightswError("faults can only be injected into the simulated spacecraft")
         spacecraft.faults.extend(opts.faults)
+    port: FaultPort | None = None
+    if opts.fault_port is not None:
+        if spacecraft is None or not paced:
+            raise FlightswError(
+                "--fault-port needs the simulated spacecraft on a paced clock (--realtime)"
+            )
+        port = FaultPort(opts.fault_port)
     recorder = TruthRecorder(spacecraft) if spacecraft is not None else None
     ground = GroundLinkMonitor.for_mission(mission, hal.devices.get("ground_link"))
     workload = ground_workload(mission, exe, dictionary) if opts.workload else None
@@ -195,11 +204,15 @@ def run_sim(
                     meter.update()
                 if ground is not None:
                     ground.poll(exe.now_ns)
+                if port is not None:
+                    port.poll(spacecraft)
             done += n
             bar.update(done)
         wall_s = wall() - t0
         bar.close()
     archive.close()
+    if port is not None:
+        port.close()
     sim_s = frames * exe.minor_frame_ns / NS_PER_S
     summary = make_summary(mission, exe, sim_s, wall_s, archive, tm_bytes)
     if spacecraft is not None:

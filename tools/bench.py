@@ -35,6 +35,7 @@ GROUPS = [
     "bench_sim_hw",
     "bench_sil",
     "bench_ground",
+    "bench_archive",
     "bench_uplink_flood",
 ]
 
@@ -56,6 +57,9 @@ TARGETS: list[tuple[str, float, str]] = [
     ("sil_cost_4096_vs_256_busy", -2.0, "flightsw sim cost, 4096 vs 256 busy boards"),
     ("sil_utilization_min", 0.9, "boards the workload kept busy (truth), worst size"),
     ("archive_ingest_packets_per_s", 5000, "TM decoded into the SQLite archive"),
+    ("archive_batch_ingest_packets_per_s", 100_000, "batched archive ingest, one core (CPU s)"),
+    ("archive_batch_ingest_points_per_s", 1_000_000, "decoded points into the archive (CPU s)"),
+    ("archive_ingest_vs_raw_sqlite", 0.5, "batched ingest vs SQLite inserting the same rows"),
     ("frame_time_udp_flood_vs_quiet", -4.0, "whole-node minor frame under a UDP flood vs quiet"),
     ("framer_sdls_vs_plain", 0.3, "authenticated TM framer vs plain (HK packets)"),
     ("extractor_sdls_vs_plain", 0.2, "authenticated TM extractor vs plain (HK packets)"),
