@@ -136,6 +136,6 @@ def build(layout: Construct, value: Any, where: str) -> bytes:
     """Encode ``value`` as ``layout``; EncodeError naming ``where`` when it does not fit."""
     try:
         data: bytes = layout.build(value)
-    except (ConstructError, EncodeError, ValueError, OverflowError, TypeError) as exc:
+    except (ConstructError, EncodeError, ValueError, OverflowError, TypeError, KeyError) as exc:
         raise EncodeError(where, f"{type(exc).__name__}: {exc}") from None
     return data

@@ -17,7 +17,12 @@ TC's acceptance code; nothing of a refused request is stored. At most
 
 The schedule and the release switch live on the non-volatile store in three voted
 copies (``flightsw.voting``), written in the frame they change, so an app restart or a
-processor reboot finds them as they were and no TC is released twice.
+processor reboot finds them as they were and no TC is released twice. A command that
+changes the schedule rewrites its image (with a new generation number); a release
+writes only a small voted watermark (generation, time and order of the last TC
+released), written before the TCs go, so a frame that releases costs the same with ten
+or ten thousand TCs waiting. On restore, the image's TCs at or before a watermark of
+the same generation are the ones already released.
 
 TCs (layouts below, exported in the dictionary): (11,1) enable release, (11,2) disable
 release, (11,3) reset (delete all), (11,4) insert, (11,5) delete by request id, (11,6)
@@ -67,6 +72,7 @@ RELEASE_TIME_PAST = 0x0B01
 """PUS-1 failure code: a release time (inserted or shifted) before the on-board time."""
 
 NV_NAME = "pus11.schedule"
+NV_RELEASED = "pus11.released"
 REPORT_MAX_OCTETS = 4000  # one TM(11,10)/(11,13) carries at most this much; more go in more
 
 ACTIVITY = Struct("release_time" / CucTime(), "tc" / Prefixed(Int16ub, GreedyBytes))
@@ -89,12 +95,14 @@ STORED_ACTIVITY = Struct(
     "release_ns" / Int64ub, "seq" / Int64ub, "tc" / Prefixed(Int16ub, GreedyBytes)
 )
 STORED = Struct(
+    "generation" / Int64ub,
     "enabled" / Int8ub,
     "next_seq" / Int64ub,
     "activities" / PrefixedArray(Int32ub, STORED_ACTIVITY),
 )
 _ENTRY_HEAD = struct.Struct(">QQH")
-_STORED_HEAD = struct.Struct(">BQI")
+_STORED_HEAD = struct.Struct(">QBQI")
+WATERMARK = Struct("generation" / Int64ub, "release_ns" / Int64ub, "seq" / Int64ub)
 
 Entry = tuple[int, int, bytes]  # (release_ns, insertion seq, TC): sorts by time, then order
 
@@ -139,6 +147,8 @@ class SchedulingService(App):
         if nv is None:
             nv = self.ctx.hal.nv = MemoryNvStore()
         self.store = VotingStore(nv, NV_NAME)
+        self.watermark = VotingStore(nv, NV_RELEASED)
+        self.generation = 0
         self.entries: list[Entry] = []
         self.enabled = True
         self.next_seq = 0
@@ -163,14 +173,26 @@ class SchedulingService(App):
         except DecodeError:
             self.emit("SCHEDULE_LOST")
             return
+        self.generation = state["generation"]
         self.enabled = bool(state["enabled"])
         self.next_seq = state["next_seq"]
         self.entries = sorted((a["release_ns"], a["seq"], a["tc"]) for a in state["activities"])
+        raw_mark = self.watermark.read()
+        try:
+            mark = parse(WATERMARK, raw_mark, NV_RELEASED) if raw_mark is not None else None
+        except DecodeError:
+            mark = None
+        if mark is not None and mark["generation"] == self.generation:
+            done = (mark["release_ns"], mark["seq"], b"\xff" * 65536)
+            self.entries = self.entries[bisect.bisect_right(self.entries, done) :]
         if self.entries:
             self.emit("SCHEDULE_RESTORED", activities=len(self.entries))
 
     def _persist(self) -> None:
-        head = _STORED_HEAD.pack(int(self.enabled), self.next_seq, len(self.entries))
+        self.generation += 1
+        head = _STORED_HEAD.pack(
+            self.generation, int(self.enabled), self.next_seq, len(self.entries)
+        )
         self.store.write(head + b"".join(_pack_entry(e) for e in self.entries))
         self.dirty = False
 
@@ -193,7 +215,13 @@ class SchedulingService(App):
                 due += 1
             batch = entries[:due]
             del entries[:due]
-            self._persist()  # before release: a reboot now must not release them twice
+            # Before release: a reboot from here on must not release them twice.
+            last = batch[-1]
+            self.watermark.write(
+                WATERMARK.build(
+                    {"generation": self.generation, "release_ns": last[0], "seq": last[1]}
+                )
+            )
             for release_ns, _, tc in batch:
                 if now_ns - release_ns >= self.frame_ns:
                     self.late += 1

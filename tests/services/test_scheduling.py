@@ -255,3 +255,15 @@ def test_layouts_reject_garbage_with_our_error(data: bytes) -> None:
     for layout in (INSERT, REQUEST_IDS, SHIFT_IDS, WINDOW, STORED):
         with contextlib.suppress(DecodeError):
             parse(layout, data, "x")
+
+
+def test_reboot_after_releases_and_an_image_rewrite_releases_nothing_twice() -> None:
+    n = LightNode()
+    n.frames(1)
+    n.insert([(cuc(1.0 + i / 10), n.mark(i)) for i in range(10)])
+    n.frames(14)  # tags 0..3 released
+    n.insert([(cuc(5.0), n.mark(10))])  # a new image, a new generation
+    n.frames(4)  # tags 4..7 released after it
+    n.reboot()
+    n.frames(60)
+    assert [tag for tag, _ in n.ran] == list(range(11))
