@@ -35,6 +35,7 @@ from flightsw.services.files import FileService
 from flightsw.services.housekeeping import HousekeepingService
 from flightsw.services.parameters import ParameterService, ParameterStore
 from flightsw.services.scheduling import SchedulingService
+from flightsw.services.sequencer import SequencerService
 from flightsw.services.storage import PacketStoreService
 from flightsw.services.test_service import TestService
 from flightsw.services.time_report import TimeService
@@ -52,10 +53,11 @@ CORE_SERVICES: tuple[tuple[str, type[App], int], ...] = (
     ("parameters", ParameterService, 0x0500),
     ("storage", PacketStoreService, 0x0600),
     ("files", FileService, 0x0700),
+    ("sequencer", SequencerService, 0x0A00),
     ("scheduler", SchedulingService, 0x0B00),
 )
 # Core services that run in every minor frame whatever the frame rate (release on time).
-EVERY_MINOR_FRAME = frozenset({"scheduler"})
+EVERY_MINOR_FRAME = frozenset({"scheduler", "sequencer"})
 
 MAX_APPS = 64
 MAX_SEED = 2**63 - 1

@@ -53,7 +53,8 @@ class LightNode:
         m.apps = specs
         self.mission = m
         self.specs = specs
-        self.encoder = CommandEncoder(build_dictionary(m))
+        self.dictionary = build_dictionary(m)
+        self.encoder = CommandEncoder(self.dictionary)
         self.clock = SimClock(0)
         self.hal = Hal("null", self.clock, _Watchdog(), nv=MemoryNvStore())
         self.tm: list[PusTm] = []
@@ -67,6 +68,9 @@ class LightNode:
 
     def reboot(self) -> None:
         self._boot(replace(self.mission.executive, start_ns=self.exe.now_ns))
+
+    def exe_dictionary(self) -> dict[str, Any]:
+        return self.dictionary
 
     @property
     def sched(self) -> Any:
