@@ -128,6 +128,17 @@ class Dispatcher:
         self.released += 1
         self._handle(raw)
 
+    def target_room(self, raw: bytes) -> tuple[int, int] | None:
+        """The command pipe ``raw`` would go to and its free places, as (msg id, room);
+        None when it would be refused before reaching a pipe. Lets an on-board source
+        (the scheduler) hold a TC back instead of losing it to a full pipe."""
+        try:
+            route, _ = self._resolve(PusTc.decode(raw))
+        except (DecodeError, CommandError):
+            return None
+        pipes = self._bus.subscribers(route.msg_id)
+        return route.msg_id, min((p.depth - len(p.queue) for p in pipes), default=0)
+
     def check(self, raw: bytes) -> None:
         """Would ``raw`` be accepted (decodes, our APID, routed, arguments valid)?
 
@@ -139,9 +150,9 @@ class Dispatcher:
         except DecodeError as exc:
             code = _DECODE_CODES.get(exc.field, FailureCode.MALFORMED_PACKET)
             raise CommandError(code, str(exc)) from None
-        self._resolve(tc)
+        self._resolve(tc, check_disabled=False)
 
-    def _resolve(self, tc: PusTc) -> tuple[Route, dict[str, Any]]:
+    def _resolve(self, tc: PusTc, check_disabled: bool = True) -> tuple[Route, dict[str, Any]]:
         """The route and handler arguments of a decoded TC; CommandError if refused."""
         if tc.apid != self.apid:
             raise CommandError(FailureCode.ILLEGAL_APID, f"apid 0x{tc.apid:03x}")
@@ -161,6 +172,8 @@ class Dispatcher:
                 known = any(s == tc.service for s, _ in self.by_service) or tc.service == 8
                 code = FailureCode.ILLEGAL_SUBSERVICE if known else FailureCode.ILLEGAL_SERVICE
                 raise CommandError(code, f"TC({tc.service},{tc.subservice})")
+        if check_disabled and route.app in self.disabled_apps:
+            raise CommandError(FailureCode.APP_UNAVAILABLE, f"{route.app} is disabled")
         try:
             args = route.parser(data) if route.parser else decode_app_data(route.cdef, data)
         except CommandError:
@@ -178,22 +191,10 @@ class Dispatcher:
             self._reject(req, code, str(exc))
             return
         req = TcRequest(tc.request_id, tc.ack_flags, tc.source_id)
-        if tc.apid != self.apid:
-            self._reject(req, FailureCode.ILLEGAL_APID, f"apid 0x{tc.apid:03x}")
-            return
-        key = (tc.service, tc.subservice)
-        if key != FUNCTION_MANAGEMENT:
-            owner = self.by_service.get(key)
-            if owner is not None and owner.app in self.disabled_apps:
-                self._reject(req, FailureCode.APP_UNAVAILABLE, f"{owner.app} is disabled")
-                return
         try:
             route, args = self._resolve(tc)
         except CommandError as exc:
             self._reject(req, exc.code, exc.reason)
-            return
-        if route.app in self.disabled_apps:
-            self._reject(req, FailureCode.APP_UNAVAILABLE, f"{route.app} is disabled")
             return
         if self._bus.publish(route.msg_id, CommandRequest(route.cdef, args, req)):
             self._reject(req, FailureCode.QUEUE_FULL, f"{route.app} command pipe full")

@@ -13,7 +13,9 @@ The schedule is bounded (parameter ``max_activities``): an insert that would ove
 it fails whole with QUEUE_FULL, one naming a time already past fails whole with
 ``RELEASE_TIME_PAST``, and one carrying a TC the dispatcher would refuse fails with that
 TC's acceptance code; nothing of a refused request is stored. At most
-``max_release_per_frame`` TCs go per frame; the rest go in the next frames (counted late).
+``max_release_per_frame`` TCs go per frame, and no more than the target app's command
+pipe has room for (a TC is held back, never refused for a full pipe); the rest go in the
+next frames, in order (counted late).
 
 The schedule and the release switch live on the non-volatile store in three voted
 copies (``flightsw.voting``), written in the frame they change, so an app restart or a
@@ -124,6 +126,7 @@ class SchedulingService(App):
         TelemetryDef("released", "u32", doc="TCs handed to the dispatcher"),
         TelemetryDef("late", "u32", doc="released a minor frame or more after their time"),
         TelemetryDef("refused", "u32", doc="insert and shift requests refused"),
+        TelemetryDef("held_back", "u32", doc="releases put off: the target's pipe was full"),
         TelemetryDef("enabled", "u8"),
     )
     EVENTS = (
@@ -155,6 +158,7 @@ class SchedulingService(App):
         self.released = 0
         self.late = 0
         self.refused = 0
+        self.held_back = 0  # releases put off a frame because the target's pipe was full
         self.dirty = False
         exe = self.ctx.executive
         self.frame_ns: int = exe.minor_frame_ns if exe is not None else 100_000_000
@@ -202,6 +206,7 @@ class SchedulingService(App):
         tlm["released"] = self.released & 0xFFFFFFFF
         tlm["late"] = self.late & 0xFFFFFFFF
         tlm["refused"] = self.refused & 0xFFFFFFFF
+        tlm["held_back"] = self.held_back & 0xFFFFFFFF
         tlm["enabled"] = int(self.enabled)
 
     # --- release ----------------------------------------------------------------------
@@ -210,18 +215,30 @@ class SchedulingService(App):
         if self.enabled and entries and entries[0][0] <= now_ns:
             dispatch = self.ctx.executive.dispatcher.dispatch
             budget = int(self.param("max_release_per_frame"))
+            room = self.ctx.executive.dispatcher.target_room
+            planned: dict[int, int] = {}
             due = 0
             while due < len(entries) and due < budget and entries[due][0] <= now_ns:
+                # A TC whose app's command pipe is full waits for the next frame (and
+                # the ones after it, to keep the order) rather than be refused.
+                target = room(entries[due][2])
+                if target is not None:
+                    used = planned.get(target[0], 0)
+                    if used >= target[1]:
+                        self.held_back += 1
+                        break
+                    planned[target[0]] = used + 1
                 due += 1
             batch = entries[:due]
             del entries[:due]
-            # Before release: a reboot from here on must not release them twice.
-            last = batch[-1]
-            self.watermark.write(
-                WATERMARK.build(
-                    {"generation": self.generation, "release_ns": last[0], "seq": last[1]}
+            if batch:
+                # Before release: a reboot from here on must not release them twice.
+                last = batch[-1]
+                self.watermark.write(
+                    WATERMARK.build(
+                        {"generation": self.generation, "release_ns": last[0], "seq": last[1]}
+                    )
                 )
-            )
             for release_ns, _, tc in batch:
                 if now_ns - release_ns >= self.frame_ns:
                     self.late += 1
