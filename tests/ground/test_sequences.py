@@ -108,7 +108,7 @@ _statement = st.one_of(
 )
 
 
-@settings(max_examples=40)
+@settings(max_examples=25)
 @given(st.lists(_statement, min_size=1, max_size=12), st.integers(0, 11))
 def test_compile_decompile_compile_gives_the_same_binary(lines: list[str], where: int) -> None:
     body = list(lines)
@@ -120,14 +120,14 @@ def test_compile_decompile_compile_gives_the_same_binary(lines: list[str], where
     assert again == data
 
 
-@settings(max_examples=100)
+@settings(max_examples=60)
 @given(st.binary(max_size=200))
 def test_garbage_binaries_raise_only_our_error(data: bytes) -> None:
     with contextlib.suppress(SequenceError):
         decompile(data, _dictionary())
 
 
-@settings(max_examples=100)
+@settings(max_examples=50)
 @given(st.text(max_size=120))
 def test_garbage_text_raises_only_our_error(text: str) -> None:
     with contextlib.suppress(SequenceError):

@@ -248,6 +248,7 @@ def test_a_burst_due_in_one_frame_goes_in_order_over_the_next_frames_counted_lat
     assert not [p for p in n.tm if p.service == 1 and p.subservice in (2, 4, 6, 8)]
 
 
+@settings(max_examples=30)
 @given(
     st.lists(
         st.tuples(st.integers(0, 2**63 - 1), st.integers(0, 2**64 - 1), st.binary(max_size=30)),
@@ -282,6 +283,7 @@ def test_insert_layout_round_trips_with_sub_seconds(items: list[tuple[int, bytes
     assert parse(INSERT, INSERT.build(value), "insert") == value
 
 
+@settings(max_examples=50)
 @given(st.binary(max_size=64))
 def test_layouts_reject_garbage_with_our_error(data: bytes) -> None:
     for layout in (INSERT, REQUEST_IDS, SHIFT_IDS, WINDOW, STORED):
