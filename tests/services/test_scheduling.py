@@ -301,3 +301,18 @@ def test_reboot_after_releases_and_an_image_rewrite_releases_nothing_twice() -> 
     n.reboot()
     n.frames(60)
     assert [tag for tag, _ in n.ran] == list(range(11))
+
+
+def test_the_dictionary_lists_every_pus11_and_pus18_tc_and_tm_with_its_layout() -> None:
+    d = LightNode().dictionary
+    mine = [c for c in d["commands"] if c["app"] in ("scheduler", "sequencer")]
+    assert len(mine) == 21  # 16 of PUS-11, 5 of the sequencer
+    for c in mine:
+        assert c.get("layout") != "variable; see doc of the service", c["name"]
+        assert c["args"] == [] or c["layout"]["type"] == "struct", c["name"]
+    insert = next(c for c in mine if c["name"] == "scheduler.insert")
+    item = insert["layout"]["fields"][0]["item"]["fields"]
+    assert item[0] == {"name": "release_time", "type": "cuc", "coarse": 4, "fine": 2}
+    reports = {(r["service"], r["subservice"]): r for r in d["reports"]}
+    assert {(11, 10), (11, 13), (11, 19), (18, 9)} <= set(reports)
+    assert reports[(11, 13)]["layout"]["fields"][0]["item"]["fields"][1]["type"] == "u32"
