@@ -237,3 +237,31 @@ def test_running_sequences_survive_a_restart_of_the_sequencer() -> None:
     n.exe.restart_app(n.exe.app("sequencer"))
     n.frames(15)
     assert [tag for tag, _ in n.ran] == [1, 2]
+
+
+def test_the_target_app_disabled_mid_sequence_makes_its_commands_fail_into_the_policy() -> None:
+    n, _ = _light(
+        """
+        cmd rec.mark tag=1
+        wait 0.5
+        cmd rec.mark tag=2 else goto gone
+        end
+        gone:
+        wait_tlm sequencer.step_failures >= 1 timeout 1
+        cmd test.ping
+        """
+    )
+    n.frames(1)
+    _start(n, "s1")
+    n.frames(2)
+    n.exe.disable_app(n.exe.app("rec"))
+    n.frames(10)
+    seq = n.exe.app("sequencer").instance
+    assert [tag for tag, _ in n.ran] == [1]
+    assert seq.tlm["completed"] == 1 and seq.tlm["step_failures"] == 1
+    failures = [
+        parse_report(p.subservice, p.app_data)[1]
+        for p in n.tm
+        if p.service == 1 and p.subservice == 2 and p.dest_id == SOURCE_ID
+    ]
+    assert failures == [FailureCode.APP_UNAVAILABLE]
