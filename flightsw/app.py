@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from flightsw import layouts
 from flightsw.bus import Overflow, Pipe
 from flightsw.datatypes import TYPES, Value, data_type
 from flightsw.errors import CommandError, DeclarationError, DecodeError, EncodeError
@@ -77,9 +78,10 @@ class Arg:
 class CommandDef:
     """A command: routed by PUS (service, subservice) or by a function-management id.
 
-    ``parser`` names an app method that turns the raw application data into handler
-    keyword arguments at acceptance time (for variable-length PUS layouts); otherwise
-    the declared ``args`` are unpacked and range-checked.
+    ``layout`` declares a variable application data layout as a construct structure
+    (``flightsw.layouts``): it decodes the TC at acceptance and the dictionary exports
+    it. ``parser`` (older services) names an app method that does the same by hand.
+    Otherwise the declared ``args`` are unpacked and range-checked.
     """
 
     name: str
@@ -91,6 +93,7 @@ class CommandDef:
     parser: str | None = None
     critical: bool = False  # needs arming before it fires
     doc: str = ""
+    layout: Any = None  # a construct.Construct (typed Any: construct has no stubs)
 
     def arg_struct(self) -> struct.Struct:
         return struct.Struct(">" + "".join(TYPES[a.type].code for a in self.args))
@@ -109,12 +112,15 @@ def command(
     critical: bool = False,
     name: str | None = None,
     doc: str = "",
+    layout: Any = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare the decorated method as a command handler."""
     if (function_id is None) == (service is None):
         raise DeclarationError("a command needs either function_id or service/subservice")
     if service is not None and subservice is None:
         raise DeclarationError("service given without subservice")
+    if layout is not None and (args or parser):
+        raise DeclarationError("a command has a layout, or args, or a parser: one of them")
 
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         fn.__flightsw_command__ = CommandDef(  # type: ignore[attr-defined]
@@ -127,6 +133,7 @@ def command(
             parser=parser,
             critical=critical,
             doc=doc or (fn.__doc__ or "").strip().split("\n")[0],
+            layout=layout,
         )
         return fn
 
@@ -145,6 +152,17 @@ class TelemetryDef:
     def __post_init__(self) -> None:
         if self.type not in TYPES:
             raise DeclarationError(f"telemetry {self.name!r}: unknown type {self.type!r}")
+
+
+@dataclass(frozen=True)
+class TmReportDef:
+    """A TM report an app sends with a variable layout (a construct structure)."""
+
+    service: int
+    subservice: int
+    name: str
+    layout: Any  # a construct.Construct
+    doc: str = ""
 
 
 @dataclass(frozen=True)
@@ -200,6 +218,7 @@ class AppDeclarations:
     events: tuple[EventDef, ...] = ()
     parameters: tuple[ParameterDef, ...] = ()
     housekeeping: tuple[HkDef, ...] = ()
+    reports: tuple[TmReportDef, ...] = ()
 
     def validate(self, owner: str) -> None:
         def unique(kind: str, keys: list[Any]) -> None:
@@ -221,6 +240,7 @@ class AppDeclarations:
         unique("parameter id", [p.local_id for p in self.parameters])
         unique("parameter name", [p.name for p in self.parameters])
         unique("housekeeping sid", [h.local_sid for h in self.housekeeping])
+        unique("TM report", [(r.service, r.subservice) for r in self.reports])
         points = {t.name for t in self.telemetry}
         for h in self.housekeeping:
             missing = [p for p in h.points if p not in points]
@@ -249,6 +269,7 @@ class App:
     EVENTS: ClassVar[tuple[EventDef, ...]] = ()
     PARAMETERS: ClassVar[tuple[ParameterDef, ...]] = ()
     HOUSEKEEPING: ClassVar[tuple[HkDef, ...]] = ()
+    REPORTS: ClassVar[tuple[TmReportDef, ...]] = ()
     OPTIONS: ClassVar[Schema] = Schema()
     DEFAULT_RATE_HZ: ClassVar[float] = 1.0
 
@@ -268,6 +289,7 @@ class App:
             events=tuple(cls.EVENTS),
             parameters=tuple(cls.PARAMETERS),
             housekeeping=tuple(cls.HOUSEKEEPING),
+            reports=tuple(cls.REPORTS),
         )
         decl.validate(cls.__qualname__)
         if not isinstance(cls.OPTIONS, Schema):
@@ -330,6 +352,19 @@ class App:
 
 DEFERRED = object()
 """Returned by a command handler whose completion is reported later by the app."""
+
+
+def decode_app_data(cdef: CommandDef, data: bytes) -> dict[str, Any]:
+    """A command's handler arguments from its application data (declared layout or args);
+    CommandError with BAD_APP_DATA (or BAD_LENGTH) when it does not decode."""
+    if cdef.layout is None:
+        return unpack_args(cdef, data)
+    try:
+        return layouts.parse(cdef.layout, data, cdef.name)
+    except DecodeError as exc:
+        short = "left over" in exc.reason or "Stream" in exc.reason
+        code = FailureCode.BAD_LENGTH if short else FailureCode.BAD_APP_DATA
+        raise CommandError(code, str(exc)) from None
 
 
 def unpack_args(cdef: CommandDef, data: bytes) -> dict[str, Value]:

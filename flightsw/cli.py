@@ -563,6 +563,29 @@ def _cmd_dict_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_seq(args: argparse.Namespace) -> int:
+    from flightsw.dictionary import build_dictionary
+    from flightsw.ground.sequences import compile_text, decompile
+    from flightsw.mission import load_mission
+
+    dictionary = build_dictionary(load_mission(args.mission))
+    path = Path(args.file)
+    if args.seq_command == "compile":
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError as exc:
+            raise FlightswError(f"{path}: not text ({exc.reason})") from None
+        data, critical = compile_text(text, dictionary, str(path), name=None)
+        out = Path(args.output) if args.output else path.with_suffix(".bin")
+        out.write_bytes(data)
+        for where in critical:
+            print(f"critical command: {where}", file=sys.stderr)
+        print(f"{out}: {len(data)} octets, crc32 0x{int.from_bytes(data[-4:], 'big'):08x}")
+        return 0
+    sys.stdout.write(decompile(path.read_bytes(), dictionary))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="flightsw", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -809,6 +832,18 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--mission", type=_text, help="mission TOML file or shipped mission name")
     exp.add_argument("-o", "--output", type=_text, help="file to write (default stdout)")
     exp.set_defaults(func=_cmd_dict_export)
+
+    seq = sub.add_parser("seq", help="stored command sequences: compile and decompile")
+    ssub = seq.add_subparsers(dest="seq_command", required=True)
+    comp = ssub.add_parser("compile", help="text sequence -> binary checked against the dictionary")
+    comp.add_argument("file", type=_text, help="the sequence text file")
+    comp.add_argument("-o", "--output", type=_text, help="binary to write (default FILE.bin)")
+    comp.add_argument("--mission", type=_text, help="mission TOML file or shipped mission name")
+    comp.set_defaults(func=_cmd_seq)
+    dec = ssub.add_parser("decompile", help="binary sequence -> text (checks its CRC)")
+    dec.add_argument("file", type=_text, help="the sequence binary")
+    dec.add_argument("--mission", type=_text, help="mission TOML file or shipped mission name")
+    dec.set_defaults(func=_cmd_seq)
 
     from flightsw import packet_cli
 

@@ -1,7 +1,8 @@
 """The command and telemetry dictionary, generated from the apps' declarations.
 
 This is the one source of names and layouts the ground tools use: commands with their
-routing and argument types and ranges, telemetry points, housekeeping structures,
+routing and argument types and ranges (or declared layouts), TM reports with their
+layouts, telemetry points, housekeeping structures,
 events and parameters, all with global ids. ``flightsw dict export`` writes it as JSON.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flightsw.app import FUNCTION_MANAGEMENT, Arg
+from flightsw.layouts import describe
 from flightsw.mission import Mission
 
 DICTIONARY_VERSION = 1
@@ -34,6 +36,7 @@ def build_dictionary(mission: Mission) -> dict[str, Any]:
     housekeeping: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     parameters: list[dict[str, Any]] = []
+    reports: list[dict[str, Any]] = []
     for index, spec in enumerate(mission.specs):
         decl = spec.cls.declarations()
         base = spec.id_base
@@ -62,12 +65,26 @@ def build_dictionary(mission: Mission) -> dict[str, Any]:
                 )
             else:
                 entry.update(service=c.service, subservice=c.subservice, function_id=None)
-            if c.parser:
+            if c.layout is not None:
+                entry["args"] = None
+                entry["layout"] = describe(c.layout)
+            elif c.parser:
                 entry["args"] = None
                 entry["layout"] = "variable; see doc of the service"
             else:
                 entry["args"] = [_arg(a) for a in c.args]
             commands.append(entry)
+        for r in decl.reports:
+            reports.append(
+                {
+                    "name": f"{spec.name}.{r.name}",
+                    "app": spec.name,
+                    "service": r.service,
+                    "subservice": r.subservice,
+                    "layout": describe(r.layout),
+                    "doc": r.doc,
+                }
+            )
         types = {t.name: t.type for t in decl.telemetry}
         for t in decl.telemetry:
             telemetry.append(
@@ -127,4 +144,5 @@ def build_dictionary(mission: Mission) -> dict[str, Any]:
         "housekeeping": housekeeping,
         "events": events,
         "parameters": parameters,
+        "reports": reports,
     }

@@ -17,7 +17,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from flightsw.app import FUNCTION_MANAGEMENT, CommandDef, FailureCode, unpack_args
+from flightsw.app import FUNCTION_MANAGEMENT, CommandDef, FailureCode, decode_app_data
 from flightsw.bus import SoftwareBus
 from flightsw.context import CommandRequest
 from flightsw.errors import CommandError, DecodeError
@@ -67,6 +67,7 @@ class Dispatcher:
         self.received = 0
         self.uplink_dropped = 0
         self.accepted = 0
+        self.released = 0  # on-board TCs handed to dispatch() (scheduler, sequences)
         self.rejected_by_code: dict[int, int] = {}
 
     def add_route(self, route: Route, function_id: int | None) -> None:
@@ -119,6 +120,68 @@ class Dispatcher:
         self.rejected_by_code[code] = self.rejected_by_code.get(code, 0) + 1
         self._verifier.acceptance_fail(req, code, reason.encode()[:64])
 
+    def dispatch(self, raw: bytes) -> None:
+        """Handle an on-board TC now (released by the scheduler or a sequence): the same
+        acceptance checks, routing and PUS-1 reports as an uplinked TC, without waiting
+        in the uplink queue (the caller's own queue is bounded)."""
+        self.received += 1
+        self.released += 1
+        self._handle(raw)
+
+    def target_room(self, raw: bytes) -> tuple[int, int] | None:
+        """The command pipe ``raw`` would go to and its free places, as (msg id, room);
+        None when it would be refused before reaching a pipe. Lets an on-board source
+        (the scheduler) hold a TC back instead of losing it to a full pipe."""
+        try:
+            route, _ = self._resolve(PusTc.decode(raw))
+        except (DecodeError, CommandError):
+            return None
+        pipes = self._bus.subscribers(route.msg_id)
+        return route.msg_id, min((p.depth - len(p.queue) for p in pipes), default=0)
+
+    def check(self, raw: bytes) -> None:
+        """Would ``raw`` be accepted (decodes, our APID, routed, arguments valid)?
+
+        CommandError with the acceptance failure code if not; nothing is reported.
+        Used to refuse a bad TC when it is stored for later, not when it is due.
+        """
+        try:
+            tc = PusTc.decode(raw)
+        except DecodeError as exc:
+            code = _DECODE_CODES.get(exc.field, FailureCode.MALFORMED_PACKET)
+            raise CommandError(code, str(exc)) from None
+        self._resolve(tc, check_disabled=False)
+
+    def _resolve(self, tc: PusTc, check_disabled: bool = True) -> tuple[Route, dict[str, Any]]:
+        """The route and handler arguments of a decoded TC; CommandError if refused."""
+        if tc.apid != self.apid:
+            raise CommandError(FailureCode.ILLEGAL_APID, f"apid 0x{tc.apid:03x}")
+        data = tc.app_data
+        key = (tc.service, tc.subservice)
+        if key == FUNCTION_MANAGEMENT:
+            if len(data) < 2:
+                raise CommandError(FailureCode.BAD_LENGTH, "TC(8,1) without a function id")
+            (fid,) = _U16.unpack_from(data, 0)
+            route = self.by_function.get(fid)
+            data = data[2:]
+            if route is None:
+                raise CommandError(FailureCode.ILLEGAL_FUNCTION, f"function 0x{fid:04x}")
+        else:
+            route = self.by_service.get(key)
+            if route is None:
+                known = any(s == tc.service for s, _ in self.by_service) or tc.service == 8
+                code = FailureCode.ILLEGAL_SUBSERVICE if known else FailureCode.ILLEGAL_SERVICE
+                raise CommandError(code, f"TC({tc.service},{tc.subservice})")
+        if check_disabled and route.app in self.disabled_apps:
+            raise CommandError(FailureCode.APP_UNAVAILABLE, f"{route.app} is disabled")
+        try:
+            args = route.parser(data) if route.parser else decode_app_data(route.cdef, data)
+        except CommandError:
+            raise
+        except Exception as exc:  # a parser bug must not stop the executive
+            raise CommandError(FailureCode.BAD_APP_DATA, f"{type(exc).__name__}: {exc}") from None
+        return route, args
+
     def _handle(self, raw: bytes) -> None:
         try:
             tc = PusTc.decode(raw)
@@ -128,38 +191,10 @@ class Dispatcher:
             self._reject(req, code, str(exc))
             return
         req = TcRequest(tc.request_id, tc.ack_flags, tc.source_id)
-        if tc.apid != self.apid:
-            self._reject(req, FailureCode.ILLEGAL_APID, f"apid 0x{tc.apid:03x}")
-            return
-        data = tc.app_data
-        key = (tc.service, tc.subservice)
-        if key == FUNCTION_MANAGEMENT:
-            if len(data) < 2:
-                self._reject(req, FailureCode.BAD_LENGTH, "TC(8,1) without a function id")
-                return
-            (fid,) = _U16.unpack_from(data, 0)
-            route = self.by_function.get(fid)
-            data = data[2:]
-            if route is None:
-                self._reject(req, FailureCode.ILLEGAL_FUNCTION, f"function 0x{fid:04x}")
-                return
-        else:
-            route = self.by_service.get(key)
-            if route is None:
-                known = any(s == tc.service for s, _ in self.by_service) or tc.service == 8
-                code = FailureCode.ILLEGAL_SUBSERVICE if known else FailureCode.ILLEGAL_SERVICE
-                self._reject(req, code, f"TC({tc.service},{tc.subservice})")
-                return
-        if route.app in self.disabled_apps:
-            self._reject(req, FailureCode.APP_UNAVAILABLE, f"{route.app} is disabled")
-            return
         try:
-            args = route.parser(data) if route.parser else unpack_args(route.cdef, data)
+            route, args = self._resolve(tc)
         except CommandError as exc:
             self._reject(req, exc.code, exc.reason)
-            return
-        except Exception as exc:  # a parser bug must not stop the executive
-            self._reject(req, FailureCode.BAD_APP_DATA, f"{type(exc).__name__}: {exc}")
             return
         if self._bus.publish(route.msg_id, CommandRequest(route.cdef, args, req)):
             self._reject(req, FailureCode.QUEUE_FULL, f"{route.app} command pipe full")

@@ -35,6 +35,8 @@ from flightsw.services.executive_app import ExecutiveApp
 from flightsw.services.files import FileService
 from flightsw.services.housekeeping import HousekeepingService
 from flightsw.services.parameters import ParameterService, ParameterStore
+from flightsw.services.scheduling import SchedulingService
+from flightsw.services.sequencer import SequencerService
 from flightsw.services.storage import PacketStoreService
 from flightsw.services.test_service import TestService
 from flightsw.services.time_report import TimeService
@@ -53,7 +55,11 @@ CORE_SERVICES: tuple[tuple[str, type[App], int], ...] = (
     ("parameters", ParameterService, 0x0500),
     ("storage", PacketStoreService, 0x0600),
     ("files", FileService, 0x0700),
+    ("sequencer", SequencerService, 0x0A00),
+    ("scheduler", SchedulingService, 0x0B00),
 )
+# Core services that run in every minor frame whatever the frame rate (release on time).
+EVERY_MINOR_FRAME = frozenset({"scheduler", "sequencer"})
 
 MAX_APPS = 64
 MAX_SEED = 2**63 - 1
@@ -201,6 +207,8 @@ def _parse(doc: dict[str, Any], path: str, seed: int | None) -> Mission:
     specs: list[AppSpec] = []
     for svc_name, cls, base in CORE_SERVICES:
         s = top["services"][svc_name]
+        if svc_name in EVERY_MINOR_FRAME and s.get("rate_hz") is None:
+            s = {**s, "rate_hz": cfg.minor_frame_hz}
         specs.append(_spec(svc_name, cls, base, s, f"services.{svc_name}"))
     used = {s.name for s in specs}
     for i, a in enumerate(top["apps"]):

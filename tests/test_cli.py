@@ -196,6 +196,10 @@ def _bad_inputs(tmp_path: Path) -> list[list[str]]:
         ["dict", "export", "--format", "yaml"],
         ["dict", "export", "--mission", str(bad_mission)],
         ["dict", "export", "-o", "/proc/flightsw/x"],
+        ["seq", "compile", str(tmp_path / "none.seq")],
+        ["seq", "compile", str(binary)],
+        ["seq", "compile", str(bad_scenario)],
+        ["seq", "decompile", str(binary)],
         ["packet", "decode"],
         ["packet", "decode", "pus-tc", "a", "b"],
         ["packet", "decode", "pus-tc", "--time-len", "99", "00"],
@@ -293,3 +297,14 @@ def test_on_a_real_radio_the_nv_store_outlives_the_process(tmp_path: Path) -> No
             (boot,) = db.execute("SELECT args FROM events WHERE name = 'fdir.BOOT'").fetchone()
         boots.append(json.loads(boot)["boot_count"])
     assert boots == [1, 2]
+
+
+def test_seq_compile_then_decompile(tmp_path: Path) -> None:
+    src = tmp_path / "ops.seq"
+    src.write_text("sequence ops\ncmd power.switch switch=2 on=1\nwait 0.125\n")
+    status, out, err = _main_in_process(["seq", "compile", str(src)])
+    assert status == 0, err
+    assert "ops.bin" in out and (tmp_path / "ops.bin").exists()
+    status, out, err = _main_in_process(["seq", "decompile", str(tmp_path / "ops.bin")])
+    assert status == 0, err
+    assert out == "sequence ops\ncmd power.switch switch=2 on=1\nwait 0.125\n"

@@ -17,6 +17,7 @@ from flightsw.apps.messages import POWER_BUDGET
 from flightsw.ground.station import GroundStation
 from flightsw.mission import Mission, load_mission
 from flightsw.packets import PusTc, PusTm
+from flightsw.services.scheduling import INSERT
 from flightsw.testing import HarnessError, SilHarness
 from tests.support.apps import CounterApp, spec
 
@@ -94,6 +95,15 @@ def _probes(node: Node) -> dict[str, Callable[[], None]]:
         data = bytes([5]) + b"probe" + struct.pack(">II", 4, zlib.crc32(b"abcd"))
         node.complete("files.create_file", app_data=data)
 
+    def scheduler_releases() -> None:
+        ping = PusTc(h.mission.executive.apid, 17, 1, seq_count=0x2F00).encode()
+        when = h.exe.now_ns + 500_000_000
+        body = INSERT.build({"activities": [{"release_time": when, "tc": ping}]})
+        before = len(h.tm_of(17, 2))
+        node.complete("scheduler.insert", app_data=body)
+        node.run(1.0)
+        assert len(h.tm_of(17, 2)) == before + 1
+
     def fdir_commands() -> None:
         node.complete("fdir.disable_monitor", {"monitor": 3})
         node.complete("fdir.enable_monitor", {"monitor": 3})
@@ -112,6 +122,8 @@ def _probes(node: Node) -> dict[str, Callable[[], None]]:
         "payload": payload_takes_jobs,
         "comms": node.ping_over_the_link,
         "fdir": fdir_commands,
+        "scheduler": scheduler_releases,
+        "sequencer": lambda: node.complete("sequencer.report"),
     }
 
 

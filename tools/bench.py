@@ -37,6 +37,7 @@ GROUPS = [
     "bench_ground",
     "bench_archive",
     "bench_uplink_flood",
+    "bench_scheduling",
 ]
 
 # (metric, target, description) — a target > 0 means "at least", < 0 means "at most |t|".
@@ -63,6 +64,8 @@ TARGETS: list[tuple[str, float, str]] = [
     ("frame_time_udp_flood_vs_quiet", -4.0, "whole-node minor frame under a UDP flood vs quiet"),
     ("framer_sdls_vs_plain", 0.3, "authenticated TM framer vs plain (HK packets)"),
     ("extractor_sdls_vs_plain", 0.2, "authenticated TM extractor vs plain (HK packets)"),
+    ("sched_10k_waiting_vs_none", -1.10, "minor frame with 10,000 PUS-11 TCs scheduled vs none"),
+    ("sched_10k_releasing_vs_few", -1.10, "same, releasing one a frame, vs a few hundred"),
 ]
 
 

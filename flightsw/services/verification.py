@@ -8,6 +8,7 @@ first four octets) and a failure carries a code from ``FailureCode`` plus data.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flightsw.errors import DecodeError
@@ -45,11 +46,21 @@ class TcRequest:
     source_id: int = 0
 
 
+Outcome = Callable[["TcRequest", "int | None"], None]
+"""Told of a TC's final outcome: its request and None (completed) or the failure code."""
+
+
 class Verifier:
-    """Sends TM(1,x) reports through the TM funnel and counts them."""
+    """Sends TM(1,x) reports through the TM funnel and counts them.
+
+    ``outcomes`` maps a TC source id to a callback told when a TC of that source
+    completes or fails: how an on-board source (the sequencer) learns what became of
+    the TCs it sent through the dispatcher. One entry per source, so it stays bounded.
+    """
 
     def __init__(self, tm: TmFunnel) -> None:
         self._tm = tm
+        self.outcomes: dict[int, Outcome] = {}
         self.accepted = 0
         self.rejected = 0
         self.completed = 0
@@ -63,6 +74,7 @@ class Verifier:
     def acceptance_fail(self, req: TcRequest, code: int, data: bytes = b"") -> None:
         self.rejected += 1
         self._tm.send(1, 2, _REQ_FAIL.pack(req.request_id, code) + data, req.source_id)
+        self._outcome(req, code)
 
     def start_ok(self, req: TcRequest) -> None:
         if req.ack_flags & ACK_START:
@@ -71,6 +83,7 @@ class Verifier:
     def start_fail(self, req: TcRequest, code: int, data: bytes = b"") -> None:
         self.failed += 1
         self._tm.send(1, 4, _REQ_FAIL.pack(req.request_id, code) + data, req.source_id)
+        self._outcome(req, code)
 
     def progress_ok(self, req: TcRequest, step: int) -> None:
         if req.ack_flags & ACK_PROGRESS:
@@ -84,7 +97,15 @@ class Verifier:
         self.completed += 1
         if req.ack_flags & ACK_COMPLETION:
             self._tm.send(1, 7, _REQ.pack(req.request_id), req.source_id)
+        self._outcome(req, None)
 
     def completion_fail(self, req: TcRequest, code: int, data: bytes = b"") -> None:
         self.failed += 1
         self._tm.send(1, 8, _REQ_FAIL.pack(req.request_id, code) + data, req.source_id)
+        self._outcome(req, code)
+
+    def _outcome(self, req: TcRequest, code: int | None) -> None:
+        if self.outcomes:
+            hook = self.outcomes.get(req.source_id)
+            if hook is not None:
+                hook(req, code)
