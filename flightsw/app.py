@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from flightsw.bus import Overflow, Pipe
 from flightsw.datatypes import TYPES, Value, data_type
 from flightsw.errors import CommandError, DeclarationError, DecodeError, EncodeError
+from flightsw.layouts import ReportDef, encode
 from flightsw.schema import Schema
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class FailureCode(IntEnum):
     NOT_ARMED = 15
     UNKNOWN_ID = 16
     TIMEOUT = 17
+    INVALID_TABLE = 18  # a table image its validation function refuses (reason in the data)
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,11 @@ class Arg:
 class CommandDef:
     """A command: routed by PUS (service, subservice) or by a function-management id.
 
-    ``parser`` names an app method that turns the raw application data into handler
-    keyword arguments at acceptance time (for variable-length PUS layouts); otherwise
-    the declared ``args`` are unpacked and range-checked.
+    ``layout`` is a construct structure for a variable layout: the application data is
+    decoded with it at acceptance and its fields are the handler's keyword arguments
+    (``flightsw.layouts``; the dictionary exports it). ``parser`` (older services) names
+    an app method that does the same by hand. Otherwise the declared ``args`` are
+    unpacked and range-checked.
     """
 
     name: str
@@ -91,6 +95,7 @@ class CommandDef:
     parser: str | None = None
     critical: bool = False  # needs arming before it fires
     doc: str = ""
+    layout: Any = None  # a construct Struct (flightsw.layouts)
 
     def arg_struct(self) -> struct.Struct:
         return struct.Struct(">" + "".join(TYPES[a.type].code for a in self.args))
@@ -109,6 +114,7 @@ def command(
     critical: bool = False,
     name: str | None = None,
     doc: str = "",
+    layout: Any = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare the decorated method as a command handler."""
     if (function_id is None) == (service is None):
@@ -127,6 +133,7 @@ def command(
             parser=parser,
             critical=critical,
             doc=doc or (fn.__doc__ or "").strip().split("\n")[0],
+            layout=layout,
         )
         return fn
 
@@ -200,6 +207,7 @@ class AppDeclarations:
     events: tuple[EventDef, ...] = ()
     parameters: tuple[ParameterDef, ...] = ()
     housekeeping: tuple[HkDef, ...] = ()
+    reports: tuple[ReportDef, ...] = ()
 
     def validate(self, owner: str) -> None:
         def unique(kind: str, keys: list[Any]) -> None:
@@ -221,6 +229,11 @@ class AppDeclarations:
         unique("parameter id", [p.local_id for p in self.parameters])
         unique("parameter name", [p.name for p in self.parameters])
         unique("housekeeping sid", [h.local_sid for h in self.housekeeping])
+        unique("report name", [r.name for r in self.reports])
+        unique("report service/subservice", [(r.service, r.subservice) for r in self.reports])
+        for cmd in self.commands:
+            if cmd.layout is not None and (cmd.parser or cmd.args):
+                raise DeclarationError(f"{owner}.{cmd.name}: a layout replaces args and parser")
         points = {t.name for t in self.telemetry}
         for h in self.housekeeping:
             missing = [p for p in h.points if p not in points]
@@ -249,6 +262,7 @@ class App:
     EVENTS: ClassVar[tuple[EventDef, ...]] = ()
     PARAMETERS: ClassVar[tuple[ParameterDef, ...]] = ()
     HOUSEKEEPING: ClassVar[tuple[HkDef, ...]] = ()
+    REPORTS: ClassVar[tuple[ReportDef, ...]] = ()
     OPTIONS: ClassVar[Schema] = Schema()
     DEFAULT_RATE_HZ: ClassVar[float] = 1.0
 
@@ -268,6 +282,7 @@ class App:
             events=tuple(cls.EVENTS),
             parameters=tuple(cls.PARAMETERS),
             housekeeping=tuple(cls.HOUSEKEEPING),
+            reports=tuple(cls.REPORTS),
         )
         decl.validate(cls.__qualname__)
         if not isinstance(cls.OPTIONS, Schema):
@@ -305,6 +320,12 @@ class App:
     def send_tm(self, service: int, subservice: int, app_data: bytes) -> None:
         """Send a PUS TM packet of this app's through the TM funnel."""
         self.ctx.tm.send(service, subservice, app_data)
+
+    def send_report(self, name: str, value: Any) -> None:
+        """Send one of this app's declared TM reports, built from its layout."""
+        rdef = next(r for r in self.REPORTS if r.name == name)
+        data = encode(rdef.layout, value, f"{self.name}.{name}")
+        self.ctx.tm.send(rdef.service, rdef.subservice, data)
 
     def listen(self, msg_id: int, depth: int = 4) -> Pipe:
         """A drop-oldest pipe subscribed to ``msg_id``, kept across restarts of this app.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flightsw.app import FUNCTION_MANAGEMENT, Arg
+from flightsw.layouts import describe
 from flightsw.mission import Mission
 
 DICTIONARY_VERSION = 1
@@ -34,6 +35,7 @@ def build_dictionary(mission: Mission) -> dict[str, Any]:
     housekeeping: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     parameters: list[dict[str, Any]] = []
+    reports: list[dict[str, Any]] = []
     for index, spec in enumerate(mission.specs):
         decl = spec.cls.declarations()
         base = spec.id_base
@@ -62,12 +64,26 @@ def build_dictionary(mission: Mission) -> dict[str, Any]:
                 )
             else:
                 entry.update(service=c.service, subservice=c.subservice, function_id=None)
-            if c.parser:
+            if c.layout is not None:
+                entry["args"] = None
+                entry["layout"] = describe(c.layout)
+            elif c.parser:
                 entry["args"] = None
                 entry["layout"] = "variable; see doc of the service"
             else:
                 entry["args"] = [_arg(a) for a in c.args]
             commands.append(entry)
+        for r in decl.reports:
+            reports.append(
+                {
+                    "name": f"{spec.name}.{r.name}",
+                    "app": spec.name,
+                    "service": r.service,
+                    "subservice": r.subservice,
+                    "doc": r.doc,
+                    "layout": describe(r.layout),
+                }
+            )
         types = {t.name: t.type for t in decl.telemetry}
         for t in decl.telemetry:
             telemetry.append(
@@ -127,4 +143,5 @@ def build_dictionary(mission: Mission) -> dict[str, Any]:
         "housekeeping": housekeeping,
         "events": events,
         "parameters": parameters,
+        "reports": reports,
     }

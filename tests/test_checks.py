@@ -1,0 +1,162 @@
+"""The monitoring engine's core: each check type with persistence, against a reference."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flightsw.checks import CheckCore, CheckKind, CheckState
+
+S = CheckState
+INF = math.inf
+
+
+def one(
+    kind: CheckKind,
+    low: float = -INF,
+    high: float = INF,
+    mask: int = 0,
+    expected: int = 0,
+    persistence: int = 1,
+) -> CheckCore:
+    return CheckCore([kind], [low], [high], [mask], [expected], [persistence], [True])
+
+
+def run(core: CheckCore, values: list[float]) -> list[int]:
+    out = []
+    for v in values:
+        core.evaluate(np.array([v]))
+        out.append(int(core.state[0]))
+    return out
+
+
+def test_limit_needs_persistence_consecutive_samples() -> None:
+    core = one(CheckKind.LIMIT, 0.0, 10.0, persistence=3)
+    # A two-sample excursion changes nothing; three in a row does; back needs three too.
+    got = run(core, [5, 11, 11, 5, 11, 11, 11, 5, 5, 5, -1, -1, -1])
+    assert got == [
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        S.ABOVE_HIGH,
+        S.ABOVE_HIGH,
+        S.ABOVE_HIGH,
+        S.OK,
+        S.OK,
+        S.OK,
+        S.BELOW_LOW,
+    ]
+
+
+def test_limit_persistence_one_and_transitions_returned() -> None:
+    core = one(CheckKind.LIMIT, 0.0, 10.0)
+    rows, before = core.evaluate(np.array([20.0]))
+    assert rows.tolist() == [0] and before.tolist() == [S.UNCHECKED]
+    assert core.state[0] == S.ABOVE_HIGH
+    rows, _ = core.evaluate(np.array([20.0]))
+    assert rows.size == 0  # no change, no transition
+
+
+def test_expected_value_under_mask_with_persistence() -> None:
+    core = one(CheckKind.EXPECTED, mask=0b0110, expected=0b0100, persistence=2)
+    got = run(core, [0b0101, 0b1100, 0b0010, 0b0010, 0b0100, 0b1101, 0b1101])
+    assert got == [0, S.OK, S.OK, S.UNEXPECTED, S.UNEXPECTED, S.OK, S.OK]
+
+
+def test_delta_between_consecutive_samples() -> None:
+    core = one(CheckKind.DELTA, -1.0, 2.0, persistence=2)
+    # First sample only sets the previous value; steps of +3 twice -> above; -5 twice -> below.
+    got = run(core, [0, 1, 4, 7, 8, 3, -2, -2])
+    assert got == [0, 0, 0, S.ABOVE_HIGH, S.ABOVE_HIGH, S.ABOVE_HIGH, S.BELOW_LOW, S.BELOW_LOW]
+
+
+def test_non_finite_is_invalid_and_disable_is_immediate() -> None:
+    core = one(CheckKind.LIMIT, 0.0, 10.0, persistence=2)
+    assert run(core, [50, 50, math.nan, math.nan]) == [0, S.ABOVE_HIGH, S.ABOVE_HIGH, S.INVALID]
+    core.enabled[0] = False
+    assert run(core, [5]) == [S.UNCHECKED]
+
+
+def test_invalid_sample_restarts_the_delta() -> None:
+    core = one(CheckKind.DELTA, -1.0, 1.0)
+    # 0 -> NaN -> 100: the jump across the invalid sample is not a delta.
+    assert run(core, [0, math.nan, 100, 100]) == [0, S.INVALID, S.INVALID, S.OK]
+
+
+def _reference(
+    kind: int,
+    low: float,
+    high: float,
+    mask: int,
+    expected: int,
+    persistence: int,
+    values: list[float],
+) -> list[int]:
+    """One check judged the slow, obvious way."""
+    state, cand, count, prev, out = S.UNCHECKED, None, 0, math.nan, []
+    for v in values:
+        if not math.isfinite(v):
+            raw = S.INVALID
+        elif kind == CheckKind.LIMIT:
+            raw = S.BELOW_LOW if v < low else S.ABOVE_HIGH if v > high else S.OK
+        elif kind == CheckKind.EXPECTED:
+            raw = S.OK if (int(v) & mask) == expected else S.UNEXPECTED
+        else:
+            if math.isnan(prev):
+                raw = state
+            else:
+                d = v - prev
+                raw = S.BELOW_LOW if d < low else S.ABOVE_HIGH if d > high else S.OK
+        if kind == CheckKind.DELTA:
+            prev = v if math.isfinite(v) else math.nan
+        count = count + 1 if raw == cand else 1
+        cand = raw
+        if raw != state and count >= persistence:
+            state = raw
+        out.append(int(state))
+    return out
+
+
+ROWS = 6
+_value = st.one_of(st.integers(-20, 20).map(float), st.just(math.nan))
+
+
+@settings(max_examples=40)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(list(CheckKind)),
+            st.integers(-10, 5),
+            st.integers(0, 10),
+            st.integers(0, 15),
+            st.integers(0, 15),
+            st.integers(1, 4),
+        ),
+        min_size=ROWS,
+        max_size=ROWS,
+    ),
+    st.lists(st.lists(_value, min_size=ROWS, max_size=ROWS), min_size=1, max_size=20),
+)
+def test_vector_core_matches_the_reference_row_by_row(rows, samples) -> None:  # type: ignore[no-untyped-def]
+    core = CheckCore(
+        [r[0] for r in rows],
+        [float(r[1]) for r in rows],
+        [float(r[1] + r[2]) for r in rows],
+        [r[3] for r in rows],
+        [r[4] for r in rows],
+        [r[5] for r in rows],
+        [True] * len(rows),
+    )
+    got = []
+    for s in samples:
+        core.evaluate(np.array(s, dtype=np.float64))
+        got.append(core.state.tolist())
+    for i, (kind, low, span, mask, expected, pers) in enumerate(rows):
+        want = _reference(kind, low, low + span, mask, expected, pers, [s[i] for s in samples])
+        assert [g[i] for g in got] == want, f"row {i}"
