@@ -33,6 +33,7 @@ GROUPS = [
     "bench_sil",
     "bench_ground",
     "bench_uplink_flood",
+    "bench_monitoring",
 ]
 
 # (metric, target, description) — a target > 0 means "at least", < 0 means "at most |t|".
@@ -51,6 +52,7 @@ TARGETS: list[tuple[str, float, str]] = [
     ("frame_time_udp_flood_vs_quiet", -4.0, "whole-node minor frame under a UDP flood vs quiet"),
     ("framer_sdls_vs_plain", 0.3, "authenticated TM framer vs plain (HK packets)"),
     ("extractor_sdls_vs_plain", 0.2, "authenticated TM extractor vs plain (HK packets)"),
+    ("monitor_frame_cost_1000_vs_none", -1.10, "whole-node minor frame, 1,000 PUS-12 monitors"),
 ]
 
 

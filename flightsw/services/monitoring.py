@@ -91,6 +91,8 @@ _EVENT_OF = {
     CheckState.UNEXPECTED: "CHECK_UNEXPECTED",
     CheckState.OK: "CHECK_BACK_OK",
 }
+_FIRST_VIOLATION = int(min(VIOLATIONS))  # BELOW_LOW, ABOVE_HIGH, UNEXPECTED: 3, 4, 5
+_KIND_ORDER = {"limit": 0, "delta": 1, "expected": 2}
 _SAME_CHECK = ("point", "check", "persistence", "low", "high", "mask", "expected")
 
 
@@ -170,7 +172,11 @@ class MonitoringService(App):
         kept.setdefault("suppressed", 0)
         self.defs: list[dict[str, Any]] = []
         self.core = CheckCore([], [], [], [], [], [], [])
-        self._groups: list[tuple[Any, Any, Any, bool]] = []
+        self._groups: list[tuple[Any, Any, bool]] = []
+        self._order = np.zeros(0, np.intp)
+        self._points_read = 0
+        self._enabled_count = 0
+        self._in_violation = 0
         self.tables = exe.tables
         self.tables.register(
             TableDef(
@@ -210,7 +216,8 @@ class MonitoringService(App):
     def apply_table(self, value: Any) -> None:
         """Take a newly active definitions table; checks that did not change keep their
         state (persistence counts, previous sample, check state)."""
-        defs = list(value["definitions"])
+        # Grouped by check type (stable): the core then works on slices, not gathers.
+        defs = sorted(value["definitions"], key=lambda d: _KIND_ORDER[d["check"]])
         old_core, old_defs = self.core, self.defs
         core = CheckCore(
             [int(CHECK.build(d["check"])[0]) for d in defs],
@@ -236,26 +243,36 @@ class MonitoringService(App):
         self.defs, self.core = defs, core
         self.ctx.retained["core"] = (core, defs)
         announce = bool(defs or old_defs)
-        groups: dict[str, tuple[list[int], list[str]]] = {}
-        for i, d in enumerate(defs):
-            app, _, name = d["point"].partition(".")
-            rows, names = groups.setdefault(app, ([], []))
-            rows.append(i)
-            names.append(name)
+        # Each distinct point is read once a cycle (app by app, one itemgetter each) and
+        # every definition on it takes that value: several checks on a point cost one read.
+        slots: dict[str, int] = {}
+        by_app: dict[str, list[str]] = {}
+        for d in defs:
+            if d["point"] not in slots:
+                app, _, name = d["point"].partition(".")
+                by_app.setdefault(app, []).append(name)
+                slots[d["point"]] = -1
+        order = [f"{app}.{name}" for app, names in by_app.items() for name in names]
+        slot_of = {p: i for i, p in enumerate(order)}
         self._groups = [
-            (self._apps[app], np.array(rows), itemgetter(*names), len(names) == 1)
-            for app, (rows, names) in groups.items()
+            (self._apps[app], itemgetter(*names), len(names) == 1) for app, names in by_app.items()
         ]
+        self._points_read = len(order)
+        self._order = np.array([slot_of[d["point"]] for d in defs], dtype=np.intp)
+        self._enabled_count = int(core.enabled.sum())
+        self._in_violation = int(np.count_nonzero(core.state >= _FIRST_VIOLATION))
         if announce:
             self.emit("DEFINITIONS_APPLIED", count=len(defs))
 
     def values(self) -> np.ndarray:
         """This sample of every watched point, in definition order."""
-        out = np.empty(len(self.defs))
-        for loaded, rows, get, single in self._groups:
-            got = get(loaded.instance.tlm)
-            out[rows] = (got,) if single else got
-        return out
+        got: list[Any] = []
+        for loaded, get, single in self._groups:
+            if single:
+                got.append(get(loaded.instance.tlm))
+            else:
+                got.extend(get(loaded.instance.tlm))
+        return np.fromiter(got, np.float64, self._points_read)[self._order]
 
     # --- checking -------------------------------------------------------------------
     def step(self, now_ns: int) -> None:
@@ -264,8 +281,8 @@ class MonitoringService(App):
             self.check()
         self.tlm.update(
             definitions=len(self.defs),
-            enabled_definitions=int(self.core.enabled.sum()),
-            in_violation=int(np.isin(self.core.state, list(VIOLATIONS)).sum()),
+            enabled_definitions=self._enabled_count,
+            in_violation=self._in_violation,
             transitions=kept["transitions"] & 0xFFFFFFFF,
             events_suppressed=kept["suppressed"] & 0xFFFFFFFF,
             cycles=self.core.samples & 0xFFFFFFFF,
@@ -279,6 +296,7 @@ class MonitoringService(App):
         if not rows.size:
             return
         state = self.core.state
+        self._in_violation = int(np.count_nonzero(state >= _FIRST_VIOLATION))
         reported: list[dict[str, Any]] = []
         budget = int(self.ctx.options["max_events_per_cycle"])
         suppressed = 0

@@ -5,8 +5,9 @@ then loads it into the table's inactive buffer, validates it with the owner's fu
 and activates it (``flightsw.tables``). A refused image is reported as a PUS-1
 failure ``INVALID_TABLE`` whose data is the reason; the active table stays. Dump sends
 the active image as TM(140,6) segments; the status report TM(140,8) carries the active
-CRC-32 and the state of the load buffer. Every step (1 Hz by default) the critical
-tables are checked against their CRC and repaired from their golden copy.
+CRC-32 and the state of the load buffer. Every ``options.check_interval_s`` (10 s by
+default) the critical tables are checked against their CRC and repaired from their
+golden copy.
 
 TC(140,1) load = table name, file name (each u8 length + ASCII); TC(140,2) validate,
 (140,3) activate, (140,4) abort load, (140,5) dump, (140,7) report = table name.
@@ -19,6 +20,7 @@ from construct import GreedyBytes, Int8ub, Int16ub, Int32ub, PascalString, Prefi
 from flightsw.app import App, Arg, EventDef, FailureCode, Severity, TelemetryDef, command
 from flightsw.errors import CommandError
 from flightsw.layouts import ReportDef
+from flightsw.schema import Opt, Schema
 from flightsw.services.files import read_complete_file
 from flightsw.tables import TableRegistry, TableState, crc32
 
@@ -53,6 +55,17 @@ class TableService(App):
     """Load, validate, activate, dump and report tables; repair critical ones."""
 
     DEFAULT_RATE_HZ = 1.0
+    OPTIONS = Schema(
+        Opt(
+            "check_interval_s",
+            "float",
+            10.0,
+            min=0.0,
+            max=86_400.0,
+            unit="s",
+            doc="how often critical tables are checked against their CRC (0: every step)",
+        ),
+    )
     TELEMETRY = (
         TelemetryDef("tables", "u8"),
         TelemetryDef("checks", "u32"),
@@ -78,12 +91,16 @@ class TableService(App):
     def _index(self, name: str) -> int:
         return list(self.registry.tables).index(name) & 0xFF
 
+    def init(self) -> None:
+        self.next_check_ns = self.ctx.now_ns()
+
     def step(self, now_ns: int) -> None:
         reg = self.registry
-        for name in reg.check_critical():
-            self.emit(
-                "TABLE_REPAIRED", table_index=self._index(name), crc=reg.tables[name].active_crc
-            )
+        if now_ns >= self.next_check_ns:
+            self.next_check_ns = now_ns + int(float(self.ctx.options["check_interval_s"]) * 1e9)
+            for name in reg.check_critical():
+                crc = reg.tables[name].active_crc
+                self.emit("TABLE_REPAIRED", table_index=self._index(name), crc=crc)
         self.tlm.update(
             tables=len(reg.tables),
             checks=reg.checks & 0xFFFFFFFF,

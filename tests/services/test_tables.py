@@ -148,7 +148,7 @@ def test_a_corrupted_active_critical_table_is_repaired_from_its_golden_copy() ->
     mon = h.exe.app("monitoring").instance
     mon.defs[0]["high"] = -1.0  # and the working copy it was decoded into
     mark = len(h.tm)
-    h.run(1.5)
+    h.run(10.5)  # the tables service checks every 10 s
     assert st.active == good and reg.repairs == 1
     repaired = [p for p in h.tm[mark:] if p.service == 5 and p.app_data[:2] == b"\x0e\x04"]
     assert len(repaired) == 1
