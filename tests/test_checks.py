@@ -165,3 +165,27 @@ def test_vector_core_matches_the_reference_row_by_row(rows, samples, grouped) ->
     for i, (kind, low, span, mask, expected, pers) in enumerate(rows):
         want = _reference(kind, low, low + span, mask, expected, pers, [s[i] for s in samples])
         assert [g[i] for g in got] == want, f"row {i}"
+
+
+def test_an_array_of_boards_runs_as_rows_like_fdirs_board_monitors() -> None:
+    """FDIR's per-board limit and delta monitors as rows: one limit and one delta row per
+    board, persistence 1; the violated rows are FDIR's boolean 'bad' arrays."""
+    rng = np.random.default_rng(11)
+    boards = 256
+    kinds = [CheckKind.LIMIT] * boards + [CheckKind.DELTA] * boards
+    low = [0.0] * boards + [-5.0] * boards
+    high = [85.0] * boards + [5.0] * boards
+    core = CheckCore(
+        kinds, low, high, [0] * 2 * boards, [0] * 2 * boards, [1] * 2 * boards, [True] * 2 * boards
+    )
+    temps = rng.uniform(20, 60, boards)
+    core.evaluate(np.concatenate([temps, temps]))  # the deltas' first sample
+    for _ in range(5):
+        last = temps.copy()
+        temps = temps + rng.normal(0, 3, boards)
+        temps[rng.integers(0, boards, 3)] += 40  # a few boards jump and overheat
+        core.evaluate(np.concatenate([temps, temps]))
+        limit_bad = (temps < 0.0) | (temps > 85.0)
+        delta_bad = np.abs(temps - last) > 5.0
+        assert np.array_equal(core.state[:boards] >= S.BELOW_LOW, limit_bad)
+        assert np.array_equal(core.state[boards:] >= S.BELOW_LOW, delta_bad)
