@@ -68,7 +68,7 @@ def test_definitions_round_trip_through_the_declared_layouts(
         assert decode(layout, raw, "test") == value
 
 
-@settings(max_examples=150)
+@settings(max_examples=100)
 @given(st.sampled_from(TC_LAYOUTS), st.binary(max_size=80))
 def test_garbage_application_data_gives_only_our_error(layout: Any, junk: bytes) -> None:
     try:

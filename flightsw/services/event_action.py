@@ -155,7 +155,8 @@ class EventActionService(App):
         )
         kept.setdefault("enabled", True)
         self.by_event: dict[int, list[Binding]] = {}
-        self._index()
+        self._lost = (self.pipe.dropped, self.counts["dropped"], self.counts["refused"])
+        self._index()  # (sets _dirty: the first step reports)
 
     def _index(self) -> None:
         by_event: dict[int, list[Binding]] = {}
@@ -163,6 +164,7 @@ class EventActionService(App):
             b = self.bindings[ea_id]
             by_event.setdefault(b.definition["event_id"], []).append(b)
         self.by_event = by_event
+        self._dirty = True  # definitions changed: the next step reports
 
     def _matches(self, rec: EventRecord, value: int) -> bool:
         """The event's first declared argument equals ``value``."""
@@ -174,15 +176,17 @@ class EventActionService(App):
 
     # --- running --------------------------------------------------------------------
     def step(self, now_ns: int) -> None:
+        pipe = self.pipe
+        if not (pipe.queue or self.pending or self._dirty or pipe.dropped != self._lost[0]):
+            return  # nothing arrived, nothing waits: the telemetry is already current
         opts = self.ctx.options
         counts = self.counts
-        lost_before = (self.pipe.dropped, counts["dropped"], counts["refused"])
         enabled = bool(self.ctx.retained["enabled"])
         by_event = self.by_event
         pending = self.pending
         depth = int(opts["pending_depth"])
         seen = 0
-        for msg in self.pipe.drain(int(opts["max_events_per_step"])):
+        for msg in pipe.drain(int(opts["max_events_per_step"])):
             seen += 1
             rec: EventRecord = msg.payload
             bound = by_event.get(rec.event_id)
@@ -202,23 +206,29 @@ class EventActionService(App):
             waiting = self.bindings.get(ea_id)
             if waiting is not None:  # deleted while waiting: nothing to fire
                 self._fire(waiting, rec)
-        lost = (self.pipe.dropped, counts["dropped"], counts["refused"])
-        if lost != lost_before:
+        lost = (pipe.dropped, counts["dropped"], counts["refused"])
+        if lost != self._lost:  # something was dropped or refused since the last report
+            self._lost = lost
             self.emit(
                 "ACTIONS_LOST",
                 events_dropped=lost[0] & 0xFFFFFFFF,
                 actions_dropped=lost[1] & 0xFFFFFFFF,
                 actions_refused=lost[2] & 0xFFFFFFFF,
             )
+        self._dirty = False
+        self._update_tlm()
+
+    def _update_tlm(self) -> None:
+        counts = self.counts
         self.tlm.update(
             definitions=len(self.bindings),
-            function_enabled=int(enabled),
+            function_enabled=int(self.ctx.retained["enabled"]),
             events_seen=counts["seen"] & 0xFFFFFFFF,
             events_dropped=self.pipe.dropped & 0xFFFFFFFF,
             actions_fired=counts["fired"] & 0xFFFFFFFF,
             actions_dropped=counts["dropped"] & 0xFFFFFFFF,
             actions_refused=counts["refused"] & 0xFFFFFFFF,
-            actions_pending=len(pending),
+            actions_pending=len(self.pending),
         )
 
     def _fire(self, b: Binding, rec: EventRecord) -> None:
@@ -314,11 +324,13 @@ class EventActionService(App):
     def cmd_enable_function(self) -> None:
         """Enable the event-action function."""
         self.ctx.retained["enabled"] = True
+        self._dirty = True
 
     @command(service=19, subservice=9, name="disable_event_action_function")
     def cmd_disable_function(self) -> None:
         """Disable the event-action function (events are still looked at and dropped)."""
         self.ctx.retained["enabled"] = False
+        self._dirty = True
 
     @command(service=19, subservice=10, name="report_event_action_definitions")
     def cmd_report_definitions(self) -> None:

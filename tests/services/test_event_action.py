@@ -196,3 +196,14 @@ def test_monitoring_violation_starts_a_command_once_per_transition() -> None:
     ea = h.exe.app("event_action").instance
     assert ea.bindings[2].fired == 0
     assert struct.unpack(">H", h.tm_of(5, 3)[-1].app_data[:2])[0] == above
+
+
+def test_events_lost_in_the_full_pipe_between_steps_are_reported() -> None:
+    h = core_node(event_action={"event_queue_depth": 10})
+    mark = len(h.tm)
+    ping(h, 50)  # all in one probe step, between two event-action steps
+    h.run(1.0)
+    lost = [p for p in h.tm[mark:] if p.service == 5 and p.app_data[:2] == b"\x0d\x01"]
+    assert len(lost) == 1
+    assert struct.unpack(">I", lost[0].app_data[2:6])[0] == 40
+    assert h.exe.app("event_action").instance.tlm["events_dropped"] == 40
