@@ -7,7 +7,9 @@ other none. Frames are timed in alternating blocks of whole major frames (each b
 holds the same number of check cycles), in this thread's CPU time (waiting for a core
 another process holds is not counted). Each pair of blocks gives a ratio; the result is
 the median of those ratios, so the shared machine's load falls on both sides alike.
-Target: the definitions add at most 10 % to the minor frame.
+Target: the definitions add at most 10 % to the minor frame. Also reported: what the
+three operations services (monitoring, event-action, tables) cost idle, the default
+node against the same node without them.
 """
 
 from __future__ import annotations
@@ -29,8 +31,13 @@ from hal.factory import build_hal
 MONITORS = 1000
 
 
-def _node() -> Executive:
+OPS_SERVICES = ("monitoring", "event_action", "tables")
+
+
+def _node(without_ops: bool = False) -> Executive:
     m = load_mission()
+    if without_ops:
+        m.apps = [s for s in m.apps if s.name not in OPS_SERVICES]
     hal = build_hal(m.hal_config(), m.seed, SimClock())
     exe = Executive(m.executive, m.specs, hal)
     exe.tm.sinks.append(lambda pkt, ch: None)
@@ -67,9 +74,21 @@ def frame_ms(frames: int, per_block: int = 30) -> tuple[float, float, float]:
     mon = monitored.app("monitoring").instance
     if len(mon.defs) != MONITORS:
         raise RuntimeError("the definitions did not load: nothing measured")
+    cycles_before = mon.core.samples
+    out = paired(plain, monitored, frames, per_block)
+    if mon.core.samples - cycles_before < frames // per_block:
+        raise RuntimeError("the monitoring service did not run its checks: nothing measured")
+    return out
+
+
+def paired(
+    base: Executive, other: Executive, frames: int, per_block: int
+) -> tuple[float, float, float]:
+    """Mean frame times (ms) of two nodes run in alternating blocks, and the median of
+    the per-pair ratios other/base."""
+    plain, monitored = base, other
     for exe in (plain, monitored):
         exe.run_for(30.0)  # warm-up: boards powered, jobs placed
-    cycles_before = mon.core.samples
     ratios: list[float] = []
     total = [0.0, 0.0]
     pairs = max(1, frames // per_block)
@@ -82,18 +101,19 @@ def frame_ms(frames: int, per_block: int = 30) -> tuple[float, float, float]:
         ratios.append(took[1] / took[0])
         total[0] += took[0]
         total[1] += took[1]
-    if mon.core.samples - cycles_before < pairs:
-        raise RuntimeError("the monitoring service did not run its checks: nothing measured")
     n = pairs * per_block
     return total[0] / n * 1000, total[1] / n * 1000, statistics.median(ratios)
 
 
 def run(quick: bool) -> dict[str, float]:
-    plain, monitored, ratio = frame_ms(1200 if quick else 6000)
+    frames = 1200 if quick else 6000
+    plain, monitored, ratio = frame_ms(frames)
+    _, _, idle = paired(_node(without_ops=True), _node(), frames, 30)
     return {
         "frame_ms_no_monitors": plain,
         "frame_ms_1000_monitors": monitored,
         "monitor_frame_cost_1000_vs_none": ratio,
+        "ops_services_idle_frame_cost": idle,
     }
 
 
