@@ -21,6 +21,7 @@ from flightsw import layouts
 from flightsw.bus import Overflow, Pipe
 from flightsw.datatypes import TYPES, Value, data_type
 from flightsw.errors import CommandError, DeclarationError, DecodeError, EncodeError
+from flightsw.layouts import ReportDef, encode
 from flightsw.schema import Schema
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class FailureCode(IntEnum):
     NOT_ARMED = 15
     UNKNOWN_ID = 16
     TIMEOUT = 17
+    INVALID_TABLE = 18  # a table image its validation function refuses (reason in the data)
 
 
 @dataclass(frozen=True)
@@ -78,10 +80,11 @@ class Arg:
 class CommandDef:
     """A command: routed by PUS (service, subservice) or by a function-management id.
 
-    ``layout`` declares a variable application data layout as a construct structure
-    (``flightsw.layouts``): it decodes the TC at acceptance and the dictionary exports
-    it. ``parser`` (older services) names an app method that does the same by hand.
-    Otherwise the declared ``args`` are unpacked and range-checked.
+    ``layout`` is a construct structure for a variable layout: the application data is
+    decoded with it at acceptance and its fields are the handler's keyword arguments
+    (``flightsw.layouts``; the dictionary exports it). ``parser`` (older services) names
+    an app method that does the same by hand. Otherwise the declared ``args`` are
+    unpacked and range-checked.
     """
 
     name: str
@@ -93,7 +96,7 @@ class CommandDef:
     parser: str | None = None
     critical: bool = False  # needs arming before it fires
     doc: str = ""
-    layout: Any = None  # a construct.Construct (typed Any: construct has no stubs)
+    layout: Any = None  # a construct Struct (flightsw.layouts)
 
     def arg_struct(self) -> struct.Struct:
         return struct.Struct(">" + "".join(TYPES[a.type].code for a in self.args))
@@ -155,17 +158,6 @@ class TelemetryDef:
 
 
 @dataclass(frozen=True)
-class TmReportDef:
-    """A TM report an app sends with a variable layout (a construct structure)."""
-
-    service: int
-    subservice: int
-    name: str
-    layout: Any  # a construct.Construct
-    doc: str = ""
-
-
-@dataclass(frozen=True)
 class EventDef:
     """An event: id, severity, typed arguments and a message template."""
 
@@ -218,7 +210,7 @@ class AppDeclarations:
     events: tuple[EventDef, ...] = ()
     parameters: tuple[ParameterDef, ...] = ()
     housekeeping: tuple[HkDef, ...] = ()
-    reports: tuple[TmReportDef, ...] = ()
+    reports: tuple[ReportDef, ...] = ()
 
     def validate(self, owner: str) -> None:
         def unique(kind: str, keys: list[Any]) -> None:
@@ -240,7 +232,11 @@ class AppDeclarations:
         unique("parameter id", [p.local_id for p in self.parameters])
         unique("parameter name", [p.name for p in self.parameters])
         unique("housekeeping sid", [h.local_sid for h in self.housekeeping])
-        unique("TM report", [(r.service, r.subservice) for r in self.reports])
+        unique("report name", [r.name for r in self.reports])
+        unique("report service/subservice", [(r.service, r.subservice) for r in self.reports])
+        for cmd in self.commands:
+            if cmd.layout is not None and (cmd.parser or cmd.args):
+                raise DeclarationError(f"{owner}.{cmd.name}: a layout replaces args and parser")
         points = {t.name for t in self.telemetry}
         for h in self.housekeeping:
             missing = [p for p in h.points if p not in points]
@@ -269,7 +265,7 @@ class App:
     EVENTS: ClassVar[tuple[EventDef, ...]] = ()
     PARAMETERS: ClassVar[tuple[ParameterDef, ...]] = ()
     HOUSEKEEPING: ClassVar[tuple[HkDef, ...]] = ()
-    REPORTS: ClassVar[tuple[TmReportDef, ...]] = ()
+    REPORTS: ClassVar[tuple[ReportDef, ...]] = ()
     OPTIONS: ClassVar[Schema] = Schema()
     DEFAULT_RATE_HZ: ClassVar[float] = 1.0
 
@@ -328,6 +324,12 @@ class App:
         """Send a PUS TM packet of this app's through the TM funnel."""
         self.ctx.tm.send(service, subservice, app_data)
 
+    def send_report(self, name: str, value: Any) -> None:
+        """Send one of this app's declared TM reports, built from its layout."""
+        rdef = next(r for r in self.REPORTS if r.name == name)
+        data = encode(rdef.layout, value, f"{self.name}.{name}")
+        self.ctx.tm.send(rdef.service, rdef.subservice, data)
+
     def listen(self, msg_id: int, depth: int = 4) -> Pipe:
         """A drop-oldest pipe subscribed to ``msg_id``, kept across restarts of this app.
 
@@ -359,12 +361,7 @@ def decode_app_data(cdef: CommandDef, data: bytes) -> dict[str, Any]:
     CommandError with BAD_APP_DATA (or BAD_LENGTH) when it does not decode."""
     if cdef.layout is None:
         return unpack_args(cdef, data)
-    try:
-        return layouts.parse(cdef.layout, data, cdef.name)
-    except DecodeError as exc:
-        short = "left over" in exc.reason or "Stream" in exc.reason
-        code = FailureCode.BAD_LENGTH if short else FailureCode.BAD_APP_DATA
-        raise CommandError(code, str(exc)) from None
+    return layouts.parse_tc(cdef.layout, data, cdef.name)
 
 
 def unpack_args(cdef: CommandDef, data: bytes) -> dict[str, Value]:

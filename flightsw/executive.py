@@ -24,21 +24,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flightsw import msgids
-from flightsw.app import DEFERRED, App, AppSpec, FailureCode
+from flightsw.app import DEFERRED, App, AppSpec, CommandDef, FailureCode
 from flightsw.bus import SoftwareBus
 from flightsw.context import AppContext, CommandRequest
 from flightsw.dispatcher import Dispatcher, Route
 from flightsw.errors import CommandError, DeclarationError, FlightswError
+from flightsw.layouts import parse_tc
 from flightsw.schedule import Slot, build_schedule
 from flightsw.services.events import EventReporter
 from flightsw.services.parameters import ParameterStore
 from flightsw.services.tm_funnel import TmFunnel
 from flightsw.services.verification import Verifier
+from flightsw.tables import TableRegistry
 from hal.backend import Hal
 
 NS_PER_S = 1_000_000_000
 EXECUTIVE_APP = "executive"
 CpuMeter = Callable[[], int]
+
+
+def _layout_parser(cdef: CommandDef, where: str) -> Callable[[bytes], dict[str, Any]]:
+    def parse(data: bytes) -> dict[str, Any]:
+        return parse_tc(cdef.layout, data, where)
+
+    return parse
 
 
 class AppLoadError(FlightswError):
@@ -141,6 +150,7 @@ class Executive:
         self.verifier = Verifier(self.tm)
         self.params = ParameterStore()
         self.events = EventReporter(self.tm, self.bus)
+        self.tables = TableRegistry(hal)
         self.dispatcher = Dispatcher(
             config.apid, self.bus, self.verifier, config.uplink_depth, config.max_tc_per_frame
         )
@@ -192,7 +202,9 @@ class Executive:
             self.apps.append(loaded)
             for cdef in decl.commands:
                 parser = None
-                if cdef.parser:
+                if cdef.layout is not None:
+                    parser = _layout_parser(cdef, f"{spec.name}.{cdef.name}")
+                elif cdef.parser:
                     parser = self._parser_for(loaded, cdef.parser)
                 fid = None if cdef.function_id is None else spec.id_base + cdef.function_id
                 try:

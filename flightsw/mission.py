@@ -30,14 +30,17 @@ from flightsw.errors import EncodeError, MissionError
 from flightsw.executive import EXECUTIVE_APP, ExecutiveConfig
 from flightsw.schedule import ScheduleError, build_schedule
 from flightsw.schema import REQUIRED, ConfigError, Opt, Schema, from_dataclass, show
+from flightsw.services.event_action import EventActionService
 from flightsw.services.events import EventService
 from flightsw.services.executive_app import ExecutiveApp
 from flightsw.services.files import FileService
 from flightsw.services.housekeeping import HousekeepingService
+from flightsw.services.monitoring import MonitoringService
 from flightsw.services.parameters import ParameterService, ParameterStore
 from flightsw.services.scheduling import SchedulingService
 from flightsw.services.sequencer import SequencerService
 from flightsw.services.storage import PacketStoreService
+from flightsw.services.tables import TableService
 from flightsw.services.test_service import TestService
 from flightsw.services.time_report import TimeService
 from flightsw.workload_schema import WORKLOAD
@@ -57,6 +60,9 @@ CORE_SERVICES: tuple[tuple[str, type[App], int], ...] = (
     ("files", FileService, 0x0700),
     ("sequencer", SequencerService, 0x0A00),
     ("scheduler", SchedulingService, 0x0B00),
+    ("monitoring", MonitoringService, 0x0C00),
+    ("event_action", EventActionService, 0x0D00),
+    ("tables", TableService, 0x0E00),
 )
 # Core services that run in every minor frame whatever the frame rate (release on time).
 EVERY_MINOR_FRAME = frozenset({"scheduler", "sequencer"})

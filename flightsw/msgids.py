@@ -13,3 +13,4 @@ SAFE_MODE = 0x0004  # payload: an object with ``active: bool`` (FDIR's safe mode
 UPLINK_STATUS = 0x0005  # payload: float, seconds since the last good TC frame (comms, 1 Hz)
 RADIO_RESET = 0x0006  # payload: str reason; the comms service reinitializes the link
 APP_COMMAND_BASE = 0x1000
+START_SEQUENCE = 0x0007  # payload: event_action.StartSequence; the sequencer starts it

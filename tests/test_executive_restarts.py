@@ -17,7 +17,11 @@ from flightsw.apps.messages import POWER_BUDGET
 from flightsw.ground.station import GroundStation
 from flightsw.mission import Mission, load_mission
 from flightsw.packets import PusTc, PusTm
+from flightsw.services.event_action import DEFINITIONS_TC as EA_DEFINITIONS_TC
+from flightsw.services.monitoring import DEFINITIONS_TC as MON_DEFINITIONS_TC
+from flightsw.services.monitoring import TABLE_NAME
 from flightsw.services.scheduling import INSERT
+from flightsw.services.tables import NAME_TC
 from flightsw.testing import HarnessError, SilHarness
 from tests.support.apps import CounterApp, spec
 
@@ -104,6 +108,44 @@ def _probes(node: Node) -> dict[str, Callable[[], None]]:
         node.run(1.0)
         assert len(h.tm_of(17, 2)) == before + 1
 
+    def monitoring_checks() -> None:
+        before = len(h.tm_of(12, 12))
+        node.complete(
+            "monitoring.add_monitoring_definitions", app_data=_soc_below(76, "report_only")
+        )
+        node.run(2.0)
+        assert len(h.tm_of(12, 12)) > before
+
+    def event_action_fires() -> None:
+        # monitoring's CHECK_BELOW_LOW for definition 77 starts a ping (TC(17,1)).
+        ping = PusTc(h.mission.executive.apid, 17, 1, ack_flags=0).encode()
+        ea = EA_DEFINITIONS_TC.build(
+            {
+                "definitions": [
+                    {
+                        "ea_id": 1,
+                        "event_id": 0x0C01,
+                        "match_arg": 1,
+                        "arg_value": 77,
+                        "enabled": 1,
+                        "action": "tc",
+                        "tc": ping,
+                        "sequence": "",
+                    }
+                ]
+            }
+        )
+        node.complete("event_action.add_event_actions", app_data=ea)
+        before = len(h.tm_of(17, 2))
+        node.complete("monitoring.add_monitoring_definitions", app_data=_soc_below(77, "active"))
+        node.run(2.0)
+        assert len(h.tm_of(17, 2)) == before + 1
+
+    def tables_report() -> None:
+        before = len(h.tm_of(140, 8))
+        node.complete("tables.report_table", app_data=NAME_TC.build({"table": TABLE_NAME}))
+        assert len(h.tm_of(140, 8)) == before + 1
+
     def fdir_commands() -> None:
         node.complete("fdir.disable_monitor", {"monitor": 3})
         node.complete("fdir.enable_monitor", {"monitor": 3})
@@ -124,7 +166,27 @@ def _probes(node: Node) -> dict[str, Callable[[], None]]:
         "fdir": fdir_commands,
         "scheduler": scheduler_releases,
         "sequencer": lambda: node.complete("sequencer.report"),
+        "monitoring": monitoring_checks,
+        "event_action": event_action_fires,
+        "tables": tables_report,
     }
+
+
+def _soc_below(pmon_id: int, mode: str) -> bytes:
+    """A definition that is violated at once: the state of charge (0..1) below 2."""
+    d = {
+        "pmon_id": pmon_id,
+        "point": "power.soc",
+        "check": "limit",
+        "persistence": 1,
+        "mode": mode,
+        "enabled": 1,
+        "low": 2.0,
+        "high": 3.0,
+        "mask": 0,
+        "expected": 0,
+    }
+    return bytes(MON_DEFINITIONS_TC.build({"definitions": [d]}))
 
 
 def _raise_in_step(node: Node, name: str) -> None:

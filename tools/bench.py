@@ -38,6 +38,7 @@ GROUPS = [
     "bench_archive",
     "bench_uplink_flood",
     "bench_scheduling",
+    "bench_monitoring",
 ]
 
 # (metric, target, description) — a target > 0 means "at least", < 0 means "at most |t|".
@@ -66,6 +67,7 @@ TARGETS: list[tuple[str, float, str]] = [
     ("extractor_sdls_vs_plain", 0.2, "authenticated TM extractor vs plain (HK packets)"),
     ("sched_10k_waiting_vs_none", -1.10, "minor frame with 10,000 PUS-11 TCs scheduled vs none"),
     ("sched_10k_releasing_vs_few", -1.10, "same, releasing one a frame, vs a few hundred"),
+    ("monitor_frame_cost_1000_vs_none", -1.10, "whole-node minor frame, 1,000 PUS-12 monitors"),
 ]
 
 

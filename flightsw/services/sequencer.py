@@ -44,10 +44,10 @@ from flightsw.app import (
     ParameterDef,
     Severity,
     TelemetryDef,
-    TmReportDef,
     command,
 )
 from flightsw.errors import CommandError
+from flightsw.layouts import ReportDef
 from flightsw.packets import PusTc
 from flightsw.sequence_format import OnFailure, Op, SequenceError, compare, decode
 from flightsw.services.files import read_complete_file
@@ -134,7 +134,7 @@ class SequencerService(App):
             "aborted at step {step} (code {code})",
         ),
     )
-    REPORTS = (TmReportDef(18, 9, "status_report", STATUS_REPORT, "sequences and their state"),)
+    REPORTS = (ReportDef("status_report", 18, 9, STATUS_REPORT, "sequences and their state"),)
 
     def init(self) -> None:
         kept = self.ctx.retained
