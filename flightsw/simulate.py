@@ -57,6 +57,16 @@ SCALED_CRAFT_KEYS = (
     "max_discharge_w",
     "radiator_area_m2",
     "loop_conductance_w_k",
+    # The battery's own heat (I^2 R: current x N, resistance / N) grows with N: its
+    # radiator, its heater (sized for that radiator) and its mass grow with it, so the
+    # cells keep the temperatures of the mission's node through an eclipse (without
+    # them a 4096-board battery passed 55 C in its first eclipse: safe mode). The cold
+    # plate and the radiator gain mass with the boards and the area.
+    "battery_radiator_area_m2",
+    "battery_heater_w",
+    "battery_heat_capacity_j_k",
+    "coldplate_heat_capacity_j_k",
+    "radiator_heat_capacity_j_k",
 )
 SCALED_POWER_PARAMS = ("capacity_wh", "max_discharge_w", "charge_reserve_w", "margin_w")
 # ... and what scales inversely (more cells in parallel: less resistance).

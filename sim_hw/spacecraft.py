@@ -119,6 +119,10 @@ class SpacecraftConfig:
     loop_min_conductance_w_k: float = 2.0  # valve closed: the radiator is bypassed
     loop_setpoint_c: float = 15.0  # the bypass valve starts opening here
     loop_band_k: float = 10.0  # ... and is fully open this much above
+    # Heat capacities of the nodes that grow with the node's size (J/K; see _thermal_network).
+    battery_heat_capacity_j_k: float = 6.0e5
+    coldplate_heat_capacity_j_k: float = 3.0e5
+    radiator_heat_capacity_j_k: float = 8.0e5
     earth_ir_w_m2: float = EARTH_IR_W_M2
     sensor_noise_c: float = 0.05
     radiation: RadiationRates = field(default_factory=RadiationRates)
@@ -166,6 +170,9 @@ class SpacecraftConfig:
             "radiator_area_m2",
             "loop_band_k",
             "design_life_years",
+            "battery_heat_capacity_j_k",
+            "coldplate_heat_capacity_j_k",
+            "radiator_heat_capacity_j_k",
         ):
             if getattr(self, key) <= 0.0:
                 raise ValueError(f"{key}: must be positive, got {getattr(self, key)}")
@@ -651,9 +658,10 @@ def _thermal_network(cfg: SpacecraftConfig) -> tuple[ThermalNetwork, ValveLink]:
 
     Capacitances: structure 4 MJ/K (about 4 t of aluminium and harness), battery
     0.6 MJ/K (~650 kg of cells), avionics 60 kJ/K, cold plate and loop 0.3 MJ/K,
-    radiator 0.8 MJ/K. Every radiating face is side-facing (normal perpendicular to
-    nadir, edge-on to the sun for the radiators), so each sees the same share of the
-    Earth's infrared; only the structure takes direct sun.
+    radiator 0.8 MJ/K (battery, cold plate and radiator from the config: they grow with
+    the node). Every radiating face is side-facing (normal perpendicular to nadir,
+    edge-on to the sun for the radiators), so each sees the same share of the Earth's
+    infrared; only the structure takes direct sun.
     """
     names = THERMAL_NODES
     n = len(names)
@@ -667,7 +675,13 @@ def _thermal_network(cfg: SpacecraftConfig) -> tuple[ThermalNetwork, ValveLink]:
     link("structure", "radiator", 40.0)
     link("battery", "structure", 4.0)
     link("avionics", "structure", 25.0)
-    cap = [4.0e6, 6.0e5, 6.0e4, 3.0e5, 8.0e5]
+    cap = [
+        4.0e6,
+        cfg.battery_heat_capacity_j_k,
+        6.0e4,
+        cfg.coldplate_heat_capacity_j_k,
+        cfg.radiator_heat_capacity_j_k,
+    ]
     area = [12.0, cfg.battery_radiator_area_m2, 0.8, 0.0, cfg.radiator_area_m2]
     eps = [0.8, 0.85, 0.85, 0.0, 0.9]
     alpha = [0.25, 0.2, 0.2, 0.0, 0.15]

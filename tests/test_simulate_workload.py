@@ -9,6 +9,8 @@ import pytest
 
 from flightsw.mission import load_mission
 from flightsw.simulate import SimOptions, run_sim, with_boards
+from sim_hw.design import design_numbers
+from sim_hw.spacecraft import SpacecraftConfig
 
 
 def _sim(tmp: Path, seed: int, seconds: float = 90.0, plots: bool = False, **workload: float):  # type: ignore[no-untyped-def]
@@ -65,3 +67,31 @@ def test_with_boards_scales_the_node_that_carries_them() -> None:
     assert power["capacity_wh"] == 4 * 100_000.0 and power["internal_resistance_ohm"] == 0.05 / 4
     same = with_boards(load_mission(), 1024, scale_node=False)
     assert same.hal["spacecraft"] == {**base.hal["spacecraft"], "boards": 1024}
+
+
+@pytest.mark.parametrize("boards", [1024, 4096])
+def test_with_boards_keeps_the_battery_node_in_balance(boards: int) -> None:
+    """Every heat flow of the battery's thermal node scales with the node: its I^2 R at
+    the full payload's current, its radiator and its heater, so the cells settle where
+    the mission's node's do (the 4096-board battery overheated in eclipse without it)."""
+    base = SpacecraftConfig.from_dict(load_mission().hal["spacecraft"])
+    big = SpacecraftConfig.from_dict(with_boards(load_mission(), boards).hal["spacecraft"])
+    f = boards / base.boards
+
+    def joule_w(c: SpacecraftConfig) -> float:  # the battery's heat carrying the payload
+        current = c.boards * c.board_params.max_w / c.bus_voltage_v
+        return current**2 * c.battery_resistance_ohm
+
+    assert joule_w(big) / big.battery_radiator_area_m2 == pytest.approx(
+        joule_w(base) / base.battery_radiator_area_m2
+    )
+    assert big.battery_heater_w / big.battery_radiator_area_m2 == pytest.approx(
+        base.battery_heater_w / base.battery_radiator_area_m2
+    )
+    assert big.battery_capacity_wh == pytest.approx(f * base.battery_capacity_wh)
+    # ... and so does its mass: an eclipse heats it no faster than the mission's node's.
+    assert joule_w(big) / big.battery_heat_capacity_j_k == pytest.approx(
+        joule_w(base) / base.battery_heat_capacity_j_k
+    )
+    d = design_numbers(big, step_days=30.0)
+    assert d.balance_wh_eol > 0 and d.radiator_capacity_w > d.payload_w

@@ -136,6 +136,9 @@ SPACECRAFT_RANGES: dict[str, tuple[float, float]] = {
     "battery_radiator_area_m2": (0, 1e5),
     "loop_min_conductance_w_k": (0, 1e9),
     "loop_band_k": (0.01, 1000),
+    "battery_heat_capacity_j_k": (1e3, 1e9),
+    "coldplate_heat_capacity_j_k": (1e3, 1e9),
+    "radiator_heat_capacity_j_k": (1e3, 1e9),
     "earth_ir_w_m2": (0, 2000),
 }
 SPACECRAFT = from_dataclass(
