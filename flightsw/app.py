@@ -79,7 +79,9 @@ class CommandDef:
 
     ``parser`` names an app method that turns the raw application data into handler
     keyword arguments at acceptance time (for variable-length PUS layouts); otherwise
-    the declared ``args`` are unpacked and range-checked.
+    the declared ``args`` are unpacked and range-checked. A command with a parser
+    declares its ``layout`` (:mod:`flightsw.layouts`): the dictionary exports it, and the
+    ground encodes the command from it; tests hold the parser to it.
     """
 
     name: str
@@ -91,6 +93,7 @@ class CommandDef:
     parser: str | None = None
     critical: bool = False  # needs arming before it fires
     doc: str = ""
+    layout: Any = None  # a construct from flightsw.layouts, for a variable layout
 
     def arg_struct(self) -> struct.Struct:
         return struct.Struct(">" + "".join(TYPES[a.type].code for a in self.args))
@@ -109,6 +112,7 @@ def command(
     critical: bool = False,
     name: str | None = None,
     doc: str = "",
+    layout: Any = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare the decorated method as a command handler."""
     if (function_id is None) == (service is None):
@@ -127,6 +131,7 @@ def command(
             parser=parser,
             critical=critical,
             doc=doc or (fn.__doc__ or "").strip().split("\n")[0],
+            layout=layout,
         )
         return fn
 
@@ -180,6 +185,19 @@ class ParameterDef:
 
 
 @dataclass(frozen=True)
+class ReportDef:
+    """A TM report an app (or the executive) sends: PUS (service, subservice) and the
+    layout of its application data (:mod:`flightsw.layouts`), exported in the dictionary
+    so the ground decodes it without flight code."""
+
+    service: int
+    subservice: int
+    name: str
+    layout: Any  # a construct from flightsw.layouts
+    doc: str = ""
+
+
+@dataclass(frozen=True)
 class HkDef:
     """A housekeeping structure: which points, how often, enabled at start or not."""
 
@@ -200,6 +218,7 @@ class AppDeclarations:
     events: tuple[EventDef, ...] = ()
     parameters: tuple[ParameterDef, ...] = ()
     housekeeping: tuple[HkDef, ...] = ()
+    reports: tuple[ReportDef, ...] = ()
 
     def validate(self, owner: str) -> None:
         def unique(kind: str, keys: list[Any]) -> None:
@@ -221,6 +240,7 @@ class AppDeclarations:
         unique("parameter id", [p.local_id for p in self.parameters])
         unique("parameter name", [p.name for p in self.parameters])
         unique("housekeeping sid", [h.local_sid for h in self.housekeeping])
+        unique("report", [(r.service, r.subservice) for r in self.reports])
         points = {t.name for t in self.telemetry}
         for h in self.housekeeping:
             missing = [p for p in h.points if p not in points]
@@ -236,7 +256,8 @@ class AppDeclarations:
 class App:
     """Base class of every app the executive runs.
 
-    Subclasses set ``TELEMETRY``, ``EVENTS``, ``PARAMETERS`` and ``HOUSEKEEPING`` and
+    Subclasses set ``TELEMETRY``, ``EVENTS``, ``PARAMETERS``, ``HOUSEKEEPING`` and
+    ``REPORTS`` (TM reports other than HK and events, with their layouts) and
     mark command handlers with ``@command``. ``OPTIONS`` declares the mission file's
     ``options`` table of the app (``flightsw.schema``): the loader checks it and fills
     in the defaults, so ``self.ctx.options[name]`` always holds a checked value.
@@ -249,6 +270,7 @@ class App:
     EVENTS: ClassVar[tuple[EventDef, ...]] = ()
     PARAMETERS: ClassVar[tuple[ParameterDef, ...]] = ()
     HOUSEKEEPING: ClassVar[tuple[HkDef, ...]] = ()
+    REPORTS: ClassVar[tuple[ReportDef, ...]] = ()
     OPTIONS: ClassVar[Schema] = Schema()
     DEFAULT_RATE_HZ: ClassVar[float] = 1.0
 
@@ -268,6 +290,7 @@ class App:
             events=tuple(cls.EVENTS),
             parameters=tuple(cls.PARAMETERS),
             housekeeping=tuple(cls.HOUSEKEEPING),
+            reports=tuple(cls.REPORTS),
         )
         decl.validate(cls.__qualname__)
         if not isinstance(cls.OPTIONS, Schema):

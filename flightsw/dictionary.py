@@ -1,18 +1,20 @@
 """The command and telemetry dictionary, generated from the apps' declarations.
 
 This is the one source of names and layouts the ground tools use: commands with their
-routing and argument types and ranges, telemetry points, housekeeping structures,
-events and parameters, all with global ids. ``flightsw dict export`` writes it as JSON.
+routing and argument types and ranges (or variable layouts, :mod:`flightsw.layouts`),
+telemetry points, housekeeping structures, events, parameters and the TM reports with
+their layouts, all with global ids. ``flightsw dict export`` writes it as JSON.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from flightsw import layouts
 from flightsw.app import FUNCTION_MANAGEMENT, Arg
 from flightsw.mission import Mission
 
-DICTIONARY_VERSION = 1
+DICTIONARY_VERSION = 2  # 2: variable command layouts and TM reports with their layouts
 
 
 def _arg(a: Arg) -> dict[str, Any]:
@@ -34,6 +36,7 @@ def build_dictionary(mission: Mission) -> dict[str, Any]:
     housekeeping: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     parameters: list[dict[str, Any]] = []
+    reports: list[dict[str, Any]] = []
     for index, spec in enumerate(mission.specs):
         decl = spec.cls.declarations()
         base = spec.id_base
@@ -62,9 +65,12 @@ def build_dictionary(mission: Mission) -> dict[str, Any]:
                 )
             else:
                 entry.update(service=c.service, subservice=c.subservice, function_id=None)
-            if c.parser:
+            if c.layout is not None:
                 entry["args"] = None
-                entry["layout"] = "variable; see doc of the service"
+                entry["layout"] = layouts.describe(c.layout)
+            elif c.parser:
+                entry["args"] = None
+                entry["layout"] = "variable; see doc of the app"
             else:
                 entry["args"] = [_arg(a) for a in c.args]
             commands.append(entry)
@@ -101,6 +107,17 @@ def build_dictionary(mission: Mission) -> dict[str, Any]:
                     "text": e.text,
                 }
             )
+        for r in decl.reports:
+            reports.append(
+                {
+                    "service": r.service,
+                    "subservice": r.subservice,
+                    "name": f"{spec.name}.{r.name}",
+                    "app": spec.name,
+                    "layout": layouts.describe(r.layout),
+                    "doc": r.doc,
+                }
+            )
         for p in decl.parameters:
             value = spec.params.get(p.name, p.default)
             parameters.append(
@@ -127,4 +144,5 @@ def build_dictionary(mission: Mission) -> dict[str, Any]:
         "housekeeping": housekeeping,
         "events": events,
         "parameters": parameters,
+        "reports": reports,
     }

@@ -1,0 +1,230 @@
+"""Layouts: the dictionary's JSON form builds the same codec; the services' hand-written
+parsers read exactly what their declared layouts say; garbage gets our error."""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flightsw import layouts
+from flightsw.datatypes import TYPES
+from flightsw.dictionary import build_dictionary
+from flightsw.errors import CommandError, DecodeError, EncodeError
+from flightsw.testing import SilHarness
+
+# Commands whose layouts are not declared yet (the payload is being moved: branch workload).
+NOT_DECLARED = {"payload.submit_jobs", "payload.submit_jobs_file"}
+
+
+@cache
+def _harness() -> SilHarness:
+    return SilHarness()
+
+
+@cache
+def _dictionary() -> dict[str, Any]:
+    d: dict[str, Any] = json.loads(json.dumps(build_dictionary(_harness().mission)))
+    return d
+
+
+def _declared() -> list[tuple[str, Any, dict[str, Any]]]:
+    """(name, flight construct, exported JSON) of every variable layout the build declares."""
+    out = []
+    for spec in _harness().mission.specs:
+        decl = spec.cls.declarations()
+        for c in decl.commands:
+            if c.layout is not None:
+                out.append((f"{spec.name}.{c.name}", c.layout, layouts.describe(c.layout)))
+        for r in decl.reports:
+            out.append((f"{spec.name}.{r.name}", r.layout, layouts.describe(r.layout)))
+    return out
+
+
+def _scalar(t: str) -> st.SearchStrategy[Any]:
+    dt = TYPES[t]
+    if dt.kind == "float":
+        return st.floats(width=int(t[1:]), allow_nan=False)
+    return st.integers(int(dt.min), int(dt.max))
+
+
+def values(desc: Mapping[str, Any], tables: Mapping[str, Any], key: Any = None) -> Any:
+    """A strategy for values of a layout's JSON form (ids of ``by_id`` from ``tables``)."""
+    kind = desc["type"]
+    if kind in layouts._SCALARS:
+        return _scalar(kind)
+    if kind == "bytes":
+        n = desc["length"]
+        return st.binary(max_size=40) if n == "rest" else st.binary(min_size=n, max_size=n)
+    if kind == "string":
+        return st.text("abcdefghijklmnopqrstuvwxyz0123456789_-.", min_size=1, max_size=64)
+    if kind == "array":
+        limit = min(8, (1 << (8 * struct.calcsize(TYPES[desc["count"]].code))) - 1)
+        return st.lists(values(desc["item"], tables), max_size=limit)
+    if kind == "by_id":
+        raise AssertionError("by_id is drawn with its key, in the struct")
+    fields = desc["fields"]
+    keyed = {f["layout"]["key"]: f for f in fields if f["layout"]["type"] == "by_id"}
+
+    @st.composite
+    def draw_struct(draw: st.DrawFn) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields:
+            name, lay = f["name"], f["layout"]
+            if name in keyed:
+                table = tables[keyed[name]["layout"]["table"]]
+                out[name] = draw(st.sampled_from(sorted(table)))
+            elif lay["type"] == "by_id":
+                types = tables[lay["table"]][out[lay["key"]]]
+                vs = [draw(_scalar(t)) for t in types]
+                out[name] = vs[0] if lay["table"] == "parameters" else vs
+            else:
+                out[name] = draw(values(lay, tables))
+        return out
+
+    return draw_struct()
+
+
+def test_every_variable_command_declares_its_layout() -> None:
+    """The dictionary has no command left as "variable; see the doc"."""
+    undeclared = {c["name"] for c in _dictionary()["commands"] if isinstance(c.get("layout"), str)}
+    assert undeclared == NOT_DECLARED
+    assert sum(1 for c in _dictionary()["commands"] if isinstance(c.get("layout"), dict)) == 12
+
+
+def test_the_json_form_builds_back_to_the_same_json() -> None:
+    for name, _con, desc in _declared():
+        assert layouts.describe(layouts.build(desc)) == desc, name
+
+
+@given(st.data())
+def test_ground_codec_equals_the_flight_declaration(data: st.DataObject) -> None:
+    """The codec built from the dictionary's JSON encodes and decodes as the declaration."""
+    tables = layouts.tables_from_dictionary(_dictionary())
+    name, con, desc = data.draw(st.sampled_from(_declared()))
+    value = data.draw(values(desc, tables))
+    raw = layouts.encode(con, value, tables, name)
+    ground = layouts.build(desc)
+    assert layouts.encode(ground, value, tables, name) == raw
+    back = layouts.parse(ground, raw, tables, name)
+    assert back == layouts.parse(con, raw, tables, name)
+    assert layouts.encode(con, back, tables, name) == raw
+
+
+@given(st.data(), st.binary(max_size=64))
+def test_garbage_is_our_decode_error(data: st.DataObject, raw: bytes) -> None:
+    """Any bytes: a value, or a DecodeError naming the layout (never construct's own)."""
+    tables = layouts.tables_from_dictionary(_dictionary())
+    name, con, _desc = data.draw(st.sampled_from(_declared()))
+    try:
+        layouts.parse(con, raw, tables, name)
+    except DecodeError as exc:
+        assert exc.field == name
+
+
+def test_a_value_that_does_not_fit_is_our_encode_error() -> None:
+    tables = layouts.tables_from_dictionary(_dictionary())
+    con = layouts.Struct("ids" / layouts.counted(layouts.U8, layouts.U16))
+    with pytest.raises(EncodeError):
+        layouts.encode(con, {"ids": [70000]}, tables, "ids")
+    with pytest.raises(EncodeError):
+        layouts.encode(con, {"ids": list(range(300))}, tables, "ids")
+    with pytest.raises(DecodeError, match="no id"):
+        layouts.parse(
+            layouts.build(
+                {
+                    "type": "struct",
+                    "fields": [
+                        {"name": "id", "layout": {"type": "u16"}},
+                        {
+                            "name": "v",
+                            "layout": {"type": "by_id", "table": "parameters", "key": "id"},
+                        },
+                    ],
+                }
+            ),
+            b"\xff\xff\0",
+            tables,
+            "p",
+        )
+
+
+# --- the hand-written parsers read what the layouts declare --------------------------------
+
+
+def _parsed_by_service(cmd: str, raw: bytes) -> dict[str, Any]:
+    app, name = cmd.split(".")
+    h = _harness()
+    loaded = h.exe.app(app)
+    cdef = next(c for c in loaded.spec.cls.declarations().commands if c.name == name)
+    assert cdef.parser is not None
+    result: dict[str, Any] = getattr(loaded.instance, cdef.parser)(raw)
+    return result
+
+
+def _as_declared(cmd: str, parsed: dict[str, Any]) -> dict[str, Any]:
+    """A parser's keyword arguments in the layout's terms (units and shapes differ)."""
+    if cmd == "housekeeping.set_hk_interval":
+        return {
+            "changes": [{"sid": s, "interval_ms": ns // 1_000_000} for s, ns in parsed["changes"]]
+        }
+    if cmd == "parameters.set_parameters":
+        return {"values": [{"id": i, "value": v} for i, v in parsed["updates"]]}
+    return parsed
+
+
+@given(st.data())
+def test_each_parser_reads_what_its_layout_declares(data: st.DataObject) -> None:
+    """Bytes built by the declared layout, with ids the flight build knows and values in
+    range, are what the service's parser accepts, read as the layout reads them."""
+    d = _dictionary()
+    tables = layouts.tables_from_dictionary(d)
+    cmds = {c["name"]: c for c in d["commands"] if isinstance(c.get("layout"), dict)}
+    name = data.draw(st.sampled_from(sorted(cmds)))
+    desc = cmds[name]["layout"]
+    value = _valid(data, name, desc, tables)
+    raw = layouts.encode(layouts.build(desc), value, tables, name)
+    parsed = _parsed_by_service(name, raw)
+    assert _as_declared(name, parsed) == layouts.parse(layouts.build(desc), raw, tables, name)
+    with pytest.raises(CommandError):  # one octet more or less: the parser refuses it too
+        _parsed_by_service(name, raw + b"\0" if name != "files.write_file" else raw[:1])
+
+
+def _valid(data: st.DataObject, cmd: str, desc: dict[str, Any], tables: Any) -> dict[str, Any]:
+    d = _dictionary()
+    ids = {
+        "housekeeping": [h["sid"] for h in d["housekeeping"]],
+        "events": [e["id"] for e in d["events"]],
+        "parameters": [p["id"] for p in d["parameters"]],
+    }
+    app = cmd.split(".")[0]
+    if cmd == "housekeeping.set_hk_interval":
+        ms = st.integers(1, 100).map(lambda k: k * 100)
+        item = st.fixed_dictionaries(
+            {"sid": st.sampled_from(ids["housekeeping"]), "interval_ms": ms}
+        )
+        return {"changes": data.draw(st.lists(item, max_size=5))}
+    if cmd == "parameters.set_parameters":
+        params = d["parameters"]
+        chosen = data.draw(st.lists(st.sampled_from(params), max_size=5))
+        out = []
+        for p in chosen:
+            lo = p["min"] if p["min"] is not None else TYPES[p["type"]].min
+            hi = p["max"] if p["max"] is not None else TYPES[p["type"]].max
+            if TYPES[p["type"]].kind == "float":
+                v: Any = data.draw(st.floats(lo, hi, width=int(p["type"][1:])))
+            else:
+                v = data.draw(st.integers(int(lo), int(hi)))
+            out.append({"id": p["id"], "value": v})
+        return {"values": out}
+    field = desc["fields"][0]["name"]
+    if field in ("sids", "ids"):
+        pool = ids["parameters" if app == "parameters" else app]
+        return {field: data.draw(st.lists(st.sampled_from(pool), max_size=8))}
+    return data.draw(values(desc, tables))  # the file commands: names, sizes, offsets
