@@ -1,42 +1,67 @@
 """The FDIR app: keeps the boards computing through radiation, and the node alive.
 
 Boards, every minor frame (all boards at once):
-- latch-up: rail power above what the board's own settings (utilization, cap) can
-  draw by more than ``sel_excess_w``, N of M samples -> the SEL ladder (off at once,
-  cool down, on, re-admit; isolate after repeats);
-- hang: heartbeat stalled longer than ``hang_timeout_s`` -> reset -> power cycle ->
-  isolate;
+- latch-up: rail power above what the board's state can draw by more than
+  ``sel_excess_w`` -> the SEL ladder (off at once, cool down, on, re-admit; isolate
+  after repeats). What a board can draw depends on its state: a board computing draws
+  what its settings (utilization, cap) allow; one that is not (hung: its power dropped
+  well below that, or its heartbeat has been silent ``hung_after_s``) draws idle power
+  at most. Checked in every powered state, recovery steps included.
+Boards, every second:
+- hang (checked every frame): heartbeat silent longer than ``hang_timeout_s`` -> reset
+  -> power cycle -> isolate; ``hang_isolate_n`` hangs within ``hang_window_s`` isolate
+  a board;
 - memory: corrected errors are counted and every powered board is scrubbed each
   ``scrub_period_s`` (sooner when ``scrub_trigger`` corrections pile up); an
-  uncorrectable error is the payload's cue to roll the job back, FDIR counts it.
-Boards in recovery or isolated go out to the payload as unavailable.
+  uncorrectable error is the payload's cue to roll the job back, FDIR counts it and
+  isolates a board with ``unc_isolate_n`` of them within ``unc_window_s``;
+- too hot (above ``board_off_c`` after thermal control's caps failed): off, like a
+  latch-up.
+Boards in recovery or isolated, and boards whose supply switch is not conducting, go
+out to the payload as unavailable.
 
-Boards too hot (above ``board_off_c``, after thermal control's caps failed to hold them)
-are switched off and handled like a latch-up.
+Supply level of the fault tree: a payload switch that trips takes its boards' power:
+that is one supply fault (``SUPPLY_FAULT``), not a fault of each board; the power app
+retries or isolates the switch, boards behind it wait, their recovery steps released.
 
-Platform: a temperature sensor frozen for ``stuck_samples`` readings is declared failed
-(thermal control then uses its partner); a state of charge below ``safe_mode_soc`` or a
-battery above ``battery_safe_c`` puts the node in safe mode (payload off, loads shed,
-housekeeping slowed), which only a TC ends; no good TC frame for ``uplink_loss_s``
+Platform: temperature sensors are voted per zone (:mod:`fdir.sensors`); a frozen or
+out-of-line sensor is declared failed (thermal control then drops it). A state of
+charge below ``safe_mode_soc``, or a voted battery temperature above ``battery_safe_c``,
+for ``safe_persist_n`` samples in a row puts the node in safe mode (payload off, loads
+shed, housekeeping slowed), which only a TC ends. No good TC frame for ``uplink_loss_s``
 makes the comms service reinitialize the link.
+
+Flight-software memory: every parameter (:class:`fdir.guard.ParamGuard`) and the FDIR
+table are checked every frame against golden copies and repaired; the voting store on
+NV is scrubbed every ``nv_scrub_s``.
+
+Health (:mod:`fdir.health`) of boards, switches, sensors and apps is kept in one table,
+can be commanded and every change is announced. Table-driven monitors
+(:mod:`fdir.watch`) watch any telemetry point. Events go through a bounded backlog that
+never drops a report silently (:mod:`fdir.eventlog`).
 
 Every monitor can be disabled and re-enabled by TC, every limit is a PUS-20 parameter.
 """
 
 from __future__ import annotations
 
-import json
-import zlib
-from dataclasses import asdict, fields
+import math
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from fdir.counters import FaultCounter
+from fdir.eventlog import EventBacklog
+from fdir.guard import ParamGuard, ParamRegion, TableRegion
+from fdir.health import Health, HealthTable, UnitKind
 from fdir.ladder import BoardLadder, BoardState, LadderTiming
-from fdir.monitors import HeartbeatMonitor, StuckMonitor
 from fdir.persistence import NofM
+from fdir.sensors import SensorFdir
 from fdir.state import CriticalState, StateKeeper
+from fdir.table import KEYS, flat, table_crc, timing_from, validated_table
+from fdir.watch import ACTIONS, MAX_MONITORS, MODES, WatchTable
 from flightsw import msgids
 from flightsw.app import (
     App,
@@ -55,26 +80,43 @@ from flightsw.apps.messages import (
     POWER_BUDGET,
     SAFE_MODE,
     SENSOR_HEALTH,
+    SWITCH_HEALTH_REQUEST,
+    SWITCH_STATUS,
     BoardAvailability,
     PowerBudget,
     SafeMode,
     SensorHealth,
+    SwitchHealthRequest,
+    SwitchStatus,
 )
-from flightsw.errors import CommandError
-from flightsw.schema import Opt, Schema, from_dataclass
+from flightsw.errors import CommandError, FlightswError
+from flightsw.schema import REQUIRED, Opt, Schema, from_dataclass
 from hal.interfaces import AcceleratorBoards, BoardTelemetry, TemperatureSensors
 
 NS_PER_S = 1_000_000_000
-MONITORS = {1: "latchup", 2: "hang", 3: "scrub", 4: "sensor_stuck", 5: "safe_mode"}
+MONITORS = {
+    1: "latchup",
+    2: "hang",
+    3: "scrub",
+    4: "sensor",
+    5: "safe_mode",
+    6: "supply",
+    7: "memory",
+    8: "watch",
+}
 SENSOR_PERIOD_S = 1.0
-TABLE_CHECK_S = 60.0
 CRITICAL_APPS = ("power", "thermal", "comms")
 OVERRUN_RESTARTS = 3  # overrun escalations within the window before an app is disabled
 FULL_PERIOD_S = 1.0  # heartbeats, memory, ladder timers; latch-ups are checked every frame
+_validated_table = validated_table  # the name tests and older code use
+
+
+def _check_table(raw: dict[str, Any]) -> None:
+    validated_table(raw)
 
 
 class FdirApp(DeviceGuard, App):
-    """Radiation-fault handling for the boards; sensor and power-level platform FDIR."""
+    """Radiation-fault handling for the boards; sensor, supply and power-level FDIR."""
 
     DEFAULT_RATE_HZ = 10.0
     OPTIONS = Schema(
@@ -96,6 +138,34 @@ class FdirApp(DeviceGuard, App):
             ),
         ),
         Opt("critical_apps", "list", None, max=64, items=Opt("app", "str"), doc="never left off"),
+        Opt(
+            "boards_per_switch",
+            "int",
+            None,
+            min=1,
+            max=100_000,
+            doc="boards behind one payload switch (absent: boards / payload switches)",
+        ),
+        Opt(
+            "monitors",
+            "list",
+            None,
+            max=MAX_MONITORS,
+            items=Opt(
+                "monitor",
+                "table",
+                fields=Schema(
+                    Opt("id", "int", None, min=1, max=MAX_MONITORS, doc="default: position"),
+                    Opt("point", "str", REQUIRED, pattern=r"[^.]+\..+", doc="app.point"),
+                    Opt("low", "float", None, doc="absent: no low limit"),
+                    Opt("high", "float", None, doc="absent: no high limit"),
+                    Opt("persist", "int", None, min=1, max=10_000, doc="samples in a row"),
+                    Opt("mode", "str", None, choices=tuple(MODES), doc="default: report"),
+                    Opt("action", "str", None, choices=tuple(ACTIONS), doc="default: none"),
+                ),
+            ),
+            doc="table-driven monitors on telemetry points (fdir.watch)",
+        ),
     )
     TELEMETRY = (
         DEVICE_ERRORS,
@@ -118,6 +188,13 @@ class FdirApp(DeviceGuard, App):
         TelemetryDef("reset_reason", "u8", "", "0 power on, 1 watchdog, 2 command, 3 exception"),
         TelemetryDef("state_repairs", "u32", "", "critical-state copies repaired by voting"),
         TelemetryDef("table_repairs", "u16"),
+        TelemetryDef("battery_temp_c", "f32", "degC", "voted battery temperature (safe mode)"),
+        TelemetryDef("param_repairs", "u32", "", "parameter values repaired from golden"),
+        TelemetryDef("events_lost", "u32", "", "event reports dropped, backlog full"),
+        TelemetryDef("events_backlog", "u16", "", "event reports waiting"),
+        TelemetryDef("supply_faults", "u16"),
+        TelemetryDef("supplies_down", "u16", "", "payload switches not conducting"),
+        TelemetryDef("monitor_violations", "u32", "", "table-driven monitor violations"),
     )
     HOUSEKEEPING = (HkDef(1, "fdir", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
@@ -150,10 +227,59 @@ class FdirApp(DeviceGuard, App):
         EventDef(
             13, "UPLINK_LOST", Severity.HIGH, (Arg("silent_s", "f32"),), "{silent_s:.0f} s silent"
         ),
+        EventDef(
+            17,
+            "PARAM_REPAIRED",
+            Severity.HIGH,
+            (Arg("param", "u16"),),
+            "parameter 0x{param:04x} restored from its golden copy",
+        ),
+        EventDef(
+            18,
+            "STATE_REPAIRED",
+            Severity.MEDIUM,
+            (Arg("copies", "u16"),),
+            "{copies} NV copies of critical state repaired by voting",
+        ),
+        EventDef(
+            19,
+            "EVENTS_LOST",
+            Severity.HIGH,
+            (Arg("count", "u32"),),
+            "{count} FDIR event reports dropped (backlog full)",
+        ),
+        EventDef(
+            20,
+            "SUPPLY_FAULT",
+            Severity.HIGH,
+            (Arg("switch", "u8"),),
+            "switch {switch} lost its boards' supply",
+        ),
+        EventDef(
+            21,
+            "HEALTH_CHANGED",
+            Severity.INFO,
+            (Arg("kind", "u8"), Arg("unit", "u16"), Arg("health", "u8")),
+            "unit {unit} of kind {kind} now health {health}",
+        ),
+        EventDef(
+            22,
+            "MONITOR_VIOLATION",
+            Severity.MEDIUM,
+            (Arg("monitor", "u8"), Arg("value", "f64")),
+            "monitor {monitor} out of limits at {value}",
+        ),
+        EventDef(
+            23,
+            "MONITOR_ACTION",
+            Severity.HIGH,
+            (Arg("monitor", "u8"), Arg("action", "u8")),
+            "monitor {monitor} took action {action}",
+        ),
     )
     PARAMETERS = (
         ParameterDef(1, "sel_excess_w", "f32", 30.0, 1.0, 1000.0, "W"),
-        ParameterDef(2, "hang_timeout_s", "f32", 3.0, 0.5, 600.0, "s"),
+        ParameterDef(2, "hang_timeout_s", "f32", 2.5, 0.5, 600.0, "s", "checked every frame"),
         ParameterDef(3, "scrub_period_s", "f32", 600.0, 1.0, 86_400.0, "s"),
         ParameterDef(4, "scrub_trigger", "u32", 50, 1, 1_000_000),
         ParameterDef(5, "stuck_samples", "u16", 30, 3, 10_000),
@@ -165,27 +291,38 @@ class FdirApp(DeviceGuard, App):
         ParameterDef(11, "battery_safe_c", "f32", 55.0, 0.0, 150.0, "degC", "safe mode above"),
         ParameterDef(13, "app_reenable_window_s", "f32", 3600.0, 1.0, 1e6, "s"),
         ParameterDef(12, "uplink_loss_s", "f32", 172_800.0, 10.0, 1e7, "s", "then reset radio"),
+        ParameterDef(14, "hung_after_s", "f32", 2.5, 0.5, 600.0, "s", "silent: draws idle at most"),
+        ParameterDef(15, "hang_isolate_n", "u8", 3, 1, 32, "", "hangs in the window: isolate"),
+        ParameterDef(16, "hang_window_s", "f32", 3600.0, 1.0, 1e7, "s"),
+        ParameterDef(17, "unc_isolate_n", "u8", 5, 1, 32, "", "memory errors: isolate"),
+        ParameterDef(18, "unc_window_s", "f32", 3600.0, 1.0, 1e7, "s"),
+        ParameterDef(19, "safe_persist_n", "u16", 5, 1, 3600, "", "samples before safe mode"),
+        ParameterDef(20, "sensor_fail_n", "u16", 10, 1, 3600, "", "suspect samples: failed"),
+        ParameterDef(21, "event_burst", "u16", 256, 1, 4096, "", "event reports a frame"),
+        ParameterDef(22, "nv_scrub_s", "f32", 10.0, 1.0, 86_400.0, "s", "voting-store scrub"),
     )
 
     def init(self) -> None:
         devices = self.ctx.hal.devices
         self.boards: AcceleratorBoards = devices["boards"]
         self.sensors: TemperatureSensors | None = devices.get("thermal")
+        self.pcdu: Any = devices.get("pcdu")
+        self.battery: Any = devices.get("battery")
         n = self.boards.count
         self.keeper = StateKeeper(self.ctx.hal.nv) if self.ctx.hal.nv is not None else None
         saved = self.keeper.load() if self.keeper is not None else None
         self.state = saved or CriticalState(
-            table=_validated_table(self.ctx.options.get("table", {}))
+            table=validated_table(self.ctx.options.get("table", {}))
         )
         table = self.state.table
         self.sel_filter = NofM(int(table["sel_n"]), int(table["sel_m"]), n)
-        self.ladder = BoardLadder(n, LadderTiming(**table["ladder"]))
-        self.table_crc = _table_crc(table)
+        self.ladder = BoardLadder(n, timing_from(flat(table)))
+        self.table_crc = table_crc(flat(table))
+        self.table_key = (self.sel_filter.n, self.sel_filter.m, self.ladder.timing)
         self.table_repairs = 0
-        self.next_table_check_s = 0.0
-        self.heartbeat = HeartbeatMonitor(float(self.param("hang_timeout_s")))
         self.enabled = set(MONITORS)
         self.power_pipe = self.listen(POWER_BUDGET)
+        self.switch_pipe = self.listen(SWITCH_STATUS)
         self.last_corrected = np.zeros(n, dtype=np.int64)
         self.since_scrub = np.zeros(n, dtype=np.int64)
         self.last_unc = np.zeros(n, dtype=np.int64)
@@ -193,10 +330,10 @@ class FdirApp(DeviceGuard, App):
         self.unc_total = 0
         self.scrubs = 0
         self.next_scrub_s = float(self.param("scrub_period_s"))
-        self.stuck = StuckMonitor(int(self.param("stuck_samples")), epsilon=0.0)
-        self.failed_sensors: set[int] = set()
         names = self.sensors.sensor_names() if self.sensors is not None else ()
-        self.battery_sensor = [n.startswith("battery") for n in names]
+        self.sensor_fdir = SensorFdir(
+            tuple(names), self.battery is not None, int(self.param("stuck_samples"))
+        )
         self.battery_temp_c = -273.0
         self.uplink_pipe = self.listen(msgids.UPLINK_STATUS)
         self.app_fault_pipe = self.listen(msgids.APP_FAULT, depth=32)
@@ -207,11 +344,61 @@ class FdirApp(DeviceGuard, App):
         self.radio_resets = 0
         self.next_sensor_s = 0.0
         self.safe = False
+        self.low_soc_n = 0
+        self.hot_battery_n = 0
         self.last_published: bytes | None = None
         self.next_full_s = 0.0
         self.last_tel: BoardTelemetry | None = None
         self.saved_key: tuple[object, ...] | None = None
+        # heartbeat silence, every frame: what a board can draw depends on it
+        self.last_beat = np.zeros(n, dtype=np.int64)
+        self.beat_at = np.zeros(n)
+        self.was_powered = np.zeros(n, dtype=bool)
+        self.hang_due_s = math.inf
+        # fault counters beyond the ladder's own latch-up count
+        self.hang_counter = FaultCounter(n)
+        self.unc_counter = FaultCounter(n)
+        # the supply level: payload switches and the boards behind each
+        switch_names = tuple(self.pcdu.switch_names()) if self.pcdu is not None else ()
+        self.switch_names = switch_names
+        payload = [i for i, s in enumerate(switch_names) if s.startswith("payload")]
+        self.payload_switches = np.array(payload, dtype=np.intp)
+        per = int(self.ctx.options.get("boards_per_switch", -(-n // max(1, len(payload)))))
+        self.board_switch = (
+            self.payload_switches[np.minimum(np.arange(n) // max(per, 1), len(payload) - 1)]
+            if payload
+            else np.zeros(n, dtype=np.intp)
+        )
+        self.supply_down = np.zeros(n, dtype=bool)
+        self.switch_tripped = [False] * len(switch_names)
+        self.supply_faults = 0
+        # health of every unit, events, memory protection, table-driven monitors
+        apps = len(getattr(self.ctx.executive, "apps", ()))
+        self.health = HealthTable(
+            {
+                UnitKind.BOARD: n,
+                UnitKind.SWITCH: len(switch_names),
+                UnitKind.SENSOR: len(names),
+                UnitKind.APP: apps,
+            }
+        )
+        self.permanent = np.zeros(n, dtype=bool)
+        self.external = np.zeros(n, dtype=bool)
+        self.health_key = b""
+        self.events = EventBacklog(per_frame=int(self.param("event_burst")))
+        self.guard = ParamGuard(self.ctx.params, self.ctx.hal.nv)
+        self.next_nv_scrub_s = 0.0
+        self.state_repairs_seen = 0
+        self.watch = WatchTable.from_options(self.ctx.options.get("monitors", []))
+        memory = devices.get("memory")
+        if memory is not None:
+            memory.register("params", ParamRegion(self.ctx.params))
+            memory.register("fdir.table", TableRegion(self._live_table, self._poke_table))
         self._restore(saved)
+
+    def report(self, event: str, **args: Any) -> None:
+        """Queue an event report (sent within the frame's budget, never silently lost)."""
+        self.events.add(event, **args)
 
     def _restore(self, saved: CriticalState | None) -> None:
         """At boot: count it, say why, and take back what the last run had decided."""
@@ -220,7 +407,7 @@ class FdirApp(DeviceGuard, App):
         if booting:
             self.state.boot_count += 1
             self.state.reset_reason = self.ctx.hal.reset_cause
-            self.emit(
+            self.report(
                 "BOOT",
                 boot_count=self.state.boot_count,
                 reset_reason=self.state.reset_reason_code,
@@ -231,6 +418,7 @@ class FdirApp(DeviceGuard, App):
                 self.ladder.state[idx] = BoardState.ISOLATED
                 self.boards.set_board_power(idx, False)
             self.safe = saved.safe_mode
+        self._board_health()
         self._save()
 
     def _save(self) -> None:
@@ -246,38 +434,79 @@ class FdirApp(DeviceGuard, App):
         self.state.isolated = [int(b) for b in isolated]
         self.keeper.save(self.state)
 
-    def _check_table(self, now: float) -> None:
-        """The live table against the golden copy's CRC; reload it when they differ."""
-        if now < self.next_table_check_s:
+    # --- the FDIR table and memory ----------------------------------------------------
+    def _live_table(self) -> dict[str, float]:
+        """The live table values as held (ints stay ints)."""
+        out: dict[str, float] = {"sel_n": self.sel_filter.n, "sel_m": self.sel_filter.m}
+        for name, value in asdict(self.ladder.timing).items():
+            out[f"ladder.{name}"] = value
+        return out
+
+    def _poke_table(self, key: str, value: float) -> None:
+        """Write one live table value (a simulated upset: no checks, as in RAM)."""
+        if key in ("sel_n", "sel_m"):
+            setattr(self.sel_filter, key[-1], int(value) if math.isfinite(value) else -1)
             return
-        self.next_table_check_s = now + TABLE_CHECK_S
-        live = {
-            "sel_n": self.sel_filter.n,
-            "sel_m": self.sel_filter.m,
-            "ladder": asdict(self.ladder.timing),
-        }
-        if _table_crc(live) == self.table_crc:
+        live = self._live_table()
+        live[key] = value
+        self.ladder.timing = timing_from(live)
+
+    def _check_table(self) -> None:
+        """The live table against the golden copy, every frame (a tuple comparison); the
+        CRC decides when they differ; reload it from the golden copy then."""
+        live_key = (self.sel_filter.n, self.sel_filter.m, self.ladder.timing)
+        if live_key == self.table_key:
+            return
+        live = self._live_table()
+        if len(live) == len(KEYS) and table_crc(live) == self.table_crc:
+            self.table_key = live_key
             return
         golden = self.keeper.load() if self.keeper is not None else None
         table = golden.table if golden is not None else self.state.table
         self.sel_filter = NofM(int(table["sel_n"]), int(table["sel_m"]), self.boards.count)
-        self.ladder.timing = LadderTiming(**table["ladder"])
+        self.ladder.timing = timing_from(flat(table))
+        self.table_crc = table_crc(flat(table))
+        self.table_key = (self.sel_filter.n, self.sel_filter.m, self.ladder.timing)
         self.table_repairs += 1
-        self.emit("TABLE_REPAIRED")
+        self.report("TABLE_REPAIRED")
+
+    def _memory_guard(self, now: float) -> None:
+        if 7 not in self.enabled:
+            return
+        for pid in self.guard.check():
+            self.report("PARAM_REPAIRED", param=pid)
+        self._check_table()
+        if now >= self.next_nv_scrub_s and self.keeper is not None:
+            self.next_nv_scrub_s = now + float(self.param("nv_scrub_s"))
+            self.keeper.store.read()  # votes and rewrites a bad copy
+            if self.guard.golden_nv is not None:
+                self.guard.golden_nv.read()
+            repairs = self.keeper.store.repairs + (
+                self.guard.golden_nv.repairs if self.guard.golden_nv is not None else 0
+            )
+            if repairs > self.state_repairs_seen:
+                self.report("STATE_REPAIRED", copies=min(repairs - self.state_repairs_seen, 0xFFFF))
+            self.state_repairs_seen = repairs
 
     # --- the loop ---------------------------------------------------------------------
     def step(self, now_ns: int) -> None:
         self.guarded(self._step, now_ns)
+        self.events.per_frame = int(self.param("event_burst"))
+        self.events.flush(self.emit)
 
     def _step(self, now_ns: int) -> None:
         now = now_ns / NS_PER_S
+        self._memory_guard(now)
         tel = self.boards.read_boards()
+        fresh = tel is not self.last_tel  # a new snapshot (physics step or a command)
+        if fresh:
+            self._track_beats(tel, now)
         if now < self.next_full_s:
-            self._latchups_only(tel, now)
+            self._between(tel, now, fresh)
             return
         self.next_full_s = now + FULL_PERIOD_S
         self.last_tel = tel
-        self._check_table(now)
+        self._supply()
         self._boards(tel, now)
         if 4 in self.enabled and self.sensors is not None and now >= self.next_sensor_s:
             self.next_sensor_s = now + SENSOR_PERIOD_S
@@ -285,8 +514,26 @@ class FdirApp(DeviceGuard, App):
         self._power()
         self._uplink(now)
         self._app_faults(now)
+        if 8 in self.enabled:
+            self._watch(now)
         self._save()
         self._telemetry()
+
+    def _track_beats(self, tel: BoardTelemetry, now: float) -> None:
+        """When each board's heartbeat last moved (power-on counts as a beat), and when the
+        next hang could be due."""
+        moved = (tel.heartbeat != self.last_beat) | (tel.powered & ~self.was_powered)
+        if moved.any():
+            self.beat_at[moved] = now
+            self.last_beat = tel.heartbeat.copy()
+        self.was_powered = tel.powered.copy()
+        self._next_hang_due(tel)
+
+    def _next_hang_due(self, tel: BoardTelemetry) -> None:
+        watched = tel.powered & (self.ladder.state == BoardState.HEALTHY) & ~self.external
+        last = self.beat_at[watched]
+        timeout = float(self.param("hang_timeout_s"))
+        self.hang_due_s = float(last.min()) + timeout if last.size else math.inf
 
     def _expected_power(self, tel: BoardTelemetry) -> NDArray[np.float64]:
         """What each board's own settings let it draw (full power where it does not say)."""
@@ -299,57 +546,107 @@ class FdirApp(DeviceGuard, App):
         out: NDArray[np.float64] = np.minimum(demand, np.maximum(cap, idle))
         return out
 
-    def _latchup(self, tel: BoardTelemetry) -> NDArray[np.bool_]:
-        sel = np.zeros(self.boards.count, dtype=bool)
-        if 1 in self.enabled:
-            expected_on = tel.powered & (self.ladder.state == 0)
-            excess = tel.power_w - self._expected_power(tel)
-            sel = self.sel_filter.update(expected_on & (excess > float(self.param("sel_excess_w"))))
-        return sel
+    def _latchup(self, tel: BoardTelemetry, now: float) -> NDArray[np.bool_]:
+        """Latch-ups: more current than the board's state can draw, in any powered state."""
+        if 1 not in self.enabled:
+            return np.zeros(self.boards.count, dtype=bool)
+        excess = float(self.param("sel_excess_w"))
+        demand = self._expected_power(tel)
+        p = tel.power_w
+        silent = (now - self.beat_at) > float(self.param("hung_after_s"))
+        not_computing = (p < demand - excess) | silent
+        ceiling = np.where(not_computing, float(self.param("board_idle_w")), demand) + excess
+        watched = tel.powered & (self.ladder.state != BoardState.ISOLATED) & ~self.external
+        out: NDArray[np.bool_] = self.sel_filter.update(watched & (p > ceiling))
+        return out
 
-    def _latchups_only(self, tel: BoardTelemetry, now: float) -> None:
-        """Between full checks: only a latch-up needs action within the frame.
-
-        The same snapshot twice (a device that has not refreshed) is one sample, not two.
-        """
-        if tel is self.last_tel:
-            return
-        self.last_tel = tel
-        sel = self._latchup(tel)
-        if sel.any():
+    def _between(self, tel: BoardTelemetry, now: float, fresh: bool) -> None:
+        """Between full checks: a latch-up needs action within the frame, a hang as soon
+        as it is due. The same snapshot twice (a device that has not refreshed) is one
+        latch-up sample, not two."""
+        sel = None
+        if fresh:
+            self.last_tel = tel
+            sel = self._latchup(tel, now)
+            if not sel.any():
+                sel = None
+        if sel is not None or now > self.hang_due_s:
             self._boards(tel, now, sel)
 
     def _boards(
         self, tel: BoardTelemetry, now: float, sel: NDArray[np.bool_] | None = None
     ) -> None:
         ladder = self.ladder
-        expected_on = tel.powered & (ladder.state == 0)
+        healthy_on = tel.powered & (ladder.state == 0) & ~self.external
         if sel is None:
-            sel = self._latchup(tel)
-        hot = expected_on & (tel.temperature_c > float(self.param("board_off_c")))
-        hang = np.zeros_like(sel)
-        if 2 in self.enabled:
-            self.heartbeat.timeout_s = float(self.param("hang_timeout_s"))
-            hang = self.heartbeat.check(tel.heartbeat, expected_on, now)
+            sel = self._latchup(tel, now)
+        hot = healthy_on & (tel.temperature_c > float(self.param("board_off_c")))
+        hang = self._hangs(tel, now)
         out = ladder.step(self.boards, now, tel.heartbeat, sel, hang & ~sel & ~hot, hot)
+        self.beat_at[out.resets] = now  # a reset board starts computing again at once
         self.sel_filter.reset(out.sel_off)
         latchups = np.setdiff1d(out.sel_off, out.hot) if out.hot.size else out.sel_off
+        isolated = list(out.isolated)
+        if out.resets.size:  # hangs counted per board: a board that keeps hanging goes
+            many = self.hang_counter.record(
+                out.resets,
+                now,
+                int(self.param("hang_isolate_n")),
+                float(self.param("hang_window_s")),
+            )
+            isolated += list(ladder.isolate(self.boards, out.resets[many]))
         for name, idx in (
             ("BOARD_OVERTEMP", out.hot),
             ("BOARD_LATCHUP", latchups),
             ("BOARD_HANG", out.resets),
             ("BOARD_POWER_CYCLED", out.cycles),
             ("BOARD_RECOVERED", out.recovered),
-            ("BOARD_ISOLATED", out.isolated),
+            ("BOARD_ISOLATED", np.array(isolated, dtype=np.intp)),
         ):
-            for b in idx[:16]:
-                self.emit(name, board=int(b))
+            for b in idx:
+                self.report(name, board=int(b))
         self._memory(tel, now)
-        mask = ladder.unavailable
+        stray = np.flatnonzero(tel.powered & (ladder.state == BoardState.ISOLATED))
+        if stray.size:  # isolated means off, whoever switched it on
+            self.boards.set_board_power(stray, False)
+        self._board_health()
+        self._next_hang_due(tel)
+        self._publish_availability(now)
+
+    def _publish_availability(self, now: float, force: bool = False) -> None:
+        mask = self.ladder.unavailable | self.supply_down
         key = mask.tobytes()
-        if key != self.last_published or int(now * 10) % 10 == 0:
+        if force or key != self.last_published or int(now * 10) % 10 == 0:
             self.last_published = key
             self.ctx.bus.publish(BOARD_AVAILABILITY, BoardAvailability(mask.copy(), "fdir"))
+
+    def _hangs(self, tel: BoardTelemetry, now: float) -> NDArray[np.bool_]:
+        """Healthy powered boards whose heartbeat has been silent ``hang_timeout_s``
+        (checked every frame: FDIR must see a hang before the payload gives up on it)."""
+        if 2 not in self.enabled:
+            return np.zeros(self.boards.count, dtype=bool)
+        silent = (now - self.beat_at) > float(self.param("hang_timeout_s"))
+        out: NDArray[np.bool_] = (
+            silent & tel.powered & (self.ladder.state == BoardState.HEALTHY) & ~self.external
+        )
+        return out
+
+    def _board_health(self) -> None:
+        """Board health from the ladder (and the ground's overrides), changes announced."""
+        st = self.ladder.state
+        key = st.tobytes() + self.external.tobytes() + self.permanent.tobytes()
+        if key == self.health_key:
+            return
+        self.health_key = key
+        h = np.where(st == BoardState.HEALTHY, Health.HEALTHY, Health.NEEDS_RECOVERY)
+        isolated = st == BoardState.ISOLATED
+        h = np.where(isolated, Health.FAULTY, h)
+        h = np.where(isolated & self.permanent, Health.PERMANENT_FAULTY, h)
+        h = np.where(self.external, Health.EXTERNAL_CONTROL, h).astype(np.int8)
+        cur = self.health.of(UnitKind.BOARD)
+        changed = np.flatnonzero(cur != h)
+        for b, new in self.health.set(UnitKind.BOARD, changed, h[changed]):
+            self.report("HEALTH_CHANGED", kind=int(UnitKind.BOARD), unit=b, health=new)
 
     def _memory(self, tel: BoardTelemetry, now: float) -> None:
         corr = tel.ecc_corrected
@@ -362,8 +659,14 @@ class FdirApp(DeviceGuard, App):
         hit = np.flatnonzero(unc > self.last_unc)
         self.last_unc = unc.copy()
         self.unc_total += len(hit)
-        for b in hit[:8]:
-            self.emit("UNCORRECTABLE_MEMORY", board=int(b))
+        for b in hit:
+            self.report("UNCORRECTABLE_MEMORY", board=int(b))
+        if hit.size:
+            many = self.unc_counter.record(
+                hit, now, int(self.param("unc_isolate_n")), float(self.param("unc_window_s"))
+            )
+            for b in self.ladder.isolate(self.boards, hit[many & ~self.external[hit]]):
+                self.report("BOARD_ISOLATED", board=int(b))
         if 3 not in self.enabled:
             return
         powered = tel.powered & (self.ladder.state == 0)
@@ -378,23 +681,66 @@ class FdirApp(DeviceGuard, App):
             self.since_scrub[idx] = 0
             self.scrubs += int(idx.size)
 
+    # --- the supply level -------------------------------------------------------------------
+    def _supply(self) -> None:
+        """Payload switches that stopped conducting: one supply fault, their boards wait."""
+        for msg in self.switch_pipe.drain():
+            st = msg.payload
+            if isinstance(st, SwitchStatus) and len(st.health) == len(self.switch_names):
+                idx = np.arange(len(st.health), dtype=np.intp)
+                for i, h in self.health.set(UnitKind.SWITCH, idx, np.array(st.health, np.int8)):
+                    self.report("HEALTH_CHANGED", kind=int(UnitKind.SWITCH), unit=i, health=h)
+        if self.pcdu is None or 6 not in self.enabled or not self.payload_switches.size:
+            return
+        sw = self.pcdu.read_switches()
+        conducting = np.array([on and not t for on, t in zip(sw.on, sw.tripped, strict=True)])
+        for i in self.payload_switches:
+            tripped = bool(sw.tripped[i])
+            if tripped and not self.switch_tripped[i]:
+                self.supply_faults += 1
+                self.report("SUPPLY_FAULT", switch=int(i))
+            self.switch_tripped[i] = tripped
+        down = ~conducting[self.board_switch]
+        lost = down & ~self.supply_down
+        if lost.any():
+            # whatever a board behind it was recovering from, the power loss cleared it
+            self.ladder.release(np.flatnonzero(lost))
+        self.supply_down = down
+
+    # --- sensors and power ------------------------------------------------------------------
     def _sensors(self) -> None:
         assert self.sensors is not None
-        values = np.array(self.sensors.read_temperatures_c(), dtype=np.float64)
-        battery = [
-            v
-            for i, v in enumerate(values)
-            if self.battery_sensor[i] and i not in self.failed_sensors and -100 < v < 200
-        ]
-        self.battery_temp_c = float(np.mean(battery)) if battery else -273.0
-        self.stuck.samples = int(self.param("stuck_samples"))
-        stuck = self.stuck.check(values)
-        newly = [int(i) for i in np.flatnonzero(stuck) if int(i) not in self.failed_sensors]
+        values = [float(v) for v in self.sensors.read_temperatures_c()]
+        bms = math.nan
+        if self.battery is not None:
+            try:
+                bms = float(self.battery.read_battery().temperature_c)
+            except FlightswError:
+                bms = math.nan
+        newly = self.sensor_fdir.update(
+            values, bms, int(self.param("sensor_fail_n")), int(self.param("stuck_samples"))
+        )
+        self.battery_temp_c = self.sensor_fdir.battery_c()
         for i in newly:
-            self.failed_sensors.add(i)
-            self.emit("SENSOR_FAILED", sensor=i)
+            self.report("SENSOR_FAILED", sensor=i)
         if newly:
-            self.ctx.bus.publish(SENSOR_HEALTH, SensorHealth(frozenset(self.failed_sensors)))
+            self._sensor_health()
+
+    def _sensor_health(self) -> None:
+        failed = self.sensor_fdir.failed
+        n = len(self.sensor_fdir.names)
+        h = np.array(
+            [
+                Health.EXTERNAL_CONTROL
+                if i in self.sensor_fdir.external
+                else (Health.FAULTY if i in failed else Health.HEALTHY)
+                for i in range(n)
+            ],
+            dtype=np.int8,
+        )
+        for i, new in self.health.set(UnitKind.SENSOR, np.arange(n, dtype=np.intp), h):
+            self.report("HEALTH_CHANGED", kind=int(UnitKind.SENSOR), unit=i, health=new)
+        self.ctx.bus.publish(SENSOR_HEALTH, SensorHealth(frozenset(failed)))
 
     def _uplink(self, now: float) -> None:
         silent = None
@@ -405,8 +751,14 @@ class FdirApp(DeviceGuard, App):
         if silent is not None and silent > limit and now >= self.next_radio_reset_s:
             self.next_radio_reset_s = now + limit  # one reset per silent period
             self.radio_resets += 1
-            self.emit("UPLINK_LOST", silent_s=silent)
+            self.report("UPLINK_LOST", silent_s=silent)
             self.ctx.bus.publish(msgids.RADIO_RESET, "uplink lost")
+
+    def _app_health(self, index: int, health: Health) -> None:
+        if index < len(self.health.of(UnitKind.APP)):
+            idx = np.array([index], dtype=np.intp)
+            for i, h in self.health.set(UnitKind.APP, idx, health):
+                self.report("HEALTH_CHANGED", kind=int(UnitKind.APP), unit=i, health=h)
 
     def _app_faults(self, now: float) -> None:
         """System rung above the executive's restarts: a critical app the executive had to
@@ -422,17 +774,22 @@ class FdirApp(DeviceGuard, App):
             if getattr(fault, "kind", "") != "disabled":
                 continue
             name = str(fault.app)
+            loaded = exe.app(name)
+            self._app_health(loaded.index, Health.FAULTY)
             if name not in self.critical_apps:
                 continue
-            loaded = exe.app(name)
+            if self.health.of(UnitKind.APP)[loaded.index] == Health.EXTERNAL_CONTROL:
+                continue
             last = self.reenabled_at.get(name)
             window = float(self.param("app_reenable_window_s"))
             if last is None or now - last > window:
                 self.reenabled_at[name] = now
-                self.emit("APP_REENABLED", app=loaded.index)
+                self.report("APP_REENABLED", app=loaded.index)
                 exe.enable_app(loaded)
+                self._app_health(loaded.index, Health.HEALTHY)
             else:
-                self.emit("APP_LOST", app=loaded.index)
+                self.report("APP_LOST", app=loaded.index)
+                self._app_health(loaded.index, Health.PERMANENT_FAULTY)
                 if not self.safe:
                     self._enter_safe(-1.0, f"critical app {name} lost")
 
@@ -450,27 +807,53 @@ class FdirApp(DeviceGuard, App):
         if len(times) >= OVERRUN_RESTARTS:
             exe.disable_app(loaded)
             return
-        self.emit("APP_OVERRUN_RESTART", app=loaded.index)
+        self.report("APP_OVERRUN_RESTART", app=loaded.index)
         exe.restart_app(loaded)
 
     def _enter_safe(self, soc: float, reason: str) -> None:
         self.safe = True
-        self.emit("SAFE_MODE_ENTERED", soc=soc)
+        self.report("SAFE_MODE_ENTERED", soc=soc)
         self.ctx.bus.publish(SAFE_MODE, SafeMode(True, reason))
 
     def _power(self) -> None:
+        """Safe mode on a low state of charge or a hot battery, each held for
+        ``safe_persist_n`` samples (one sample is never a system-level decision)."""
         soc = None
         for msg in self.power_pipe.drain():
             if isinstance(msg.payload, PowerBudget):
                 soc = msg.payload.soc
-        if soc is None or self.safe or 5 not in self.enabled:
-            if self.safe:
-                self.ctx.bus.publish(SAFE_MODE, SafeMode(True, "fdir"))
+        if self.safe:
+            self.ctx.bus.publish(SAFE_MODE, SafeMode(True, "fdir"))
             return
-        if soc < float(self.param("safe_mode_soc")):
+        if soc is None or 5 not in self.enabled:
+            return
+        need = int(self.param("safe_persist_n"))
+        self.low_soc_n = self.low_soc_n + 1 if soc < float(self.param("safe_mode_soc")) else 0
+        hot = self.battery_temp_c > float(self.param("battery_safe_c"))
+        self.hot_battery_n = self.hot_battery_n + 1 if hot else 0
+        if self.low_soc_n >= need:
             self._enter_safe(soc, "low state of charge")
-        elif self.battery_temp_c > float(self.param("battery_safe_c")):
+        elif self.hot_battery_n >= need:
             self._enter_safe(soc, "battery over temperature")
+
+    def _watch(self, now: float) -> None:
+        exe = self.ctx.executive
+        if exe is None or not self.watch.entries:
+            return
+
+        def value(app: str, point: str) -> float | None:
+            try:
+                v = exe.app(app).instance.tlm.get(point)
+            except KeyError:
+                return None
+            return float(v) if isinstance(v, int | float) else None
+
+        for mid, v, action in self.watch.evaluate(value):
+            self.report("MONITOR_VIOLATION", monitor=mid, value=v)
+            if action:
+                self.report("MONITOR_ACTION", monitor=mid, action=action)
+                if action == 1 and not self.safe:
+                    self._enter_safe(-1.0, f"monitor {mid}")
 
     def _telemetry(self) -> None:
         c = self.ladder.counts
@@ -488,19 +871,27 @@ class FdirApp(DeviceGuard, App):
             ecc_corrected=self.corrected_total,
             ecc_uncorrectable=self.unc_total,
             scrubs=self.scrubs,
-            failed_sensors=len(self.failed_sensors),
+            failed_sensors=len(self.sensor_fdir.failed),
             safe_mode=int(self.safe),
-            monitors_enabled=sum(1 << (m - 1) for m in self.enabled),
+            monitors_enabled=sum(1 << (m - 1) for m in self.enabled) & 0xFF,
             boot_count=self.state.boot_count,
             reset_reason=self.state.reset_reason_code,
             state_repairs=self.keeper.store.repairs if self.keeper is not None else 0,
             table_repairs=self.table_repairs,
+            battery_temp_c=self.battery_temp_c,
+            param_repairs=self.guard.repairs,
+            events_lost=self.events.dropped,
+            events_backlog=min(len(self.events.queue), 0xFFFF),
+            supply_faults=self.supply_faults,
+            supplies_down=len({int(s) for s in self.board_switch[self.supply_down]}),
+            monitor_violations=self.watch.violations,
         )
 
     # --- commands ---------------------------------------------------------------------
     @command(function_id=1, args=(Arg("monitor", "u8", 1, len(MONITORS)),))
     def cmd_enable_monitor(self, monitor: int) -> None:
-        """Enable one monitor (1 latch-up, 2 hang, 3 scrub, 4 sensor stuck, 5 safe mode)."""
+        """Enable one monitor (1 latch-up, 2 hang, 3 scrub, 4 sensors, 5 safe mode,
+        6 supply, 7 memory guard, 8 table-driven monitors)."""
         self.enabled.add(monitor)
 
     @command(function_id=2, args=(Arg("monitor", "u8", 1, len(MONITORS)),))
@@ -515,7 +906,10 @@ class FdirApp(DeviceGuard, App):
             raise CommandError(FailureCode.UNKNOWN_ID, f"no board {board}")
         if self.ladder.state[board] != 6:
             raise CommandError(FailureCode.INVALID_STATE, f"board {board} is not isolated")
+        if self.permanent[board]:
+            raise CommandError(FailureCode.INVALID_STATE, f"board {board} is permanently faulty")
         self.ladder.readmit(np.array([board], dtype=np.intp))
+        self._board_health()
 
     @command(function_id=4)
     def cmd_reset_counters(self) -> None:
@@ -531,42 +925,91 @@ class FdirApp(DeviceGuard, App):
         if not self.safe:
             raise CommandError(FailureCode.INVALID_STATE, "not in safe mode")
         self.safe = False
+        self.low_soc_n = self.hot_battery_n = 0
         self.ctx.bus.publish(SAFE_MODE, SafeMode(False, "ground"))
-        self.emit("SAFE_MODE_EXITED")
+        self.report("SAFE_MODE_EXITED")
 
     @command(function_id=6)
     def cmd_enter_safe_mode(self) -> None:
         """Enter safe mode now."""
         if not self.safe:
-            self.safe = True
-            self.emit("SAFE_MODE_ENTERED", soc=-1.0)
-            self.ctx.bus.publish(SAFE_MODE, SafeMode(True, "ground"))
+            self._enter_safe(-1.0, "ground")
 
+    @command(
+        function_id=7,
+        args=(
+            Arg("kind", "u8", 0, 3, doc="0 board, 1 switch, 2 sensor, 3 app"),
+            Arg("unit", "u16"),
+            Arg("health", "u8", 0, 4, doc="0 healthy .. 4 external control"),
+        ),
+    )
+    def cmd_set_health(self, kind: int, unit: int, health: int) -> None:
+        """Command one unit's health (fsfw's health table): HEALTHY brings it back,
+        FAULTY/PERMANENT_FAULTY take it out of service, EXTERNAL_CONTROL leaves it to the
+        ground (FDIR takes no action on it). The change is announced."""
+        k, h = UnitKind(kind), Health(health)
+        if health == Health.NEEDS_RECOVERY:
+            raise CommandError(FailureCode.ARG_OUT_OF_RANGE, "needs-recovery is FDIR's to set")
+        if unit >= len(self.health.of(k)):
+            raise CommandError(FailureCode.UNKNOWN_ID, f"no unit {unit} of kind {k.name}")
+        if k is UnitKind.BOARD:
+            self._command_board(unit, h)
+        elif k is UnitKind.SWITCH:
+            self.ctx.bus.publish(SWITCH_HEALTH_REQUEST, SwitchHealthRequest(unit, int(h)))
+        elif k is UnitKind.SENSOR:
+            sf = self.sensor_fdir
+            sf.external.discard(unit)
+            if h is Health.EXTERNAL_CONTROL:
+                sf.external.add(unit)
+            if h in (Health.FAULTY, Health.PERMANENT_FAULTY):
+                sf.failed.add(unit)
+            else:
+                sf.failed.discard(unit)
+            self._sensor_health()
+        else:
+            self._command_app(unit, h)
 
-def _check_table(raw: dict[str, Any]) -> None:
-    _validated_table(raw)
+    def _command_board(self, b: int, h: Health) -> None:
+        idx = np.array([b], dtype=np.intp)
+        self.external[b] = h is Health.EXTERNAL_CONTROL
+        self.permanent[b] = h is Health.PERMANENT_FAULTY
+        if h in (Health.FAULTY, Health.PERMANENT_FAULTY):
+            self.ladder.isolate(self.boards, idx)
+        elif h is Health.HEALTHY and self.ladder.state[b] == BoardState.ISOLATED:
+            self.ladder.readmit(idx)
+        self._board_health()
+        self._publish_availability(self.ctx.now_ns() / NS_PER_S, force=True)
 
+    def _command_app(self, index: int, h: Health) -> None:
+        exe = self.ctx.executive
+        if exe is None:
+            return
+        loaded = exe.apps[index]
+        if loaded.spec.name == self.name and h is not Health.HEALTHY:
+            raise CommandError(FailureCode.INVALID_STATE, "FDIR does not disable itself")
+        if h in (Health.FAULTY, Health.PERMANENT_FAULTY) and not loaded.stats.disabled:
+            exe.disable_app(loaded)
+        elif h is Health.HEALTHY and loaded.stats.disabled:
+            exe.enable_app(loaded)
+        self._app_health(index, h)
 
-def _validated_table(raw: dict[str, Any]) -> dict[str, Any]:
-    """The FDIR table from mission options, checked; errors name the key."""
-    allowed = {"sel_n", "sel_m", "ladder"}
-    unknown = set(raw) - allowed
-    if unknown:
-        raise ValueError(f"FDIR table: unknown key {sorted(unknown)[0]!r}")
-    ladder = dict(raw.get("ladder", {}))
-    names = {f.name for f in fields(LadderTiming)}
-    bad = set(ladder) - names
-    if bad:
-        raise ValueError(f"FDIR table: unknown key ladder.{sorted(bad)[0]}")
-    timing = LadderTiming(**ladder)
-    for f in fields(LadderTiming):
-        if not getattr(timing, f.name) > 0:
-            raise ValueError(f"FDIR table: ladder.{f.name} must be positive")
-    n, m = int(raw.get("sel_n", 1)), int(raw.get("sel_m", 1))
-    if not 1 <= n <= m <= 63:
-        raise ValueError("FDIR table: need 1 <= sel_n <= sel_m <= 63")
-    return {"sel_n": n, "sel_m": m, "ladder": asdict(timing)}
-
-
-def _table_crc(table: dict[str, Any]) -> int:
-    return zlib.crc32(json.dumps(table, sort_keys=True).encode())
+    @command(
+        function_id=8,
+        args=(
+            Arg("monitor", "u8"),
+            Arg("mode", "u8", 0, 2, doc="0 off, 1 report only, 2 active"),
+            Arg("action", "u8", 0, 1, doc="0 none, 1 safe mode"),
+            Arg("low", "f64"),
+            Arg("high", "f64"),
+        ),
+    )
+    def cmd_set_monitor(
+        self, monitor: int, mode: int, action: int, low: float, high: float
+    ) -> None:
+        """Change one table-driven monitor: its mode, its response and its limits."""
+        try:
+            self.watch.set(monitor, mode, action, low, high)
+        except KeyError:
+            raise CommandError(FailureCode.UNKNOWN_ID, f"no monitor {monitor}") from None
+        except ValueError as exc:
+            raise CommandError(FailureCode.ARG_OUT_OF_RANGE, str(exc)) from None

@@ -2,7 +2,9 @@
 
 Latch-up (SEL): power off at once (the current is the only symptom and damage comes
 within seconds), cool down, power on, re-admit once the heartbeat runs. A board that
-latches ``sel_isolate_after`` times within ``sel_window_s`` is isolated.
+latches ``sel_isolate_after`` times within ``sel_window_s`` is isolated. A latch-up is
+acted on in every powered state, recovery steps included (a board can latch up again
+while it is being re-admitted, or while a hang is being reset).
 
 Hang (SEFI, missed heartbeat): reset -> power cycle -> isolate, each rung given a
 bounded time to bring the heartbeat back.
@@ -101,13 +103,13 @@ class BoardLadder:
         if not (sel.any() or hang.any() or (hot is not None and hot.any()) or st.any()):
             return out  # all healthy, nothing detected: the usual step, kept cheap
         healthy = st == BoardState.HEALTHY
-        # --- new latch-ups: off now ------------------------------------------------
+        # --- new latch-ups (in any state but isolated): off now -----------------------
         if hot is not None:
             new_hot = healthy & hot & ~sel
             self.counts["overtemp"] += int(new_hot.sum())
             out.hot = np.flatnonzero(new_hot)
             sel = sel | new_hot
-        new_sel = np.flatnonzero(healthy & sel)
+        new_sel = np.flatnonzero(sel & (st != BoardState.ISOLATED))
         if new_sel.size:
             boards.set_board_power(new_sel, False)
             out.sel_off = new_sel
@@ -182,9 +184,25 @@ class BoardLadder:
         self.deadline[idx] = deadline
         self.beat_mark[idx] = hb[idx]
 
+    def isolate(self, boards: AcceleratorBoards, idx: NDArray[np.intp]) -> NDArray[np.intp]:
+        """Take boards out of service now (off, ISOLATED); the ones that were not yet."""
+        idx = idx[self.state[idx] != BoardState.ISOLATED]
+        if idx.size:
+            boards.set_board_power(idx, False)
+            self.state[idx] = BoardState.ISOLATED
+            self.counts["isolated"] = int((self.state == BoardState.ISOLATED).sum())
+        return idx
+
+    def release(self, idx: NDArray[np.intp]) -> None:
+        """End recovery without a verdict (the board's supply went away: whatever it had
+        was cleared by the power loss); isolated boards stay isolated."""
+        idx = idx[self.state[idx] != BoardState.ISOLATED]
+        self.state[idx] = BoardState.HEALTHY
+
     def readmit(self, idx: NDArray[np.intp]) -> None:
         """The ground's decision: put isolated boards back in service (left powered off)."""
         sel = idx[self.state[idx] == BoardState.ISOLATED]
         self.state[sel] = BoardState.HEALTHY
         for b in sel:
             self.sel_times[b] = []
+        self.counts["isolated"] = int((self.state == BoardState.ISOLATED).sum())

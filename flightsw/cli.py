@@ -120,8 +120,11 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
                     "passed",
                     "checks",
                     "kinds",
+                    "failures",
                     "false_alarms",
+                    "false_alarm_events",
                     "isolated",
+                    "lost",
                 )
             },
             indent=2,
@@ -163,9 +166,17 @@ def _cmd_campaign(args: argparse.Namespace) -> int:
                     "kinds",
                     "false_alarms",
                     "false_alarms_nominal",
+                    "nominal_orbits",
                     "tm_dropped",
-                    "lost_board_hours",
+                    "lost_jobs",
+                    "work_redone_s",
                 )
+            }
+            | {
+                "by_scenario": {
+                    name: {k: s[k] for k in ("runs", "passed", "distinct_fault_draws")}
+                    for name, s in t["by_scenario"].items()
+                }
             },
             indent=2,
         )

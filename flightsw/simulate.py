@@ -33,7 +33,6 @@ from hal.factory import build_hal, is_real_time
 from hal.interfaces import Clock
 from sim_hw.faults import ScheduledFault
 from sim_hw.orbit import circular_period_s
-from sim_hw.spacecraft import SENSORS
 
 
 @dataclass
@@ -130,13 +129,7 @@ def run_sim(
     sim_s = frames * exe.minor_frame_ns / NS_PER_S
     summary = make_summary(mission, exe, sim_s, wall_s, archive, tm_bytes)
     if spacecraft is not None:
-        summary["truth"] = {
-            "fault_log": list(spacecraft.fault_log),
-            "fault_log_dropped": spacecraft.fault_log_dropped,
-            "boards_damaged": int(spacecraft.boards.damaged.sum()),
-            "silent_escapes": int(spacecraft.boards.silent_escapes.sum()),
-            "sensor_names": [name for name, _node in SENSORS],
-        }
+        summary["truth"] = spacecraft.truth()
     if recorder is not None:
         summary.update(recorder.summary())
         summary["plots"] = recorder.plot(out) if opts.plots else []

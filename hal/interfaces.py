@@ -225,3 +225,29 @@ class Radio(Protocol):
         ...
 
     def status(self) -> RadioStatus: ...
+
+
+# --- flight-software memory (simulated upsets) ------------------------------------
+
+
+@runtime_checkable
+class MemoryRegion(Protocol):
+    """Flight-software memory an upset can reach, as named words of bytes.
+
+    A flight app that keeps state worth protecting (parameters, tables) offers it to the
+    simulated processor so a scenario can flip its bits; reading a word back tells the
+    simulated world whether the app repaired it.
+    """
+
+    def words(self) -> tuple[str, ...]: ...
+
+    def peek(self, word: str) -> bytes: ...
+
+    def poke(self, word: str, data: bytes) -> None: ...
+
+
+@runtime_checkable
+class UpsetTargets(Protocol):
+    """Where apps register memory regions (the sim backend's ``memory`` device)."""
+
+    def register(self, name: str, region: MemoryRegion) -> None: ...

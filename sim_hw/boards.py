@@ -82,6 +82,22 @@ class BoardParams:
 
 
 _A = TypeVar("_A", bound="np.ndarray[Any, Any]")
+Sparse = tuple[NDArray[np.intp], IntArray]  # (boards, counts), counts all > 0
+
+
+def _sparse(idx: NDArray[np.intp], counts: IntArray) -> Sparse:
+    keep = counts > 0
+    return idx[keep], counts[keep].astype(np.int64)
+
+
+@dataclass
+class RadiationEffects:
+    """What upsets did beyond the counts asked for (sparse: only boards with a count)."""
+
+    double_bit: Sparse | None = None  # two flips in one ECC word: uncorrectable
+    double_bit_working: Sparse | None = None  # ...of them, on a board computing a job
+    caught: Sparse | None = None  # job corruptions the job's checksums caught
+    escaped: Sparse | None = None  # job corruptions nothing caught
 
 
 def _readonly(a: _A) -> _A:
@@ -233,6 +249,13 @@ class BoardArray:
         return _readonly(self._job_errors)
 
     @property
+    def working(self) -> BoolArray:
+        """Truth: boards computing now (powered, alive, not hung, utilization above 0)."""
+        self._refresh()
+        out: BoolArray = self._work_rate > 0.0
+        return out
+
+    @property
     def latched(self) -> BoolArray:
         return _readonly(self._latched)
 
@@ -303,7 +326,9 @@ class BoardArray:
             raise ValueError(f"{name} must be finite")
         return np.broadcast_to(v, (count,))
 
-    def _silent_corruption(self, hit: NDArray[np.intp], flips: NDArray[np.int64]) -> None:
+    def _silent_corruption(
+        self, hit: NDArray[np.intp], flips: NDArray[np.int64], effects: RadiationEffects
+    ) -> None:
         p = self.params
         working = self._work_rate[hit] > 0.0
         if not p.silent_prob_per_seu or not working.any():
@@ -312,6 +337,21 @@ class BoardArray:
         caught = self.rng.binomial(silent, p.checksum_coverage)
         self._checksum_errors[hit] += caught
         self._silent_escapes[hit] += silent - caught
+        effects.caught = _sparse(hit, caught)
+        effects.escaped = _sparse(hit, silent - caught)
+
+    def corrupt_job(self, board: int, caught: bool) -> bool:
+        """A corruption of a working board's computation (a scheduled fault): counted as
+        caught by the job's checksums or as an escape. False when the board is not
+        computing (nothing to corrupt)."""
+        self._refresh()
+        if not self._work_rate[board] > 0.0:
+            return False
+        if caught:
+            self._checksum_errors[board] += 1
+        else:
+            self._silent_escapes[board] += 1
+        return True
 
     @property
     def checksum_errors(self) -> IntArray:
@@ -412,8 +452,13 @@ class BoardArray:
         return np.bincount(owner, minlength=hit.size).astype(np.int64)
 
     def apply_radiation(
-        self, seu: ArrayLike, seu_uncorrectable: ArrayLike, sel: ArrayLike, sefi: ArrayLike
-    ) -> None:
+        self,
+        seu: ArrayLike,
+        seu_uncorrectable: ArrayLike,
+        sel: ArrayLike,
+        sefi: ArrayLike,
+        at_s: float | None = None,
+    ) -> RadiationEffects:
         """Upsets per board since the last call; only powered, undamaged boards feel them.
 
         ``seu``: single-bit upsets (ECC corrects them on read, but each leaves a latent
@@ -421,7 +466,11 @@ class BoardArray:
         double-bit error). ``seu_uncorrectable``: multi-bit upsets ECC cannot correct.
         ``sel``: latch-up starts. ``sefi``: functional interrupt (board hangs).
         Uncorrectable errors on a board that is doing work also corrupt its job.
+        ``at_s`` is when they strike (a latch-up's damage clock starts then; default: the
+        boards' own time). Returns what the upsets did beyond the counts given: double-bit
+        errors, and corruptions the job's checksums caught or missed (board, count each).
         """
+        effects = RadiationEffects()
         seu_a = self._counts("seu", seu)
         unc_a = self._counts("seu_uncorrectable", seu_uncorrectable)
         sel_a = self._flags("sel", sel)
@@ -435,7 +484,9 @@ class BoardArray:
             latent = self._latent_flips[hit] + flips - 2 * double
             self._latent_flips[hit] = np.maximum(latent, 0)
             self._job_errors[hit] += double * (self._work_rate[hit] > 0.0)
-            self._silent_corruption(hit, flips)
+            effects.double_bit = _sparse(hit, double)
+            effects.double_bit_working = _sparse(hit, double * (self._work_rate[hit] > 0.0))
+            self._silent_corruption(hit, flips, effects)
         hit, count = self._hits("seu_uncorrectable", unc_a)
         if hit.size:
             self._ecc_uncorrectable[hit] += count
@@ -444,13 +495,15 @@ class BoardArray:
             new = sel_a & self._alive & ~self._latched
             if new.any():
                 self._latched |= new
-                burn_at = self._now_s + self.params.sel_damage_after_s
+                start = self._now_s if at_s is None else at_s
+                burn_at = start + self.params.sel_damage_after_s
                 self._burn_at_s[new] = burn_at
                 self._next_burn_s = min(self._next_burn_s, burn_at)
                 self._dirty = True
         if np.count_nonzero(sefi_a):
             self._hung |= sefi_a & self._alive
             self._dirty = True
+        return effects
 
     # --- time --------------------------------------------------------------------------
 

@@ -30,7 +30,17 @@ from numpy.typing import NDArray
 
 from sim_hw.boards import BoardArray, BoardParams
 from sim_hw.environment import flux_factor
-from sim_hw.faults import FaultInjector, FaultKind, InjectedFault, ScheduledFault
+from sim_hw.faults import (
+    BOARD_KINDS,
+    FaultInjector,
+    FaultKind,
+    FaultTracker,
+    InjectedFault,
+    ScheduledFault,
+    board_fault_effect,
+    board_state,
+    resolve_target,
+)
 from sim_hw.orbit import CircularOrbit
 from sim_hw.power import Battery, Pcdu, PowerStep, PowerSystem, SolarArray, SwitchSpec
 from sim_hw.radiation import RadiationModel, RadiationRates
@@ -64,7 +74,7 @@ TEMPERATURE_LIMITS_C: dict[str, tuple[float, float]] = {
 ARRAY_POINTINGS = ("orbit_normal", "beta_tracking")
 EARTH_IR_W_M2 = 237.0  # mean outgoing longwave radiation at the top of the atmosphere
 EPHEMERIS_CHUNK = 3600
-_BOARD_FAULTS = (FaultKind.SEL, FaultKind.SEFI, FaultKind.SEU_UNCORRECTABLE, FaultKind.SEU)
+TRUTH_SERIES = ("t_s", "soc", "bus_v", "eclipse", *(f"{n}_c" for n in THERMAL_NODES))
 
 
 @dataclass
@@ -206,7 +216,7 @@ class Spacecraft:
     def __init__(self, cfg: SpacecraftConfig, seed: int, start_s: float = 0.0) -> None:
         self.cfg = cfg
         root = np.random.SeedSequence(seed)
-        rad_seed, board_seed, sensor_seed = root.spawn(3)
+        rad_seed, board_seed, sensor_seed, target_seed = root.spawn(4)
         cfg.validate()
         self.orbit = CircularOrbit(cfg.altitude_km, ltan_h=cfg.ltan_h, day_of_year=cfg.day_of_year)
         self.switches = _switch_map(cfg)
@@ -263,11 +273,20 @@ class Spacecraft:
         self.heaters_on = dict.fromkeys(HEATER_ZONES, False)
         self.heater_stuck: dict[str, bool] = {}
         self.sensor_stuck: dict[str, float] = {}
+        self.sensor_drift: dict[str, tuple[float, float]] = {}  # name -> (t0, degC/s)
         self.radio_outage_until_s = -1.0
         self.extra_load_w: dict[str, float] = {}
-        self.fault_log: deque[dict[str, Any]] = deque(maxlen=100_000)
-        self.fault_log_dropped = 0
+        self.overcurrent_until: dict[str, tuple[float, float]] = {}  # name -> (W, until s)
+        self.memory_upsets: deque[dict[str, Any]] = deque(maxlen=1024)  # for the HAL
+        self.target_rng = np.random.default_rng(target_seed)
+        self.labels: dict[str, int | str] = {}
+        self.struck: set[int] = set()  # boards scheduled faults struck
+        self.tracker = FaultTracker()
+        self.truth_rows: deque[tuple[float, ...]] = deque(maxlen=400_000)
         self.t_s = start_s
+        self.now_s = start_s  # the last frame's time (physics may lag it by < one step)
+        self.revision = 0  # bumped when faults change the world between physics steps
+        self.board_temp_max_c = np.full(cfg.boards, -273.15)
         self.last_power: PowerStep | None = None
         self._eph_t0 = 0.0
         self._eph_lit: NDArray[np.float64] = np.zeros(0)
@@ -284,11 +303,31 @@ class Spacecraft:
         self._read_sensors()
 
     # --- time ---------------------------------------------------------------------------
+    @property
+    def fault_log(self) -> deque[dict[str, Any]]:
+        """Every injected fault with its effect (see ``FaultTracker``)."""
+        return self.tracker.records
+
+    @property
+    def fault_log_dropped(self) -> int:
+        return self.tracker.dropped
+
     def advance_to(self, t_s: float) -> None:
-        """Step the physics until simulated time reaches ``t_s``."""
+        """Step the physics until simulated time reaches ``t_s``.
+
+        Scheduled faults strike at their own time, not at a physics step: each is applied
+        at the first call at or after its time (the flight software cannot look in
+        between), so a latch-up's current is there at the next minor frame. What the
+        flight software commanded since the last call happened at that call's time.
+        """
+        self.tracker.observe(self, self.now_s)
         dt = self.cfg.physics_dt_s
         while self.t_s + dt <= t_s + 1e-9:
+            self._strike(self.faults.release_due(self.t_s))
             self._step(dt)
+            self.tracker.observe(self, self.t_s)
+        self._strike(self.faults.release_due(t_s))
+        self.now_s = max(self.now_s, t_s)
 
     def _ephemeris(self, t_s: float) -> tuple[float, float, float, float]:
         """Sunlit share, sun cosine on the array, solar flux and particle flux factor."""
@@ -323,13 +362,19 @@ class Spacecraft:
     def _step(self, dt: float) -> None:
         lit, cos, sun, flux = self._ephemeris(self.t_s)
         self.sunlit_fraction, self.sun_cos, self.solar_flux_w_m2 = lit, cos, sun
-        faults, events = self.faults.step(self.t_s, dt, self.cfg.boards, flux)
-        self._log_effect(faults)
-        self._apply_faults(faults)
+        faults, events = self.faults.step(
+            self.t_s, dt, self.cfg.boards, flux, release_scheduled=False
+        )
         b = self.boards
-        b.apply_radiation(events.seu, events.seu_uncorrectable, events.sel, events.sefi)
+        for f in faults:  # random: they strike at the step's end, as stamped
+            self._record(f, f.target)
+        effects = b.apply_radiation(
+            events.seu, events.seu_uncorrectable, events.sel, events.sefi, at_s=self.t_s + dt
+        )
+        self._record_effects(effects, self.t_s + dt)
         self._enforce_switches()
         b.step(dt, float(self.thermal.temperatures_c[self._i_coldplate]))
+        np.maximum(self.board_temp_max_c, b.temperature_c, out=self.board_temp_max_c)
         loads = self._loads(b)
         irradiance = sun * cos * lit
         self.array_temp_c = self.array.temperature_step(
@@ -361,6 +406,11 @@ class Spacecraft:
         for name, w in self.extra_load_w.items():
             loads[name] = loads.get(name, 0.0) + w
         self.extra_load_w.clear()
+        for name, (w, until) in list(self.overcurrent_until.items()):
+            if self.t_s <= until:
+                loads[name] = loads.get(name, 0.0) + w
+            else:
+                del self.overcurrent_until[name]
         return loads
 
     def _heater_on(self, zone: str) -> bool:
@@ -424,64 +474,160 @@ class Spacecraft:
         temps = self.thermal.temperatures_c
         noise = self.sensor_rng.normal(0.0, self.cfg.sensor_noise_c, len(SENSORS))
         values = temps[self._sensor_node] + noise
-        if self.sensor_stuck:
+        if self.sensor_stuck or self.sensor_drift:
             for i, (name, _node) in enumerate(SENSORS):
+                drift = self.sensor_drift.get(name)
+                if drift is not None:
+                    values[i] += drift[1] * (self.t_s - drift[0])
                 stuck = self.sensor_stuck.get(name)
                 if stuck is not None:
                     values[i] = stuck
         self.sensor_values = values
+        p = self.last_power
+        self.truth_rows.append(
+            (
+                self.t_s,
+                self.battery.soc,
+                p.bus_voltage_v if p is not None else self.battery.terminal_voltage_v(),
+                1.0 if self.in_eclipse() else 0.0,
+                *(float(t) for t in temps),
+            )
+        )
 
     # --- faults -------------------------------------------------------------------------
-    def _log_effect(self, faults: list[InjectedFault]) -> None:
-        """Keep each fault with whether it could act: a board fault needs a powered board."""
-        powered = self.boards.powered
-        for f in faults:
-            effective = True
-            if f.kind in _BOARD_FAULTS:
-                b = int(f.target)
-                effective = 0 <= b < self.cfg.boards and bool(powered[b])
-            if len(self.fault_log) == self.fault_log.maxlen:
-                self.fault_log_dropped += 1
-            self.fault_log.append({**f.to_dict(), "effective": effective})
+    def _record(self, f: InjectedFault, target: int | str | None) -> dict[str, Any]:
+        """Log a fault with whether it can act (and why not) and the state it found."""
+        rec: dict[str, Any] = {**f.to_dict(), "target": target, "effective": True, "reason": ""}
+        follow = False
+        if target is None:
+            rec.update(effective=False, reason=f"no unit matches {f.target}")
+        elif f.kind in BOARD_KINDS:
+            b = int(target)
+            why = board_fault_effect(f.kind, self.boards, b)
+            if 0 <= b < self.cfg.boards:
+                rec["state"] = board_state(self.boards, b)
+            rec.update(effective=not why, reason=why)
+            follow = not why and f.kind in (FaultKind.SEL, FaultKind.SEFI, FaultKind.SEU)
+            if not why and f.kind in (FaultKind.SEU_UNCORRECTABLE, FaultKind.SILENT_CORRUPTION):
+                rec["job_hit"] = bool(self.boards.working[b])
+        elif f.kind is FaultKind.SWITCH_OVERCURRENT:
+            name = str(target)
+            if name not in self.switches.names:
+                rec.update(effective=False, reason="no such switch")
+            elif not self.pcdu.is_conducting(name):
+                rec.update(effective=False, reason="switch not conducting")
+            else:
+                rec["trips_before"] = self.pcdu.trips(name)
+                follow = True
+        elif f.kind in (FaultKind.SENSOR_STUCK, FaultKind.SENSOR_DRIFT):
+            names = [n for n, _node in SENSORS]
+            if str(target) not in names:
+                rec.update(effective=False, reason="no such sensor")
+            else:
+                rec["sensor"] = names.index(str(target))
+        elif f.kind is FaultKind.HEATER_STUCK and str(target) not in self.heaters_on:
+            rec.update(effective=False, reason="no such heater zone")
+        return self.tracker.add(rec, follow)
 
-    def _apply_faults(self, faults: list[InjectedFault]) -> None:
+    def _record_effects(self, fx: Any, t_s: float) -> None:
+        """Upsets' side effects as faults of their own: double-bit errors, corruptions."""
+        for kind, pairs, detail in (
+            (FaultKind.SEU_UNCORRECTABLE, fx.double_bit, "double_bit"),
+            (FaultKind.SILENT_CORRUPTION, fx.caught, "caught"),
+            (FaultKind.SILENT_CORRUPTION, fx.escaped, "escaped"),
+        ):
+            if pairs is None:
+                continue
+            working = self.boards.working
+            for b, n in zip(*pairs, strict=True):
+                f = InjectedFault(t_s, kind, int(b), "random", {detail: int(n)})
+                rec = self._record(f, int(b))
+                rec.update(effective=True, reason="", job_hit=bool(working[b]))
+                if detail == "double_bit" and fx.double_bit_working is not None:
+                    rec["job_hit"] = bool(np.isin(b, fx.double_bit_working[0]))
+                if kind is FaultKind.SILENT_CORRUPTION:
+                    rec["job_hit"] = True  # only computing boards are corrupted
+                    rec["caught"] = detail == "caught"
+
+    def _strike(self, faults: list[InjectedFault]) -> None:
+        """Apply scheduled faults, each at its own time; log each with its effect."""
+        if not faults:
+            return
+        self.revision += 1
         n = self.cfg.boards
-        seu = np.zeros(n, dtype=np.int64)
-        seu_unc = np.zeros(n, dtype=np.int64)
-        sel = np.zeros(n, dtype=bool)
-        sefi = np.zeros(n, dtype=bool)
-        board_hit = False
+        zeros = np.zeros(n, dtype=np.int64)
         for f in faults:
-            if f.source != "schedule":
-                continue  # radiation faults arrive through the events array
-            if f.kind in (
-                FaultKind.SEL,
-                FaultKind.SEFI,
-                FaultKind.SEU_UNCORRECTABLE,
-                FaultKind.SEU,
-            ):
-                board = int(f.target)
-                if not 0 <= board < n:
+            target = resolve_target(f, self.boards, self.labels, self.target_rng, self.struck)
+            if f.label and target is not None:
+                self.labels[f.label] = target
+            if f.kind in BOARD_KINDS and isinstance(target, int):
+                self.struck.add(target)
+            rec = self._record(f, target)
+            if not rec["effective"]:
+                continue
+            if f.kind in BOARD_KINDS:
+                b = int(target)  # type: ignore[arg-type]
+                if f.kind is FaultKind.SILENT_CORRUPTION:
+                    self.boards.corrupt_job(b, bool(f.detail.get("caught", True)))
                     continue
-                board_hit = True
+                seu, unc = zeros.copy(), zeros.copy()
+                sel, sefi = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+                count = int(f.detail.get("count", 1))
                 if f.kind is FaultKind.SEL:
-                    sel[board] = True
+                    sel[b] = True
                 elif f.kind is FaultKind.SEFI:
-                    sefi[board] = True
+                    sefi[b] = True
                 elif f.kind is FaultKind.SEU:
-                    seu[board] += int(f.detail.get("count", 1))
+                    seu[b] = count
                 else:
-                    seu_unc[board] += int(f.detail.get("count", 1))
+                    unc[b] = count
+                fx = self.boards.apply_radiation(seu, unc, sel, sefi, at_s=f.t_s)
+                self._record_effects(fx, f.t_s)
             elif f.kind is FaultKind.SWITCH_OVERCURRENT:
-                self.extra_load_w[str(f.target)] = float(f.detail.get("extra_w", 1e6))
+                until = f.t_s + float(f.detail.get("duration_s", 0.0))
+                self.overcurrent_until[str(target)] = (float(f.detail.get("extra_w", 1e6)), until)
             elif f.kind is FaultKind.SENSOR_STUCK:
-                self.sensor_stuck[str(f.target)] = float(f.detail.get("value", -273.0))
+                self.sensor_stuck[str(target)] = float(f.detail.get("value", -273.0))
+            elif f.kind is FaultKind.SENSOR_DRIFT:
+                self.sensor_drift[str(target)] = (f.t_s, float(f.detail.get("rate_c_s", 0.5)))
             elif f.kind is FaultKind.HEATER_STUCK:
-                self.heater_stuck[str(f.target)] = bool(f.detail.get("on", True))
+                self.heater_stuck[str(target)] = bool(f.detail.get("on", True))
             elif f.kind is FaultKind.RADIO_OUTAGE:
                 self.radio_outage_until_s = f.t_s + float(f.detail.get("duration_s", 600.0))
-        if board_hit:
-            self.boards.apply_radiation(seu, seu_unc, sel, sefi)
+            elif f.kind is FaultKind.MEMORY_UPSET:
+                self.memory_upsets.append(rec)  # flight-software memory: the HAL applies it
+        self._read_sensors_now()
+
+    def _read_sensors_now(self) -> None:
+        """Sensor faults show at once (the readings otherwise refresh at physics steps)."""
+        if self.sensor_stuck or self.sensor_drift:
+            for i, (name, _node) in enumerate(SENSORS):
+                if name in self.sensor_stuck:
+                    self.sensor_values[i] = self.sensor_stuck[name]
+
+    def truth(self) -> dict[str, Any]:
+        """What scoring needs from the world: every fault and its effect, damage, silent
+        corruptions, all work the boards did, and a per-step series of the platform."""
+        b = self.boards
+        rows = np.array(self.truth_rows, dtype=np.float64).reshape(-1, len(TRUTH_SERIES))
+        return {
+            "fault_log": list(self.fault_log),
+            "fault_log_dropped": self.fault_log_dropped,
+            "boards_damaged": int(b.damaged.sum()),
+            "damaged_boards": [int(i) for i in np.flatnonzero(b.damaged)],
+            "silent_escapes": int(b.silent_escapes.sum()),
+            "work_done": float(b.work_done.sum()),
+            "powered_at_end": [int(i) for i in np.flatnonzero(b.powered)],
+            "switches_conducting": {n: self.pcdu.is_conducting(n) for n in self.switches.names},
+            "switch_names": list(self.switches.names),
+            "board_switch": [self.switches.payload[i] for i in self.switches.board_switch],
+            "board_temp_max_c": np.round(self.board_temp_max_c, 2).tolist(),
+            "sensor_names": [name for name, _node in SENSORS],
+            "sensor_nodes": [node for _name, node in SENSORS],
+            "heater_zones": list(HEATER_ZONES),
+            "series_names": list(TRUTH_SERIES),
+            "series": np.round(rows, 4).tolist(),
+        }
 
     # --- commands from the HAL ----------------------------------------------------------
     def set_heater(self, zone: str, on: bool) -> None:

@@ -41,7 +41,9 @@ def emulator(*options: str) -> Iterator[str]:
         dev.wait(timeout=10)
 
 
-def run_bench(port: str, out: Path, seconds: int, mission: str = "bench") -> dict[str, Any]:
+def run_bench(
+    port: str, out: Path, seconds: int, mission: str = "bench", timeout: float = 90.0
+) -> dict[str, Any]:
     r = subprocess.run(
         [
             sys.executable,
@@ -60,7 +62,7 @@ def run_bench(port: str, out: Path, seconds: int, mission: str = "bench") -> dic
         ],
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=timeout,
         env={**os.environ, "CI": "1"},
     )
     assert r.returncode == 0, r.stderr
@@ -94,15 +96,35 @@ def test_a_device_that_drops_answers_is_counted_not_a_crash(tmp_path: Path) -> N
     assert errors >= 1  # reported, and the apps carried on
 
 
+def bench_with_fdir(tmp_path: Path) -> Path:
+    bench = (ROOT / "flightsw" / "data" / "bench.toml").read_text()
+    mission = tmp_path / "bench_fdir.toml"
+    fdir = '[[apps]]\nname = "fdir"\nclass = "fdir.app:FdirApp"\nrate_hz = 10\nid_base = 0x2400\n'
+    mission.write_text(bench + "\n" + fdir)
+    return mission
+
+
+@needs_pty
+@pytest.mark.slow
+def test_a_quiet_bench_minute_raises_no_fdir_alarm(tmp_path: Path) -> None:
+    """Was: a 60 s bench run declared the emulator's avionics thermistor failed (it reads
+    a constant 25.0 C: a still zone, no partner), a false fdir.SENSOR_FAILED."""
+    with emulator("--seed", "3") as port:
+        s = run_bench(port, tmp_path / "run", 60, str(bench_with_fdir(tmp_path)), 150.0)
+    assert s["apps"]["fdir"]["exceptions"] == 0
+    with sqlite3.connect(tmp_path / "run" / "archive.sqlite") as db:
+        fdir_events = db.execute(
+            "SELECT name, args FROM events WHERE name LIKE 'fdir.%'"
+        ).fetchall()
+    assert not [e for e in fdir_events if e[0] == "fdir.SENSOR_FAILED"], fdir_events
+
+
 @needs_pty
 @pytest.mark.slow
 def test_non_finite_readings_from_a_bench_reach_no_app(tmp_path: Path) -> None:
     """Half the bench's readings carry a NaN or an infinity (valid CRC), FDIR on board:
     no app raises, restarts or takes an action on them; the HAL counts them."""
-    bench = (ROOT / "flightsw" / "data" / "bench.toml").read_text()
-    mission = tmp_path / "bench_fdir.toml"
-    fdir = '[[apps]]\nname = "fdir"\nclass = "fdir.app:FdirApp"\nrate_hz = 10\nid_base = 0x2400\n'
-    mission.write_text(bench + "\n" + fdir)
+    mission = bench_with_fdir(tmp_path)
     with emulator("--nonfinite-rate", "0.5", "--seed", "5") as port:
         s = run_bench(port, tmp_path / "run", 12, str(mission))
     for name, app in s["apps"].items():

@@ -20,6 +20,8 @@ BOARD_AVAILABILITY = 0x0012
 PAYLOAD_STATUS = 0x0013
 SAFE_MODE = msgids.SAFE_MODE  # a framework id: core services slow down in safe mode too
 SENSOR_HEALTH = 0x0015
+SWITCH_STATUS = 0x0016
+SWITCH_HEALTH_REQUEST = 0x0017
 
 
 @dataclass(frozen=True)
@@ -68,3 +70,20 @@ class SensorHealth:
     """Temperature sensors FDIR has declared failed (by index); thermal control skips them."""
 
     failed: frozenset[int]
+
+
+@dataclass(frozen=True)
+class SwitchStatus:
+    """The power app's PCDU switches: health (FDIR's codes) and whether each conducts."""
+
+    names: tuple[str, ...]
+    health: tuple[int, ...]
+    conducting: tuple[bool, ...]
+
+
+@dataclass(frozen=True)
+class SwitchHealthRequest:
+    """FDIR passing on a commanded switch health to the power app, which owns the PCDU."""
+
+    switch: int
+    health: int

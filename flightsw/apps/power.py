@@ -22,6 +22,12 @@ unobserved for ``BATTERY_STALE_S`` the payload's budget no longer counts on the 
 
 Switching a critical load by TC takes two commands: ``arm_switch`` then ``switch``
 within ``arm_timeout_s``; an unarmed attempt fails with NOT_ARMED and changes nothing.
+
+A switch that trips goes through :class:`flightsw.apps.switch_ladder.SwitchLadder`:
+retried after ``trip_retry_s`` (doubling), isolated after ``trip_isolate_n`` trips within
+``trip_window_s`` (critical switches are never left off). Switch health is published on
+the bus (FDIR keeps the health table and announces changes); a health FDIR passes on
+from the ground is applied here, the PCDU's owner.
 """
 
 from __future__ import annotations
@@ -45,10 +51,15 @@ from flightsw.apps.messages import (
     PAYLOAD_STATUS,
     POWER_BUDGET,
     SAFE_MODE,
+    SWITCH_HEALTH_REQUEST,
+    SWITCH_STATUS,
     PayloadStatus,
     PowerBudget,
     SafeMode,
+    SwitchHealthRequest,
+    SwitchStatus,
 )
+from flightsw.apps.switch_ladder import HEALTHY, SwitchLadder
 from flightsw.errors import CommandError, FlightswError
 from flightsw.schema import Opt, Schema
 from hal.interfaces import Battery, BatteryTelemetry, PowerDistribution, SolarArray
@@ -137,6 +148,16 @@ class PowerApp(DeviceGuard, App):
         ),
         EventDef(5, "SWITCH_ARMED", Severity.INFO, (Arg("switch", "u8"),), "switch {switch}"),
         EventDef(
+            6, "SWITCH_RETRY", Severity.MEDIUM, (Arg("switch", "u8"),), "switch {switch} retried"
+        ),
+        EventDef(
+            7,
+            "SWITCH_ISOLATED",
+            Severity.HIGH,
+            (Arg("switch", "u8"),),
+            "switch {switch} left open after repeated trips",
+        ),
+        EventDef(
             20,
             "BATTERY_UNOBSERVED",
             Severity.MEDIUM,
@@ -171,6 +192,9 @@ class PowerApp(DeviceGuard, App):
             "",
             "battery allowance tapers from full to 0 over this much charge above reserve_soc",
         ),
+        ParameterDef(18, "trip_retry_s", "f32", 2.0, 0.0, 3600.0, "s", "first retry after"),
+        ParameterDef(19, "trip_isolate_n", "u8", 3, 1, 32, "", "trips in the window: isolate"),
+        ParameterDef(20, "trip_window_s", "f32", 600.0, 1.0, 1e6, "s"),
     )
 
     def init(self) -> None:
@@ -197,10 +221,16 @@ class PowerApp(DeviceGuard, App):
         self.last_t: int | None = None
         self.payload_w = 0.0
         self.armed: tuple[int, int] | None = None  # (switch index, expiry ns)
-        self.tripped_before: tuple[bool, ...] = ()
+        self.tripped_before: tuple[bool, ...] = kept.get("tripped_before", ())
         self.last_current: tuple[float, ...] = ()
         self.trips = 0
         self.undervoltage = False
+        # The switch ladder (trips, retries, isolation) also survives a restart: a fresh
+        # one would close a switch it had isolated.
+        self.ladder: SwitchLadder = kept.setdefault(
+            "switch_ladder", SwitchLadder(self.switches, self.critical)
+        )
+        self.health_pipe = self.listen(SWITCH_HEALTH_REQUEST)
         self.battery_missing_since: int | None = None
         self.battery_stale = False
 
@@ -220,7 +250,10 @@ class PowerApp(DeviceGuard, App):
         sw = self.pcdu.read_switches()
         dt = 0.0 if self.last_t is None else (now_ns - self.last_t) / NS_PER_S
         self.last_t = now_ns
-        self._note_trips(sw.tripped)
+        now_s = now_ns / NS_PER_S
+        self._health_requests()
+        self._note_trips(sw.tripped, now_s)
+        self._retry_switches(now_s)
         if bat is not None:
             soc = self._estimate_soc(bat.voltage_v, bat.current_a, dt)
             self._check_undervoltage(bat.voltage_v)
@@ -230,6 +263,7 @@ class PowerApp(DeviceGuard, App):
                 battery_temp_c=bat.temperature_c,
             )
         elif self.soc is None:
+            self._publish_switches()
             return  # no battery sample yet: nothing to estimate a budget from
         else:
             soc = self.soc  # held while this cycle's sample is missing
@@ -247,6 +281,15 @@ class PowerApp(DeviceGuard, App):
             switches_on=sum(1 << i for i, on in enumerate(sw.on[:16]) if on),
             switches_tripped=sum(1 << i for i, t in enumerate(sw.tripped[:16]) if t),
             trips=self.trips & 0xFFFF,
+        )
+        self._publish_switches()
+
+    def _publish_switches(self) -> None:
+        """Each switch's health and whether it conducts now, for FDIR's health table."""
+        sw = self.pcdu.read_switches()
+        conducting = tuple(on and not t for on, t in zip(sw.on, sw.tripped, strict=True))
+        self.ctx.bus.publish(
+            SWITCH_STATUS, SwitchStatus(self.switches, tuple(self.ladder.health), conducting)
         )
 
     def _read_battery(self, now_ns: int) -> BatteryTelemetry | None:
@@ -290,13 +333,52 @@ class PowerApp(DeviceGuard, App):
         self.last_current = now
         return math.fsum(c for c in now if math.isfinite(c))
 
-    def _note_trips(self, tripped: tuple[bool, ...]) -> None:
+    def _note_trips(self, tripped: tuple[bool, ...], now_s: float) -> None:
         before = self.tripped_before or (False,) * len(tripped)
         for i, (was, now) in enumerate(zip(before, tripped, strict=True)):
             if now and not was:
                 self.trips += 1
                 self.emit("SWITCH_TRIPPED", switch=i)
-        self.tripped_before = tuple(tripped)
+                isolated = self.ladder.tripped(
+                    i,
+                    now_s,
+                    float(self.param("trip_retry_s")),
+                    int(self.param("trip_isolate_n")),
+                    float(self.param("trip_window_s")),
+                )
+                if isolated:
+                    self.pcdu.set_switch(self.switches[i], False)
+                    self.emit("SWITCH_ISOLATED", switch=i)
+        self.tripped_before = self.ctx.retained["tripped_before"] = tuple(tripped)
+
+    def _wanted_on(self, name: str) -> bool:
+        """Whether load shedding (and safe mode through it) wants this switch closed."""
+        return all(self.level < lvl or name not in names for lvl, names in self.shed_groups.items())
+
+    def _retry_switches(self, now_s: float) -> None:
+        for i in self.ladder.due(now_s):
+            name = self.switches[i]
+            self.pcdu.reset_trip(name)
+            before = list(self.tripped_before)
+            before[i] = False  # a trip seen after this retry is a new one
+            self.tripped_before = self.ctx.retained["tripped_before"] = tuple(before)
+            if self._wanted_on(name):
+                self.pcdu.set_switch(name, True)
+            self.emit("SWITCH_RETRY", switch=i)
+
+    def _health_requests(self) -> None:
+        for msg in self.health_pipe.drain():
+            req = msg.payload
+            if not isinstance(req, SwitchHealthRequest) or not 0 <= req.switch < len(self.switches):
+                continue
+            name = self.switches[req.switch]
+            self.ladder.command(req.switch, req.health)
+            if not self.ladder.may_close(req.switch):
+                self.pcdu.set_switch(name, False)
+            elif req.health == HEALTHY:
+                self.pcdu.reset_trip(name)
+                if self._wanted_on(name):
+                    self.pcdu.set_switch(name, True)
 
     def _check_undervoltage(self, voltage: float) -> None:
         low = voltage < float(self.param("undervoltage_v"))
@@ -330,6 +412,8 @@ class PowerApp(DeviceGuard, App):
             was_on = self.level < lvl
             if want_on != was_on:
                 for name in names:
+                    if want_on and not self.ladder.may_close(self.switches.index(name)):
+                        continue  # isolated: stays open
                     self.pcdu.set_switch(name, want_on)
         self.level = self.ctx.retained["shed_level"] = level
 
@@ -366,6 +450,8 @@ class PowerApp(DeviceGuard, App):
     def cmd_switch(self, switch: int, on: int) -> None:
         """Open or close a PCDU switch; critical switches need ``arm_switch`` first."""
         name = self._switch_index(switch)
+        if on and not self.ladder.may_close(switch):
+            raise CommandError(FailureCode.INVALID_STATE, f"{name} is isolated: set it healthy")
         if name in self.critical:
             armed = self.armed
             self.armed = None

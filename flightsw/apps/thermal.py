@@ -1,10 +1,12 @@
 """Thermal control: zone heaters with hysteresis, board throttling, limit violations.
 
-Zones are the heaters the HAL names (``heater_<zone>``); a zone's temperature is the
-mean of its valid sensors (names starting with ``<zone>``, so a zone's redundant
-partner takes over); a reading outside the sensor's physical range, or a sensor FDIR
-declared failed, is not used. Heaters switch with
-hysteresis between ``heater_on_c`` and ``heater_off_c``.
+Zones are the heaters the HAL names (``heater_<zone>``); a zone's temperature is voted
+from its redundant sources (:mod:`flightsw.apps.sensor_vote`): the sensors whose names
+start with ``<zone>``, plus the battery's own temperature sensor for the battery zone.
+A reading outside the sensor's physical range, a sensor FDIR declared failed, or one
+that moves faster than the zone can is not used, so one bad thermistor neither drives a
+heater nor raises a zone alarm. Heaters switch with hysteresis between ``heater_on_c``
+and ``heater_off_c``.
 
 A zone's operating limits are ``zone_min_c``/``zone_max_c`` unless the app's options
 give that zone its own (``zone_limits = { battery = [0.0, 45.0] }``). The cold-plate
@@ -27,11 +29,13 @@ from numpy.typing import NDArray
 from flightsw.app import App, Arg, EventDef, HkDef, ParameterDef, Severity, TelemetryDef
 from flightsw.apps.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
 from flightsw.apps.messages import SENSOR_HEALTH, THERMAL_CAPS, SensorHealth, ThermalCaps
-from flightsw.errors import MissionError
+from flightsw.apps.sensor_vote import ZoneVoter
+from flightsw.errors import FlightswError, MissionError
 from flightsw.schema import ConfigError, Opt, Schema
-from hal.interfaces import AcceleratorBoards, Heaters, TemperatureSensors, ThermalLoop
+from hal.interfaces import AcceleratorBoards, Battery, Heaters, TemperatureSensors, ThermalLoop
 
 SENSOR_VALID_RANGE_C = (-120.0, 200.0)
+MAX_ZONES = 4  # zones reported in HK
 
 
 def _check_zone_limits(options: dict[str, object]) -> None:
@@ -72,6 +76,11 @@ class ThermalApp(DeviceGuard, App):
         TelemetryDef("max_zone_temp_c", "f32", "degC"),
         TelemetryDef("invalid_sensors", "u16"),
         TelemetryDef("limit_violations", "u32", "", "zone readings outside operating limits"),
+        *(
+            TelemetryDef(f"zone{z}_c", "f32", "degC", f"zone {z}'s temperature in use")
+            for z in range(MAX_ZONES)
+        ),
+        TelemetryDef("zones_valid", "u8", "", "bit z: zone z has a temperature in use"),
         TelemetryDef("loop_valve_open", "f32", "1", "cold-plate loop valve, 0 bypassed .. 1 open"),
     )
     HOUSEKEEPING = (HkDef(1, "thermal", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
@@ -121,10 +130,17 @@ class ThermalApp(DeviceGuard, App):
         self.loop: ThermalLoop | None = devices.get("thermal_loop")
         names = self.sensors.sensor_names()
         self.heater_names = self.heaters.heater_names()
+        self.battery: Battery | None = devices.get("battery")
         self.zone_sensors: list[list[int]] = []
+        self.voters: list[ZoneVoter] = []
+        self.bms_zone = -1  # the zone the battery's own sensor also measures
         zones = [h.removeprefix("heater_") for h in self.heater_names]
-        for zone in zones:
+        for z, zone in enumerate(zones):
             self.zone_sensors.append([i for i, s in enumerate(names) if s.startswith(zone)])
+            if zone == "battery" and self.battery is not None:
+                self.bms_zone = z
+            extra = 1 if z == self.bms_zone else 0
+            self.voters.append(ZoneVoter(len(self.zone_sensors[-1]) + extra))
         self.zone_limits = self._zone_limits(zones)
         self.invalid_reported: set[int] = set()
         self.health_pipe = self.listen(SENSOR_HEALTH)
@@ -181,12 +197,21 @@ class ThermalApp(DeviceGuard, App):
         zmin, zmax = float(self.param("zone_min_c")), float(self.param("zone_max_c"))
         state = list(self.heaters.read_heaters())
         zone_temps: list[float] = []
+        in_use = [0.0] * MAX_ZONES  # telemetry is finite; zones_valid says which are real
+        valid_zones = 0
         for z, idx in enumerate(self.zone_sensors):
-            readings = [temps[i] for i in idx if valid[i]]
-            if not readings:
-                continue  # no valid sensor: leave the heater as it is (FDIR handles it)
-            t = sum(readings) / len(readings)
+            readings = [float(temps[i]) for i in idx]
+            usable = [i not in self.failed for i in idx]
+            if z == self.bms_zone:
+                readings.append(self._bms_c())
+                usable.append(True)
+            t = self.voters[z].update(readings, usable)
+            if math.isnan(t):
+                continue  # no usable sensor yet: leave the heater as it is (FDIR handles it)
             zone_temps.append(t)
+            if z < MAX_ZONES:
+                in_use[z] = t
+                valid_zones |= 1 << z
             if t < on_c and not state[z]:
                 self.heaters.set_heater(self.heater_names[z], True)
                 state[z] = True
@@ -207,7 +232,17 @@ class ThermalApp(DeviceGuard, App):
             max_zone_temp_c=max(zone_temps, default=0.0),
             invalid_sensors=sum(1 for ok in valid if not ok),
             limit_violations=self.violations,
+            zones_valid=valid_zones,
+            **{f"zone{z}_c": v for z, v in enumerate(in_use)},
         )
+
+    def _bms_c(self) -> float:
+        """The battery's own temperature sensor (NaN when it does not answer)."""
+        assert self.battery is not None
+        try:
+            return float(self.battery.read_battery().temperature_c)
+        except FlightswError:
+            return math.nan
 
     def _boards(self) -> None:
         assert self.boards is not None

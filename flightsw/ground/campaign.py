@@ -5,9 +5,11 @@ or an existing scheduler by address (``dask scheduler`` + ``dask worker`` starte
 the same installation). Each run is independent and deterministic from its (scenario,
 seed), so a campaign gives the same numbers wherever it runs.
 
-``campaign.json`` holds every run's score and the totals per fault kind (injected,
-detected, recovered, detection latency and recovery time percentiles), false alarms,
-lost work and lost telemetry; PNG plots of the same sit beside it.
+``campaign.json`` holds every run's score, the totals per fault kind (injected, not
+effective and why, detected, recovered, isolated, censored, left to the ground,
+detection latency and recovery time percentiles), per scenario the spread across seeds
+(distinct fault draws, outcome ranges, latency and recovery percentiles, failed checks),
+false alarms, nominal orbits flown, lost work and lost telemetry; PNG plots beside it.
 """
 
 from __future__ import annotations
@@ -36,54 +38,115 @@ def _percentiles(values: list[float]) -> dict[str, float] | None:
     }
 
 
-def aggregate(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Totals over runs: per kind counts and distributions, alarms, losses, failures."""
+def _kinds(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per fault kind: every outcome summed, latency and recovery-time distributions."""
     kinds: dict[str, dict[str, Any]] = {}
     for r in results:
         for kind, k in r["kinds"].items():
             t = kinds.setdefault(
                 kind,
-                {"injected": 0, "detected": 0, "recovered": 0, "latency_s": [], "recovery_s": []},
+                {
+                    "injected": 0,
+                    "effective": 0,
+                    "detected": 0,
+                    "recovered": 0,
+                    "isolated": 0,
+                    "censored": 0,
+                    "left_to_ground": 0,
+                    "not_effective": {},
+                    "latency_s": [],
+                    "recovery_s": [],
+                },
             )
-            for key in ("injected", "detected", "recovered"):
+            for key in ("injected", "effective", "detected", "recovered", "isolated"):
                 t[key] += k[key]
+            for key in ("censored", "left_to_ground"):
+                t[key] += k.get(key, 0)
+            for reason, n in k.get("not_effective", {}).items():
+                t["not_effective"][reason] = t["not_effective"].get(reason, 0) + n
             t["latency_s"] += k["latency_s"]
             t["recovery_s"] += k["recovery_s"]
-    per_kind = {
-        kind: {
-            "injected": t["injected"],
-            "detected": t["detected"],
-            "recovered": t["recovered"],
-            "detected_fraction": t["detected"] / t["injected"] if t["injected"] else None,
-            "recovered_fraction": t["recovered"] / t["injected"] if t["injected"] else None,
+    out = {}
+    for kind, t in sorted(kinds.items()):
+        scored = t["effective"] - t["left_to_ground"]
+        out[kind] = {
+            **{k: v for k, v in t.items() if k not in ("latency_s", "recovery_s")},
+            "detected_fraction": t["detected"] / scored if scored else None,
+            "recovered_fraction": (t["recovered"] + t["isolated"] + t["censored"]) / scored
+            if scored
+            else None,
             "latency_s": _percentiles(t["latency_s"]),
             "recovery_s": _percentiles(t["recovery_s"]),
         }
-        for kind, t in sorted(kinds.items())
+    return out
+
+
+def _spread(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One scenario across its seeds: how much the draws and the outcomes varied."""
+    draws = {json.dumps(r.get("faults_drawn", []), sort_keys=True) for r in runs}
+    lost = [r.get("lost", {}) for r in runs]
+    return {
+        "runs": len(runs),
+        "passed": sum(int(r["passed"]) for r in runs),
+        "distinct_fault_draws": len(draws),
+        "failed_checks": {
+            c: sum(1 for r in runs if not r["checks"].get(c, True))
+            for c in sorted({c for r in runs for c in r["checks"]})
+            if any(not r["checks"].get(c, True) for r in runs)
+        },
+        "kinds": {
+            kind: {
+                "effective": [min(e), max(e)],
+                "latency_s": _percentiles(lat),
+                "recovery_s": _percentiles(rec),
+            }
+            for kind in sorted({k for r in runs for k in r["kinds"]})
+            for e, lat, rec in [
+                (
+                    [r["kinds"].get(kind, {}).get("effective", 0) for r in runs],
+                    [v for r in runs for v in r["kinds"].get(kind, {}).get("latency_s", [])],
+                    [v for r in runs for v in r["kinds"].get(kind, {}).get("recovery_s", [])],
+                )
+            ]
+        },
+        "false_alarms": sum(r["false_alarms"] for r in runs),
+        "work_redone_s": _percentiles([x.get("work_redone_s", 0.0) for x in lost]),
+        "lost_jobs": sum(x.get("lost_jobs", 0) for x in lost),
+        "orbits": round(sum(r.get("orbits", 0.0) for r in runs), 3),
     }
-    by_scenario: dict[str, dict[str, int]] = {}
+
+
+def aggregate(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Totals over runs: per kind counts and distributions, per scenario the spread across
+    seeds, false alarms, lost work, failures."""
+    by_name: dict[str, list[dict[str, Any]]] = {}
     for r in results:
-        s = by_scenario.setdefault(r["scenario"], {"runs": 0, "passed": 0})
-        s["runs"] += 1
-        s["passed"] += int(r["passed"])
-    nominal = [r for r in results if r["scenario"] == "nominal"]
+        by_name.setdefault(r["scenario"], []).append(r)
+    nominal = by_name.get("nominal", [])
     return {
         "runs": len(results),
         "passed": sum(int(r["passed"]) for r in results),
-        "by_scenario": by_scenario,
-        "kinds": per_kind,
+        "by_scenario": {name: _spread(runs) for name, runs in sorted(by_name.items())},
+        "kinds": _kinds(results),
         "false_alarms": sum(r["false_alarms"] for r in results),
         "false_alarms_nominal": sum(r["false_alarms"] for r in nominal),
+        "nominal_orbits": round(sum(r.get("orbits", 0.0) for r in nominal), 3),
         "tm_dropped": sum(r["tm_dropped"] for r in results),
-        "lost_board_hours": round(sum(r["lost_board_hours"] for r in results), 4),
-        "job_rollbacks": sum(r["job_rollbacks"] for r in results),
-        "integrity_reruns": sum(r.get("integrity_reruns", 0) for r in results),
+        "lost_jobs": sum(r.get("lost", {}).get("lost_jobs", 0) for r in results),
+        "work_redone_s": round(
+            sum(r.get("lost", {}).get("work_redone_s", 0.0) for r in results), 1
+        ),
         "silent_escapes": sum(r.get("silent_escapes", 0) for r in results),
         "failures": [
             {
                 "scenario": r["scenario"],
                 "seed": r["seed"],
                 "failed": [c for c, ok in r["checks"].items() if not ok],
+                "why": r.get("failures", [])[:5]
+                + [
+                    f"false alarm {a['event']} {a['args']} at {a['t_s']}"
+                    for a in r.get("false_alarm_events", [])[:3]
+                ],
             }
             for r in results
             if not r["passed"]
@@ -119,7 +182,11 @@ def run_campaign(
     progress: bool | None = None,
     runner: Callable[..., dict[str, Any]] = run_scenario,
 ) -> dict[str, Any]:
-    """Run every scenario with ``seeds`` seeds; writes campaign.json and plots."""
+    """Run every scenario with ``seeds`` seeds; writes campaign.json and plots.
+
+    Runs are submitted seed by seed (every scenario of a seed before the next seed), and
+    each score is appended to ``runs.jsonl`` as it arrives, so a campaign cut short
+    leaves the runs it finished, spread over the whole library."""
     names = scenarios or scenario_names()
     unknown = [n for n in names if n not in scenario_names() and not n.endswith(".toml")]
     if unknown:
@@ -133,14 +200,17 @@ def run_campaign(
 
         futures = [
             client.submit(runner, name, seed, pure=False)
-            for name in names
             for seed in range(first_seed, first_seed + seeds)
+            for name in names
         ]
         bar = Progress(len(futures), "campaign", progress)
         results: list[dict[str, Any]] = []
-        for fut in as_completed(futures):
-            results.append(fut.result())
-            bar.update(len(results))
+        with (out_dir / "runs.jsonl").open("w") as log:
+            for fut in as_completed(futures):
+                results.append(fut.result())
+                log.write(json.dumps(results[-1]) + "\n")
+                log.flush()
+                bar.update(len(results))
         bar.close()
         where = scheduler or f"local cluster ({workers} workers)"
     finally:
@@ -166,7 +236,7 @@ def plot(totals: dict[str, Any], results: list[dict[str, Any]], out_dir: Path) -
     kinds = list(totals["kinds"])
     fig, ax = plt.subplots(figsize=(8, 4))
     x = np.arange(len(kinds))
-    for i, key in enumerate(("injected", "detected", "recovered")):
+    for i, key in enumerate(("effective", "detected", "recovered")):
         ax.bar(x + (i - 1) * 0.27, [totals["kinds"][k][key] for k in kinds], 0.27, label=key)
     ax.set_xticks(x, kinds)
     ax.set_ylabel("faults")

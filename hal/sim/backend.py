@@ -33,6 +33,7 @@ from hal.sim.devices import (
     SimThermal,
     SimThermalLoop,
 )
+from hal.sim.memory import NvRegion, SimMemory
 from hal.sim.radio import SimRfLink
 from hal.sim.watchdog import SimWatchdog
 from sim_hw.environment import DEFAULT_STATIONS, GroundStation, stations_from_config
@@ -166,15 +167,23 @@ class HalConfigError(HalError):
 
 
 class SimHardware:
-    """Steps the spacecraft and the watchdog timer to the executive's frame time."""
+    """Steps the spacecraft and the watchdog timer to the executive's frame time, and
+    applies the processor-memory upsets the spacecraft released."""
 
-    def __init__(self, watchdog: SimWatchdog, spacecraft: Spacecraft) -> None:
+    def __init__(
+        self, watchdog: SimWatchdog, spacecraft: Spacecraft, memory: SimMemory | None = None
+    ) -> None:
         self.watchdog = watchdog
         self.spacecraft = spacecraft
+        self.memory = memory
         self.watchdog_expiries = 0
 
     def __call__(self, now_ns: int) -> None:
+        if self.memory is not None:
+            self.memory.observe(self.spacecraft.now_s)  # repairs made in the last frame
         self.spacecraft.advance_to(now_ns / NS_PER_S)
+        if self.memory is not None:
+            self.memory.apply()
         if self.watchdog.expired():
             self.watchdog_expiries += 1
 
@@ -202,7 +211,12 @@ def build_sim_hal(config: dict[str, Any], seed: int, clock: Clock | None = None)
     timeout_s = float(config.get("watchdog_timeout_s", 5.0))
     watchdog = SimWatchdog(clk, int(timeout_s * NS_PER_S))
     sc = Spacecraft(spacecraft_config(config), seed, start_s=clk.now_ns() / NS_PER_S)
-    hw = SimHardware(watchdog, sc)
+    # nv_dir: a directory, so what the flight software keeps (SDLS counters, FDIR
+    # state, the packet store) also survives a restart of this process.
+    nv = FileNvStore(str(config["nv_dir"])) if config.get("nv_dir") else MemoryNvStore()
+    memory = SimMemory(sc, np.random.default_rng(np.random.SeedSequence(seed).spawn(5)[4]))
+    memory.register("nv", NvRegion(nv))
+    hw = SimHardware(watchdog, sc, memory)
     samples = SampleCounter()
     thermal = SimThermal(sc, samples)
     radio_devices = build_radio(
@@ -212,13 +226,12 @@ def build_sim_hal(config: dict[str, Any], seed: int, clock: Clock | None = None)
         backend="sim",
         clock=clk,
         watchdog=watchdog,
-        # nv_dir: a directory, so what the flight software keeps (SDLS counters, FDIR
-        # state, the packet store) also survives a restart of this process.
-        nv=FileNvStore(str(config["nv_dir"])) if config.get("nv_dir") else MemoryNvStore(),
+        nv=nv,
         samples=samples,
         devices={
             "_stepper": hw,
             "sim": sc,
+            "memory": memory,
             "pcdu": SimPcdu(sc, samples),
             "battery": SimBattery(sc, samples),
             "solar_array": SimSolarArray(sc, samples),

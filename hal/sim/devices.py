@@ -148,7 +148,7 @@ class SimBoards:
         self._sc = sc
         self._samples = samples if samples is not None else SampleCounter()
         self._b = sc.boards
-        self._cache: tuple[float, BoardTelemetry] | None = None
+        self._cache: tuple[tuple[float, int], BoardTelemetry] | None = None
 
     @property
     def count(self) -> int:
@@ -157,11 +157,12 @@ class SimBoards:
     def read_boards(self) -> BoardTelemetry:
         """A snapshot; the model changes only at its physics steps and on commands, so a
         snapshot is reused until one of those happens (callers must not modify it)."""
+        key = (self._sc.t_s, self._sc.revision)  # a fault between physics steps changes it
         cached = self._cache
-        if cached is not None and cached[0] == self._sc.t_s:
+        if cached is not None and cached[0] == key:
             return cached[1]
         tel = self._snapshot()
-        self._cache = (self._sc.t_s, tel)
+        self._cache = (key, tel)
         return tel
 
     def _snapshot(self) -> BoardTelemetry:

@@ -195,3 +195,23 @@ def test_a_restart_while_shedding_brings_the_loads_back_when_the_battery_does() 
     app = a.instance
     on = dict(zip(app.switches, h.hal.devices["pcdu"].read_switches().on, strict=True))
     assert app.level == 0 and all(on.values()), on
+
+
+def test_a_restart_keeps_an_isolated_switch_open() -> None:
+    """The switch ladder lives in ctx.retained: a fresh one would take the isolated
+    switch's latch for a new trip, retry it and close it on the short again."""
+    from sim_hw.faults import FaultKind, ScheduledFault
+
+    short = ScheduledFault(
+        5.0, FaultKind.SWITCH_OVERCURRENT, "payload_1", {"extra_w": 1e6, "duration_s": 1e9}
+    )
+    h = small_node(boards=64, radiation_enabled=False, boards_per_switch=32)
+    sc = h.hal.devices["sim"]
+    sc.faults.extend([short])
+    h.run(60)
+    a = h.exe.app("power")
+    assert sc.pcdu.trips("payload_1") == 3 and not sc.pcdu.is_conducting("payload_1")
+    h.send_and_assert_command("executive.restart_app", {"app": a.index})
+    h.run(60)
+    assert sc.pcdu.trips("payload_1") == 3 and not sc.pcdu.is_conducting("payload_1")
+    assert a.instance.ladder.health[a.instance.switches.index("payload_1")] == 1  # faulty

@@ -15,16 +15,23 @@ from flightsw.ground.campaign import run_campaign
 
 
 def _comparable(report: dict) -> list[dict]:
+    # wall time is the host's; everything else must be equal
     return [{k: v for k, v in r.items() if k != "wall_seconds"} for r in report["runs"]]
 
 
 def test_short_campaign_on_a_local_cluster(tmp_path: Path) -> None:
-    report = run_campaign(["sel", "sefi", "nominal"], 2, tmp_path, workers=2, progress=False)
+    report = run_campaign(["sel", "sefi", "seu"], 2, tmp_path, workers=2, progress=False)
     t = report["totals"]
     assert t["runs"] == 6 and t["passed"] == 6 and t["false_alarms"] == 0
     assert t["kinds"]["sel"]["detected_fraction"] == 1.0
+    # per scenario, the seeds drew different faults
+    assert all(s["distinct_fault_draws"] == 2 for s in t["by_scenario"].values())
     saved = json.loads((tmp_path / "campaign.json").read_text())
     assert saved["totals"]["runs"] == 6
+    lines = (tmp_path / "runs.jsonl").read_text().splitlines()
+    assert sorted((r["scenario"], r["seed"]) for r in map(json.loads, lines)) == sorted(
+        (r["scenario"], r["seed"]) for r in saved["runs"]
+    )
     assert (tmp_path / "campaign_outcomes.png").stat().st_size > 1000
     assert (tmp_path / "campaign_times.png").stat().st_size > 1000
 
@@ -87,9 +94,15 @@ def test_thousand_run_campaign(tmp_path: Path) -> None:
     seeds = -(-1000 // len(scenario_names()))
     report = run_campaign(None, seeds, tmp_path, workers=2, progress=False)
     t = report["totals"]
-    assert t["runs"] >= 1000
+    assert t["runs"] >= 1000 and t["nominal_orbits"] >= 100
     assert t["passed"] == t["runs"], t["failures"][:5]
     assert all(
-        k["detected_fraction"] == 1.0 == k["recovered_fraction"] for k in t["kinds"].values()
+        k["detected_fraction"] in (1.0, None) and k["recovered_fraction"] in (1.0, None)
+        for k in t["kinds"].values()
     )
-    assert t["false_alarms"] == 0 and t["tm_dropped"] == 0
+    assert t["false_alarms"] == 0 and t["tm_dropped"] == 0 and t["lost_jobs"] == 0
+    assert all(
+        s["distinct_fault_draws"] == s["runs"]
+        for n, s in t["by_scenario"].items()
+        if n != "nominal"
+    )

@@ -1,30 +1,73 @@
-"""Every shipped fault scenario passes its score; the scorer can also say no."""
+"""Scenario files: loading, drawing faults from the seed, and every shipped scenario's run."""
 
 from pathlib import Path
 
 import pytest
 
 from flightsw.errors import MissionError
-from flightsw.ground.scenario import load_scenario, run_scenario, scenario_names
+from flightsw.ground.scenario import (
+    draw_faults,
+    draw_jobs,
+    load_scenario,
+    run_scenario,
+    scenario_names,
+    scenario_rng,
+)
+
+# Scenarios the strict scorer fails today, each for a defect it exposes (issue 13 had
+# ten here; each left with the fix that made it pass).
+KNOWN_FAILING: dict[str, str] = {}
+# The default run keeps three (one per FDIR level: boards, sensors, supply); the slow run
+# and every campaign run them all.
+DEFAULT = {"sel", "sensor_overlimit", "supply_trip"}
 
 
-@pytest.mark.parametrize("name", scenario_names())
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            n,
+            marks=[
+                *(
+                    [pytest.mark.xfail(reason=KNOWN_FAILING[n], strict=True)]
+                    if n in KNOWN_FAILING
+                    else []
+                ),
+                *([] if n in DEFAULT else [pytest.mark.slow]),
+            ],
+        )
+        for n in scenario_names()
+    ],
+)
 def test_shipped_scenario_passes(name: str) -> None:
     r = run_scenario(name, seed=1)
-    assert r["passed"], r["checks"]
-    for kind, k in r["kinds"].items():
-        assert k["injected"] > 0, kind
-        assert k["detected"] == k["injected"] == k["recovered"], (kind, k)
+    assert r["passed"], (r["checks"], r["failures"], r["false_alarm_events"])
+    assert r["kinds"] or name == "nominal"
+
+
+def test_seeds_vary_the_faults_and_a_seed_repeats_exactly() -> None:
+    sc = load_scenario("recovery")
+    draws = {
+        tuple((f.t_s, f.target) for f in draw_faults(sc, scenario_rng(sc, s))) for s in range(8)
+    }
+    assert len(draws) == 8
+    a = draw_faults(sc, scenario_rng(sc, 3))
+    assert a == draw_faults(sc, scenario_rng(sc, 3))
+    # a relative fault follows its anchor, on the unit the anchor struck
+    anchor = next(f for f in a if f.label == "a")
+    second = next(f for f in a if f.target == "@label:a")
+    assert 6.2 <= second.t_s - anchor.t_s <= 9.0
+    jobs = draw_jobs(sc, scenario_rng(sc, 3))
+    assert jobs and all(j.submit_s + j.deadline_s <= sc.duration_s for j in jobs)
+    assert len({j.work_s for j in jobs}) > 10
 
 
 def test_the_scorer_reports_missed_faults(tmp_path: Path) -> None:
     root = Path(__file__).parents[2] / "flightsw" / "data"
-    text = (root / "scenarios" / "sel.toml").read_text()
     mission = (root / "default.toml").read_text()
     no_fdir = mission.split("# Fault detection, isolation and recovery")[0]
     (tmp_path / "m.toml").write_text(no_fdir)
-    (tmp_path / "sel.toml").write_text(text)
-    r = run_scenario(str(tmp_path / "sel.toml"), seed=1, mission=str(tmp_path / "m.toml"))
+    r = run_scenario("sel", seed=1, mission=str(tmp_path / "m.toml"))
     assert not r["passed"]
     assert not r["checks"]["all_detected"] and not r["checks"]["no_board_damaged"]
     assert r["kinds"]["sel"]["detected"] == 0
@@ -35,11 +78,26 @@ def test_bad_scenario_files_name_the_key(tmp_path: Path) -> None:
     bad.write_text('[scenario]\nname = "x"\nbogus = 1\n')
     with pytest.raises(MissionError, match=r"scenario\.bogus"):
         load_scenario(str(bad))
-    bad.write_text('[scenario]\nduration_s = 10\n[[faults]]\nt_s = 50\nkind = "sel"\ntarget = 1\n')
+    bad.write_text('[scenario]\nduration_s = 100\n[[faults]]\nt_s = 70\nkind = "sel"\ntarget = 1\n')
     with pytest.raises(MissionError, match=r"faults\[0\].t_s"):
         load_scenario(str(bad))
     bad.write_text('[[faults]]\nt_s = 5\nkind = "meteor"\ntarget = 1\n')
     with pytest.raises(MissionError, match=r"faults\[0\]\.kind: 'meteor' is not one of"):
+        load_scenario(str(bad))
+    bad.write_text('[[faults]]\nt_s = 5\nkind = "sel"\ntarget = 1\nafter = "x"\n')
+    with pytest.raises(MissionError, match=r"faults\[0\].after"):
+        load_scenario(str(bad))
+    bad.write_text('[[faults]]\nt_s = [9, 5]\nkind = "sel"\ntarget = 1\n')
+    with pytest.raises(MissionError, match="upside down"):
+        load_scenario(str(bad))
+    bad.write_text('[[faults]]\nt_s = 5\nkind = "sel"\ntarget = "payload_0"\n')
+    with pytest.raises(MissionError, match=r"faults\[0\]\.target"):
+        load_scenario(str(bad))
+    bad.write_text("[scenario]\nspacecraft = { boards_per_switch = 0 }\n")
+    with pytest.raises(MissionError, match=r"scenario\.spacecraft\.boards_per_switch"):
+        load_scenario(str(bad))
+    bad.write_text("[expect]\nwhatever = 1\n")
+    with pytest.raises(MissionError, match=r"expect\.whatever"):
         load_scenario(str(bad))
     with pytest.raises(MissionError, match="no such scenario"):
         load_scenario("no-such-scenario")

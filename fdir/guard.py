@@ -1,0 +1,139 @@
+"""Memory protection for what FDIR decides with: every parameter and the FDIR table.
+
+Every parameter of every app (the limits FDIR uses among them) is compared every frame
+with a golden copy; the golden copy lives in RAM (with its own CRC) and, packed, in the
+voting store on NV. A change through PUS-20 (the
+store's ``sets`` counter moves) is legitimate: the golden copy follows it. A value that
+changed any other way (an upset) is put back from the golden copy and reported.
+
+The classes at the end expose the parameters and the live table as memory regions a
+simulated upset can reach (``hal.interfaces.MemoryRegion``).
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+from fdir.voting import Store, VotingStore
+from flightsw.datatypes import TYPES
+from flightsw.services.parameters import ParameterStore
+
+
+def _code(type_name: str) -> str:
+    """The struct code a parameter is held as in memory (a bool is a whole byte)."""
+    return "B" if type_name == "bool" else TYPES[type_name].code
+
+
+class ParamGuard:
+    """Golden copy of all parameter values; :meth:`check` repairs upsets."""
+
+    def __init__(self, store: ParameterStore, nv: Store | None) -> None:
+        self.store = store
+        self.entries = sorted(store.by_id.values(), key=lambda e: e.pid)
+        self.record = struct.Struct(">" + "".join(_code(e.pdef.type) for e in self.entries))
+        self.golden_nv = VotingStore(nv, "params_golden") if nv is not None else None
+        self.refs = [(store.values[e.app], e.pdef.name) for e in self.entries]
+        self.repairs = 0
+        self.golden: list[Any] = []
+        self.golden_crc = 0
+        self.seen_sets = -1
+        self.check()
+
+    def _values(self) -> list[Any]:
+        return [d[name] for d, name in self.refs]
+
+    def _pack(self, values: list[Any]) -> bytes:
+        try:
+            return self.record.pack(*values)
+        except struct.error:
+            return b""  # a value its type cannot hold: certainly not the golden one
+
+    def _take_golden(self) -> None:
+        self.golden = self._values()
+        packed = self._pack(self.golden)
+        self.golden_crc = zlib.crc32(packed)
+        self.seen_sets = self.store.sets
+        if self.golden_nv is not None:
+            self.golden_nv.write(packed)
+
+    def check(self) -> list[int]:
+        """Repair values that differ from the golden copy; the repaired parameter ids.
+
+        Every value is compared with its golden twin each call (a list comparison, a few
+        microseconds); the golden copy's own CRC is checked only when a repair needs it.
+        """
+        if self.store.sets != self.seen_sets:
+            self._take_golden()
+            return []
+        live = self._values()
+        if live == self.golden:
+            return []
+        golden = self.golden
+        if zlib.crc32(self._pack(golden)) != self.golden_crc:
+            golden = self._golden_from_nv() or golden  # the RAM copy was hit: use NV's
+        repaired = []
+        for e, now, good in zip(self.entries, live, golden, strict=True):
+            if now != good or type(now) is not type(good):
+                self.store.values[e.app][e.pdef.name] = good
+                repaired.append(e.pid)
+        self.repairs += len(repaired)
+        return repaired
+
+    def _golden_from_nv(self) -> list[Any] | None:
+        raw = self.golden_nv.read() if self.golden_nv is not None else None
+        if raw is None or len(raw) != self.record.size:
+            return None
+        values = list(self.record.unpack(raw))
+        self.golden = values
+        return values
+
+
+class ParamRegion:
+    """The parameter store as words ``app.name``, each in its declared wire type."""
+
+    def __init__(self, store: ParameterStore) -> None:
+        self.store = store
+        self.by_word = {f"{e.app}.{e.pdef.name}": e for e in store.by_id.values()}
+
+    def words(self) -> tuple[str, ...]:
+        return tuple(sorted(self.by_word))
+
+    def peek(self, word: str) -> bytes:
+        e = self.by_word[word]
+        value = self.store.values[e.app][e.pdef.name]
+        code = _code(e.pdef.type)
+        try:
+            return struct.pack(">" + code, value)
+        except struct.error:
+            return b"\xff" * struct.calcsize(code)
+
+    def poke(self, word: str, data: bytes) -> None:
+        e = self.by_word[word]
+        (value,) = struct.unpack(">" + _code(e.pdef.type), data)
+        self.store.values[e.app][e.pdef.name] = value
+
+
+class TableRegion:
+    """The live FDIR table as words (an i64 or an f64 each, as the value is held), read
+    and written through callbacks."""
+
+    def __init__(
+        self, read: Callable[[], dict[str, float]], write: Callable[[str, float], None]
+    ) -> None:
+        self.read = read
+        self.write = write
+
+    def words(self) -> tuple[str, ...]:
+        return tuple(sorted(self.read()))
+
+    def peek(self, word: str) -> bytes:
+        value = self.read()[word]
+        return struct.pack(">q" if isinstance(value, int) else ">d", value)
+
+    def poke(self, word: str, data: bytes) -> None:
+        held = self.read()[word]
+        (value,) = struct.unpack(">q" if isinstance(held, int) else ">d", data)
+        self.write(word, value)
