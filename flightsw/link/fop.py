@@ -22,7 +22,8 @@ data in :mod:`flightsw.link.fop_table`: :class:`Fop` classifies each thing that 
 CLCW, the timer, a request, a directive, the lower layer taking a frame) into an event,
 runs that event's cell for the current state (actions in order, then the next state), and
 does nothing else. Which event a CLCW is comes from the table's condition columns
-(``CLCW_EVENTS``, compiled once into a lookup by every combination of conditions). The actions are the procedures of §5.2, methods here.
+(``CLCW_EVENTS``, compiled once into a lookup by every combination of conditions). The
+actions are the procedures of §5.2, methods here.
 ``tests/link/test_fop_table.py`` checks every cell against the standard's table. E15 (a
 CLCW that is not usable) does not arise here: :meth:`Clcw.decode` already refuses a CLCW
 whose COP in Effect is not COP-1, and CLCWs of other virtual channels are counted and
