@@ -230,60 +230,28 @@ CLCW_CONDITIONS = ("lockout", "nr", "retransmit", "wait", "nr_is_nnr", "limit_on
 """Lockout flag; where N(R) falls; Retransmit and Wait flags; N(R) = NN(R);
 Transmission_Limit = 1; Transmission_Count < Transmission_Limit."""
 
+_OK = dict(lockout=False)  # the rows below all have Lockout clear, but E14
+_SOME = dict(_OK, nr=SOME)  # N(R) acknowledges some of the frames outstanding, not all
+_RETRY = dict(_SOME, retransmit=True, limit_one=False, nr_is_nnr=True)  # nothing new acked
+
 CLCW_EVENTS: dict[str, dict[str, object]] = {
     # a condition left out is "don't care"; the rows are exclusive and cover every case
-    "E1": dict(lockout=False, nr=ALL, retransmit=False, wait=False, nr_is_nnr=True),
-    "E2": dict(lockout=False, nr=ALL, retransmit=False, wait=False, nr_is_nnr=False),
-    "E3": dict(lockout=False, nr=ALL, retransmit=False, wait=True),
-    "E4": dict(lockout=False, nr=ALL, retransmit=True),
-    "E5": dict(lockout=False, nr=SOME, retransmit=False, wait=False, nr_is_nnr=True),
-    "E6": dict(lockout=False, nr=SOME, retransmit=False, wait=False, nr_is_nnr=False),
-    "E7": dict(lockout=False, nr=SOME, retransmit=False, wait=True),
-    "E101": dict(lockout=False, nr=SOME, retransmit=True, limit_one=True, nr_is_nnr=False),
-    "E102": dict(lockout=False, nr=SOME, retransmit=True, limit_one=True, nr_is_nnr=True),
-    "E8": dict(
-        lockout=False, nr=SOME, retransmit=True, limit_one=False, nr_is_nnr=False, wait=False
-    ),
-    "E9": dict(
-        lockout=False, nr=SOME, retransmit=True, limit_one=False, nr_is_nnr=False, wait=True
-    ),
-    "E10": dict(
-        lockout=False,
-        nr=SOME,
-        retransmit=True,
-        limit_one=False,
-        nr_is_nnr=True,
-        below=True,
-        wait=False,
-    ),
-    "E11": dict(
-        lockout=False,
-        nr=SOME,
-        retransmit=True,
-        limit_one=False,
-        nr_is_nnr=True,
-        below=True,
-        wait=True,
-    ),
-    "E12": dict(
-        lockout=False,
-        nr=SOME,
-        retransmit=True,
-        limit_one=False,
-        nr_is_nnr=True,
-        below=False,
-        wait=False,
-    ),
-    "E103": dict(
-        lockout=False,
-        nr=SOME,
-        retransmit=True,
-        limit_one=False,
-        nr_is_nnr=True,
-        below=False,
-        wait=True,
-    ),
-    "E13": dict(lockout=False, nr=INVALID),
+    "E1": dict(_OK, nr=ALL, retransmit=False, wait=False, nr_is_nnr=True),
+    "E2": dict(_OK, nr=ALL, retransmit=False, wait=False, nr_is_nnr=False),
+    "E3": dict(_OK, nr=ALL, retransmit=False, wait=True),
+    "E4": dict(_OK, nr=ALL, retransmit=True),
+    "E5": dict(_SOME, retransmit=False, wait=False, nr_is_nnr=True),
+    "E6": dict(_SOME, retransmit=False, wait=False, nr_is_nnr=False),
+    "E7": dict(_SOME, retransmit=False, wait=True),
+    "E101": dict(_SOME, retransmit=True, limit_one=True, nr_is_nnr=False),
+    "E102": dict(_SOME, retransmit=True, limit_one=True, nr_is_nnr=True),
+    "E8": dict(_SOME, retransmit=True, limit_one=False, nr_is_nnr=False, wait=False),
+    "E9": dict(_SOME, retransmit=True, limit_one=False, nr_is_nnr=False, wait=True),
+    "E10": dict(_RETRY, below=True, wait=False),
+    "E11": dict(_RETRY, below=True, wait=True),
+    "E12": dict(_RETRY, below=False, wait=False),
+    "E103": dict(_RETRY, below=False, wait=True),
+    "E13": dict(_OK, nr=INVALID),
     "E14": dict(lockout=True),
 }
 
