@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flightsw import layouts
@@ -103,6 +103,7 @@ def test_the_json_form_builds_back_to_the_same_json() -> None:
         assert layouts.describe(layouts.build(desc)) == desc, name
 
 
+@settings(max_examples=40)
 @given(st.data())
 def test_ground_codec_equals_the_flight_declaration(data: st.DataObject) -> None:
     """The codec built from the dictionary's JSON encodes and decodes as the declaration."""
@@ -117,6 +118,7 @@ def test_ground_codec_equals_the_flight_declaration(data: st.DataObject) -> None
     assert layouts.encode(con, back, tables, name) == raw
 
 
+@settings(max_examples=40)
 @given(st.data(), st.binary(max_size=64))
 def test_garbage_is_our_decode_error(data: st.DataObject, raw: bytes) -> None:
     """Any bytes: a value, or a DecodeError naming the layout (never construct's own)."""
@@ -179,6 +181,7 @@ def _as_declared(cmd: str, parsed: dict[str, Any]) -> dict[str, Any]:
     return parsed
 
 
+@settings(max_examples=40)
 @given(st.data())
 def test_each_parser_reads_what_its_layout_declares(data: st.DataObject) -> None:
     """Bytes built by the declared layout, with ids the flight build knows and values in
