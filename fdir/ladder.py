@@ -100,7 +100,12 @@ class BoardLadder:
         t = self.timing
         st = self.state
         out = StepOutcome()
-        if not (sel.any() or hang.any() or (hot is not None and hot.any()) or st.any()):
+        if not (
+            np.count_nonzero(sel)
+            or np.count_nonzero(hang)
+            or (hot is not None and np.count_nonzero(hot))
+            or np.count_nonzero(st)
+        ):
             return out  # all healthy, nothing detected: the usual step, kept cheap
         healthy = st == BoardState.HEALTHY
         # --- new latch-ups (in any state but isolated): off now -----------------------

@@ -26,7 +26,7 @@ class NofM:
         if self.n == 1:
             # 1 of M: a failed sample declares at once; no history needed.
             return failed
-        if not self._any and not failed.any():
+        if not self._any and not np.count_nonzero(failed):
             return failed  # all clear, nothing remembered: the common case, kept cheap
         h = (self.history << np.uint64(1)) | failed.astype(np.uint64)
         self.history = h & self._mask

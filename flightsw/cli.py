@@ -187,7 +187,7 @@ def _cmd_campaign(args: argparse.Namespace) -> int:
 
 def _cmd_sim(args: argparse.Namespace) -> int:
     from flightsw.mission import load_mission
-    from flightsw.simulate import SimOptions, run_sim
+    from flightsw.simulate import SimOptions, run_sim, with_boards
 
     if args.scenario is not None:
         return _cmd_scenario(args)
@@ -215,9 +215,7 @@ def _cmd_sim(args: argparse.Namespace) -> int:
     nv_dir = _keep_nv_outside_simulation(mission, out)
     _check_link_security(mission, args.allow_published_key)
     if args.boards is not None:
-        spacecraft = dict(mission.hal.get("spacecraft", {}))
-        spacecraft["boards"] = args.boards
-        mission.hal = {**mission.hal, "spacecraft": spacecraft}
+        with_boards(mission, args.boards)
     progress = False if args.quiet else None
     opts = SimOptions(
         args.duration, args.orbits, out, progress, plots=not args.no_plots, realtime=args.realtime
@@ -245,6 +243,8 @@ def _cmd_sim(args: argparse.Namespace) -> int:
                     "jobs_completed",
                     "jobs_failed",
                     "goodput",
+                    "utilization",
+                    "work_board_hours_per_orbit",
                     "energy_balance_wh",
                 )
                 if k in shown
@@ -409,7 +409,10 @@ def build_parser() -> argparse.ArgumentParser:
         "sdls.allow_published_key): anyone can then command this build",
     )
     sim.add_argument(
-        "--boards", type=_int(1, 100_000), help="accelerator boards (default: the mission's)"
+        "--boards",
+        type=_int(1, 100_000),
+        help="accelerator boards (default: the mission's); the node's array, battery and "
+        "radiator scale with them",
     )
     sim.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     sim.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -6,7 +6,8 @@ its class by dotted path (``package.module:Class``).
 
 Every table is declared (``flightsw.schema``): the mission's own tables here, the
 executive's from ``ExecutiveConfig``, ``[hal]``, ``[hal.spacecraft]``, ``[hal.radio]``
-and ``[orbit]`` by the HAL backends, an app's ``options`` by its class's ``OPTIONS``
+and ``[orbit]`` by the HAL backends, ``[workload]`` in ``flightsw.workload_schema``,
+an app's ``options`` by its class's ``OPTIONS``
 and its ``params`` by its ``PARAMETERS``. All of it is checked at load, before anything
 is built or run: unknown keys (a typo must not silently fall back to a default), wrong
 types, numbers that are not finite or out of range, rates the frame schedule cannot
@@ -37,6 +38,7 @@ from flightsw.services.parameters import ParameterService, ParameterStore
 from flightsw.services.storage import PacketStoreService
 from flightsw.services.test_service import TestService
 from flightsw.services.time_report import TimeService
+from flightsw.workload_schema import WORKLOAD
 from hal.factory import HalError, validate_config
 
 DEFAULT_MISSION = "default"
@@ -102,6 +104,7 @@ TOP = Schema(
         fields=Schema(*(Opt(n, "table", {}, fields=SERVICE_ENTRY) for n, _, _ in CORE_SERVICES)),
     ),
     Opt("apps", "list", [], max=MAX_APPS, items=Opt("app", "table", fields=APP_ENTRY)),
+    Opt("workload", "table", None, fields=WORKLOAD, doc="the ground's jobs in simulation"),
 )
 
 
@@ -117,6 +120,8 @@ class Mission:
     hal: dict[str, Any]
     orbit: dict[str, Any]
     apps: list[AppSpec] = field(default_factory=list)
+    # The ground's workload in simulation (``[workload]``, flightsw.workload_schema); {}: none.
+    workload: dict[str, Any] = field(default_factory=dict)
 
     @property
     def specs(self) -> list[AppSpec]:
@@ -216,6 +221,7 @@ def _parse(doc: dict[str, Any], path: str, seed: int | None) -> Mission:
         hal=top["hal"],
         orbit=dict(top["orbit"]),
         apps=specs,
+        workload=dict(top.get("workload", {})),
     )
 
 

@@ -3,7 +3,13 @@
 The run directory gets the raw TM stream (``tm.bin``, concatenated space packets), the
 decoded archive (``archive.sqlite``), the dictionary the archive was decoded with
 (``dictionary.json``), ``summary.json``, and PNG plots of power, state of charge,
-temperatures and the payload over the run (from the simulated spacecraft's truth).
+temperatures, the payload and its utilization over the run (from the simulated
+spacecraft's truth).
+
+The mission's ``[workload]`` stands for the ground's jobs (``flightsw.ground.workload``):
+a backlog and arrivals uplinked as job TCs, so the node runs at its budget.
+``utilization`` and the work done per orbit are measured on the simulated boards, with
+the payload's own view beside them.
 
 Everything in ``summary.json`` except its ``host_profile`` is deterministic: the same
 mission and seed give the same values on any machine under any load. ``host_profile``
@@ -13,18 +19,24 @@ holds what was measured on the host (wall time, real-time factor, CPU per app).
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from flightsw.dictionary import build_dictionary
 from flightsw.errors import FlightswError, MissionError
 from flightsw.executive import NS_PER_S, AppLoadError, Executive
 from flightsw.ground.archive import TmArchive
-from flightsw.ground.sim_report import TruthRecorder
+from flightsw.ground.commanding import CommandEncoder
+from flightsw.ground.sim_report import TruthRecorder, UtilizationMeter
 from flightsw.ground.station import GroundStation
+from flightsw.ground.workload import GroundWorkload, WorkloadConfig
 from flightsw.mission import Mission
 from flightsw.progress import Progress
 from flightsw.services.tm_funnel import CH_REALTIME
@@ -33,6 +45,22 @@ from hal.factory import build_hal, is_real_time
 from hal.interfaces import Clock
 from sim_hw.faults import ScheduledFault
 from sim_hw.orbit import circular_period_s
+from sim_hw.spacecraft import SpacecraftConfig
+
+# What a node's design scales with its board count (``with_boards``): the plant that
+# makes and stores power and rejects heat, and the power app's knowledge of it.
+SCALED_CRAFT_KEYS = (
+    "array_area_m2",
+    "battery_capacity_wh",
+    "max_charge_w",
+    "max_discharge_w",
+    "radiator_area_m2",
+    "loop_conductance_w_k",
+)
+SCALED_POWER_PARAMS = ("capacity_wh", "max_discharge_w", "charge_reserve_w", "margin_w")
+# ... and what scales inversely (more cells in parallel: less resistance).
+INVERSE_CRAFT_KEYS = ("battery_resistance_ohm",)
+INVERSE_POWER_PARAMS = ("internal_resistance_ohm",)
 
 
 @dataclass
@@ -47,7 +75,45 @@ class SimOptions:
     plots: bool = True
     faults: list[ScheduledFault] | None = None  # scheduled into the simulated spacecraft
     realtime: bool = False  # pace frames by the wall clock even on simulated hardware
+    workload: bool = True  # uplink the mission's [workload] (the ground's jobs)
     cpu_meter: Callable[[], int] = time.perf_counter_ns  # the host's CPU meter (tests swap it)
+
+
+def with_boards(mission: Mission, boards: int, scale_node: bool = True) -> Mission:
+    """The mission with ``boards`` accelerator boards (changed in place and returned).
+
+    With ``scale_node`` the node is designed for them: its array, battery, radiator and
+    cooling loop (``SCALED_CRAFT_KEYS``) and the power app's matching parameters
+    (``SCALED_POWER_PARAMS``, clipped to their declared ranges) scale with the board
+    count, the battery's resistance inversely (``INVERSE_*``), so that ``--boards 4096``
+    means a node that can keep 4096 boards busy.
+    """
+    craft = dict(mission.hal.get("spacecraft", {}))
+    defaults = SpacecraftConfig()
+    factor = boards / int(craft.get("boards", defaults.boards))
+    craft["boards"] = boards
+    if scale_node and factor != 1.0:
+        scale = {**dict.fromkeys(SCALED_CRAFT_KEYS, factor)}
+        scale.update(dict.fromkeys(INVERSE_CRAFT_KEYS, 1.0 / factor))
+        for key, f in scale.items():
+            if hasattr(defaults, key):
+                craft[key] = float(craft.get(key, getattr(defaults, key))) * f
+        pscale = {**dict.fromkeys(SCALED_POWER_PARAMS, factor)}
+        pscale.update(dict.fromkeys(INVERSE_POWER_PARAMS, 1.0 / factor))
+        for spec in mission.apps:
+            declared = {p.name: p for p in spec.cls.declarations().parameters}
+            if not all(k in declared for k in pscale):
+                continue
+            params = dict(spec.params)
+            for key, f in pscale.items():
+                p = declared[key]
+                value = float(params.get(key, p.default)) * f
+                lo = -math.inf if p.min is None else float(p.min)
+                hi = math.inf if p.max is None else float(p.max)
+                params[key] = min(max(value, lo), hi)
+            spec.params = params
+    mission.hal = {**mission.hal, "spacecraft": craft}
+    return mission
 
 
 def orbit_period_s(mission: Mission) -> float:
@@ -88,6 +154,8 @@ def run_sim(
         spacecraft.faults.extend(opts.faults)
     recorder = TruthRecorder(spacecraft) if spacecraft is not None else None
     ground = GroundLinkMonitor.for_mission(mission, hal.devices.get("ground_link"))
+    workload = ground_workload(mission, exe, dictionary) if opts.workload else None
+    meter = utilization_meter(mission, exe, spacecraft) if spacecraft is not None else None
     duration = sim_duration_s(mission, opts)
     frames = round(duration * NS_PER_S / exe.minor_frame_ns)
     script = sorted(opts.tc_script or [], key=lambda item: item[0])
@@ -116,9 +184,15 @@ def run_sim(
                 while next_tc < len(script) and script[next_tc][0] * NS_PER_S <= exe.now_ns:
                     exe.submit_tc(script[next_tc][1])
                     next_tc += 1
+                if workload is not None:
+                    for tc in workload.poll(exe.now_ns):
+                        if not exe.submit_tc(tc):
+                            workload.refused(tc)  # the uplink queue was full: sent again
                 exe.run_minor_frame()
                 if recorder is not None:
                     recorder.maybe_sample(exe.now_ns)
+                if meter is not None:
+                    meter.update()
                 if ground is not None:
                     ground.poll(exe.now_ns)
             done += n
@@ -134,6 +208,12 @@ def run_sim(
         summary.update(recorder.summary())
         summary["plots"] = recorder.plot(out) if opts.plots else []
     summary.update(payload_summary(exe))
+    if meter is not None:
+        summary.update(meter.summary())
+        if opts.plots:
+            summary["plots"] = [*summary.get("plots", []), *meter.plot(out)]
+    if workload is not None:
+        summary["workload"] = workload.summary()
     if ground is not None:
         summary["link"] = ground.summary()
     rf_link = hal.devices.get("rf_link")
@@ -144,6 +224,57 @@ def run_sim(
     summary["host_profile"] = summary.pop("host_profile")  # last, apart from the rest
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def ground_workload(
+    mission: Mission, exe: Executive, dictionary: dict[str, Any]
+) -> GroundWorkload | None:
+    """The mission's ``[workload]`` for its payload app (None without either)."""
+    if not mission.workload:
+        return None
+    cfg = WorkloadConfig.from_table(mission.workload, mission.path)
+    try:
+        payload = exe.app("payload")
+    except KeyError:
+        return None
+    if not cfg.enabled:
+        return None
+
+    def onboard_jobs() -> int:  # what the payload's housekeeping reports
+        tlm = payload.instance.tlm
+        return int(tlm.get("jobs_queued", 0)) + int(tlm.get("jobs_running", 0))
+
+    boards = int(getattr(payload.instance, "n", 0))
+    return GroundWorkload(cfg, boards, mission.seed, CommandEncoder(dictionary), onboard_jobs)
+
+
+def utilization_meter(mission: Mission, exe: Executive, spacecraft: Any) -> UtilizationMeter:
+    """Utilization from the simulated boards, with FDIR's isolated boards taken out of
+    the available ones and the payload's own counters beside."""
+    from fdir.ladder import BoardState
+
+    apps = {a.spec.name: a for a in exe.apps}
+    fdir = apps.get("fdir")
+    isolated_code = int(BoardState.ISOLATED)
+
+    def isolated() -> NDArray[np.bool_] | None:
+        ladder = getattr(fdir.instance, "ladder", None) if fdir is not None else None
+        state = getattr(ladder, "state", None)
+        return state == isolated_code if isinstance(state, np.ndarray) else None
+
+    def payload() -> tuple[float, float, float, int] | None:
+        app = apps.get("payload")
+        if app is None:
+            return None
+        t = app.instance.tlm
+        return (
+            float(t.get("busy_board_hours", 0.0)),
+            float(t.get("available_board_hours", 0.0)),
+            float(t.get("work_board_hours", 0.0)),
+            int(t.get("boards_busy", 0)),
+        )
+
+    return UtilizationMeter(spacecraft, orbit_period_s(mission), isolated, payload)
 
 
 class GroundLinkMonitor:

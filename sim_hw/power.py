@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import operator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -313,6 +314,11 @@ class _Switch:
     trips: int = 0
 
 
+_ON = operator.attrgetter("on")
+_CURRENT = operator.attrgetter("current_a")
+_TRIPPED = operator.attrgetter("tripped")
+
+
 class Pcdu:
     """Named load switches with current sensing and latching overcurrent protection.
 
@@ -332,6 +338,10 @@ class Pcdu:
             self._switches[spec.name] = _Switch(spec)
         self.version = 0  # changes whenever a switch opens, closes, trips or is reset
         self.last_power_w = 0.0  # power through the switches at the last step
+        # Cheap reads for a node with many switches: telemetry and total power are kept
+        # until a switch changes or the next step.
+        self._telemetry: PcduTelemetry | None = None
+        self._power_w: float | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -352,12 +362,14 @@ class Pcdu:
         sw.on = bool(on)
         if not sw.on:
             sw.current_a = 0.0
+        self._telemetry = self._power_w = None
 
     def reset_trip(self, name: str) -> None:
         sw = self._get(name)
         if sw.tripped:
             self.version += 1
         sw.tripped = False
+        self._telemetry = None
 
     def is_conducting(self, name: str) -> bool:
         sw = self._get(name)
@@ -397,20 +409,28 @@ class Pcdu:
             sw.current_a = current
             out[name] = current
         self.last_power_w = total
+        self._telemetry = None
+        self._power_w = total
         return out
 
     def power_w(self) -> float:
         """Total power through the switches at the last step."""
-        return sum(sw.current_a * sw.spec.bus_voltage_v for sw in self._switches.values())
+        if self._power_w is None:
+            self._power_w = sum(
+                sw.current_a * sw.spec.bus_voltage_v for sw in self._switches.values()
+            )
+        return self._power_w
 
     def telemetry(self) -> PcduTelemetry:
-        sws = list(self._switches.values())
-        return PcduTelemetry(
-            names=tuple(s.spec.name for s in sws),
-            on=tuple(s.on for s in sws),
-            current_a=tuple(s.current_a for s in sws),
-            tripped=tuple(s.tripped for s in sws),
-        )
+        if self._telemetry is None:
+            sws = self._switches.values()
+            self._telemetry = PcduTelemetry(
+                names=tuple(self._switches),
+                on=tuple(map(_ON, sws)),
+                current_a=tuple(map(_CURRENT, sws)),
+                tripped=tuple(map(_TRIPPED, sws)),
+            )
+        return self._telemetry
 
 
 # --- the bus -------------------------------------------------------------------------

@@ -234,6 +234,8 @@ class Spacecraft:
         for name in self.switches.names:
             self.pcdu.set(name, True)
         self._pcdu_enforced = -1
+        self._supply_version = -1
+        self._supply = np.zeros(len(self.switches.payload), dtype=bool)
         self.array = SolarArray(
             area_m2=cfg.array_area_m2,
             efficiency=cfg.array_efficiency,
@@ -433,8 +435,13 @@ class Spacecraft:
 
     def board_supply_ok(self, idx: NDArray[np.intp]) -> NDArray[np.bool_]:
         """Whether each board's payload switch conducts (a board can only power on then)."""
-        ok = np.array([self.pcdu.is_conducting(n) for n in self.switches.payload], dtype=bool)
-        return ok[self.switches.board_switch[idx]]
+        if self._supply_version != self.pcdu.version:  # recomputed only when a switch changed
+            self._supply_version = self.pcdu.version
+            self._supply = np.array(
+                [self.pcdu.is_conducting(n) for n in self.switches.payload], dtype=bool
+            )
+        ok: NDArray[np.bool_] = self._supply[self.switches.board_switch[idx]]
+        return ok
 
     def heater_power_w(self) -> float:
         """Power the heaters draw now."""

@@ -241,12 +241,6 @@ def _live_jobs(h: SilHarness) -> set[int]:
     return ids
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="payload (flightsw/apps/payload*, owned by the workload work) keeps its job "
-    "table in the instance: a restart loses every queued and running job, reported only "
-    "as APP_RESTARTED. cFS keeps such state in its Critical Data Store; here ctx.retained",
-)
 @pytest.mark.parametrize("how", ["exception", "tc"])
 def test_restarting_the_payload_keeps_or_reports_every_job(how: str) -> None:
     h = SilHarness(_mission_without_workload(boards=4))

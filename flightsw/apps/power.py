@@ -334,6 +334,8 @@ class PowerApp(DeviceGuard, App):
         return math.fsum(c for c in now if math.isfinite(c))
 
     def _note_trips(self, tripped: tuple[bool, ...], now_s: float) -> None:
+        if tripped == self.tripped_before:
+            return  # nothing changed: no pass over every switch
         before = self.tripped_before or (False,) * len(tripped)
         for i, (was, now) in enumerate(zip(before, tripped, strict=True)):
             if now and not was:

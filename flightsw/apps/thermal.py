@@ -148,6 +148,9 @@ class ThermalApp(DeviceGuard, App):
         self.failed: frozenset[int] = self.ctx.retained.get("failed", frozenset())
         self.throttled = np.zeros(self.boards.count if self.boards else 0, dtype=bool)
         self.over_limit = np.zeros_like(self.throttled)
+        self.any_throttled = False
+        self.no_caps = np.full(self.throttled.shape, np.nan)
+        self.no_caps.flags.writeable = False
         self.violations = 0
         self.in_violation: set[int] = set()
 
@@ -254,23 +257,31 @@ class ThermalApp(DeviceGuard, App):
         # A board whose temperature is missing (NaN from the HAL) keeps its throttle
         # state; if throttled, it gets the floor cap until it reads again.
         hot = tel.powered & (temp > start)
-        cool = temp < start - float(self.param("restore_margin_c"))
-        newly = hot & ~self.throttled
-        self.throttled = (self.throttled | hot) & ~cool
-        frac = np.nan_to_num(np.clip((limit - temp) / (limit - start), 0.0, 1.0), nan=0.0)
-        caps = np.where(self.throttled, floor + (full - floor) * frac, np.nan)
+        any_hot = bool(np.count_nonzero(hot))
+        if any_hot or self.any_throttled:
+            cool = temp < start - float(self.param("restore_margin_c"))
+            newly = hot & ~self.throttled
+            self.throttled = (self.throttled | hot) & ~cool
+            count = int(np.count_nonzero(self.throttled))
+            self.any_throttled = count > 0
+            frac = np.nan_to_num(np.clip((limit - temp) / (limit - start), 0.0, 1.0), nan=0.0)
+            caps = np.where(self.throttled, floor + (full - floor) * frac, np.nan)
+            if np.count_nonzero(newly):
+                self.emit("BOARDS_THROTTLED", count=count, max_temp_c=_hottest(temp))
+        else:
+            count = 0
+            caps = self.no_caps  # nothing hot, nothing capped: the same all-NaN caps
         over = tel.powered & (temp > float(self.param("board_limit_c")))
-        for b in np.flatnonzero(over & ~self.over_limit)[:8]:
-            self.emit("BOARD_OVER_LIMIT", board=int(b), temp_c=float(temp[b]))
-        self.over_limit = over
-        count = int(self.throttled.sum())
-        if newly.any():
-            self.emit("BOARDS_THROTTLED", count=count, max_temp_c=_hottest(temp))
+        if np.count_nonzero(over) or np.count_nonzero(self.over_limit):
+            for b in np.flatnonzero(over & ~self.over_limit)[:8]:
+                self.emit("BOARD_OVER_LIMIT", board=int(b), temp_c=float(temp[b]))
+            self.over_limit = over
         self.ctx.bus.publish(THERMAL_CAPS, ThermalCaps(caps, count))
-        powered = temp[tel.powered & ~np.isnan(temp)]
+        read = tel.powered & ~np.isnan(temp)
+        n_powered = int(np.count_nonzero(read))
         self.tlm.update(
-            max_board_temp_c=float(powered.max()) if powered.size else 0.0,
-            mean_board_temp_c=float(powered.mean()) if powered.size else 0.0,
+            max_board_temp_c=float(np.max(temp, where=read, initial=-np.inf)) if n_powered else 0.0,
+            mean_board_temp_c=float(np.sum(temp, where=read)) / n_powered if n_powered else 0.0,
             throttled_boards=min(count, 0xFFFF),
         )
 

@@ -1,10 +1,13 @@
 """A SQLite archive of downlinked telemetry, decoded with the mission dictionary.
 
-Every packet gets a row in ``packets``; housekeeping reports are split into one row
-per point in ``hk``; events and verification reports get their own tables. A packet
-that does not decode is recorded in ``decode_errors`` and counted; nothing a packet
-contains can stop the archive. Rows are written in batches inside one transaction per
-batch so archiving keeps up with a simulation running far faster than real time.
+Every packet gets a row in ``packets``; each housekeeping report is one row of its
+structure's table (``hk_<sid>``, a column per point), and the view ``hk`` shows them
+one row per point (time_ns, sid, structure, point, value) as readers expect; events
+and verification reports get their own tables. A packet that does not decode is
+recorded in ``decode_errors`` and counted; nothing a packet contains can stop the
+archive. Rows are written in batches inside one transaction per batch so archiving
+keeps up with a simulation running far faster than real time. An archive written
+before the wide tables (``hk`` a table) keeps being written one row per point.
 """
 
 from __future__ import annotations
@@ -24,15 +27,26 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS packets (
     id INTEGER PRIMARY KEY, time_ns INTEGER, apid INTEGER, seq_count INTEGER,
     service INTEGER, subservice INTEGER, msg_counter INTEGER, length INTEGER);
-CREATE TABLE IF NOT EXISTS hk (
-    time_ns INTEGER, sid INTEGER, structure TEXT, point TEXT, value REAL);
 CREATE TABLE IF NOT EXISTS events (
     time_ns INTEGER, event_id INTEGER, name TEXT, severity TEXT, args TEXT);
 CREATE TABLE IF NOT EXISTS verification (
     time_ns INTEGER, subservice INTEGER, request_id INTEGER, failure_code INTEGER);
 CREATE TABLE IF NOT EXISTS decode_errors (position INTEGER, error TEXT);
+"""
+LEGACY_HK = """
+CREATE TABLE IF NOT EXISTS hk (
+    time_ns INTEGER, sid INTEGER, structure TEXT, point TEXT, value REAL);
 CREATE INDEX IF NOT EXISTS hk_point ON hk(point, time_ns);
 """
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
 
 SEVERITY_BY_SUBSERVICE = {1: "INFO", 2: "LOW", 3: "MEDIUM", 4: "HIGH"}
 
@@ -52,6 +66,14 @@ class TmArchive:
             names = [p["name"] for p in h["points"]]
             st = struct.Struct(">" + "".join(TYPES[p["type"]].code for p in h["points"]))
             self._hk[h["sid"]] = (h["name"], names, st)
+        found = self.db.execute("SELECT type FROM sqlite_master WHERE name = 'hk'").fetchone()
+        self._wide = found is None or found[0] == "view"
+        self._hk_rows: dict[int, list[tuple[Any, ...]]] = {sid: [] for sid in self._hk}
+        self._hk_insert: dict[int, str] = {}
+        if self._wide:
+            self._create_hk_tables()
+        else:
+            self.db.executescript(LEGACY_HK)
         self._events: dict[int, tuple[str, list[str], struct.Struct]] = {}
         for e in dictionary.get("events", []):
             names = [a["name"] for a in e["args"]]
@@ -68,6 +90,29 @@ class TmArchive:
         self.errors = 0
         self.events_by_severity: dict[str, int] = {s: 0 for s in SEVERITY_BY_SUBSERVICE.values()}
         self.verification_failures = 0
+
+    def _create_hk_tables(self) -> None:
+        """One table per HK structure and the per-point view ``hk`` over all of them."""
+        selects: list[str] = []
+        with self.db:
+            for sid, (name, points, _st) in self._hk.items():
+                table = f"hk_{sid:04x}"
+                cols = ", ".join(f"{_quote(p)} REAL" for p in points)
+                self.db.execute(f"CREATE TABLE IF NOT EXISTS {table} (time_ns INTEGER, {cols})")
+                marks = ",".join("?" * (len(points) + 1))
+                self._hk_insert[sid] = f"INSERT INTO {table} VALUES ({marks})"
+                selects.extend(
+                    f"SELECT time_ns, {sid} AS sid, {_sql_text(name)} AS structure, "
+                    f"{_sql_text(p)} AS point, CAST({_quote(p)} AS REAL) AS value FROM {table}"
+                    for p in points
+                )
+            if not selects:
+                selects = [
+                    "SELECT 0 AS time_ns, 0 AS sid, '' AS structure, '' AS point, "
+                    "0.0 AS value WHERE 0"
+                ]
+            self.db.execute("DROP VIEW IF EXISTS hk")
+            self.db.execute("CREATE VIEW hk AS " + " UNION ALL ".join(selects))
 
     def ingest(self, raw: bytes) -> None:
         position = self.packets + self.errors
@@ -110,9 +155,12 @@ class TmArchive:
             if len(data) - 2 != st.size:
                 raise DecodeError("hk.values", 2, f"{len(data) - 2} bytes, expected {st.size}")
             values = st.unpack_from(data, 2)
-            self._rows["hk"].extend(
-                (t, sid, name, p, float(v)) for p, v in zip(points, values, strict=True)
-            )
+            if self._wide:
+                self._hk_rows[sid].append((t, *values))
+            else:
+                self._rows["hk"].extend(
+                    (t, sid, name, p, float(v)) for p, v in zip(points, values, strict=True)
+                )
         elif tm.service == 5 and tm.subservice in SEVERITY_BY_SUBSERVICE:
             if len(data) < 2:
                 raise DecodeError("event.id", 0, "report shorter than its event id")
@@ -139,6 +187,10 @@ class TmArchive:
                 )
             if r["hk"]:
                 self.db.executemany("INSERT INTO hk VALUES (?,?,?,?,?)", r["hk"])
+            for sid, rows in self._hk_rows.items():
+                if rows:
+                    self.db.executemany(self._hk_insert[sid], rows)
+                    rows.clear()
             if r["events"]:
                 self.db.executemany("INSERT INTO events VALUES (?,?,?,?,?)", r["events"])
             if r["verification"]:

@@ -395,9 +395,8 @@ def scenario_mission(sc: Scenario, seed: int, mission: str | None = None) -> Mis
         m.orbit = {**m.orbit, "day_of_year": sc.day_of_year}
     if sc.start_s:
         m.executive = replace(m.executive, start_ns=round(sc.start_s * 1e9))
+    m.workload = {}  # the mission's [workload] is the ground's jobs: none here
     for spec in m.apps:
-        if spec.name == "payload":
-            spec.options = {k: v for k, v in spec.options.items() if k != "workload"}
         for key, value in sc.params.items():
             app, _, name = str(key).partition(".")
             if app == spec.name:

@@ -218,8 +218,8 @@ class _Scorer:
             if kind == "switch_overcurrent" and r.get("effective") and not r.get("trips"):
                 r = {**r, "effective": False, "reason": "did not trip"}
             if not r.get("effective"):
-                given = r.get("reason")
-                reason = str(given) if given else "no effect"
+                said = r.get("reason")  # None or "" when the injector gave none
+                reason = str(said) if said else "no effect"
                 k["not_effective"][reason] = k["not_effective"].get(reason, 0) + 1
                 continue
             k["effective"] += 1

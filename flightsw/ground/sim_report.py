@@ -8,10 +8,13 @@ claimed. Plots go beside the JSON as PNG files.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from sim_hw.spacecraft import TEMPERATURE_LIMITS_C
 
@@ -241,3 +244,158 @@ class TruthRecorder:
         plt.close(fig)
         written.append("thermal_control.png")
         return written
+
+
+class UtilizationMeter:
+    """Busy and available board time and the work done, from the simulated boards' truth.
+
+    A board is busy over a physics step when its own work counter advanced in it (at any
+    power: a capped board is busy, and its smaller work shows in the work done). A board
+    is available unless it is damaged (truth) or isolated (``isolated()``: FDIR's
+    decision to take it out of service, which the operator sees and accepts).
+    ``utilization`` is busy board-hours over available board-hours. ``payload()``, when
+    given, returns the payload's own counters (busy, available and work board-hours and
+    boards busy) so the summary can show its view beside the truth. Work is in
+    board-hours at full power, per orbit of ``orbit_s`` from the start.
+    """
+
+    def __init__(
+        self,
+        spacecraft: Any,
+        orbit_s: float,
+        isolated: Callable[[], NDArray[np.bool_] | None] = lambda: None,
+        payload: Callable[[], tuple[float, float, float, int] | None] = lambda: None,
+        every_s: float = 10.0,
+    ) -> None:
+        self.sc = spacecraft
+        self.boards = spacecraft.boards
+        self.orbit_s = orbit_s
+        self.isolated = isolated
+        self.payload = payload
+        self.t0 = float(spacecraft.t_s)
+        self.last_t = self.t0
+        self.last_work = np.array(self.boards.work_done, dtype=np.float64)
+        self.busy_s = 0.0
+        self.available_s = 0.0
+        self.work_s = 0.0
+        self.orbits: list[list[float]] = []  # per orbit: busy_s, available_s, work_s
+        self.payload_at_orbit: list[tuple[float, float, float, int]] = []
+        self.payload_start = payload()
+        self.every_s = every_s
+        self.next_sample = self.t0
+        self.series: list[tuple[float, float, float, float, float]] = []
+        self.busy_now = 0
+
+    def update(self) -> None:
+        """Account the physics steps since the last call (call it every minor frame)."""
+        t = float(self.sc.t_s)
+        if t <= self.last_t:
+            return
+        dt = t - self.last_t
+        self.last_t = t
+        b = self.boards
+        delta = b.work_done - self.last_work
+        self.last_work += delta
+        busy = int(np.count_nonzero(delta > 1e-12))
+        work = float(delta.sum())
+        out = b.damaged
+        iso = self.isolated()
+        if iso is not None and iso.shape == out.shape:
+            out = out | iso
+        available = b.count - int(np.count_nonzero(out))
+        k = int((t - self.t0 - 1e-9) // self.orbit_s)
+        if k >= len(self.orbits):
+            while len(self.orbits) <= k:
+                if self.orbits:
+                    self._close_orbit()
+                self.orbits.append([0.0, 0.0, 0.0])
+        row = self.orbits[k]
+        row[0] += busy * dt
+        row[1] += available * dt
+        row[2] += work
+        self.busy_s += busy * dt
+        self.available_s += available * dt
+        self.work_s += work
+        self.busy_now = busy
+        if t >= self.next_sample:
+            self.next_sample = t + self.every_s
+            view = self.payload()
+            self.series.append(
+                (
+                    t - self.t0,
+                    float(busy),
+                    float(available),
+                    float(np.count_nonzero(b.powered)),
+                    float(view[3]) if view is not None else float("nan"),
+                )
+            )
+
+    def _close_orbit(self) -> None:
+        view = self.payload()
+        if view is not None:
+            self.payload_at_orbit.append(view)
+
+    def summary(self) -> dict[str, Any]:
+        """``utilization`` and work per orbit from truth, and the payload's view beside."""
+        per_orbit = [round(w / 3600.0, 3) for _, _, w in self.orbits]
+        out: dict[str, Any] = {
+            "utilization": round(self.busy_s / self.available_s, 4) if self.available_s else None,
+            "busy_board_hours": round(self.busy_s / 3600.0, 3),
+            "available_board_hours": round(self.available_s / 3600.0, 3),
+            "work_board_hours": round(self.work_s / 3600.0, 3),
+            "work_board_hours_per_orbit": per_orbit,
+            "utilization_per_orbit": [
+                round(busy / avail, 4) if avail else None for busy, avail, _ in self.orbits
+            ],
+        }
+        start, end = self.payload_start, self.payload()
+        if start is not None and end is not None:
+            marks = [start, *self.payload_at_orbit, end]
+            avail = end[1] - start[1]
+            out["payload_view"] = {
+                "utilization": round((end[0] - start[0]) / avail, 4) if avail > 0 else None,
+                "busy_board_hours": round(end[0] - start[0], 3),
+                "available_board_hours": round(avail, 3),
+                "work_board_hours": round(end[2] - start[2], 3),
+                "work_board_hours_per_orbit": [
+                    round(b[2] - a[2], 3) for a, b in itertools.pairwise(marks)
+                ],
+            }
+        return out
+
+    def plot(self, out_dir: Path) -> list[str]:
+        """``utilization.png``: boards available, powered and busy over the run (truth, and
+        busy as the payload reports it), and the work done per orbit."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        data = np.array(self.series, dtype=np.float64).reshape(-1, 5)
+        t_h = data[:, 0] / 3600.0
+        fig, (ax, bx) = plt.subplots(
+            2, 1, figsize=(9, 6), gridspec_kw={"height_ratios": [2, 1]}, constrained_layout=True
+        )
+        ax.plot(t_h, data[:, 2], label="available", linewidth=1.2)
+        ax.plot(t_h, data[:, 3], label="powered", linewidth=1.2)
+        ax.plot(t_h, data[:, 1], label="busy (truth)", linewidth=1.2)
+        ax.plot(t_h, data[:, 4], "--", label="busy (payload's view)", linewidth=1.0)
+        s = self.summary()
+        u = s["utilization"]
+        ax.set_title("Payload utilization " + (f"{u:.3f}" if u is not None else "n/a") + " (truth)")
+        ax.set_xlabel("mission time [h]")
+        ax.set_ylabel("boards")
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="best", fontsize=8)
+        orbits = np.arange(1, len(self.orbits) + 1)
+        bx.bar(orbits - 0.2, s["work_board_hours_per_orbit"], 0.4, label="truth")
+        view = s.get("payload_view", {}).get("work_board_hours_per_orbit")
+        if view and len(view) == len(orbits):
+            bx.bar(orbits + 0.2, view, 0.4, label="payload's view")
+        bx.set_xlabel("orbit")
+        bx.set_ylabel("work [board-h at full power]")
+        bx.grid(True, alpha=0.3, axis="y")
+        bx.legend(loc="best", fontsize=8)
+        fig.savefig(out_dir / "utilization.png", dpi=110)
+        plt.close(fig)
+        return ["utilization.png"]

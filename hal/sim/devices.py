@@ -189,7 +189,7 @@ class SimBoards:
             temperature_c=b.temperature_c.copy(),
             ecc_corrected=b.ecc_corrected.copy(),
             ecc_uncorrectable=b.ecc_uncorrectable.copy(),
-            heartbeat=np.asarray(b.heartbeat, dtype=np.int64).copy(),
+            heartbeat=np.asarray(b.heartbeat, dtype=np.int64),  # already a new array
             work_done=b.work_done.copy(),
             utilization=b.utilization.copy(),
             power_cap_w=b.power_cap_w.copy(),

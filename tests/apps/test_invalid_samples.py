@@ -62,7 +62,7 @@ def _finite_tlm(h: SilHarness, app: str) -> None:
 @pytest.mark.parametrize("kind", sorted(CASES))
 def test_apps_ride_through_invalid_samples(monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
     cls, make_bad = CASES[kind]
-    h = small_node(boards=12, workload=True)
+    h = small_node(boards=12)
     job = {"board_hours": 0.002, "priority": 1, "deadline_s": 0, "checkpoint_s": 600}
     for _ in range(3):
         h.send("payload.submit_job", job)
@@ -92,6 +92,9 @@ def test_a_throttled_board_whose_temperature_goes_missing_keeps_a_finite_cap(
 ) -> None:
     h = small_node(boards=8)
     h.send_and_assert_command("parameters.set_parameters", app_data=_set_throttle_start(h, 0.0))
+    job = {"board_hours": 0.5, "priority": 1, "deadline_s": 0, "checkpoint_s": 600}
+    for _ in range(8):  # the payload powers boards for jobs
+        h.send("payload.submit_job", job)
     h.run(3)  # every powered board is above 0 C: throttled
     thermal = h.exe.app("thermal").instance
     assert thermal.throttled.any()

@@ -132,3 +132,13 @@ def test_every_bad_scenario_value_is_a_mission_error(tmp_path: Path, text: str, 
     bad.write_bytes(b"[scenario]\nname = '\xff'\n")
     with pytest.raises(MissionError, match="utf-8"):
         load_scenario(str(bad))
+
+
+def test_a_scenario_runs_no_background_workload() -> None:
+    """The scenario's own jobs are the only ones (the scorer counts every job as lost or
+    delivered); the default mission's [workload] would add ground jobs it never scripted."""
+    from flightsw.ground.scenario import load_scenario, scenario_mission
+    from flightsw.mission import load_mission
+
+    assert load_mission(None).workload, "the default mission has a ground workload"
+    assert scenario_mission(load_scenario("sel"), 1).workload == {}
