@@ -21,7 +21,6 @@ from flightsw import layouts
 from flightsw.bus import Overflow, Pipe
 from flightsw.datatypes import TYPES, Value, data_type
 from flightsw.errors import CommandError, DeclarationError, DecodeError, EncodeError
-from flightsw.layouts import ReportDef, encode
 from flightsw.schema import Schema
 
 if TYPE_CHECKING:
@@ -80,11 +79,12 @@ class Arg:
 class CommandDef:
     """A command: routed by PUS (service, subservice) or by a function-management id.
 
-    ``layout`` is a construct structure for a variable layout: the application data is
-    decoded with it at acceptance and its fields are the handler's keyword arguments
-    (``flightsw.layouts``; the dictionary exports it). ``parser`` (older services) names
-    an app method that does the same by hand. Otherwise the declared ``args`` are
-    unpacked and range-checked.
+    ``parser`` names an app method that turns the raw application data into handler
+    keyword arguments at acceptance time (older services, each holding a ``layout`` it
+    is tested against); a ``layout`` alone (:mod:`flightsw.layouts`) decodes the data at
+    acceptance into the handler's keyword arguments. Either way the dictionary exports
+    the layout and the ground encodes the command from it. Otherwise the declared
+    ``args`` are unpacked and range-checked.
     """
 
     name: str
@@ -96,7 +96,7 @@ class CommandDef:
     parser: str | None = None
     critical: bool = False  # needs arming before it fires
     doc: str = ""
-    layout: Any = None  # a construct Struct (flightsw.layouts)
+    layout: Any = None  # a construct from flightsw.layouts, for a variable layout
 
     def arg_struct(self) -> struct.Struct:
         return struct.Struct(">" + "".join(TYPES[a.type].code for a in self.args))
@@ -122,8 +122,8 @@ def command(
         raise DeclarationError("a command needs either function_id or service/subservice")
     if service is not None and subservice is None:
         raise DeclarationError("service given without subservice")
-    if layout is not None and (args or parser):
-        raise DeclarationError("a command has a layout, or args, or a parser: one of them")
+    if layout is not None and args:
+        raise DeclarationError("a command has a layout or args, not both")
 
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         fn.__flightsw_command__ = CommandDef(  # type: ignore[attr-defined]
@@ -190,6 +190,19 @@ class ParameterDef:
 
 
 @dataclass(frozen=True)
+class ReportDef:
+    """A TM report an app (or the executive) sends: PUS (service, subservice) and the
+    layout of its application data (:mod:`flightsw.layouts`), exported in the dictionary
+    so the ground decodes it without flight code."""
+
+    service: int
+    subservice: int
+    name: str
+    layout: Any  # a construct from flightsw.layouts
+    doc: str = ""
+
+
+@dataclass(frozen=True)
 class HkDef:
     """A housekeeping structure: which points, how often, enabled at start or not."""
 
@@ -235,8 +248,8 @@ class AppDeclarations:
         unique("report name", [r.name for r in self.reports])
         unique("report service/subservice", [(r.service, r.subservice) for r in self.reports])
         for cmd in self.commands:
-            if cmd.layout is not None and (cmd.parser or cmd.args):
-                raise DeclarationError(f"{owner}.{cmd.name}: a layout replaces args and parser")
+            if cmd.layout is not None and cmd.args:
+                raise DeclarationError(f"{owner}.{cmd.name}: a layout replaces the args")
         points = {t.name for t in self.telemetry}
         for h in self.housekeeping:
             missing = [p for p in h.points if p not in points]
@@ -252,7 +265,8 @@ class AppDeclarations:
 class App:
     """Base class of every app the executive runs.
 
-    Subclasses set ``TELEMETRY``, ``EVENTS``, ``PARAMETERS`` and ``HOUSEKEEPING`` and
+    Subclasses set ``TELEMETRY``, ``EVENTS``, ``PARAMETERS``, ``HOUSEKEEPING`` and
+    ``REPORTS`` (TM reports other than HK and events, with their layouts) and
     mark command handlers with ``@command``. ``OPTIONS`` declares the mission file's
     ``options`` table of the app (``flightsw.schema``): the loader checks it and fills
     in the defaults, so ``self.ctx.options[name]`` always holds a checked value.
@@ -327,7 +341,7 @@ class App:
     def send_report(self, name: str, value: Any) -> None:
         """Send one of this app's declared TM reports, built from its layout."""
         rdef = next(r for r in self.REPORTS if r.name == name)
-        data = encode(rdef.layout, value, f"{self.name}.{name}")
+        data = layouts.encode(rdef.layout, value, {}, f"{self.name}.{name}")
         self.ctx.tm.send(rdef.service, rdef.subservice, data)
 
     def listen(self, msg_id: int, depth: int = 4) -> Pipe:

@@ -1,20 +1,20 @@
 """The command and telemetry dictionary, generated from the apps' declarations.
 
 This is the one source of names and layouts the ground tools use: commands with their
-routing and argument types and ranges (or declared layouts), TM reports with their
-layouts, telemetry points, housekeeping structures,
-events and parameters, all with global ids. ``flightsw dict export`` writes it as JSON.
+routing and argument types and ranges (or variable layouts, :mod:`flightsw.layouts`),
+telemetry points, housekeeping structures, events, parameters and the TM reports with
+their layouts, all with global ids. ``flightsw dict export`` writes it as JSON.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from flightsw import layouts
 from flightsw.app import FUNCTION_MANAGEMENT, Arg
-from flightsw.layouts import describe
 from flightsw.mission import Mission
 
-DICTIONARY_VERSION = 1
+DICTIONARY_VERSION = 2  # 2: variable command layouts and TM reports with their layouts
 
 
 def _arg(a: Arg) -> dict[str, Any]:
@@ -67,24 +67,13 @@ def build_dictionary(mission: Mission) -> dict[str, Any]:
                 entry.update(service=c.service, subservice=c.subservice, function_id=None)
             if c.layout is not None:
                 entry["args"] = None
-                entry["layout"] = describe(c.layout)
+                entry["layout"] = layouts.describe(c.layout)
             elif c.parser:
                 entry["args"] = None
-                entry["layout"] = "variable; see doc of the service"
+                entry["layout"] = "variable; see doc of the app"
             else:
                 entry["args"] = [_arg(a) for a in c.args]
             commands.append(entry)
-        for r in decl.reports:
-            reports.append(
-                {
-                    "name": f"{spec.name}.{r.name}",
-                    "app": spec.name,
-                    "service": r.service,
-                    "subservice": r.subservice,
-                    "layout": describe(r.layout),
-                    "doc": r.doc,
-                }
-            )
         types = {t.name: t.type for t in decl.telemetry}
         for t in decl.telemetry:
             telemetry.append(
@@ -116,6 +105,17 @@ def build_dictionary(mission: Mission) -> dict[str, Any]:
                     "severity": e.severity.name,
                     "args": [_arg(a) for a in e.args],
                     "text": e.text,
+                }
+            )
+        for r in decl.reports:
+            reports.append(
+                {
+                    "service": r.service,
+                    "subservice": r.subservice,
+                    "name": f"{spec.name}.{r.name}",
+                    "app": spec.name,
+                    "layout": layouts.describe(r.layout),
+                    "doc": r.doc,
                 }
             )
         for p in decl.parameters:

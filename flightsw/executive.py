@@ -202,10 +202,10 @@ class Executive:
             self.apps.append(loaded)
             for cdef in decl.commands:
                 parser = None
-                if cdef.layout is not None:
-                    parser = _layout_parser(cdef, f"{spec.name}.{cdef.name}")
-                elif cdef.parser:
+                if cdef.parser:  # an older service's own parser, tested against its layout
                     parser = self._parser_for(loaded, cdef.parser)
+                elif cdef.layout is not None:
+                    parser = _layout_parser(cdef, f"{spec.name}.{cdef.name}")
                 fid = None if cdef.function_id is None else spec.id_base + cdef.function_id
                 try:
                     self.dispatcher.add_route(Route(spec.name, msg_id, cdef, parser), fid)

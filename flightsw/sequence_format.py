@@ -45,8 +45,8 @@ from construct import (
 )
 from construct import Error as ConstructFail
 
+from flightsw import layouts
 from flightsw.errors import DecodeError, FlightswError
-from flightsw.layouts import build, parse
 
 MAGIC = b"FSQ1"
 MAX_STEPS = 1024
@@ -163,13 +163,15 @@ def encode(name: str, steps: list[dict[str, Any]]) -> bytes:
     check_steps(steps, name)
     critical = any(s["op"] == Op.CMD and s["body"]["critical"] for s in steps)
     body = {"magic": MAGIC, "name": name, "flags": FLAG_CRITICAL if critical else 0}
-    return build(SEQUENCE_FILE, {"body": {"value": {**body, "steps": steps}}}, "sequence")
+    return layouts.encode(
+        SEQUENCE_FILE, {"body": {"value": {**body, "steps": steps}}}, {}, "sequence"
+    )
 
 
 def decode(data: bytes) -> dict[str, Any]:
     """A sequence file's name, flags and steps; SequenceError if corrupt or inconsistent."""
     try:
-        value = parse(SEQUENCE_FILE, data, "sequence")
+        value = layouts.parse_fields(SEQUENCE_FILE, data, "sequence")
     except DecodeError as exc:
         raise SequenceError("sequence", f"not a valid sequence file ({exc})") from None
     seq: dict[str, Any] = value["body"]["value"]

@@ -112,7 +112,7 @@ class TableRegistry:
             except DecodeError:
                 pass  # a golden image this build cannot read: start from the default
         if image is None:
-            image = encode(tdef.layout, value, tdef.name)
+            image = encode(tdef.layout, value, {}, tdef.name)
             reason = tdef.validate(decode(tdef.layout, image, tdef.name))
             if reason is not None:
                 raise DeclarationError(f"table {tdef.name!r}: default refused: {reason}")
@@ -186,7 +186,7 @@ class TableRegistry:
     def commit(self, name: str, value: Any) -> TableState:
         """Load, validate and activate a decoded value in one go (an owner's own TCs)."""
         st = self.state(name)
-        self.load(name, encode(st.tdef.layout, value, name))
+        self.load(name, encode(st.tdef.layout, value, {}, name))
         self.validate(name)
         return self.activate(name)
 
@@ -210,7 +210,7 @@ class TableRegistry:
                 # The golden copy is gone or disagrees with the committed CRC: rebuild
                 # from the default rather than run on an image nobody committed.
                 self.unrepairable += 1
-                golden = encode(st.tdef.layout, st.tdef.default, name)
+                golden = encode(st.tdef.layout, st.tdef.default, {}, name)
                 st.golden.write(golden)
             st.active, st.active_crc = golden, crc32(golden)
             st.repairs += 1

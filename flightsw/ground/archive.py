@@ -31,8 +31,8 @@ from typing import Any
 
 from flightsw.datatypes import TYPES
 from flightsw.errors import DecodeError, FlightswError
+from flightsw.ground.tm_decoder import TmDecoder
 from flightsw.packets import PusTm, cuc_decode
-from flightsw.services.verification import parse_report
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS packets (
@@ -111,7 +111,8 @@ class TmArchive:
 
     def _setup(self, dictionary: dict[str, Any], batch: int) -> None:
         self._batch = batch
-        self._time_len = 6
+        self.decoder = TmDecoder(dictionary)
+        self._time_len = self.decoder.time_len
         self._hk: dict[int, tuple[str, list[str], struct.Struct]] = {}
         for h in dictionary.get("housekeeping", []):
             names = [p["name"] for p in h["points"]]
@@ -261,7 +262,8 @@ class TmArchive:
             name, args = self.event(eid, data) or (f"unknown_0x{eid:04x}", {})
             self._rows["events"].append((t, eid, name, sev, json.dumps(args)))
         elif tm.service == 1:
-            req, code = parse_report(tm.subservice, data)
+            _, fields = self.decoder.fields(tm)
+            req, code = fields["request_id"], fields.get("failure_code")
             if code is not None:
                 self.verification_failures += 1
             self._rows["verification"].append((t, tm.subservice, req, code))

@@ -3,7 +3,8 @@
 The dictionary says how each command is routed and what its arguments are; this module
 checks the values against it (type and range) before anything is sent, raising
 EncodeError for an unknown command or a bad value. Commands whose application data has
-a variable layout (the standard services' N × id lists) take ``app_data`` bytes.
+a variable layout (the standard services' N × id lists) take named values encoded by
+the layout the dictionary gives (:mod:`flightsw.layouts`), or ``app_data`` bytes.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
+from flightsw import layouts
 from flightsw.datatypes import TYPES, data_type
 from flightsw.errors import EncodeError
 from flightsw.packets import PusTc
@@ -23,6 +25,7 @@ class CommandEncoder:
         self.apid: int = dictionary["apid"]
         self.commands: dict[str, dict[str, Any]] = {c["name"]: c for c in dictionary["commands"]}
         self.seq_count = 0
+        self._tables = layouts.tables_from_dictionary(dictionary)
 
     def app_data(
         self, name: str, args: dict[str, Any] | None = None, app_data: bytes | None = None
@@ -33,9 +36,15 @@ class CommandEncoder:
             raise EncodeError("command", f"unknown command {name!r}")
         args = dict(args or {})
         if cmd["args"] is None:
-            if args:
+            layout = cmd.get("layout")
+            if args and not isinstance(layout, dict):
                 raise EncodeError(name, "takes app_data bytes, not named arguments")
-            body = app_data or b""
+            if args and app_data is not None:
+                raise EncodeError(name, "takes named values or app_data, not both")
+            if args and isinstance(layout, dict):
+                body = layouts.encode(layouts.build(layout), args, self._tables, name)
+            else:
+                body = app_data or b""
         else:
             if app_data is not None:
                 raise EncodeError(name, "takes named arguments, not app_data")

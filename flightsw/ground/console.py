@@ -40,7 +40,6 @@ from flightsw.ground.station import GroundStation
 from flightsw.link.fop import FopState, Response
 from flightsw.mission import Mission
 from flightsw.packets import PusTm, tc_request_id_from_bytes
-from flightsw.services.verification import parse_report
 
 MAX_DATAGRAMS_PER_POLL = 256
 OUTBOX_LIMIT = 1024  # commands waiting for FOP-1 to become active
@@ -227,7 +226,12 @@ class GroundConsole:
             return
         data = tm.app_data
         if tm.service == 1 and len(data) >= 4:
-            rid, code = parse_report(tm.subservice, data)
+            try:
+                _, fields = self.archive.decoder.fields(tm)
+            except DecodeError as exc:
+                self.out(f"BAD TM {exc}")
+                return
+            rid, code = fields["request_id"], fields.get("failure_code")
             name = self.pending.get(rid, f"request 0x{rid:08x}")
             if tm.subservice in FAILED:
                 self.out(f"VERIFY {name} {FAILED[tm.subservice]} code {code}")

@@ -135,6 +135,24 @@ _RESULTS = {
     event: tuple(FarmResult(event, cell.accept or cell.command, cell.text) for cell in cells)
     for event, cells in FARM_TABLE.items()
 }
+_PLAN = {
+    event: tuple(
+        (
+            cell.accept,
+            cell.discard,
+            cell.retransmit,
+            cell.wait,
+            cell.farm_b,
+            cell.set_vr,
+            None if cell.to is None else FarmState(cell.to),
+            result,
+        )
+        for cell, result in zip(cells, _RESULTS[event], strict=True)
+    )
+    for event, cells in FARM_TABLE.items()
+}
+"""Table 6-1 unpacked once for :meth:`Farm._apply`: each cell's fields, its next state
+as a ``FarmState`` and its result."""
 _E6_OVERFLOW = FarmResult("E6", False, "bypass frame dropped: delivery buffer at hard limit")
 _INVALID = FarmResult("invalid", False, "invalid frame")
 
@@ -236,9 +254,8 @@ class Farm:
     def _apply(self, event: str, bypass: bool, seq: int, data: bytes) -> FarmResult:
         """The Table 6-1 cell of ``event`` in the current state. For a Type-AD frame
         ``seq`` is its N(S); for Set V(R) it is V*(R)."""
-        state = self.state
-        cell = FARM_TABLE[event][state - 1]
-        if cell.accept:
+        accept, discard, retransmit, wait, farm_b, set_vr, to, result = _PLAN[event][self.state - 1]
+        if accept:
             self._buffer.append(Delivered(bypass, bytes(data), seq))
             if bypass:
                 self.accepted_bd += 1
@@ -246,19 +263,19 @@ class Farm:
                 self._ad_in_buffer += 1
                 self.vr = (self.vr + 1) & 0xFF
                 self.accepted_ad += 1
-        elif cell.discard:
-            self.discarded[cell.discard] += 1
-        if cell.retransmit is not None:
-            self.retransmit = cell.retransmit
-        if cell.wait is not None:
-            self.wait = cell.wait
-        if cell.farm_b:
+        elif discard:
+            self.discarded[discard] += 1
+        if retransmit is not None:
+            self.retransmit = retransmit
+        if wait is not None:
+            self.wait = wait
+        if farm_b:
             self.farm_b_count += 1
-        if cell.set_vr:
+        if set_vr:
             self.vr = seq
-        if cell.to is not None:
-            self.state = FarmState(cell.to)
-        return _RESULTS[event][state - 1]
+        if to is not None:
+            self.state = to
+        return result
 
     def buffer_released(self) -> None:
         """E10, the buffer release signal, once the consumer has made room."""

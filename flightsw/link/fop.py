@@ -21,7 +21,9 @@ The state logic is Table 5-1 of 232.1-B-2 (with Cor. 1 event numbers E101..E104)
 data in :mod:`flightsw.link.fop_table`: :class:`Fop` classifies each thing that happens (a
 CLCW, the timer, a request, a directive, the lower layer taking a frame) into an event,
 runs that event's cell for the current state (actions in order, then the next state), and
-does nothing else. The actions are the procedures of §5.2, methods here.
+does nothing else. Which event a CLCW is comes from the table's condition columns
+(``CLCW_EVENTS``, compiled once into a lookup by every combination of conditions). The
+actions are the procedures of §5.2, methods here.
 ``tests/link/test_fop_table.py`` checks every cell against the standard's table. E15 (a
 CLCW that is not usable) does not arise here: :meth:`Clcw.decode` already refuses a CLCW
 whose COP in Effect is not COP-1, and CLCWs of other virtual channels are counted and
@@ -37,7 +39,7 @@ from enum import IntEnum, StrEnum
 
 from flightsw.link.clcw import Clcw
 from flightsw.link.farm import SET_VR_PREFIX, UNLOCK
-from flightsw.link.fop_table import FOP_TABLE, Act
+from flightsw.link.fop_table import ALL, CLCW_EVENT_OF, FOP_TABLE, INVALID, SOME, Act
 
 
 class FopState(IntEnum):
@@ -329,31 +331,26 @@ class Fop:
     # ------------------------------------------------- classifying what happened
 
     def _classify(self, c: Clcw) -> str:
-        """The Table 5-1 event of a CLCW (E1..E14, E101..E103)."""
-        if c.lockout:
-            return "E14"
+        """The Table 5-1 event of a CLCW (E1..E14, E101..E103): its conditions looked up
+        in :data:`~flightsw.link.fop_table.CLCW_EVENT_OF`."""
         nr, nnr = c.report_value, self.nnr
-        outstanding = (self.vs - nnr) & 0xFF
-        d = (nr - nnr) & 0xFF
-        if nr == self.vs:  # valid N(R), all outstanding AD frames acknowledged
-            if c.retransmit:
-                return "E4"
-            if c.wait:
-                return "E3"
-            return "E1" if nr == nnr else "E2"
-        if d < outstanding:  # valid N(R), some AD frames not yet acknowledged
-            if not c.retransmit:
-                if c.wait:
-                    return "E7"
-                return "E5" if nr == nnr else "E6"
-            if self.transmission_limit == 1:
-                return "E101" if nr != nnr else "E102"
-            if nr != nnr:
-                return "E9" if c.wait else "E8"
-            if self.transmission_count < self.transmission_limit:
-                return "E11" if c.wait else "E10"
-            return "E103" if c.wait else "E12"
-        return "E13"  # N(R) outside [NN(R), V(S)]
+        if nr == self.vs:
+            where = ALL
+        elif (nr - nnr) & 0xFF < (self.vs - nnr) & 0xFF:
+            where = SOME
+        else:
+            where = INVALID
+        return CLCW_EVENT_OF[
+            (
+                c.lockout,
+                where,
+                c.retransmit,
+                c.wait,
+                nr == nnr,
+                self.transmission_limit == 1,
+                self.transmission_count < self.transmission_limit,
+            )
+        ]
 
     def _clcw(self, c: Clcw) -> None:
         self._nr = c.report_value
@@ -508,15 +505,8 @@ class Fop:
         self.suspend_state = 0
 
     def _set_parameter(self) -> None:
-        d, value = self._directive_kind, self._value
-        if d is Directive.SET_WINDOW:
-            self.k = int(value)
-        elif d is Directive.SET_T1_INITIAL:
-            self.t1_initial = float(value)
-        elif d is Directive.SET_TRANSMISSION_LIMIT:
-            self.transmission_limit = int(value)
-        else:
-            self.timeout_type = int(value)
+        attr, kind = _PARAMETER_ATTR[self._directive_kind]
+        setattr(self, attr, kind(self._value))
 
     def _suspend_here(self) -> None:
         self._suspend(int(self.state))
@@ -717,6 +707,12 @@ _PARAMETERS = {
     Directive.SET_T1_INITIAL: "E37",
     Directive.SET_TRANSMISSION_LIMIT: "E38",
     Directive.SET_TIMEOUT_TYPE: "E39",
+}
+_PARAMETER_ATTR: dict[Directive, tuple[str, Callable[[float], float]]] = {
+    Directive.SET_WINDOW: ("k", int),
+    Directive.SET_T1_INITIAL: ("t1_initial", float),
+    Directive.SET_TRANSMISSION_LIMIT: ("transmission_limit", int),
+    Directive.SET_TIMEOUT_TYPE: ("timeout_type", int),
 }
 _PARAMETER_OK: dict[str, Callable[[float], bool]] = {
     "E36": lambda v: _int_in(v, 1, 255),

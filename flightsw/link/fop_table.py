@@ -221,3 +221,58 @@ EVENTS: dict[str, str] = {
     "E43": "the lower procedures accepted a Type-BC frame",
     "E45": "the lower procedures accepted a Type-BD frame",
 }
+
+
+# --- which event a CLCW is: the condition columns of Table 5-1 (E1..E14, E101..E103) ---
+
+ALL, SOME, INVALID = "all", "some", "invalid"  # N(R) = V(S); NN(R) <= N(R) < V(S); other
+CLCW_CONDITIONS = ("lockout", "nr", "retransmit", "wait", "nr_is_nnr", "limit_one", "below")
+"""Lockout flag; where N(R) falls; Retransmit and Wait flags; N(R) = NN(R);
+Transmission_Limit = 1; Transmission_Count < Transmission_Limit."""
+
+_OK = dict(lockout=False)  # the rows below all have Lockout clear, but E14
+_SOME = dict(_OK, nr=SOME)  # N(R) acknowledges some of the frames outstanding, not all
+_RETRY = dict(_SOME, retransmit=True, limit_one=False, nr_is_nnr=True)  # nothing new acked
+
+CLCW_EVENTS: dict[str, dict[str, object]] = {
+    # a condition left out is "don't care"; the rows are exclusive and cover every case
+    "E1": dict(_OK, nr=ALL, retransmit=False, wait=False, nr_is_nnr=True),
+    "E2": dict(_OK, nr=ALL, retransmit=False, wait=False, nr_is_nnr=False),
+    "E3": dict(_OK, nr=ALL, retransmit=False, wait=True),
+    "E4": dict(_OK, nr=ALL, retransmit=True),
+    "E5": dict(_SOME, retransmit=False, wait=False, nr_is_nnr=True),
+    "E6": dict(_SOME, retransmit=False, wait=False, nr_is_nnr=False),
+    "E7": dict(_SOME, retransmit=False, wait=True),
+    "E101": dict(_SOME, retransmit=True, limit_one=True, nr_is_nnr=False),
+    "E102": dict(_SOME, retransmit=True, limit_one=True, nr_is_nnr=True),
+    "E8": dict(_SOME, retransmit=True, limit_one=False, nr_is_nnr=False, wait=False),
+    "E9": dict(_SOME, retransmit=True, limit_one=False, nr_is_nnr=False, wait=True),
+    "E10": dict(_RETRY, below=True, wait=False),
+    "E11": dict(_RETRY, below=True, wait=True),
+    "E12": dict(_RETRY, below=False, wait=False),
+    "E103": dict(_RETRY, below=False, wait=True),
+    "E13": dict(_OK, nr=INVALID),
+    "E14": dict(lockout=True),
+}
+
+_VALUES: dict[str, tuple[object, ...]] = {c: (False, True) for c in CLCW_CONDITIONS}
+_VALUES["nr"] = (ALL, SOME, INVALID)
+
+
+def _compile_clcw_events() -> dict[tuple[object, ...], str]:
+    """Every combination of the conditions, looked up once: the event whose row matches
+    it. A combination no row or two rows match is a defect of the table, found here."""
+    import itertools
+
+    out: dict[tuple[object, ...], str] = {}
+    for combo in itertools.product(*(_VALUES[c] for c in CLCW_CONDITIONS)):
+        facts = dict(zip(CLCW_CONDITIONS, combo, strict=True))
+        rows = [e for e, row in CLCW_EVENTS.items() if all(facts[k] == v for k, v in row.items())]
+        if len(rows) != 1:
+            raise TypeError(f"Table 5-1 CLCW rows {rows} for {facts}: need exactly one")
+        out[combo] = rows[0]
+    return out
+
+
+CLCW_EVENT_OF = _compile_clcw_events()
+"""(lockout, nr, retransmit, wait, nr_is_nnr, limit_one, below) -> the event."""

@@ -153,18 +153,20 @@ class TcFrame:
         if not has_fecf and fecf is not None:
             raise EncodeError("fecf", "given, but has_fecf is False")
         try:
-            length = total - 1 if self.frame_length is None else self.frame_length
-            version, bypass, control, spare = self.version, self.bypass, self.control, self.spare
-            scid, vcid = self.scid, self.vcid
-            if version >> 2 or bypass >> 1 or control >> 1 or spare >> 2 or scid >> 10:
+            length = self.frame_length
+            if length is None:
+                length = total - 1
+            bypass = self.bypass
+            control = self.control
+            scid = self.scid
+            vcid = self.vcid
+            w0 = (self.version << 14) | (bypass << 13) | (control << 12) | (self.spare << 10) | scid
+            # one test for every range: a field too wide or negative spills out of its bits
+            if w0 >> 16 or (bypass | control) >> 1 or (self.spare | scid >> 8) >> 2:
                 raise ValueError
             if vcid >> 6 or length >> 10:
                 raise ValueError
-            head = _HEAD.pack(
-                (version << 14) | (bypass << 13) | (control << 12) | (spare << 10) | scid,
-                (vcid << 10) | length,
-                self.seq,
-            )
+            head = _HEAD.pack(w0, (vcid << 10) | length, self.seq)
             body = head + segment + data if segment else head + data
             if not has_fecf:
                 return body

@@ -41,9 +41,18 @@ from construct import (
 )
 
 from flightsw import msgids
-from flightsw.app import App, Arg, EventDef, FailureCode, HkDef, Severity, TelemetryDef, command
+from flightsw.app import (
+    App,
+    Arg,
+    EventDef,
+    FailureCode,
+    HkDef,
+    ReportDef,
+    Severity,
+    TelemetryDef,
+    command,
+)
 from flightsw.errors import CommandError, DecodeError
-from flightsw.layouts import ReportDef
 from flightsw.packets import PusTc
 from flightsw.schema import Opt, Schema
 from flightsw.services.events import EventRecord
@@ -140,8 +149,8 @@ class EventActionService(App):
         ),
     )
     REPORTS = (
-        ReportDef("event_action_status", 19, 7, STATUS_TM, "enabled state and fire counts"),
-        ReportDef("event_action_definitions", 19, 11, DEFINITIONS_TM, "the definitions"),
+        ReportDef(19, 7, "event_action_status", STATUS_TM, "enabled state and fire counts"),
+        ReportDef(19, 11, "event_action_definitions", DEFINITIONS_TM, "the definitions"),
     )
 
     def init(self) -> None:

@@ -16,8 +16,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from flightsw import layouts as L
 from flightsw import msgids
-from flightsw.app import App, EventDef, Severity, command
+from flightsw.app import App, EventDef, ReportDef, Severity, command
 from flightsw.bus import SoftwareBus
 from flightsw.datatypes import Value
 from flightsw.errors import DeclarationError
@@ -98,10 +99,23 @@ class EventReporter:
         return self._tm.now_ns()
 
 
+IDS = L.Struct("ids" / L.counted(L.U8, L.U16))
+EVENT_REPORT = L.Struct("event_id" / L.U16, "args" / L.by_id("events", "event_id"))
+
+
 class EventService(App):
     """PUS 5: enable, disable and list disabled event reports."""
 
     DEFAULT_RATE_HZ = 10.0
+    REPORTS = (
+        *(
+            ReportDef(5, int(sev), f"event_{sev.name.lower()}", EVENT_REPORT, "an event report")
+            for sev in Severity
+        ),
+        ReportDef(
+            5, 8, "disabled_events", L.Struct("ids" / L.counted(L.U16, L.U16)), "answer to TC(5,7)"
+        ),
+    )
 
     @property
     def reporter(self) -> EventReporter:
@@ -111,12 +125,12 @@ class EventService(App):
     def _parse_ids(self, data: bytes) -> dict[str, Any]:
         return {"ids": parse_id_list(data, self.reporter.ids, "event id")}
 
-    @command(service=5, subservice=5, parser="_parse_ids", name="enable_events")
+    @command(service=5, subservice=5, parser="_parse_ids", layout=IDS, name="enable_events")
     def cmd_enable(self, ids: list[int]) -> None:
         """Enable TM reports of the given event ids."""
         self.reporter.disabled.difference_update(ids)
 
-    @command(service=5, subservice=6, parser="_parse_ids", name="disable_events")
+    @command(service=5, subservice=6, parser="_parse_ids", layout=IDS, name="disable_events")
     def cmd_disable(self, ids: list[int]) -> None:
         """Disable TM reports of the given event ids (they are still logged on board)."""
         self.reporter.disabled.update(ids)

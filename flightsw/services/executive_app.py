@@ -19,6 +19,7 @@ from flightsw.app import (
     command,
 )
 from flightsw.errors import CommandError
+from flightsw.services import verification
 
 _APP = Arg("app", "u8", doc="app index in the mission")
 
@@ -27,6 +28,7 @@ class ExecutiveApp(App):
     """Reports and commands the executive."""
 
     DEFAULT_RATE_HZ = 1.0
+    REPORTS = verification.REPORTS  # the executive verifies every TC (PUS 1)
     TELEMETRY = (
         TelemetryDef("minor_frames", "u32", doc="minor frames run since boot"),
         TelemetryDef("cycle_slips", "u32", doc="frames started late by a whole frame"),

@@ -18,13 +18,27 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from flightsw.app import App, EventDef, FailureCode, ParameterDef, Severity, TelemetryDef, command
+from flightsw import layouts as L
+from flightsw.app import (
+    App,
+    EventDef,
+    FailureCode,
+    ParameterDef,
+    ReportDef,
+    Severity,
+    TelemetryDef,
+    command,
+)
 from flightsw.errors import CommandError
 from hal.nvstore import MemoryNvStore
 
 _U32 = struct.Struct(">I")
 PREFIX = "file."
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-.")
+NAME = L.Struct("name" / L.text())
+CREATE = L.Struct("name" / L.text(), "size" / L.U32, "crc" / L.U32)
+WRITE = L.Struct("name" / L.text(), "offset" / L.U32, "chunk" / L.REST)
+FILE_STATUS = L.Struct("name" / L.text(), "size" / L.U32, "received" / L.U32, "complete" / L.U8)
 
 
 @dataclass
@@ -48,6 +62,7 @@ class FileService(App):
     """PUS 23 subset: create, write in segments, check, report, delete."""
 
     DEFAULT_RATE_HZ = 1.0
+    REPORTS = (ReportDef(23, 13, "file_status", FILE_STATUS, "answer to TC(23,12)"),)
     PARAMETERS = (
         ParameterDef(1, "max_total_bytes", "u32", 16 << 20, 1024, 1 << 31),
         ParameterDef(2, "max_files", "u16", 64, 1, 4096),
@@ -117,7 +132,7 @@ class FileService(App):
         return entry
 
     # --- commands ---------------------------------------------------------------------
-    @command(service=23, subservice=1, parser="_parse_create", name="create_file")
+    @command(service=23, subservice=1, parser="_parse_create", layout=CREATE, name="create_file")
     def cmd_create(self, name: str, size: int, crc: int) -> None:
         """Create a file of ``size`` octets whose CRC-32 will be ``crc``."""
         if name in self.files:
@@ -131,7 +146,7 @@ class FileService(App):
         self.nv.write(PREFIX + name, bytes(size))
         self.nv.write(PREFIX + name + ".ok", b"0")
 
-    @command(service=23, subservice=2, parser="_parse_name", name="delete_file")
+    @command(service=23, subservice=2, parser="_parse_name", layout=NAME, name="delete_file")
     def cmd_delete(self, name: str) -> None:
         """Delete a file."""
         self._entry(name)
@@ -139,7 +154,7 @@ class FileService(App):
         self.nv.write(PREFIX + name, b"")
         self.nv.write(PREFIX + name + ".ok", b"0")
 
-    @command(service=23, subservice=130, parser="_parse_write", name="write_file")
+    @command(service=23, subservice=130, parser="_parse_write", layout=WRITE, name="write_file")
     def cmd_write(self, name: str, offset: int, chunk: bytes) -> None:
         """Write one segment at ``offset``; the file completes when every octet arrived."""
         entry = self._entry(name)
@@ -157,7 +172,7 @@ class FileService(App):
             else:
                 self.emit("FILE_CRC_MISMATCH")
 
-    @command(service=23, subservice=12, parser="_parse_name", name="report_file")
+    @command(service=23, subservice=12, parser="_parse_name", layout=NAME, name="report_file")
     def cmd_report(self, name: str) -> None:
         """TM(23,13): name, size, octets received, complete."""
         entry = self._entry(name)

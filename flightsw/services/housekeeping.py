@@ -14,14 +14,27 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
+from flightsw import layouts as L
 from flightsw import msgids
-from flightsw.app import App, EventDef, FailureCode, HkDef, ParameterDef, Severity, command
+from flightsw.app import (
+    App,
+    EventDef,
+    FailureCode,
+    HkDef,
+    ParameterDef,
+    ReportDef,
+    Severity,
+    command,
+)
 from flightsw.datatypes import TYPES, Value
 from flightsw.errors import CommandError, DeclarationError
 from flightsw.services.id_list import parse_id_list
 
 _U16 = struct.Struct(">H")
 _SID_INTERVAL = struct.Struct(">HI")
+SIDS = L.Struct("sids" / L.counted(L.U8, L.U16))
+INTERVALS = L.Struct("changes" / L.counted(L.U8, L.Struct("sid" / L.U16, "interval_ms" / L.U32)))
+HK_REPORT = L.Struct("sid" / L.U16, "values" / L.by_id("housekeeping", "sid"))
 NS_PER_MS = 1_000_000
 MAX_INTERVAL_MS = 86_400_000
 
@@ -45,6 +58,7 @@ class HousekeepingService(App):
     """PUS 3: generates periodic and one-shot HK reports."""
 
     DEFAULT_RATE_HZ = 10.0
+    REPORTS = (ReportDef(3, 25, "hk_report", HK_REPORT, "a HK structure: its SID, its points"),)
     EVENTS = (
         EventDef(
             1,
@@ -139,7 +153,7 @@ class HousekeepingService(App):
             changes.append((sid, ns))
         return {"changes": changes}
 
-    @command(service=3, subservice=5, parser="_parse_sids", name="enable_hk")
+    @command(service=3, subservice=5, parser="_parse_sids", layout=SIDS, name="enable_hk")
     def cmd_enable(self, sids: list[int]) -> None:
         """Enable periodic generation of the given HK structures."""
         now = self.ctx.now_ns()
@@ -149,19 +163,25 @@ class HousekeepingService(App):
                 s.enabled = True
                 s.next_due_ns = now + s.interval_ns
 
-    @command(service=3, subservice=6, parser="_parse_sids", name="disable_hk")
+    @command(service=3, subservice=6, parser="_parse_sids", layout=SIDS, name="disable_hk")
     def cmd_disable(self, sids: list[int]) -> None:
         """Disable periodic generation of the given HK structures."""
         for sid in sids:
             self.structures[sid].enabled = False
 
-    @command(service=3, subservice=27, parser="_parse_sids", name="report_hk_once")
+    @command(service=3, subservice=27, parser="_parse_sids", layout=SIDS, name="report_hk_once")
     def cmd_one_shot(self, sids: list[int]) -> None:
         """Generate one report of each given structure now."""
         for sid in sids:
             self.report(self.structures[sid])
 
-    @command(service=3, subservice=31, parser="_parse_intervals", name="set_hk_interval")
+    @command(
+        service=3,
+        subservice=31,
+        parser="_parse_intervals",
+        layout=INTERVALS,
+        name="set_hk_interval",
+    )
     def cmd_set_interval(self, changes: list[tuple[int, int]]) -> None:
         """Change the collection interval of the given structures."""
         now = self.ctx.now_ns()

@@ -35,10 +35,19 @@ from typing import Any
 import numpy as np
 from construct import Enum, Float64b, Int8ub, Int16ub, Int32ub, PascalString, PrefixedArray, Struct
 
-from flightsw.app import App, Arg, EventDef, FailureCode, HkDef, Severity, TelemetryDef, command
+from flightsw.app import (
+    App,
+    Arg,
+    EventDef,
+    FailureCode,
+    HkDef,
+    ReportDef,
+    Severity,
+    TelemetryDef,
+    command,
+)
 from flightsw.checks import VIOLATIONS, CheckCore, CheckKind, CheckState
 from flightsw.errors import CommandError
-from flightsw.layouts import ReportDef
 from flightsw.schema import Opt, Schema
 from flightsw.tables import TableDef
 
@@ -153,9 +162,9 @@ class MonitoringService(App):
         EventDef(6, "DEFINITIONS_APPLIED", Severity.INFO, (Arg("count", "u16"),)),
     )
     REPORTS = (
-        ReportDef("check_transitions", 12, 12, TRANSITIONS_TM, "check state changes"),
-        ReportDef("definitions_report", 12, 9, DEFINITIONS_TM, "the definitions asked for"),
-        ReportDef("out_of_limits_report", 12, 14, OUT_OF_LIMITS_TM, "checks now violated"),
+        ReportDef(12, 12, "check_transitions", TRANSITIONS_TM, "check state changes"),
+        ReportDef(12, 9, "definitions_report", DEFINITIONS_TM, "the definitions asked for"),
+        ReportDef(12, 14, "out_of_limits_report", OUT_OF_LIMITS_TM, "checks now violated"),
     )
 
     def init(self) -> None:

@@ -15,12 +15,17 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from flightsw.app import App, FailureCode, ParameterDef, command
+from flightsw import layouts as L
+from flightsw.app import App, FailureCode, ParameterDef, ReportDef, command
 from flightsw.datatypes import TYPES, Value, data_type
 from flightsw.errors import CommandError, DeclarationError, EncodeError
 from flightsw.services.id_list import parse_id_list
 
 _U8 = struct.Struct(">B")
+IDS = L.Struct("ids" / L.counted(L.U8, L.U16))
+VALUES = L.Struct(
+    "values" / L.counted(L.U8, L.Struct("id" / L.U16, "value" / L.by_id("parameters", "id")))
+)
 _U16 = struct.Struct(">H")
 
 
@@ -86,6 +91,7 @@ class ParameterService(App):
     """PUS 20: report and set parameters by id."""
 
     DEFAULT_RATE_HZ = 10.0
+    REPORTS = (ReportDef(20, 2, "parameter_values", VALUES, "answer to TC(20,1)"),)
 
     @property
     def store(self) -> ParameterStore:
@@ -120,12 +126,12 @@ class ParameterService(App):
             raise CommandError(FailureCode.BAD_LENGTH, f"{len(data) - off} trailing bytes")
         return {"updates": updates}
 
-    @command(service=20, subservice=1, parser="_parse_ids", name="report_parameters")
+    @command(service=20, subservice=1, parser="_parse_ids", layout=IDS, name="report_parameters")
     def cmd_report(self, ids: list[int]) -> None:
         """Report the values of the given parameter ids as TM(20,2)."""
         self.send_tm(20, 2, encode_parameter_values(self.store, ids))
 
-    @command(service=20, subservice=3, parser="_parse_set", name="set_parameters")
+    @command(service=20, subservice=3, parser="_parse_set", layout=VALUES, name="set_parameters")
     def cmd_set(self, updates: list[tuple[int, Value]]) -> None:
         """Set parameter values, all or none."""
         for pid, value in updates:

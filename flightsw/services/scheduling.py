@@ -59,12 +59,14 @@ from flightsw.app import (
     EventDef,
     FailureCode,
     ParameterDef,
+    ReportDef,
     Severity,
     TelemetryDef,
     command,
 )
 from flightsw.errors import CommandError, DecodeError
-from flightsw.layouts import CucTime, ReportDef, parse
+from flightsw.layouts import CucTime
+from flightsw.layouts import parse_fields as parse
 from flightsw.packets import tc_request_id_from_bytes
 from flightsw.voting import VotingStore
 from hal.nvstore import MemoryNvStore
@@ -139,9 +141,9 @@ class SchedulingService(App):
         EventDef(2, "SCHEDULE_LOST", Severity.HIGH, text="no valid copy of the schedule on NV"),
     )
     REPORTS = (
-        ReportDef("detail_report", 11, 10, DETAIL_REPORT, "release time and TC of each"),
-        ReportDef("summary_report", 11, 13, SUMMARY_REPORT, "release time and request id"),
-        ReportDef("status_report", 11, 19, STATUS_REPORT, "release switch and counters"),
+        ReportDef(11, 10, "detail_report", DETAIL_REPORT, "release time and TC of each"),
+        ReportDef(11, 13, "summary_report", SUMMARY_REPORT, "release time and request id"),
+        ReportDef(11, 19, "status_report", STATUS_REPORT, "release switch and counters"),
     )
 
     def init(self) -> None:

@@ -42,12 +42,12 @@ from flightsw.app import (
     EventDef,
     FailureCode,
     ParameterDef,
+    ReportDef,
     Severity,
     TelemetryDef,
     command,
 )
 from flightsw.errors import CommandError
-from flightsw.layouts import ReportDef
 from flightsw.packets import PusTc
 from flightsw.sequence_format import OnFailure, Op, SequenceError, compare, decode
 from flightsw.services.files import read_complete_file
@@ -134,7 +134,7 @@ class SequencerService(App):
             "aborted at step {step} (code {code})",
         ),
     )
-    REPORTS = (ReportDef("status_report", 18, 9, STATUS_REPORT, "sequences and their state"),)
+    REPORTS = (ReportDef(18, 9, "status_report", STATUS_REPORT, "sequences and their state"),)
 
     def init(self) -> None:
         kept = self.ctx.retained

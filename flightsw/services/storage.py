@@ -23,6 +23,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from flightsw import layouts as L
 from flightsw import msgids
 from flightsw.app import (
     App,
@@ -30,6 +31,7 @@ from flightsw.app import (
     FailureCode,
     HkDef,
     ParameterDef,
+    ReportDef,
     Severity,
     TelemetryDef,
     command,
@@ -40,6 +42,14 @@ from flightsw.store.packet_store import PacketStore
 from hal.nvstore import MemoryNvStore
 
 _STATUS = struct.Struct(">IHIIBB")
+STORE_STATUS = L.Struct(
+    "stored" / L.U32,
+    "segments" / L.U16,
+    "dumped" / L.U32,
+    "dropped" / L.U32,
+    "recording" / L.U8,
+    "dumping" / L.U8,
+)
 
 
 @dataclass
@@ -55,6 +65,7 @@ class PacketStoreService(App):
     """PUS 15: records TM for store-and-forward and dumps it on command."""
 
     DEFAULT_RATE_HZ = 10.0
+    REPORTS = (ReportDef(15, 13, "store_status", STORE_STATUS, "answer to TC(15,12)"),)
     OPTIONS = Schema(
         Opt("store_name", "str", "tmstore", pattern=r"[a-z0-9_]{1,32}", doc="file prefix"),
         Opt("segment_bytes", "int", 1 << 20, min=4096, max=1 << 30),

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from construct import GreedyBytes, Int8ub, Int16ub, Int32ub, PascalString, Prefixed, Struct
 
-from flightsw.app import App, Arg, EventDef, FailureCode, Severity, TelemetryDef, command
+from flightsw.app import App, Arg, EventDef, FailureCode, ReportDef, Severity, TelemetryDef, command
 from flightsw.errors import CommandError
-from flightsw.layouts import ReportDef
 from flightsw.schema import Opt, Schema
 from flightsw.services.files import read_complete_file
 from flightsw.tables import TableRegistry, TableState, crc32
@@ -79,8 +78,8 @@ class TableService(App):
         EventDef(4, "TABLE_REPAIRED", Severity.MEDIUM, _TABLE, "an upset table was repaired"),
     )
     REPORTS = (
-        ReportDef("table_dump", SERVICE, 6, DUMP_TM, "a segment of the active image"),
-        ReportDef("table_status", SERVICE, 8, STATUS_TM, "CRC and load state of one table"),
+        ReportDef(SERVICE, 6, "table_dump", DUMP_TM, "a segment of the active image"),
+        ReportDef(SERVICE, 8, "table_status", STATUS_TM, "CRC and load state of one table"),
     )
 
     @property

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import struct
 
-from flightsw.app import App, Arg, FailureCode, command
+from flightsw import layouts as L
+from flightsw.app import App, Arg, FailureCode, ReportDef, command
 from flightsw.errors import CommandError
 
 
@@ -13,6 +14,10 @@ class TestService(App):
 
     __test__ = False  # not a pytest test class
     DEFAULT_RATE_HZ = 10.0
+    REPORTS = (
+        ReportDef(17, 2, "are_you_alive", L.Struct(), "answer to TC(17,1)"),
+        ReportDef(17, 4, "on_board_connection", L.Struct("apid" / L.U16), "answer to TC(17,3)"),
+    )
 
     @command(service=17, subservice=1, name="ping")
     def cmd_ping(self) -> None:

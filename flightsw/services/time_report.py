@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import struct
 
-from flightsw.app import App, Arg, ParameterDef, command
+from flightsw import layouts as L
+from flightsw.app import App, Arg, ParameterDef, ReportDef, command
 from flightsw.packets import cuc_encode
 
 _U8 = struct.Struct(">B")
@@ -19,6 +20,15 @@ class TimeService(App):
     """PUS 9: reports on-board time so the ground can correlate it."""
 
     DEFAULT_RATE_HZ = 10.0
+    REPORTS = (
+        ReportDef(
+            9,
+            2,
+            "time_report",
+            L.Struct("rate_exponent" / L.U8, "time" / L.Bytes(6)),
+            "on-board time, CUC 4+2 octets without P-field",
+        ),
+    )
     PARAMETERS = (
         ParameterDef(1, "rate_exponent", "u8", 5, 0, 16, doc="report every 2**n seconds"),
     )

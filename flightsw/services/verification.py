@@ -11,6 +11,8 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flightsw import layouts as L
+from flightsw.app import ReportDef
 from flightsw.errors import DecodeError
 from flightsw.services.tm_funnel import TmFunnel
 
@@ -24,6 +26,26 @@ _REQ_FAIL = struct.Struct(">IH")
 _REQ_STEP = struct.Struct(">IH")
 _REQ_STEP_FAIL = struct.Struct(">IHH")
 FAILURE_CODE_OFFSET = {2: 4, 4: 4, 8: 4, 6: 6}  # subservice -> where its failure code sits
+
+_OK = L.Struct("request_id" / L.U32)
+_FAIL = L.Struct("request_id" / L.U32, "failure_code" / L.U16, "data" / L.REST)
+REPORTS = (
+    ReportDef(1, 1, "acceptance_ok", _OK, "TC accepted"),
+    ReportDef(1, 2, "acceptance_failed", _FAIL, "TC rejected: failure code, reason"),
+    ReportDef(1, 3, "start_ok", _OK, "execution started"),
+    ReportDef(1, 4, "start_failed", _FAIL, "execution could not start"),
+    ReportDef(1, 5, "progress_ok", L.Struct("request_id" / L.U32, "step" / L.U16), "a step done"),
+    ReportDef(
+        1,
+        6,
+        "progress_failed",
+        L.Struct("request_id" / L.U32, "step" / L.U16, "failure_code" / L.U16, "data" / L.REST),
+        "a step failed",
+    ),
+    ReportDef(1, 7, "completion_ok", _OK, "execution completed"),
+    ReportDef(1, 8, "completion_failed", _FAIL, "execution failed"),
+)
+"""TM(1,x), declared (the ``_REQ*`` structs above are the fast path, tested equal)."""
 
 
 def parse_report(subservice: int, data: bytes) -> tuple[int, int | None]:

@@ -366,3 +366,22 @@ def test_every_cell_of_table_5_1(event: str, state: int) -> None:
 def test_the_cell_test_covers_the_whole_table() -> None:
     assert set(TABLE_5_1) == set(FOP_TABLE)
     assert all(len(cells) == 6 for cells in FOP_TABLE.values())
+
+
+def test_the_clcw_condition_rows_are_exclusive_and_each_is_reachable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The CLCW events are looked up from the condition columns of Table 5-1: every
+    combination of conditions has exactly one row, and every row is some combination's."""
+    from flightsw.link import fop_table
+
+    assert set(fop_table.CLCW_EVENT_OF.values()) == set(fop_table.CLCW_EVENTS)
+    assert set(fop_table.CLCW_EVENTS) == {f"E{n}" for n in range(1, 15)} | {"E101", "E102", "E103"}
+    overlapping = dict(fop_table.CLCW_EVENTS, E2=dict(lockout=False, nr=fop_table.ALL))
+    monkeypatch.setattr(fop_table, "CLCW_EVENTS", overlapping)
+    with pytest.raises(TypeError, match="exactly one"):
+        fop_table._compile_clcw_events()
+    gap = {k: v for k, v in fop_table.CLCW_EVENTS.items() if k != "E13"}
+    monkeypatch.setattr(fop_table, "CLCW_EVENTS", gap)
+    with pytest.raises(TypeError, match="exactly one"):
+        fop_table._compile_clcw_events()

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from flightsw.app import FailureCode
 from flightsw.errors import DecodeError
-from flightsw.layouts import parse
+from flightsw.layouts import parse_fields as parse
 from flightsw.packets import PusTc
 from flightsw.services.scheduling import (
     INSERT,
@@ -311,8 +311,9 @@ def test_the_dictionary_lists_every_pus11_and_pus18_tc_and_tm_with_its_layout() 
         assert c.get("layout") != "variable; see doc of the service", c["name"]
         assert c["args"] == [] or c["layout"]["type"] == "struct", c["name"]
     insert = next(c for c in mine if c["name"] == "scheduler.insert")
-    item = insert["layout"]["fields"][0]["items"]["fields"]
-    assert item[0] == {"name": "release_time", "type": "cuc", "coarse": 4, "fine": 2}
+    item = insert["layout"]["fields"][0]["layout"]["item"]["fields"]
+    assert item[0] == {"name": "release_time", "layout": {"type": "cuc", "coarse": 4, "fine": 2}}
     reports = {(r["service"], r["subservice"]): r for r in d["reports"]}
     assert {(11, 10), (11, 13), (11, 19), (18, 9)} <= set(reports)
-    assert reports[(11, 13)]["layout"]["fields"][0]["items"]["fields"][1]["type"] == "u32"
+    activity = reports[(11, 13)]["layout"]["fields"][0]["layout"]["item"]
+    assert activity["fields"][1]["layout"]["type"] == "u32"

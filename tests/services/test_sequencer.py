@@ -13,7 +13,7 @@ import zlib
 from flightsw.app import FailureCode
 from flightsw.ground.sequences import compile_text
 from flightsw.ground.station import GroundStation
-from flightsw.layouts import parse
+from flightsw.layouts import parse_fields as parse
 from flightsw.link.sdls_config import link_security
 from flightsw.mission import load_mission
 from flightsw.packets import PusTc, PusTm

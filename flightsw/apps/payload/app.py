@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from flightsw import layouts as L
 from flightsw.app import (
     App,
     Arg,
@@ -43,6 +44,7 @@ from flightsw.app import (
     FailureCode,
     HkDef,
     ParameterDef,
+    ReportDef,
     Severity,
     TelemetryDef,
     command,
@@ -78,6 +80,22 @@ from hal.interfaces import AcceleratorBoards, BoardTelemetry
 NS_PER_S = 1_000_000_000
 JOB_SERVICE = 130  # mission-specific PUS service for job reports
 MAX_JOBS = 65_536
+JOBS = L.Struct(
+    "jobs"
+    / L.counted(
+        L.U16,
+        L.Struct(
+            "board_hours" / L.F32, "priority" / L.U8, "deadline_s" / L.U32, "checkpoint_s" / L.F32
+        ),
+    )
+)
+"""``submit_jobs``: what :func:`~flightsw.apps.payload.job_list.parse_binary` reads."""
+JOB_FILE = L.Struct("name" / L.text())
+JOB_LIST = L.Struct(
+    "jobs"
+    / L.counted(L.U16, L.Struct("job" / L.U32, "state" / L.U8, "progress" / L.F32, "board" / L.I16))
+)
+"""TM(130,2), the answer to ``list_jobs``: up to 100 live jobs a packet."""
 HISTORY = 4096  # finished jobs kept queryable
 POWER_ON_RETRY_S = 60.0  # a board that did not come up when commanded on waits this long
 NO_BOARD = 0xFFFF  # a JOB_ROLLED_BACK of a job that was on no board
@@ -93,6 +111,7 @@ class PayloadApp(DeviceGuard, App):
     """Job queue, scheduler and board power for the accelerator boards."""
 
     DEFAULT_RATE_HZ = 1.0
+    REPORTS = (ReportDef(JOB_SERVICE, 2, "job_list", JOB_LIST, "answer to list_jobs"),)
     TELEMETRY = (
         DEVICE_ERRORS,
         TelemetryDef("jobs_submitted", "u32"),
@@ -705,7 +724,7 @@ class PayloadApp(DeviceGuard, App):
         jobs = parse_binary(data)
         return {"jobs": self._checked(jobs, [f"job {i}" for i in range(len(jobs))])}
 
-    @command(function_id=5, parser="_parse_jobs")
+    @command(function_id=5, parser="_parse_jobs", layout=JOBS)
     def cmd_submit_jobs(self, jobs: list[JobTuple]) -> None:
         """Queue many jobs at once (all or none); one JOB_STATUS event for the first id."""
         now = self.ctx.now_ns()
@@ -727,7 +746,7 @@ class PayloadApp(DeviceGuard, App):
         jobs, where = parse_csv(name, content)
         return {"jobs": self._checked(jobs, where)}
 
-    @command(function_id=6, parser="_parse_file")
+    @command(function_id=6, parser="_parse_file", layout=JOB_FILE)
     def cmd_submit_jobs_file(self, jobs: list[JobTuple]) -> None:
         """Queue the jobs of an uplinked job-list file (all or none)."""
         self.cmd_submit_jobs(jobs)
