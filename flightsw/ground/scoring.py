@@ -218,7 +218,8 @@ class _Scorer:
             if kind == "switch_overcurrent" and r.get("effective") and not r.get("trips"):
                 r = {**r, "effective": False, "reason": "did not trip"}
             if not r.get("effective"):
-                reason = str(r.get("reason") or "no effect")
+                why = r.get("reason")
+                reason = str(why) if why else "no effect"
                 k["not_effective"][reason] = k["not_effective"].get(reason, 0) + 1
                 continue
             k["effective"] += 1
