@@ -24,12 +24,12 @@ Supply level of the fault tree: a payload switch that trips takes its boards' po
 that is one supply fault (``SUPPLY_FAULT``), not a fault of each board; the power app
 retries or isolates the switch, boards behind it wait, their recovery steps released.
 
-Platform: temperature sensors are voted per zone (:mod:`fdir.sensors`); a frozen or
-out-of-line sensor is declared failed (thermal control then drops it). A state of
-charge below ``safe_mode_soc``, or a voted battery temperature above ``battery_safe_c``,
-for ``safe_persist_n`` samples in a row puts the node in safe mode (payload off, loads
-shed, housekeeping slowed), which only a TC ends. No good TC frame for ``uplink_loss_s``
-makes the comms service reinitialize the link.
+Platform: temperature sensors are voted per zone (:mod:`fdir.sensors`); a sensor frozen
+while a redundant partner moves, or out of line, is declared failed (thermal control
+then drops it). A state of charge below ``safe_mode_soc``, or a voted battery
+temperature above ``battery_safe_c``, for ``safe_persist_n`` samples in a row puts the
+node in safe mode (payload off, loads shed, housekeeping slowed), which only a TC ends.
+No good TC frame for ``uplink_loss_s`` makes the comms service reinitialize the link.
 
 Flight-software memory: every parameter (:class:`fdir.guard.ParamGuard`) and the FDIR
 table are checked every frame against golden copies and repaired; the voting store on
