@@ -36,6 +36,7 @@ from typing import Any
 
 from construct import Float64b, Int8ub, Int16ub, PascalString, PrefixedArray, Struct
 
+from flightsw import msgids
 from flightsw.app import (
     App,
     Arg,
@@ -47,13 +48,16 @@ from flightsw.app import (
     TelemetryDef,
     command,
 )
+from flightsw.bus import Overflow, Pipe
 from flightsw.errors import CommandError
 from flightsw.packets import PusTc
 from flightsw.sequence_format import OnFailure, Op, SequenceError, compare, decode
+from flightsw.services.event_action import StartSequence
 from flightsw.services.files import read_complete_file
 from flightsw.services.verification import TcRequest
 
 SEQUENCE_INVALID = 0x1201
+START_DEPTH = 8  # event-action start requests queued between two steps of the sequencer
 """PUS-1 failure code: the sequence file is corrupt or does not validate on board."""
 
 MAX_RUNNING = 16
@@ -133,6 +137,13 @@ class SequencerService(App):
             (Arg("step", "u16"), Arg("code", "u16")),
             "aborted at step {step} (code {code})",
         ),
+        EventDef(
+            5,
+            "SEQ_START_REFUSED",
+            Severity.MEDIUM,
+            (Arg("ea_id", "u16"), Arg("code", "u16")),
+            "event-action {ea_id} could not start its sequence (code {code})",
+        ),
     )
     REPORTS = (ReportDef(18, 9, "status_report", STATUS_REPORT, "sequences and their state"),)
 
@@ -148,7 +159,19 @@ class SequencerService(App):
             r.pending: r for r in self.running.values() if r.pending is not None
         }
         self.ctx.verifier.outcomes[SOURCE_ID] = self._outcome
+        self.start_pipe = self._start_requests()
         self._update_tlm()
+
+    def _start_requests(self) -> Pipe:
+        """The pipe event-action's "start a sequence" arrives on (kept over restarts; a
+        full pipe refuses, and event-action counts the refusal)."""
+        bus = self.ctx.bus
+        name = f"{self.name}:start"
+        pipe = bus.pipe(name)
+        if pipe is None:
+            pipe = bus.create_pipe(name, START_DEPTH, Overflow.REJECT_NEWEST)
+        bus.subscribe(msgids.START_SEQUENCE, pipe)
+        return pipe
 
     # --- validation -------------------------------------------------------------------
     def _tc(self, body: dict[str, Any]) -> PusTc:
@@ -201,6 +224,13 @@ class SequencerService(App):
             run.outcome = (code is None, code or 0)
 
     def step(self, now_ns: int) -> None:
+        for msg in self.start_pipe.drain(START_DEPTH):
+            req = msg.payload
+            if isinstance(req, StartSequence):
+                try:
+                    self._start(req.name)
+                except CommandError as exc:
+                    self.emit("SEQ_START_REFUSED", ea_id=req.ea_id & 0xFFFF, code=exc.code)
         limit = int(self.param("max_steps_per_frame"))
         for run in list(self.running.values()):
             steps = 0
@@ -312,6 +342,10 @@ class SequencerService(App):
     @command(service=18, subservice=3, name="start", layout=FILE_NAME)
     def cmd_start(self, file: str) -> None:
         """Validate the sequence in ``file`` and start it."""
+        self._start(file)
+
+    def _start(self, file: str) -> None:
+        """Start ``file`` (by TC or by event-action); CommandError when it cannot."""
         if file in self.running:
             raise CommandError(FailureCode.INVALID_STATE, f"{file!r} is already running")
         if len(self.running) >= int(self.param("max_running")):

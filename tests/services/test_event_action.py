@@ -147,15 +147,49 @@ def test_sequence_action_is_published_for_the_sequencer_or_refused_without_one()
     h = core_node()
     h.await_completion(add(h, action(h, 1, action="sequence", tc=b"", sequence="safe_loads")))
     ea = h.exe.app("event_action").instance
+    seq_pipe = h.exe.bus.pipe("sequencer:start")
+    assert seq_pipe is not None
+    h.exe.bus.unsubscribe(msgids.START_SEQUENCE, seq_pipe)  # no sequencer listening
     ping(h, 1)
     h.run(1.0)
     assert ea.counts["refused"] == 1  # nobody listens: refused and counted
-    pipe = h.exe.bus.create_pipe("sequencer", 4, Overflow.REJECT_NEWEST)
+    pipe = h.exe.bus.create_pipe("spy", 4, Overflow.REJECT_NEWEST)
     h.exe.bus.subscribe(msgids.START_SEQUENCE, pipe)
     ping(h, 2)
     h.run(1.0)
     got = [m.payload for m in pipe.drain()]
     assert got == [StartSequence("safe_loads", 1, PING_EVENT)] * 2
+
+
+def _events(h: SilHarness, event_id: int) -> int:
+    return sum(
+        1 for p in h.tm if p.service == 5 and int.from_bytes(p.app_data[:2], "big") == event_id
+    )
+
+
+def test_an_event_starts_a_stored_sequence_on_the_sequencer_once() -> None:
+    """Event-action to the real sequencer: the stored file runs once per event; a file
+    that is not on board is refused with an event naming the event-action."""
+    from flightsw.ground.sequences import compile_text
+
+    h = core_node()
+    data, _ = compile_text("cmd test.ping\n", h.dictionary, "safe_loads")
+    h.hal.nv.write("file.safe_loads", data)
+    h.hal.nv.write("file.safe_loads.ok", b"1")
+    h.await_completion(add(h, action(h, 1, action="sequence", tc=b"", sequence="safe_loads")))
+    seq = h.exe.app("sequencer").instance
+    alive = alive_replies(h)
+    ping(h, 1)
+    h.run(2.0)
+    assert seq.counts["started"] == 1 and seq.counts["completed"] == 1
+    assert alive_replies(h) == alive + 1  # the sequence's one TC(17,1), answered once
+    h.await_completion(add(h, action(h, 2, action="sequence", tc=b"", sequence="missing")))
+    refused_id = h.exe.app("sequencer").spec.id_base + 5
+    before = _events(h, refused_id)
+    ping(h, 1)  # one event: both actions fire
+    h.run(2.0)
+    assert _events(h, refused_id) == before + 1  # "missing" is not on board
+    assert seq.counts["started"] == 2  # safe_loads again (action 1), not "missing"
 
 
 def test_monitoring_violation_starts_a_command_once_per_transition() -> None:
