@@ -392,6 +392,7 @@ class UtilizationMeter:
         view = s.get("payload_view", {}).get("work_board_hours_per_orbit")
         if view and len(view) == len(orbits):
             bx.bar(orbits + 0.2, view, 0.4, label="payload's view")
+        bx.set_xticks(orbits)  # whole orbits, not fractions of one
         bx.set_xlabel("orbit")
         bx.set_ylabel("work [board-h at full power]")
         bx.grid(True, alpha=0.3, axis="y")
