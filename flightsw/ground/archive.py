@@ -66,6 +66,9 @@ SEVERITY_BY_SUBSERVICE = {1: "INFO", 2: "LOW", 3: "MEDIUM", 4: "HIGH"}
 _FAST_HEAD = struct.Struct(">HHHBBBHHIH")
 _FAST_MIN = _FAST_HEAD.size + 2  # with the CRC
 _U16 = struct.Struct(">H")
+_U32 = struct.Struct(">I")
+_VERIFY_OK = frozenset({1, 3, 7})  # request id only
+_VERIFY_FAIL = frozenset({2, 4, 8})  # request id, failure code, data
 _NS = 1_000_000_000
 
 
@@ -196,8 +199,27 @@ class TmArchive:
             if known is None or n - 23 != known[2].size:
                 return False
             self._hk_rows[sid].append((t, *known[2].unpack_from(raw, 21)))
-        elif svc == 5 or svc == 1:
-            return False  # rarer reports: the decoder's path
+        elif svc == 1:
+            if sub in _VERIFY_OK and n == _FAST_MIN + 4:
+                code = None
+            elif sub in _VERIFY_FAIL and n >= _FAST_MIN + 6:
+                (code,) = _U16.unpack_from(raw, 23)
+                self.verification_failures += 1
+            else:
+                return False  # progress reports, odd lengths: the decoder's path
+            (req,) = _U32.unpack_from(raw, 19)
+            self._rows["verification"].append((t, sub, req, code))
+        elif svc == 5:
+            sev = SEVERITY_BY_SUBSERVICE.get(sub)
+            if sev is None or n < _FAST_MIN + 2:
+                return False
+            data = raw[19:-2]
+            (eid,) = _U16.unpack_from(data)
+            event = self.event(eid, data)
+            if event is None:
+                return False  # an id the dictionary lacks: the decoder's path names it
+            self.events_by_severity[sev] += 1
+            self._rows["events"].append((t, eid, event[0], sev, json.dumps(event[1])))
         self.packets += 1
         self._rows["packets"].append((t, h0 & 0x7FF, h1 & 0x3FFF, svc, sub, counter, n, raw))
         return True

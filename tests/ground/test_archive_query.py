@@ -19,6 +19,7 @@ from flightsw.cli import main
 from flightsw.ground.archive import ArchiveError, TmArchive
 from flightsw.ground.archive_query import ArchiveReader, format_csv
 from flightsw.ground.procedure import HkReport
+from flightsw.packets import PusTc
 from flightsw.testing import SilHarness
 from tests.apps.conftest import small_node
 
@@ -33,6 +34,7 @@ def run_tm() -> tuple[list[bytes], dict[str, Any]]:
     h: SilHarness = small_node(boards=8, busy=4)
     h.hal.devices["sim"].faults.extend([ScheduledFault(30.0, FaultKind.SEL, 0)])
     h.send("test.ping")
+    h.send_raw(PusTc(h.mission.executive.apid, 17, 99, seq_count=7).encode())  # TM(1,2)
     h.run(120)
     return list(h.raw_tm), h.dictionary
 
@@ -280,3 +282,13 @@ def test_a_reader_in_a_transaction_does_not_hold_up_ingest(
     assert reader.execute("SELECT COUNT(*) FROM packets").fetchone() == (len(packets),)
     reader.close()
     writer.close()
+
+
+def test_the_run_has_each_kind_the_fast_path_takes(
+    run_tm: tuple[list[bytes], dict[str, Any]],
+) -> None:
+    """The equality test above means something only if the run holds HK, events and both
+    kinds of verification report."""
+    kinds = {(p[7], p[8]) for p in run_tm[0]}
+    assert {(3, 25), (1, 1), (1, 2), (1, 7)} <= kinds
+    assert any(s == 5 for s, _ in kinds)
