@@ -370,12 +370,13 @@ DEFERRED = object()
 """Returned by a command handler whose completion is reported later by the app."""
 
 
-def decode_app_data(cdef: CommandDef, data: bytes) -> dict[str, Any]:
+def decode_app_data(cdef: CommandDef, data: bytes, app: str) -> dict[str, Any]:
     """A command's handler arguments from its application data (declared layout or args);
-    CommandError with BAD_APP_DATA (or BAD_LENGTH) when it does not decode."""
+    CommandError with BAD_APP_DATA (or BAD_LENGTH) naming ``app.command`` when it does not
+    decode."""
     if cdef.layout is None:
         return unpack_args(cdef, data)
-    return layouts.parse_tc(cdef.layout, data, cdef.name)
+    return layouts.parse_tc(cdef.layout, data, f"{app}.{cdef.name}")
 
 
 def unpack_args(cdef: CommandDef, data: bytes) -> dict[str, Value]:

@@ -175,7 +175,8 @@ class Dispatcher:
         if check_disabled and route.app in self.disabled_apps:
             raise CommandError(FailureCode.APP_UNAVAILABLE, f"{route.app} is disabled")
         try:
-            args = route.parser(data) if route.parser else decode_app_data(route.cdef, data)
+            parse = route.parser
+            args = parse(data) if parse else decode_app_data(route.cdef, data, route.app)
         except CommandError:
             raise
         except Exception as exc:  # a parser bug must not stop the executive

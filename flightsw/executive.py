@@ -24,12 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flightsw import msgids
-from flightsw.app import DEFERRED, App, AppSpec, CommandDef, FailureCode
+from flightsw.app import DEFERRED, App, AppSpec, FailureCode
 from flightsw.bus import SoftwareBus
 from flightsw.context import AppContext, CommandRequest
 from flightsw.dispatcher import Dispatcher, Route
 from flightsw.errors import CommandError, DeclarationError, FlightswError
-from flightsw.layouts import parse_tc
 from flightsw.schedule import Slot, build_schedule
 from flightsw.services.events import EventReporter
 from flightsw.services.parameters import ParameterStore
@@ -41,13 +40,6 @@ from hal.backend import Hal
 NS_PER_S = 1_000_000_000
 EXECUTIVE_APP = "executive"
 CpuMeter = Callable[[], int]
-
-
-def _layout_parser(cdef: CommandDef, where: str) -> Callable[[bytes], dict[str, Any]]:
-    def parse(data: bytes) -> dict[str, Any]:
-        return parse_tc(cdef.layout, data, where)
-
-    return parse
 
 
 class AppLoadError(FlightswError):
@@ -201,11 +193,9 @@ class Executive:
             loaded.commands_only = spec.cls.step is App.step
             self.apps.append(loaded)
             for cdef in decl.commands:
-                parser = None
+                parser = None  # the dispatcher decodes declared args and layouts itself
                 if cdef.parser:  # an older service's own parser, tested against its layout
                     parser = self._parser_for(loaded, cdef.parser)
-                elif cdef.layout is not None:
-                    parser = _layout_parser(cdef, f"{spec.name}.{cdef.name}")
                 fid = None if cdef.function_id is None else spec.id_base + cdef.function_id
                 try:
                     self.dispatcher.add_route(Route(spec.name, msg_id, cdef, parser), fid)
