@@ -65,8 +65,7 @@ from flightsw.app import (
     command,
 )
 from flightsw.errors import CommandError, DecodeError
-from flightsw.layouts import CucTime
-from flightsw.layouts import parse_fields as parse
+from flightsw.layouts import CucTime, parse_fields
 from flightsw.packets import tc_request_id_from_bytes
 from flightsw.voting import VotingStore
 from hal.nvstore import MemoryNvStore
@@ -174,7 +173,7 @@ class SchedulingService(App):
                 self.emit("SCHEDULE_LOST")
             return
         try:
-            state = parse(STORED, raw, NV_NAME)
+            state = parse_fields(STORED, raw, NV_NAME)
         except DecodeError:
             self.emit("SCHEDULE_LOST")
             return
@@ -184,7 +183,7 @@ class SchedulingService(App):
         self.entries = sorted((a["release_ns"], a["seq"], a["tc"]) for a in state["activities"])
         raw_mark = self.watermark.read()
         try:
-            mark = parse(WATERMARK, raw_mark, NV_RELEASED) if raw_mark is not None else None
+            mark = parse_fields(WATERMARK, raw_mark, NV_RELEASED) if raw_mark is not None else None
         except DecodeError:
             mark = None
         if mark is not None and mark["generation"] == self.generation:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from flightsw.app import FailureCode
 from flightsw.errors import DecodeError
-from flightsw.layouts import parse_fields as parse
+from flightsw.layouts import parse_fields
 from flightsw.packets import PusTc
 from flightsw.services.scheduling import (
     INSERT,
@@ -171,7 +171,7 @@ def test_summary_and_detail_reports_list_what_is_scheduled() -> None:
         a
         for p in n.tm
         if (p.service, p.subservice) == (11, 13)
-        for a in parse(SUMMARY_REPORT, p.app_data, "summary")["activities"]
+        for a in parse_fields(SUMMARY_REPORT, p.app_data, "summary")["activities"]
     ]
     assert len([p for p in n.tm if (p.service, p.subservice) == (11, 13)]) > 1  # split
     assert [a["request_id"] for a in summary] == [int.from_bytes(tc[:4], "big") for tc in tcs]
@@ -180,7 +180,7 @@ def test_summary_and_detail_reports_list_what_is_scheduled() -> None:
         a
         for p in n.tm
         if (p.service, p.subservice) == (11, 10)
-        for a in parse(INSERT, p.app_data, "detail")["activities"]
+        for a in parse_fields(INSERT, p.app_data, "detail")["activities"]
     ]
     assert [a["tc"] for a in detail] == tcs[:9]
     status = [p for p in n.tm if (p.service, p.subservice) == (11, 19)][-1].app_data
@@ -280,7 +280,7 @@ times_st = st.integers(0, (1 << 32) - 1).map(lambda c: c * S) | st.builds(
 @given(st.lists(st.tuples(times_st, st.binary(max_size=40)), max_size=20))
 def test_insert_layout_round_trips_with_sub_seconds(items: list[tuple[int, bytes]]) -> None:
     value = {"activities": [{"release_time": t, "tc": tc} for t, tc in items]}
-    assert parse(INSERT, INSERT.build(value), "insert") == value
+    assert parse_fields(INSERT, INSERT.build(value), "insert") == value
 
 
 @settings(max_examples=50)
@@ -288,7 +288,7 @@ def test_insert_layout_round_trips_with_sub_seconds(items: list[tuple[int, bytes
 def test_layouts_reject_garbage_with_our_error(data: bytes) -> None:
     for layout in (INSERT, REQUEST_IDS, SHIFT_IDS, WINDOW, STORED):
         with contextlib.suppress(DecodeError):
-            parse(layout, data, "x")
+            parse_fields(layout, data, "x")
 
 
 def test_reboot_after_releases_and_an_image_rewrite_releases_nothing_twice() -> None:

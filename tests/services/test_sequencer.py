@@ -13,7 +13,7 @@ import zlib
 from flightsw.app import FailureCode
 from flightsw.ground.sequences import compile_text
 from flightsw.ground.station import GroundStation
-from flightsw.layouts import parse_fields as parse
+from flightsw.layouts import parse_fields
 from flightsw.link.sdls_config import link_security
 from flightsw.mission import load_mission
 from flightsw.packets import PusTc, PusTm
@@ -123,7 +123,7 @@ def test_a_telemetry_wait_that_times_out_takes_the_failure_branch_on_time() -> N
     assert n.ran[0][1] == -(-deadline // FRAME_NS) * FRAME_NS  # the first frame at/after
     n.send("sequencer.report")
     n.frames(1)
-    rep = parse(
+    rep = parse_fields(
         STATUS_REPORT, [p for p in n.tm if (p.service, p.subservice) == (18, 9)][-1].app_data, "r"
     )
     assert rep["sequences"][0]["state"] == State.DONE and rep["sequences"][0]["failures"] == 1
