@@ -344,16 +344,19 @@ class App:
         data = layouts.encode(rdef.layout, value, {}, f"{self.name}.{name}")
         self.ctx.tm.send(rdef.service, rdef.subservice, data)
 
-    def listen(self, msg_id: int, depth: int = 4) -> Pipe:
-        """A drop-oldest pipe subscribed to ``msg_id``, kept across restarts of this app.
+    def listen(
+        self, msg_id: int, depth: int = 4, overflow: Overflow = Overflow.DROP_OLDEST
+    ) -> Pipe:
+        """A pipe subscribed to ``msg_id``, kept across restarts of this app.
 
-        For status streams where the newest value is what matters (budgets, caps).
+        Drop-oldest by default, for status streams where the newest value is what matters
+        (budgets, caps); ``REJECT_NEWEST`` for requests whose sender counts a refusal.
         """
         name = f"{self.name}:{msg_id:#06x}"
         bus = self.ctx.bus
         pipe = bus.pipe(name)
         if pipe is None:
-            pipe = bus.create_pipe(name, depth, Overflow.DROP_OLDEST)
+            pipe = bus.create_pipe(name, depth, overflow)
         bus.subscribe(msg_id, pipe)
         return pipe
 

@@ -48,7 +48,7 @@ from flightsw.app import (
     TelemetryDef,
     command,
 )
-from flightsw.bus import Overflow, Pipe
+from flightsw.bus import Overflow
 from flightsw.errors import CommandError
 from flightsw.packets import PusTc
 from flightsw.sequence_format import OnFailure, Op, SequenceError, compare, decode
@@ -159,19 +159,10 @@ class SequencerService(App):
             r.pending: r for r in self.running.values() if r.pending is not None
         }
         self.ctx.verifier.outcomes[SOURCE_ID] = self._outcome
-        self.start_pipe = self._start_requests()
+        # event-action's "start a sequence" requests; a full pipe refuses (event-action
+        # counts the refusal)
+        self.start_pipe = self.listen(msgids.START_SEQUENCE, START_DEPTH, Overflow.REJECT_NEWEST)
         self._update_tlm()
-
-    def _start_requests(self) -> Pipe:
-        """The pipe event-action's "start a sequence" arrives on (kept over restarts; a
-        full pipe refuses, and event-action counts the refusal)."""
-        bus = self.ctx.bus
-        name = f"{self.name}:start"
-        pipe = bus.pipe(name)
-        if pipe is None:
-            pipe = bus.create_pipe(name, START_DEPTH, Overflow.REJECT_NEWEST)
-        bus.subscribe(msgids.START_SEQUENCE, pipe)
-        return pipe
 
     # --- validation -------------------------------------------------------------------
     def _tc(self, body: dict[str, Any]) -> PusTc:

@@ -147,8 +147,7 @@ def test_sequence_action_is_published_for_the_sequencer_or_refused_without_one()
     h = core_node()
     h.await_completion(add(h, action(h, 1, action="sequence", tc=b"", sequence="safe_loads")))
     ea = h.exe.app("event_action").instance
-    seq_pipe = h.exe.bus.pipe("sequencer:start")
-    assert seq_pipe is not None
+    seq_pipe = h.exe.app("sequencer").instance.start_pipe
     h.exe.bus.unsubscribe(msgids.START_SEQUENCE, seq_pipe)  # no sequencer listening
     ping(h, 1)
     h.run(1.0)
