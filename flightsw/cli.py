@@ -331,6 +331,9 @@ def _cmd_ground(args: argparse.Namespace) -> int:
     try:
         if args.skip_arsn is not None:
             print(f"TC ARSNs continue above {console.skip_arsn(args.skip_arsn)}", file=sys.stderr)
+        if args.resync is not None:
+            floors = console.resync(args.resync)
+            print(f"sent: resync, ARSN floors {floors} (key-management SA)", file=sys.stderr)
         if args.set_arsn is not None:
             value = console.set_arsn(None if args.set_arsn < 0 else args.set_arsn)
             print(f"sent: set ARSN to {value} (key-management SA)", file=sys.stderr)
@@ -692,6 +695,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="send TC ARSNs above N from now on, on the data and key-management SAs (after "
         "losing the state file: N is the larger of the spacecraft's comms.sdls_arsn and "
         "comms.sdls_km_arsn)",
+    )
+    gnd.add_argument(
+        "--resync",
+        type=_int(1, 2**64 - 1),
+        metavar="CHALLENGE",
+        help="answer a spacecraft whose SDLS state was lost (event comms.SDLS_LOCKED, "
+        "telemetry comms.sdls_challenge): it accepts TCs again above what this ground sent",
     )
     gnd.set_defaults(func=_cmd_ground)
 

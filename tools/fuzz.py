@@ -149,12 +149,13 @@ def mutate(rng: random.Random, corpus: list[bytes]) -> bytes:
     return bytes(base)
 
 
-def fuzz(targets: list[Target], seconds: float, seed: int) -> int:
-    """Run until the time budget is spent; returns the number of findings."""
+def fuzz(targets: list[Target], seconds: float, seed: int, min_execs: int = 0) -> int:
+    """Run until the time budget is spent and every target has had ``min_execs`` inputs
+    (a floor that does not shrink on a loaded machine); returns the number of findings."""
     rngs = {t.name: random.Random(f"{seed}:{t.name}") for t in targets}
     deadline = time.perf_counter() + seconds
     per_round, slice_s = 200, 0.05
-    while time.perf_counter() < deadline:
+    while time.perf_counter() < deadline or any(t.execs < min_execs for t in targets):
         for t in targets:
             rng = rngs[t.name]
             end = time.perf_counter() + slice_s

@@ -660,6 +660,9 @@ def stubs(workdir: Path) -> Iterator[None]:
         def skip_arsn(self, arsn: int) -> int:
             return arsn
 
+        def resync(self, challenge: int) -> dict[int, int]:
+            return {1: challenge & 0xFF}
+
         def summary(self) -> str:
             return "stub console"
 

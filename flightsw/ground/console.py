@@ -164,6 +164,10 @@ class GroundConsole:
         """Send the authenticated "set ARSN" (see :meth:`GroundStation.set_arsn`)."""
         return self.station.set_arsn(arsn)
 
+    def resync(self, challenge: int) -> dict[int, int]:
+        """Answer a locked spacecraft's challenge (see :meth:`GroundStation.resync`)."""
+        return self.station.resync(challenge)
+
     def skip_arsn(self, arsn: int) -> int:
         """Send TC ARSNs above ``arsn`` from now on (see :meth:`GroundStation.skip_arsn`)."""
         return self.station.skip_arsn(arsn)

@@ -30,7 +30,14 @@ from flightsw.link.cltu import encode_cltu
 from flightsw.link.extractor import PacketExtractor
 from flightsw.link.fop import Directive, Fop, FopNotice, FopOutput
 from flightsw.link.onboard import LinkConfig
-from flightsw.link.sdls import SdlsTc, SdlsTm, SecurityAssociation, key_command_set_arsn
+from flightsw.link.sdls import (
+    CHALLENGE_LEN,
+    SdlsTc,
+    SdlsTm,
+    SecurityAssociation,
+    key_command_resync,
+    key_command_set_arsn,
+)
 from flightsw.link.sdls_config import LinkSecurity, link_security
 from flightsw.link.sync import CaduReader
 from flightsw.link.tc_frame import TcFrame
@@ -149,6 +156,19 @@ class GroundStation:
         self.sdls.skip_send_to(spi, value)
         self.send_key_command(key_command_set_arsn(spi, value, self.security.arsn_len))
         return value
+
+    def resync(self, challenge: int) -> dict[int, int]:
+        """Answer a spacecraft whose SDLS state was lost (event ``comms.SDLS_LOCKED``,
+        telemetry ``comms.sdls_challenge``): it accepts no TC until this RESYNC, which
+        carries its challenge and sets every TC SA to accept only ARSNs above what this
+        ground has sent. Returns the floors sent, by SPI."""
+        if self.sdls is None or self.security is None or self.km is None:
+            raise FlightswError("the mission has no key-management SA to resync with")
+        if not 0 < challenge < 1 << (8 * CHALLENGE_LEN):
+            raise FlightswError(f"challenge {challenge} is not a {8 * CHALLENGE_LEN}-bit nonce")
+        floors = {spi: self.sdls.arsn_sent(spi) for spi in (self.security.spi, self.km.spi)}
+        self.send_key_command(key_command_resync(self.km.spi, challenge, floors))
+        return floors
 
     def skip_arsn(self, arsn: int) -> int:
         """Send above ``arsn`` from now on on every TC SA, the key-management SA too (no

@@ -46,6 +46,11 @@ above the reservation, so an ARSN is never sent twice under one key (for AES-GCM
 would repeat an IV). ``fail_closed`` says what a failed write does: refuse to send (the
 ground) or count it in ``state_errors`` and carry on (the flight, where a dead NV store
 must not also kill the uplink that could recover it).
+
+Losing that state (every copy corrupt, or gone where the mission says it was provisioned)
+fails closed when the flight side asks for it: the TC endpoint starts locked and only a
+RESYNC answering a fresh challenge (reported in telemetry) reopens it with the ground's
+ARSN floors; see :class:`_Sdls`.
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal, Protocol
@@ -88,6 +93,7 @@ class SdlsReason(StrEnum):
     ARSN_EXHAUSTED = "arsn_exhausted"
     BAD_KEY_COMMAND = "bad_key_command"
     STATE_ERROR = "state_error"
+    LOCKED = "locked"  # state lost: only a resync answering the challenge is accepted
 
 
 class SdlsError(FlightswError):
@@ -112,6 +118,7 @@ class KeyCommand(StrEnum):
     ACTIVATE = "activate"
     DEACTIVATE = "deactivate"
     SET_ARSN = "set_arsn"
+    RESYNC = "resync"
 
 
 _KEY_CODES = {
@@ -119,7 +126,10 @@ _KEY_CODES = {
     2: KeyCommand.ACTIVATE,
     3: KeyCommand.DEACTIVATE,
     4: KeyCommand.SET_ARSN,
+    5: KeyCommand.RESYNC,
 }
+CHALLENGE_LEN = 8  # octets of the nonce a locked endpoint asks the ground to answer
+_RESYNC_ENTRY = 2 + 8  # SPI, ARSN floor
 KEY_COMMAND_CODES = {command: code for code, command in _KEY_CODES.items()}
 
 
@@ -324,6 +334,15 @@ class _Sdls:
     ``state_status`` says how the state started: ``"ram"`` (no store), ``"fresh"``
     (nothing saved yet), ``"restored"`` or ``"lost"`` (saved but unreadable: the SAs
     start from their configuration, and the caller should say so loudly).
+
+    Fail closed (``challenge`` given): an endpoint whose state is lost — or absent when
+    ``require_state`` says it was provisioned before flight — cannot know which ARSNs it
+    already accepted, so every frame recorded before would pass as fresh. It starts
+    *locked* instead: data SAs refuse everything (``locked``), key management accepts
+    only a RESYNC that carries the challenge drawn at this start (``challenge()``, a
+    nonce the caller reports in telemetry) and sets each SA's ARSN floor. Nothing is
+    saved while locked, so a reset before the resync locks again with a new challenge,
+    and a resync recorded in an earlier lock answers the wrong challenge.
     """
 
     min_header = HEADER_LEN
@@ -337,6 +356,8 @@ class _Sdls:
         send_reserve: int = 1,
         persist_received: bool = True,
         fail_closed: bool = False,
+        challenge: Callable[[], int] | None = None,
+        require_state: bool = False,
     ) -> None:
         self._sas: dict[int, _Runtime] = {}
         for sa in associations:
@@ -358,8 +379,17 @@ class _Sdls:
         self.state_detail = ""
         # Key-management commands applied (command, target SPI), for events; newest kept.
         self.key_log: deque[tuple[KeyCommand, int]] = deque(maxlen=16)
+        self.challenge: int | None = None  # set while locked (see the class docstring)
         if store is not None:
             self._load(store)
+        lost = self.state_status == "lost" or (self.state_status == "fresh" and require_state)
+        if challenge is not None and lost:
+            self.challenge = challenge() & ((1 << (8 * CHALLENGE_LEN)) - 1)
+
+    @property
+    def locked(self) -> bool:
+        """True from a start with lost state until a RESYNC answered its challenge."""
+        return self.challenge is not None
 
     @property
     def spis(self) -> list[int]:
@@ -391,8 +421,9 @@ class _Sdls:
         return {spi: rt.snapshot() for spi, rt in self._sas.items()}
 
     def save(self) -> None:
-        """Write the state now (it is also written whenever it must be)."""
-        if self._store is None:
+        """Write the state now (it is also written whenever it must be); never while
+        locked, so that a reset before the resync finds the state still lost."""
+        if self._store is None or self.locked:
             return
         try:
             self._store.save(self.snapshot())
@@ -466,6 +497,8 @@ class _Sdls:
         if not rt.operational:
             raise SdlsError(SdlsReason.SA_NOT_OPERATIONAL, "key deactivated", spi)
         sa = rt.sa
+        if self.locked and not sa.key_management:
+            raise SdlsError(SdlsReason.LOCKED, "state lost: waiting for a resync", spi)
         data_start = SPI_LEN + sa.arsn_len
         if len(body) < data_start + sa.mac_len:
             raise SdlsError(
@@ -561,6 +594,8 @@ class SdlsTc(_Sdls):
         command = _KEY_CODES.get(data[0]) if data else None
         if command is None or len(data) < 3:
             raise self._key_error("unknown or short key command", token.spi)
+        if command is KeyCommand.RESYNC or self.locked:
+            return self._resync(token, command)
         target = int.from_bytes(data[1:3], "big")
         rt = self._sas.get(target)
         if rt is None:
@@ -600,6 +635,41 @@ class SdlsTc(_Sdls):
         self.key_log.append((command, target))
         self.save()
         return command
+
+    def _resync(self, token: Authenticated, command: KeyCommand) -> KeyCommand:
+        """RESYNC: code 5, the key-management SPI (2), the challenge (8), then per SA its
+        SPI (2) and ARSN floor (8). Accepted only while locked and only with this start's
+        challenge; sets each named SA to accept only ARSNs above its floor (the carrying
+        SA at least above this command's own ARSN) and unlocks."""
+        if not self.locked:
+            raise self._key_error("resync refused: the state is not lost", token.spi)
+        if command is not KeyCommand.RESYNC:
+            raise self._key_error(f"{command.value} refused: locked until a resync", token.spi)
+        data = token.data
+        body = data[3 + CHALLENGE_LEN :]
+        if len(data) < 3 + CHALLENGE_LEN or len(body) % _RESYNC_ENTRY:
+            raise self._key_error("resync: challenge then (SPI, ARSN) entries", token.spi)
+        if int.from_bytes(data[3 : 3 + CHALLENGE_LEN], "big") != self.challenge:
+            raise self._key_error("resync does not answer this start's challenge", token.spi)
+        floors: dict[int, int] = {}
+        for i in range(0, len(body), _RESYNC_ENTRY):
+            spi = int.from_bytes(body[i : i + 2], "big")
+            if spi not in self._sas or spi in floors:
+                raise self._key_error(f"resync names SPI {spi} twice or not at all", token.spi)
+            floors[spi] = int.from_bytes(body[i + 2 : i + _RESYNC_ENTRY], "big")
+        floors[token.spi] = max(floors.get(token.spi, 0), token.arsn)
+        if set(floors) != set(self._sas):
+            missing = sorted(set(self._sas) - set(floors))
+            raise self._key_error(f"resync leaves SPI {missing[0]} without a floor", token.spi)
+        for spi, floor in floors.items():
+            rt = self._sas[spi]
+            rt.high = floor
+            rt.seen = rt.window_mask  # everything at or below the floor counts as seen
+        self.challenge = None
+        self.counters["key_commands"] += 1
+        self.key_log.append((KeyCommand.RESYNC, token.spi))
+        self.save()
+        return KeyCommand.RESYNC
 
     def _rekey(self, rt: _Runtime, new_key: bytes) -> None:
         """Only reachable from :meth:`handle_key_command`, i.e. from authenticated data."""
@@ -671,3 +741,11 @@ def key_command_deactivate(spi: int) -> bytes:
 def key_command_set_arsn(spi: int, arsn: int, arsn_len: int = 4) -> bytes:
     """A SET ARSN command: SA ``spi`` will accept only ARSNs above ``arsn``."""
     return b"\x04" + spi.to_bytes(2, "big") + arsn.to_bytes(arsn_len, "big")
+
+
+def key_command_resync(km_spi: int, challenge: int, floors: dict[int, int]) -> bytes:
+    """A RESYNC command answering ``challenge``: every SA of the TC function gets its floor."""
+    entries = b"".join(
+        spi.to_bytes(2, "big") + arsn.to_bytes(8, "big") for spi, arsn in sorted(floors.items())
+    )
+    return b"\x05" + km_spi.to_bytes(2, "big") + challenge.to_bytes(CHALLENGE_LEN, "big") + entries

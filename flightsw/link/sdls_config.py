@@ -10,7 +10,13 @@ start. Otherwise ``sdls`` is a table::
              km = { spi = 2, key = "<hex>" },                     # key-management SA
              tm = { spi = 3, key = "<hex>", arsn_len = 8 },       # authenticated TM
              master_key = "<hex>",                                # unwraps loaded keys
-             allow_published_key = false }
+             allow_published_key = false,
+             require_state = false }     # true: the state was provisioned before flight
+
+With a key-management SA, an endpoint whose saved state is lost starts locked until the
+ground answers its challenge (see :mod:`flightsw.link.sdls`); ``require_state`` says that
+state *absent* from the NV store is lost too (a flight build whose state was written at
+integration), rather than a first start.
 
 A comms service with no ``sdls`` option at all is refused: no authentication must never
 be the result of a forgotten line.
@@ -30,7 +36,16 @@ from flightsw.errors import FlightswError
 from flightsw.link.sdls import SecurityAssociation
 
 SA_KEYS = {"spi", "key", "mode", "arsn_len"}
-SDLS_KEYS = {"spi", "key", "mode", "km", "tm", "master_key", "allow_published_key"}
+SDLS_KEYS = {
+    "spi",
+    "key",
+    "mode",
+    "km",
+    "tm",
+    "master_key",
+    "allow_published_key",
+    "require_state",
+}
 TM_DEFAULT_ARSN_LEN = 8  # TM frames flow fast: 4 octets would run out in months
 
 
@@ -102,6 +117,7 @@ class LinkSecurity:
     tm: SecurityAssociation | None = None
     master_key: bytes | None = None
     allow_published_key: bool = False
+    require_state: bool = False
 
     @property
     def enabled(self) -> bool:
@@ -179,7 +195,10 @@ def link_security(options: dict[str, Any], where: str = "comms.options") -> Link
     allow = sdls.get("allow_published_key", False)
     if not isinstance(allow, bool):
         raise SdlsConfigError(f"{where}.allow_published_key: true or false, not {allow!r}")
-    return LinkSecurity(tc, km, tm, master, allow)
+    require = sdls.get("require_state", False)
+    if not isinstance(require, bool):
+        raise SdlsConfigError(f"{where}.require_state: true or false, not {require!r}")
+    return LinkSecurity(tc, km, tm, master, allow, require)
 
 
 def _table(value: object, where: str) -> dict[str, Any]:

@@ -28,7 +28,10 @@ so a value the link layer refuses is a mission error.
 
 Security at start (init): the SDLS state (anti-replay counters, keys loaded by command)
 is restored from the NV store (voted records ``sdls_tc`` and ``sdls_tm``), so neither a
-processor reset nor a restart of this service accepts a recorded frame again; a build
+processor reset nor a restart of this service accepts a recorded frame again; state that
+is lost (every copy corrupt, or absent with ``sdls.require_state``) locks the TC side
+until the ground's resync answers the challenge this service reports (event
+``SDLS_LOCKED``, telemetry ``sdls_challenge``); a build
 with a published test key or without SDLS says so with an event (the CLI also prints
 it), and one with a published key on real hardware or a real radio does not start
 unless the mission allows it.
@@ -36,6 +39,8 @@ unless the mission allows it.
 
 from __future__ import annotations
 
+import random
+import secrets
 from typing import Any
 
 from flightsw import msgids
@@ -80,6 +85,12 @@ SDLS = SECURITY_ASSOCIATION.extend(
     Opt("tm", "table", None, fields=SECURITY_ASSOCIATION, doc="SA authenticating TM frames"),
     Opt("master_key", "hex", None, min=16, max=32, doc="AES key that unwraps loaded keys"),
     Opt("allow_published_key", "bool", False, doc="accept a published key outside SIL"),
+    Opt(
+        "require_state",
+        "bool",
+        False,
+        doc="SDLS state was provisioned before flight: absent state is lost (fail closed)",
+    ),
 )
 SDLS.check = _check_sdls
 
@@ -215,6 +226,8 @@ class CommsService(App):
         TelemetryDef("tm_arsn", "u64", "", "last ARSN sent on the TM SA"),
         TelemetryDef("sdls_state_errors", "u32", "", "SDLS state writes that failed"),
         TelemetryDef("sdls_km_arsn", "u32", "", "highest ARSN accepted on the key-management SA"),
+        TelemetryDef("sdls_locked", "u8", "", "1: SDLS state lost, TC refused until a resync"),
+        TelemetryDef("sdls_challenge", "u64", "", "what a resync must answer (0: not locked)"),
     )
     HOUSEKEEPING = (HkDef(1, "comms", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
@@ -257,6 +270,13 @@ class CommsService(App):
             Severity.INFO,
             (Arg("spi", "u16"), Arg("arsn", "u32")),
             "SDLS state restored from the NV store: SA {spi} highest ARSN {arsn}",
+        ),
+        EventDef(
+            21,
+            "SDLS_LOCKED",
+            Severity.HIGH,
+            (Arg("challenge", "u64"),),
+            "SDLS state lost: TC refused until a resync answers challenge {challenge}",
         ),
     )
 
@@ -303,11 +323,26 @@ class CommsService(App):
         tc = tm = None
         if sec.enabled:
             store = NvSdlsState(nv, "sdls_tc", sec.master_key) if nv is not None else None
-            tc = SdlsTc(sec.tc_sas, master_key=sec.master_key, store=store)
+            tc = SdlsTc(
+                sec.tc_sas,
+                master_key=sec.master_key,
+                store=store,
+                # Fail closed on lost state only where a key-management SA can resync.
+                challenge=self._challenge if sec.km is not None else None,
+                require_state=sec.require_state,
+            )
         if sec.tm is not None:
             store = NvSdlsState(nv, "sdls_tm", sec.master_key) if nv is not None else None
             tm = SdlsTm(sec.tm, store=store, send_reserve=TM_ARSN_RESERVE, persist_received=False)
         return tc, tm
+
+    def _challenge(self) -> int:
+        """A nonce for a locked start: unpredictable on real time, drawn from the seed and
+        the start time on the simulated clock (same seed, same telemetry)."""
+        if self.ctx.hal.clock.paced:
+            return secrets.randbits(64) or 1
+        draw = random.Random(f"sdls-challenge:{self.ctx.seed}:{self.ctx.now_ns()}")
+        return draw.getrandbits(64) or 1
 
     def _report_security(self, tc: SdlsTc | None) -> None:
         """Say at start what the link's security is (published keys, none, restored, lost)."""
@@ -320,6 +355,8 @@ class CommsService(App):
         for function, sdls in ((1, tc), (2, self.tm_sdls)):
             if sdls is not None and sdls.state_status == "lost":
                 self.emit("SDLS_STATE_LOST", function=function)
+        if tc is not None and tc.challenge is not None:
+            self.emit("SDLS_LOCKED", challenge=tc.challenge)
         if tc is not None and tc.state_status == "restored" and sec.tc is not None:
             spi = sec.tc.spi
             self.emit("SDLS_STATE_RESTORED", spi=spi, arsn=tc.arsn_received(spi) & 0xFFFFFFFF)
@@ -336,6 +373,8 @@ class CommsService(App):
             tm_arsn=tm.arsn_sent(tm.spi) if tm is not None else 0,
             sdls_state_errors=errors,
             sdls_km_arsn=km_arsn & 0xFFFFFFFF,  # a ground that lost its state file needs it
+            sdls_locked=int(tc is not None and tc.locked),
+            sdls_challenge=(tc.challenge or 0) if tc is not None else 0,
         )
         if tc is not None:
             while tc.key_log:

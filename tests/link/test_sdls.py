@@ -25,6 +25,7 @@ from flightsw.link.sdls import (
     key_command_activate,
     key_command_deactivate,
     key_command_load,
+    key_command_resync,
     key_command_set_arsn,
 )
 
@@ -510,3 +511,93 @@ def test_tm_frames_carry_their_own_sa_and_header(mode: Mode) -> None:
     assert reason_of(ground.verify_frame, HDR, body) is SdlsReason.BAD_HEADER  # a TC header
     with pytest.raises(ValueError):
         SdlsTm(SecurityAssociation(3, KEY, key_management=True))
+
+
+# ------------------------------------------------------- lost state fails closed
+
+
+def locked_flight(store: MemoryState, challenge: int, require_state: bool = False) -> SdlsTc:
+    return SdlsTc(
+        [
+            SecurityAssociation(1, KEY),
+            SecurityAssociation(9, OTHER_KEY, key_management=True),
+        ],
+        master_key=MASTER,
+        store=store,
+        challenge=lambda: challenge,
+        require_state=require_state,
+    )
+
+
+class LostState(MemoryState):
+    def load(self) -> dict[int, SaState] | None:
+        raise SdlsStateError("every copy is corrupt")
+
+
+def test_lost_state_locks_until_a_resync_answers_the_challenge() -> None:
+    ground, _ = pair("hmac-sha256")
+    recorded = [ground.protect(HDR, b"cmd%d" % i, 1) for i in range(5)]
+    store = LostState()
+    flight = locked_flight(store, challenge=0x1122334455667788)
+    assert flight.locked and flight.challenge == 0x1122334455667788
+    for frame in recorded:  # every frame recorded before the loss: refused, counted
+        assert reason_of(flight.verify, HDR, frame) is SdlsReason.LOCKED
+    assert flight.counters["locked"] == 5
+    # Key management other than a resync is refused while locked (a recorded Set ARSN
+    # would otherwise lower the floor again) ...
+    old_set = ground.protect(HDR, key_command_set_arsn(1, 1), 9)
+    token = flight.verify_authenticated(HDR, old_set)
+    assert reason_of(flight.handle_key_command, token) is SdlsReason.BAD_KEY_COMMAND
+    # ... and so is a resync answering another challenge (one recorded at an earlier lock).
+    floors = {1: ground.arsn_sent(1), 9: ground.arsn_sent(9)}
+    wrong = ground.protect(HDR, key_command_resync(9, 0x99, floors), 9)
+    token = flight.verify_authenticated(HDR, wrong)
+    assert reason_of(flight.handle_key_command, token) is SdlsReason.BAD_KEY_COMMAND
+    assert flight.locked and store.saves == 0  # nothing saved while locked
+    right = ground.protect(HDR, key_command_resync(9, flight.challenge, floors), 9)
+    assert flight.handle_key_command(flight.verify_authenticated(HDR, right)) is (KeyCommand.RESYNC)
+    assert not flight.locked and store.saves == 1
+    for frame in recorded:
+        assert reason_of(flight.verify, HDR, frame) is SdlsReason.REPLAY
+    assert flight.verify(HDR, ground.protect(HDR, b"new", 1)) == b"new"
+    # The resync itself replayed after unlocking is refused (not locked any more).
+    replayed = ground.protect(HDR, key_command_resync(9, 0x1122334455667788, floors), 9)
+    token = flight.verify_authenticated(HDR, replayed)
+    assert reason_of(flight.handle_key_command, token) is SdlsReason.BAD_KEY_COMMAND
+
+
+def test_a_reset_while_locked_locks_again_with_a_new_challenge() -> None:
+    ground, _ = pair("hmac-sha256")
+    store = LostState()
+    first = locked_flight(store, challenge=7)
+    floors = {1: 0, 9: 0}
+    answer = ground.protect(HDR, key_command_resync(9, 7, floors), 9)
+    first.verify_authenticated(HDR, ground.protect(HDR, b"ping", 9))  # verified, not saved
+    assert store.saves == 0
+    second = locked_flight(store, challenge=8)
+    assert second.locked
+    token = second.verify_authenticated(HDR, answer)
+    assert reason_of(second.handle_key_command, token) is SdlsReason.BAD_KEY_COMMAND
+
+
+def test_state_gone_where_it_was_provisioned_locks_too() -> None:
+    assert not locked_flight(MemoryState(), challenge=1).locked  # first start: fresh
+    assert locked_flight(MemoryState(), challenge=1, require_state=True).locked
+    restored = MemoryState()
+    restored.saved = {}
+    assert not locked_flight(restored, challenge=1, require_state=True).locked
+
+
+@pytest.mark.parametrize(
+    "floors",
+    [{9: 5}, {1: 5, 9: 0, 3: 0}],
+    ids=["the data SA without a floor", "an unknown SPI"],
+)
+def test_a_resync_must_name_every_sa_and_only_them(floors: dict[int, int]) -> None:
+    ground, _ = pair("hmac-sha256")
+    flight = locked_flight(LostState(), challenge=42)
+    token = flight.verify_authenticated(
+        HDR, ground.protect(HDR, key_command_resync(9, 42, floors), 9)
+    )
+    assert reason_of(flight.handle_key_command, token) is SdlsReason.BAD_KEY_COMMAND
+    assert flight.locked

@@ -281,3 +281,76 @@ def test_with_an_nv_directory_a_new_process_still_refuses_old_frames(tmp_path: P
     _exchange(fresh, None, 3.0)
     assert fresh.exe.dispatcher.received == 0
     assert _sdls_counters(fresh)["replay"] == len(recorded) == 3
+
+
+def _lose_sdls_state(h: SilHarness, how: str) -> None:
+    """What radiation or a bad write can leave of the voted TC state: three bad copies,
+    or (``how == "deleted"``) no copy at all."""
+    nv = h.hal.nv
+    assert nv is not None
+    for i in range(3):
+        if how == "deleted":
+            nv.delete(f"sdls_tc.{i}")
+        else:
+            nv.write(f"sdls_tc.{i}", bytes([0x5A + i]) * 40)
+
+
+@pytest.mark.parametrize("how", ["corrupt", "deleted"])
+def test_lost_state_refuses_every_recorded_frame_until_the_ground_resyncs(how: str) -> None:
+    """The state that lets a reset refuse recorded frames is itself lost: the uplink must
+    fail closed (no recorded frame reaches the dispatcher), and the genuine ground must get
+    back in by answering the challenge, while recorded frames stay refused after."""
+    h = _node()
+    gs = _ground(h)
+    if how == "deleted":  # a flight build whose state must exist: its first start is
+        # locked too, and the ground's first act is the resync (that is the provisioning)
+        comms = next(s for s in h.mission.specs if s.name == "comms")
+        comms.options["sdls"] = {**comms.options["sdls"], "require_state": True}
+        h.reboot("command")
+        _exchange(h, gs, 1.0)
+        gs.resync(h.exe.app("comms").instance.tlm["sdls_challenge"])
+        _exchange(h, gs, 1.0)
+        _resync_fop(h, gs)
+    recorded: list[bytes] = []
+    _pings(h, gs, 10)
+    _exchange(h, gs, 10.0, recorded)
+    assert h.exe.dispatcher.accepted == 10
+    recorded_km: list[bytes] = []
+    gs.set_arsn()
+    _exchange(h, gs, 2.0, recorded_km)  # a key command an attacker recorded too
+    _lose_sdls_state(h, how)
+    h.reboot("watchdog")
+    link = h.hal.devices["ground_link"]
+    for cltu in recorded + recorded_km:
+        link.send(cltu)
+    _exchange(h, None, 3.0)
+    assert h.exe.dispatcher.received == 0
+    assert _sdls_counters(h)["locked"] >= 10
+    locked = _events(h, 21, 4)
+    assert len(locked) == (2 if how == "deleted" else 1), "SDLS_LOCKED reported at each lock"
+    challenges = [int.from_bytes(e.app_data[2:10], "big") for e in locked]
+    assert len(set(challenges)) == len(challenges)  # each lock draws its own
+    challenge = challenges[-1]
+    comms = h.exe.app("comms").instance
+    assert comms.tlm["sdls_locked"] == 1 and comms.tlm["sdls_challenge"] == challenge
+    gs.resync(challenge)
+    _resync_fop(h, gs)
+    _pings(h, gs, 3)
+    _exchange(h, gs, 5.0)
+    assert h.exe.dispatcher.accepted == 3 and comms.tlm["sdls_locked"] == 0
+    for cltu in recorded + recorded_km:
+        link.send(cltu)
+    _exchange(h, None, 3.0)
+    assert h.exe.dispatcher.accepted == 3  # nothing recorded before came back
+    h.reboot("command")  # the resync was saved: the next start is not locked
+    assert not h.exe.app("comms").instance.uplink.sdls.locked
+
+
+def test_without_provisioning_a_deleted_state_is_a_first_start() -> None:
+    """The default (``require_state = false``): absent state cannot be told from a first
+    start, so it is reported as fresh; corrupt state still locks. README says which."""
+    h = _node()
+    _lose_sdls_state(h, "deleted")
+    h.reboot("command")
+    sdls = h.exe.app("comms").instance.uplink.sdls
+    assert sdls.state_status == "fresh" and not sdls.locked

@@ -13,7 +13,7 @@ import fuzz
 def test_short_fuzz_budget_finds_nothing() -> None:
     targets = fuzz.builtin_targets() + fuzz.extra_targets()
     assert len(targets) >= 9
-    found = fuzz.fuzz(targets, seconds=3.0, seed=20261127)
+    found = fuzz.fuzz(targets, seconds=3.0, seed=20261127, min_execs=200)
     assert found == 0, [f for t in targets for f in t.findings]
     assert all(t.execs >= 200 for t in targets)
 
@@ -31,7 +31,7 @@ def test_fuzzer_reports_a_decoder_that_raises_the_wrong_error() -> None:
 def test_short_fuzz_of_mission_loader_and_cli_finds_nothing(tmp_path: Path) -> None:
     targets = fuzz.input_targets(tmp_path)
     assert {t.name for t in targets} == {"mission-loader", "scenario-loader", "cli"}
-    found = fuzz.fuzz(targets, seconds=3.0, seed=20261127)
+    found = fuzz.fuzz(targets, seconds=3.0, seed=20261127, min_execs=20)
     assert found == 0, [f[:2000] for t in targets for f in t.findings]
     assert all(t.execs >= 20 for t in targets), {t.name: t.execs for t in targets}
 
