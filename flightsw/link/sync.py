@@ -21,6 +21,7 @@ import numpy as np
 
 from flightsw.errors import EncodeError
 from flightsw.link.randomizer import tm_randomize
+from flightsw_base.stream import StreamBuffer
 
 ASM = b"\x1a\xcf\xfc\x1d"
 ASM_LEN = len(ASM)
@@ -92,17 +93,21 @@ class CaduReader:
         self.max_buffer = max_buffer
         self.search_max_errors = search_max_errors
         self.flywheel_max_errors = flywheel_max_errors
-        self._buf = bytearray()
+        self._stream = StreamBuffer(max_buffer)
         self._locked = False
         self.frames = 0
         self.garbage_octets = 0
         self.lock_losses = 0
-        self.dropped_octets = 0
+
+    @property
+    def dropped_octets(self) -> int:
+        """Oldest octets dropped because a call would have held more than ``max_buffer``."""
+        return self._stream.dropped_octets
 
     @property
     def buffered(self) -> int:
         """Octets kept for the next call (a partial ASM or CADU)."""
-        return len(self._buf)
+        return len(self._stream)
 
     @property
     def locked(self) -> bool:
@@ -120,15 +125,11 @@ class CaduReader:
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[bytes]:
         """Take the next chunk of the stream; return the frames it completed."""
-        buf = self._buf
-        buf += data
-        excess = len(buf) - self.max_buffer
-        if excess > 0:
-            del buf[:excess]
-            self.dropped_octets += excess
-            if self._locked:
-                self._locked = False
-                self.lock_losses += 1
+        stream = self._stream
+        buf = stream.data
+        if stream.feed(data) and self._locked:  # feed runs first, always
+            self._locked = False
+            self.lock_losses += 1
         out: list[bytes] = []
         pos = 0
         cadu_len = self.cadu_len
