@@ -95,43 +95,31 @@ class OptionalDevice(_Port[T]):
         raise self._missing(obj)
 
 
-class Service(_Port[T]):
-    """An executive service (a Protocol of :mod:`flightsw.exec_services`) the app uses."""
+class Service(Device[T]):
+    """An executive service (a Protocol of :mod:`flightsw.exec_services`) the app uses;
+    the load is refused when the executive does not offer it."""
 
     kind = "service"
 
     def __init__(self, protocol: type[T]) -> None:
         super().__init__(protocol, protocol.__name__)
 
-    @overload
-    def __get__(self, obj: None, owner: type) -> Service[T]: ...
-
-    @overload
-    def __get__(self, obj: object, owner: type) -> T: ...
-
-    def __get__(self, obj: object | None, owner: type) -> Service[T] | T:
-        if obj is None:
-            return self
-        raise self._missing(obj)
-
 
 DevicePort = Device[Any] | OptionalDevice[Any]
 
 
 @dataclass(frozen=True)
-class Subscribe:
+class _BusPort:
+    msg_id: int
+    payload: type
+
+
+class Subscribe(_BusPort):
     """A bus message the app listens to: its id and the payload type it expects."""
 
-    msg_id: int
-    payload: type
 
-
-@dataclass(frozen=True)
-class Publish:
+class Publish(_BusPort):
     """A bus message the app sends: its id and the payload type it sends."""
-
-    msg_id: int
-    payload: type
 
 
 def ports_of(cls: type) -> tuple[tuple[DevicePort, ...], tuple[Service[Any], ...]]:
@@ -140,10 +128,10 @@ def ports_of(cls: type) -> tuple[tuple[DevicePort, ...], tuple[Service[Any], ...
     services: dict[str, Service[Any]] = {}
     for klass in reversed(cls.__mro__):
         for attr, value in vars(klass).items():
-            if isinstance(value, Device | OptionalDevice):
-                devices[attr] = value
-            elif isinstance(value, Service):
+            if isinstance(value, Service):
                 services[attr] = value
+            elif isinstance(value, Device | OptionalDevice):
+                devices[attr] = value
     return tuple(devices.values()), tuple(services.values())
 
 

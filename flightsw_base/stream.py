@@ -67,3 +67,21 @@ class StreamBuffer:
 
     def clear(self) -> None:
         self.data.clear()
+
+
+class StreamReader:
+    """Base of a reader that parses units out of a byte stream fed in arbitrary chunks:
+    it owns the :class:`StreamBuffer` (``_stream``) and reports on it."""
+
+    def __init__(self, max_buffer: int) -> None:
+        self._stream = StreamBuffer(max_buffer)
+
+    @property
+    def buffered(self) -> int:
+        """Octets kept for the next call (the start of a unit not complete yet)."""
+        return len(self._stream)
+
+    @property
+    def dropped_octets(self) -> int:
+        """Oldest octets dropped because a call would have held more than the limit."""
+        return self._stream.dropped_octets

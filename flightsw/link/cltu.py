@@ -39,7 +39,7 @@ from flightsw.link.bch import (
     syndromes,
 )
 from flightsw.link.randomizer import tc_randomize
-from flightsw_base.stream import StreamBuffer
+from flightsw_base.stream import StreamReader
 
 START_SEQUENCE = b"\xeb\x90"
 TAIL_SEQUENCE = bytes.fromhex("c5c5c5c5c5c5c579")
@@ -145,7 +145,7 @@ def decode_cltu(
     return Cltu(data, scan.codeblocks, scan.corrected)
 
 
-class CltuDecoder:
+class CltuDecoder(StreamReader):
     """Finds and decodes CLTUs in a byte stream fed in arbitrary chunks.
 
     :meth:`feed` returns the information octets (frame plus fill) of every CLTU that
@@ -175,7 +175,7 @@ class CltuDecoder:
         self.max_codeblocks = max_codeblocks
         self.max_buffer = max_buffer
         self.tail_max_errors = tail_max_errors
-        self._stream = StreamBuffer(max_buffer)
+        super().__init__(max_buffer)
         self._in_cltu = False
         self._info = bytearray()
         self._blocks = 0
@@ -186,16 +186,6 @@ class CltuDecoder:
         self.cltus_ok = 0
         self.cltus_rejected = 0
         self.garbage_octets = 0
-
-    @property
-    def dropped_octets(self) -> int:
-        """Oldest octets dropped because a call would have held more than ``max_buffer``."""
-        return self._stream.dropped_octets
-
-    @property
-    def buffered(self) -> int:
-        """Octets kept for the next call (part of a codeblock or of a start sequence)."""
-        return len(self._stream)
 
     @property
     def in_cltu(self) -> bool:

@@ -21,7 +21,7 @@ import numpy as np
 
 from flightsw.errors import EncodeError
 from flightsw.link.randomizer import tm_randomize
-from flightsw_base.stream import StreamBuffer
+from flightsw_base.stream import StreamReader
 
 ASM = b"\x1a\xcf\xfc\x1d"
 ASM_LEN = len(ASM)
@@ -60,7 +60,7 @@ def find_asm(buf: bytes | bytearray, start: int = 0, max_errors: int = 0) -> int
     return start + int(hits[0]) if len(hits) else -1
 
 
-class CaduReader:
+class CaduReader(StreamReader):
     """Frames out of a CADU byte stream: ASM search, flywheel, derandomization, bounds.
 
     ``feed(chunk)`` returns the frames (derandomized if ``randomize``) that the chunk
@@ -93,21 +93,11 @@ class CaduReader:
         self.max_buffer = max_buffer
         self.search_max_errors = search_max_errors
         self.flywheel_max_errors = flywheel_max_errors
-        self._stream = StreamBuffer(max_buffer)
+        super().__init__(max_buffer)
         self._locked = False
         self.frames = 0
         self.garbage_octets = 0
         self.lock_losses = 0
-
-    @property
-    def dropped_octets(self) -> int:
-        """Oldest octets dropped because a call would have held more than ``max_buffer``."""
-        return self._stream.dropped_octets
-
-    @property
-    def buffered(self) -> int:
-        """Octets kept for the next call (a partial ASM or CADU)."""
-        return len(self._stream)
 
     @property
     def locked(self) -> bool:

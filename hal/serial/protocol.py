@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 
 from flightsw_base.crc import crc16
 from flightsw_base.errors import DecodeError, EncodeError
-from flightsw_base.stream import StreamBuffer
+from flightsw_base.stream import StreamReader
 from hal.serial.codec import (
     AtMost,
     Bits8,
@@ -171,7 +171,7 @@ def decode_frame(buf: bytes | bytearray | memoryview) -> Frame:
     return Frame(msg_type, seq, bytes(buf[HEADER_LEN:end]))
 
 
-class FrameDecoder:
+class FrameDecoder(StreamReader):
     """Turns arbitrary chunks of a byte stream into complete, CRC-checked frames.
 
     Octets before a SYNC are garbage; a candidate frame with an oversized length or a
@@ -191,7 +191,7 @@ class FrameDecoder:
         if not 0 <= max_payload <= 0xFFFF:
             raise EncodeError("max_payload", f"{max_payload} is not in 0..65535")
         self.max_payload = max_payload
-        self._stream = StreamBuffer(OVERHEAD + max_payload + self.FEED_PIECE)
+        super().__init__(OVERHEAD + max_payload + self.FEED_PIECE)
         self._buf = self._stream.data  # parsed in place
         self.frames = 0
         self.crc_errors = 0
@@ -218,10 +218,6 @@ class FrameDecoder:
             "oversize": self.oversize,
             "abandoned": self.abandoned,
         }
-
-    @property
-    def dropped_octets(self) -> int:
-        return self._stream.dropped_octets
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[Frame]:
         """Append ``data`` and return every frame it completes, oldest first."""
