@@ -90,8 +90,19 @@ from flightsw.apps.messages import (
     SwitchStatus,
 )
 from flightsw.errors import CommandError, FlightswError
+from flightsw.exec_services import AppCatalog, AppControl
+from flightsw.executive import AppFault
+from flightsw.ports import Device, OptionalDevice, Publish, Service, Subscribe
 from flightsw.schema import REQUIRED, Opt, Schema, from_dataclass
-from hal.interfaces import AcceleratorBoards, BoardTelemetry, TemperatureSensors
+from hal.interfaces import (
+    AcceleratorBoards,
+    Battery,
+    BoardTelemetry,
+    NonVolatileStore,
+    PowerDistribution,
+    TemperatureSensors,
+    UpsetTargets,
+)
 
 NS_PER_S = 1_000_000_000
 MONITORS = {
@@ -119,6 +130,28 @@ class FdirApp(DeviceGuard, App):
     """Radiation-fault handling for the boards; sensor, supply and power-level FDIR."""
 
     DEFAULT_RATE_HZ = 10.0
+    boards = Device(AcceleratorBoards)
+    sensors = OptionalDevice(TemperatureSensors, "thermal")
+    pcdu = OptionalDevice(PowerDistribution)
+    battery = OptionalDevice(Battery)
+    memory = OptionalDevice(UpsetTargets)  # the simulated processor's upset targets
+    nv = Device(NonVolatileStore)
+    catalog = Service(AppCatalog)
+    control = Service(AppControl)
+    SUBSCRIBES = (
+        Subscribe(POWER_BUDGET, PowerBudget),
+        Subscribe(SWITCH_STATUS, SwitchStatus),
+        Subscribe(msgids.UPLINK_STATUS, float),
+        Subscribe(msgids.APP_FAULT, AppFault),
+    )
+    PUBLISHES = (
+        Publish(BOARD_AVAILABILITY, BoardAvailability),
+        Publish(SENSOR_HEALTH, SensorHealth),
+        Publish(msgids.RADIO_RESET, str),
+        Publish(SAFE_MODE, SafeMode),
+        Publish(SWITCH_HEALTH_REQUEST, SwitchHealthRequest),
+    )
+    EVENT_SENDERS = ("report",)  # events go through the backlog: self.report(NAME, ...)
     OPTIONS = Schema(
         Opt(
             "table",
@@ -303,13 +336,8 @@ class FdirApp(DeviceGuard, App):
     )
 
     def init(self) -> None:
-        devices = self.ctx.hal.devices
-        self.boards: AcceleratorBoards = devices["boards"]
-        self.sensors: TemperatureSensors | None = devices.get("thermal")
-        self.pcdu: Any = devices.get("pcdu")
-        self.battery: Any = devices.get("battery")
         n = self.boards.count
-        self.keeper = StateKeeper(self.ctx.hal.nv) if self.ctx.hal.nv is not None else None
+        self.keeper = StateKeeper(self.nv)
         saved = self.keeper.load() if self.keeper is not None else None
         self.state = saved or CriticalState(
             table=validated_table(self.ctx.options.get("table", {}))
@@ -373,7 +401,7 @@ class FdirApp(DeviceGuard, App):
         self.switch_tripped = [False] * len(switch_names)
         self.supply_faults = 0
         # health of every unit, events, memory protection, table-driven monitors
-        apps = len(getattr(self.ctx.executive, "apps", ()))
+        apps = len(self.catalog.apps())
         self.health = HealthTable(
             {
                 UnitKind.BOARD: n,
@@ -386,11 +414,11 @@ class FdirApp(DeviceGuard, App):
         self.external = np.zeros(n, dtype=bool)
         self.health_key = b""
         self.events = EventBacklog(per_frame=int(self.param("event_burst")))
-        self.guard = ParamGuard(self.ctx.params, self.ctx.hal.nv)
+        self.guard = ParamGuard(self.ctx.params, self.nv)
         self.next_nv_scrub_s = 0.0
         self.state_repairs_seen = 0
         self.watch = WatchTable.from_options(self.ctx.options.get("monitors", []))
-        memory = devices.get("memory")
+        memory = self.memory
         if memory is not None:
             memory.register("params", ParamRegion(self.ctx.params))
             memory.register("fdir.table", TableRegion(self._live_table, self._poke_table))
@@ -402,11 +430,10 @@ class FdirApp(DeviceGuard, App):
 
     def _restore(self, saved: CriticalState | None) -> None:
         """At boot: count it, say why, and take back what the last run had decided."""
-        executive = self.ctx.executive
-        booting = executive is None or getattr(executive, "frame", 0) == 0
+        booting = self.catalog.frame == 0
         if booting:
             self.state.boot_count += 1
-            self.state.reset_reason = self.ctx.hal.reset_cause
+            self.state.reset_reason = self.ctx.reset_cause
             self.report(
                 "BOOT",
                 boot_count=self.state.boot_count,
@@ -763,18 +790,16 @@ class FdirApp(DeviceGuard, App):
     def _app_faults(self, now: float) -> None:
         """System rung above the executive's restarts: a critical app the executive had to
         disable is re-enabled once per window; disabled again inside it -> safe mode."""
-        exe = self.ctx.executive
+        exe = self.control
         for msg in self.app_fault_pipe.drain():
             fault = msg.payload
-            if exe is None:
-                continue
             if getattr(fault, "kind", "") == "overrun":
                 self._overrunning(exe, str(fault.app), now)
                 continue
             if getattr(fault, "kind", "") != "disabled":
                 continue
             name = str(fault.app)
-            loaded = exe.app(name)
+            loaded = self.catalog.app(name)
             self._app_health(loaded.index, Health.FAULTY)
             if name not in self.critical_apps:
                 continue
@@ -785,7 +810,7 @@ class FdirApp(DeviceGuard, App):
             if last is None or now - last > window:
                 self.reenabled_at[name] = now
                 self.report("APP_REENABLED", app=loaded.index)
-                exe.enable_app(loaded)
+                exe.enable_app(name)
                 self._app_health(loaded.index, Health.HEALTHY)
             else:
                 self.report("APP_LOST", app=loaded.index)
@@ -793,22 +818,22 @@ class FdirApp(DeviceGuard, App):
                 if not self.safe:
                     self._enter_safe(-1.0, f"critical app {name} lost")
 
-    def _overrunning(self, exe: Any, name: str, now: float) -> None:
+    def _overrunning(self, exe: AppControl, name: str, now: float) -> None:
         """An app that keeps overrunning its slot is restarted (a fresh instance often
         sheds a runaway state); the third time within the window it is disabled, which
         the executive reports and the rung above handles."""
         if name == self.name:
             return  # not from inside its own step: the executive's counters report it
-        loaded = exe.app(name)
+        loaded = self.catalog.app(name)
         window = float(self.param("app_reenable_window_s"))
         times = [t for t in self.overrun_restarts.get(name, []) if now - t <= window]
         times.append(now)
         self.overrun_restarts[name] = times
         if len(times) >= OVERRUN_RESTARTS:
-            exe.disable_app(loaded)
+            exe.disable_app(name)
             return
         self.report("APP_OVERRUN_RESTART", app=loaded.index)
-        exe.restart_app(loaded)
+        exe.restart_app(name)
 
     def _enter_safe(self, soc: float, reason: str) -> None:
         self.safe = True
@@ -837,13 +862,12 @@ class FdirApp(DeviceGuard, App):
             self._enter_safe(soc, "battery over temperature")
 
     def _watch(self, now: float) -> None:
-        exe = self.ctx.executive
-        if exe is None or not self.watch.entries:
+        if not self.watch.entries:
             return
 
         def value(app: str, point: str) -> float | None:
             try:
-                v = exe.app(app).instance.tlm.get(point)
+                v = self.catalog.telemetry(app).get(point)
             except KeyError:
                 return None
             return float(v) if isinstance(v, int | float) else None
@@ -981,16 +1005,15 @@ class FdirApp(DeviceGuard, App):
         self._publish_availability(self.ctx.now_ns() / NS_PER_S, force=True)
 
     def _command_app(self, index: int, h: Health) -> None:
-        exe = self.ctx.executive
-        if exe is None:
-            return
-        loaded = exe.apps[index]
-        if loaded.spec.name == self.name and h is not Health.HEALTHY:
+        exe = self.control
+        name = self.catalog.apps()[index].name
+        if name == self.name and h is not Health.HEALTHY:
             raise CommandError(FailureCode.INVALID_STATE, "FDIR does not disable itself")
-        if h in (Health.FAULTY, Health.PERMANENT_FAULTY) and not loaded.stats.disabled:
-            exe.disable_app(loaded)
-        elif h is Health.HEALTHY and loaded.stats.disabled:
-            exe.enable_app(loaded)
+        disabled = exe.stats(name).disabled
+        if h in (Health.FAULTY, Health.PERMANENT_FAULTY) and not disabled:
+            exe.disable_app(name)
+        elif h is Health.HEALTHY and disabled:
+            exe.enable_app(name)
         self._app_health(index, h)
 
     @command(

@@ -21,6 +21,7 @@ from flightsw import layouts
 from flightsw.bus import Overflow, Pipe
 from flightsw.datatypes import TYPES, Value, data_type
 from flightsw.errors import CommandError, DeclarationError, DecodeError, EncodeError
+from flightsw.ports import DevicePort, Publish, Service, Subscribe, ports_of
 from flightsw.schema import Schema
 
 if TYPE_CHECKING:
@@ -224,6 +225,22 @@ class AppDeclarations:
     parameters: tuple[ParameterDef, ...] = ()
     housekeeping: tuple[HkDef, ...] = ()
     reports: tuple[ReportDef, ...] = ()
+    # ports (flightsw.ports): what the app needs from outside itself
+    devices: tuple[DevicePort, ...] = ()
+    services: tuple[Service[Any], ...] = ()
+    subscribes: tuple[Subscribe, ...] = ()
+    publishes: tuple[Publish, ...] = ()
+
+    def names(self) -> dict[str, set[object]]:
+        """The names its code may use, by kind (``flightsw.name_check``)."""
+        return {
+            "event": {e.name for e in self.events},
+            "parameter": {p.name for p in self.parameters},
+            "report": {r.name for r in self.reports},
+            "telemetry": {t.name for t in self.telemetry},
+            "subscription": {s.msg_id for s in self.subscribes},
+            "publication": {p.msg_id for p in self.publishes},
+        }
 
     def validate(self, owner: str) -> None:
         def unique(kind: str, keys: list[Any]) -> None:
@@ -247,6 +264,9 @@ class AppDeclarations:
         unique("housekeeping sid", [h.local_sid for h in self.housekeeping])
         unique("report name", [r.name for r in self.reports])
         unique("report service/subservice", [(r.service, r.subservice) for r in self.reports])
+        unique("device", [d.attr for d in self.devices])
+        unique("subscription", [m.msg_id for m in self.subscribes])
+        unique("publication", [m.msg_id for m in self.publishes])
         for cmd in self.commands:
             if cmd.layout is not None and cmd.args:
                 raise DeclarationError(f"{owner}.{cmd.name}: a layout replaces the args")
@@ -273,6 +293,14 @@ class App:
     ``init`` runs at load and again on every restart (a restart builds a fresh
     instance); ``step`` runs at the app's rate and must return promptly: long work is
     sliced over several steps.
+
+    Ports (:mod:`flightsw.ports`): devices (``boards = Device(AcceleratorBoards)``) and
+    executive services (``catalog = Service(AppCatalog)``) as class attributes, the
+    instance's attribute being the handle; ``SUBSCRIBES`` and ``PUBLISHES`` the bus
+    messages with their payload types. The executive refuses to load an app whose ports
+    it cannot satisfy or whose code names an event, parameter, telemetry point, report
+    or message it did not declare (:mod:`flightsw.name_check`; ``EVENT_SENDERS`` names
+    methods of the app that take an event name as ``emit`` does).
     """
 
     TELEMETRY: ClassVar[tuple[TelemetryDef, ...]] = ()
@@ -280,6 +308,9 @@ class App:
     PARAMETERS: ClassVar[tuple[ParameterDef, ...]] = ()
     HOUSEKEEPING: ClassVar[tuple[HkDef, ...]] = ()
     REPORTS: ClassVar[tuple[ReportDef, ...]] = ()
+    SUBSCRIBES: ClassVar[tuple[Subscribe, ...]] = ()
+    PUBLISHES: ClassVar[tuple[Publish, ...]] = ()
+    EVENT_SENDERS: ClassVar[tuple[str, ...]] = ()
     OPTIONS: ClassVar[Schema] = Schema()
     DEFAULT_RATE_HZ: ClassVar[float] = 1.0
 
@@ -293,6 +324,7 @@ class App:
                 cdef = getattr(value, "__flightsw_command__", None)
                 if isinstance(cdef, CommandDef):
                     commands[attr] = cdef
+        devices, services = ports_of(cls)
         decl = AppDeclarations(
             commands=tuple(commands.values()),
             telemetry=tuple(cls.TELEMETRY),
@@ -300,6 +332,10 @@ class App:
             parameters=tuple(cls.PARAMETERS),
             housekeeping=tuple(cls.HOUSEKEEPING),
             reports=tuple(cls.REPORTS),
+            devices=devices,
+            services=services,
+            subscribes=tuple(cls.SUBSCRIBES),
+            publishes=tuple(cls.PUBLISHES),
         )
         decl.validate(cls.__qualname__)
         if not isinstance(cls.OPTIONS, Schema):
@@ -313,6 +349,8 @@ class App:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self.name = ctx.name
+        for attr, handle in ctx.ports.items():  # devices and services, as declared
+            setattr(self, attr, handle)
         self.tlm: dict[str, Value] = {
             t.name: (0.0 if TYPES[t.type].kind == "float" else 0) for t in self.TELEMETRY
         }
@@ -347,18 +385,13 @@ class App:
     def listen(
         self, msg_id: int, depth: int = 4, overflow: Overflow = Overflow.DROP_OLDEST
     ) -> Pipe:
-        """A pipe subscribed to ``msg_id``, kept across restarts of this app.
+        """A pipe subscribed to ``msg_id`` (declared in ``SUBSCRIBES``), kept across
+        restarts of this app.
 
         Drop-oldest by default, for status streams where the newest value is what matters
         (budgets, caps); ``REJECT_NEWEST`` for requests whose sender counts a refusal.
         """
-        name = f"{self.name}:{msg_id:#06x}"
-        bus = self.ctx.bus
-        pipe = bus.pipe(name)
-        if pipe is None:
-            pipe = bus.create_pipe(name, depth, overflow)
-        bus.subscribe(msg_id, pipe)
-        return pipe
+        return self.ctx.bus.listen(msg_id, depth, overflow)
 
     def complete(self, req: CommandRequest) -> None:
         """Report completion of a command whose handler returned ``DEFERRED``."""

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flightsw.app import CommandDef, EventDef
-from flightsw.bus import SoftwareBus
 from flightsw.datatypes import Value
-from hal.backend import Hal
+from flightsw.ports import AppBus
+from hal.interfaces import Clock
 
 if TYPE_CHECKING:
     from flightsw.services.parameters import ParameterStore
@@ -28,18 +28,22 @@ class CommandRequest:
 
 @dataclass
 class AppContext:
-    """The framework as one app sees it."""
+    """The framework as one app sees it: no HAL and no executive, only the handles of
+    the ports the app declared (``ports``: devices and services, by attribute name, set
+    on the instance by ``App.__init__``) and its view of the bus."""
 
     name: str
     id_base: int
-    bus: SoftwareBus
+    bus: AppBus
     tm: TmFunnel
     verifier: Verifier
     params: ParameterStore
-    hal: Hal
+    clock: Clock
     emit: Callable[[EventDef, dict[str, Value]], None]
     options: dict[str, Any] = field(default_factory=dict)
-    executive: Any = None  # the Executive, for the core services that report on it
+    ports: dict[str, object | None] = field(default_factory=dict)
+    backend: str = "sim"  # the HAL backend's name (sim, serial, ...)
+    reset_cause: str = "power_on"  # why the computer last started (the HAL's register)
     seed: int = 0  # the mission seed, for apps with seeded behaviour
     # What an app keeps across restarts of itself (not across a reboot): the context
     # outlives the instances the executive builds, so state an app must not lose on a
@@ -47,4 +51,4 @@ class AppContext:
     retained: dict[str, Any] = field(default_factory=dict)
 
     def now_ns(self) -> int:
-        return self.hal.clock.now_ns()
+        return self.clock.now_ns()

@@ -23,19 +23,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flightsw import msgids
+from flightsw import exec_services, msgids
 from flightsw.app import DEFERRED, App, AppSpec, FailureCode
 from flightsw.bus import SoftwareBus
 from flightsw.context import AppContext, CommandRequest
 from flightsw.dispatcher import Dispatcher, Route
 from flightsw.errors import CommandError, DeclarationError, FlightswError
+from flightsw.name_check import undeclared
+from flightsw.ports import AppBus, Publish, check_bus, resolve_devices
 from flightsw.schedule import Slot, build_schedule
-from flightsw.services.events import EventReporter
+from flightsw.services.events import EventRecord, EventReporter
 from flightsw.services.parameters import ParameterStore
 from flightsw.services.tm_funnel import TmFunnel
 from flightsw.services.verification import Verifier
 from flightsw.tables import TableRegistry
 from hal.backend import Hal
+from hal.nvstore import MemoryNvStore
 
 NS_PER_S = 1_000_000_000
 EXECUTIVE_APP = "executive"
@@ -85,6 +88,10 @@ class AppFault:
     count: int
 
 
+# What the framework itself publishes on the bus (apps declare theirs in PUBLISHES).
+FRAMEWORK_PUBLISHES = (Publish(msgids.EVENT, EventRecord), Publish(msgids.APP_FAULT, AppFault))
+
+
 @dataclass
 class LoadedApp:
     """An app as the executive runs it."""
@@ -132,6 +139,8 @@ class Executive:
     ) -> None:
         self.config = config
         self.hal = hal
+        if hal.nv is None:  # a HAL without NV (a bare test build) gets RAM, once, here
+            hal.nv = MemoryNvStore()
         self.clock = hal.clock
         self._cpu = cpu_meter
         # Overruns are judged only where a long step makes a frame late for real.
@@ -151,6 +160,7 @@ class Executive:
         self.watchdog_kicks = 0
         self.watchdog_kick_failures = 0
         self.apps: list[LoadedApp] = []
+        self.services = exec_services.provide(self)
         self._load(specs)
 
     # --- loading ----------------------------------------------------------------
@@ -173,14 +183,16 @@ class Executive:
             ctx = AppContext(
                 name=spec.name,
                 id_base=spec.id_base,
-                bus=self.bus,
+                bus=AppBus(self.bus, spec.name, decl.subscribes, decl.publishes),
                 tm=self.tm,
                 verifier=self.verifier,
                 params=self.params,
-                hal=self.hal,
+                clock=self.clock,
                 emit=self.events.emitter(spec.name, spec.id_base),
                 options=dict(spec.options),
-                executive=self,
+                ports=self._ports(spec),
+                backend=self.hal.backend,
+                reset_cause=self.hal.reset_cause,
                 seed=self.config.seed,
             )
             msg_id = msgids.APP_COMMAND_BASE + index
@@ -201,6 +213,8 @@ class Executive:
                     self.dispatcher.add_route(Route(spec.name, msg_id, cdef, parser), fid)
                 except CommandError as exc:
                     raise DeclarationError(exc.reason) from None
+        ports = {s.name: s.cls.declarations() for s in specs}
+        check_bus({n: (d.subscribes, d.publishes) for n, d in ports.items()}, FRAMEWORK_PUBLISHES)
         self._pipes = {a.index: self.bus.pipes[f"{a.spec.name}.commands"] for a in self.apps}
         slots, self.table = build_schedule(
             [(a.spec.name, a.spec.rate_hz, 1.0) for a in self.apps],
@@ -217,6 +231,26 @@ class Executive:
                 a.instance.init()
             except Exception as exc:  # an app that cannot start is a load error
                 raise AppLoadError(a.spec.name, f"{type(exc).__name__}: {exc}") from exc
+
+    def _ports(self, spec: AppSpec) -> dict[str, object | None]:
+        """The handles of the app's declared devices and services, by attribute; refuses
+        (DeclarationError naming app and name) a port this build cannot satisfy, or code
+        of the app that names an event, parameter, point, report or message it did not
+        declare (``flightsw.name_check``)."""
+        decl = spec.cls.declarations()
+        problems = undeclared(spec.cls, decl.names())
+        if problems:
+            raise DeclarationError(f"app {spec.name!r}: " + "; ".join(problems))
+        available: dict[str, object] = {**self.hal.devices, "nv": self.hal.nv}
+        handles = resolve_devices(spec.name, decl.devices, available)
+        for port in decl.services:
+            service = self.services.get(port.protocol)
+            if service is None:
+                raise DeclarationError(
+                    f"app {spec.name!r}: the executive offers no service {port.name!r}"
+                )
+            handles[port.attr] = service
+        return handles
 
     @staticmethod
     def _parser_for(loaded: LoadedApp, name: str) -> Callable[[bytes], dict[str, Any]]:

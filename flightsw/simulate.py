@@ -159,7 +159,7 @@ def run_sim(
         exe = Executive(mission.executive, mission.specs, hal, opts.cpu_meter)
     except AppLoadError as exc:  # an app that cannot start: the mission cannot run
         raise MissionError(mission.path, mission.key_of(exc.app), exc.reason) from None
-    spacecraft = hal.devices.get("sim")
+    spacecraft = hal.harness.get("sim")
     if opts.faults:
         if spacecraft is None:
             raise FlightswError("faults can only be injected into the simulated spacecraft")
@@ -172,7 +172,7 @@ def run_sim(
             )
         port = FaultPort(opts.fault_port)
     recorder = TruthRecorder(spacecraft) if spacecraft is not None else None
-    ground = GroundLinkMonitor.for_mission(mission, hal.devices.get("ground_link"))
+    ground = GroundLinkMonitor.for_mission(mission, hal.harness.get("ground_link"))
     workload = ground_workload(mission, exe, dictionary) if opts.workload else None
     meter = utilization_meter(mission, exe, spacecraft) if spacecraft is not None else None
     duration = sim_duration_s(mission, opts)
@@ -239,7 +239,7 @@ def run_sim(
         summary["workload"] = workload.summary()
     if ground is not None:
         summary["link"] = ground.summary()
-    rf_link = hal.devices.get("rf_link")
+    rf_link = hal.harness.get("rf_link")
     if rf_link is not None:
         t0_s = start / NS_PER_S
         summary["contacts"] = rf_link.contact_summary(t0_s, t0_s + sim_s)
@@ -382,7 +382,7 @@ def make_summary(
             "restarts": s.restarts,
             "disabled": s.disabled,
         }
-    sim_hw = exe.hal.devices.get("_stepper")
+    sim_hw = exe.hal.stepper
     return {
         "mission": mission.name,
         "seed": mission.seed,

@@ -94,7 +94,7 @@ class SilHarness:
 
         Returns True when the watchdog fired and reset the computer (``reboot("watchdog")``).
         """
-        stepper = self.hal.devices["_stepper"]
+        stepper: Any = self.hal.stepper  # hal.sim's SimHardware (counts watchdog expiries)
         before = stepper.watchdog_expiries
         end = self.exe.now_ns + int(seconds * NS_PER_S)
         t = self.exe.now_ns

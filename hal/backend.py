@@ -1,11 +1,16 @@
 """The set of devices a flight build runs on, as handed to apps.
 
-A backend (``sim``, later ``serial:PORT`` and ``udp``) fills one of these. Apps reach
-hardware only through the interfaces in ``hal.interfaces``.
+A backend (``sim``, ``serial:PORT``) fills one of these. Apps reach hardware only
+through the interfaces in ``hal.interfaces``: the executive hands each app the handles of
+the devices it declared (``flightsw.ports``), never this object. ``devices`` holds only
+flight devices; what advances simulated hardware (``stepper``) and what runners, scoring
+and test equipment reach (``harness``: the simulated spacecraft, the RF link and its
+ground end, a bench's serial line) are kept apart from them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +26,13 @@ class Hal:
     clock: Clock
     watchdog: Watchdog
     nv: Any = None  # a hal.nvstore store (FileNvStore on benches, MemoryNvStore in SIL)
-    devices: dict[str, Any] = field(default_factory=dict)
+    devices: dict[str, object] = field(default_factory=dict)  # flight devices by name
+    # Advances simulated hardware to a frame's time (hal.sim's SimHardware); None on real
+    # hardware, which advances by itself.
+    stepper: Callable[[int], None] | None = None
+    # For runners, scoring and test equipment only, never handed to an app: "sim" (the
+    # simulated spacecraft), "rf_link", "ground_link", a bench's "link" and "port".
+    harness: dict[str, Any] = field(default_factory=dict)
     # Why the computer last started (a reset-cause register): power_on, watchdog, command.
     reset_cause: str = "power_on"
     # Non-finite values the devices refused or blanked (hal.samples), by reading kind.
@@ -29,6 +40,6 @@ class Hal:
 
     def step(self, now_ns: int) -> None:
         """Advance simulated hardware to ``now_ns``; real backends do nothing here."""
-        stepper = self.devices.get("_stepper")
+        stepper = self.stepper
         if stepper is not None:
             stepper(now_ns)

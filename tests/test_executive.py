@@ -55,7 +55,7 @@ def test_apps_run_at_their_rate_and_watchdog_is_kicked_each_major_frame() -> Non
     assert h.exe.app("counter").stats.runs == 20
     assert h.exe.app("housekeeping").stats.runs == 100
     assert h.exe.watchdog_kicks == 10
-    assert h.hal.devices["_stepper"].watchdog_expiries == 0
+    assert h.hal.stepper.watchdog_expiries == 0
 
 
 def test_overrun_on_a_paced_clock_is_detected_counted_reported_and_escalated() -> None:

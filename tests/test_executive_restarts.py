@@ -39,7 +39,7 @@ class Node:
         assert gs is not None
         gs.initiate()
         self.gs = gs
-        self.link = self.h.hal.devices["ground_link"]
+        self.link = self.h.hal.harness["ground_link"]
         self.ground_tm: list[PusTm] = []
         self.seq = 0
 
@@ -356,7 +356,7 @@ def test_a_thermal_restart_keeps_the_sensors_fdir_declared_failed() -> None:
 
     h = SilHarness(_mission_without_workload(boards=8))
     sensor = h.hal.devices["thermal"].sensor_names()[0]
-    h.hal.devices["sim"].faults._schedule.append(
+    h.hal.harness["sim"].faults._schedule.append(
         ScheduledFault(5.0, FaultKind.SENSOR_STUCK, sensor, {"value": 20.0})  # in range
     )
     h.run(120)

@@ -61,6 +61,7 @@ from flightsw.apps.messages import (
 )
 from flightsw.apps.switch_ladder import HEALTHY, SwitchLadder
 from flightsw.errors import CommandError, FlightswError
+from flightsw.ports import Device, Publish, Subscribe
 from flightsw.schema import Opt, Schema
 from hal.interfaces import Battery, BatteryTelemetry, PowerDistribution, SolarArray
 
@@ -93,6 +94,15 @@ class PowerApp(DeviceGuard, App):
     """Battery state of charge, payload power budget, load shedding and PCDU switching."""
 
     DEFAULT_RATE_HZ = 2.0
+    battery = Device(Battery)
+    array = Device(SolarArray, "solar_array")
+    pcdu = Device(PowerDistribution)
+    SUBSCRIBES = (
+        Subscribe(PAYLOAD_STATUS, PayloadStatus),
+        Subscribe(SAFE_MODE, SafeMode),
+        Subscribe(SWITCH_HEALTH_REQUEST, SwitchHealthRequest),
+    )
+    PUBLISHES = (Publish(POWER_BUDGET, PowerBudget), Publish(SWITCH_STATUS, SwitchStatus))
     OPTIONS = Schema(
         Opt(
             "critical_switches",
@@ -198,10 +208,6 @@ class PowerApp(DeviceGuard, App):
     )
 
     def init(self) -> None:
-        devices = self.ctx.hal.devices
-        self.battery: Battery = devices["battery"]
-        self.array: SolarArray = devices["solar_array"]
-        self.pcdu: PowerDistribution = devices["pcdu"]
         opts = self.ctx.options
         self.switches: tuple[str, ...] = tuple(self.pcdu.switch_names())
         critical = opts.get("critical_switches", ("avionics", "radio", "heaters"))

@@ -31,6 +31,7 @@ from flightsw.apps.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
 from flightsw.apps.messages import SENSOR_HEALTH, THERMAL_CAPS, SensorHealth, ThermalCaps
 from flightsw.apps.sensor_vote import ZoneVoter
 from flightsw.errors import FlightswError, MissionError
+from flightsw.ports import Device, OptionalDevice, Publish, Subscribe
 from flightsw.schema import ConfigError, Opt, Schema
 from hal.interfaces import AcceleratorBoards, Battery, Heaters, TemperatureSensors, ThermalLoop
 
@@ -57,6 +58,13 @@ class ThermalApp(DeviceGuard, App):
     """Heaters per zone, board power caps from temperatures, thermal limit events."""
 
     DEFAULT_RATE_HZ = 1.0
+    sensors = Device(TemperatureSensors, "thermal")
+    heaters = Device(Heaters, "thermal")
+    boards = OptionalDevice(AcceleratorBoards)
+    loop = OptionalDevice(ThermalLoop, "thermal_loop")
+    battery = OptionalDevice(Battery)
+    SUBSCRIBES = (Subscribe(SENSOR_HEALTH, SensorHealth),)
+    PUBLISHES = (Publish(THERMAL_CAPS, ThermalCaps),)
     OPTIONS = Schema(
         Opt(
             "zone_limits",
@@ -123,14 +131,8 @@ class ThermalApp(DeviceGuard, App):
     )
 
     def init(self) -> None:
-        devices = self.ctx.hal.devices
-        self.sensors: TemperatureSensors = devices["thermal"]
-        self.heaters: Heaters = devices["thermal"]
-        self.boards: AcceleratorBoards | None = devices.get("boards")
-        self.loop: ThermalLoop | None = devices.get("thermal_loop")
         names = self.sensors.sensor_names()
         self.heater_names = self.heaters.heater_names()
-        self.battery: Battery | None = devices.get("battery")
         self.zone_sensors: list[list[int]] = []
         self.voters: list[ZoneVoter] = []
         self.bms_zone = -1  # the zone the battery's own sensor also measures

@@ -59,7 +59,7 @@ class SilBackend:
     def inject(self, kind: str, target: int | str, detail: dict[str, Any]) -> float:
         from flightsw.ground.fault_port import parse_fault
 
-        spacecraft = self.harness.hal.devices.get("sim")
+        spacecraft = self.harness.hal.harness.get("sim")
         if spacecraft is None:
             raise FlightswError("this build has no simulated spacecraft to inject faults into")
         request = json.dumps({"kind": kind, "target": target, "detail": detail}).encode()

@@ -39,6 +39,7 @@ from flightsw.link.bch import (
     syndromes,
 )
 from flightsw.link.randomizer import tc_randomize
+from flightsw_base.stream import StreamReader
 
 START_SEQUENCE = b"\xeb\x90"
 TAIL_SEQUENCE = bytes.fromhex("c5c5c5c5c5c5c579")
@@ -144,7 +145,7 @@ def decode_cltu(
     return Cltu(data, scan.codeblocks, scan.corrected)
 
 
-class CltuDecoder:
+class CltuDecoder(StreamReader):
     """Finds and decodes CLTUs in a byte stream fed in arbitrary chunks.
 
     :meth:`feed` returns the information octets (frame plus fill) of every CLTU that
@@ -174,7 +175,7 @@ class CltuDecoder:
         self.max_codeblocks = max_codeblocks
         self.max_buffer = max_buffer
         self.tail_max_errors = tail_max_errors
-        self._buf = bytearray()
+        super().__init__(max_buffer)
         self._in_cltu = False
         self._info = bytearray()
         self._blocks = 0
@@ -185,12 +186,6 @@ class CltuDecoder:
         self.cltus_ok = 0
         self.cltus_rejected = 0
         self.garbage_octets = 0
-        self.dropped_octets = 0
-
-    @property
-    def buffered(self) -> int:
-        """Octets kept for the next call (part of a codeblock or of a start sequence)."""
-        return len(self._buf)
 
     @property
     def in_cltu(self) -> bool:
@@ -212,14 +207,10 @@ class CltuDecoder:
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[bytes]:
         """Take the next chunk of the stream; return the CLTUs it completed."""
-        buf = self._buf
-        buf += data
-        excess = len(buf) - self.max_buffer
-        if excess > 0:
-            del buf[:excess]
-            self.dropped_octets += excess
-            if self._in_cltu:
-                self._reject()
+        stream = self._stream
+        buf = stream.data
+        if stream.feed(data) and self._in_cltu:  # feed runs first, always
+            self._reject()
         out: list[bytes] = []
         pos = 0
         while True:

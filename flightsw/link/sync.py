@@ -21,6 +21,7 @@ import numpy as np
 
 from flightsw.errors import EncodeError
 from flightsw.link.randomizer import tm_randomize
+from flightsw_base.stream import StreamReader
 
 ASM = b"\x1a\xcf\xfc\x1d"
 ASM_LEN = len(ASM)
@@ -59,7 +60,7 @@ def find_asm(buf: bytes | bytearray, start: int = 0, max_errors: int = 0) -> int
     return start + int(hits[0]) if len(hits) else -1
 
 
-class CaduReader:
+class CaduReader(StreamReader):
     """Frames out of a CADU byte stream: ASM search, flywheel, derandomization, bounds.
 
     ``feed(chunk)`` returns the frames (derandomized if ``randomize``) that the chunk
@@ -92,17 +93,11 @@ class CaduReader:
         self.max_buffer = max_buffer
         self.search_max_errors = search_max_errors
         self.flywheel_max_errors = flywheel_max_errors
-        self._buf = bytearray()
+        super().__init__(max_buffer)
         self._locked = False
         self.frames = 0
         self.garbage_octets = 0
         self.lock_losses = 0
-        self.dropped_octets = 0
-
-    @property
-    def buffered(self) -> int:
-        """Octets kept for the next call (a partial ASM or CADU)."""
-        return len(self._buf)
 
     @property
     def locked(self) -> bool:
@@ -120,15 +115,11 @@ class CaduReader:
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[bytes]:
         """Take the next chunk of the stream; return the frames it completed."""
-        buf = self._buf
-        buf += data
-        excess = len(buf) - self.max_buffer
-        if excess > 0:
-            del buf[:excess]
-            self.dropped_octets += excess
-            if self._locked:
-                self._locked = False
-                self.lock_losses += 1
+        stream = self._stream
+        buf = stream.data
+        if stream.feed(data) and self._locked:  # feed runs first, always
+            self._locked = False
+            self.lock_losses += 1
         out: list[bytes] = []
         pos = 0
         cadu_len = self.cadu_len

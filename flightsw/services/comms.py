@@ -45,16 +45,17 @@ from typing import Any
 
 from flightsw import msgids
 from flightsw.app import App, Arg, EventDef, HkDef, Severity, TelemetryDef
+from flightsw.exec_services import CommandPath
 from flightsw.link.farm import FarmState
 from flightsw.link.onboard import DownlinkChain, LinkConfig, UplinkChain
 from flightsw.link.sdls import KEY_COMMAND_CODES, SdlsReason, SdlsTc, SdlsTm, SecurityAssociation
 from flightsw.link.sdls_config import LinkSecurity, SdlsConfigError, link_security
 from flightsw.link.sdls_state import NvSdlsState
 from flightsw.mission import Mission
+from flightsw.ports import Device, OptionalDevice, Publish, Service, Subscribe
 from flightsw.schema import REQUIRED, ConfigError, Opt, Schema
 from flightsw.services.tm_funnel import CH_PLAYBACK
-from hal.backend import Hal
-from hal.interfaces import Radio
+from hal.interfaces import NonVolatileStore, Radio
 
 NS_PER_S = 1_000_000_000
 SDLS_REASON_CODES = {r.value: i + 1 for i, r in enumerate(SdlsReason)}
@@ -192,15 +193,20 @@ def hal_config_is_simulated(config: dict[str, Any]) -> bool:
     return str(config.get("backend", "sim")) == "sim" and kind in RADIO_KINDS_SIMULATED
 
 
-def hal_is_simulated(hal: Hal, radio: Radio | None) -> bool:
+def hal_is_simulated(backend: str, radio: Radio | None) -> bool:
     """The same question on a built HAL: simulated backend and no radio to the outside."""
-    return hal.backend == "sim" and (radio is None or bool(getattr(radio, "simulated", False)))
+    return backend == "sim" and (radio is None or bool(getattr(radio, "simulated", False)))
 
 
 class CommsService(App):
     """Radio <-> link layer <-> dispatcher and TM funnel."""
 
     DEFAULT_RATE_HZ = 10.0
+    radio = OptionalDevice(Radio)
+    nv = Device(NonVolatileStore)  # SDLS anti-replay counters and keys' state
+    commands = Service(CommandPath)  # where the uplinked TCs go (back-pressure: its room)
+    SUBSCRIBES = (Subscribe(msgids.RADIO_RESET, str),)
+    PUBLISHES = (Publish(msgids.LINK_CONTACT, bool), Publish(msgids.UPLINK_STATUS, float))
     OPTIONS = OPTIONS
     TELEMETRY = (
         TelemetryDef("in_contact", "u8"),
@@ -282,18 +288,16 @@ class CommsService(App):
 
     def init(self) -> None:
         opts = self.ctx.options
-        self.radio: Radio | None = self.ctx.hal.devices.get("radio")
         self.cfg = link_config(opts)
         self.security = link_security(opts)
-        self.security.check_deployment(hal_is_simulated(self.ctx.hal, self.radio))
+        self.security.check_deployment(hal_is_simulated(self.ctx.backend, self.radio))
         # The link layer outlives a restart of this app: the frames FARM-1 acknowledged
         # must still reach the dispatcher, and the anti-replay counters must not restart.
         kept = self.ctx.retained
         link: tuple[UplinkChain, DownlinkChain, SdlsTm | None] | None = kept.get("link")
         if link is None:
             tc_sdls, tm_sdls = self._sdls_functions(self.security)
-            sink = self.ctx.executive.dispatcher if self.ctx.executive is not None else None
-            uplink = UplinkChain(self.cfg, tc_sdls, sink=sink)
+            uplink = UplinkChain(self.cfg, tc_sdls, sink=self.commands)
             downlink = DownlinkChain(self.cfg, uplink, security=tm_sdls)
             link = kept["link"] = (uplink, downlink, tm_sdls)
         self.uplink, self.downlink, self.tm_sdls = link
@@ -319,7 +323,7 @@ class CommsService(App):
 
     def _sdls_functions(self, sec: LinkSecurity) -> tuple[SdlsTc | None, SdlsTm | None]:
         """The TC and TM SDLS functions, their state kept on the NV store when there is one."""
-        nv = self.ctx.hal.nv
+        nv = self.nv
         tc = tm = None
         if sec.enabled:
             store = NvSdlsState(nv, "sdls_tc", sec.master_key) if nv is not None else None
@@ -393,7 +397,7 @@ class CommsService(App):
         if status.in_contact != self.contact:
             self.emit("CONTACT_START" if status.in_contact else "CONTACT_END")
             self.contact = status.in_contact
-            self.ctx.bus.publish(msgids.LINK_CONTACT, self.contact)
+            self.ctx.bus.publish(msgids.LINK_CONTACT, bool(self.contact))
         self._uplink(radio)
         dt = 0.0 if self.last_t is None else (now_ns - self.last_t) / NS_PER_S
         self.last_t = now_ns

@@ -53,7 +53,9 @@ from flightsw.app import (
     command,
 )
 from flightsw.errors import CommandError, DecodeError
+from flightsw.exec_services import CommandPath, EventFilter
 from flightsw.packets import PusTc
+from flightsw.ports import Publish, Service, Subscribe
 from flightsw.schema import Opt, Schema
 from flightsw.services.events import EventRecord
 
@@ -100,6 +102,10 @@ class EventActionService(App):
     """PUS 19: events start TCs or sequences, bounded per step."""
 
     DEFAULT_RATE_HZ = 10.0
+    events = Service(EventFilter)
+    commands = Service(CommandPath)  # actions' TCs join the uplink queue
+    SUBSCRIBES = (Subscribe(msgids.EVENT, EventRecord),)
+    PUBLISHES = (Publish(msgids.START_SEQUENCE, StartSequence),)
     OPTIONS = Schema(
         Opt("max_definitions", "int", 64, min=1, max=1024, doc="event-action definitions"),
         Opt("event_queue_depth", "int", 256, min=1, max=65_536, doc="events waiting (drop-oldest)"),
@@ -177,7 +183,7 @@ class EventActionService(App):
 
     def _matches(self, rec: EventRecord, value: int) -> bool:
         """The event's first declared argument equals ``value``."""
-        entry = self.ctx.executive.events.ids.get(rec.event_id)
+        entry = self.events.ids.get(rec.event_id)
         if entry is None or not entry[1].args:
             return False
         first = rec.args.get(entry[1].args[0].name)
@@ -243,7 +249,7 @@ class EventActionService(App):
     def _fire(self, b: Binding, rec: EventRecord) -> None:
         d = b.definition
         if d["action"] == "tc":
-            ok = bool(self.ctx.executive.submit_tc(d["tc"]))
+            ok = bool(self.commands.submit(d["tc"]))
         else:
             ok = self.start_sequence(d["sequence"], d["ea_id"], rec.event_id)
         if ok:
@@ -263,7 +269,7 @@ class EventActionService(App):
     # --- commands -------------------------------------------------------------------
     def _check(self, d: dict[str, Any]) -> None:
         where = f"event-action {d['ea_id']}"
-        if d["event_id"] not in self.ctx.executive.events.ids:
+        if d["event_id"] not in self.events.ids:
             raise CommandError(FailureCode.UNKNOWN_ID, f"{where}: no event {d['event_id']:#06x}")
         if d["action"] == "tc":
             if not 0 < len(d["tc"]) <= MAX_TC_OCTETS:

@@ -22,6 +22,8 @@ from flightsw.app import App, EventDef, ReportDef, Severity, command
 from flightsw.bus import SoftwareBus
 from flightsw.datatypes import Value
 from flightsw.errors import DeclarationError
+from flightsw.exec_services import EventFilter
+from flightsw.ports import Service
 from flightsw.services.id_list import parse_id_list
 from flightsw.services.tm_funnel import TmFunnel
 
@@ -107,6 +109,7 @@ class EventService(App):
     """PUS 5: enable, disable and list disabled event reports."""
 
     DEFAULT_RATE_HZ = 10.0
+    reporter = Service(EventFilter)  # enable/disable: the declared ids, the disabled set
     REPORTS = (
         *(
             ReportDef(5, int(sev), f"event_{sev.name.lower()}", EVENT_REPORT, "an event report")
@@ -116,11 +119,6 @@ class EventService(App):
             5, 8, "disabled_events", L.Struct("ids" / L.counted(L.U16, L.U16)), "answer to TC(5,7)"
         ),
     )
-
-    @property
-    def reporter(self) -> EventReporter:
-        rep: EventReporter = self.ctx.executive.events
-        return rep
 
     def _parse_ids(self, data: bytes) -> dict[str, Any]:
         return {"ids": parse_id_list(data, self.reporter.ids, "event id")}

@@ -19,6 +19,8 @@ from flightsw.app import (
     command,
 )
 from flightsw.errors import CommandError
+from flightsw.exec_services import AppCatalog, AppControl, ExecutiveCounters
+from flightsw.ports import Service
 from flightsw.services import verification
 
 _APP = Arg("app", "u8", doc="app index in the mission")
@@ -28,6 +30,9 @@ class ExecutiveApp(App):
     """Reports and commands the executive."""
 
     DEFAULT_RATE_HZ = 1.0
+    catalog = Service(AppCatalog)
+    control = Service(AppControl)
+    counters = Service(ExecutiveCounters)
     REPORTS = verification.REPORTS  # the executive verifies every TC (PUS 1)
     TELEMETRY = (
         TelemetryDef("minor_frames", "u32", doc="minor frames run since boot"),
@@ -80,32 +85,30 @@ class ExecutiveApp(App):
     )
 
     def step(self, now_ns: int) -> None:
-        exe = self.ctx.executive
-        stats = [a.stats for a in exe.apps]
-        d = exe.dispatcher
+        c = self.counters.counters()
         t = self.tlm
-        t["minor_frames"] = exe.frame & 0xFFFFFFFF
-        t["cycle_slips"] = exe.cycle_slips & 0xFFFFFFFF
-        t["overruns"] = sum(s.overruns for s in stats) & 0xFFFFFFFF
-        t["exceptions"] = sum(s.exceptions for s in stats) & 0xFFFFFFFF
-        t["restarts"] = sum(s.restarts for s in stats) & 0xFFFFFFFF
-        t["apps_disabled"] = sum(s.disabled for s in stats)
-        t["tc_received"] = d.received & 0xFFFFFFFF
-        t["tc_accepted"] = d.accepted & 0xFFFFFFFF
-        t["tc_rejected"] = sum(d.rejected_by_code.values()) & 0xFFFFFFFF
-        t["uplink_dropped"] = d.uplink_dropped & 0xFFFFFFFF
-        t["tm_sent"] = exe.tm.sent & 0xFFFFFFFF
-        t["tm_dropped"] = exe.tm.dropped & 0xFFFFFFFF
-        t["bus_dropped"] = exe.bus.dropped_total() & 0xFFFFFFFF
-        t["events_dropped"] = exe.events.log_dropped & 0xFFFFFFFF
-        t["watchdog_kicks"] = exe.watchdog_kicks & 0xFFFFFFFF
-        t["invalid_samples"] = exe.hal.samples.total & 0xFFFFFFFF
+        t["minor_frames"] = c.frame & 0xFFFFFFFF
+        t["cycle_slips"] = c.cycle_slips & 0xFFFFFFFF
+        t["overruns"] = c.overruns & 0xFFFFFFFF
+        t["exceptions"] = c.exceptions & 0xFFFFFFFF
+        t["restarts"] = c.restarts & 0xFFFFFFFF
+        t["apps_disabled"] = c.apps_disabled
+        t["tc_received"] = c.tc_received & 0xFFFFFFFF
+        t["tc_accepted"] = c.tc_accepted & 0xFFFFFFFF
+        t["tc_rejected"] = c.tc_rejected & 0xFFFFFFFF
+        t["uplink_dropped"] = c.uplink_dropped & 0xFFFFFFFF
+        t["tm_sent"] = c.tm_sent & 0xFFFFFFFF
+        t["tm_dropped"] = c.tm_dropped & 0xFFFFFFFF
+        t["bus_dropped"] = c.bus_dropped & 0xFFFFFFFF
+        t["events_dropped"] = c.events_dropped & 0xFFFFFFFF
+        t["watchdog_kicks"] = c.watchdog_kicks & 0xFFFFFFFF
+        t["invalid_samples"] = c.invalid_samples & 0xFFFFFFFF
 
-    def _loaded(self, index: int) -> object:
-        apps = self.ctx.executive.apps
+    def _loaded(self, index: int) -> str:
+        apps = self.catalog.apps()
         if index >= len(apps):
             raise CommandError(FailureCode.UNKNOWN_ID, f"no app with index {index}")
-        return apps[index]
+        return apps[index].name
 
     @command(function_id=1, name="noop")
     def cmd_noop(self) -> None:
@@ -118,10 +121,10 @@ class ExecutiveApp(App):
         Completes only when the fresh instance started; a restart that failed (the app
         is then disabled) is a failed command, and a disabled app needs ``enable_app``."""
         loaded = self._loaded(app)
-        exe = self.ctx.executive
-        if loaded is exe.app(self.name):
+        exe = self.control
+        if loaded == self.name:
             raise CommandError(FailureCode.INVALID_STATE, "the executive app cannot restart itself")
-        if loaded.stats.disabled:  # type: ignore[attr-defined]
+        if exe.stats(loaded).disabled:
             raise CommandError(FailureCode.INVALID_STATE, f"app {app} is disabled: enable it")
         if not exe.restart_app(loaded):
             raise CommandError(FailureCode.EXECUTION_ERROR, f"app {app} failed to restart")
@@ -130,13 +133,12 @@ class ExecutiveApp(App):
     def cmd_enable_app(self, app: int) -> None:
         """Re-enable a disabled app and restart it (fails if it does not start)."""
         loaded = self._loaded(app)
-        if not loaded.stats.disabled:  # type: ignore[attr-defined]
+        if not self.control.stats(loaded).disabled:
             raise CommandError(FailureCode.INVALID_STATE, f"app {app} is not disabled")
-        if not self.ctx.executive.enable_app(loaded):
+        if not self.control.enable_app(loaded):
             raise CommandError(FailureCode.EXECUTION_ERROR, f"app {app} failed to restart")
 
     @command(function_id=4, name="reset_counters")
     def cmd_reset_counters(self) -> None:
         """Zero the per-app overrun, exception and restart counters."""
-        for a in self.ctx.executive.apps:
-            a.stats.overruns = a.stats.exceptions = a.stats.restarts = 0
+        self.control.reset_counters()

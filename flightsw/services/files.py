@@ -30,7 +30,8 @@ from flightsw.app import (
     command,
 )
 from flightsw.errors import CommandError
-from hal.nvstore import MemoryNvStore
+from flightsw.ports import Device
+from hal.interfaces import NonVolatileStore
 
 _U32 = struct.Struct(">I")
 PREFIX = "file."
@@ -62,6 +63,7 @@ class FileService(App):
     """PUS 23 subset: create, write in segments, check, report, delete."""
 
     DEFAULT_RATE_HZ = 1.0
+    nv = Device(NonVolatileStore)  # where the files are kept
     REPORTS = (ReportDef(23, 13, "file_status", FILE_STATUS, "answer to TC(23,12)"),)
     PARAMETERS = (
         ParameterDef(1, "max_total_bytes", "u32", 16 << 20, 1024, 1 << 31),
@@ -78,10 +80,6 @@ class FileService(App):
     )
 
     def init(self) -> None:
-        nv = self.ctx.hal.nv
-        if nv is None:
-            nv = self.ctx.hal.nv = MemoryNvStore()
-        self.nv = nv
         self.files: dict[str, FileEntry] = {}
 
     def step(self, now_ns: int) -> None:

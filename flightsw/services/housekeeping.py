@@ -28,6 +28,9 @@ from flightsw.app import (
 )
 from flightsw.datatypes import TYPES, Value
 from flightsw.errors import CommandError, DeclarationError
+from flightsw.exec_services import AppCatalog
+from flightsw.msgids import SafeModeFlag
+from flightsw.ports import Service, Subscribe
 from flightsw.services.id_list import parse_id_list
 
 _U16 = struct.Struct(">H")
@@ -58,6 +61,8 @@ class HousekeepingService(App):
     """PUS 3: generates periodic and one-shot HK reports."""
 
     DEFAULT_RATE_HZ = 10.0
+    catalog = Service(AppCatalog)
+    SUBSCRIBES = (Subscribe(msgids.SAFE_MODE, SafeModeFlag),)
     REPORTS = (ReportDef(3, 25, "hk_report", HK_REPORT, "a HK structure: its SID, its points"),)
     EVENTS = (
         EventDef(
@@ -83,28 +88,27 @@ class HousekeepingService(App):
         self.safe_pipe = self.listen(msgids.SAFE_MODE)
         self.safe_mode = False
         self.structures: dict[int, HkStructure] = {}
-        exe = self.ctx.executive
-        self.frame_ns: int = exe.minor_frame_ns
+        catalog = self.catalog
+        self.frame_ns: int = catalog.minor_frame_ns
         now = self.ctx.now_ns()
-        for loaded in exe.apps:
-            for hdef in loaded.cls.declarations().housekeeping:
-                sid = loaded.spec.id_base + hdef.local_sid
+        for loaded in catalog.apps():
+            for hdef in loaded.declarations.housekeeping:
+                sid = loaded.id_base + hdef.local_sid
                 if sid in self.structures:
-                    raise DeclarationError(f"HK sid 0x{sid:04x} of {loaded.spec.name} reused")
-                types = {t.name: t.type for t in loaded.cls.declarations().telemetry}
+                    raise DeclarationError(f"HK sid 0x{sid:04x} of {loaded.name} reused")
+                types = {t.name: t.type for t in loaded.declarations.telemetry}
                 packer = struct.Struct(">" + "".join(TYPES[types[p]].code for p in hdef.points))
                 interval = self._round_interval(int(hdef.interval_s * 1e9))
                 self.structures[sid] = HkStructure(
-                    sid, loaded.spec.name, hdef, packer, interval, hdef.enabled, now + interval
+                    sid, loaded.name, hdef, packer, interval, hdef.enabled, now + interval
                 )
-        self._apps = {a.spec.name: a for a in exe.apps}
 
     def _round_interval(self, interval_ns: int) -> int:
         frames = max(1, round(interval_ns / self.frame_ns))
         return frames * self.frame_ns
 
     def values(self, s: HkStructure) -> list[Value]:
-        tlm = self._apps[s.app].instance.tlm
+        tlm = self.catalog.telemetry(s.app)
         return [tlm[p] for p in s.hdef.points]
 
     def report(self, s: HkStructure) -> None:

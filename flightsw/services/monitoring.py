@@ -48,8 +48,10 @@ from flightsw.app import (
 )
 from flightsw.checks import VIOLATIONS, CheckCore, CheckKind, CheckState
 from flightsw.errors import CommandError
+from flightsw.exec_services import AppCatalog
+from flightsw.ports import Service
 from flightsw.schema import Opt, Schema
-from flightsw.tables import TableDef
+from flightsw.tables import TableDef, TableRegistry
 
 TABLE_NAME = "monitoring.definitions"
 MAX_PER_REPORT = 64
@@ -109,6 +111,8 @@ class MonitoringService(App):
     """PUS 12: limit, expected-value and delta checks on telemetry points, by table."""
 
     DEFAULT_RATE_HZ = 1.0
+    catalog = Service(AppCatalog)
+    tables = Service(TableRegistry)
     OPTIONS = Schema(
         Opt("max_definitions", "int", 1024, min=1, max=8192, doc="definitions in the table"),
         Opt(
@@ -168,12 +172,10 @@ class MonitoringService(App):
     )
 
     def init(self) -> None:
-        exe = self.ctx.executive
-        self._apps = {a.spec.name: a for a in exe.apps}
         self._points = {
-            f"{a.spec.name}.{t.name}": t.type
-            for a in exe.apps
-            for t in a.cls.declarations().telemetry
+            f"{a.name}.{t.name}": t.type
+            for a in self.catalog.apps()
+            for t in a.declarations.telemetry
         }
         kept = self.ctx.retained
         kept.setdefault("enabled", True)
@@ -186,7 +188,6 @@ class MonitoringService(App):
         self._points_read = 0
         self._enabled_count = 0
         self._in_violation = 0
-        self.tables = exe.tables
         self.tables.register(
             TableDef(
                 TABLE_NAME,
@@ -263,9 +264,7 @@ class MonitoringService(App):
                 slots[d["point"]] = -1
         order = [f"{app}.{name}" for app, names in by_app.items() for name in names]
         slot_of = {p: i for i, p in enumerate(order)}
-        self._groups = [
-            (self._apps[app], itemgetter(*names), len(names) == 1) for app, names in by_app.items()
-        ]
+        self._groups = [(app, itemgetter(*names), len(names) == 1) for app, names in by_app.items()]
         self._points_read = len(order)
         self._order = np.array([slot_of[d["point"]] for d in defs], dtype=np.intp)
         self._enabled_count = int(core.enabled.sum())
@@ -276,11 +275,12 @@ class MonitoringService(App):
     def values(self) -> np.ndarray:
         """This sample of every watched point, in definition order."""
         got: list[Any] = []
-        for loaded, get, single in self._groups:
+        tlm_of = self.catalog.telemetry
+        for app, get, single in self._groups:
             if single:
-                got.append(get(loaded.instance.tlm))
+                got.append(get(tlm_of(app)))
             else:
-                got.extend(get(loaded.instance.tlm))
+                got.extend(get(tlm_of(app)))
         return np.fromiter(got, np.float64, self._points_read)[self._order]
 
     # --- checking -------------------------------------------------------------------

@@ -65,10 +65,12 @@ from flightsw.app import (
     command,
 )
 from flightsw.errors import CommandError, DecodeError
+from flightsw.exec_services import AppCatalog, CommandPath
 from flightsw.layouts import CucTime, parse_fields
 from flightsw.packets import tc_request_id_from_bytes
+from flightsw.ports import Device, Service
 from flightsw.voting import VotingStore
-from hal.nvstore import MemoryNvStore
+from hal.interfaces import NonVolatileStore
 
 RELEASE_TIME_PAST = 0x0B01
 """PUS-1 failure code: a release time (inserted or shifted) before the on-board time."""
@@ -117,6 +119,9 @@ class SchedulingService(App):
     """PUS 11: a bounded, persistent schedule of time-tagged TCs released on time."""
 
     DEFAULT_RATE_HZ = 10.0  # the mission runs it every minor frame (flightsw.mission)
+    nv = Device(NonVolatileStore)  # the schedule, voted over copies
+    catalog = Service(AppCatalog)
+    commands = Service(CommandPath)
     PARAMETERS = (
         ParameterDef(1, "max_activities", "u32", 16384, 1, 1 << 20, doc="schedule limit"),
         ParameterDef(2, "max_release_per_frame", "u16", 32, 1, 1024),
@@ -146,9 +151,7 @@ class SchedulingService(App):
     )
 
     def init(self) -> None:
-        nv = self.ctx.hal.nv
-        if nv is None:
-            nv = self.ctx.hal.nv = MemoryNvStore()
+        nv = self.nv
         self.store = VotingStore(nv, NV_NAME)
         self.watermark = VotingStore(nv, NV_RELEASED)
         self.generation = 0
@@ -160,8 +163,7 @@ class SchedulingService(App):
         self.refused = 0
         self.held_back = 0  # releases put off a frame because the target's pipe was full
         self.dirty = False
-        exe = self.ctx.executive
-        self.frame_ns: int = exe.minor_frame_ns if exe is not None else 100_000_000
+        self.frame_ns: int = self.catalog.minor_frame_ns
         self._restore()
         self._update_tlm()
 
@@ -213,9 +215,9 @@ class SchedulingService(App):
     def step(self, now_ns: int) -> None:
         entries = self.entries
         if self.enabled and entries and entries[0][0] <= now_ns:
-            dispatch = self.ctx.executive.dispatcher.dispatch
+            dispatch = self.commands.dispatch
             budget = int(self.param("max_release_per_frame"))
-            room = self.ctx.executive.dispatcher.target_room
+            room = self.commands.target_room
             planned: dict[int, int] = {}
             due = 0
             while due < len(entries) and due < budget and entries[due][0] <= now_ns:
@@ -250,8 +252,7 @@ class SchedulingService(App):
 
     # --- helpers ----------------------------------------------------------------------
     def _now(self) -> int:
-        exe = self.ctx.executive
-        return int(exe.now_ns) if exe is not None else self.ctx.now_ns()
+        return self.catalog.now_ns
 
     def _refuse(self, code: int, reason: str) -> CommandError:
         self.refused += 1
@@ -338,7 +339,7 @@ class SchedulingService(App):
                 FailureCode.QUEUE_FULL,
                 f"schedule holds {len(self.entries)} of {limit}; {len(activities)} more refused",
             )
-        check = self.ctx.executive.dispatcher.check
+        check = self.commands.check
         for i, a in enumerate(activities):
             if a["release_time"] < now:
                 raise self._refuse(RELEASE_TIME_PAST, f"activity {i}: release time is past")

@@ -50,11 +50,14 @@ from flightsw.app import (
 )
 from flightsw.bus import Overflow
 from flightsw.errors import CommandError
+from flightsw.exec_services import AppCatalog, CommandPath
 from flightsw.packets import PusTc
+from flightsw.ports import Device, Service, Subscribe
 from flightsw.sequence_format import OnFailure, Op, SequenceError, compare, decode
 from flightsw.services.event_action import StartSequence
 from flightsw.services.files import read_complete_file
 from flightsw.services.verification import TcRequest
+from hal.interfaces import NonVolatileStore
 
 SEQUENCE_INVALID = 0x1201
 START_DEPTH = 8  # event-action start requests queued between two steps of the sequencer
@@ -100,13 +103,17 @@ class Running:
     outcome: tuple[bool, int] | None = None  # (completed, failure code)
     failures: int = 0
     last_value: float = 0.0
-    tlm: dict[str, Any] = field(default_factory=dict)  # point -> LoadedApp
+    tlm: dict[str, str] = field(default_factory=dict)  # "app.point" -> app
 
 
 class SequencerService(App):
     """Runs validated stored sequences; start, stop, pause, resume and report by TC."""
 
     DEFAULT_RATE_HZ = 10.0  # the mission runs it every minor frame (flightsw.mission)
+    nv = Device(NonVolatileStore)  # sequence files, uploaded with the file service
+    catalog = Service(AppCatalog)
+    commands = Service(CommandPath)
+    SUBSCRIBES = (Subscribe(msgids.START_SEQUENCE, StartSequence),)
     PARAMETERS = (
         ParameterDef(1, "max_running", "u8", 4, 1, MAX_RUNNING, doc="sequences at once"),
         ParameterDef(2, "command_timeout_s", "f32", 10.0, 0.1, 3600.0, unit="s"),
@@ -167,7 +174,7 @@ class SequencerService(App):
     # --- validation -------------------------------------------------------------------
     def _tc(self, body: dict[str, Any]) -> PusTc:
         tc = PusTc(
-            apid=self.ctx.executive.config.apid,
+            apid=self.catalog.apid,
             service=body["service"],
             subservice=body["subservice"],
             app_data=body["app_data"],
@@ -181,7 +188,7 @@ class SequencerService(App):
 
     def load(self, file: str) -> Running:
         """A sequence file read, decoded and validated against this build."""
-        data = read_complete_file(self.ctx.hal.nv, file)
+        data = read_complete_file(self.nv, file)
         if data is None:
             raise CommandError(FailureCode.UNKNOWN_ID, f"no complete file {file!r}")
         try:
@@ -189,19 +196,17 @@ class SequencerService(App):
         except SequenceError as exc:
             self.counts["invalid"] += 1
             raise CommandError(SEQUENCE_INVALID, str(exc)) from None
-        exe = self.ctx.executive
         run = Running(file, seq["steps"])
         for i, step in enumerate(seq["steps"]):
             body = step["body"]
             try:
                 if step["op"] == Op.CMD:
-                    exe.dispatcher.check(self._tc(body).encode())
+                    self.commands.check(self._tc(body).encode())
                 elif step["op"] == Op.WAIT_TLM:
                     app, _, point = body["point"].partition(".")
-                    loaded = exe.app(app)
-                    if point not in loaded.instance.tlm:
+                    if point not in self.catalog.telemetry(app):
                         raise KeyError(point)
-                    run.tlm[body["point"]] = loaded
+                    run.tlm[body["point"]] = app
             except (CommandError, KeyError) as exc:
                 self.counts["invalid"] += 1
                 what = exc.reason if isinstance(exc, CommandError) else f"no telemetry {exc}"
@@ -272,7 +277,7 @@ class SequencerService(App):
                 tc = self._tc(body)
                 run.pending = tc.request_id
                 self.by_request[tc.request_id] = run
-                self.ctx.executive.dispatcher.dispatch(tc.encode())
+                self.commands.dispatch(tc.encode())
             if run.outcome is not None:
                 ok, code = run.outcome
                 if ok:
@@ -297,7 +302,8 @@ class SequencerService(App):
             if not run.entered:
                 run.entered = True
                 run.deadline_ns = now + body["timeout_ns"]
-            value = float(run.tlm[body["point"]].instance.tlm[body["point"].partition(".")[2]])
+            tlm = self.catalog.telemetry(run.tlm[body["point"]])
+            value = float(tlm[body["point"].partition(".")[2]])
             run.last_value = value
             if compare(body["compare"], value, body["value"]):
                 self._goto(run, run.pc + 1)

@@ -37,9 +37,9 @@ from flightsw.app import (
     command,
 )
 from flightsw.errors import CommandError
+from flightsw.ports import Device, Subscribe
 from flightsw.schema import Opt, Schema
-from flightsw.store.packet_store import PacketStore
-from hal.nvstore import MemoryNvStore
+from flightsw.store.packet_store import PacketStore, SegmentStore
 
 _STATUS = struct.Struct(">IHIIBB")
 STORE_STATUS = L.Struct(
@@ -65,6 +65,8 @@ class PacketStoreService(App):
     """PUS 15: records TM for store-and-forward and dumps it on command."""
 
     DEFAULT_RATE_HZ = 10.0
+    nv = Device(SegmentStore, "nv")  # the store's segments
+    SUBSCRIBES = (Subscribe(msgids.LINK_CONTACT, bool),)
     REPORTS = (ReportDef(15, 13, "store_status", STORE_STATUS, "answer to TC(15,12)"),)
     OPTIONS = Schema(
         Opt("store_name", "str", "tmstore", pattern=r"[a-z0-9_]{1,32}", doc="file prefix"),
@@ -95,9 +97,7 @@ class PacketStoreService(App):
     )
 
     def init(self) -> None:
-        nv = self.ctx.hal.nv
-        if nv is None:
-            nv = self.ctx.hal.nv = MemoryNvStore()
+        nv = self.nv
         opts = self.ctx.options  # checked against OPTIONS, defaults filled, at load
         self.store = PacketStore(
             nv, opts["store_name"], opts["segment_bytes"], opts["max_segments"], opts["overflow"]

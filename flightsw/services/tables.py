@@ -19,9 +19,11 @@ from construct import GreedyBytes, Int8ub, Int16ub, Int32ub, PascalString, Prefi
 
 from flightsw.app import App, Arg, EventDef, FailureCode, ReportDef, Severity, TelemetryDef, command
 from flightsw.errors import CommandError
+from flightsw.ports import Device, Service
 from flightsw.schema import Opt, Schema
 from flightsw.services.files import read_complete_file
 from flightsw.tables import TableRegistry, TableState, crc32
+from hal.interfaces import NonVolatileStore
 
 SERVICE = 140
 DUMP_SEGMENT = 512
@@ -54,6 +56,8 @@ class TableService(App):
     """Load, validate, activate, dump and report tables; repair critical ones."""
 
     DEFAULT_RATE_HZ = 1.0
+    nv = Device(NonVolatileStore)  # table images, uploaded with the file service
+    registry = Service(TableRegistry)
     OPTIONS = Schema(
         Opt(
             "check_interval_s",
@@ -81,11 +85,6 @@ class TableService(App):
         ReportDef(SERVICE, 6, "table_dump", DUMP_TM, "a segment of the active image"),
         ReportDef(SERVICE, 8, "table_status", STATUS_TM, "CRC and load state of one table"),
     )
-
-    @property
-    def registry(self) -> TableRegistry:
-        reg: TableRegistry = self.ctx.executive.tables
-        return reg
 
     def _index(self, name: str) -> int:
         return list(self.registry.tables).index(name) & 0xFF
@@ -116,7 +115,7 @@ class TableService(App):
     def cmd_load(self, table: str, file: str) -> None:
         """Load a complete, checked file on board into the table's inactive buffer."""
         self.registry.state(table)
-        image = read_complete_file(self.ctx.hal.nv, file)
+        image = read_complete_file(self.nv, file)
         if image is None:
             raise CommandError(FailureCode.UNKNOWN_ID, f"no complete file {file!r}")
         try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import socket
 
+from flightsw_base.stream import StreamBuffer
 from hal.interfaces import RadioStatus
 
 RECV_CHUNK = 65_536
@@ -40,11 +41,9 @@ class TcpRadio:
         self._server.listen(1)
         self._server.setblocking(False)
         self._client: socket.socket | None = None
-        self._tx = bytearray()
-        self._tx_limit = tx_limit_octets
+        self._tx = StreamBuffer(tx_limit_octets)  # a send that does not fit is refused whole
         self._downlink_bps = downlink_bps
         self._uplink_bps = uplink_bps
-        self.tx_dropped = 0
         self.rx_errors = 0
         self.connections = 0
         self.disconnects = 0
@@ -52,6 +51,11 @@ class TcpRadio:
         self.refused_connections = 0
         self._rx_budget = rx_budget_octets
         self.rx_deferred = 0
+
+    @property
+    def tx_dropped(self) -> int:
+        """Sends refused because the transmit buffer had no room for them."""
+        return self._tx.refused
 
     @property
     def address(self) -> tuple[str, int]:
@@ -85,10 +89,8 @@ class TcpRadio:
             self.disconnects += 1
 
     def send(self, data: bytes) -> bool:
-        if len(self._tx) + len(data) > self._tx_limit:
-            self.tx_dropped += 1
+        if not self._tx.offer(data):
             return False
-        self._tx += data
         self._flush()
         return True
 
@@ -97,13 +99,13 @@ class TcpRadio:
         if self._client is None or not self._tx:
             return
         try:
-            n = self._client.send(self._tx)
+            n = self._client.send(self._tx.data)
         except BlockingIOError:
             return
         except OSError:
             self._drop_client()
             return
-        del self._tx[:n]
+        self._tx.consume(n)
 
     def receive(self) -> list[bytes]:
         self._accept()

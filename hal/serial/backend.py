@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from flightsw.schema import Opt
+from flightsw_base.schema import Opt
 from hal.backend import Hal
 from hal.clocks import WallClock
 from hal.interfaces import Clock
@@ -119,7 +119,6 @@ def build_serial_hal(
             "solar_array": SerialSolarArray(link, samples),
             "thermal": SerialThermal(link, inv.sensor_names, inv.heater_names, samples),
             "boards": SerialBoards(link, inv.n_boards, samples),
-            "_link": link,
-            "_port": ser,
         },
+        harness={"link": link, "port": ser},
     )

@@ -39,8 +39,9 @@ from construct import (
 )
 from numpy.typing import NDArray
 
-from flightsw.crc import crc16
-from flightsw.errors import DecodeError, EncodeError
+from flightsw_base.crc import crc16
+from flightsw_base.errors import DecodeError, EncodeError
+from flightsw_base.stream import StreamReader
 from hal.serial.codec import (
     AtMost,
     Bits8,
@@ -170,20 +171,28 @@ def decode_frame(buf: bytes | bytearray | memoryview) -> Frame:
     return Frame(msg_type, seq, bytes(buf[HEADER_LEN:end]))
 
 
-class FrameDecoder:
+class FrameDecoder(StreamReader):
     """Turns arbitrary chunks of a byte stream into complete, CRC-checked frames.
 
     Octets before a SYNC are garbage; a candidate frame with an oversized length or a
     bad CRC is abandoned by skipping one octet and searching for the next SYNC, so a
     frame hidden behind a corrupted header is still found. Between calls the buffer
     holds at most one partial frame (fewer than ``MAX_FRAME_LEN`` octets).
+
+    Bounded (:class:`flightsw_base.stream.StreamBuffer`): a chunk is taken in pieces of
+    at most ``FEED_PIECE`` octets, each scanned before the next, so the buffer never holds
+    more than one partial frame and a piece, and never has to drop an octet for room
+    (``dropped_octets`` stays 0; the frames found do not depend on how the stream was cut).
     """
+
+    FEED_PIECE = 64 * 1024
 
     def __init__(self, max_payload: int = MAX_PAYLOAD) -> None:
         if not 0 <= max_payload <= 0xFFFF:
             raise EncodeError("max_payload", f"{max_payload} is not in 0..65535")
         self.max_payload = max_payload
-        self._buf = bytearray()
+        super().__init__(OVERHEAD + max_payload + self.FEED_PIECE)
+        self._buf = self._stream.data  # parsed in place
         self.frames = 0
         self.crc_errors = 0
         self.garbage_octets = 0
@@ -212,8 +221,16 @@ class FrameDecoder:
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[Frame]:
         """Append ``data`` and return every frame it completes, oldest first."""
-        self._buf += data
-        return self._scan()
+        piece = self.FEED_PIECE
+        if len(data) <= piece:
+            self._stream.feed(data)
+            return self._scan()
+        out: list[Frame] = []
+        view = memoryview(data)
+        for start in range(0, len(view), piece):
+            self._stream.feed(view[start : start + piece])
+            out += self._scan()
+        return out
 
     def resync(self) -> list[Frame]:
         """Give up the partial frame at the head of the buffer and rescan what follows.

@@ -1,8 +1,8 @@
 """Builds the simulated HAL from a mission's [hal] and [orbit] tables.
 
 The devices are views of one ``sim_hw.spacecraft.Spacecraft``; the executive steps it
-to each frame's time through ``Hal.step``. ``devices["sim"]`` is the model itself, for
-run reports and scenario scoring only: flight apps must use the named devices.
+to each frame's time through ``Hal.step``. ``harness["sim"]`` is the model itself, for
+run reports and scenario scoring only: flight apps get only the devices they declare.
 
 The tables are declared here (``SIM_SETTINGS``, ``RADIO``, ``ORBIT``, ``SPACECRAFT``):
 the mission loader checks them before anything is built. ``[hal.spacecraft]`` takes
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from flightsw.schema import REQUIRED, ConfigError, Opt, Schema, from_dataclass
+from flightsw_base.schema import REQUIRED, ConfigError, Opt, Schema, from_dataclass
 from hal.backend import Hal
 from hal.clocks import SimClock
 from hal.factory import HalError, parse_host_port, validate_config
@@ -222,18 +222,20 @@ def build_sim_hal(config: dict[str, Any], seed: int, clock: Clock | None = None)
     hw = SimHardware(watchdog, sc, memory)
     samples = SampleCounter()
     thermal = SimThermal(sc, samples)
-    radio_devices = build_radio(
+    radio = build_radio(
         config.get("radio", {}), sc, seed, ground_stations(config.get("ground_stations"))
     )
+    radio_devices = {k: v for k, v in radio.items() if k == "radio"}
+    radio_harness = {k: v for k, v in radio.items() if k != "radio"}
     return Hal(
         backend="sim",
         clock=clk,
         watchdog=watchdog,
         nv=nv,
         samples=samples,
+        stepper=hw,
+        harness={"sim": sc, **radio_harness},
         devices={
-            "_stepper": hw,
-            "sim": sc,
             "memory": memory,
             "pcdu": SimPcdu(sc, samples),
             "battery": SimBattery(sc, samples),

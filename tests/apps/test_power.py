@@ -17,7 +17,7 @@ def _fid(local: int) -> bytes:
 
 def test_soc_estimate_follows_the_battery() -> None:
     h = small_node()
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     h.run(60)
     app = h.exe.app("power").instance
     assert abs(app.soc - sc.battery.soc) < 0.01
@@ -26,7 +26,7 @@ def test_soc_estimate_follows_the_battery() -> None:
 
 def test_shedding_levels_go_down_and_come_back_with_hysteresis() -> None:
     h = small_node(boards=64)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     app = h.exe.app("power").instance
     boards = h.hal.devices["boards"]
     h.run(5)
@@ -47,7 +47,7 @@ def test_shedding_levels_go_down_and_come_back_with_hysteresis() -> None:
 
 def test_level_two_opens_payload_switches_and_zeroes_the_budget() -> None:
     h = small_node(boards=64)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     app = h.exe.app("power").instance
     h.run(2)
     sc.battery.stored_wh = 0.15 * sc.battery.capacity_wh
@@ -92,7 +92,7 @@ def test_overcurrent_trip_is_reported_and_reset() -> None:
     from sim_hw.faults import FaultKind, ScheduledFault
 
     h = small_node()
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     sc.faults._schedule.append(ScheduledFault(3.0, FaultKind.SWITCH_OVERCURRENT, "aux_0"))
     h.run(6)
     app = h.exe.app("power").instance
@@ -147,7 +147,7 @@ def test_a_battery_that_stops_reading_does_not_blind_the_power_app(
     from sim_hw.faults import FaultKind, ScheduledFault
 
     h = small_node()
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     app = h.exe.app("power").instance
     pipe = h.exe.bus.create_pipe("test.budget", 1000)
     h.exe.bus.subscribe(POWER_BUDGET, pipe)
@@ -180,7 +180,7 @@ def test_a_restart_while_shedding_brings_the_loads_back_when_the_battery_does() 
     """The power app restarted at shed level 2 (payload switches open): a fresh level 0
     never closed them again, so the payload stayed unpowered with a full battery."""
     h = small_node(boards=16)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     a = h.exe.app("power")
     h.run(2)
     sc.battery.stored_wh = 0.25 * sc.battery.capacity_wh
@@ -206,7 +206,7 @@ def test_a_restart_keeps_an_isolated_switch_open() -> None:
         5.0, FaultKind.SWITCH_OVERCURRENT, "payload_1", {"extra_w": 1e6, "duration_s": 1e9}
     )
     h = small_node(boards=64, radiation_enabled=False, boards_per_switch=32)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     sc.faults.extend([short])
     h.run(60)
     a = h.exe.app("power")

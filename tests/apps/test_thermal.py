@@ -7,7 +7,7 @@ from tests.apps.conftest import small_node
 
 def test_heater_hysteresis_on_the_battery_zone() -> None:
     h = small_node(radiation_enabled=False)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     thermal = h.exe.app("thermal").instance
     battery = sc.thermal.index("battery")
     sc.thermal.temperatures_c[battery] = 2.0  # below heater_on_c (5)
@@ -29,7 +29,7 @@ def test_hot_boards_are_capped_before_their_limit() -> None:
             {"board_hours": 5.0, "priority": 1, "deadline_s": 0, "checkpoint_s": 60.0},
         )
     h.run(5)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     sc.cfg.loop_conductance_w_k = 5.0  # the cold plate loses its radiator
     h.run(3000)
     thermal = h.exe.app("thermal").instance
@@ -43,7 +43,7 @@ def test_hot_boards_are_capped_before_their_limit() -> None:
 
 def test_loop_valve_position_reaches_telemetry() -> None:
     h = small_node(radiation_enabled=False)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     thermal = h.exe.app("thermal").instance
     h.run(5)
     assert thermal.tlm["loop_valve_open"] == sc.loop_valve.opening
@@ -58,7 +58,7 @@ def test_each_zone_is_judged_against_its_own_limits() -> None:
     """The default mission gives the battery 0..45 C: 47 C is a violation there, though
     inside the generic zone_max_c (50 C) that still applies to zones without their own."""
     h = small_node(radiation_enabled=False)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     thermal = h.exe.app("thermal").instance
     assert thermal.zone_limits[thermal.heater_names.index("heater_battery")] == (0.0, 45.0)
     h.run(3)

@@ -11,7 +11,7 @@ from tests.apps.conftest import small_node
 
 def _busy_node(faults: list[ScheduledFault], boards: int = 16) -> SilHarness:
     h = small_node(boards=boards, radiation_enabled=False)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     sc.faults._schedule.extend(faults)
     sc.faults._schedule.sort(key=lambda f: f.t_s)
     for _ in range(boards):
@@ -37,7 +37,7 @@ def _events(h: SilHarness, name: str) -> list[int]:
 
 def test_latchup_is_cut_within_a_frame_and_the_board_comes_back() -> None:
     h = _busy_node([ScheduledFault(20.0, FaultKind.SEL, 3)])
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     while sc.t_s < 21.0:
         h.exe.run_minor_frame()
     # The latch appeared at the physics step ending at t=21 s; one frame later it is off.
@@ -59,7 +59,7 @@ def test_hang_is_reset_and_recovers() -> None:
     assert _events(h, "BOARD_HANG") == [5] and _events(h, "BOARD_RECOVERED") == [5]
     fdir = h.exe.app("fdir").instance
     assert fdir.tlm["resets"] == 1 and fdir.tlm["power_cycles"] == 0
-    assert not h.hal.devices["sim"].boards.hung.any()
+    assert not h.hal.harness["sim"].boards.hung.any()
 
 
 def test_repeated_latchups_isolate_the_board_until_the_ground_readmits_it() -> None:
@@ -67,7 +67,7 @@ def test_repeated_latchups_isolate_the_board_until_the_ground_readmits_it() -> N
     h = _busy_node(faults)
     h.run(75)
     assert _events(h, "BOARD_ISOLATED") == [2]
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     payload = h.exe.app("payload").instance
     assert not sc.boards.powered[2] and payload.board_job[2] == -1
     assert payload.unavailable[2]
@@ -81,7 +81,7 @@ def test_a_board_burnt_by_an_unchecked_latchup_ends_isolated() -> None:
     h = _busy_node([ScheduledFault(20.0, FaultKind.SEL, 4)])
     h.send_and_assert_command("fdir.disable_monitor", {"monitor": 1})
     h.run(60)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     assert sc.boards.damaged[4]
     fdir = h.exe.app("fdir").instance
     assert fdir.tlm["resets"] == 1 and fdir.tlm["power_cycles"] == 1
@@ -90,7 +90,7 @@ def test_a_board_burnt_by_an_unchecked_latchup_ends_isolated() -> None:
 
 def test_stuck_sensor_is_declared_failed_and_its_partner_used() -> None:
     h = small_node(radiation_enabled=False)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     sc.faults._schedule.append(
         ScheduledFault(5.0, FaultKind.SENSOR_STUCK, "battery_a", {"value": -80.0})
     )
@@ -104,7 +104,7 @@ def test_stuck_sensor_is_declared_failed_and_its_partner_used() -> None:
 
 def test_low_charge_enters_safe_mode_left_only_by_command() -> None:
     h = small_node(radiation_enabled=False)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     power = h.exe.app("power").instance
     h.run(3)
     sc.battery.stored_wh = 0.10 * sc.battery.capacity_wh
@@ -133,7 +133,7 @@ def test_bad_fdir_commands() -> None:
 
 def test_cooling_loop_failure_caps_the_boards_then_sheds_them() -> None:
     h = _busy_node([])
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     h.exe.params.set("fdir", "board_off_c", 80.0)  # a tight limit, to reach the last rung
     sc.cfg.loop_conductance_w_k = 5.0  # the pumped loop to the radiator fails
     thermal = h.exe.app("thermal").instance
@@ -149,7 +149,7 @@ def test_cooling_loop_failure_caps_the_boards_then_sheds_them() -> None:
 
 def test_hot_battery_enters_safe_mode_and_housekeeping_slows() -> None:
     h = small_node(radiation_enabled=False)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     h.run(30)
     hk_before = len(h.tm_of(3, 25))
     sc.thermal.temperatures_c[sc.thermal.index("battery")] = 70.0

@@ -17,7 +17,7 @@ from tests.apps.conftest import small_node
 
 def _busy(boards: int, faults: list[ScheduledFault], jobs: int | None = None) -> SilHarness:
     h = small_node(boards=boards, radiation_enabled=False)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     sc.faults.extend(faults)
     n = boards if jobs is None else jobs
     body = b"".join(
@@ -61,7 +61,7 @@ def test_a_burst_of_latchups_and_memory_errors_is_reported_whole() -> None:
 def test_a_latchup_on_a_hung_board_is_cut_within_a_frame() -> None:
     """Was: a hung board's latched draw stayed below a working board's, so it was not seen."""
     h = _busy(8, [ScheduledFault(20.0, FaultKind.SEFI, 3), ScheduledFault(21.55, FaultKind.SEL, 3)])
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     _frames_until(h, 21.6)
     assert sc.boards.hung[3] and sc.boards.powered[3]  # hung, not yet noticed by FDIR
     h.exe.run_minor_frame()  # the frame at 21.6 s: the latch-up strikes, is seen and cut
@@ -76,7 +76,7 @@ def test_a_latchup_on_a_hung_board_is_cut_within_a_frame() -> None:
 def test_a_latchup_during_readmission_is_cut_within_a_frame() -> None:
     """Was: the latch-up monitor watched only healthy boards (1.9 s in recovery)."""
     h = _busy(8, [ScheduledFault(20.0, FaultKind.SEL, 2), ScheduledFault(25.55, FaultKind.SEL, 2)])
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     fdir = h.exe.app("fdir").instance
     _frames_until(h, 25.6)
     assert fdir.ladder.state[2] == 2 and sc.boards.powered[2]  # being re-admitted
@@ -91,7 +91,7 @@ def test_one_stuck_hot_battery_thermistor_neither_safe_mode_nor_used() -> None:
     """Was: the battery temperature was a plain mean and safe mode fired on one sample."""
     h = _busy(8, [ScheduledFault(20.0, FaultKind.SENSOR_STUCK, "battery_a", {"value": 120.0})])
     h.run(60)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     fdir = h.exe.app("fdir").instance
     thermal = h.exe.app("thermal").instance
     truth = float(sc.thermal.temperatures_c[sc.thermal.index("battery")])
@@ -112,14 +112,14 @@ def test_a_tripped_payload_switch_is_a_supply_fault_retried_then_isolated() -> N
         60.0, FaultKind.SWITCH_OVERCURRENT, "payload_1", {"extra_w": 1e6, "duration_s": 1e9}
     )
     h = small_node(boards=64, radiation_enabled=False, boards_per_switch=32)
-    h.hal.devices["sim"].faults.extend([trip, short])
+    h.hal.harness["sim"].faults.extend([trip, short])
     for _ in range(3):
         h.send(
             "payload.submit_job",
             {"board_hours": 5, "priority": 1, "deadline_s": 0, "checkpoint_s": 60.0},
         )
     h.run(40)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     assert [e["switch"] for e in _events(h, "SUPPLY_FAULT")] == [4]
     assert sc.pcdu.is_conducting("payload_0")  # retried: the transient had gone
     assert not _events(h, "BOARD_HANG") and not _events(h, "BOARD_LATCHUP")
@@ -139,7 +139,7 @@ def test_an_upset_limit_is_repaired_before_the_next_latchup() -> None:
     )
     h = _busy(8, [upset, ScheduledFault(20.5, FaultKind.SEL, 4)])
     h.run(30)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     rec = sc.fault_log[0]
     assert rec["effective"] and rec["repaired_s"] - 20.0 < 0.11
     assert h.exe.params.get("fdir", "sel_excess_w") == 30.0
@@ -159,7 +159,7 @@ def test_upsets_in_the_table_and_the_voting_store_are_repaired() -> None:
         ],
     )
     h.run(20)
-    table, nv = list(h.hal.devices["sim"].fault_log)[:2]
+    table, nv = list(h.hal.harness["sim"].fault_log)[:2]
     assert table["repaired_s"] - 10.0 < 0.11 and _events(h, "TABLE_REPAIRED")
     assert nv["repaired_s"] - 12.0 <= 10.0 and _events(h, "STATE_REPAIRED")
     assert isinstance(h.hal.devices["memory"], SimMemory)
@@ -168,7 +168,7 @@ def test_upsets_in_the_table_and_the_voting_store_are_repaired() -> None:
 def test_health_is_commanded_and_announced() -> None:
     h = _busy(8, [ScheduledFault(30.0, FaultKind.SEL, 1)])
     fdir = h.exe.app("fdir").instance
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     # external control: FDIR leaves board 1 alone (the ground drives it)
     h.send_and_assert_command("fdir.set_health", {"kind": 0, "unit": 1, "health": 4})
     # permanently faulty: out of service, and a plain readmit is refused
@@ -194,7 +194,7 @@ def test_fault_counters_isolate_a_board_that_keeps_hanging() -> None:
     h.run(60)
     assert [e["board"] for e in _events(h, "BOARD_HANG")] == [5, 5, 5]
     assert [e["board"] for e in _events(h, "BOARD_ISOLATED")] == [5]
-    assert not h.hal.devices["sim"].boards.powered[5]
+    assert not h.hal.harness["sim"].boards.powered[5]
 
 
 def test_table_driven_monitor_reports_then_acts_as_the_ground_says() -> None:

@@ -41,7 +41,7 @@ def test_corrupted_fdir_table_is_reloaded() -> None:
 
 def test_watchdog_reset_keeps_boot_count_state_and_packet_store() -> None:
     h = small_node(radiation_enabled=False)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     sc.faults.extend([ScheduledFault(t, FaultKind.SEL, 2) for t in (5.0, 25.0, 45.0)])
     h.send_and_assert_command(
         "payload.submit_job",

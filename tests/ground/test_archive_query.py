@@ -32,7 +32,7 @@ def run_tm() -> tuple[list[bytes], dict[str, Any]]:
     from sim_hw.faults import FaultKind, ScheduledFault
 
     h: SilHarness = small_node(boards=8, busy=4)
-    h.hal.devices["sim"].faults.extend([ScheduledFault(30.0, FaultKind.SEL, 0)])
+    h.hal.harness["sim"].faults.extend([ScheduledFault(30.0, FaultKind.SEL, 0)])
     h.send("test.ping")
     h.send_raw(PusTc(h.mission.executive.apid, 17, 99, seq_count=7).encode())  # TM(1,2)
     h.run(120)

@@ -17,7 +17,7 @@ from tests.apps.conftest import small_node
 
 def test_a_request_is_scheduled_now_and_answered() -> None:
     h = small_node(boards=4)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     h.run(3)
     port = FaultPort(("127.0.0.1", 0))
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:

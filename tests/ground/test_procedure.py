@@ -59,7 +59,7 @@ def test_shipped_procedures_pass_in_sil() -> None:
         assert report["passed"], (name, report["error"])
         assert report["backend"] == "sil"
     # The world's truth: the fault was injected and the board is back.
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     assert [f["kind"] for f in sc.fault_log if f["source"] == "schedule"] == ["sel"]
     assert sc.boards.powered[0] and not sc.boards.latched[0] and not sc.boards.damaged[0]
 
@@ -219,7 +219,7 @@ def test_inject_refuses_an_unknown_fault(node: SilHarness) -> None:
     p = Procedure(SilBackend(h))
     with pytest.raises(Exception, match="kind: 'meteor' is not one of"):
         p.inject("meteor", 0)
-    assert h.hal.devices["sim"].faults.pending == 0
+    assert h.hal.harness["sim"].faults.pending == 0
 
 
 def test_playback_tm_is_not_an_answer(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ def _node_with_jobs(boards: int, jobs: int):  # type: ignore[no-untyped-def]
 
 
 def _meter(h, isolated=None):  # type: ignore[no-untyped-def]
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     p = h.exe.app("payload").instance
 
     def view():  # type: ignore[no-untyped-def]
@@ -58,7 +58,7 @@ def test_boards_the_payload_believes_busy_but_that_do_no_work_are_not_busy() -> 
     h = _node_with_jobs(4, 4)
     meter = _meter(h)
     _run(h, meter, 30)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     # Behind the payload's back the boards are capped at idle: they draw, beat, and do
     # nothing. The payload keeps counting them busy; the truth does not.
     sc.boards.set_power_cap(np.arange(4), 40.0)

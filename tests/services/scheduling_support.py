@@ -8,10 +8,12 @@ from typing import Any
 
 from flightsw.app import App, AppSpec, Arg, command
 from flightsw.dictionary import build_dictionary
+from flightsw.exec_services import AppCatalog
 from flightsw.executive import Executive
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.mission import CORE_SERVICES, load_mission
 from flightsw.packets import PusTm
+from flightsw.ports import Service
 from flightsw.services.scheduling import INSERT
 from flightsw.services.verification import parse_report
 from hal.backend import Hal
@@ -25,6 +27,7 @@ class RecorderApp(App):
     """Records when (executive frame time) each of its commands ran: the truth."""
 
     DEFAULT_RATE_HZ = 10.0
+    catalog = Service(AppCatalog)
 
     def step(self, now_ns: int) -> None:
         pass
@@ -32,7 +35,7 @@ class RecorderApp(App):
     @command(function_id=1, args=(Arg("tag", "u32"),))
     def cmd_mark(self, tag: int) -> None:
         """Record ``tag`` with the frame time it ran in."""
-        self.ctx.retained.setdefault("ran", []).append((tag, self.ctx.executive.now_ns))
+        self.ctx.retained.setdefault("ran", []).append((tag, self.catalog.now_ns))
 
 
 class _Watchdog:

@@ -35,7 +35,7 @@ def _ground(h: SilHarness, key: bytes | None = None) -> GroundStation:
 
 
 def _exchange(h: SilHarness, gs: GroundStation, seconds: float) -> list[PusTm]:
-    link = h.hal.devices["ground_link"]
+    link = h.hal.harness["ground_link"]
     got: list[PusTm] = []
     for _ in range(int(seconds * 10)):
         h.exe.run_minor_frame()
@@ -83,14 +83,14 @@ def test_lossy_link_still_delivers_commands_once() -> None:
     _exchange(h, gs, 30.0)
     assert h.exe.app("comms").instance.tlm["tc_packets"] == 20
     assert h.exe.dispatcher.accepted == 20
-    assert h.hal.devices["rf_link"].bits_flipped > 0
+    assert h.hal.harness["rf_link"].bits_flipped > 0
 
 
 def test_refusals_keep_being_reported_after_the_first_64() -> None:
     h = _node()
     gs = _ground(h, key=bytes(32))  # a forger: every frame fails SDLS
     apid = h.mission.executive.apid
-    link = h.hal.devices["ground_link"]
+    link = h.hal.harness["ground_link"]
     for i in range(150):
         gs.send_bypass(PusTc(apid, 17, 1, seq_count=i).encode())
         h.exe.run_minor_frame()
@@ -106,7 +106,7 @@ def test_refusals_keep_being_reported_after_the_first_64() -> None:
 def test_the_radio_set_up_is_done_at_load_not_in_the_first_slot() -> None:
     m = load_mission()
     h = SilHarness(m)  # contacts from the orbit: the first status computes a day of them
-    assert h.hal.devices["rf_link"]._windows_until > 0
+    assert h.hal.harness["rf_link"]._windows_until > 0
 
 
 def _flood(
@@ -156,7 +156,7 @@ def _flood(
         wait_queue=256,
     )
     gs.initiate()
-    link = h.hal.devices["ground_link"]
+    link = h.hal.harness["ground_link"]
     apid = m.executive.apid
     comms = h.exe.app("comms")
     d = h.exe.dispatcher
@@ -329,7 +329,7 @@ def test_damaged_and_foreign_uplink_is_counted_in_housekeeping() -> None:
     from flightsw.link.tc_frame import TcFrame
 
     h = _node()
-    link = h.hal.devices["ground_link"]
+    link = h.hal.harness["ground_link"]
     cltu = bytearray(encode_cltu(b"\x00" * 21, randomize=True))
     cltu[5] ^= 0xFF  # two bit errors and more in one codeblock: uncorrectable
     cltu[6] ^= 0xFF

@@ -41,7 +41,7 @@ def _ground(h: SilHarness, state: GroundStateFile | None = None) -> GroundStatio
 def _exchange(
     h: SilHarness, gs: GroundStation | None, seconds: float, record: list[bytes] | None = None
 ) -> list[PusTm]:
-    link = h.hal.devices["ground_link"]
+    link = h.hal.harness["ground_link"]
     got: list[PusTm] = []
     for _ in range(round(seconds * 10)):
         h.exe.run_minor_frame()
@@ -102,7 +102,7 @@ def test_recorded_frames_replayed_after_a_reset_are_all_refused(reset: str) -> N
     else:
         h.reboot("command")
     assert h.exe.dispatcher.received == 0  # a fresh executive
-    link = h.hal.devices["ground_link"]
+    link = h.hal.harness["ground_link"]
     for cltu in recorded:  # an attacker replays everything it recorded
         link.send(cltu)
     _exchange(h, None, 3.0)
@@ -143,7 +143,7 @@ def test_a_far_ahead_arsn_no_longer_closes_the_uplink_for_good() -> None:
     assert h.exe.dispatcher.accepted == 4
     assert h.exe.app("comms").instance.tlm["sdls_arsn"] > value
     assert _events(h, 19, 3), "SDLS_KEY_COMMAND reported"
-    link = h.hal.devices["ground_link"]
+    link = h.hal.harness["ground_link"]
     for cltu in recorded:
         link.send(cltu)
     _exchange(h, None, 2.0)
@@ -242,7 +242,7 @@ def test_telemetry_under_the_wrong_tm_key_is_refused_and_counted() -> None:
     wrong = GroundStation(link_config(opts), sec.tc, km=sec.km, tm=sec.tc)  # TC key, TM SPI 1
     wrong.initiate()
     right = _ground(h)
-    link = h.hal.devices["ground_link"]
+    link = h.hal.harness["ground_link"]
     got_wrong = got_right = 0
     for _ in range(30):
         h.exe.run_minor_frame()
@@ -275,7 +275,7 @@ def test_with_an_nv_directory_a_new_process_still_refuses_old_frames(tmp_path: P
     _exchange(h, gs, 4.0, recorded)
     assert h.exe.dispatcher.accepted == 3
     fresh = node()  # another process: nothing shared but the directory
-    link = fresh.hal.devices["ground_link"]
+    link = fresh.hal.harness["ground_link"]
     for cltu in recorded:
         link.send(cltu)
     _exchange(fresh, None, 3.0)

@@ -78,7 +78,7 @@ def test_a_sequence_written_compiled_uplinked_over_the_link_runs_with_its_report
     tcs.append(start)
     for tc in tcs:
         gs.send_packet(tc)
-    link = h.hal.devices["ground_link"]
+    link = h.hal.harness["ground_link"]
     got: list[PusTm] = []
     for _ in range(100):
         h.exe.run_minor_frame()

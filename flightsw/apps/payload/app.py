@@ -74,8 +74,9 @@ from flightsw.apps.payload.jobs import Job, JobBook, JobState, Totals
 from flightsw.apps.payload.power_policy import AdmissionPolicy, PowerLimits
 from flightsw.apps.payload.running import RunningJobs
 from flightsw.errors import CommandError, FlightswError
+from flightsw.ports import Device, Publish, Subscribe
 from flightsw.services.files import read_complete_file
-from hal.interfaces import AcceleratorBoards, BoardTelemetry
+from hal.interfaces import AcceleratorBoards, BoardTelemetry, NonVolatileStore
 
 NS_PER_S = 1_000_000_000
 JOB_SERVICE = 130  # mission-specific PUS service for job reports
@@ -111,6 +112,15 @@ class PayloadApp(DeviceGuard, App):
     """Job queue, scheduler and board power for the accelerator boards."""
 
     DEFAULT_RATE_HZ = 1.0
+    boards = Device(AcceleratorBoards)
+    nv = Device(NonVolatileStore)  # job files uploaded with the file service
+    SUBSCRIBES = (
+        Subscribe(POWER_BUDGET, PowerBudget),
+        Subscribe(THERMAL_CAPS, ThermalCaps),
+        Subscribe(BOARD_AVAILABILITY, BoardAvailability),
+        Subscribe(SAFE_MODE, SafeMode),
+    )
+    PUBLISHES = (Publish(PAYLOAD_STATUS, PayloadStatus),)
     REPORTS = (ReportDef(JOB_SERVICE, 2, "job_list", JOB_LIST, "answer to list_jobs"),)
     TELEMETRY = (
         DEVICE_ERRORS,
@@ -188,7 +198,6 @@ class PayloadApp(DeviceGuard, App):
     )
 
     def init(self) -> None:
-        self.boards: AcceleratorBoards = self.ctx.hal.devices["boards"]
         n = self.boards.count
         self.n: int = int(n)
         # Kept across a restart of this app (ctx.retained): the job table (queue, ids,
@@ -740,7 +749,7 @@ class PayloadApp(DeviceGuard, App):
         if not data or len(data) != 1 + data[0]:
             raise CommandError(FailureCode.BAD_LENGTH, "name: u8 length + ASCII")
         name = data[1:].decode("ascii", errors="replace")
-        content = read_complete_file(self.ctx.hal.nv, name)
+        content = read_complete_file(self.nv, name)
         if content is None:
             raise CommandError(FailureCode.UNKNOWN_ID, f"no complete file {name!r}")
         jobs, where = parse_csv(name, content)

@@ -97,7 +97,7 @@ def test_a_result_failing_its_checksum_is_redone_from_the_checkpoint() -> None:
     from sim_hw.boards import BoardParams
 
     h = small_node(boards=2, radiation_enabled=False)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     sc.boards.params = BoardParams(silent_prob_per_seu=1.0, checksum_coverage=1.0)
     _submit(h, hours=1.0, ckpt=30.0)
     h.run(50)
@@ -136,7 +136,7 @@ def test_a_low_budget_is_kept_without_flapping_and_a_hang_is_reported(
     h = _low_budget_node(array_m2, seed)
     jobs = b"".join(struct.pack(">fBIf", 5.0, 1, 0, 600.0) for _ in range(48))
     h.send_and_assert_command("payload.submit_jobs", app_data=struct.pack(">H", 48) + jobs)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     p = h.exe.app("payload").instance
     power = h.exe.app("power").instance
     h.run(20)  # settle: the first budget, boards brought up
@@ -189,7 +189,7 @@ def test_the_draw_the_payload_announces_is_the_draw_the_boards_then_have() -> No
     h.send_and_assert_command("payload.submit_jobs", app_data=struct.pack(">H", 64) + jobs)
     pipe = h.exe.bus.create_pipe("test:payload_status", 8)
     h.exe.bus.subscribe(PAYLOAD_STATUS, pipe)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     power = h.exe.app("power").instance
     params = power.ctx.params
     checked = 0
@@ -233,7 +233,7 @@ def test_readings_the_device_did_not_give_add_no_work_and_no_power() -> None:
     h.run(60)
     boards.read_boards = real
     h.run(5)
-    sc = h.hal.devices["sim"]
+    sc = h.hal.harness["sim"]
     assert np.isfinite(p.totals.work_s) and np.isfinite(p.tlm["payload_power_w"])
     assert abs(p.totals.work_s - float(sc.boards.work_done.sum())) < 4 * 2.0  # within a step each
     assert p.tlm["goodput"] == 1.0 and p.rollbacks == 0

@@ -55,13 +55,13 @@ def bench(
         stop.set()
         thread.join(timeout=2)
         if hal is not None:
-            hal.devices["_port"].close()
+            hal.harness["port"].close()
         os.close(master)
         os.close(slave)
 
 
 def link_of(hal: Hal) -> SerialLink:
-    link = hal.devices["_link"]
+    link = hal.harness["link"]
     assert isinstance(link, SerialLink)
     return link
 
@@ -333,7 +333,7 @@ def test_emulator_command_line_prints_its_pty() -> None:
         assert path.startswith("/dev/")
         hal = build_serial_hal(path, FAST, seed=0)
         assert hal.devices["boards"].count == 3
-        hal.devices["_port"].close()
+        hal.harness["port"].close()
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=5)

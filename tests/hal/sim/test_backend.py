@@ -23,7 +23,7 @@ def test_stations_and_budget_come_from_the_mission() -> None:
         ground_stations=[{**STATION, "min_elevation_deg": 10.0}],
         radio={"downlink_eirp_dbw": 8.0, "downlink_bps": 1e6, "uplink_losses_db": 2.0},
     )
-    link = hal.devices["rf_link"]
+    link = hal.harness["rf_link"]
     assert [s.name for s in link.stations] == ["Miyun"]
     assert link.stations[0].min_elevation_deg == 10.0 and link.stations[0].alt_m == 100.0
     assert link.downlink.eirp_dbw == 8.0 and link.downlink.data_rate_bps == 1e6
@@ -32,7 +32,7 @@ def test_stations_and_budget_come_from_the_mission() -> None:
 
 
 def test_without_a_station_table_the_default_network_is_used() -> None:
-    assert _hal().devices["rf_link"].stations == DEFAULT_STATIONS
+    assert _hal().harness["rf_link"].stations == DEFAULT_STATIONS
 
 
 @pytest.mark.parametrize(
