@@ -1,13 +1,13 @@
 """The project's own exception types, as the flight side imports them.
 
-They are defined in :mod:`flightsw_base.errors`, the bottom layer, so hal raises the
+They are defined in :mod:`flightsw.base.errors`, the bottom layer, so hal raises the
 very same types without importing up into flightsw; these are those classes (not
-copies): ``flightsw.errors.DecodeError is flightsw_base.errors.DecodeError``.
+copies): ``flightsw.errors.DecodeError is flightsw.base.errors.DecodeError``.
 """
 
 from __future__ import annotations
 
-from flightsw_base.errors import (
+from flightsw.base.errors import (
     CommandError,
     DeclarationError,
     DecodeError,

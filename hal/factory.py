@@ -31,7 +31,7 @@ def validate_config(hal: dict[str, Any], orbit: dict[str, Any] | None = None) ->
     """Check a [hal] table and the [orbit] table before anything is built; ConfigError
     naming the key. The [hal] table may hold the settings of either backend (a bench
     mission runs on the simulated node too)."""
-    from flightsw_base.schema import ConfigError, Schema
+    from flightsw.base.schema import ConfigError, Schema
     from hal.serial.backend import SERIAL_SETTINGS
     from hal.sim.backend import ORBIT, SIM_HAL, ground_stations
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flightsw_base.errors import FlightswError
+from flightsw.base.errors import FlightswError
 
 
 class NvStoreError(FlightswError):

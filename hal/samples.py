@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from flightsw_base.errors import FlightswError
+from flightsw.base.errors import FlightswError
 
 KINDS = ("battery", "solar_array", "switches", "temperatures", "boards")
 

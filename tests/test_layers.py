@@ -7,11 +7,11 @@
     flightsw/apps
     flightsw framework
     hal
-    flightsw_base (errors, crc, schema, stream)      sim_hw
+    flightsw.base (errors, crc, schema, stream)      sim_hw
 
 Every module of a layer may import its own layer and any layer below it, and nothing
 above. No exceptions: the error types, CRC, configuration schema and stream buffer that
-hal and flightsw both use live in ``flightsw_base``, the bottom layer, which imports
+hal and flightsw both use live in ``flightsw.base``, the bottom layer, which imports
 nothing of the project. ``sim_hw`` is a bottom layer too (it knows nothing of flight
 software), and among the layers above it only hal's sim backend may import it: apps see
 devices only through hal.
@@ -21,15 +21,15 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TOP = ("tools", "flightsw_base", "flightsw", "hal", "fdir", "sim_hw")
+TOP = ("tools", "flightsw", "hal", "fdir", "sim_hw")
 RUNNERS = {"flightsw.cli", "flightsw.simulate", "flightsw.testing", "flightsw.packet_cli"}
-# top to bottom; flightsw_base and sim_hw are both at the bottom and ignore each other
+# top to bottom; flightsw.base and sim_hw are both at the bottom and ignore each other
 LAYERS = ("tools", "runners", "fdir", "apps", "framework", "hal", "bottom")
 
 
 def _layer(module: str) -> str:
     top = module.split(".")[0]
-    if top in ("flightsw_base", "sim_hw"):
+    if top == "sim_hw" or module == "flightsw.base" or module.startswith("flightsw.base."):
         return "bottom"
     if top in ("tools", "fdir", "hal"):
         return top
@@ -38,6 +38,11 @@ def _layer(module: str) -> str:
     if module == "flightsw.apps" or module.startswith("flightsw.apps."):
         return "apps"
     return "framework"
+
+
+def _root(module: str) -> str:
+    """Which bottom package a module is in (``flightsw.base`` or ``sim_hw``), else its top."""
+    return "flightsw.base" if module.startswith("flightsw.base") else module.split(".")[0]
 
 
 def _module(path: Path) -> str:
@@ -70,8 +75,8 @@ def test_imports_only_point_down() -> None:
             theirs = _layer(mod)
             if LAYERS.index(theirs) < mine:
                 bad.append(f"{me} ({_layer(me)}) imports {mod} ({theirs})")
-            elif theirs == "bottom" == _layer(me) and mod.split(".")[0] != me.split(".")[0]:
-                bad.append(f"{me} imports {mod}: flightsw_base and sim_hw ignore each other")
+            elif theirs == "bottom" == _layer(me) and _root(mod) != _root(me):
+                bad.append(f"{me} imports {mod}: flightsw.base and sim_hw ignore each other")
     assert bad == []
 
 
@@ -90,5 +95,5 @@ def test_only_hals_sim_backend_imports_the_simulator() -> None:
 def test_the_checker_sees_an_upward_import() -> None:
     """A check that cannot fail is a defect: an upward import is found."""
     assert LAYERS.index(_layer("flightsw.app")) < LAYERS.index(_layer("hal.backend"))
-    assert _layer("flightsw.errors") == "framework" and _layer("flightsw_base.errors") == "bottom"
+    assert _layer("flightsw.errors") == "framework" and _layer("flightsw.base.errors") == "bottom"
     assert LAYERS.index(_layer("fdir.app")) < LAYERS.index(_layer("flightsw.apps.power"))

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from flightsw.base.stream import StreamReader
 from flightsw.errors import DecodeError, EncodeError
 from flightsw.link.bch import (
     CODEBLOCK_LEN,
@@ -39,7 +40,6 @@ from flightsw.link.bch import (
     syndromes,
 )
 from flightsw.link.randomizer import tc_randomize
-from flightsw_base.stream import StreamReader
 
 START_SEQUENCE = b"\xeb\x90"
 TAIL_SEQUENCE = bytes.fromhex("c5c5c5c5c5c5c579")

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from flightsw.base.stream import StreamReader
 from flightsw.errors import EncodeError
 from flightsw.link.randomizer import tm_randomize
-from flightsw_base.stream import StreamReader
 
 ASM = b"\x1a\xcf\xfc\x1d"
 ASM_LEN = len(ASM)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import socket
 
-from flightsw_base.stream import StreamBuffer
+from flightsw.base.stream import StreamBuffer
 from hal.interfaces import RadioStatus
 
 RECV_CHUNK = 65_536

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from flightsw_base.schema import Opt
+from flightsw.base.schema import Opt
 from hal.backend import Hal
 from hal.clocks import WallClock
 from hal.interfaces import Clock

@@ -49,7 +49,7 @@ from construct import (
 )
 from numpy.typing import NDArray
 
-from flightsw_base.errors import DecodeError, EncodeError
+from flightsw.base.errors import DecodeError, EncodeError
 
 # --- the vocabulary ---------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from flightsw_base.errors import EncodeError
+from flightsw.base.errors import EncodeError
 from hal.interfaces import (
     BatteryTelemetry,
     BoardTelemetry,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flightsw_base.errors import DecodeError
+from flightsw.base.errors import DecodeError
 from hal.serial import protocol as p
 
 

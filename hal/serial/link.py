@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Protocol, TypeVar
 
-from flightsw_base.errors import DecodeError, FlightswError
+from flightsw.base.errors import DecodeError, FlightswError
 from hal.interfaces import Clock
 from hal.serial.protocol import (
     NAK_TYPE,

@@ -39,9 +39,9 @@ from construct import (
 )
 from numpy.typing import NDArray
 
-from flightsw_base.crc import crc16
-from flightsw_base.errors import DecodeError, EncodeError
-from flightsw_base.stream import StreamReader
+from flightsw.base.crc import crc16
+from flightsw.base.errors import DecodeError, EncodeError
+from flightsw.base.stream import StreamReader
 from hal.serial.codec import (
     AtMost,
     Bits8,
@@ -179,7 +179,7 @@ class FrameDecoder(StreamReader):
     frame hidden behind a corrupted header is still found. Between calls the buffer
     holds at most one partial frame (fewer than ``MAX_FRAME_LEN`` octets).
 
-    Bounded (:class:`flightsw_base.stream.StreamBuffer`): a chunk is taken in pieces of
+    Bounded (:class:`flightsw.base.stream.StreamBuffer`): a chunk is taken in pieces of
     at most ``FEED_PIECE`` octets, each scanned before the next, so the buffer never holds
     more than one partial frame and a piece, and never has to drop an octet for room
     (``dropped_octets`` stays 0; the frames found do not depend on how the stream was cut).

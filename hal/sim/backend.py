@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from flightsw_base.schema import REQUIRED, ConfigError, Opt, Schema, from_dataclass
+from flightsw.base.schema import REQUIRED, ConfigError, Opt, Schema, from_dataclass
 from hal.backend import Hal
 from hal.clocks import SimClock
 from hal.factory import HalError, parse_host_port, validate_config

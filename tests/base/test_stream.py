@@ -8,7 +8,7 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flightsw_base.stream import StreamBuffer
+from flightsw.base.stream import StreamBuffer
 from hal.serial.protocol import FrameDecoder, encode_frame
 
 chunks = st.lists(st.binary(max_size=300), max_size=30)

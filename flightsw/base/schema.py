@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flightsw_base.errors import FlightswError
+from flightsw.base.errors import FlightswError
 
 TYPES = ("int", "float", "bool", "str", "hex", "table", "list", "any")
 MAX_STR = 4096

@@ -20,7 +20,7 @@ used.
 
 from __future__ import annotations
 
-from flightsw_base.errors import EncodeError
+from flightsw.base.errors import EncodeError
 
 
 class StreamBuffer:

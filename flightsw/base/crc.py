@@ -11,7 +11,7 @@ from __future__ import annotations
 import crcmod
 import crcmod.crcmod
 
-from flightsw_base.errors import DecodeError, EncodeError
+from flightsw.base.errors import DecodeError, EncodeError
 
 _crc16 = crcmod.mkCrcFun(0x11021, initCrc=0xFFFF, rev=False, xorOut=0x0000)
 
