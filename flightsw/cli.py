@@ -551,7 +551,7 @@ def _cmd_dict_export(args: argparse.Namespace) -> int:
     if args.format == "xtce":
         from flightsw.ground.xtce import build_xtce
 
-        text = build_xtce(dictionary)
+        text = build_xtce(dictionary, flat=args.flat)
     elif args.format == "json":
         text = json.dumps(dictionary, indent=2) + "\n"
     else:
@@ -829,6 +829,11 @@ def build_parser() -> argparse.ArgumentParser:
     dsub = dct.add_subparsers(dest="dict_command", required=True)
     exp = dsub.add_parser("export", help="write the dictionary generated from declarations")
     exp.add_argument("--format", default="json", choices=["json", "xtce"])
+    exp.add_argument(
+        "--flat",
+        action="store_true",
+        help="XTCE in one SpaceSystem level (names app__name), as space-packet-parser reads",
+    )
     exp.add_argument("--mission", type=_text, help="mission TOML file or shipped mission name")
     exp.add_argument("-o", "--output", type=_text, help="file to write (default stdout)")
     exp.set_defaults(func=_cmd_dict_export)
