@@ -201,10 +201,17 @@ def _cmd_sim(args: argparse.Namespace) -> int:
         mission.hal = {**mission.hal, "backend": args.hal}
     if args.radio is not None:
         kind, _, bind = args.radio.partition(":")
+        packets, kind = kind.endswith("-packets"), kind.removesuffix("-packets")
         if kind not in ("udp", "tcp") or not bind:
-            raise FlightswError("--radio takes udp:HOST:PORT or tcp:HOST:PORT")
+            raise FlightswError(
+                "--radio takes udp:HOST:PORT or tcp:HOST:PORT (CLTUs up, CADUs down), or "
+                "udp-packets:HOST:PORT or tcp-packets:HOST:PORT (bare space packets)"
+            )
         parse_host_port(bind, "--radio")
         radio: dict[str, object] = {"kind": kind, "bind": bind}
+        if packets:  # the lab link other tools speak (cFS CI_LAB/TO_LAB, COSMOS, tmtccmd)
+            radio["framing"] = "packets"
+            print("warning: bare space packets: the uplink is not authenticated", file=sys.stderr)
         if args.radio_peer is not None:
             parse_host_port(args.radio_peer, "--radio-peer")
             radio["peer"] = args.radio_peer
@@ -614,7 +621,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--radio",
         type=_text,
-        help="udp:HOST:PORT or tcp:HOST:PORT: a real radio link for a ground system",
+        help="udp:HOST:PORT or tcp:HOST:PORT: a real radio link for a ground system (CLTUs "
+        "up, CADUs down); udp-packets:HOST:PORT or tcp-packets:HOST:PORT: bare space "
+        "packets, as cFS CI_LAB/TO_LAB, COSMOS and tmtccmd speak on a bench",
     )
     sim.add_argument(
         "--radio-peer",
