@@ -341,7 +341,8 @@ class _Builder:
             t = lay["type"]
             if t in _INT or t in _FLOAT:
                 entries.append(self.parameter(sys, local, self.shared_type(t)))
-                offset = None if offset is None else offset + (_INT.get(t) or (_FLOAT[t],))[0]
+                bits = _INT[t][0] if t in _INT else _FLOAT[t]
+                offset = None if offset is None else offset + bits
             elif t == "enum":
                 entries.append(self.parameter(sys, local, self.enum_type(sys, local, lay)))
                 offset = None if offset is None else offset + _INT[lay["base"]][0]
