@@ -16,6 +16,7 @@ import math
 import os
 import sqlite3
 import sys
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -323,12 +324,13 @@ def _cmd_ground(args: argparse.Namespace) -> int:
     for notice in security.notices() if security is not None else []:
         print(f"warning: {one_line(notice)}", file=sys.stderr)
     state = Path(args.state) if args.state else Path(args.archive).parent / "ground-sdls.json"
+    log: deque[str] = deque(maxlen=200)  # the full-screen view shows the lines in a pane
     try:
         console = GroundConsole(
             mission,
             address,
             Path(args.archive),
-            out=lambda s: print(s, flush=True),
+            out=log.append if args.tui else lambda s: print(s, flush=True),
             state=state,
             bind=bind,
         )
@@ -343,6 +345,8 @@ def _cmd_ground(args: argparse.Namespace) -> int:
             print(f"sent: set ARSN to {value} (key-management SA)", file=sys.stderr)
         for text in args.send or []:
             console.send(text)
+        if args.tui:
+            return _run_tui(console, log)
         console.run_for(args.listen)
         if args.stdin:
             for lineno, line in text_lines(sys.stdin.buffer):
@@ -360,6 +364,14 @@ def _cmd_ground(args: argparse.Namespace) -> int:
         console.close()
     print(f"{console.summary()}; archive: {args.archive}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _run_tui(console: Any, log: deque[str]) -> int:
+    try:
+        from flightsw.ground.console_tui import run_tui
+    except ImportError:
+        raise FlightswError("--tui needs prompt_toolkit: pip install 'flightsw[console]'") from None
+    return run_tui(console, log)
 
 
 def _procedure_path(text: str) -> Path:
@@ -673,6 +685,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--listen", type=_number(0, 86_400), default=5.0, help="seconds to listen (default 5)"
     )
     gnd.add_argument("--stdin", action="store_true", help="then read commands, one a line")
+    gnd.add_argument(
+        "--tui",
+        action="store_true",
+        help="full-screen live view with completion (needs the 'console' extra)",
+    )
     gnd.add_argument(
         "--archive", type=_text, default="ground-archive.sqlite", help="SQLite TM archive"
     )

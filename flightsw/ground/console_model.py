@@ -118,7 +118,8 @@ class ConsoleModel:
         cmd = self.commands_by_name.get(words[0])
         if cmd is None:
             return []
-        names = [a["name"] for a in cmd.get("args") or []]
+        args = cmd.get("args")  # None for a command with a variable layout
+        names = [a["name"] for a in args] if args is not None else []
         layout = cmd.get("layout")
         if isinstance(layout, dict):
             names += [f["name"] for f in layout["fields"]]
