@@ -16,6 +16,7 @@ import math
 import os
 import sqlite3
 import sys
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -201,10 +202,17 @@ def _cmd_sim(args: argparse.Namespace) -> int:
         mission.hal = {**mission.hal, "backend": args.hal}
     if args.radio is not None:
         kind, _, bind = args.radio.partition(":")
+        packets, kind = kind.endswith("-packets"), kind.removesuffix("-packets")
         if kind not in ("udp", "tcp") or not bind:
-            raise FlightswError("--radio takes udp:HOST:PORT or tcp:HOST:PORT")
+            raise FlightswError(
+                "--radio takes udp:HOST:PORT or tcp:HOST:PORT (CLTUs up, CADUs down), or "
+                "udp-packets:HOST:PORT or tcp-packets:HOST:PORT (bare space packets)"
+            )
         parse_host_port(bind, "--radio")
         radio: dict[str, object] = {"kind": kind, "bind": bind}
+        if packets:  # the lab link other tools speak (cFS CI_LAB/TO_LAB, COSMOS, tmtccmd)
+            radio["framing"] = "packets"
+            print("warning: bare space packets: the uplink is not authenticated", file=sys.stderr)
         if args.radio_peer is not None:
             parse_host_port(args.radio_peer, "--radio-peer")
             radio["peer"] = args.radio_peer
@@ -316,12 +324,13 @@ def _cmd_ground(args: argparse.Namespace) -> int:
     for notice in security.notices() if security is not None else []:
         print(f"warning: {one_line(notice)}", file=sys.stderr)
     state = Path(args.state) if args.state else Path(args.archive).parent / "ground-sdls.json"
+    log: deque[str] = deque(maxlen=200)  # the full-screen view shows the lines in a pane
     try:
         console = GroundConsole(
             mission,
             address,
             Path(args.archive),
-            out=lambda s: print(s, flush=True),
+            out=log.append if args.tui else lambda s: print(s, flush=True),
             state=state,
             bind=bind,
         )
@@ -339,6 +348,8 @@ def _cmd_ground(args: argparse.Namespace) -> int:
             print(f"sent: set ARSN to {value} (key-management SA)", file=sys.stderr)
         for text in args.send or []:
             console.send(text)
+        if args.tui:
+            return _run_tui(console, log)
         console.run_for(args.listen)
         if args.stdin:
             for lineno, line in text_lines(sys.stdin.buffer):
@@ -356,6 +367,14 @@ def _cmd_ground(args: argparse.Namespace) -> int:
         console.close()
     print(f"{console.summary()}; archive: {args.archive}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _run_tui(console: Any, log: deque[str]) -> int:
+    try:
+        from flightsw.ground.console_tui import run_tui
+    except ImportError:
+        raise FlightswError("--tui needs prompt_toolkit: pip install 'flightsw[console]'") from None
+    return run_tui(console, log)
 
 
 def _procedure_path(text: str) -> Path:
@@ -554,7 +573,7 @@ def _cmd_dict_export(args: argparse.Namespace) -> int:
     if args.format == "xtce":
         from flightsw.ground.xtce import build_xtce
 
-        text = build_xtce(dictionary)
+        text = build_xtce(dictionary, flat=args.flat)
     elif args.format == "json":
         text = json.dumps(dictionary, indent=2) + "\n"
     else:
@@ -617,7 +636,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--radio",
         type=_text,
-        help="udp:HOST:PORT or tcp:HOST:PORT: a real radio link for a ground system",
+        help="udp:HOST:PORT or tcp:HOST:PORT: a real radio link for a ground system (CLTUs "
+        "up, CADUs down); udp-packets:HOST:PORT or tcp-packets:HOST:PORT: bare space "
+        "packets, as cFS CI_LAB/TO_LAB, COSMOS and tmtccmd speak on a bench",
     )
     sim.add_argument(
         "--radio-peer",
@@ -667,6 +688,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--listen", type=_number(0, 86_400), default=5.0, help="seconds to listen (default 5)"
     )
     gnd.add_argument("--stdin", action="store_true", help="then read commands, one a line")
+    gnd.add_argument(
+        "--tui",
+        action="store_true",
+        help="full-screen live view with completion (needs the 'console' extra)",
+    )
     gnd.add_argument(
         "--archive", type=_text, default="ground-archive.sqlite", help="SQLite TM archive"
     )
@@ -839,6 +865,11 @@ def build_parser() -> argparse.ArgumentParser:
     dsub = dct.add_subparsers(dest="dict_command", required=True)
     exp = dsub.add_parser("export", help="write the dictionary generated from declarations")
     exp.add_argument("--format", default="json", choices=["json", "xtce"])
+    exp.add_argument(
+        "--flat",
+        action="store_true",
+        help="XTCE in one SpaceSystem level (names app__name), as space-packet-parser reads",
+    )
     exp.add_argument("--mission", type=_text, help="mission TOML file or shipped mission name")
     exp.add_argument("-o", "--output", type=_text, help="file to write (default stdout)")
     exp.set_defaults(func=_cmd_dict_export)

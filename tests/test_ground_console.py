@@ -205,7 +205,7 @@ def test_console_takes_tm_only_from_its_peer_and_only_authenticated(tmp_path: Pa
             flight.sendto(cadu, target)
         for _ in range(20):
             console.poll(0.01)
-        assert lines == ["TM(17,2) 21 octets"] * 2
+        assert lines == ["TM(17,2) test.are_you_alive"] * 2
         assert console.foreign_datagrams == 3 and console.datagrams == 5
         assert console.tm_frames_unauthenticated == 3
         assert "3 TM frames failed authentication" in console.summary()

@@ -6,8 +6,12 @@ It talks CCSDS over UDP to the flight build's radio (``[hal.radio] kind = "udp"`
 decoded with the mission's dictionary into lines a test engineer can read and into the
 same SQLite archive ``flightsw sim`` writes.
 
-Printed lines: ``VERIFY <command> <accepted|started|completed|failed code N>``,
-``EVENT <SEVERITY> <name> k=v ...``, ``TM(s,ss) <n> octets`` for anything else.
+Printed lines (:mod:`flightsw.ground.console_model`): ``HK <structure> point=value<unit>
+(<limit state>) ...``, ``VERIFY <command> <accepted|started|completed|failed code N>``,
+``EVENT <SEVERITY> <name> k=v ...``, ``TM(s,ss) <report> field=value ...`` for the other
+reports; TM from the packet store's playback (virtual channel 1) is marked ``PLAYBACK``
+and kept apart from real time. :mod:`flightsw.ground.console_tui` is the full-screen view
+of the same console.
 
 A session starts COP-1 afresh (Initiate AD with Set V(R) = 0), so a second session, or
 one after the spacecraft reset, is in step with FARM-1; commands wait in a bounded
@@ -23,34 +27,34 @@ checked between datagrams, so a flood cannot keep ``run_for(N)`` going past N se
 
 from __future__ import annotations
 
+import json
 import select
 import socket
-import struct
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from flightsw.dictionary import build_dictionary
-from flightsw.errors import DecodeError, FlightswError
-from flightsw.ground.archive import SEVERITY_BY_SUBSERVICE, TmArchive
+from flightsw.errors import FlightswError
+from flightsw.ground.archive import TmArchive
 from flightsw.ground.commanding import CommandEncoder
+from flightsw.ground.console_model import ConsoleModel
 from flightsw.ground.sdls_state_file import GroundStateFile
 from flightsw.ground.station import GroundStation
 from flightsw.link.fop import FopState, Response
+from flightsw.link.onboard import VC_PLAYBACK
 from flightsw.mission import Mission
-from flightsw.packets import PusTm, tc_request_id_from_bytes
+from flightsw.packets import tc_request_id_from_bytes
 
 MAX_DATAGRAMS_PER_POLL = 256
 OUTBOX_LIMIT = 1024  # commands waiting for FOP-1 to become active
 RECV_SIZE = 65_536
 
-VERIFY = {1: "accepted", 2: "rejected", 3: "started", 5: "progress", 7: "completed"}
-FAILED = {2: "rejected", 4: "start failed", 6: "progress failed", 8: "failed"}
-
 
 def parse_command(text: str) -> tuple[str, dict[str, Any]]:
-    """``name key=value ...`` -> (name, arguments); values are numbers."""
+    """``name key=value ...`` -> (name, arguments); values are numbers, or JSON (a list
+    ``ids=[1,2]``, a quoted name ``table="x"``, an object) for variable layouts."""
     parts = text.split()
     if not parts:
         raise FlightswError("empty command")
@@ -65,7 +69,12 @@ def parse_command(text: str) -> tuple[str, dict[str, Any]]:
             try:
                 args[key] = float(value)
             except ValueError:
-                raise FlightswError(f"argument {key}: {value!r} is not a number") from None
+                try:
+                    args[key] = json.loads(value)
+                except ValueError:
+                    raise FlightswError(
+                        f"argument {key}: {value!r} is not a number nor JSON"
+                    ) from None
     return parts[0], args
 
 
@@ -129,7 +138,7 @@ class GroundConsole:
                 raise FlightswError(f"cannot bind {bind[0]}:{bind[1]}: {exc}") from None
         self.archive = TmArchive(archive, self.dictionary)
         self.out = out
-        self.pending: dict[int, str] = {}
+        self.model = ConsoleModel(self.dictionary)
         self.tm_packets = 0
         self.max_datagrams = max_datagrams
         self.datagrams = 0  # from the flight build
@@ -144,7 +153,7 @@ class GroundConsole:
         if len(self.outbox) >= OUTBOX_LIMIT:
             raise FlightswError(f"{OUTBOX_LIMIT} commands already wait for FOP-1 to be active")
         rid = tc_request_id_from_bytes(raw)
-        self.pending[rid] = name
+        self.model.sent(rid, name)
         self.outbox.append(raw)
         self._release()
         return rid
@@ -199,10 +208,10 @@ class GroundConsole:
                 self.foreign_datagrams += 1
                 continue
             self.datagrams += 1
-            for pkt in self.station.receive(data):
+            for vcid, pkt in self.station.receive_by_channel(data):
                 self.tm_packets += 1
                 self.archive.ingest(pkt)
-                self._describe(pkt)
+                self._describe(pkt, playback=vcid == VC_PLAYBACK)
         self.polls_over_budget += 1
 
     def run_for(self, seconds: float) -> None:
@@ -222,36 +231,10 @@ class GroundConsole:
             f"dropped"
         )
 
-    def _describe(self, raw: bytes) -> None:
-        try:
-            tm = PusTm.decode(raw)
-        except DecodeError as exc:
-            self.out(f"BAD TM {exc}")
-            return
-        data = tm.app_data
-        if tm.service == 1 and len(data) >= 4:
-            try:
-                _, fields = self.archive.decoder.fields(tm)
-            except DecodeError as exc:
-                self.out(f"BAD TM {exc}")
-                return
-            rid, code = fields["request_id"], fields.get("failure_code")
-            name = self.pending.get(rid, f"request 0x{rid:08x}")
-            if tm.subservice in FAILED:
-                self.out(f"VERIFY {name} {FAILED[tm.subservice]} code {code}")
-            else:
-                self.out(f"VERIFY {name} {VERIFY.get(tm.subservice, tm.subservice)}")
-        elif tm.service == 5 and tm.subservice in SEVERITY_BY_SUBSERVICE and len(data) >= 2:
-            (eid,) = struct.unpack_from(">H", data)
-            found = self.archive.event(eid, data)
-            if found is None:
-                self.out(f"EVENT unknown id 0x{eid:04x}")
-                return
-            name, fields = found
-            args = "" if "_raw" in fields else " ".join(f"{k}={_fmt(v)}" for k, v in fields.items())
-            self.out(f"EVENT {SEVERITY_BY_SUBSERVICE[tm.subservice]} {name} {args}".rstrip())
-        else:
-            self.out(f"TM({tm.service},{tm.subservice}) {len(raw)} octets")
+    def _describe(self, raw: bytes, playback: bool = False) -> None:
+        """One TM packet into the model, its lines out."""
+        for line in self.model.ingest(raw, playback):
+            self.out(line)
 
     def _close_state(self) -> None:
         if self.state is not None:
@@ -264,7 +247,3 @@ class GroundConsole:
             self.archive.close()
             self.sock.close()
             self._close_state()
-
-
-def _fmt(v: object) -> str:
-    return f"{v:.4g}" if isinstance(v, float) else str(v)

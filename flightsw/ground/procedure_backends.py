@@ -22,7 +22,6 @@ from typing import Any
 from flightsw.errors import DecodeError, FlightswError
 from flightsw.ground.console import GroundConsole
 from flightsw.link.fop import FopState
-from flightsw.link.framer import VC_REALTIME
 from flightsw.mission import Mission
 from flightsw.packets import PusTm, cuc_decode
 from flightsw.testing import SilHarness
@@ -79,14 +78,13 @@ class _CollectingConsole(GroundConsole):
         self._echo = echo
         super().__init__(*args, **kwargs)
 
-    def _describe(self, raw: bytes) -> None:
-        # One CADU per datagram: the extractor's latest frame is this packet's channel.
-        if self.station.extractor.last_vcid == VC_REALTIME:
-            self.realtime.append(raw)
-        else:
+    def _describe(self, raw: bytes, playback: bool = False) -> None:
+        if playback:
             self.playback_packets += 1
+        else:
+            self.realtime.append(raw)
         if self._echo:
-            super()._describe(raw)
+            super()._describe(raw, playback)
 
 
 class UdpBackend:

@@ -242,9 +242,17 @@ class GroundStation:
 
     def receive(self, data: bytes) -> list[bytes]:
         """Octets from the receiver; the TM packets they complete. CLCWs go to FOP-1."""
-        packets: list[bytes] = []
+        return [pkt for _vcid, pkt in self.receive_by_channel(data)]
+
+    def receive_by_channel(self, data: bytes) -> list[tuple[int, bytes]]:
+        """As :meth:`receive`, each packet with the virtual channel it completed on (the
+        flight side's VC1 is playback of the packet store)."""
+        packets: list[tuple[int, bytes]] = []
         for frame in self.cadu.feed(data):
-            packets.extend(self.extractor.feed_frame(frame))
+            got = self.extractor.feed_frame(frame)
+            if got:
+                vcid = self.extractor.last_vcid
+                packets.extend((-1 if vcid is None else vcid, pkt) for pkt in got)
             ocf = self.extractor.last_clcw
             if ocf is not None:
                 self.extractor.last_clcw = None

@@ -48,6 +48,7 @@ from flightsw.app import App, Arg, EventDef, HkDef, Severity, TelemetryDef
 from flightsw.exec_services import CommandPath
 from flightsw.link.farm import FarmState
 from flightsw.link.onboard import DownlinkChain, LinkConfig, UplinkChain
+from flightsw.link.packet_link import PacketLink
 from flightsw.link.sdls import KEY_COMMAND_CODES, SdlsReason, SdlsTc, SdlsTm, SecurityAssociation
 from flightsw.link.sdls_config import LinkSecurity, SdlsConfigError, link_security
 from flightsw.link.sdls_state import NvSdlsState
@@ -301,6 +302,14 @@ class CommsService(App):
             downlink = DownlinkChain(self.cfg, uplink, security=tm_sdls)
             link = kept["link"] = (uplink, downlink, tm_sdls)
         self.uplink, self.downlink, self.tm_sdls = link
+        # A radio with ``framing = "packets"`` carries bare space packets (a lab link):
+        # the link layer above is not used, and the uplink is not authenticated.
+        self.packet_link: PacketLink | None = None
+        if self.radio is not None and getattr(self.radio, "framing", "frames") == "packets":
+            if "packet_link" not in kept:
+                stream = bool(getattr(self.radio, "stream", False))
+                kept["packet_link"] = PacketLink(self.uplink.sink, stream=stream)
+            self.packet_link = kept["packet_link"]
         self.idle_fill = bool(opts.get("idle_fill", False))
         self.budget = 0.0
         self.last_t: int | None = None
@@ -343,7 +352,7 @@ class CommsService(App):
     def _challenge(self) -> int:
         """A nonce for a locked start: unpredictable on real time, drawn from the seed and
         the start time on the simulated clock (same seed, same telemetry)."""
-        if self.ctx.hal.clock.paced:
+        if self.ctx.clock.paced:
             return secrets.randbits(64) or 1
         draw = random.Random(f"sdls-challenge:{self.ctx.seed}:{self.ctx.now_ns()}")
         return draw.getrandbits(64) or 1
@@ -351,7 +360,7 @@ class CommsService(App):
     def _report_security(self, tc: SdlsTc | None) -> None:
         """Say at start what the link's security is (published keys, none, restored, lost)."""
         sec = self.security
-        if not sec.enabled:
+        if not sec.enabled or self.packet_link is not None:  # a lab link has no SDLS
             self.emit("SDLS_OFF")
         published = sec.published()
         if published:
@@ -387,7 +396,10 @@ class CommsService(App):
 
     def _tm_sink(self, pkt: bytes, channel: int) -> None:
         if self.contact or channel == CH_PLAYBACK:
-            self.downlink.push(pkt, playback=channel == CH_PLAYBACK)
+            if self.packet_link is not None:
+                self.packet_link.push(pkt, playback=channel == CH_PLAYBACK)
+            else:
+                self.downlink.push(pkt, playback=channel == CH_PLAYBACK)
 
     def step(self, now_ns: int) -> None:
         radio = self.radio
@@ -398,11 +410,14 @@ class CommsService(App):
             self.emit("CONTACT_START" if status.in_contact else "CONTACT_END")
             self.contact = status.in_contact
             self.ctx.bus.publish(msgids.LINK_CONTACT, bool(self.contact))
-        self._uplink(radio)
         dt = 0.0 if self.last_t is None else (now_ns - self.last_t) / NS_PER_S
         self.last_t = now_ns
-        if self.contact:
-            self._downlink(radio, now_ns, dt, status.downlink_bps)
+        if self.packet_link is not None:
+            self._packets(radio, self.packet_link, dt, status.downlink_bps)
+        else:
+            self._uplink(radio)
+            if self.contact:
+                self._downlink(radio, now_ns, dt, status.downlink_bps)
         if now_ns >= self.next_tlm_ns:  # telemetry and uplink status once a second
             self.next_tlm_ns = now_ns + NS_PER_S
             self._telemetry()
@@ -411,6 +426,8 @@ class CommsService(App):
     def _uplink_status(self, now_ns: int) -> None:
         frames = self.uplink.counters.packets + self.uplink.counters.key_commands
         frames += self.uplink.farm.accepted_bd + self.uplink.farm.unlocks
+        if self.packet_link is not None:
+            frames += self.packet_link.packets
         if frames != self.good_frames:
             self.good_frames = frames
             self.last_good_ns = now_ns
@@ -448,6 +465,23 @@ class CommsService(App):
             self.emit("FARM_LOCKOUT")
         self.was_lockout = lockout
 
+    def _packets(self, radio: Radio, link: PacketLink, dt: float, bps: float) -> None:
+        """The lab link: TC packets to the dispatcher as it has room, then TM packets to
+        the radio within its data rate (each a datagram, or the next piece of the stream)."""
+        for chunk in radio.receive():
+            link.accept(chunk)
+        taken = link.deliver()  # without a dispatcher (a bare test context): dropped
+        link.tc_dropped += len(taken)
+        if not self.contact:
+            return
+        self.budget = min(self.budget + bps / 8.0 * dt, bps / 8.0)
+        while (pkt := link.peek()) is not None and self.budget >= len(pkt):
+            if not radio.send(pkt):
+                self.tx_refused += 1
+                break
+            link.pop()
+            self.budget -= len(pkt)
+
     def _downlink(self, radio: Radio, now_ns: int, dt: float, bps: float) -> None:
         down = self.downlink
         self.budget = min(self.budget + bps / 8.0 * dt, bps / 8.0)  # at most 1 s queued
@@ -468,10 +502,11 @@ class CommsService(App):
     def _telemetry(self) -> None:
         c = self.uplink.counters
         farm = self.uplink.farm
+        pl = self.packet_link or PacketLink(None, stream=False)  # the lab link's counters
         self.tlm.update(
             in_contact=int(self.contact),
             cltu_frames=c.cltu_frames,
-            tc_packets=c.packets,
+            tc_packets=c.packets + pl.packets,
             frame_errors=c.frame_errors,
             sdls_rejected=sum(c.sdls_rejected.values()),
             farm_rejected=c.farm_rejected,
@@ -479,12 +514,12 @@ class CommsService(App):
             farm_state=int(farm.state),
             tm_frames=self.downlink.frames_sent,
             idle_frames=self.downlink.idle_frames_sent,
-            vc_dropped=self.downlink.dropped,
+            vc_dropped=self.downlink.dropped + pl.tm_dropped,
             tx_refused=self.tx_refused,
-            packet_errors=c.packet_errors,
+            packet_errors=c.packet_errors + pl.packet_errors,
             farm_waiting=min(farm.pending(), 0xFF),
-            uplink_backlog=self.uplink.backlog,
-            uplink_dropped=c.backlog_dropped,
+            uplink_backlog=self.uplink.backlog + pl.backlog,
+            uplink_dropped=c.backlog_dropped + pl.dropped_octets,
             uplink_limited=c.limited_calls,
             cltu_rejected=self.uplink.cltu_rejected,
             frames_not_ours=c.wrong_scid + c.wrong_vcid,

@@ -34,7 +34,10 @@ class TcpRadio:
         uplink_bps: float = 64_000.0,
         peer_host: str | None = None,
         rx_budget_octets: int = 4 * RECV_CHUNK,
+        framing: str = "frames",
     ) -> None:
+        self.framing = framing  # "frames" (CLTUs up, CADUs down) or "packets" (bare)
+        self.stream = True
         self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._server.bind(bind)

@@ -40,7 +40,10 @@ class UdpRadio:
         downlink_bps: float = 2_000_000.0,
         uplink_bps: float = 64_000.0,
         rx_budget: int | None = None,
+        framing: str = "frames",
     ) -> None:
+        self.framing = framing  # "frames" (CLTUs up, CADUs down) or "packets" (bare)
+        self.stream = False
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.setblocking(False)
         self._sock.bind(bind)

@@ -60,6 +60,14 @@ RADIO = Schema(
     Opt("kind", "str", "sim", choices=("sim", "udp", "tcp", "none"), doc="which radio"),
     Opt("bind", "str", None, doc="HOST:PORT a udp/tcp radio listens on"),
     Opt("peer", "str", None, doc="HOST:PORT of the only ground system a udp/tcp radio hears"),
+    Opt(
+        "framing",
+        "str",
+        None,
+        choices=("frames", "packets"),
+        doc="udp/tcp: CLTUs up and CADUs down (frames), or bare space packets both ways, "
+        "the lab convention of cFS CI_LAB/TO_LAB, COSMOS and tmtccmd (packets)",
+    ),
     Opt("downlink_bps", "float", None, above=0, max=1e11, unit="bit/s"),
     Opt("uplink_bps", "float", None, above=0, max=1e11, unit="bit/s"),
     Opt("ber_down", "float", None, min=0, max=0.5, doc="bit error rate"),
@@ -303,9 +311,11 @@ def build_radio(
                 peer = resolve_ipv4(*peer)
             except ValueError as exc:
                 raise HalConfigError(f"hal.radio.peer: {exc}") from None
+        framing = str(cfg.get("framing", "frames"))
         if kind == "udp":
-            return {"radio": UdpRadio(bind, peer=peer)}
-        return {"radio": TcpRadio(bind, peer_host=peer[0] if peer is not None else None)}
+            return {"radio": UdpRadio(bind, peer=peer, framing=framing)}
+        host = peer[0] if peer is not None else None
+        return {"radio": TcpRadio(bind, peer_host=host, framing=framing)}
     if kind != "sim":
         raise HalConfigError(f"hal.radio.kind: {kind!r} is not sim, udp, tcp or none")
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(4)[3])

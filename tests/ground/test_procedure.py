@@ -232,9 +232,7 @@ def test_playback_tm_is_not_an_answer(tmp_path: Path) -> None:
     )
     try:
         pkt = PusTm(0x64, 17, 2).encode()
-        console.station.extractor.last_vcid = 1  # the packet came on the playback channel
-        console._describe(pkt)
-        console.station.extractor.last_vcid = 0
+        console._describe(pkt, playback=True)  # the packet came on the playback channel
         console._describe(pkt)
     finally:
         console.close()
