@@ -151,7 +151,7 @@ class Executive:
         self.verifier = Verifier(self.tm)
         self.params = ParameterStore()
         self.events = EventReporter(self.tm, self.bus)
-        self.tables = TableRegistry(hal)
+        self.tables = TableRegistry(hal.nv)
         self.dispatcher = Dispatcher(
             config.apid, self.bus, self.verifier, config.uplink_depth, config.max_tc_per_frame
         )

@@ -34,7 +34,7 @@ from flightsw.app import FailureCode
 from flightsw.errors import CommandError, DeclarationError, DecodeError
 from flightsw.layouts import decode, encode
 from flightsw.voting import VotingStore
-from hal.nvstore import MemoryNvStore
+from hal.interfaces import NonVolatileStore
 
 NV_PREFIX = "table."
 MAX_TABLES = 32
@@ -78,18 +78,12 @@ def crc32(image: bytes) -> int:
 class TableRegistry:
     """The executive's tables by name (bounded by ``MAX_TABLES``)."""
 
-    def __init__(self, hal: Any) -> None:
-        self._hal = hal
+    def __init__(self, nv: NonVolatileStore) -> None:
+        self.nv = nv  # golden copies, voted (the executive's store: a HAL without one gets RAM)
         self.tables: dict[str, TableState] = {}
         self.checks = 0
         self.repairs = 0
         self.unrepairable = 0
-
-    @property
-    def nv(self) -> Any:
-        if self._hal.nv is None:
-            self._hal.nv = MemoryNvStore()
-        return self._hal.nv
 
     def register(self, tdef: TableDef) -> TableState:
         """Register (or, after the owner restarted, re-attach) a table and apply its

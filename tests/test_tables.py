@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -42,7 +41,7 @@ def validate(value: Any) -> str | None:
 
 def make(nv: Any, critical: bool = True) -> tuple[TableRegistry, list[Any]]:
     applied: list[Any] = []
-    reg = TableRegistry(SimpleNamespace(nv=nv))
+    reg = TableRegistry(nv)
     reg.register(
         TableDef("t", LAYOUT, validate, applied.append, {"values": [1, 2]}, critical=critical)
     )
@@ -128,7 +127,7 @@ def test_non_critical_tables_are_not_checked() -> None:
 
 
 def test_a_validation_function_that_raises_refuses_the_image() -> None:
-    reg = TableRegistry(SimpleNamespace(nv=MemoryNvStore()))
+    reg = TableRegistry(MemoryNvStore())
 
     def boom(value: Any) -> str | None:
         if value["values"] and value["values"][0] == 99:
