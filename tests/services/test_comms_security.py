@@ -320,7 +320,7 @@ def test_lost_state_refuses_every_recorded_frame_until_the_ground_resyncs(how: s
     _exchange(h, gs, 2.0, recorded_km)  # a key command an attacker recorded too
     _lose_sdls_state(h, how)
     h.reboot("watchdog")
-    link = h.hal.devices["ground_link"]
+    link = h.hal.harness["ground_link"]
     for cltu in recorded + recorded_km:
         link.send(cltu)
     _exchange(h, None, 3.0)
