@@ -698,7 +698,8 @@ class FdirApp(DeviceGuard, App):
             return
         sw = self.pcdu.read_switches()
         conducting = np.array([on and not t for on, t in zip(sw.on, sw.tripped, strict=True)])
-        for i in self.payload_switches:
+        # (nothing tripped now or before, the usual case: nothing to compare switch by switch)
+        for i in self.payload_switches if any(sw.tripped) or any(self.switch_tripped) else ():
             tripped = bool(sw.tripped[i])
             if tripped and not self.switch_tripped[i]:
                 self.supply_faults += 1
