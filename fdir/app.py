@@ -118,6 +118,10 @@ MONITORS = {
 SENSOR_PERIOD_S = 1.0
 CRITICAL_APPS = ("power", "thermal", "comms")
 OVERRUN_RESTARTS = 3  # overrun escalations within the window before an app is disabled
+# Plain ints for the hot array comparisons: numpy compares an int8 array with an int
+# several times faster than with an IntEnum member.
+HEALTHY = int(BoardState.HEALTHY)
+ISOLATED = int(BoardState.ISOLATED)
 FULL_PERIOD_S = 1.0  # heartbeats, memory, ladder timers; latch-ups are checked every frame
 _validated_table = validated_table  # the name tests and older code use
 
@@ -557,7 +561,7 @@ class FdirApp(DeviceGuard, App):
         self._next_hang_due(tel)
 
     def _next_hang_due(self, tel: BoardTelemetry) -> None:
-        watched = tel.powered & (self.ladder.state == BoardState.HEALTHY) & ~self.external
+        watched = tel.powered & (self.ladder.state == HEALTHY) & ~self.external
         last = self.beat_at[watched]
         timeout = float(self.param("hang_timeout_s"))
         self.hang_due_s = float(last.min()) + timeout if last.size else math.inf
@@ -583,7 +587,7 @@ class FdirApp(DeviceGuard, App):
         silent = (now - self.beat_at) > float(self.param("hung_after_s"))
         not_computing = (p < demand - excess) | silent
         ceiling = np.where(not_computing, float(self.param("board_idle_w")), demand) + excess
-        watched = tel.powered & (self.ladder.state != BoardState.ISOLATED) & ~self.external
+        watched = tel.powered & (self.ladder.state != ISOLATED) & ~self.external
         out: NDArray[np.bool_] = self.sel_filter.update(watched & (p > ceiling))
         return out
 
@@ -633,7 +637,7 @@ class FdirApp(DeviceGuard, App):
             for b in idx:
                 self.report(name, board=int(b))
         self._memory(tel, now)
-        stray = np.flatnonzero(tel.powered & (ladder.state == BoardState.ISOLATED))
+        stray = np.flatnonzero(tel.powered & (ladder.state == ISOLATED))
         if stray.size:  # isolated means off, whoever switched it on
             self.boards.set_board_power(stray, False)
         self._board_health()
@@ -654,7 +658,7 @@ class FdirApp(DeviceGuard, App):
             return np.zeros(self.boards.count, dtype=bool)
         silent = (now - self.beat_at) > float(self.param("hang_timeout_s"))
         out: NDArray[np.bool_] = (
-            silent & tel.powered & (self.ladder.state == BoardState.HEALTHY) & ~self.external
+            silent & tel.powered & (self.ladder.state == HEALTHY) & ~self.external
         )
         return out
 
@@ -721,7 +725,8 @@ class FdirApp(DeviceGuard, App):
             return
         sw = self.pcdu.read_switches()
         conducting = np.array([on and not t for on, t in zip(sw.on, sw.tripped, strict=True)])
-        for i in self.payload_switches:
+        # (nothing tripped now or before, the usual case: nothing to compare switch by switch)
+        for i in self.payload_switches if any(sw.tripped) or any(self.switch_tripped) else ():
             tripped = bool(sw.tripped[i])
             if tripped and not self.switch_tripped[i]:
                 self.supply_faults += 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 import struct
 import zlib
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from fdir.voting import Store, VotingStore
@@ -36,14 +37,24 @@ class ParamGuard:
         self.record = struct.Struct(">" + "".join(_code(e.pdef.type) for e in self.entries))
         self.golden_nv = VotingStore(nv, "params_golden") if nv is not None else None
         self.refs = [(store.values[e.app], e.pdef.name) for e in self.entries]
+        # The every-frame comparison reads each app's values with one C-level getter
+        # (a tuple per app); the pid-ordered list above serves packing and repair.
+        by_app: dict[str, list[str]] = {}
+        for e in self.entries:
+            by_app.setdefault(e.app, []).append(e.pdef.name)
+        self.getters = [(store.values[app], itemgetter(*names)) for app, names in by_app.items()]
         self.repairs = 0
         self.golden: list[Any] = []
+        self.golden_fast: list[Any] = []
         self.golden_crc = 0
         self.seen_sets = -1
         self.check()
 
     def _values(self) -> list[Any]:
         return [d[name] for d, name in self.refs]
+
+    def _fast(self) -> list[Any]:
+        return [get(d) for d, get in self.getters]
 
     def _pack(self, values: list[Any]) -> bytes:
         try:
@@ -53,6 +64,7 @@ class ParamGuard:
 
     def _take_golden(self) -> None:
         self.golden = self._values()
+        self.golden_fast = self._fast()
         packed = self._pack(self.golden)
         self.golden_crc = zlib.crc32(packed)
         self.seen_sets = self.store.sets
@@ -62,14 +74,18 @@ class ParamGuard:
     def check(self) -> list[int]:
         """Repair values that differ from the golden copy; the repaired parameter ids.
 
-        Every value is compared with its golden twin each call (a list comparison, a few
+        Every value is compared with its golden twin each call (one tuple per app, a few
         microseconds); the golden copy's own CRC is checked only when a repair needs it.
         """
         if self.store.sets != self.seen_sets:
             self._take_golden()
             return []
+        fast = self._fast()
+        if fast == self.golden_fast:
+            return []
         live = self._values()
         if live == self.golden:
+            self.golden_fast = fast
             return []
         golden = self.golden
         if zlib.crc32(self._pack(golden)) != self.golden_crc:
@@ -80,6 +96,7 @@ class ParamGuard:
                 self.store.values[e.app][e.pdef.name] = good
                 repaired.append(e.pid)
         self.repairs += len(repaired)
+        self.golden_fast = self._fast()
         return repaired
 
     def _golden_from_nv(self) -> list[Any] | None:

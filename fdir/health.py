@@ -44,7 +44,9 @@ class HealthTable:
     ) -> list[tuple[int, int]]:
         """Set units' health; the (unit, new health) pairs that changed."""
         arr = self.health[kind]
-        new = np.broadcast_to(np.asarray(health, dtype=np.int8), idx.shape)
+        new = np.asarray(health, dtype=np.int8)
+        if new.shape != idx.shape:  # one health for every unit named
+            new = np.broadcast_to(new, idx.shape)
         changed = arr[idx] != new
         if not changed.any():
             return []

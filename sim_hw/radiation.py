@@ -11,6 +11,7 @@ than one of 64.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,6 +116,11 @@ class RadiationModel:
             raise ValueError("dt must be >= 0")
         if n_boards < 0:
             raise ValueError("n_boards must be >= 0")
+        if isinstance(flux_factor, (float, int)):  # one flux for the node: the usual case
+            f = float(flux_factor)
+            if not (f >= 0.0 and math.isfinite(f)):
+                raise ValueError("flux_factor must be finite and >= 0")
+            return self._draw_node(dt_s / SECONDS_PER_DAY * f, n_boards)
         flux = np.asarray(flux_factor, dtype=np.float64)
         if flux.ndim not in (0, 1) or (flux.ndim == 1 and flux.shape[0] != n_boards):
             raise ValueError("flux_factor must be a scalar or one value per board")
@@ -122,8 +128,7 @@ class RadiationModel:
             raise ValueError("flux_factor must be finite and >= 0")
         r = self.rates
         if flux.ndim == 0:
-            events = self._draw_node(dt_s / SECONDS_PER_DAY * float(flux), n_boards)
-            return self._count(events)
+            return self._draw_node(dt_s / SECONDS_PER_DAY * float(flux), n_boards)
         days = dt_s / SECONDS_PER_DAY * flux
         seu_lam = r.seu_per_board_day * days
         seu = self.rng.poisson(seu_lam * (1.0 - r.uncorrectable_fraction), size=n_boards)
@@ -143,7 +148,8 @@ class RadiationModel:
         """The same flux on every board: draw each kind's total for the node, then spread
         it uniformly over the boards. Independent Poisson counts per board and a Poisson
         total split uniformly are the same distribution; this costs a few scalar draws
-        instead of four per-board arrays (events are rare within a step)."""
+        instead of four per-board arrays (events are rare within a step). Counted here
+        (a quiet step, the usual one, needs no pass over the boards)."""
         r = self.rates
         rng = self.rng
         seu_rate = r.seu_per_board_day * days * n
@@ -153,10 +159,17 @@ class RadiationModel:
                 return np.zeros(n, dtype=np.int64)
             return np.bincount(rng.integers(0, n, total), minlength=n).astype(np.int64)
 
-        seu = spread(int(rng.poisson(seu_rate * (1.0 - r.uncorrectable_fraction))))
-        unc = spread(int(rng.poisson(seu_rate * r.uncorrectable_fraction)))
+        n_seu = int(rng.poisson(seu_rate * (1.0 - r.uncorrectable_fraction)))
+        seu = spread(n_seu)
+        n_unc = int(rng.poisson(seu_rate * r.uncorrectable_fraction))
+        unc = spread(n_unc)
         sel = spread(int(rng.poisson(r.sel_per_board_day * days * n))) > 0
         sefi = spread(int(rng.poisson(r.sefi_per_board_day * days * n))) > 0
+        self.steps += 1
+        self.total_seu += n_seu
+        self.total_seu_uncorrectable += n_unc
+        self.total_sel += int(np.count_nonzero(sel))
+        self.total_sefi += int(np.count_nonzero(sefi))
         return RadiationEvents(seu, unc, sel, sefi)
 
     def _count(self, events: RadiationEvents) -> RadiationEvents:

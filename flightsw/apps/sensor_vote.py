@@ -48,33 +48,36 @@ class ZoneVoter:
     def update(self, readings: list[float], usable: list[bool] | None = None) -> float:
         """The zone's value from this sample's readings (``usable`` False: excluded, e.g.
         a sensor FDIR declared failed)."""
-        lo, hi = VALID_RANGE_C
-        ok = [
-            (usable is None or usable[i]) and not math.isnan(r) and lo <= r <= hi
-            for i, r in enumerate(readings)
-        ]
-        for i, r in enumerate(readings):
-            h = self._history[i]
+        lo, hi = VALID_RANGE_C  # (a NaN fails the range test too)
+        ok = [(usable is None or usable[i]) and lo <= r <= hi for i, r in enumerate(readings)]
+        n = len(readings)
+        history, suspect = self._history, self.suspect
+        rate, noise = self.max_rate_c_s, self.noise_c
+        for i in range(n):
+            h = history[i]
             if not ok[i]:
                 h.clear()
                 continue
+            r = readings[i]
             h.append(r)
-            fast = (
-                len(h) > 1 and abs(h[-1] - h[0]) > self.max_rate_c_s * (len(h) - 1) + self.noise_c
-            )
+            k = len(h)
+            fast = k > 1 and abs(r - h[0]) > rate * (k - 1) + noise
             if fast and not self._with_others(i, r, readings, ok):
-                self.suspect[i] = True  # moved faster than the zone can, on its own
-        trusted = [r for i, r in enumerate(readings) if ok[i] and not self.suspect[i]]
+                suspect[i] = True  # moved faster than the zone can, on its own
+        trusted = [r for i, r in enumerate(readings) if ok[i] and not suspect[i]]
         value = self._vote(trusted)
         if not math.isnan(value):
             self.value = value
-        for i, r in enumerate(readings):
-            agrees = ok[i] and not math.isnan(self.value) and abs(r - self.value) <= self.agree_c
-            self.agreeing_for[i] = self.agreeing_for[i] + 1 if agrees else 0
-            if self.suspect[i] and self.agreeing_for[i] >= self.window:
-                self.suspect[i] = False  # back in line with the others for a while
-            bad = self.suspect[i] or not ok[i]
-            self.suspect_for[i] = self.suspect_for[i] + 1 if bad else 0
+        v = self.value
+        known = not math.isnan(v)
+        agree_c, window = self.agree_c, self.window
+        agreeing, suspect_for = self.agreeing_for, self.suspect_for
+        for i in range(n):
+            a = agreeing[i] + 1 if ok[i] and known and abs(readings[i] - v) <= agree_c else 0
+            agreeing[i] = a
+            if suspect[i] and a >= window:
+                suspect[i] = False  # back in line with the others for a while
+            suspect_for[i] = suspect_for[i] + 1 if suspect[i] or not ok[i] else 0
         return self.value
 
     def _with_others(self, i: int, r: float, readings: list[float], ok: list[bool]) -> bool:

@@ -169,14 +169,20 @@ class SimBoards:
         tel = self.sense()
         unit = self._samples.unit_array
         assert tel.utilization is not None and tel.power_cap_w is not None
+        raw = [tel.current_a, tel.power_w, tel.temperature_c, tel.work_done]
+        raw += [tel.utilization, tel.power_cap_w]
+        checked = [unit("boards", v) for v in raw]
+        if all(c is v for c, v in zip(checked, raw, strict=True)):
+            return tel  # all finite (the usual case): no second snapshot to build
+        current_a, power_w, temperature_c, work_done, utilization, power_cap_w = checked
         return replace(
             tel,
-            current_a=unit("boards", tel.current_a),
-            power_w=unit("boards", tel.power_w),
-            temperature_c=unit("boards", tel.temperature_c),
-            work_done=unit("boards", tel.work_done),
-            utilization=unit("boards", tel.utilization),
-            power_cap_w=unit("boards", tel.power_cap_w),
+            current_a=current_a,
+            power_w=power_w,
+            temperature_c=temperature_c,
+            work_done=work_done,
+            utilization=utilization,
+            power_cap_w=power_cap_w,
         )
 
     def sense(self) -> BoardTelemetry:

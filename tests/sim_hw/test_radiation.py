@@ -143,3 +143,26 @@ def test_bad_draw_arguments() -> None:
         m.draw(1.0, 4, -1.0)
     with pytest.raises(ValueError):
         m.draw(1.0, 4, float("nan"))
+
+
+@pytest.mark.parametrize("seed", [3, 11, 2024])
+def test_running_totals_are_what_the_drawn_events_hold_whatever_form_the_flux_takes(
+    seed: int,
+) -> None:
+    """The node-wide path counts from its Poisson totals, not from the arrays: the
+    counters must still equal the events returned, and a flux given as a Python float,
+    an int or a numpy scalar must draw the same events from the same seed."""
+    hot = RadiationRates(seu_per_board_day=5000.0, sel_per_board_day=50.0, sefi_per_board_day=80.0)
+    runs = []
+    for flux in (2.0, 2, np.float64(2.0), np.array(2.0)):
+        m = model(seed, hot)
+        events = [m.draw(30.0, 64, flux) for _ in range(40)]
+        seu = sum(int(e.seu.sum()) for e in events)
+        unc = sum(int(e.seu_uncorrectable.sum()) for e in events)
+        sel = sum(int(np.count_nonzero(e.sel)) for e in events)
+        sefi = sum(int(np.count_nonzero(e.sefi)) for e in events)
+        assert (m.total_seu, m.total_seu_uncorrectable) == (seu, unc)
+        assert (m.total_sel, m.total_sefi, m.steps) == (sel, sefi, 40)
+        assert seu > 0 and sel > 0 and sefi > 0  # the counts were exercised
+        runs.append((seu, unc, sel, sefi, [e.seu.tobytes() for e in events]))
+    assert all(r == runs[0] for r in runs)
