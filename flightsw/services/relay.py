@@ -47,7 +47,7 @@ from hal.interfaces import HOP_GEO, HOP_GROUND, Crosslink, CrosslinkStatus
 
 NS_PER_S = 1_000_000_000
 GROUND_SCID = 0xFFFF  # a frame's destination (or hop) that is the ground
-KIND_DATA, KIND_ACK = 1, 2
+KIND_DATA, KIND_ACK, KIND_HEARTBEAT = 1, 2, 3
 PRIORITIES = 3  # 0 commands and FDIR events, 1 other TM, 2 payload data
 ROUTE_NONE, ROUTE_PASS, ROUTE_GEO, ROUTE_NEIGHBOUR = 0, 1, 2, 3
 
@@ -86,14 +86,19 @@ class RelayFrame:
         if len(data) < _HEAD.size:
             raise DecodeError("relay_frame", len(data), f"header needs {_HEAD.size} octets")
         kind, origin, dest, hop, prio, seq = _HEAD.unpack_from(data)
-        if kind not in (KIND_DATA, KIND_ACK):
-            raise DecodeError("relay_frame.kind", 0, f"{kind} is not 1 (data) or 2 (ack)")
+        if kind not in (KIND_DATA, KIND_ACK, KIND_HEARTBEAT):
+            raise DecodeError("relay_frame.kind", 0, f"{kind}: not 1 data, 2 ack, 3 heartbeat")
         if prio >= PRIORITIES:
             raise DecodeError("relay_frame.priority", 7, f"{prio} is not below {PRIORITIES}")
         packet = bytes(data[_HEAD.size :])
         if kind == KIND_DATA and len(packet) < 7:
             raise DecodeError("relay_frame.packet", _HEAD.size, "shorter than a space packet")
         return cls(kind, origin, dest, hop, prio, seq, packet)
+
+
+def heartbeat_frame(sender: int, count: int) -> bytes:
+    """The heartbeat a node sends its neighbours every ``heartbeat_s`` (not acknowledged)."""
+    return RelayFrame(KIND_HEARTBEAT, sender, 0, sender, 0, count & 0xFFFFFFFF, b"").encode()
 
 
 def ack_frame(sender: int, to_seq: int) -> bytes:
@@ -137,6 +142,10 @@ class RelayService(App):
         ParameterDef(2, "ack_timeout_s", "f32", 30.0, 0.1, 3600.0, "s", "resend after"),
         ParameterDef(3, "max_unacked", "u32", 256, 1, 1 << 16, "frames", "in flight"),
         ParameterDef(4, "frames_per_step", "u32", 64, 1, 1 << 16, "frames", "sent per step"),
+        ParameterDef(5, "heartbeat_s", "f32", 10.0, 0.1, 3600.0, "s", "to each neighbour"),
+        ParameterDef(
+            6, "silent_after_s", "f32", 60.0, 1.0, 86400.0, "s", "a linked peer unheard: silent"
+        ),
     )
     TELEMETRY = (
         TelemetryDef("queued_p0", "u32", "", "commands and FDIR events waiting"),
@@ -162,6 +171,8 @@ class RelayService(App):
         TelemetryDef("direct_isl", "u32", "", "frames sent to a node over its own link"),
         TelemetryDef("ground_route", "u8", "", "0 none, 1 pass, 2 GEO, 3 neighbour"),
         TelemetryDef("ground_route_hop", "u16", "", "SCID of the neighbour used (route 3)"),
+        TelemetryDef("peers_silent", "u8", "", "linked neighbours not heard for silent_after_s"),
+        TelemetryDef("heartbeats_received", "u32"),
     )
     HOUSEKEEPING = (HkDef(1, "relay", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
@@ -178,6 +189,16 @@ class RelayService(App):
             Severity.MEDIUM,
             (Arg("priority", "u8"), Arg("count", "u32")),
             "relay queue of priority {priority} full: {count} dropped so far",
+        ),
+        EventDef(
+            3,
+            "NODE_SILENT",
+            Severity.HIGH,
+            (Arg("scid", "u16"),),
+            "neighbour {scid} linked but silent (no heartbeat for silent_after_s)",
+        ),
+        EventDef(
+            4, "NODE_BACK", Severity.INFO, (Arg("scid", "u16"),), "neighbour {scid} heard again"
         ),
     )
 
@@ -202,6 +223,11 @@ class RelayService(App):
         self.delivered: OrderedDict[bytes, None] = kept["delivered"]
         self.status = CrosslinkStatus(frozenset(), False, False, frozenset())
         self.route = (-1, 0)
+        # Heartbeats: when each linked peer was last heard (or its link came up).
+        self.heard: dict[int, int] = {}
+        self.silent: set[int] = set()
+        self.next_beat = 0
+        self.beats = 0
         self.ctx.tm.taps[self.name] = self._tap
 
     # --- what goes in ------------------------------------------------------------------
@@ -255,6 +281,7 @@ class RelayService(App):
         self._resend(now_ns)
         self._send(link, now_ns)
         self._explain_route()
+        self._heartbeats(link, now_ns)
         self._telemetry()
 
     def _receive(self, link: Crosslink) -> None:
@@ -266,6 +293,13 @@ class RelayService(App):
                 self.counts["frames_bad"] += 1
                 continue
             self.counts["frames_received"] += 1
+            if f.kind == KIND_HEARTBEAT:
+                self.heard[f.hop] = self.ctx.now_ns()
+                self.counts["heartbeats_received"] += 1
+                if f.hop in self.silent:
+                    self.silent.discard(f.hop)
+                    self.emit("NODE_BACK", scid=f.hop)
+                continue
             if f.kind == KIND_ACK:
                 self.unacked.pop(f.seq, None)
                 continue
@@ -371,6 +405,27 @@ class RelayService(App):
             held.extend(q)
             q.clear()
             q.extend(held)
+
+    def _heartbeats(self, link: Crosslink, now_ns: int) -> None:
+        """Beat to every linked neighbour; a neighbour whose link is up but that was not
+        heard for ``silent_after_s`` is silent (an event; counted in HK). A link that is
+        down by geometry or outage says nothing about the node: its clock restarts."""
+        peers = self.status.peers
+        for p in [p for p in self.heard if p not in peers]:
+            del self.heard[p]  # out of reach: no evidence either way
+        for p in peers:
+            self.heard.setdefault(p, now_ns)
+        if now_ns >= self.next_beat:
+            self.next_beat = now_ns + int(float(self.param("heartbeat_s")) * NS_PER_S)
+            self.beats += 1
+            for p in sorted(peers):
+                link.send(p, heartbeat_frame(self.scid, self.beats))
+        limit = int(float(self.param("silent_after_s")) * NS_PER_S)
+        for p in sorted(peers):
+            if now_ns - self.heard[p] >= limit and p not in self.silent:
+                self.silent.add(p)
+                self.emit("NODE_SILENT", scid=p)
+        self.counts["peers_silent"] = len(self.silent)
 
     def _explain_route(self) -> None:
         g = self._ground_hop()

@@ -14,9 +14,11 @@ from flightsw.services.relay import (
     GROUND_SCID,
     KIND_ACK,
     KIND_DATA,
+    KIND_HEARTBEAT,
     RELAY_FRAME,
     RelayFrame,
     ack_frame,
+    heartbeat_frame,
 )
 from flightsw.testing import SilHarness
 from hal.crosslink import CrosslinkMailbox
@@ -27,7 +29,7 @@ PEER = SCID_BASE + 1
 
 frames = st.builds(
     RelayFrame,
-    st.sampled_from([KIND_DATA, KIND_ACK]),
+    st.sampled_from([KIND_DATA, KIND_ACK, KIND_HEARTBEAT]),
     st.integers(0, 0xFFFF),
     st.integers(0, 0xFFFF),
     st.integers(0, 0xFFFF),
@@ -138,15 +140,15 @@ def test_custody_resend_after_timeout_and_ack_clears_it() -> None:
         "relay.forward", {"dest": PEER, "packet": h.encoder.encode("test.ping")}
     )
     h.run(0.3)
-    first = [f for hop, f in _sent(box) if hop == PEER]
+    first = [f for hop, f in _sent(box) if hop == PEER and f.kind == KIND_DATA]
     assert len(first) == 1
     h.run(2.5)  # no acknowledgement: sent again, same number
-    again = [f for hop, f in _sent(box) if hop == PEER]
+    again = [f for hop, f in _sent(box) if hop == PEER and f.kind == KIND_DATA]
     assert [f.seq for f in again] == [first[0].seq]
     assert h.exe.app("relay").instance.tlm["retransmits"] >= 1
     box.deliver(ack_frame(PEER, first[0].seq))
     h.run(3.0)
-    assert [f for hop, f in _sent(box) if hop == PEER] == []
+    assert [f for hop, f in _sent(box) if hop == PEER and f.kind == KIND_DATA] == []
     assert h.exe.app("relay").instance.tlm["unacked"] == 0
 
 
@@ -167,3 +169,28 @@ def test_a_tc_arriving_twice_runs_once_and_bad_frames_are_counted() -> None:
     assert sorted(acks) == [(PEER, 7), (PEER, 7), (PEER + 1, 3)]
     # Own TM is not captured while in contact (comms sends it).
     assert all(hop != HOP_GROUND for hop, f in _sent(box))
+
+
+def test_a_linked_neighbour_without_heartbeats_is_silent_and_one_out_of_reach_is_not() -> None:
+    """Silence counts only while the link is up (a link down by geometry says nothing
+    about the node); a heartbeat brings it back. Beats go to every linked neighbour."""
+    h, box = _node(heartbeat_s=2.0, silent_after_s=6.0)
+    other = PEER + 1
+    box.current = _status(peers=frozenset({PEER}))
+    h.run(4.0)
+    beats = [(hop, f.seq) for hop, f in _sent(box) if f.kind == KIND_HEARTBEAT]
+    assert beats == [(PEER, 1), (PEER, 2)]
+    box.deliver(heartbeat_frame(PEER, 1))
+    h.run(5.0)  # heard at 4 s: not silent yet at 9 s
+    assert not h.tm_of(5, 4)
+    box.current = _status(peers=frozenset({other}))  # PEER out of reach, other linked
+    h.run(5.0)
+    assert not h.tm_of(5, 4)  # nobody silent for 6 s while linked yet
+    h.run(2.0)
+    silent = h.tm_of(5, 4)
+    assert len(silent) == 1 and silent[0].app_data[-2:] == other.to_bytes(2, "big")
+    assert h.exe.app("relay").instance.tlm["peers_silent"] == 1
+    box.deliver(heartbeat_frame(other, 9))
+    h.run(0.5)
+    assert h.exe.app("relay").instance.tlm["heartbeats_received"] == 2
+    assert len(h.tm_of(5, 1)) >= 1 and h.exe.app("relay").instance.silent == set()
