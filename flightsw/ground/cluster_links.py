@@ -24,7 +24,7 @@ import numpy as np
 
 from hal.interfaces import HOP_GEO, HOP_GROUND, CrosslinkStatus
 from sim_hw.environment import ContactWindow, GroundStation, station_position_eci_km
-from sim_hw.isl import ClusterLinks, light_time_s, packet_error_probability
+from sim_hw.isl import ClusterLinks, LinkState, light_time_s, packet_error_probability
 
 NS_PER_S = 1_000_000_000
 ROUTES = ("isl", "geo", "ground")
@@ -92,6 +92,10 @@ class LinkRouter:
         self.stats = {r: RouteStats() for r in ROUTES}
         self.seq = [0] * self.n
         self.per_window: list[dict[str, int]] = []
+        # Hops evaluated this window, by (sender, hop, sent at ns): frames of one minor
+        # frame share them (the model is a pure function: caching changes no result).
+        self._isl: dict[tuple[int, int, int], LinkState] = {}
+        self._down: dict[tuple[int, str, int], tuple[bool, float, float]] = {}
 
     # --- what each node's terminals see ------------------------------------------
     def _pass(self, node: int, t_s: float) -> ContactWindow | None:
@@ -130,6 +134,8 @@ class LinkRouter:
         """Inbound frames per node for the next window: (arrival ns, sender, seq, frame)."""
         inbound: dict[int, list[tuple[int, int, int, bytes]]] = {}
         counts = dict.fromkeys(ROUTES, 0)
+        self._isl.clear()
+        self._down.clear()
         for src in sorted(sent):
             frames = sent[src]
             if not frames:
@@ -152,7 +158,10 @@ class LinkRouter:
                     if not 0 <= dst < self.n or dst == src:
                         st.lost_down += 1
                         continue
-                    link = self.links.isl(src, dst, t_s)
+                    key = (src, dst, t_ns)
+                    link = self._isl.get(key) or self._isl.setdefault(
+                        key, self.links.isl(src, dst, t_s)
+                    )
                     if not link.up:
                         st.lost_down += 1
                         continue
@@ -197,7 +206,11 @@ class LinkRouter:
     ) -> None:
         st = self.stats[route]
         st.offered += 1
-        up, delay, ber = self._ground_leg(src, t_ns / NS_PER_S, route)
+        key = (src, route, t_ns)
+        leg = self._down.get(key)
+        if leg is None:
+            leg = self._down[key] = self._ground_leg(src, t_ns / NS_PER_S, route)
+        up, delay, ber = leg
         if not up:
             st.lost_down += 1
             return
