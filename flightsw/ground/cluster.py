@@ -33,7 +33,7 @@ from typing import Any
 from flightsw.errors import FlightswError
 from flightsw.executive import NS_PER_S
 from flightsw.ground.cluster_ground import GroundRelayEndpoint
-from flightsw.ground.cluster_links import LinkRouter
+from flightsw.ground.cluster_links import GeoUplink, LinkRouter
 from flightsw.ground.cluster_node import SCID_BASE, NodeSpec, Shard, node_seed
 from flightsw.mission import load_mission
 from flightsw.progress import Progress
@@ -69,6 +69,7 @@ class ClusterOptions:
     plots: bool = True
     outages: tuple[LinkOutage, ...] = ()
     tc_script: tuple[tuple[float, int, bytes], ...] = ()  # (t_s, node, TC) over its pass
+    geo_tc_script: tuple[tuple[float, int, bytes], ...] = ()  # (t_s, node, TC) by GEO relay
     progress: bool | None = None
     ground: GroundRelayEndpoint | None = None  # what keeps frames reaching the ground
     client: Any = None  # an existing dask Client (kept open); None: make one
@@ -118,7 +119,7 @@ def _check(opts: ClusterOptions) -> None:
         raise FlightswError("give --duration or --orbits, not both")
     if not (math.isfinite(opts.window_s) and 0.1 <= opts.window_s <= 600.0):
         raise FlightswError("--window must be within 0.1..600 s")
-    for t, node, _tc in opts.tc_script:
+    for t, node, _tc in (*opts.tc_script, *opts.geo_tc_script):
         if not 0 <= node < opts.nodes or not math.isfinite(t):
             raise FlightswError(f"TC script: node {node} at {t} s is not in the cluster")
 
@@ -166,6 +167,7 @@ def run_cluster(
     contacts = [contact_windows(o, stations, t0_s - 1.0, t1_s) for o in orbits]
     ground = opts.ground if opts.ground is not None else GroundRelayEndpoint()
     router = LinkRouter(links, contacts, stations, SCID_BASE, opts.seed, ground, opts.neighbours)
+    uplink = GeoUplink(links, SCID_BASE, opts.geo_tc_script)
     client = opts.client
     own_client = client is None
     if own_client and opts.scheduler == "inline":
@@ -216,6 +218,7 @@ def run_cluster(
                 sent.update(call.result())
             e0 = wall()
             inbound = router.route(window, end_ns, sent)
+            uplink.send_due(begin_ns, end_ns, inbound)
             exchange_s += wall() - e0
             done += n
             window += 1
@@ -236,6 +239,7 @@ def run_cluster(
         [node_summaries[i] for i in range(opts.nodes)], router, frames * frame_ns / NS_PER_S
     )
     summary["ground_relayed"] = ground.summary()
+    summary["geo_uplink"] = uplink.summary()
     with (out / "ground_relayed.bin").open("wb") as f:
         for _origin, _t, _route, pkt in ground.packets:
             f.write(pkt)

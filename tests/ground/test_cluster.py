@@ -170,13 +170,7 @@ def test_tc_through_a_neighbour_with_a_pass_survives_an_isl_outage(tmp_path: Pat
     assert relay["tc_delivered"] == 1  # executed once, however many times it was sent
     assert links["geo"]["offered"] == 0  # GEO relays were down: nothing tried that way
     # What reached the ground from X, through Y's pass.
-    raw = (tmp_path / "run" / "ground_relayed.bin").read_bytes()
-    reports: list[tuple[int, int, bytes]] = []
-    while raw:
-        n = 7 + int.from_bytes(raw[4:6], "big")
-        tm = PusTm.decode(raw[:n])
-        raw = raw[n:]
-        reports.append((tm.service, tm.subservice, tm.app_data[:4]))
+    reports = _reports((tmp_path / "run" / "ground_relayed.bin").read_bytes())
     assert (1, 1, ping[:4]) in reports and (1, 7, ping[:4]) in reports
     # (Y's own reports from before its first link status went down by relay too.)
     assert out["ground_relayed"]["by_origin"][f"{SCID_BASE + x:#05x}"] >= 2
@@ -186,3 +180,46 @@ def test_tc_through_a_neighbour_with_a_pass_survives_an_isl_outage(tmp_path: Pat
     assert node_x["relay"]["queued_p0"] == 0 and node_x["relay"]["unacked"] == 0
     assert sum(node_x["relay"][f"dropped_p{p}"] for p in range(3)) == 0
     assert node_x["relay"]["via_neighbour"] >= 2 and node_x["relay"]["ground_route"] == 3
+
+
+def _reports(raw: bytes) -> list[tuple[int, int, bytes]]:
+    out = []
+    while raw:
+        n = 7 + int.from_bytes(raw[4:6], "big")
+        tm = PusTm.decode(raw[:n])
+        raw = raw[n:]
+        out.append((tm.service, tm.subservice, tm.app_data[:4]))
+    return out
+
+
+def test_tc_through_a_geo_relay_to_a_node_without_a_pass(tmp_path: Path) -> None:
+    """The ground sends a ping through a GEO relay to a node out of contact; it runs,
+    and its PUS-1 reports come back through a GEO relay (~0.25 s each way, both legs)."""
+    orbit = CircularOrbit(day_of_year=172.0)
+    wins = contact_windows(orbit, DEFAULT_STATIONS, 0.0, 20_000.0)
+    t0 = next(
+        float(t)
+        for t in np.arange(100.0, 20_000.0, 50.0)
+        if all(w.end_s <= t - 10.0 or w.start_s >= t + 60.0 for w in wins)
+    )
+    spec = NodeSpec(0, "n", None, 1, 0.0, SCID_BASE, str(tmp_path / "dict"))
+    ping = CommandEncoder(build_dictionary(node_mission(spec))).encode("test.ping")
+    out = run_cluster(
+        _tiny(
+            tmp_path / "run",
+            nodes=1,
+            window_s=5.0,
+            start_s=t0,
+            duration_s=40.0,
+            workload=False,
+            geo_tc_script=((t0 + 3.0, 0, ping),),
+        )
+    )
+    assert out["geo_uplink"]["sent"] == 1 and out["geo_uplink"]["waiting"] == 0
+    assert 0.23 < out["geo_uplink"]["delay_s"][0] < 0.30
+    assert out["relay_service"]["tc_delivered"] == 1
+    reports = _reports((tmp_path / "run" / "ground_relayed.bin").read_bytes())
+    assert (1, 1, ping[:4]) in reports and (1, 7, ping[:4]) in reports
+    assert set(out["ground_relayed"]["by_route"]) == {"geo"}
+    geo = out["links"]["geo"]
+    assert geo["delivered"] == geo["offered"] > 0 and 0.23 < geo["latency_s"]["max"] < 0.30
