@@ -13,11 +13,14 @@ the same windows and exchange as on Dask, without Dask) with CPU time measured b
 the lockstep run (per core). ``cluster_dask_wall_vs_busy`` runs the 4 nodes on a local
 Dask cluster of one worker and divides the runner's wall time by the time the worker
 spent advancing nodes (what Dask's round trips per window add; goal at most 1.20).
-``cluster_heap_mb_per_node`` is the Python heap a node took when built (tracemalloc).
+``cluster_heap_mb_per_node`` is the Python heap a node took when built (tracemalloc),
+``cluster_rss_mb_per_node`` the growth of the peak resident set over the lockstep run
+divided by the nodes (an upper bound: it includes the run's own records).
 """
 
 from __future__ import annotations
 
+import resource
 import sys
 import tempfile
 import time
@@ -57,7 +60,9 @@ def run(quick: bool) -> dict[str, Any]:
         root = Path(tmp)
         for n in sizes:
             w0 = time.perf_counter()
+            rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             lock = _run(root / f"l{n}", n, duration, WINDOW_S, scheduler="inline")
+            rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             alone = _run(root / f"i{n}", n, duration, duration, scheduler="inline")
             lock_cpu = lock["host_profile"]["run_seconds"]
             alone_cpu = alone["host_profile"]["run_seconds"]
@@ -68,6 +73,9 @@ def run(quick: bool) -> dict[str, Any]:
             out[f"cluster_heap_mb_per_node_{n}"] = round(
                 lock["host_profile"]["heap_bytes_per_node"] / 1e6, 2
             )
+            # Peak resident set growth over the run (KiB on Linux), per node: what the
+            # nodes, their outputs' buffers and the run's records took (an upper bound).
+            out[f"cluster_rss_mb_per_node_{n}"] = round((rss1 - rss0) / 1024 / n, 2)
             out[f"cluster_utilization_{n}"] = lock["utilization"]
             out[f"cluster_bench_wall_s_{n}"] = round(time.perf_counter() - w0, 1)
         w0 = time.perf_counter()

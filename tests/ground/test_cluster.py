@@ -223,3 +223,19 @@ def test_tc_through_a_geo_relay_to_a_node_without_a_pass(tmp_path: Path) -> None
     assert set(out["ground_relayed"]["by_route"]) == {"geo"}
     geo = out["links"]["geo"]
     assert geo["delivered"] == geo["offered"] > 0 and 0.23 < geo["latency_s"]["max"] < 0.30
+
+
+def test_the_command_writes_the_run_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flightsw.cli import main
+
+    out = tmp_path / "c"
+    argv = ["cluster", "--nodes", "1", "--duration", "10", "--boards", "4", "--window", "5"]
+    assert main([*argv, "--scheduler", "inline", "--out", str(out), "--quiet"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["nodes"] == 1 and shown["sim_seconds"] == 10.0
+    assert (out / "cluster.png").stat().st_size > 1000
+    assert (out / "nodes" / "node00" / "power.png").exists()
+    assert (out / "nodes" / "node00" / "archive.sqlite").exists()
+    assert main([*argv, "--scheduler", "nowhere", "--out", str(out)]) != 0
