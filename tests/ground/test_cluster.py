@@ -26,8 +26,8 @@ from sim_hw.orbit import CircularOrbit
 def _tiny(tmp: Path, seed: int = 1, **kw: object) -> ClusterOptions:
     base = {
         "nodes": 2,
-        "duration_s": 20.0,
-        "window_s": 10.0,
+        "duration_s": 10.0,
+        "window_s": 5.0,
         "seed": seed,
         "boards": 8,
         "out_dir": tmp,
@@ -53,7 +53,7 @@ def test_tm_per_node_is_byte_identical_for_a_seed_and_differs_for_another(tmp_pa
     b = run_cluster(_tiny(tmp_path / "b", workers=2))  # spread over two shards this time
     run_cluster(_tiny(tmp_path / "c", seed=2))
     tm_a, tm_b, tm_c = _tm(tmp_path / "a"), _tm(tmp_path / "b"), _tm(tmp_path / "c")
-    assert len(tm_a) == 2 and all(len(v) > 500 for v in tm_a.values())
+    assert len(tm_a) == 2 and all(len(v) > 300 for v in tm_a.values())
     assert tm_a == tm_b
     assert tm_a["node00"] != tm_a["node01"]  # nodes are not copies of each other
     assert all(tm_a[n] != tm_c[n] for n in tm_a)
@@ -64,7 +64,7 @@ def test_tm_per_node_is_byte_identical_for_a_seed_and_differs_for_another(tmp_pa
     saved = json.loads((tmp_path / "a" / "cluster_summary.json").read_text())
     assert saved["per_node"]["node00"]["tm_sha256"] == a["per_node"]["node00"]["tm_sha256"]
     node = json.loads((tmp_path / "a" / "nodes" / "node01" / "summary.json").read_text())
-    assert node["scid"] == SCID_BASE + 1 and node["sim_seconds"] == 20.0
+    assert node["scid"] == SCID_BASE + 1 and node["sim_seconds"] == 10.0
     assert a["boards"] == 16 and a["windows"] == 2
 
 
@@ -225,6 +225,7 @@ def test_tc_through_a_geo_relay_to_a_node_without_a_pass(tmp_path: Path) -> None
     assert geo["delivered"] == geo["offered"] > 0 and 0.23 < geo["latency_s"]["max"] < 0.30
 
 
+@pytest.mark.slow  # plots: matplotlib renders eight figures
 def test_the_command_writes_the_run_directory(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
