@@ -26,8 +26,8 @@ from sim_hw.orbit import CircularOrbit
 def _tiny(tmp: Path, seed: int = 1, **kw: object) -> ClusterOptions:
     base = {
         "nodes": 2,
-        "duration_s": 10.0,
-        "window_s": 5.0,
+        "duration_s": 20.0,
+        "window_s": 10.0,
         "seed": seed,
         "boards": 8,
         "out_dir": tmp,
@@ -64,7 +64,7 @@ def test_tm_per_node_is_byte_identical_for_a_seed_and_differs_for_another(tmp_pa
     saved = json.loads((tmp_path / "a" / "cluster_summary.json").read_text())
     assert saved["per_node"]["node00"]["tm_sha256"] == a["per_node"]["node00"]["tm_sha256"]
     node = json.loads((tmp_path / "a" / "nodes" / "node01" / "summary.json").read_text())
-    assert node["scid"] == SCID_BASE + 1 and node["sim_seconds"] == 10.0
+    assert node["scid"] == SCID_BASE + 1 and node["sim_seconds"] == 20.0
     assert a["boards"] == 16 and a["windows"] == 2
 
 
