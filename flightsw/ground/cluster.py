@@ -33,8 +33,9 @@ from typing import Any
 from flightsw.errors import FlightswError
 from flightsw.executive import NS_PER_S
 from flightsw.ground.cluster_ground import GroundRelayEndpoint
+from flightsw.ground.cluster_jobs import ClusterJobs, NodeView
 from flightsw.ground.cluster_links import GeoUplink, LinkRouter
-from flightsw.ground.cluster_node import SCID_BASE, NodeSpec, Shard, node_seed
+from flightsw.ground.cluster_node import SCID_BASE, NodeSpec, Shard, node_mission, node_seed
 from flightsw.mission import load_mission
 from flightsw.progress import Progress
 from flightsw.simulate import orbit_period_s
@@ -70,6 +71,7 @@ class ClusterOptions:
     outages: tuple[LinkOutage, ...] = ()
     tc_script: tuple[tuple[float, int, bytes], ...] = ()  # (t_s, node, TC) over its pass
     geo_tc_script: tuple[tuple[float, int, bytes], ...] = ()  # (t_s, node, TC) by GEO relay
+    cluster_jobs: bool = False  # one job stream placed by headroom, not a workload per node
     progress: bool | None = None
     ground: GroundRelayEndpoint | None = None  # what keeps frames reaching the ground
     client: Any = None  # an existing dask Client (kept open); None: make one
@@ -124,6 +126,19 @@ def _check(opts: ClusterOptions) -> None:
             raise FlightswError(f"TC script: node {node} at {t} s is not in the cluster")
 
 
+def _cluster_jobs(opts: ClusterOptions, first: NodeSpec) -> ClusterJobs:
+    """The cluster's job stream from the mission's [workload], sized to all its boards."""
+    from flightsw.dictionary import build_dictionary
+    from flightsw.ground.commanding import CommandEncoder
+    from flightsw.ground.workload import WorkloadConfig
+
+    mission = node_mission(first)
+    cfg = WorkloadConfig.from_table(mission.workload or {}, mission.path)
+    boards = int(mission.hal.get("spacecraft", {}).get("boards", 256))
+    encoder = CommandEncoder(build_dictionary(mission))
+    return ClusterJobs(cfg, boards, opts.nodes, opts.seed, encoder)
+
+
 def run_cluster(
     opts: ClusterOptions, wall: Callable[[], float] = time.perf_counter
 ) -> dict[str, Any]:
@@ -152,7 +167,7 @@ def run_cluster(
             out_dir=str(out / "nodes" / f"node{i:02d}"),
             boards=opts.boards,
             relay=opts.relay,
-            workload=opts.workload,
+            workload=opts.workload and not opts.cluster_jobs,
             archive=opts.archive,
             plots=opts.plots,
             tc_script=tuple((t, tc) for t, n, tc in opts.tc_script if n == i),
@@ -168,6 +183,8 @@ def run_cluster(
     ground = opts.ground if opts.ground is not None else GroundRelayEndpoint()
     router = LinkRouter(links, contacts, stations, SCID_BASE, opts.seed, ground, opts.neighbours)
     uplink = GeoUplink(links, SCID_BASE, opts.geo_tc_script)
+    jobs = _cluster_jobs(opts, specs[0]) if opts.cluster_jobs else None
+    views: dict[int, NodeView] = {}
     client = opts.client
     own_client = client is None
     if own_client and opts.scheduler == "inline":
@@ -205,17 +222,21 @@ def run_cluster(
             begin_ns = start_ns + done * frame_ns
             end_ns = begin_ns + n * frame_ns
             status = router.status(begin_ns / NS_PER_S)
+            tcs = jobs.plan(begin_ns, end_ns, views) if jobs is not None else {}
             calls = [
                 sh.run_window(
                     end_ns,
                     {s.index: status[s.index] for s in group},
                     {s.index: inbound.get(s.index, []) for s in group},
+                    {s.index: tcs[s.index] for s in group if s.index in tcs},
                 )
                 for sh, group in zip(shards, groups, strict=True)
             ]
             sent: dict[int, list[tuple[int, int, bytes]]] = {}
             for call in calls:
-                sent.update(call.result())
+                for i, (frames_out, (n_jobs, target)) in call.result().items():
+                    sent[i] = frames_out
+                    views[i] = NodeView(n_jobs, target)
             e0 = wall()
             inbound = router.route(window, end_ns, sent)
             uplink.send_due(begin_ns, end_ns, inbound)
@@ -240,6 +261,8 @@ def run_cluster(
     )
     summary["ground_relayed"] = ground.summary()
     summary["geo_uplink"] = uplink.summary()
+    if jobs is not None:
+        summary["cluster_jobs"] = jobs.summary()
     with (out / "ground_relayed.bin").open("wb") as f:
         for _origin, _t, _route, pkt in ground.packets:
             f.write(pkt)

@@ -171,6 +171,8 @@ class ClusterNode:
         self.inbox: list[tuple[int, int, int, bytes]] = []  # (arrive ns, sender, seq, frame)
         self.counters = NodeCounters()
         self.script = sorted(spec.tc_script, key=lambda item: item[0])
+        self.uplink: list[tuple[int, bytes]] = []  # the ground's TCs due (time, TC)
+        self.uplink_waits = 0  # frames a due TC waited for room in the dispatcher
         self.next_tc = 0
         exe.tm.sinks.append(self._sink)
 
@@ -190,10 +192,16 @@ class ClusterNode:
         end_ns: int,
         status: CrosslinkStatus,
         inbound: list[tuple[int, int, int, bytes]],
+        tcs: list[tuple[int, bytes]] | None = None,
     ) -> list[tuple[int, int, bytes]]:
-        """Advance to ``end_ns`` with the links as ``status`` says and the frames that
-        arrived; returns what the node sent (sent at ns, next hop, frame)."""
+        """Advance to ``end_ns`` with the links as ``status`` says, the frames that
+        arrived and the ground's TCs (time, TC: the cluster's jobs); returns what the
+        node sent (sent at ns, next hop, frame)."""
         exe = self.exe
+        if tcs:
+            self.uplink.extend(tcs)
+            self.uplink.sort(key=lambda item: item[0])
+        up, dispatcher = self.uplink, exe.dispatcher
         self.crosslink.current = status
         self.inbox.extend(inbound)
         self.inbox.sort(key=lambda f: (f[0], f[1], f[2]))
@@ -210,6 +218,11 @@ class ClusterNode:
                 for tc in workload.poll(now):
                     if not exe.submit_tc(tc):
                         workload.refused(tc)
+            while up and up[0][0] <= now:  # in order, as the dispatcher has room
+                if len(dispatcher.uplink) >= dispatcher.uplink_depth:
+                    self.uplink_waits += 1
+                    break
+                exe.submit_tc(up.pop(0)[1])
             exe.run_minor_frame()
             if self.recorder is not None:
                 self.recorder.maybe_sample(exe.now_ns)
@@ -220,6 +233,14 @@ class ClusterNode:
         sent = self.crosslink.drain_tx()
         self.counters.frames_out += len(sent)
         return sent
+
+    def view(self) -> tuple[int, int]:
+        """(jobs queued and running, boards the admission policy lets run): what the
+        payload's housekeeping tells the ground (0, 0 without a payload)."""
+        if not any(a.spec.name == "payload" for a in self.exe.apps):
+            return 0, 0
+        t = self.exe.app("payload").instance.tlm
+        return int(t["jobs_queued"]) + int(t["jobs_running"]), int(t["boards_target"])
 
     def finish(self, wall_s: float) -> dict[str, Any]:
         """Close the outputs; the node's summary.json (like ``flightsw sim``'s)."""
@@ -251,6 +272,7 @@ class ClusterNode:
             summary["contacts"] = rf_link.contact_summary(t0_s, t0_s + sim_s)
             summary.setdefault("link", {}).update(rf_link.stats())
         x = self.crosslink
+        summary["cluster_uplink"] = {"pending": len(self.uplink), "waits": self.uplink_waits}
         summary["crosslink"] = {
             "frames_sent": x.sent,
             "frames_received": x.received,
@@ -296,12 +318,15 @@ class Shard:
         end_ns: int,
         status: dict[int, CrosslinkStatus],
         inbound: dict[int, list[tuple[int, int, int, bytes]]],
-    ) -> dict[int, list[tuple[int, int, bytes]]]:
+        tcs: dict[int, list[tuple[int, bytes]]] | None = None,
+    ) -> dict[int, tuple[list[tuple[int, int, bytes]], tuple[int, int]]]:
+        """Each node to ``end_ns``: what it sent and its payload's view, by node index."""
         t0 = self._wall()
-        out = {
-            i: node.run_window(end_ns, status[i], inbound.get(i, []))
-            for i, node in sorted(self.nodes.items())
-        }
+        tcs = tcs or {}
+        out = {}
+        for i, node in sorted(self.nodes.items()):
+            sent = node.run_window(end_ns, status[i], inbound.get(i, []), tcs.get(i))
+            out[i] = (sent, node.view())
         self.busy_s += self._wall() - t0
         return out
 
