@@ -195,6 +195,7 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
         seed=args.seed, mission=args.mission, boards=args.boards, spacing_deg=args.spacing,
         out_dir=Path(args.out), scheduler=args.scheduler, workers=args.workers,
         plots=not args.no_plots, progress=False if args.quiet else None,
+        cluster_jobs=args.cluster_jobs,
     )  # fmt: skip
     summary = run_cluster(opts)
     keys = ("nodes", "boards", "sim_seconds", "payload_w_mean", "utilization", "jobs_completed")
@@ -802,6 +803,9 @@ def build_parser() -> argparse.ArgumentParser:
     clu.add_argument("--workers", type=_int(1, 256), default=2, help="local cluster workers")
     clu.add_argument("--out", type=_text, default="runs/cluster")
     clu.add_argument("--no-plots", action="store_true")
+    clu.add_argument(
+        "--cluster-jobs", action="store_true", help="one job stream placed on nodes by headroom"
+    )
     clu.add_argument("--quiet", action="store_true", help="no progress bar")
     clu.set_defaults(func=_cmd_cluster)
 
