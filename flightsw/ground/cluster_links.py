@@ -29,6 +29,8 @@ from sim_hw.isl import ClusterLinks, LinkState, light_time_s, packet_error_proba
 
 NS_PER_S = 1_000_000_000
 ROUTES = ("isl", "geo", "ground")
+MAX_SAMPLES = 200_000  # latency samples kept per route (the rest counted, not kept)
+MAX_WINDOWS = 1_000_000  # per-window traffic counts kept for the plot
 
 # A ground endpoint: (sender index, frame, arrival ns, route) -> frames to send back.
 GroundEndpoint = Callable[[int, bytes, int, str], list[bytes]]
@@ -46,6 +48,15 @@ class RouteStats:
     octets: int = 0
     latency_s: list[float] = field(default_factory=list)
     delivered_latency_s: list[float] = field(default_factory=list)
+    samples_not_kept: int = 0
+
+    def sample(self, latency: float, delivered: float) -> None:
+        """Keep a delivered frame's latencies (bounded: past MAX_SAMPLES, counted)."""
+        if len(self.latency_s) >= MAX_SAMPLES:
+            self.samples_not_kept += 1
+            return
+        self.latency_s.append(latency)
+        self.delivered_latency_s.append(delivered)
 
     def summary(self) -> dict[str, Any]:
         def pct(values: list[float]) -> dict[str, float] | None:
@@ -66,6 +77,7 @@ class RouteStats:
             "octets": self.octets,
             "latency_s": pct(self.latency_s),
             "delivered_latency_s": pct(self.delivered_latency_s),
+            "latency_samples_not_kept": self.samples_not_kept,
         }
 
 
@@ -173,10 +185,10 @@ class LinkRouter:
                     at = max(arrive, end_ns)
                     st.delivered += 1
                     st.octets += len(frame)
-                    st.latency_s.append((arrive - t_ns) / NS_PER_S)
-                    st.delivered_latency_s.append((at - t_ns) / NS_PER_S)
+                    st.sample((arrive - t_ns) / NS_PER_S, (at - t_ns) / NS_PER_S)
                     inbound.setdefault(dst, []).append((at, src, self.seq[src], frame))
-        self.per_window.append(counts)
+        if len(self.per_window) < MAX_WINDOWS:
+            self.per_window.append(counts)
         return inbound
 
     def _ground_leg(self, src: int, t_s: float, route: str) -> tuple[bool, float, float]:
@@ -221,8 +233,7 @@ class LinkRouter:
         arrive = t_ns + math.ceil(delay * NS_PER_S)
         st.delivered += 1
         st.octets += len(frame)
-        st.latency_s.append(delay)
-        st.delivered_latency_s.append(delay)  # the ground is not in the lockstep
+        st.sample(delay, delay)  # the ground is not in the lockstep
         if self.ground is None:
             return
         for reply in self.ground(src, frame, arrive, route):
@@ -277,7 +288,8 @@ class GeoUplink:
             at = max(t_ns + math.ceil(delay * NS_PER_S), end_ns)
             inbound.setdefault(node, []).append((at, -2, self.seq, frame))
             self.sent += 1
-            self.delays_s.append(delay)
+            if len(self.delays_s) < MAX_SAMPLES:
+                self.delays_s.append(delay)
         self.pending = keep
 
     def summary(self) -> dict[str, Any]:
