@@ -172,9 +172,9 @@ class LinkRouter:
                         st.lost_down += 1
                         continue
                     key = (src, dst, t_ns)
-                    link = self._isl.get(key) or self._isl.setdefault(
-                        key, self.links.isl(src, dst, t_s)
-                    )
+                    link = self._isl.get(key)
+                    if link is None:
+                        link = self._isl[key] = self.links.isl(src, dst, t_s)
                     if not link.up:
                         st.lost_down += 1
                         continue
