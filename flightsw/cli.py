@@ -186,6 +186,26 @@ def _cmd_campaign(args: argparse.Namespace) -> int:
     return 0 if t["passed"] == t["runs"] else 1
 
 
+def _cmd_cluster(args: argparse.Namespace) -> int:
+    from flightsw.ground.cluster import ClusterOptions, run_cluster
+
+    if args.scheduler is not None and args.scheduler != "inline":
+        parse_host_port(args.scheduler.partition("://")[2] or args.scheduler, "--scheduler")
+    opts = ClusterOptions(
+        nodes=args.nodes, orbits=args.orbits, duration_s=args.duration, window_s=args.window,
+        seed=args.seed, mission=args.mission, boards=args.boards, spacing_deg=args.spacing,
+        out_dir=Path(args.out), scheduler=args.scheduler, workers=args.workers,
+        plots=not args.no_plots, progress=False if args.quiet else None,
+        cluster_jobs=args.cluster_jobs,
+    )  # fmt: skip
+    summary = run_cluster(opts)
+    keys = ("nodes", "boards", "sim_seconds", "payload_w_mean", "utilization", "jobs_completed")
+    shown = {k: summary[k] for k in keys} | {"links": summary["links"]}
+    print(json.dumps(shown | {"host_profile": summary["host_profile"]}, indent=2))
+    print(f"cluster directory: {args.out}", file=sys.stderr)
+    return 0
+
+
 def _cmd_sim(args: argparse.Namespace) -> int:
     from flightsw.mission import load_mission
     from flightsw.simulate import SimOptions, run_sim, with_boards
@@ -805,6 +825,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="longest pass in seconds (default 3600)",
     )
     pas.set_defaults(func=_cmd_ground_pass)
+
+    clu = sub.add_parser("cluster", help="N flight builds in lockstep with ISL/GEO relay, on Dask")
+    clu.add_argument("--nodes", type=_int(1, 4096), default=4)
+    clu.add_argument("--orbits", type=_number(0, 1000, above=True))
+    clu.add_argument("--duration", type=_number(0, 1e8, above=True), help="seconds")
+    clu.add_argument("--window", type=_number(0.1, 600), default=10.0, help="lockstep window s")
+    clu.add_argument("--seed", type=_int(0, MAX_SEED), default=1)
+    clu.add_argument("--mission", type=_text, help="mission file or shipped name")
+    clu.add_argument("--boards", type=_int(1, 100_000), help="boards per node")
+    clu.add_argument("--spacing", type=_number(0.01, 60), default=2.0, help="deg between nodes")
+    clu.add_argument("--scheduler", type=_text, help="Dask scheduler address, or 'inline'")
+    clu.add_argument("--workers", type=_int(1, 256), default=2, help="local cluster workers")
+    clu.add_argument("--out", type=_text, default="runs/cluster")
+    clu.add_argument("--no-plots", action="store_true")
+    clu.add_argument(
+        "--cluster-jobs", action="store_true", help="one job stream placed on nodes by headroom"
+    )
+    clu.add_argument("--quiet", action="store_true", help="no progress bar")
+    clu.set_defaults(func=_cmd_cluster)
 
     camp = sub.add_parser("campaign", help="many seeded scenario runs on Dask, scored")
     camp.add_argument(

@@ -227,6 +227,39 @@ class Radio(Protocol):
     def status(self) -> RadioStatus: ...
 
 
+# Next hops a crosslink terminal can send to besides a peer's SCID (0..1023).
+HOP_GROUND = 1024  # the ground, over this node's own pass
+HOP_GEO = 1025  # the ground, through a GEO data relay
+
+
+@dataclass(frozen=True)
+class CrosslinkStatus:
+    """What the node's relay terminals can reach now: peers (SCIDs) with an acquired
+    optical link, the ground over a pass, a GEO relay, and the peers known (from the
+    contact plan) to have a way to the ground themselves."""
+
+    peers: frozenset[int]
+    ground: bool
+    geo: bool
+    peers_with_ground: frozenset[int]
+
+
+@runtime_checkable
+class Crosslink(Protocol):
+    """The node's inter-satellite and relay terminals: frames to a next hop (a peer's
+    SCID, ``HOP_GROUND`` or ``HOP_GEO``), bounded both ways."""
+
+    def send(self, hop: int, frame: bytes) -> bool:
+        """Queue a frame for a next hop; False (counted) when the transmit queue is full."""
+        ...
+
+    def receive(self) -> list[bytes]:
+        """Every frame received since the last call."""
+        ...
+
+    def status(self) -> CrosslinkStatus: ...
+
+
 # --- flight-software memory (simulated upsets) ------------------------------------
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any, Protocol, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -273,25 +273,32 @@ def contacts_by_station(
     return out
 
 
+class Positioned(Protocol):
+    """Anything with a position in ECI over time: a node's orbit, a GEO relay."""
+
+    def position_eci_km(self, t_s: npt.ArrayLike) -> FloatArray: ...
+
+
 @overload
 def relay_visible(
-    orbit_a: CircularOrbit, orbit_b: CircularOrbit, t_s: float, grazing_altitude_km: float = ...
+    orbit_a: Positioned, orbit_b: Positioned, t_s: float, grazing_altitude_km: float = ...
 ) -> bool: ...
 @overload
 def relay_visible(
-    orbit_a: CircularOrbit,
-    orbit_b: CircularOrbit,
+    orbit_a: Positioned,
+    orbit_b: Positioned,
     t_s: npt.NDArray[Any],
     grazing_altitude_km: float = ...,
 ) -> BoolArray: ...
 def relay_visible(
-    orbit_a: CircularOrbit,
-    orbit_b: CircularOrbit,
+    orbit_a: Positioned,
+    orbit_b: Positioned,
     t_s: float | npt.NDArray[Any],
     grazing_altitude_km: float = 100.0,
 ) -> bool | BoolArray:
-    """True where the straight line between two nodes clears the Earth plus a grazing
-    layer of atmosphere (the segment's closest point to the centre is above it)."""
+    """True where the straight line between two nodes (or a node and a GEO relay) clears
+    the Earth plus a grazing layer of atmosphere (the segment's closest point to the
+    centre is above it)."""
     ra = orbit_a.position_eci_km(t_s)
     rb = orbit_b.position_eci_km(t_s)
     d = rb - ra

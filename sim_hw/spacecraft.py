@@ -94,6 +94,7 @@ class SpacecraftConfig:
     altitude_km: float = 750.0
     ltan_h: float = 18.0
     day_of_year: float = 172.0
+    phase_deg: float = 0.0  # argument of latitude at the start (nodes of a cluster differ)
     array_area_m2: float = 450.0
     array_pointing: str = "orbit_normal"
     array_efficiency: float = 0.30
@@ -225,7 +226,9 @@ class Spacecraft:
         root = np.random.SeedSequence(seed)
         rad_seed, board_seed, sensor_seed, target_seed = root.spawn(4)
         cfg.validate()
-        self.orbit = CircularOrbit(cfg.altitude_km, ltan_h=cfg.ltan_h, day_of_year=cfg.day_of_year)
+        self.orbit = CircularOrbit(
+            cfg.altitude_km, ltan_h=cfg.ltan_h, day_of_year=cfg.day_of_year, phase_deg=cfg.phase_deg
+        )
         self.switches = _switch_map(cfg)
         v = cfg.bus_voltage_v
         board_group_w = cfg.boards_per_switch * cfg.board_params.max_w

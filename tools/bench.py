@@ -39,6 +39,7 @@ GROUPS = [
     "bench_uplink_flood",
     "bench_scheduling",
     "bench_monitoring",
+    "bench_cluster",
 ]
 
 # (metric, target, description) — a target > 0 means "at least", < 0 means "at most |t|".
@@ -68,6 +69,9 @@ TARGETS: list[tuple[str, float, str]] = [
     ("sched_10k_waiting_vs_none", -1.10, "minor frame with 10,000 PUS-11 TCs scheduled vs none"),
     ("sched_10k_releasing_vs_few", -1.10, "same, releasing one a frame, vs a few hundred"),
     ("monitor_frame_cost_1000_vs_none", -1.10, "whole-node minor frame, 1,000 PUS-12 monitors"),
+    ("cluster_lockstep_vs_independent_4", -1.20, "cluster SIL CPU, 4 nodes lockstep vs alone"),
+    ("cluster_lockstep_vs_independent_16", -1.20, "cluster SIL CPU, 16 nodes lockstep vs alone"),
+    ("cluster_dask_wall_vs_busy", -1.20, "cluster on Dask: runner wall vs worker busy time"),
 ]
 
 

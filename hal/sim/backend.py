@@ -113,6 +113,15 @@ ORBIT = Schema(
     Opt("altitude_km", "float", None, min=160, max=40_000, unit="km"),
     Opt("ltan_h", "float", None, min=0, max=24, unit="h", doc="local time of ascending node"),
     Opt("day_of_year", "float", None, min=0, max=366),
+    Opt(
+        "phase_deg",
+        "float",
+        None,
+        min=-360,
+        max=360,
+        unit="deg",
+        doc="argument of latitude at start",
+    ),
     check=_check_orbit,
 )
 # Ranges of today's spacecraft fields; a new field may carry its own in its metadata.
@@ -123,6 +132,7 @@ SPACECRAFT_RANGES: dict[str, tuple[float, float]] = {
     "altitude_km": (160, 40_000),
     "ltan_h": (0, 24),
     "day_of_year": (0, 366),
+    "phase_deg": (-360, 360),
     "battery_soc": (0, 1),
     "cells_series": (1, 10_000),
     "bus_voltage_v": (1, 2_000),
@@ -203,7 +213,7 @@ def spacecraft_config(config: dict[str, Any]) -> SpacecraftConfig:
     """The spacecraft's build from [hal.spacecraft] plus the orbit from [orbit]."""
     merged = dict(config.get("spacecraft", {}))
     orbit = config.get("orbit", {})
-    for key in ("altitude_km", "ltan_h", "day_of_year"):
+    for key in ("altitude_km", "ltan_h", "day_of_year", "phase_deg"):
         if key in orbit:
             merged[key] = orbit[key]
     try:

@@ -1,0 +1,363 @@
+"""``flightsw cluster``: N complete flight builds in lockstep windows on Dask.
+
+Each node is a whole ``flightsw sim`` node (:class:`flightsw.ground.cluster_node.ClusterNode`)
+flying in a string of pearls in the dawn-dusk plane (``spacing_deg`` apart). Nodes
+live in Dask actors (:class:`~flightsw.ground.cluster_node.Shard`, one per worker, many
+nodes each): a local cluster by default, ``scheduler`` for a real one. The runner
+advances every shard to the end of a window of simulated time, collects the frames the
+nodes queued on their crosslink terminals, carries them through the link model
+(:class:`flightsw.ground.cluster_links.LinkRouter`: optical ISLs, GEO relays, passes)
+and delivers them in the next window.
+
+Determinism: no host time reaches a node or the router; a node's seed comes from the
+cluster seed and its index; a frame's fate is drawn from (seed, window, sender) in the
+sender's order; frames are delivered sorted by (arrival, sender, sequence). So the TM of
+every node is the same, byte for byte, for a seed, however many workers there are and
+whichever finishes first.
+
+Outputs: ``nodes/<name>/`` as ``flightsw sim`` writes them, ``cluster_summary.json``
+(power, utilization, jobs, relay traffic and latency rolled up; host timing apart in
+``host_profile``) and ``cluster.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flightsw.errors import FlightswError
+from flightsw.executive import NS_PER_S
+from flightsw.ground.cluster_ground import GroundRelayEndpoint
+from flightsw.ground.cluster_jobs import ClusterJobs, NodeView
+from flightsw.ground.cluster_links import GeoUplink, LinkRouter
+from flightsw.ground.cluster_node import SCID_BASE, NodeSpec, Shard, node_mission, node_seed
+from flightsw.mission import load_mission
+from flightsw.progress import Progress
+from flightsw.simulate import orbit_period_s
+from hal.sim.backend import ground_stations, spacecraft_config
+from sim_hw.environment import contact_windows
+from sim_hw.isl import ClusterLinks, LinkOutage, formation, geo_relays
+from sim_hw.orbit import CircularOrbit
+
+MAX_NODES = 4096
+
+
+@dataclass
+class ClusterOptions:
+    """What ``flightsw cluster`` was asked to do."""
+
+    nodes: int = 4
+    orbits: float | None = None
+    duration_s: float | None = None
+    window_s: float = 10.0
+    start_s: float | None = None  # None: the mission's start
+    seed: int = 1
+    mission: str | None = None
+    boards: int | None = None
+    spacing_deg: float = 2.0  # ~250 km between neighbours at 750 km
+    neighbours: int = 2  # terminals per side along the string
+    out_dir: Path = Path("runs/cluster")
+    scheduler: str | None = None
+    workers: int = 2
+    relay: bool = True
+    workload: bool = True
+    archive: bool = True
+    plots: bool = True
+    outages: tuple[LinkOutage, ...] = ()
+    tc_script: tuple[tuple[float, int, bytes], ...] = ()  # (t_s, node, TC) over its pass
+    geo_tc_script: tuple[tuple[float, int, bytes], ...] = ()  # (t_s, node, TC) by GEO relay
+    cluster_jobs: bool = False  # one job stream placed by headroom, not a workload per node
+    progress: bool | None = None
+    ground: GroundRelayEndpoint | None = None  # what keeps frames reaching the ground
+    client: Any = None  # an existing dask Client (kept open); None: make one
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _Done:
+    """A result that is already there (what a Dask future's ``result`` gives)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def result(self) -> Any:
+        return self.value
+
+
+class _InlineActor:
+    def __init__(self, obj: Any) -> None:
+        self._obj = obj
+
+    def __getattr__(self, name: str) -> Callable[..., _Done]:
+        method = getattr(self._obj, name)
+        return lambda *args, **kwargs: _Done(method(*args, **kwargs))
+
+
+class InlineClient:
+    """Shards in this process, one after the other (``--scheduler inline``): the same
+    windows and exchange as on Dask, for tests and for a baseline without Dask."""
+
+    def __init__(self, shards: int = 1) -> None:
+        self.shards = shards
+
+    def scheduler_info(self) -> dict[str, Any]:
+        return {"workers": {f"inline-{i}": {} for i in range(self.shards)}}
+
+    def submit(self, cls: Any, *args: Any, **_kwargs: Any) -> _Done:
+        return _Done(_InlineActor(cls(*args)))
+
+    def close(self) -> None:
+        pass
+
+
+def _check(opts: ClusterOptions) -> None:
+    if not 1 <= opts.nodes <= MAX_NODES:
+        raise FlightswError(f"--nodes must be within 1..{MAX_NODES}")
+    if opts.orbits is not None and opts.duration_s is not None:
+        raise FlightswError("give --duration or --orbits, not both")
+    if not (math.isfinite(opts.window_s) and 0.1 <= opts.window_s <= 600.0):
+        raise FlightswError("--window must be within 0.1..600 s")
+    for t, node, _tc in (*opts.tc_script, *opts.geo_tc_script):
+        if not 0 <= node < opts.nodes or not math.isfinite(t):
+            raise FlightswError(f"TC script: node {node} at {t} s is not in the cluster")
+
+
+def _cluster_jobs(opts: ClusterOptions, first: NodeSpec) -> ClusterJobs:
+    """The cluster's job stream from the mission's [workload], sized to all its boards."""
+    from flightsw.dictionary import build_dictionary
+    from flightsw.ground.commanding import CommandEncoder
+    from flightsw.ground.workload import WorkloadConfig
+
+    mission = node_mission(first)
+    cfg = WorkloadConfig.from_table(mission.workload or {}, mission.path)
+    boards = int(mission.hal.get("spacecraft", {}).get("boards", 256))
+    encoder = CommandEncoder(build_dictionary(mission))
+    return ClusterJobs(cfg, boards, opts.nodes, opts.seed, encoder)
+
+
+def run_cluster(
+    opts: ClusterOptions, wall: Callable[[], float] = time.perf_counter
+) -> dict[str, Any]:
+    """Run the cluster; returns the roll-up (also written to cluster_summary.json)."""
+    _check(opts)
+    base = load_mission(opts.mission, seed=opts.seed)
+    cfg = spacecraft_config(base.hal_config())
+    plane = CircularOrbit(cfg.altitude_km, ltan_h=cfg.ltan_h, day_of_year=cfg.day_of_year)
+    orbits = formation(plane, opts.nodes, opts.spacing_deg)
+    period = orbit_period_s(base)
+    duration = opts.duration_s if opts.duration_s is not None else (opts.orbits or 1.0) * period
+    frame_ns = round(NS_PER_S / base.executive.minor_frame_hz)
+    start_ns = base.executive.start_ns if opts.start_s is None else round(opts.start_s * NS_PER_S)
+    frames = max(1, round(duration * NS_PER_S / frame_ns))
+    window_frames = max(1, round(opts.window_s * NS_PER_S / frame_ns))
+    out = opts.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    specs = [
+        NodeSpec(
+            index=i,
+            name=f"node{i:02d}",
+            mission=opts.mission,
+            seed=node_seed(opts.seed, i),
+            phase_deg=o.phase_deg,
+            scid=SCID_BASE + i,
+            out_dir=str(out / "nodes" / f"node{i:02d}"),
+            boards=opts.boards,
+            relay=opts.relay,
+            workload=opts.workload and not opts.cluster_jobs,
+            archive=opts.archive,
+            plots=opts.plots,
+            tc_script=tuple((t, tc) for t, n, tc in opts.tc_script if n == i),
+            ack_timeout_s=2.0 * opts.window_s + 10.0,
+            start_ns=None if opts.start_s is None else start_ns,
+        )
+        for i, o in enumerate(orbits)
+    ]
+    t0_s, t1_s = start_ns / NS_PER_S, start_ns / NS_PER_S + duration + opts.window_s
+    stations = ground_stations(base.hal.get("ground_stations"))
+    links = ClusterLinks(orbits, geo_relays(cfg.day_of_year), outages=opts.outages)
+    contacts = [contact_windows(o, stations, t0_s - 1.0, t1_s) for o in orbits]
+    ground = opts.ground if opts.ground is not None else GroundRelayEndpoint()
+    router = LinkRouter(links, contacts, stations, SCID_BASE, opts.seed, ground, opts.neighbours)
+    uplink = GeoUplink(links, SCID_BASE, opts.geo_tc_script)
+    jobs = _cluster_jobs(opts, specs[0]) if opts.cluster_jobs else None
+    views: dict[int, NodeView] = {}
+    client = opts.client
+    own_client = client is None
+    if own_client and opts.scheduler == "inline":
+        client = InlineClient(opts.workers)
+    elif own_client:
+        from flightsw.ground.campaign import _client
+
+        client = _client(opts.scheduler, opts.workers)
+    w_start = wall()
+    try:
+        if not isinstance(client, InlineClient):
+            try:
+                client.wait_for_workers(1, timeout=60)
+            except TimeoutError:
+                raise FlightswError("no Dask worker joined the scheduler in 60 s") from None
+        workers = sorted(client.scheduler_info()["workers"])
+        if not workers:
+            raise FlightswError("the Dask cluster has no workers")
+        n_shards = min(len(workers), opts.nodes)
+        groups = [specs[s::n_shards] for s in range(n_shards)]
+        shards = [
+            client.submit(Shard, group, actor=True, workers=[workers[s]]).result()
+            for s, group in enumerate(groups)
+        ]
+        heap = [sh.build() for sh in shards]
+        node_heap_bytes = sum(h.result() for h in heap) / opts.nodes
+        built_s = wall() - w_start
+        inbound: dict[int, list[tuple[int, int, int, bytes]]] = {}
+        bar = Progress(frames, "cluster", opts.progress)
+        done = 0
+        window = 0
+        exchange_s = 0.0
+        while done < frames:
+            n = min(window_frames, frames - done)
+            begin_ns = start_ns + done * frame_ns
+            end_ns = begin_ns + n * frame_ns
+            status = router.status(begin_ns / NS_PER_S)
+            tcs = jobs.plan(begin_ns, end_ns, views) if jobs is not None else {}
+            calls = [
+                sh.run_window(
+                    end_ns,
+                    {s.index: status[s.index] for s in group},
+                    {s.index: inbound.get(s.index, []) for s in group},
+                    {s.index: tcs[s.index] for s in group if s.index in tcs},
+                )
+                for sh, group in zip(shards, groups, strict=True)
+            ]
+            sent: dict[int, list[tuple[int, int, bytes]]] = {}
+            for call in calls:
+                for i, (frames_out, (n_jobs, target)) in call.result().items():
+                    sent[i] = frames_out
+                    views[i] = NodeView(n_jobs, target)
+            e0 = wall()
+            inbound = router.route(window, end_ns, sent)
+            uplink.send_due(begin_ns, end_ns, inbound)
+            exchange_s += wall() - e0
+            done += n
+            window += 1
+            bar.update(done)
+        bar.close()
+        run_s = wall() - w_start - built_s
+        node_summaries: dict[int, dict[str, Any]] = {}
+        for sh in shards:
+            node_summaries.update(sh.finish().result())
+        where = opts.scheduler or f"local cluster ({len(workers)} workers)"
+    finally:
+        if own_client:
+            cluster = getattr(client, "cluster", None)
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    summary = rollup(
+        [node_summaries[i] for i in range(opts.nodes)], router, frames * frame_ns / NS_PER_S
+    )
+    summary["ground_relayed"] = ground.summary()
+    summary["geo_uplink"] = uplink.summary()
+    if jobs is not None:
+        summary["cluster_jobs"] = jobs.summary()
+    with (out / "ground_relayed.bin").open("wb") as f:
+        for _origin, _t, _route, pkt in ground.packets:
+            f.write(pkt)
+    summary.update(
+        nodes=opts.nodes,
+        seed=opts.seed,
+        window_s=window_frames * frame_ns / NS_PER_S,
+        windows=window,
+        spacing_deg=opts.spacing_deg,
+    )
+    summary["host_profile"] = {
+        "cluster": where,
+        "shards": n_shards,
+        "build_seconds": round(built_s, 3),
+        "heap_bytes_per_node": round(node_heap_bytes),
+        "run_seconds": round(run_s, 3),
+        "exchange_seconds": round(exchange_s, 3),
+        "shard_busy_seconds": round(
+            max(float(n["host_profile"]["wall_seconds"]) for n in node_summaries.values()), 3
+        ),
+        "realtime_factor": round(summary["sim_seconds"] / run_s, 2) if run_s > 0 else None,
+    }
+    (out / "cluster_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    if opts.plots:
+        summary["plots"] = plot(summary, router, out)
+    return summary
+
+
+def rollup(nodes: list[dict[str, Any]], router: LinkRouter, sim_s: float) -> dict[str, Any]:
+    """The cluster's totals from its nodes' summaries and the router's counts."""
+    busy = sum(float(n.get("busy_board_hours", 0.0)) for n in nodes)
+    avail = sum(float(n.get("available_board_hours", 0.0)) for n in nodes)
+    relay = {
+        k: sum(int(n.get("relay", {}).get(k, 0)) for n in nodes)
+        for k in sorted({k for n in nodes for k in n.get("relay", {})})
+    }
+    return {
+        "sim_seconds": sim_s,
+        "boards": sum(int(n.get("boards", 0)) for n in nodes),
+        "payload_w_mean": round(sum(float(n.get("payload_w_mean", 0.0)) for n in nodes), 1),
+        "utilization": round(busy / avail, 5) if avail > 0 else None,
+        "busy_board_hours": round(busy, 4),
+        "jobs_completed": sum(int(n.get("jobs_completed", 0)) for n in nodes),
+        "jobs_failed": sum(int(n.get("jobs_failed", 0)) for n in nodes),
+        "min_soc": min((float(n["min_soc"]) for n in nodes if "min_soc" in n), default=None),
+        "tm_packets": sum(int(n.get("tm_packets", 0)) for n in nodes),
+        "links": router.summary(),
+        "relay_service": relay,
+        "per_node": {
+            n["node"]: {
+                "scid": n["scid"],
+                "tm_sha256": n["tm_sha256"],
+                "tm_packets": n.get("tm_packets"),
+                "utilization": n.get("utilization"),
+                "payload_w_mean": n.get("payload_w_mean"),
+                "min_soc": n.get("min_soc"),
+                "crosslink": n.get("crosslink"),
+            }
+            for n in nodes
+        },
+    }
+
+
+def plot(summary: dict[str, Any], router: LinkRouter, out: Path) -> list[str]:
+    """cluster.png: per-node power and utilization, relay traffic per window, latency."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    names = list(summary["per_node"])
+    per = summary["per_node"]
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7))
+    x = np.arange(len(names))
+    axes[0, 0].bar(x, [float(per[n]["payload_w_mean"] or 0.0) / 1e3 for n in names])
+    axes[0, 0].set_title(f"payload power, cluster {summary['payload_w_mean'] / 1e3:.1f} kW mean")
+    axes[0, 0].set_ylabel("kW")
+    axes[0, 1].bar(x, [float(per[n]["utilization"] or 0.0) for n in names])
+    axes[0, 1].set_title(f"utilization, cluster {summary['utilization']}")
+    for ax in (axes[0, 0], axes[0, 1]):
+        ax.set_xticks(x, names, rotation=90, fontsize=7)
+    windows = np.arange(len(router.per_window)) * summary["window_s"]
+    for route in ("isl", "geo", "ground"):
+        axes[1, 0].plot(windows, [w[route] for w in router.per_window], label=route)
+    axes[1, 0].set_title("relay frames sent per window")
+    axes[1, 0].set_xlabel("s")
+    axes[1, 0].legend()
+    for route, stats in router.stats.items():
+        if stats.latency_s:
+            axes[1, 1].hist(np.asarray(stats.latency_s) * 1e3, bins=30, alpha=0.6, label=route)
+    axes[1, 1].set_title("one-way latency (physical)")
+    axes[1, 1].set_xlabel("ms")
+    axes[1, 1].legend()
+    fig.tight_layout()
+    fig.savefig(out / "cluster.png", dpi=100)
+    plt.close(fig)
+    return ["cluster.png"]

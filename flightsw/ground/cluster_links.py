@@ -1,0 +1,301 @@
+"""The cluster's link layer between lockstep windows: what each node sent, carried.
+
+At the end of a window the runner hands every frame the nodes queued on their
+crosslink terminals (sent at ns, next hop, frame) to :class:`LinkRouter`. For each frame
+the link model (:mod:`sim_hw.isl`) at the time it left decides: the hop was down (lost),
+its bits were hit (lost: the frame check rejects it, drawn from a generator seeded by
+the cluster seed, the window and the sender, in the sender's order), or it arrives
+after its light time and clocking time, but never before the next window starts (the
+window bounds the modelled latency). Frames for the ground (over a pass or a GEO relay)
+go to a ground endpoint, which may answer (acknowledgements) back along the same path.
+
+Everything is a function of the frames, the seed and the model: the result does not
+depend on how nodes were spread over workers or in what order their windows finished.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from flightsw.services.relay import GROUND_SCID, KIND_DATA, RelayFrame
+from hal.interfaces import HOP_GEO, HOP_GROUND, CrosslinkStatus
+from sim_hw.environment import ContactWindow, GroundStation, station_position_eci_km
+from sim_hw.isl import ClusterLinks, LinkState, light_time_s, packet_error_probability
+
+NS_PER_S = 1_000_000_000
+ROUTES = ("isl", "geo", "ground")
+MAX_SAMPLES = 200_000  # latency samples kept per route (the rest counted, not kept)
+MAX_WINDOWS = 1_000_000  # per-window traffic counts kept for the plot
+
+# A ground endpoint: (sender index, frame, arrival ns, route) -> frames to send back.
+GroundEndpoint = Callable[[int, bytes, int, str], list[bytes]]
+
+
+@dataclass
+class RouteStats:
+    """Per route: frames offered, delivered, lost (link down / bit errors), octets, and
+    the latencies (physical and as delivered in the lockstep) of what arrived."""
+
+    offered: int = 0
+    delivered: int = 0
+    lost_down: int = 0
+    lost_errors: int = 0
+    octets: int = 0
+    latency_s: list[float] = field(default_factory=list)
+    delivered_latency_s: list[float] = field(default_factory=list)
+    samples_not_kept: int = 0
+
+    def sample(self, latency: float, delivered: float) -> None:
+        """Keep a delivered frame's latencies (bounded: past MAX_SAMPLES, counted)."""
+        if len(self.latency_s) >= MAX_SAMPLES:
+            self.samples_not_kept += 1
+            return
+        self.latency_s.append(latency)
+        self.delivered_latency_s.append(delivered)
+
+    def summary(self) -> dict[str, Any]:
+        def pct(values: list[float]) -> dict[str, float] | None:
+            if not values:
+                return None
+            a = np.asarray(values)
+            return {
+                "p50": round(float(np.percentile(a, 50)), 6),
+                "p95": round(float(np.percentile(a, 95)), 6),
+                "max": round(float(a.max()), 6),
+            }
+
+        return {
+            "offered": self.offered,
+            "delivered": self.delivered,
+            "lost_link_down": self.lost_down,
+            "lost_bit_errors": self.lost_errors,
+            "octets": self.octets,
+            "latency_s": pct(self.latency_s),
+            "delivered_latency_s": pct(self.delivered_latency_s),
+            "latency_samples_not_kept": self.samples_not_kept,
+        }
+
+
+class LinkRouter:
+    """Carries the frames of one window through the link model; see the module docstring."""
+
+    def __init__(
+        self,
+        links: ClusterLinks,
+        contacts: Sequence[Sequence[ContactWindow]],
+        stations: Sequence[GroundStation],
+        scid_base: int,
+        seed: int,
+        ground: GroundEndpoint | None = None,
+        neighbours: int = 2,
+    ) -> None:
+        self.links = links
+        self.contacts = [list(c) for c in contacts]
+        self.stations = {s.name: s for s in stations}
+        self.scid_base = scid_base
+        self.seed = seed
+        self.ground = ground
+        self.neighbours = neighbours
+        self.n = len(links.orbits)
+        self.stats = {r: RouteStats() for r in ROUTES}
+        self.seq = [0] * self.n
+        self.per_window: list[dict[str, int]] = []
+        # Hops evaluated this window, by (sender, hop, sent at ns): frames of one minor
+        # frame share them (the model is a pure function: caching changes no result).
+        self._isl: dict[tuple[int, int, int], LinkState] = {}
+        self._down: dict[tuple[int, str, int], tuple[bool, float, float]] = {}
+
+    # --- what each node's terminals see ------------------------------------------
+    def _pass(self, node: int, t_s: float) -> ContactWindow | None:
+        for w in self.contacts[node]:
+            if w.start_s <= t_s < w.end_s:
+                return w
+        return None
+
+    def peers_of(self, node: int) -> list[int]:
+        """The nodes a node's terminals point at: ``neighbours`` either side in the string."""
+        return [
+            j
+            for j in range(node - self.neighbours, node + self.neighbours + 1)
+            if j != node and 0 <= j < self.n
+        ]
+
+    def status(self, t_s: float) -> dict[int, CrosslinkStatus]:
+        """Every node's terminal status at t (the start of a window)."""
+        ground = [self._pass(i, t_s) is not None for i in range(self.n)]
+        geo = [self.links.best_geo(i, t_s) is not None for i in range(self.n)]
+        out = {}
+        for i in range(self.n):
+            peers = [j for j in self.peers_of(i) if self.links.isl(i, j, t_s).up]
+            out[i] = CrosslinkStatus(
+                frozenset(self.scid_base + j for j in peers),
+                ground[i],
+                geo[i],
+                frozenset(self.scid_base + j for j in peers if ground[j] or geo[j]),
+            )
+        return out
+
+    # --- carrying a window's frames --------------------------------------------------
+    def route(
+        self, window: int, end_ns: int, sent: dict[int, list[tuple[int, int, bytes]]]
+    ) -> dict[int, list[tuple[int, int, int, bytes]]]:
+        """Inbound frames per node for the next window: (arrival ns, sender, seq, frame)."""
+        inbound: dict[int, list[tuple[int, int, int, bytes]]] = {}
+        counts = dict.fromkeys(ROUTES, 0)
+        self._isl.clear()
+        self._down.clear()
+        for src in sorted(sent):
+            frames = sent[src]
+            if not frames:
+                continue
+            rng = np.random.default_rng([self.seed, window, src])
+            for t_ns, hop, frame in frames:
+                self.seq[src] += 1
+                t_s = t_ns / NS_PER_S
+                if hop == HOP_GEO:
+                    self._to_ground(src, frame, t_ns, "geo", rng, inbound, end_ns)
+                    counts["geo"] += 1
+                elif hop == HOP_GROUND:
+                    self._to_ground(src, frame, t_ns, "ground", rng, inbound, end_ns)
+                    counts["ground"] += 1
+                else:
+                    counts["isl"] += 1
+                    st = self.stats["isl"]
+                    st.offered += 1
+                    dst = hop - self.scid_base
+                    if not 0 <= dst < self.n or dst == src:
+                        st.lost_down += 1
+                        continue
+                    key = (src, dst, t_ns)
+                    link = self._isl.get(key)
+                    if link is None:
+                        link = self._isl[key] = self.links.isl(src, dst, t_s)
+                    if not link.up:
+                        st.lost_down += 1
+                        continue
+                    if rng.random() < packet_error_probability(len(frame), link.ber):
+                        st.lost_errors += 1
+                        continue
+                    arrive = t_ns + math.ceil(link.transfer_s(len(frame)) * NS_PER_S)
+                    at = max(arrive, end_ns)
+                    st.delivered += 1
+                    st.octets += len(frame)
+                    st.sample((arrive - t_ns) / NS_PER_S, (at - t_ns) / NS_PER_S)
+                    inbound.setdefault(dst, []).append((at, src, self.seq[src], frame))
+        if len(self.per_window) < MAX_WINDOWS:
+            self.per_window.append(counts)
+        return inbound
+
+    def _ground_leg(self, src: int, t_s: float, route: str) -> tuple[bool, float, float]:
+        """(up, one-way delay node->ground, ber) over a pass or the best GEO relay."""
+        if route == "geo":
+            k = self.links.best_geo(src, t_s)
+            if k is None:
+                return False, 0.0, 0.0
+            s = self.links.geo(src, k, t_s)
+            return True, s.delay_s + self.links.relays[k].ground_leg_s(t_s), s.ber
+        w = self._pass(src, t_s)
+        if w is None:
+            return False, 0.0, 0.0
+        orbit = self.links.orbits[src]
+        station = station_position_eci_km(self.stations[w.station], orbit, t_s)
+        rng_km = float(np.linalg.norm(orbit.position_eci_km(t_s) - station))
+        return True, light_time_s(rng_km), 0.0
+
+    def _to_ground(
+        self,
+        src: int,
+        frame: bytes,
+        t_ns: int,
+        route: str,
+        rng: np.random.Generator,
+        inbound: dict[int, list[tuple[int, int, int, bytes]]],
+        end_ns: int,
+    ) -> None:
+        st = self.stats[route]
+        st.offered += 1
+        key = (src, route, t_ns)
+        leg = self._down.get(key)
+        if leg is None:
+            leg = self._down[key] = self._ground_leg(src, t_ns / NS_PER_S, route)
+        up, delay, ber = leg
+        if not up:
+            st.lost_down += 1
+            return
+        if rng.random() < packet_error_probability(len(frame), ber):
+            st.lost_errors += 1
+            return
+        arrive = t_ns + math.ceil(delay * NS_PER_S)
+        st.delivered += 1
+        st.octets += len(frame)
+        st.sample(delay, delay)  # the ground is not in the lockstep
+        if self.ground is None:
+            return
+        for reply in self.ground(src, frame, arrive, route):
+            back = arrive + math.ceil(delay * NS_PER_S)
+            self.seq[src] += 1
+            inbound.setdefault(src, []).append((max(back, end_ns), -1, self.seq[src], reply))
+
+    def summary(self) -> dict[str, Any]:
+        return {r: s.summary() for r, s in self.stats.items()}
+
+
+class GeoUplink:
+    """The ground's TCs sent through a GEO data relay to a node with no pass.
+
+    Each TC leaves the ground at its time, or when the window it falls in starts,
+    whichever is later; if no relay sees the node then, the ground keeps it and tries
+    again at the next window (store and forward on the ground). It arrives as a relay
+    frame from the ground (``GROUND_SCID``) after both legs' light time, never before
+    the next window."""
+
+    def __init__(
+        self, links: ClusterLinks, scid_base: int, script: Sequence[tuple[float, int, bytes]]
+    ) -> None:
+        self.links = links
+        self.scid_base = scid_base
+        self.pending = sorted(script, key=lambda item: (item[0], item[1]))
+        self.seq = 0
+        self.sent = 0
+        self.waits = 0
+        self.delays_s: list[float] = []
+
+    def send_due(
+        self, begin_ns: int, end_ns: int, inbound: dict[int, list[tuple[int, int, int, bytes]]]
+    ) -> None:
+        keep = []
+        for t_s, node, tc in self.pending:
+            t_ns = max(round(t_s * NS_PER_S), begin_ns)
+            if t_ns >= end_ns:
+                keep.append((t_s, node, tc))
+                continue
+            k = self.links.best_geo(node, t_ns / NS_PER_S)
+            if k is None:
+                self.waits += 1
+                keep.append((t_s, node, tc))
+                continue
+            up = self.links.geo(node, k, t_ns / NS_PER_S).delay_s
+            delay = up + self.links.relays[k].ground_leg_s(t_ns / NS_PER_S)
+            self.seq += 1
+            frame = RelayFrame(
+                KIND_DATA, GROUND_SCID, self.scid_base + node, GROUND_SCID, 0, self.seq, tc
+            ).encode()
+            at = max(t_ns + math.ceil(delay * NS_PER_S), end_ns)
+            inbound.setdefault(node, []).append((at, -2, self.seq, frame))
+            self.sent += 1
+            if len(self.delays_s) < MAX_SAMPLES:
+                self.delays_s.append(delay)
+        self.pending = keep
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "waiting": len(self.pending),
+            "windows_waited": self.waits,
+            "delay_s": [round(d, 6) for d in self.delays_s[:100]],
+        }

@@ -1,0 +1,334 @@
+"""One node of the cluster SIL: a complete flight build stepped window by window.
+
+A node is what ``flightsw sim`` runs (its own executive and apps over its own simulated
+spacecraft, the ground's workload, an in-process ground station on its RF link, the
+truth recorder and the utilization meter: the building blocks of
+:mod:`flightsw.simulate`), with two differences: it advances only to the end of the
+current lockstep window, and its HAL has a crosslink terminal
+(:class:`hal.crosslink.CrosslinkMailbox`) whose frames the cluster's link model carries
+between windows. Frames that arrived are put into the terminal at their arrival time
+(never before the window they were delivered in), in the order (arrival, sender,
+sender's sequence): the same order on any worker.
+
+A node's memory is its executive, apps, HAL and simulated spacecraft (boards as numpy
+arrays), the archive's write batch, and the truth recorder's samples; ``memory_bytes``
+reports the Python heap it allocated while it was built (tracemalloc), measured in
+``tools/bench.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from flightsw.dictionary import build_dictionary
+from flightsw.errors import MissionError
+from flightsw.executive import NS_PER_S, AppLoadError, Executive
+from flightsw.ground.archive import TmArchive
+from flightsw.ground.sim_report import TruthRecorder
+from flightsw.mission import Mission, parse_mission, resolve_mission
+from flightsw.services.tm_funnel import CH_REALTIME
+from flightsw.simulate import (
+    GroundLinkMonitor,
+    ground_workload,
+    make_summary,
+    payload_summary,
+    utilization_meter,
+    with_boards,
+)
+from hal.clocks import SimClock
+from hal.crosslink import CrosslinkMailbox
+from hal.factory import build_hal
+from hal.interfaces import CrosslinkStatus
+
+# The relay service every cluster node runs (flightsw.services.relay).
+RELAY_APP = {
+    "name": "relay",
+    "class": "flightsw.services.relay:RelayService",
+    "rate_hz": 10,
+    "id_base": 0x2600,
+}
+SCID_BASE = 0x100  # node i flies as spacecraft id SCID_BASE + i
+
+
+def node_seed(cluster_seed: int, index: int) -> int:
+    """A node's own seed, drawn from the cluster's seed and its index (nodes differ)."""
+    return int(np.random.SeedSequence([cluster_seed, index]).generate_state(1)[0]) & 0x7FFFFFFF
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """Everything a worker needs to build a node (small and picklable)."""
+
+    index: int
+    name: str
+    mission: str | None  # a mission file or shipped name; None: the default
+    seed: int
+    phase_deg: float
+    scid: int
+    out_dir: str
+    boards: int | None = None
+    relay: bool = True
+    workload: bool = True
+    archive: bool = True
+    plots: bool = True
+    tc_script: tuple[tuple[float, bytes], ...] = ()  # the ground's TCs over the node's pass
+    ack_timeout_s: float = 30.0  # the relay's resend timer: above two windows
+    start_ns: int | None = None  # None: the mission's [executive] start_ns
+
+
+def node_mission(spec: NodeSpec) -> Mission:
+    """The mission file with this node's seed, place in the formation, SCID and relay."""
+    path = resolve_mission(spec.mission)
+    doc: dict[str, Any] = tomllib.loads(path.read_text())
+    doc.setdefault("mission", {})["seed"] = spec.seed
+    doc["orbit"] = {**doc.get("orbit", {}), "phase_deg": spec.phase_deg}
+    if spec.start_ns is not None:
+        doc.setdefault("executive", {})["start_ns"] = spec.start_ns
+    apps = doc.setdefault("apps", [])
+    for entry in apps:
+        if entry.get("name") == "comms":
+            entry.setdefault("options", {})["scid"] = spec.scid
+    if spec.relay and not any(a.get("name") == "relay" for a in apps):
+        relay: dict[str, Any] = dict(RELAY_APP)
+        relay["options"] = {"scid": spec.scid}
+        relay["params"] = {"ack_timeout_s": spec.ack_timeout_s}
+        apps.append(relay)
+    mission = parse_mission(doc, str(path))
+    if spec.boards is not None:
+        with_boards(mission, spec.boards)
+    return mission
+
+
+class _NoArchive:
+    """Stands in for the archive when a run keeps only tm.bin (benches)."""
+
+    errors = 0
+    events_by_severity: dict[str, int] = {}
+
+    def ingest(self, pkt: bytes) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class NodeCounters:
+    """What the node's side of the exchange saw (deterministic)."""
+
+    frames_out: int = 0
+    frames_in: int = 0
+    window_frames_out: list[int] = field(default_factory=list)
+
+
+class ClusterNode:
+    """A flight build advanced window by window; see the module docstring."""
+
+    def __init__(self, spec: NodeSpec) -> None:
+        self.spec = spec
+        self.mission = mission = node_mission(spec)
+        self.out = out = Path(spec.out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        self.dictionary = dictionary = build_dictionary(mission)
+        (out / "dictionary.json").write_text(json.dumps(dictionary, indent=1))
+        self.archive: TmArchive | _NoArchive
+        if spec.archive:
+            path = out / "archive.sqlite"
+            if path.exists():
+                path.unlink()
+            self.archive = TmArchive(path, dictionary)
+        else:
+            self.archive = _NoArchive()
+        self.start_ns = mission.executive.start_ns
+        clock = SimClock(self.start_ns)
+        self.hal = hal = build_hal(mission.hal_config(), mission.seed, clock)
+        self.crosslink = CrosslinkMailbox(clock.now_ns)
+        hal.devices["crosslink"] = self.crosslink
+        try:
+            self.exe = exe = Executive(mission.executive, mission.specs, hal)
+        except AppLoadError as exc:
+            raise MissionError(mission.path, mission.key_of(exc.app), exc.reason) from None
+        self.spacecraft = hal.devices.get("sim")
+        self.recorder = TruthRecorder(self.spacecraft) if self.spacecraft is not None else None
+        self.ground = GroundLinkMonitor.for_mission(mission, hal.devices.get("ground_link"))
+        self.workload = ground_workload(mission, exe, dictionary) if spec.workload else None
+        self.meter = (
+            utilization_meter(mission, exe, self.spacecraft)
+            if self.spacecraft is not None
+            else None
+        )
+        self.tm_file = (out / "tm.bin").open("wb")
+        self.tm_hash = hashlib.sha256()
+        self.tm_bytes = 0
+        self.inbox: list[tuple[int, int, int, bytes]] = []  # (arrive ns, sender, seq, frame)
+        self.counters = NodeCounters()
+        self.script = sorted(spec.tc_script, key=lambda item: item[0])
+        self.uplink: list[tuple[int, bytes]] = []  # the ground's TCs due (time, TC)
+        self.uplink_waits = 0  # frames a due TC waited for room in the dispatcher
+        self.next_tc = 0
+        exe.tm.sinks.append(self._sink)
+
+    def _sink(self, pkt: bytes, channel: int) -> None:
+        self.tm_bytes += len(pkt)
+        self.tm_file.write(pkt)
+        self.tm_hash.update(pkt)
+        if channel == CH_REALTIME:
+            self.archive.ingest(pkt)
+
+    @property
+    def now_ns(self) -> int:
+        return self.exe.now_ns
+
+    def run_window(
+        self,
+        end_ns: int,
+        status: CrosslinkStatus,
+        inbound: list[tuple[int, int, int, bytes]],
+        tcs: list[tuple[int, bytes]] | None = None,
+    ) -> list[tuple[int, int, bytes]]:
+        """Advance to ``end_ns`` with the links as ``status`` says, the frames that
+        arrived and the ground's TCs (time, TC: the cluster's jobs); returns what the
+        node sent (sent at ns, next hop, frame)."""
+        exe = self.exe
+        if tcs:
+            self.uplink.extend(tcs)
+            self.uplink.sort(key=lambda item: item[0])
+        up, dispatcher = self.uplink, exe.dispatcher
+        self.crosslink.current = status
+        self.inbox.extend(inbound)
+        self.inbox.sort(key=lambda f: (f[0], f[1], f[2]))
+        script, workload, box = self.script, self.workload, self.inbox
+        while exe.now_ns < end_ns:
+            now = exe.now_ns
+            while box and box[0][0] <= now:
+                self.crosslink.deliver(box.pop(0)[3])
+                self.counters.frames_in += 1
+            while self.next_tc < len(script) and script[self.next_tc][0] * NS_PER_S <= now:
+                exe.submit_tc(script[self.next_tc][1])
+                self.next_tc += 1
+            if workload is not None:
+                for tc in workload.poll(now):
+                    if not exe.submit_tc(tc):
+                        workload.refused(tc)
+            while up and up[0][0] <= now:  # in order, as the dispatcher has room
+                if len(dispatcher.uplink) >= dispatcher.uplink_depth:
+                    self.uplink_waits += 1
+                    break
+                exe.submit_tc(up.pop(0)[1])
+            exe.run_minor_frame()
+            if self.recorder is not None:
+                self.recorder.maybe_sample(exe.now_ns)
+            if self.meter is not None:
+                self.meter.update()
+            if self.ground is not None:
+                self.ground.poll(exe.now_ns)
+        sent = self.crosslink.drain_tx()
+        self.counters.frames_out += len(sent)
+        return sent
+
+    def view(self) -> tuple[int, int]:
+        """(jobs queued and running, boards the admission policy lets run): what the
+        payload's housekeeping tells the ground (0, 0 without a payload)."""
+        if not any(a.spec.name == "payload" for a in self.exe.apps):
+            return 0, 0
+        t = self.exe.app("payload").instance.tlm
+        return int(t["jobs_queued"]) + int(t["jobs_running"]), int(t["boards_target"])
+
+    def finish(self, wall_s: float) -> dict[str, Any]:
+        """Close the outputs; the node's summary.json (like ``flightsw sim``'s)."""
+        self.tm_file.close()
+        self.archive.close()
+        exe, mission = self.exe, self.mission
+        sim_s = (exe.now_ns - self.start_ns) / NS_PER_S
+        summary = make_summary(mission, exe, sim_s, wall_s, self.archive, self.tm_bytes)  # type: ignore[arg-type]
+        summary["node"] = self.spec.name
+        summary["scid"] = self.spec.scid
+        summary["tm_sha256"] = self.tm_hash.hexdigest()
+        if self.spacecraft is not None:
+            summary["truth"] = self.spacecraft.truth()
+        if self.recorder is not None:
+            summary.update(self.recorder.summary())
+            summary["plots"] = self.recorder.plot(self.out) if self.spec.plots else []
+        summary.update(payload_summary(exe))
+        if self.meter is not None:
+            summary.update(self.meter.summary())
+            if self.spec.plots:
+                summary["plots"] = [*summary.get("plots", []), *self.meter.plot(self.out)]
+        if self.workload is not None:
+            summary["workload"] = self.workload.summary()
+        if self.ground is not None:
+            summary["link"] = self.ground.summary()
+        rf_link = self.hal.devices.get("rf_link")
+        if rf_link is not None:
+            t0_s = self.start_ns / NS_PER_S
+            summary["contacts"] = rf_link.contact_summary(t0_s, t0_s + sim_s)
+            summary.setdefault("link", {}).update(rf_link.stats())
+        x = self.crosslink
+        summary["cluster_uplink"] = {"pending": len(self.uplink), "waits": self.uplink_waits}
+        summary["crosslink"] = {
+            "frames_sent": x.sent,
+            "frames_received": x.received,
+            "tx_refused": x.tx_refused,
+            "rx_dropped": x.rx_dropped,
+        }
+        if any(a.spec.name == "relay" for a in exe.apps):
+            summary["relay"] = dict(exe.app("relay").instance.tlm)
+        summary["host_profile"] = summary.pop("host_profile")
+        (self.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        return summary
+
+
+class Shard:
+    """The nodes one Dask worker holds (a Dask actor): built once, advanced each window.
+
+    The nodes are built by ``build`` (an actor's methods run on one thread of its
+    worker, its constructor may not: the archive's SQLite connection must stay on one).
+    ``wall`` measures host time for the host profile only (never in outputs that must
+    be deterministic)."""
+
+    def __init__(self, specs: list[NodeSpec], wall: Callable[[], float] | None = None) -> None:
+        import time
+
+        self._wall = wall or time.perf_counter
+        self.specs = list(specs)
+        self.nodes: dict[int, ClusterNode] = {}
+        self.busy_s = 0.0
+
+    def build(self) -> int:
+        """Build the nodes; returns the Python heap they took (tracemalloc, octets)."""
+        import tracemalloc
+
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        self.nodes = {s.index: ClusterNode(s) for s in self.specs}
+        used = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        return int(used)
+
+    def run_window(
+        self,
+        end_ns: int,
+        status: dict[int, CrosslinkStatus],
+        inbound: dict[int, list[tuple[int, int, int, bytes]]],
+        tcs: dict[int, list[tuple[int, bytes]]] | None = None,
+    ) -> dict[int, tuple[list[tuple[int, int, bytes]], tuple[int, int]]]:
+        """Each node to ``end_ns``: what it sent and its payload's view, by node index."""
+        t0 = self._wall()
+        tcs = tcs or {}
+        out = {}
+        for i, node in sorted(self.nodes.items()):
+            sent = node.run_window(end_ns, status[i], inbound.get(i, []), tcs.get(i))
+            out[i] = (sent, node.view())
+        self.busy_s += self._wall() - t0
+        return out
+
+    def finish(self) -> dict[int, dict[str, Any]]:
+        return {i: node.finish(self.busy_s) for i, node in sorted(self.nodes.items())}
