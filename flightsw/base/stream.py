@@ -40,6 +40,10 @@ class StreamBuffer:
     def __len__(self) -> int:
         return len(self.data)
 
+    def __bool__(self) -> bool:
+        """A buffer is always there, empty or not (see tests/test_code_quality.py)."""
+        return True
+
     def feed(self, chunk: bytes | bytearray | memoryview) -> int:
         """Append ``chunk``; drop (and count) the oldest octets beyond ``limit``. Returns
         how many were dropped by this call (0 almost always)."""

@@ -156,9 +156,9 @@ class ClusterNode:
             self.exe = exe = Executive(mission.executive, mission.specs, hal)
         except AppLoadError as exc:
             raise MissionError(mission.path, mission.key_of(exc.app), exc.reason) from None
-        self.spacecraft = hal.devices.get("sim")
+        self.spacecraft = hal.harness.get("sim")
         self.recorder = TruthRecorder(self.spacecraft) if self.spacecraft is not None else None
-        self.ground = GroundLinkMonitor.for_mission(mission, hal.devices.get("ground_link"))
+        self.ground = GroundLinkMonitor.for_mission(mission, hal.harness.get("ground_link"))
         self.workload = ground_workload(mission, exe, dictionary) if spec.workload else None
         self.meter = (
             utilization_meter(mission, exe, self.spacecraft)
@@ -266,7 +266,7 @@ class ClusterNode:
             summary["workload"] = self.workload.summary()
         if self.ground is not None:
             summary["link"] = self.ground.summary()
-        rf_link = self.hal.devices.get("rf_link")
+        rf_link = self.hal.harness.get("rf_link")
         if rf_link is not None:
             t0_s = self.start_ns / NS_PER_S
             summary["contacts"] = rf_link.contact_summary(t0_s, t0_s + sim_s)

@@ -42,6 +42,8 @@ from flightsw.app import (
     command,
 )
 from flightsw.errors import CommandError, DecodeError
+from flightsw.exec_services import CommandPath
+from flightsw.ports import OptionalDevice, Service
 from flightsw.schema import REQUIRED, Opt, Schema
 from hal.interfaces import HOP_GEO, HOP_GROUND, Crosslink, CrosslinkStatus
 
@@ -135,6 +137,8 @@ OPTIONS = Schema(
 class RelayService(App):
     """Store-and-forward relay of packets between spacecraft and to the ground."""
 
+    crosslink = OptionalDevice(Crosslink)  # absent on a node flying alone
+    commands = Service(CommandPath)  # where relayed TCs for this node go
     DEFAULT_RATE_HZ = 10.0
     OPTIONS = OPTIONS
     PARAMETERS = (
@@ -205,8 +209,7 @@ class RelayService(App):
     def init(self) -> None:
         self.scid = int(self.ctx.options["scid"])
         self.capture = {int(s) for s in self.ctx.options.get("capture_services", [1, 5])}
-        dev = self.ctx.hal.devices.get("crosslink")
-        self.link: Crosslink | None = dev if isinstance(dev, Crosslink) else None
+        self.link: Crosslink | None = self.crosslink
         kept = self.ctx.retained  # queues and custody survive a restart of this app
         if "queues" not in kept:
             kept["queues"] = [deque() for _ in range(PRIORITIES)]
@@ -285,7 +288,7 @@ class RelayService(App):
         self._telemetry()
 
     def _receive(self, link: Crosslink) -> None:
-        dispatcher = self.ctx.executive.dispatcher if self.ctx.executive is not None else None
+        dispatcher = self.commands
         for raw in link.receive():
             try:
                 f = RelayFrame.decode(raw)
@@ -311,7 +314,7 @@ class RelayService(App):
             if f.dest == self.scid:
                 if not is_tc(f.packet) or dispatcher is None:
                     self.counts["frames_bad"] += 1
-                elif len(dispatcher.uplink) >= dispatcher.uplink_depth:
+                elif dispatcher.room() <= 0:
                     continue  # not acknowledged: the hop sends it again later
                 elif f.packet in self.delivered:  # came twice by two routes: run once
                     self.counts["duplicates"] += 1
