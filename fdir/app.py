@@ -111,6 +111,59 @@ FULL_PERIOD_S = 1.0  # heartbeats, memory, ladder timers; latch-ups are checked 
 _validated_table = validated_table  # the name tests and older code use
 
 
+# What FDIR knows that a restart of its app must not lose (``FdirApp._take_back``):
+# recovery ladders and their timers, latch-up filters, fault counters and windows,
+# isolated / permanently faulty / externally controlled boards, health, failed sensors,
+# heartbeat tracking, supply state, safe mode and its persistence, app re-enable history,
+# memory-guard golden copies, pending event reports, monitors and their settings, totals.
+RETAINED = (
+    "state",
+    "saved_key",
+    "ladder",
+    "sel_filter",
+    "table_repairs",
+    "enabled",
+    "last_corrected",
+    "since_scrub",
+    "last_unc",
+    "corrected_total",
+    "unc_total",
+    "scrubs",
+    "next_scrub_s",
+    "sensor_fdir",
+    "battery_temp_c",
+    "reenabled_at",
+    "overrun_restarts",
+    "next_radio_reset_s",
+    "radio_resets",
+    "next_sensor_s",
+    "safe",
+    "low_soc_n",
+    "hot_battery_n",
+    "next_full_s",
+    "last_tel",
+    "last_beat",
+    "beat_at",
+    "was_powered",
+    "hang_due_s",
+    "hang_counter",
+    "unc_counter",
+    "supply_down",
+    "switch_tripped",
+    "supply_faults",
+    "health",
+    "permanent",
+    "external",
+    "health_key",
+    "events",
+    "guard",
+    "next_nv_scrub_s",
+    "state_repairs_seen",
+    "watch",
+    "device_errors",
+)
+
+
 def _check_table(raw: dict[str, Any]) -> None:
     validated_table(raw)
 
@@ -390,11 +443,30 @@ class FdirApp(DeviceGuard, App):
         self.next_nv_scrub_s = 0.0
         self.state_repairs_seen = 0
         self.watch = WatchTable.from_options(self.ctx.options.get("monitors", []))
+        self._take_back()
         memory = devices.get("memory")
         if memory is not None:
             memory.register("params", ParamRegion(self.ctx.params))
             memory.register("fdir.table", TableRegion(self._live_table, self._poke_table))
         self._restore(saved)
+
+    def _take_back(self) -> None:
+        """After a restart of this app: take back what the instance before it knew.
+
+        ``ctx.retained["fdir"]`` is the live attribute dict of the running instance, so it
+        is current at any moment (an exception in the middle of a step included) and costs
+        nothing per frame; a fresh instance copies the names in :data:`RETAINED` from it
+        and then points it at its own. Not kept: device handles, pipes (the bus keeps
+        those), the table's check values (recomputed from the golden copy, so a table
+        upset in flight is still repaired)."""
+        kept = self.ctx.retained
+        before = kept.get("fdir")
+        if before is not None and kept.get("boards") == self.boards.count:
+            for name in RETAINED:
+                if name in before:
+                    setattr(self, name, before[name])
+        kept["boards"] = self.boards.count
+        kept["fdir"] = self.__dict__
 
     def report(self, event: str, **args: Any) -> None:
         """Queue an event report (sent within the frame's budget, never silently lost)."""
