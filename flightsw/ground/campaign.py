@@ -84,11 +84,15 @@ def _kinds(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def _spread(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """One scenario across its seeds: how much the draws and the outcomes varied."""
     draws = {json.dumps(r.get("faults_drawn", []), sort_keys=True) for r in runs}
+    struck = [x for r in runs for x in r.get("struck", [])]
     lost = [r.get("lost", {}) for r in runs]
     return {
         "runs": len(runs),
         "passed": sum(int(r["passed"]) for r in runs),
         "distinct_fault_draws": len(draws),
+        # across seeds: the units the scheduled faults struck, and the states they met
+        "distinct_targets": len({json.dumps([x["kind"], x["target"]]) for x in struck}),
+        "states_struck": sorted({x["state"] for x in struck if x["state"]}),
         "failed_checks": {
             c: sum(1 for r in runs if not r["checks"].get(c, True))
             for c in sorted({c for r in runs for c in r["checks"]})

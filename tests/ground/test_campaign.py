@@ -26,6 +26,10 @@ def test_short_campaign_on_a_local_cluster(tmp_path: Path) -> None:
     assert t["kinds"]["sel"]["detected_fraction"] == 1.0
     # per scenario, the seeds drew different faults
     assert all(s["distinct_fault_draws"] == 2 for s in t["by_scenario"].values())
+    # ... struck different boards (3 faults on 2 seeds: more than 3 distinct), and the
+    # states they met are reported
+    assert all(s["distinct_targets"] > 3 for s in t["by_scenario"].values())
+    assert all(s["states_struck"] for s in t["by_scenario"].values())
     saved = json.loads((tmp_path / "campaign.json").read_text())
     assert saved["totals"]["runs"] == 6
     lines = (tmp_path / "runs.jsonl").read_text().splitlines()
