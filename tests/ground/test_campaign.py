@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from flightsw.ground.campaign import run_campaign
+from flightsw.ground.campaign import crashed_run, run_campaign
 
 
 def _comparable(report: dict) -> list[dict]:
@@ -38,6 +38,28 @@ def test_short_campaign_on_a_local_cluster(tmp_path: Path) -> None:
     )
     assert (tmp_path / "campaign_outcomes.png").stat().st_size > 1000
     assert (tmp_path / "campaign_times.png").stat().st_size > 1000
+
+
+def _sometimes_raises(name: str, seed: int) -> dict:
+    if seed == 2:
+        raise RuntimeError("a bug in one run")
+    return crashed_run(name, seed, ValueError("stub")) | {"passed": True, "checks": {}}
+
+
+def test_a_run_that_raises_fails_itself_not_the_campaign(tmp_path: Path) -> None:
+    """Was: one exception out of one run ended a 1,000-run campaign with no totals."""
+    report = run_campaign(["sel"], 3, tmp_path, workers=1, progress=False, runner=_sometimes_raises)
+    t = report["totals"]
+    assert t["runs"] == 3 and t["passed"] == 2
+    assert t["failures"] == [
+        {
+            "scenario": "sel",
+            "seed": 2,
+            "failed": ["ran"],
+            "why": ["run raised RuntimeError: a bug in one run"],
+        }
+    ]
+    assert len((tmp_path / "runs.jsonl").read_text().splitlines()) == 3
 
 
 def test_same_results_on_a_separate_scheduler_and_worker(tmp_path: Path) -> None:
