@@ -46,6 +46,7 @@ def _sometimes_raises(name: str, seed: int) -> dict:
     return crashed_run(name, seed, ValueError("stub")) | {"passed": True, "checks": {}}
 
 
+@pytest.mark.slow  # a Dask cluster of its own: seconds, more on a loaded machine
 def test_a_run_that_raises_fails_itself_not_the_campaign(tmp_path: Path) -> None:
     """Was: one exception out of one run ended a 1,000-run campaign with no totals."""
     report = run_campaign(["sel"], 3, tmp_path, workers=1, progress=False, runner=_sometimes_raises)
