@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict
+from enum import IntEnum
 from typing import Any
 
 import numpy as np
@@ -105,16 +106,22 @@ from hal.interfaces import (
 )
 
 NS_PER_S = 1_000_000_000
-MONITORS = {
-    1: "latchup",
-    2: "hang",
-    3: "scrub",
-    4: "sensor",
-    5: "safe_mode",
-    6: "supply",
-    7: "memory",
-    8: "watch",
-}
+
+
+class Monitor(IntEnum):
+    """FDIR's monitors, by the number the enable/disable commands and HK bit use."""
+
+    LATCHUP = 1
+    HANG = 2
+    SCRUB = 3
+    SENSOR = 4
+    SAFE_MODE = 5
+    SUPPLY = 6
+    MEMORY = 7
+    WATCH = 8
+
+
+MONITORS = {int(m): m.name.lower() for m in Monitor}  # number -> name (dictionary, docs)
 SENSOR_PERIOD_S = 1.0
 CRITICAL_APPS = ("power", "thermal", "comms")
 OVERRUN_RESTARTS = 3  # overrun escalations within the window before an app is disabled
@@ -124,6 +131,59 @@ HEALTHY = int(BoardState.HEALTHY)
 ISOLATED = int(BoardState.ISOLATED)
 FULL_PERIOD_S = 1.0  # heartbeats, memory, ladder timers; latch-ups are checked every frame
 _validated_table = validated_table  # the name tests and older code use
+
+
+# What FDIR knows that a restart of its app must not lose (``FdirApp._take_back``):
+# recovery ladders and their timers, latch-up filters, fault counters and windows,
+# isolated / permanently faulty / externally controlled boards, health, failed sensors,
+# heartbeat tracking, supply state, safe mode and its persistence, app re-enable history,
+# memory-guard golden copies, pending event reports, monitors and their settings, totals.
+RETAINED = (
+    "state",
+    "saved_key",
+    "ladder",
+    "sel_filter",
+    "table_repairs",
+    "enabled",
+    "last_corrected",
+    "since_scrub",
+    "last_unc",
+    "corrected_total",
+    "unc_total",
+    "scrubs",
+    "next_scrub_s",
+    "sensor_fdir",
+    "battery_temp_c",
+    "reenabled_at",
+    "overrun_restarts",
+    "next_radio_reset_s",
+    "radio_resets",
+    "next_sensor_s",
+    "safe",
+    "low_soc_n",
+    "hot_battery_n",
+    "next_full_s",
+    "last_tel",
+    "last_beat",
+    "beat_at",
+    "was_powered",
+    "hang_due_s",
+    "hang_counter",
+    "unc_counter",
+    "supply_down",
+    "switch_tripped",
+    "supply_faults",
+    "health",
+    "permanent",
+    "external",
+    "health_key",
+    "events",
+    "guard",
+    "next_nv_scrub_s",
+    "state_repairs_seen",
+    "watch",
+    "device_errors",
+)
 
 
 def _check_table(raw: dict[str, Any]) -> None:
@@ -352,7 +412,7 @@ class FdirApp(DeviceGuard, App):
         self.table_crc = table_crc(flat(table))
         self.table_key = (self.sel_filter.n, self.sel_filter.m, self.ladder.timing)
         self.table_repairs = 0
-        self.enabled = set(MONITORS)
+        self.enabled: set[int] = set(Monitor)
         self.power_pipe = self.listen(POWER_BUDGET)
         self.switch_pipe = self.listen(SWITCH_STATUS)
         self.last_corrected = np.zeros(n, dtype=np.int64)
@@ -422,11 +482,30 @@ class FdirApp(DeviceGuard, App):
         self.next_nv_scrub_s = 0.0
         self.state_repairs_seen = 0
         self.watch = WatchTable.from_options(self.ctx.options.get("monitors", []))
+        self._take_back()
         memory = self.memory
         if memory is not None:
             memory.register("params", ParamRegion(self.ctx.params))
             memory.register("fdir.table", TableRegion(self._live_table, self._poke_table))
         self._restore(saved)
+
+    def _take_back(self) -> None:
+        """After a restart of this app: take back what the instance before it knew.
+
+        ``ctx.retained["fdir"]`` is the live attribute dict of the running instance, so it
+        is current at any moment (an exception in the middle of a step included) and costs
+        nothing per frame; a fresh instance copies the names in :data:`RETAINED` from it
+        and then points it at its own. Not kept: device handles, pipes (the bus keeps
+        those), the table's check values (recomputed from the golden copy, so a table
+        upset in flight is still repaired)."""
+        kept = self.ctx.retained
+        before = kept.get("fdir")
+        if before is not None and kept.get("boards") == self.boards.count:
+            for name in RETAINED:
+                if name in before:
+                    setattr(self, name, before[name])
+        kept["boards"] = self.boards.count
+        kept["fdir"] = self.__dict__
 
     def report(self, event: str, **args: Any) -> None:
         """Queue an event report (sent within the frame's budget, never silently lost)."""
@@ -502,7 +581,7 @@ class FdirApp(DeviceGuard, App):
         self.report("TABLE_REPAIRED")
 
     def _memory_guard(self, now: float) -> None:
-        if 7 not in self.enabled:
+        if Monitor.MEMORY not in self.enabled:
             return
         for pid in self.guard.check():
             self.report("PARAM_REPAIRED", param=pid)
@@ -539,13 +618,14 @@ class FdirApp(DeviceGuard, App):
         self.last_tel = tel
         self._supply()
         self._boards(tel, now)
-        if 4 in self.enabled and self.sensors is not None and now >= self.next_sensor_s:
+        sensing = Monitor.SENSOR in self.enabled and self.sensors is not None
+        if sensing and now >= self.next_sensor_s:
             self.next_sensor_s = now + SENSOR_PERIOD_S
             self._sensors()
         self._power()
         self._uplink(now)
         self._app_faults(now)
-        if 8 in self.enabled:
+        if Monitor.WATCH in self.enabled:
             self._watch(now)
         self._save()
         self._telemetry()
@@ -579,7 +659,7 @@ class FdirApp(DeviceGuard, App):
 
     def _latchup(self, tel: BoardTelemetry, now: float) -> NDArray[np.bool_]:
         """Latch-ups: more current than the board's state can draw, in any powered state."""
-        if 1 not in self.enabled:
+        if Monitor.LATCHUP not in self.enabled:
             return np.zeros(self.boards.count, dtype=bool)
         excess = float(self.param("sel_excess_w"))
         demand = self._expected_power(tel)
@@ -608,7 +688,7 @@ class FdirApp(DeviceGuard, App):
         self, tel: BoardTelemetry, now: float, sel: NDArray[np.bool_] | None = None
     ) -> None:
         ladder = self.ladder
-        healthy_on = tel.powered & (ladder.state == 0) & ~self.external
+        healthy_on = tel.powered & (ladder.state == BoardState.HEALTHY) & ~self.external
         if sel is None:
             sel = self._latchup(tel, now)
         hot = healthy_on & (tel.temperature_c > float(self.param("board_off_c")))
@@ -654,7 +734,7 @@ class FdirApp(DeviceGuard, App):
     def _hangs(self, tel: BoardTelemetry, now: float) -> NDArray[np.bool_]:
         """Healthy powered boards whose heartbeat has been silent ``hang_timeout_s``
         (checked every frame: FDIR must see a hang before the payload gives up on it)."""
-        if 2 not in self.enabled:
+        if Monitor.HANG not in self.enabled:
             return np.zeros(self.boards.count, dtype=bool)
         silent = (now - self.beat_at) > float(self.param("hang_timeout_s"))
         out: NDArray[np.bool_] = (
@@ -698,9 +778,9 @@ class FdirApp(DeviceGuard, App):
             )
             for b in self.ladder.isolate(self.boards, hit[many & ~self.external[hit]]):
                 self.report("BOARD_ISOLATED", board=int(b))
-        if 3 not in self.enabled:
+        if Monitor.SCRUB not in self.enabled:
             return
-        powered = tel.powered & (self.ladder.state == 0)
+        powered = tel.powered & (self.ladder.state == BoardState.HEALTHY)
         due = now >= self.next_scrub_s
         if due:
             self.next_scrub_s = now + float(self.param("scrub_period_s"))
@@ -721,7 +801,9 @@ class FdirApp(DeviceGuard, App):
                 idx = np.arange(len(st.health), dtype=np.intp)
                 for i, h in self.health.set(UnitKind.SWITCH, idx, np.array(st.health, np.int8)):
                     self.report("HEALTH_CHANGED", kind=int(UnitKind.SWITCH), unit=i, health=h)
-        if self.pcdu is None or 6 not in self.enabled or not self.payload_switches.size:
+        if Monitor.SUPPLY not in self.enabled or self.pcdu is None:
+            return
+        if not self.payload_switches.size:
             return
         sw = self.pcdu.read_switches()
         conducting = np.array([on and not t for on, t in zip(sw.on, sw.tripped, strict=True)])
@@ -855,7 +937,7 @@ class FdirApp(DeviceGuard, App):
         if self.safe:
             self.ctx.bus.publish(SAFE_MODE, SafeMode(True, "fdir"))
             return
-        if soc is None or 5 not in self.enabled:
+        if soc is None or Monitor.SAFE_MODE not in self.enabled:
             return
         need = int(self.param("safe_persist_n"))
         self.low_soc_n = self.low_soc_n + 1 if soc < float(self.param("safe_mode_soc")) else 0
@@ -881,12 +963,11 @@ class FdirApp(DeviceGuard, App):
             self.report("MONITOR_VIOLATION", monitor=mid, value=v)
             if action:
                 self.report("MONITOR_ACTION", monitor=mid, action=action)
-                if action == 1 and not self.safe:
+                if action == ACTIONS["safe_mode"] and not self.safe:
                     self._enter_safe(-1.0, f"monitor {mid}")
 
     def _telemetry(self) -> None:
         c = self.ladder.counts
-        st = self.ladder.state
         self.tlm.update(
             latchups=c["sel"],
             overtemps=c["overtemp"],
@@ -896,7 +977,7 @@ class FdirApp(DeviceGuard, App):
             power_cycles=c["power_cycles"],
             recovered=c["recovered"],
             isolated_boards=c["isolated"],
-            boards_in_recovery=int(((st != 0) & (st != 6)).sum()),
+            boards_in_recovery=int(np.count_nonzero(self.ladder.recovering)),
             ecc_corrected=self.corrected_total,
             ecc_uncorrectable=self.unc_total,
             scrubs=self.scrubs,
@@ -933,7 +1014,7 @@ class FdirApp(DeviceGuard, App):
         """Put an isolated board back in service (it stays off until the payload needs it)."""
         if board >= self.boards.count:
             raise CommandError(FailureCode.UNKNOWN_ID, f"no board {board}")
-        if self.ladder.state[board] != 6:
+        if self.ladder.state[board] != BoardState.ISOLATED:
             raise CommandError(FailureCode.INVALID_STATE, f"board {board} is not isolated")
         if self.permanent[board]:
             raise CommandError(FailureCode.INVALID_STATE, f"board {board} is permanently faulty")

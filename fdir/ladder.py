@@ -83,6 +83,13 @@ class BoardLadder:
         out: NDArray[np.bool_] = self.state != BoardState.HEALTHY
         return out
 
+    @property
+    def recovering(self) -> NDArray[np.bool_]:
+        """Boards on a recovery step (neither healthy nor isolated)."""
+        st = self.state
+        out: NDArray[np.bool_] = (st != BoardState.HEALTHY) & (st != BoardState.ISOLATED)
+        return out
+
     def step(
         self,
         boards: AcceleratorBoards,

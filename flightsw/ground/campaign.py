@@ -84,11 +84,15 @@ def _kinds(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def _spread(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """One scenario across its seeds: how much the draws and the outcomes varied."""
     draws = {json.dumps(r.get("faults_drawn", []), sort_keys=True) for r in runs}
+    struck = [x for r in runs for x in r.get("struck", [])]
     lost = [r.get("lost", {}) for r in runs]
     return {
         "runs": len(runs),
         "passed": sum(int(r["passed"]) for r in runs),
         "distinct_fault_draws": len(draws),
+        # across seeds: the units the scheduled faults struck, and the states they met
+        "distinct_targets": len({json.dumps([x["kind"], x["target"]]) for x in struck}),
+        "states_struck": sorted({x["state"] for x in struck if x["state"]}),
         "failed_checks": {
             c: sum(1 for r in runs if not r["checks"].get(c, True))
             for c in sorted({c for r in runs for c in r["checks"]})
@@ -154,6 +158,23 @@ def aggregate(results: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def crashed_run(scenario: str, seed: int, exc: BaseException) -> dict[str, Any]:
+    """The score of a run that raised instead of finishing: failed (check ``ran``), with
+    the error, shaped like any other so the totals count it."""
+    return {
+        "scenario": scenario,
+        "seed": seed,
+        "passed": False,
+        "checks": {"ran": False},
+        "kinds": {},
+        "failures": [f"run raised {type(exc).__name__}: {exc}"[:300]],
+        "false_alarms": 0,
+        "false_alarm_events": [],
+        "tm_dropped": 0,
+        "orbits": 0.0,
+    }
+
+
 def _client(scheduler: str | None, workers: int) -> Any:
     try:
         from dask.distributed import Client, LocalCluster
@@ -198,16 +219,19 @@ def run_campaign(
     try:
         from dask.distributed import as_completed
 
-        futures = [
-            client.submit(runner, name, seed, pure=False)
+        futures = {
+            client.submit(runner, name, seed, pure=False): (name, seed)
             for seed in range(first_seed, first_seed + seeds)
             for name in names
-        ]
+        }
         bar = Progress(len(futures), "campaign", progress)
         results: list[dict[str, Any]] = []
         with (out_dir / "runs.jsonl").open("w") as log:
             for fut in as_completed(futures):
-                results.append(fut.result())
+                try:
+                    results.append(fut.result())
+                except Exception as exc:  # one broken run fails itself, not the campaign
+                    results.append(crashed_run(*futures[fut], exc))
                 log.write(json.dumps(results[-1]) + "\n")
                 log.flush()
                 bar.update(len(results))

@@ -730,6 +730,18 @@ class _Scorer:
             "faults_drawn": [
                 {"t_s": f.t_s, "kind": f.kind.value, "target": f.target} for f in self.rec.faults
             ],
+            # what the world made of the scheduled faults: the unit each struck and the
+            # state it was in (a seed varies these too, not only the times)
+            "struck": [
+                {
+                    "kind": str(r["kind"]),
+                    "target": r["target"],
+                    "state": str(r.get("state", "")),
+                    "effective": bool(r.get("effective")),
+                }
+                for r in self.log
+                if r.get("source") == "schedule"
+            ],
             "orbits": round((self.end_s - self.rec.start_s) / self.rec.orbit_s, 4),
             "silent_escapes": self.truth.get("silent_escapes", 0),
             "tm_dropped": self.summary.get("tm_dropped", 0),

@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from flightsw.ground.campaign import run_campaign
+from flightsw.ground.campaign import crashed_run, run_campaign
 
 
 def _comparable(report: dict) -> list[dict]:
@@ -26,6 +26,10 @@ def test_short_campaign_on_a_local_cluster(tmp_path: Path) -> None:
     assert t["kinds"]["sel"]["detected_fraction"] == 1.0
     # per scenario, the seeds drew different faults
     assert all(s["distinct_fault_draws"] == 2 for s in t["by_scenario"].values())
+    # ... struck different boards (3 faults on 2 seeds: more than 3 distinct), and the
+    # states they met are reported
+    assert all(s["distinct_targets"] > 3 for s in t["by_scenario"].values())
+    assert all(s["states_struck"] for s in t["by_scenario"].values())
     saved = json.loads((tmp_path / "campaign.json").read_text())
     assert saved["totals"]["runs"] == 6
     lines = (tmp_path / "runs.jsonl").read_text().splitlines()
@@ -34,6 +38,29 @@ def test_short_campaign_on_a_local_cluster(tmp_path: Path) -> None:
     )
     assert (tmp_path / "campaign_outcomes.png").stat().st_size > 1000
     assert (tmp_path / "campaign_times.png").stat().st_size > 1000
+
+
+def _sometimes_raises(name: str, seed: int) -> dict:
+    if seed == 2:
+        raise RuntimeError("a bug in one run")
+    return crashed_run(name, seed, ValueError("stub")) | {"passed": True, "checks": {}}
+
+
+@pytest.mark.slow  # a Dask cluster of its own: seconds, more on a loaded machine
+def test_a_run_that_raises_fails_itself_not_the_campaign(tmp_path: Path) -> None:
+    """Was: one exception out of one run ended a 1,000-run campaign with no totals."""
+    report = run_campaign(["sel"], 3, tmp_path, workers=1, progress=False, runner=_sometimes_raises)
+    t = report["totals"]
+    assert t["runs"] == 3 and t["passed"] == 2
+    assert t["failures"] == [
+        {
+            "scenario": "sel",
+            "seed": 2,
+            "failed": ["ran"],
+            "why": ["run raised RuntimeError: a bug in one run"],
+        }
+    ]
+    assert len((tmp_path / "runs.jsonl").read_text().splitlines()) == 3
 
 
 def test_same_results_on_a_separate_scheduler_and_worker(tmp_path: Path) -> None:

@@ -187,6 +187,11 @@ def _hang_cut_silently(rec: RunRecord) -> None:
     _drop(rec, "fdir.BOARD_HANG")
 
 
+def _device_error_at_start(rec: RunRecord) -> None:
+    """A device that did not answer FDIR at the start: nothing injected explains it."""
+    rec.events.append((rec.start_s + 0.2, "fdir.DEVICE_ERROR", {"count": 1}))
+
+
 def _injection_missed(rec: RunRecord) -> None:
     r = _fault(rec, "sefi")
     r["effective"], r["reason"] = False, "board unpowered"
@@ -205,6 +210,7 @@ BREAKAGES: list[tuple[Callable[[RunRecord], None], str]] = [
     (_false_safe_mode, "safe_mode_as_expected"),
     (_false_safe_mode, "no_false_alarms"),
     (_unexplained_rollback, "no_false_alarms"),
+    (_device_error_at_start, "no_false_alarms"),
     (_board_burnt, "no_board_damaged"),
     (_job_late, "no_lost_work"),
     (_job_lost, "no_lost_work"),
@@ -256,3 +262,38 @@ def test_a_missing_hk_point_fails_the_sensor_check(tmp_path: Path) -> None:
         rec.hk[point] = []
     r = score(sc, 1, rec)
     assert any("no telemetry" in f for f in r["failures"]), r["failures"]
+
+
+def _big(n: int) -> str:
+    """A scenario of ``n`` busy boards, the node sized as ``busy_1024`` scaled to n."""
+    k = n / 1024
+    craft = (
+        f"array_area_m2 = {1200.0 * k}, radiator_area_m2 = {700.0 * k}, "
+        f"loop_conductance_w_k = {40000.0 * k}, battery_capacity_wh = {400000.0 * k}, "
+        f"max_charge_w = {160000.0 * k}, max_discharge_w = {600000.0 * k}"
+    )
+    params = f'"power.capacity_wh" = {400000.0 * k}, "power.max_discharge_w" = {200000.0 * k}'
+    return (
+        f'[scenario]\nname = "big_{n}"\nduration_s = 60.0\nboards = {n}\n'
+        f"busy_boards = {n}\nspacecraft = {{ {craft} }}\nparams = {{ {params} }}\n"
+        "[jobs]\nwork_s = [60.0, 120.0]\n"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n", [1024, 4096])
+def test_a_nominal_start_at_scale_is_quiet_and_a_device_error_is_a_false_alarm(
+    tmp_path: Path, n: int
+) -> None:
+    """The first minute of a busy node of ``n`` boards signal no fault (the
+    ``fdir.DEVICE_ERROR`` seen at the start of a serial bench run does not happen in
+    SIL), and the strict scorer counts one such event as a false alarm at that size."""
+    path = tmp_path / f"big_{n}.toml"
+    path.write_text(_big(n))
+    sc, rec = record_scenario(str(path), seed=3)
+    clean = score(sc, 3, rec)
+    assert clean["passed"] and clean["false_alarms"] == 0, clean["false_alarm_events"]
+    assert not [e for e in rec.events if e[1].endswith(".DEVICE_ERROR")]
+    _device_error_at_start(rec)
+    r = score(sc, 3, rec)
+    assert not r["checks"]["no_false_alarms"] and r["false_alarms"] == 1
