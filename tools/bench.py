@@ -39,6 +39,7 @@ GROUPS = [
     "bench_uplink_flood",
     "bench_scheduling",
     "bench_monitoring",
+    "bench_cfdp",
 ]
 
 # (metric, target, description) — a target > 0 means "at least", < 0 means "at most |t|".
@@ -68,6 +69,8 @@ TARGETS: list[tuple[str, float, str]] = [
     ("sched_10k_waiting_vs_none", -1.10, "minor frame with 10,000 PUS-11 TCs scheduled vs none"),
     ("sched_10k_releasing_vs_few", -1.10, "same, releasing one a frame, vs a few hundred"),
     ("monitor_frame_cost_1000_vs_none", -1.10, "whole-node minor frame, 1,000 PUS-12 monitors"),
+    ("cfdp_down_vs_link", 0.5, "CFDP class 2 file octets down per s over the radio's rate"),
+    ("cfdp_up_vs_link", 0.5, "CFDP class 2 file octets up per s over the radio's rate"),
 ]
 
 

@@ -77,12 +77,13 @@ class GroundFiles:
         self.budget = 0.0
         self.last_ns: int | None = None
         self.bad_pdus = 0
+        self.request: int | None = None  # the get request's PUS request id
+        self.refused: str | None = None  # why the node refused it (a PUS-1 failure report)
 
-    def _tc(self, service: int, subservice: int, data: bytes) -> bytes:
+    def _tc(self, service: int, subservice: int, data: bytes, ack_flags: int = 0) -> bytes:
         self.seq = (self.seq + 1) & 0x3FFF
-        return PusTc(
-            self.cfg.apid, service, subservice, data, seq_count=self.seq, ack_flags=0
-        ).encode()
+        tc = PusTc(self.cfg.apid, service, subservice, data, self.seq, ack_flags=ack_flags)
+        return tc.encode()
 
     def put(self, local: str, remote: str, acknowledged: bool = True) -> None:
         """Send ``local`` (under the root) to the node as ``remote``."""
@@ -93,13 +94,20 @@ class GroundFiles:
         """Ask the node to send its file ``remote``; it arrives as ``local``."""
         self.filestore.resolve(local)
         data = _text(remote) + _text(local) + bytes([int(acknowledged)])
-        self.send_command(self._tc(*DOWNLINK_TC, data))
+        raw = self._tc(*DOWNLINK_TC, data, ack_flags=0b1001)
+        self.request = int.from_bytes(raw[:4], "big")
+        self.send_command(raw)
 
     def feed(self, raw: bytes) -> bool:
         """Take a TM packet; True when it carried a PDU (a bad one is counted, not raised)."""
         try:
             tm = PusTm.decode(raw)
         except DecodeError:
+            return False
+        if tm.service == 1 and tm.subservice in (2, 8) and len(tm.app_data) >= 6:
+            if int.from_bytes(tm.app_data[:4], "big") == self.request:
+                code = int.from_bytes(tm.app_data[4:6], "big")
+                self.refused = f"refused by the node: PUS-1 code {code} {tm.app_data[6:]!r}"
             return False
         if (tm.service, tm.subservice) != PDU_TM:
             return False
@@ -148,6 +156,8 @@ def transfer(
         done = files.finished()
         if done:
             return done[0]
+        if files.refused is not None:
+            raise FlightswError(files.refused)
         if out is not None:
             tx, tx_size, rx, rx_size = files.entity.progress()
             now = tx + rx
@@ -155,3 +165,54 @@ def transfer(
                 out(f"{now} of {tx_size or rx_size} octets")
                 last = now
     return None
+
+
+def put_or_get(
+    verb: str,
+    mission: Any,
+    local: Path,
+    remote: str,
+    *,
+    acknowledged: bool = True,
+    udp: tuple[str, int] | None = None,
+    bind: tuple[str, int] | None = None,
+    state: Path | None = None,
+    archive: Path = Path("ground-archive.sqlite"),
+    timeout_s: float = 600.0,
+    connect_timeout_s: float = 30.0,
+    out: Callable[[str], None] | None = None,
+) -> Transfer:
+    """``flightsw ground put|get``: one file to (``put``) or from (``get``) a build, over a
+    live build's radio (``udp``) or an in-process SIL; FlightswError unless delivered."""
+    from flightsw.ground.procedure_backends import SilBackend, UdpBackend
+    from flightsw.testing import SilHarness
+
+    if verb not in ("put", "get"):
+        raise FlightswError(f"unknown file verb {verb!r}")
+    if verb == "put" and not local.is_file():
+        raise FlightswError(f"{local}: no such file")
+    backend: Any
+    if udp is not None:
+        backend = UdpBackend(
+            mission, udp, archive, state=state, bind=bind, connect_timeout_s=connect_timeout_s
+        )
+    else:  # a pass that lasts: the simulated radio always in contact
+        radio = {**mission.hal.get("radio", {}), "always_in_contact": True}
+        mission.hal = {**mission.hal, "radio": radio}
+        backend = SilBackend(SilHarness(mission))
+    try:
+        files = GroundFiles(
+            GroundConfig(apid=mission.executive.apid, root=local.resolve().parent), backend.send
+        )
+        if verb == "put":
+            files.put(local.name, remote, acknowledged)
+        else:
+            files.get(remote, local.name, acknowledged)
+        done = transfer(backend, files, timeout_s, out)
+    finally:
+        backend.close()
+    if done is None:
+        raise FlightswError(f"{verb} {remote}: no end within {timeout_s:g} s of build time")
+    if not done.delivered:
+        raise FlightswError(f"{verb} {remote}: failed (CFDP condition {done.condition})")
+    return done
