@@ -397,6 +397,29 @@ def _run_tui(console: Any, log: deque[str]) -> int:
     return run_tui(console, log)
 
 
+def _cmd_ground_file(args: argparse.Namespace) -> int:
+    """``flightsw ground put LOCAL REMOTE`` / ``get REMOTE LOCAL``: one file by CFDP."""
+    from flightsw.ground.file_transfer import put_or_get
+    from flightsw.mission import load_mission
+
+    local, remote = (args.first, args.second) if args.verb == "put" else (args.second, args.first)
+    done = put_or_get(
+        args.verb,
+        load_mission(args.mission),
+        Path(local),
+        remote,
+        acknowledged=args.cfdp_class == 2,
+        udp=parse_host_port(args.udp, "--udp") if args.udp else None,
+        bind=parse_host_port(args.bind, "--bind") if args.bind else None,
+        state=Path(args.state) if args.state else None,
+        archive=Path(args.archive),
+        timeout_s=args.timeout,
+        out=(lambda line: print(line, file=sys.stderr)) if args.verbose else None,
+    )
+    print(f"{args.verb} {args.first} -> {args.second}: {done.size} octets, class {args.cfdp_class}")
+    return 0
+
+
 def _procedure_path(text: str) -> Path:
     """A procedure file, or the name of a shipped one (``ping``, ``hk_rate``, ...)."""
     path = Path(text)
@@ -788,6 +811,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", action="store_true", help="print the TM as it comes")
     run.set_defaults(func=_cmd_ground_run)
 
+    for verb, first, second in (("put", "LOCAL", "REMOTE"), ("get", "REMOTE", "LOCAL")):
+        fil = sub.add_parser(
+            f"ground-{verb}",
+            help=f"flightsw ground {verb} {first} {second}: one file by CFDP (in-process SIL, "
+            "or a live build with --udp)",
+        )
+        fil.add_argument("first", type=_text, metavar=first)
+        fil.add_argument("second", type=_text, metavar=second)
+        fil.add_argument("--class", dest="cfdp_class", type=_int(1, 2), default=2)
+        fil.add_argument("--udp", type=_text, help="HOST:PORT of a live build's radio")
+        fil.add_argument("--mission", type=_text, help="the build's mission (its dictionary)")
+        fil.add_argument("--archive", type=_text, default="ground-archive.sqlite")
+        fil.add_argument("--state", type=_text, help="the ground's SDLS counters (with --udp)")
+        fil.add_argument("--bind", type=_text, help="HOST:PORT to send from (with --udp)")
+        fil.add_argument("--timeout", type=_number(0, 86_400, above=True), default=600.0)
+        fil.add_argument("--verbose", action="store_true", help="print the progress")
+        fil.set_defaults(func=_cmd_ground_file, verb=verb)
+
     pas = sub.add_parser(
         "ground-pass",
         help="one automated pass over a live build: flightsw ground pass --udp HOST:PORT "
@@ -944,7 +985,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:2] in (["ground", "run"], ["ground", "pass"]):  # ``flightsw ground run|pass``
+    if argv[:1] == ["ground"] and argv[1:2] in (["run"], ["pass"], ["put"], ["get"]):
         argv = [f"ground-{argv[1]}", *argv[2:]]
     args, extra = parser.parse_known_args(argv)
     # argparse cannot put an optional positional after an option (``decode KIND --time-len

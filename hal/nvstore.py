@@ -1,7 +1,8 @@
 """Non-volatile stores: a directory on a real file system, or memory for SIL.
 
 Both satisfy ``hal.interfaces.NonVolatileStore`` plus the segment operations the
-packet store uses (list, size, truncate, delete). ``FileNvStore.append`` returns only
+packet store uses (list, size, truncate, delete) and ``write_at`` (a file segment in
+place, for files received in pieces). ``FileNvStore.append`` returns only
 after the bytes are on stable storage (fsync), which is what "acknowledged" means for
 the packet store; ``write`` replaces a file atomically (temp file, fsync, rename). A
 file's name is on stable storage only once its directory is: the directory is synced
@@ -74,6 +75,20 @@ class FileNvStore:
         os.replace(tmp, path)
         self._sync_dir()
 
+    def write_at(self, name: str, offset: int, data: bytes) -> None:
+        """Write ``data`` at ``offset`` in place (zeros fill a gap past the end); a
+        received file segment costs its own size, not a copy of the whole file."""
+        path = self._path(name)
+        created = not path.exists()
+        with path.open("r+b" if not created else "w+b") as f:
+            f.seek(offset)
+            f.write(data)
+            f.flush()
+            if self.sync:
+                os.fsync(f.fileno())
+        if created:
+            self._sync_dir()
+
     def append(self, name: str, data: bytes) -> None:
         path = self._path(name)
         created = not path.exists()
@@ -126,6 +141,12 @@ class MemoryNvStore:
 
     def write(self, name: str, data: bytes) -> None:
         self.files[_check(name)] = bytearray(data)
+
+    def write_at(self, name: str, offset: int, data: bytes) -> None:
+        buf = self.files.setdefault(_check(name), bytearray())
+        if len(buf) < offset:
+            buf.extend(bytes(offset - len(buf)))
+        buf[offset : offset + len(data)] = data
 
     def append(self, name: str, data: bytes) -> None:
         self.files.setdefault(_check(name), bytearray()).extend(data)

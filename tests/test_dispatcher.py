@@ -5,6 +5,7 @@ import struct
 import pytest
 
 from flightsw.app import FailureCode
+from flightsw.errors import CommandError
 from flightsw.packets import PusTc
 from flightsw.testing import SilHarness
 
@@ -111,3 +112,61 @@ def test_random_garbage_never_stops_the_executive(sil: SilHarness) -> None:
     rejected = sum(sil.exe.dispatcher.rejected_by_code.values())
     assert rejected + sil.exe.dispatcher.accepted == 300
     sil.send_and_assert_command("counter.set_level", {"level": 1})
+
+
+def test_pus8_reaches_every_function_in_the_dictionary() -> None:
+    """Every command the dictionary declares as a function (TC(8,1) + id), in every app of
+    the default mission (new services included), reaches its owner by TC(8,1), uplinked
+    and released on board (the path of PUS-11, sequences and PUS-19): each is sent with
+    application data its owner must refuse (so nothing runs) and must be refused by that
+    owner's decoder, never as an unknown function; an id nobody declared is."""
+    from flightsw.mission import load_mission
+
+    m = load_mission()
+    m.hal = {**m.hal, "spacecraft": {"boards": 4}}
+    h = SilHarness(m)
+    functions = [c for c in h.dictionary["commands"] if c.get("function_id") is not None]
+    apps = {c["app"] for c in h.dictionary["commands"]}
+    assert len(functions) >= 20 and {"executive", "payload", "power", "fdir"} <= apps
+    routes = h.exe.dispatcher.by_function
+    assert sorted(routes) == sorted(c["function_id"] for c in functions)
+    for c in functions:
+        fid = c["function_id"]
+        assert (c["service"], c["subservice"]) == (8, 1)
+        route = routes[fid]
+        assert f"{route.app}.{route.cdef.name}" == c["name"]
+        fixed = sum(struct.calcsize(">" + _code(a["type"])) for a in c["args"] or ())
+        bad = b"\xff" * (fixed + 1) if c.get("layout") is None else b""
+        for released in (False, True):
+            tc = PusTc(APID, 8, 1, struct.pack(">H", fid) + bad, seq_count=fid & 0x3FFF)
+            before = len(h.tm)
+            if released:
+                h.exe.dispatcher.dispatch(tc.encode())
+            else:
+                h.send_raw(tc.encode())
+            h.run(0.2)
+            failures = [
+                (struct.unpack_from(">H", p.app_data, 4)[0], p.app_data[6:])
+                for p in h.tm[before:]
+                if p.service == 1 and p.subservice == 2
+            ]
+            assert len(failures) == 1, (c["name"], released, failures)
+            code, reason = failures[0]
+            assert code in (FailureCode.BAD_LENGTH, FailureCode.BAD_APP_DATA), (c["name"], code)
+            # refused by the owner's decoder: the reason is the one its own parser (or the
+            # declared layout, which names the command) gives for these octets
+            if route.parser is not None:
+                with pytest.raises(CommandError) as own:
+                    route.parser(bad)
+                assert reason == own.value.reason.encode()[:64], (c["name"], reason)
+            else:
+                assert c["name"].split(".", 1)[1].encode() in reason, (c["name"], reason)
+    unknown = max(routes) + 1
+    tc = PusTc(APID, 8, 1, struct.pack(">H", unknown), seq_count=1)
+    assert _fail_code_of_raw(h, tc.encode()) == FailureCode.ILLEGAL_FUNCTION
+
+
+def _code(type_name: str) -> str:
+    from flightsw.datatypes import TYPES
+
+    return TYPES[type_name].code

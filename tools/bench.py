@@ -40,6 +40,7 @@ GROUPS = [
     "bench_scheduling",
     "bench_monitoring",
     "bench_cluster",
+    "bench_cfdp",
 ]
 
 # (metric, target, description) — a target > 0 means "at least", < 0 means "at most |t|".
@@ -72,6 +73,8 @@ TARGETS: list[tuple[str, float, str]] = [
     ("cluster_lockstep_vs_independent_4", -1.20, "cluster SIL CPU, 4 nodes lockstep vs alone"),
     ("cluster_lockstep_vs_independent_16", -1.20, "cluster SIL CPU, 16 nodes lockstep vs alone"),
     ("cluster_dask_wall_vs_busy", -1.20, "cluster on Dask: runner wall vs worker busy time"),
+    ("cfdp_down_vs_link", 0.5, "CFDP class 2 file octets down per s over the radio's rate"),
+    ("cfdp_up_vs_link", 0.5, "CFDP class 2 file octets up per s over the radio's rate"),
 ]
 
 

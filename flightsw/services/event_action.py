@@ -15,7 +15,12 @@ most ``options.max_events_per_step`` events from the pipe and fires at most
 ``options.pending_depth``. What a bound drops is counted (``events_dropped``,
 ``actions_dropped``, ``actions_refused``) and reported by one event per step.
 
-Definitions live in RAM, kept across restarts of this service (not across a reboot).
+The definitions are the critical table ``event_action.definitions`` (``flightsw.tables``,
+like PUS-12's): defined by TC or by a table uplinked as a file and loaded, validated and
+activated with the tables service; the golden copy on NV brings them back after a reboot,
+and the periodic CRC check repairs the active copy. The TCs that add, delete, enable or
+disable definitions refuse what is wrong with their own PUS-1 codes, then commit the new
+table. Fire counts and waiting actions are kept across restarts of this service.
 
 TC(19,1) add = N:u8, N × definition; TC(19,2) delete, (19,4) enable, (19,5) disable =
 N:u8, N × ea_id:u16; TC(19,6) -> TM(19,7) status; TC(19,8)/(19,9) enable/disable the
@@ -58,6 +63,7 @@ from flightsw.packets import PusTc
 from flightsw.ports import Publish, Service, Subscribe
 from flightsw.schema import Opt, Schema
 from flightsw.services.events import EventRecord
+from flightsw.tables import TableDef, TableRegistry
 
 MAX_TC_OCTETS = 1024
 ACTION = Enum(Int8ub, tc=1, sequence=2)
@@ -79,6 +85,8 @@ STATUS_TM = Struct(
     / PrefixedArray(Int16ub, Struct("ea_id" / Int16ub, "enabled" / Int8ub, "fired" / Int32ub)),
 )
 DEFINITIONS_TM = Struct("definitions" / PrefixedArray(Int16ub, DEFINITION))
+TABLE_NAME = "event_action.definitions"
+TABLE = DEFINITIONS_TM  # the table image: every definition, by id
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +112,7 @@ class EventActionService(App):
     DEFAULT_RATE_HZ = 10.0
     events = Service(EventFilter)
     commands = Service(CommandPath)  # actions' TCs join the uplink queue
+    tables = Service(TableRegistry)  # its definitions are the critical table
     SUBSCRIBES = (Subscribe(msgids.EVENT, EventRecord),)
     PUBLISHES = (Publish(msgids.START_SEQUENCE, StartSequence),)
     OPTIONS = Schema(
@@ -171,7 +180,50 @@ class EventActionService(App):
         kept.setdefault("enabled", True)
         self.by_event: dict[int, list[Binding]] = {}
         self._lost = (self.pipe.dropped, self.counts["dropped"], self.counts["refused"])
+        self.tables.register(  # applies the active table (from NV at the first start)
+            TableDef(
+                TABLE_NAME,
+                TABLE,
+                self.validate_table,
+                self.apply_table,
+                {"definitions": []},
+                critical=True,
+            )
+        )
         self._index()  # (sets _dirty: the first step reports)
+
+    # --- the table ------------------------------------------------------------------
+    def validate_table(self, value: Any) -> str | None:
+        """None when the definitions can run, else the first reason they cannot."""
+        defs = value["definitions"]
+        limit = int(self.ctx.options["max_definitions"])
+        if len(defs) > limit:
+            return f"{len(defs)} definitions, at most {limit}"
+        ids = [d["ea_id"] for d in defs]
+        if len(set(ids)) != len(ids):
+            return "an event-action id is used twice"
+        for d in defs:
+            try:
+                self._check(d)
+            except CommandError as exc:
+                return exc.reason
+        return None
+
+    def apply_table(self, value: Any) -> None:
+        """Take a newly active table; definitions that stay keep their fire counts."""
+        old = dict(self.bindings)
+        self.bindings.clear()  # the retained dict itself: a restart finds the same one
+        for d in value["definitions"]:
+            d = {k: v for k, v in dict(d).items() if not k.startswith("_")}
+            kept = old.get(d["ea_id"])
+            self.bindings[d["ea_id"]] = Binding(d, kept.fired if kept is not None else 0)
+        self._index()
+
+    def _commit(self, defs: list[dict[str, Any]]) -> None:
+        self.tables.commit(TABLE_NAME, {"definitions": sorted(defs, key=lambda d: d["ea_id"])})
+
+    def _definitions(self) -> list[dict[str, Any]]:
+        return [dict(b.definition) for _, b in sorted(self.bindings.items())]
 
     def _index(self) -> None:
         by_event: dict[int, list[Binding]] = {}
@@ -299,31 +351,31 @@ class EventActionService(App):
             raise CommandError(FailureCode.QUEUE_FULL, f"at most {limit} event-actions")
         for d in definitions:
             self._check(d)
-        for d in definitions:
-            self.bindings[d["ea_id"]] = Binding(dict(d))
-        self._index()
+        self._commit(self._definitions() + [dict(d) for d in definitions])
 
     @command(service=19, subservice=2, layout=IDS_TC, name="delete_event_actions")
     def cmd_delete(self, ea_ids: list[int]) -> None:
         """Delete definitions (actions of theirs still waiting do not fire)."""
         self._known(ea_ids)
-        for i in ea_ids:
-            del self.bindings[i]
-        self._index()
+        self._commit([d for d in self._definitions() if d["ea_id"] not in ea_ids])
 
     @command(service=19, subservice=4, layout=IDS_TC, name="enable_event_actions")
     def cmd_enable(self, ea_ids: list[int]) -> None:
         """Enable definitions."""
-        self._known(ea_ids)
-        for i in ea_ids:
-            self.bindings[i].definition["enabled"] = 1
+        self._set_enabled(ea_ids, 1)
 
     @command(service=19, subservice=5, layout=IDS_TC, name="disable_event_actions")
     def cmd_disable(self, ea_ids: list[int]) -> None:
         """Disable definitions."""
+        self._set_enabled(ea_ids, 0)
+
+    def _set_enabled(self, ea_ids: list[int], enabled: int) -> None:
         self._known(ea_ids)
-        for i in ea_ids:
-            self.bindings[i].definition["enabled"] = 0
+        defs = self._definitions()
+        for d in defs:
+            if d["ea_id"] in ea_ids:
+                d["enabled"] = enabled
+        self._commit(defs)
 
     @command(service=19, subservice=6, name="report_event_action_status")
     def cmd_report_status(self) -> None:

@@ -18,7 +18,11 @@ abort the sequence, continue with the next step, or go to a step. At most
 the executive).
 
 Running sequences are kept over a restart of this service (``ctx.retained``), not over a
-reboot: after a processor reset they are started again by the ground or a schedule.
+reboot: after a processor reset they are started again by the ground or a schedule
+(resuming a half-run procedure on a node whose state the reset changed is not safe). The
+names of the running ones are kept on the NV store (voted, written at each start and
+end), so a reboot that cut them is told: one ``SEQ_LOST_AT_REBOOT`` event with their
+number, and each in the next TM(18,9) with state 6 (lost at reboot).
 
 TCs: (18,3) start FILE, (18,4) stop FILE, (18,5) pause FILE, (18,6) resume FILE,
 (18,8) report -> TM(18,9): each running and recently ended sequence with its state, step
@@ -57,6 +61,7 @@ from flightsw.sequence_format import OnFailure, Op, SequenceError, compare, deco
 from flightsw.services.event_action import StartSequence
 from flightsw.services.files import read_complete_file
 from flightsw.services.verification import TcRequest
+from flightsw.voting import VotingStore
 from hal.interfaces import NonVolatileStore
 
 SEQUENCE_INVALID = 0x1201
@@ -79,6 +84,8 @@ STATUS_ENTRY = Struct(
     "last_value" / Float64b,
 )
 STATUS_REPORT = Struct("sequences" / PrefixedArray(Int8ub, STATUS_ENTRY))
+RUNNING_RECORD = Struct("files" / PrefixedArray(Int8ub, PascalString(Int8ub, "ascii")))
+NV_RUNNING = "sequencer.running"  # the names of the running sequences (voted record)
 
 
 class State(IntEnum):
@@ -87,6 +94,7 @@ class State(IntEnum):
     DONE = 3
     ABORTED = 4
     STOPPED = 5
+    LOST_AT_REBOOT = 6
 
 
 @dataclass
@@ -151,11 +159,19 @@ class SequencerService(App):
             (Arg("ea_id", "u16"), Arg("code", "u16")),
             "event-action {ea_id} could not start its sequence (code {code})",
         ),
+        EventDef(
+            6,
+            "SEQ_LOST_AT_REBOOT",
+            Severity.MEDIUM,
+            (Arg("count", "u8"),),
+            "{count} sequence(s) were running when the node rebooted: not resumed (TM(18,9))",
+        ),
     )
     REPORTS = (ReportDef(18, 9, "status_report", STATUS_REPORT, "sequences and their state"),)
 
     def init(self) -> None:
         kept = self.ctx.retained
+        booted = "running" not in kept  # a first start or a reboot, not a restart
         self.running: dict[str, Running] = kept.setdefault("running", {})
         self.recent: deque[Running] = kept.setdefault("recent", deque(maxlen=RECENT))
         self.counts: dict[str, int] = kept.setdefault(
@@ -169,7 +185,30 @@ class SequencerService(App):
         # event-action's "start a sequence" requests; a full pipe refuses (event-action
         # counts the refusal)
         self.start_pipe = self.listen(msgids.START_SEQUENCE, START_DEPTH, Overflow.REJECT_NEWEST)
+        self.record = VotingStore(self.nv, NV_RUNNING)
+        if booted:
+            self._report_lost()
         self._update_tlm()
+
+    def _report_lost(self) -> None:
+        """Sequences the NV record says were running before this boot: reported, cleared."""
+        if self.record is None:
+            return
+        raw = self.record.read()
+        try:
+            files = list(RUNNING_RECORD.parse(raw)["files"]) if raw else []
+        except Exception:  # a record this build cannot read: nothing to report from it
+            files = []
+        for f in files:
+            self.recent.append(Running(str(f), [], state=State.LOST_AT_REBOOT))
+        if files:
+            self.emit("SEQ_LOST_AT_REBOOT", count=min(len(files), 0xFF))
+            self._save_running()
+
+    def _save_running(self) -> None:
+        if self.record is not None:
+            names = sorted(self.running)
+            self.record.write(bytes(RUNNING_RECORD.build({"files": names})))
 
     # --- validation -------------------------------------------------------------------
     def _tc(self, body: dict[str, Any]) -> PusTc:
@@ -240,6 +279,7 @@ class SequencerService(App):
             self.by_request.pop(run.pending, None)
             run.pending = None
         self.running.pop(run.file, None)
+        self._save_running()
         self.recent.append(run)
         if state == State.DONE:
             self.counts["completed"] += 1
@@ -349,6 +389,7 @@ class SequencerService(App):
             raise CommandError(FailureCode.QUEUE_FULL, f"{len(self.running)} already running")
         run = self.load(file)
         self.running[file] = run
+        self._save_running()
         self.counts["started"] += 1
         self.emit("SEQ_STARTED", steps=len(run.steps))
         self._update_tlm()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hal.nvstore import FileNvStore
+from hal.nvstore import FileNvStore, MemoryNvStore
 
 
 def _record_syncs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -47,3 +47,14 @@ def test_no_syncs_when_asked_for_none(tmp_path: Path, monkeypatch: pytest.Monkey
     nv.write("b", b"2")
     nv.delete("a")
     assert synced == []
+
+
+@pytest.mark.parametrize("kind", ["file", "memory"])
+def test_write_at_writes_in_place_and_fills_a_gap_with_zeros(tmp_path: Path, kind: str) -> None:
+    nv = FileNvStore(tmp_path, sync=False) if kind == "file" else MemoryNvStore()
+    nv.write_at("f", 4, b"cd")  # a new file, gap before
+    nv.write_at("f", 0, b"ab")
+    nv.write_at("f", 7, b"xy")
+    assert nv.read("f") == b"ab\0\0cd\0xy"
+    nv.write_at("f", 1, b"Z")
+    assert nv.read("f") == b"aZ\0\0cd\0xy" and nv.size("f") == 9

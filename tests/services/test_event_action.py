@@ -240,3 +240,52 @@ def test_events_lost_in_the_full_pipe_between_steps_are_reported() -> None:
     assert len(lost) == 1
     assert struct.unpack(">I", lost[0].app_data[2:6])[0] == 40
     assert h.exe.app("event_action").instance.tlm["events_dropped"] == 40
+
+
+def test_definitions_by_table_survive_a_reboot_and_a_bad_table_changes_nothing() -> None:
+    """PUS-19 definitions are a table: defined by TC or by a table file, kept on NV (a
+    reboot brings them back, they fire once per event after it), and a table naming an
+    event nobody declared is refused with its reason while the active one keeps running."""
+    import struct
+    import zlib
+
+    from flightsw.services.event_action import TABLE, TABLE_NAME
+    from flightsw.services.tables import LOAD_TC, NAME_TC
+
+    h = core_node()
+    h.await_completion(add(h, action(h, 1)))
+    defs = [action(h, 2), action(h, 3, match_arg=1, arg_value=7)]
+
+    def upload_and_activate(name: str, definitions: list[dict[str, Any]]) -> int:
+        content = bytes(TABLE.build({"definitions": definitions}))
+        raw = bytes([len(name)]) + name.encode()
+        h.send_and_assert_command(
+            "files.create_file",
+            app_data=raw + struct.pack(">II", len(content), zlib.crc32(content)),
+        )
+        h.send_and_assert_command("files.write_file", app_data=raw + bytes(4) + content)
+        h.send_and_assert_command(
+            "tables.load_table", app_data=LOAD_TC.build({"table": TABLE_NAME, "file": name})
+        )
+        return h.send("tables.validate_table", app_data=NAME_TC.build({"table": TABLE_NAME}))
+
+    h.await_completion(upload_and_activate("ea1", defs))
+    h.send_and_assert_command(
+        "tables.activate_table", app_data=NAME_TC.build({"table": TABLE_NAME})
+    )
+    ea = h.exe.app("event_action").instance
+    assert sorted(ea.bindings) == [2, 3]  # the table replaced the TC-defined set
+    rid = upload_and_activate("ea2", [action(h, 9, event_id=0x7FFF)])
+    assert h.failure_code(rid) == FailureCode.INVALID_TABLE
+    h.reboot()
+    ea = h.exe.app("event_action").instance
+    assert sorted(ea.bindings) == [2, 3]
+    mark = len(h.tm)
+    ping(h, 2, code=7)
+    h.run(2.0)
+    assert alive_replies(h, mark) == 4  # each definition once per event, after the reboot
+    h.await_completion(
+        h.send("event_action.delete_event_actions", app_data=IDS_TC.build({"ea_ids": [3]}))
+    )
+    h.reboot()
+    assert sorted(h.exe.app("event_action").instance.bindings) == [2]

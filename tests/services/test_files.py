@@ -74,3 +74,31 @@ def test_payload_submits_a_job_list_file_all_or_none() -> None:
     assert len(p.jobs) == 3
     h.run(200)
     assert p.tlm["jobs_done"] == 3
+
+
+def test_directory_listing_by_tc_and_one_quota_for_both_ways_in() -> None:
+    from flightsw import layouts
+    from flightsw.services.files import FILE_LIST, LIST_PER_REPORT
+
+    h = small_node(radiation_enabled=False)
+    _upload(h, "jobs", b"0.01,1,0,60\n")  # by PUS-23
+    store = h.exe.app("files").instance.store
+    for i in range(LIST_PER_REPORT + 3):  # as CFDP leaves them: one not complete yet
+        store.create(f"r{i:02d}")
+        store.write_at(f"r{i:02d}", 0, b"x" * (i + 1))
+        store.mark_complete(f"r{i:02d}", i != 5)
+    h.send_and_assert_command("files.list_files", app_data=_name("r"))
+    reports = [layouts.parse_fields(FILE_LIST, p.app_data, "t") for p in h.tm_of(23, 8)]
+    assert [(r["total"], r["first"], len(r["files"])) for r in reports] == [
+        (35, 0, 32),
+        (35, 32, 3),
+    ]
+    files = {f["name"]: (f["size"], f["complete"]) for r in reports for f in r["files"]}
+    assert files["r05"] == (6, 0) and files["r34"] == (35, 1) and "jobs" not in files
+    # The quota counts what CFDP wrote too: a PUS-23 file that would pass it is refused.
+    h.exe.params.set("files", "max_total_bytes", store.usage()[1] + 1024)
+    h.run(0.2)
+    rid = h.send("files.create_file", app_data=_name("more") + struct.pack(">II", 1000, 0))
+    h.await_completion(rid)
+    rid = h.send("files.create_file", app_data=_name("most") + struct.pack(">II", 100, 0))
+    assert h.failure_code(rid) == FailureCode.QUEUE_FULL

@@ -265,3 +265,36 @@ def test_the_target_app_disabled_mid_sequence_makes_its_commands_fail_into_the_p
         if p.service == 1 and p.subservice == 2 and p.dest_id == SOURCE_ID
     ]
     assert failures == [FailureCode.APP_UNAVAILABLE]
+
+
+def test_a_reboot_says_which_running_sequences_it_cut_and_runs_none_of_them() -> None:
+    n, _ = _light("cmd rec.mark tag=1\nwait 5\ncmd rec.mark tag=2\n")
+    _put(n, "s2", n.hal.nv.read("file.s1") or b"")
+    n.frames(1)
+    _start(n, "s1")
+    _start(n, "s2")
+    n.frames(5)
+    n.reboot()
+    n.frames(100)
+    assert [tag for tag, _ in n.ran] == [1, 1]  # the second commands never ran
+
+    def lost() -> list[int]:
+        key = (0x0A06).to_bytes(2, "big")  # sequencer.SEQ_LOST_AT_REBOOT
+        return [p.app_data[2] for p in n.tm if p.service == 5 and p.app_data[:2] == key]
+
+    assert lost() == [2]
+    n.send("sequencer.report")
+    n.frames(2)
+    last = [p for p in n.tm if (p.service, p.subservice) == (18, 9)][-1]
+    rep = parse_fields(STATUS_REPORT, last.app_data, "tm")
+    assert [(e["file"], e["state"]) for e in rep["sequences"]] == [
+        ("s1", State.LOST_AT_REBOOT),
+        ("s2", State.LOST_AT_REBOOT),
+    ]
+    _start(n, "s1")  # one that ends before the next reboot is not reported by it
+    n.frames(5)
+    n.send("sequencer.stop", FILE_NAME.build({"file": "s1"}))
+    n.frames(2)
+    n.reboot()
+    n.frames(10)
+    assert lost() == [2]
