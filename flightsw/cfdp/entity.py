@@ -12,7 +12,9 @@ Time: the entity's clock is link time (:mod:`flightsw.cfdp.timers`): it advances
 :meth:`tick` only while the link is up, so no timer runs out during a loss of signal
 and a class 2 transfer picks up where it was at the next contact. A receiving transfer
 that hears nothing for ``inactivity_s`` of link time is abandoned (a class 1 sender
-whose EOF was lost would otherwise hold the receiver for good).
+whose EOF was lost would otherwise hold the receiver for good), and so is a class 2
+sending one that waits that long for its Finished PDU (cfdp-py has no timer there: a
+receiver that gave the transfer up would hold the sender, and every file queued behind).
 
 Anything cfdp-py raises while handling a PDU or running is caught here: a PDU the
 handlers ignore in their state is counted; any other exception abandons that transfer
@@ -236,6 +238,7 @@ class CfdpEntity:
         self._closed_tx: deque[int] = deque(maxlen=CLOSED_HISTORY)
         self._fault: dict[bool, int] = {}  # last fault condition, by sending side
         self._tx_seq = 0
+        self._last_heard_tx_ms = 0
         self._rx_eof: EofPdu | None = None  # an EOF that arrived before the Metadata
         remote = RemoteEntityConfig(
             entity_id=self.remote,
@@ -313,6 +316,8 @@ class CfdpEntity:
             # What cfdp-py would only find out later: the routing, and a directive that
             # decodes lazily (an ACK's subject) must decode now.
             get_packet_destination(pdu)
+            if isinstance(pdu, MetadataPdu):  # file names decode lazily: now, not later
+                _ = (pdu.source_file_name, pdu.dest_file_name)
         except CfdpError:
             raise
         except Exception as exc:  # spacepackets raises ValueError, struct and its own errors
@@ -391,6 +396,7 @@ class CfdpEntity:
             self._run(self.dest, eof)
 
     def _to_source(self, pdu: GenericPduPacket) -> None:
+        self._last_heard_tx_ms = self.link_ms
         seq = pdu.transaction_seq_num.value
         active = self.sending and self.source.transaction_seq_num.value == seq
         if not active:
@@ -535,6 +541,12 @@ class CfdpEntity:
                     and self.link_ms - self._last_heard_ms > self.cfg.inactivity_s * 1000
                 ):
                     self._abandon(self.dest, CfdpError("inactivity"))
+            if (  # cfdp-py has no timer while a class 2 sender waits for the Finished PDU
+                self.sending
+                and self.source.states.step == SourceStep.WAITING_FOR_FINISHED
+                and self.link_ms - self._last_heard_tx_ms > self.cfg.inactivity_s * 1000
+            ):
+                self._abandon(self.source, CfdpError("no Finished PDU: inactivity"))
         out: list[bytes] = []
         used = 0
         while self.out and used + len(self.out[0]) <= max(budget, 0):
@@ -571,6 +583,7 @@ class CfdpEntity:
                     errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
             if started:
                 self._sending = put
+                self._last_heard_tx_ms = self.link_ms
                 return
             self.finished.append(Transfer(0, True, put.source, put.acknowledged, ABANDONED, False))
 

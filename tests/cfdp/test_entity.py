@@ -7,11 +7,11 @@ import random
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from spacepackets.cfdp import ConditionCode
 
-from flightsw.cfdp.entity import ABANDONED, CfdpEntity, CfdpError, EntityConfig
+from flightsw.cfdp.entity import ABANDONED, CfdpEntity, CfdpError, EntityConfig, directive_name
 from flightsw.cfdp.filestores import DirFilestore, NvFilestore
 from flightsw.file_store import OnboardFiles, read_complete_file
 from hal.nvstore import MemoryNvStore
@@ -30,6 +30,8 @@ class Pair:
         self.up = True
         self.loss = 0.0
         self.to_node = True  # False: everything towards the node is lost
+        self.to_ground = True
+        self.drop_finished = False  # every Finished PDU towards the ground is lost
         self.refused = 0
 
     def run(self, steps: int) -> None:
@@ -41,6 +43,9 @@ class Pair:
             down = self.node.poll(25000)
             if not self.up:
                 continue
+            down = down if self.to_ground else []
+            if self.drop_finished:
+                down = [d for d in down if directive_name(self.ground.decode(d)) != "finished_pdu"]
             for pdus, dst in ((up if self.to_node else [], self.node), (down, self.ground)):
                 kept = [p for p in pdus if self.rng.random() >= self.loss]
                 if self.loss:
@@ -137,6 +142,8 @@ def test_garbage_is_our_error(data: bytes) -> None:
     st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=8),
     st.integers(0, 2**32),
 )
+@example(flips=[(97, 128)], seed=1)  # a Metadata file name not ASCII: the sender waited for good
+@example(flips=[(1999, 186), (97, 216), (97, 216)], seed=1980)  # a name decoded lazily raised
 def test_corrupted_pdus_never_stop_a_transfer_from_completing(
     flips: list[tuple[int, int]], seed: int
 ) -> None:
@@ -183,3 +190,21 @@ def test_a_receiver_keeps_its_transfer_through_a_long_loss_of_signal(tmp_path: P
     p.run(600)
     assert read_complete_file(p.nv, "f") == data
     assert [t.condition for t in p.node.finished] == [0]
+
+
+def test_a_sender_waiting_for_a_finished_pdu_that_never_comes_gives_up(tmp_path: Path) -> None:
+    """cfdp-py has no timer while a class 2 sender waits for the Finished PDU: the entity
+    gives the transfer up after ``inactivity_s`` of link time and takes the next one."""
+    p = Pair(tmp_path, inactivity_s=60.0)
+    (tmp_path / "f").write_bytes(b"z" * 20_000)
+    (tmp_path / "g").write_bytes(b"g" * 3_000)
+    p.ground.put("f", "f", acknowledged=True)
+    p.drop_finished = True
+    p.run(100 * 10)
+    ends = [(t.name, t.condition, t.delivered) for t in p.ground.finished]
+    assert ends == [("f", ABANDONED, False)] and not p.ground.sending
+    p.drop_finished = False
+    p.ground.put("g", "g", acknowledged=True)
+    p.run(100)
+    ends = [(t.name, t.condition, t.delivered) for t in p.ground.finished]
+    assert ("g", 0, True) in ends and read_complete_file(p.nv, "g") == b"g" * 3_000
