@@ -112,13 +112,22 @@ def test_watch_table_persistence_episodes_modes_and_bad_options() -> None:
             }
         ]
     )
-    values = iter([0.5, 0.1, 0.1, 0.1, 0.5, 0.1, 0.1])
-    hits = [w.evaluate(lambda app, point: next(values)) for _ in range(7)]
-    assert [h for h in hits if h] == [[(3, 0.1, 1)], [(3, 0.1, 1)]]  # once per episode
+    # The check is the monitoring engine's (PUS-12's): a state changes after `persist`
+    # equal results, into a violation and out of it, so one good sample between two bad
+    # runs is one episode, and two good ones end it.
+    samples = [0.5, 0.1, 0.1, 0.1, 0.5, 0.1, 0.1, 0.5, 0.5, 0.1, 0.1]
+    values = iter(samples)
+    hits = [w.evaluate(lambda app, point: next(values)) for _ in samples]
+    assert [i for i, h in enumerate(hits) if h] == [2, 10]
+    assert hits[2] == hits[10] == [(3, 0.1, 1)]  # once per episode
+    assert w.core.samples == len(samples)  # the shared engine did the judging
     w.set(3, 1, 1, 0.0, 1.0)
     assert w.evaluate(lambda a, p: 1.5) == []  # one sample: not yet
     assert w.evaluate(lambda a, p: 1.5) == [(3, 1.5, 0)]  # report only: no action
     assert w.evaluate(lambda a, p: None) == []  # a point that does not exist: no verdict
+    w.set(3, 1, 0, 0.0, 1.0)
+    assert w.evaluate(lambda a, p: float("nan")) == []  # invalid, never a violation
+    assert w.evaluate(lambda a, p: float("nan")) == []
     with pytest.raises(KeyError):
         w.set(9, 1, 0, 0.0, 1.0)
     with pytest.raises(ValueError):
