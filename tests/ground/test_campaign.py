@@ -1,10 +1,6 @@
 """Campaigns on Dask: a local cluster, and a separately started scheduler and worker."""
 
 import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +8,7 @@ import pytest
 pytest.importorskip("distributed")
 
 from flightsw.ground.campaign import crashed_run, run_campaign
+from tests.support.dask_cluster import separate_scheduler_and_worker
 
 
 def _comparable(report: dict) -> list[dict]:
@@ -64,49 +61,10 @@ def test_a_run_that_raises_fails_itself_not_the_campaign(tmp_path: Path) -> None
 
 
 def test_same_results_on_a_separate_scheduler_and_worker(tmp_path: Path) -> None:
-    bindir = Path(sys.executable).parent
-    dask = str(bindir / "dask")
-    if not Path(dask).exists():
-        pytest.skip("dask command not installed")
-    sched_file = tmp_path / "scheduler.json"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
-    procs = [
-        subprocess.Popen(
-            [
-                dask,
-                "scheduler",
-                "--scheduler-file",
-                str(sched_file),
-                "--port",
-                "0",
-                "--no-dashboard",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-    ]
-    try:
-        deadline = time.monotonic() + 60
-        while not sched_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        address = json.loads(sched_file.read_text())["address"]
-        procs.append(
-            subprocess.Popen(
-                [dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                env=env,
-            )
-        )
+    with separate_scheduler_and_worker(tmp_path) as address:
         remote = run_campaign(
             ["sel", "seu"], 2, tmp_path / "remote", scheduler=address, progress=False
         )
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            p.wait(timeout=30)
     local = run_campaign(["sel", "seu"], 2, tmp_path / "local", workers=1, progress=False)
     assert remote["cluster"] == address
     assert _comparable(remote) == _comparable(local)

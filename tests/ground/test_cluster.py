@@ -4,10 +4,6 @@ relay traffic that gets through a link outage."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +17,7 @@ from flightsw.packets import PusTm
 from sim_hw.environment import DEFAULT_STATIONS, contact_windows
 from sim_hw.isl import LinkOutage, formation, geo_relays
 from sim_hw.orbit import CircularOrbit
+from tests.support.dask_cluster import separate_scheduler_and_worker
 
 
 def _tiny(tmp: Path, seed: int = 1, **kw: object) -> ClusterOptions:
@@ -77,44 +74,8 @@ def test_same_result_on_a_local_dask_cluster_and_on_a_separate_scheduler_and_wor
     local = run_cluster(_tiny(tmp_path / "local", scheduler=None, workers=2))
     assert "local cluster" in local["host_profile"]["cluster"]
     assert _hashes(local) == _hashes(inline)
-    bindir = Path(sys.executable).parent
-    dask = str(bindir / "dask")
-    if not Path(dask).exists():
-        pytest.skip("dask command not installed")
-    sched_file = tmp_path / "scheduler.json"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
-    procs = [
-        subprocess.Popen(
-            [
-                dask,
-                "scheduler",
-                "--scheduler-file",
-                str(sched_file),
-                "--port",
-                "0",
-                "--no-dashboard",
-            ],
-            **quiet,  # type: ignore[call-overload]
-        )
-    ]
-    try:
-        deadline = time.monotonic() + 60
-        while not sched_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        address = json.loads(sched_file.read_text())["address"]
-        procs.append(
-            subprocess.Popen(
-                [dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
-                **quiet,  # type: ignore[call-overload]
-            )
-        )
+    with separate_scheduler_and_worker(tmp_path) as address:
         remote = run_cluster(_tiny(tmp_path / "remote", scheduler=address))
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            p.wait(timeout=30)
     assert remote["host_profile"]["cluster"] == address
     assert _hashes(remote) == _hashes(inline)
     assert _tm(tmp_path / "remote") == _tm(tmp_path / "inline")
