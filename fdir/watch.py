@@ -41,7 +41,6 @@ class Watch:
     persist: int = 1
     mode: int = 1
     action: int = 0
-    violating: bool = False
 
 
 class WatchTable:
@@ -110,8 +109,7 @@ class WatchTable:
         out = []
         for row in rows.tolist():
             w = self.order[row]
-            w.violating = int(self.core.state[row]) in _VIOLATIONS
-            if w.violating:
+            if int(self.core.state[row]) in _VIOLATIONS:
                 self.violations += 1
                 out.append((w.mid, float(values[row]), w.action if w.mode == 2 else 0))
         return out
@@ -123,7 +121,6 @@ class WatchTable:
         if mode not in MODES.values() or action not in ACTIONS.values():
             raise ValueError("unknown mode or action")
         w.mode, w.action, w.low, w.high = mode, action, low, high
-        w.violating = False
         old, kept = self.core, [i for i, x in enumerate(self.order) if x is not w]
         self._build()  # the changed row starts afresh; the others keep their state
         rows = np.array(kept, dtype=np.intp)
