@@ -226,8 +226,7 @@ def test_unreadable_sdls_state_is_reported_high() -> None:
     gs = _ground(h)
     _pings(h, gs, 1)
     _exchange(h, gs, 2.0)
-    for i in range(3):
-        h.hal.nv.write(f"sdls_tc.{i}", b"garbage")
+    _lose_sdls_state(h, "corrupt")
     h.reboot("command")
     h.run(1.0)
     (event,) = _events(h, 18, 4)
