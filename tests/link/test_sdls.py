@@ -601,3 +601,18 @@ def test_a_resync_must_name_every_sa_and_only_them(floors: dict[int, int]) -> No
     )
     assert reason_of(flight.handle_key_command, token) is SdlsReason.BAD_KEY_COMMAND
     assert flight.locked
+
+
+@given(st.binary(max_size=64), st.booleans())
+def test_garbage_key_commands_to_a_locked_endpoint_raise_only_sdls_error(
+    tail: bytes, as_resync: bool
+) -> None:
+    """Whatever arrives under the key-management SA while locked (a resync or anything
+    else, any length): our error, and the endpoint stays locked."""
+    ground, _ = pair("hmac-sha256")
+    flight = locked_flight(LostState(), challenge=0x0123456789ABCDEF)
+    command = (b"\x05\x00\x09" + tail) if as_resync else tail
+    token = flight.verify_authenticated(HDR, ground.protect(HDR, command, 9))
+    with contextlib.suppress(SdlsError):
+        flight.handle_key_command(token)
+    assert flight.locked
