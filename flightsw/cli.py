@@ -96,7 +96,7 @@ def _text(text: str) -> str:
 
 
 def _cmd_scenario(args: argparse.Namespace) -> int:
-    from flightsw.ground.scenario import run_scenario
+    from flightsw.sil.scenario import run_scenario
 
     for name in ("duration", "orbits", "boards", "hal"):
         if getattr(args, name) is not None:
@@ -136,8 +136,8 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
 
 
 def _cmd_campaign(args: argparse.Namespace) -> int:
-    from flightsw.ground.campaign import run_campaign
-    from flightsw.ground.scenario import load_scenario
+    from flightsw.sil.campaign import run_campaign
+    from flightsw.sil.scenario import load_scenario
 
     scenarios = args.scenarios if args.scenarios and args.scenarios != ["all"] else None
     for name in scenarios or []:
@@ -187,7 +187,7 @@ def _cmd_campaign(args: argparse.Namespace) -> int:
 
 
 def _cmd_cluster(args: argparse.Namespace) -> int:
-    from flightsw.ground.cluster import ClusterOptions, run_cluster
+    from flightsw.sil.cluster import ClusterOptions, run_cluster
 
     if args.scheduler is not None and args.scheduler != "inline":
         parse_host_port(args.scheduler.partition("://")[2] or args.scheduler, "--scheduler")
@@ -208,7 +208,7 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
 
 def _cmd_sim(args: argparse.Namespace) -> int:
     from flightsw.mission import load_mission
-    from flightsw.simulate import SimOptions, run_sim, with_boards
+    from flightsw.sil.simulate import SimOptions, run_sim, with_boards
 
     if args.scenario is not None:
         return _cmd_scenario(args)
@@ -472,7 +472,7 @@ def _cmd_ground_run(args: argparse.Namespace) -> int:
         from flightsw.ground.archive import TmArchive
         from flightsw.ground.procedure_backends import SilBackend
         from flightsw.services.tm_funnel import CH_REALTIME
-        from flightsw.testing import SilHarness
+        from flightsw.sil.harness import SilHarness
 
         for name in ("bind", "fault_port", "state"):
             if getattr(args, name) is not None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TOP = ("tools", "flightsw", "hal", "fdir", "sim_hw")
-RUNNERS = {"flightsw.cli", "flightsw.simulate", "flightsw.testing", "flightsw.packet_cli"}
+RUNNERS = {"flightsw.cli", "flightsw.packet_cli"}
 # top to bottom; flightsw.base and sim_hw are both at the bottom and ignore each other
 LAYERS = ("tools", "runners", "fdir", "apps", "framework", "hal", "bottom")
 
@@ -33,7 +33,9 @@ def _layer(module: str) -> str:
         return "bottom"
     if top in ("tools", "fdir", "hal"):
         return top
-    if module in RUNNERS or module.startswith(("flightsw.ground", "flightsw.data.procedures")):
+    if module in RUNNERS or module.startswith(
+        ("flightsw.ground", "flightsw.sil", "flightsw.data.procedures")
+    ):
         return "runners"
     if module == "flightsw.apps" or module.startswith("flightsw.apps."):
         return "apps"
@@ -86,7 +88,7 @@ def test_only_hals_sim_backend_imports_the_simulator() -> None:
         for p in _sources()
         if not _module(p).startswith("sim_hw") and any(m.startswith("sim_hw") for m in _imports(p))
     ]
-    allowed = ("hal.sim", "flightsw.simulate", "flightsw.ground", "flightsw.cli", "tools")
+    allowed = ("hal.sim", "flightsw.sil", "flightsw.ground", "flightsw.cli", "tools")
     assert [u for u in users if not u.startswith(allowed)] == []
     # below the runners, only hal's sim backend
     assert all(u.startswith("hal.sim") for u in users if _layer(u) not in ("runners", "tools"))

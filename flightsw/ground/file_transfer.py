@@ -185,7 +185,7 @@ def put_or_get(
     """``flightsw ground put|get``: one file to (``put``) or from (``get``) a build, over a
     live build's radio (``udp``) or an in-process SIL; FlightswError unless delivered."""
     from flightsw.ground.procedure_backends import SilBackend, UdpBackend
-    from flightsw.testing import SilHarness
+    from flightsw.sil.harness import SilHarness
 
     if verb not in ("put", "get"):
         raise FlightswError(f"unknown file verb {verb!r}")

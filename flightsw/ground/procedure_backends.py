@@ -1,6 +1,6 @@
 """The two ends a procedure can drive: an in-process SIL and a flight build over UDP.
 
-:class:`SilBackend` wraps :class:`~flightsw.testing.SilHarness`: each step runs one
+:class:`SilBackend` wraps :class:`~flightsw.sil.harness.SilHarness`: each step runs one
 minor frame of simulated time, so a timeout of 10 s is exactly 100 frames, however fast
 the host is. :class:`UdpBackend` is a ground console on the build's radio
 (CLTUs through FOP-1 and SDLS up, CADUs down): each step polls the socket; the build's
@@ -24,7 +24,7 @@ from flightsw.ground.console import GroundConsole
 from flightsw.link.fop import FopState
 from flightsw.mission import Mission
 from flightsw.packets import PusTm, cuc_decode
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 
 NS_PER_S = 1_000_000_000
 FAULT_ANSWER_TIMEOUT_S = 5.0
@@ -56,7 +56,7 @@ class SilBackend:
         return new
 
     def inject(self, kind: str, target: int | str, detail: dict[str, Any]) -> float:
-        from flightsw.ground.fault_port import parse_fault
+        from flightsw.sil.fault_port import parse_fault
 
         spacecraft = self.harness.hal.harness.get("sim")
         if spacecraft is None:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from flightsw.app import FailureCode
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 from sim_hw.faults import FaultKind, ScheduledFault
 from tests.apps.conftest import small_node
 
@@ -199,7 +199,7 @@ def test_an_app_that_keeps_overrunning_is_restarted_then_disabled(
 ) -> None:
     import itertools
 
-    from flightsw.testing import SilHarness
+    from flightsw.sil.harness import SilHarness
     from tests.support.apps import CounterApp, spec
     from tests.support.clocks import fake_wall_clock
 

@@ -8,7 +8,7 @@ import pytest
 
 from flightsw.app import FailureCode
 from flightsw.mission import load_mission
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 from tests.apps.conftest import small_node
 
 PAYLOAD = 0x2200
