@@ -403,16 +403,30 @@ def _cmd_ground_file(args: argparse.Namespace) -> int:
     from flightsw.mission import load_mission
 
     local, remote = (args.first, args.second) if args.verb == "put" else (args.second, args.first)
+    mission = load_mission(args.mission)
+
+    def open_backend() -> Any:
+        if args.udp is None:
+            from flightsw.sil.procedure_backend import in_contact_backend
+
+            return in_contact_backend(mission)
+        from flightsw.ground.procedure_backends import UdpBackend
+
+        return UdpBackend(
+            mission,
+            parse_host_port(args.udp, "--udp"),
+            Path(args.archive),
+            state=Path(args.state) if args.state else None,
+            bind=parse_host_port(args.bind, "--bind") if args.bind else None,
+        )
+
     done = put_or_get(
         args.verb,
-        load_mission(args.mission),
+        open_backend,
+        mission.executive.apid,
         Path(local),
         remote,
         acknowledged=args.cfdp_class == 2,
-        udp=parse_host_port(args.udp, "--udp") if args.udp else None,
-        bind=parse_host_port(args.bind, "--bind") if args.bind else None,
-        state=Path(args.state) if args.state else None,
-        archive=Path(args.archive),
         timeout_s=args.timeout,
         out=(lambda line: print(line, file=sys.stderr)) if args.verbose else None,
     )
@@ -470,9 +484,9 @@ def _cmd_ground_run(args: argparse.Namespace) -> int:
             raise FlightswError(f"--archive {args.archive}: {exc}") from None
     else:
         from flightsw.ground.archive import TmArchive
-        from flightsw.ground.procedure_backends import SilBackend
         from flightsw.services.tm_funnel import CH_REALTIME
         from flightsw.sil.harness import SilHarness
+        from flightsw.sil.procedure_backend import SilBackend
 
         for name in ("bind", "fault_port", "state"):
             if getattr(args, name) is not None:

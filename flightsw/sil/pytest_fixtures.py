@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from flightsw.ground.procedure import Procedure
-from flightsw.ground.procedure_backends import SilBackend
 from flightsw.sil.harness import SilHarness
+from flightsw.sil.procedure_backend import SilBackend
 
 _CALL_FAILED = pytest.StashKey[bool]()
 
