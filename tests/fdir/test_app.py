@@ -177,7 +177,7 @@ def test_long_uplink_silence_resets_the_link() -> None:
 def test_a_critical_app_that_keeps_failing_is_reenabled_once_then_safe_mode(
     monkeypatch: "pytest.MonkeyPatch",
 ) -> None:
-    from flightsw.apps.power import PowerApp
+    from flightsw.apps.power.app import PowerApp
 
     h = small_node(radiation_enabled=False)
     h.run(2)
