@@ -91,10 +91,11 @@ from flightsw.apps.messages import (
     SwitchStatus,
 )
 from flightsw.errors import CommandError, FlightswError
-from flightsw.exec_services import AppCatalog, AppControl, ParameterMemory
+from flightsw.exec_services import AppCatalog, AppControl
 from flightsw.executive import AppFault
 from flightsw.ports import Device, OptionalDevice, Publish, Service, Subscribe
 from flightsw.schema import REQUIRED, Opt, Schema, from_dataclass
+from flightsw.services.parameters import ParameterMemory
 from hal.interfaces import (
     AcceleratorBoards,
     Battery,

@@ -16,7 +16,8 @@ executive, an app declares each service it uses as a port (``Service(AppCatalog)
 * :class:`TmDownlink`: every TM packet the funnel flushes, with its channel (the radio).
 * :class:`TmTap`: every real-time TM packet as it is sent (the packet store, the relay).
 * :class:`TmPlayback`: queue packets already stamped (a store dump) for the downlink.
-* :class:`ParameterMemory`: every app's parameters by id (PUS-20, FDIR's memory guard).
+* :class:`flightsw.services.parameters.ParameterMemory`: every app's parameters by id
+  (PUS-20, FDIR's memory guard).
 
 Without them an app sees only its own: ``ctx.tm`` sends its packets
 (:class:`flightsw.services.tm_funnel.AppTm`), ``ctx.params`` holds its parameters
@@ -33,11 +34,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from flightsw.app import AppDeclarations, EventDef
 from flightsw.datatypes import Value
+from flightsw.services.parameters import ParameterMemory
 from flightsw.tables import TableRegistry
 
 if TYPE_CHECKING:
     from flightsw.executive import AppStats, Executive, LoadedApp
-    from flightsw.services.parameters import ParameterEntry
     from flightsw.services.tm_funnel import TmFunnel, TmSink
 
 
@@ -147,24 +148,6 @@ class TmPlayback(Protocol):
     """Queue packets already stamped (a packet store's dump) for the downlink."""
 
     def send_raw(self, pkt: bytes, channel: int = ...) -> None: ...
-
-
-class ParameterMemory(Protocol):
-    """Every app's parameters: declarations by global id, values by app and name, and the
-    count of legitimate sets (a value that changed without one is an upset)."""
-
-    @property
-    def by_id(self) -> Mapping[int, ParameterEntry]: ...
-
-    @property
-    def values(self) -> Mapping[str, dict[str, Value]]: ...
-
-    @property
-    def sets(self) -> int: ...
-
-    def set_by_id(self, pid: int, value: Value) -> None: ...
-
-    def value_by_id(self, pid: int) -> Value: ...
 
 
 @dataclass(frozen=True)

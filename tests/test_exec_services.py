@@ -11,12 +11,12 @@ from flightsw.exec_services import (
     AppControl,
     CommandPath,
     ExecutiveCounters,
-    ParameterMemory,
     TmDownlink,
     TmPlayback,
     TmTap,
 )
 from flightsw.ports import Service
+from flightsw.services.parameters import ParameterMemory
 from tests.test_ports import _load
 
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from flightsw import layouts as L
 from flightsw.app import App, FailureCode, ParameterDef, ReportDef, command
 from flightsw.datatypes import TYPES, Value, data_type
 from flightsw.errors import CommandError, DeclarationError, EncodeError
-from flightsw.exec_services import ParameterMemory
 from flightsw.ports import Service
 from flightsw.services.id_list import parse_id_list
 
@@ -38,6 +38,24 @@ class ParameterEntry:
     app: str
     pid: int
     pdef: ParameterDef
+
+
+class ParameterMemory(Protocol):
+    """Every app's parameters: declarations by global id, values by app and name, and the
+    count of legitimate sets (a value that changed without one is an upset)."""
+
+    @property
+    def by_id(self) -> Mapping[int, ParameterEntry]: ...
+
+    @property
+    def values(self) -> Mapping[str, dict[str, Value]]: ...
+
+    @property
+    def sets(self) -> int: ...
+
+    def set_by_id(self, pid: int, value: Value) -> None: ...
+
+    def value_by_id(self, pid: int) -> Value: ...
 
 
 class ParameterStore:
