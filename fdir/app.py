@@ -95,6 +95,7 @@ from flightsw.exec_services import AppCatalog, AppControl
 from flightsw.executive import AppFault
 from flightsw.ports import Device, OptionalDevice, Publish, Service, Subscribe
 from flightsw.schema import REQUIRED, Opt, Schema, from_dataclass
+from flightsw.services.parameters import ParameterMemory
 from hal.interfaces import (
     AcceleratorBoards,
     Battery,
@@ -202,6 +203,7 @@ class FdirApp(DeviceGuard, App):
     nv = Device(NonVolatileStore)
     catalog = Service(AppCatalog)
     control = Service(AppControl)
+    all_params = Service(ParameterMemory)  # every app's parameters: golden copies, repair
     SUBSCRIBES = (
         Subscribe(POWER_BUDGET, PowerBudget),
         Subscribe(SWITCH_STATUS, SwitchStatus),
@@ -478,14 +480,14 @@ class FdirApp(DeviceGuard, App):
         self.external = np.zeros(n, dtype=bool)
         self.health_key = b""
         self.events = EventBacklog(per_frame=int(self.param("event_burst")))
-        self.guard = ParamGuard(self.ctx.params, self.nv)
+        self.guard = ParamGuard(self.all_params, self.nv)
         self.next_nv_scrub_s = 0.0
         self.state_repairs_seen = 0
         self.watch = WatchTable.from_options(self.ctx.options.get("monitors", []))
         self._take_back()
         memory = self.memory
         if memory is not None:
-            memory.register("params", ParamRegion(self.ctx.params))
+            memory.register("params", ParamRegion(self.all_params))
             memory.register("fdir.table", TableRegion(self._live_table, self._poke_table))
         self._restore(saved)
 

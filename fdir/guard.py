@@ -20,7 +20,7 @@ from typing import Any
 
 from fdir.voting import Store, VotingStore
 from flightsw.datatypes import TYPES
-from flightsw.services.parameters import ParameterStore
+from flightsw.services.parameters import ParameterMemory
 
 
 def _code(type_name: str) -> str:
@@ -31,7 +31,7 @@ def _code(type_name: str) -> str:
 class ParamGuard:
     """Golden copy of all parameter values; :meth:`check` repairs upsets."""
 
-    def __init__(self, store: ParameterStore, nv: Store | None) -> None:
+    def __init__(self, store: ParameterMemory, nv: Store | None) -> None:
         self.store = store
         self.entries = sorted(store.by_id.values(), key=lambda e: e.pid)
         self.record = struct.Struct(">" + "".join(_code(e.pdef.type) for e in self.entries))
@@ -111,7 +111,7 @@ class ParamGuard:
 class ParamRegion:
     """The parameter store as words ``app.name``, each in its declared wire type."""
 
-    def __init__(self, store: ParameterStore) -> None:
+    def __init__(self, store: ParameterMemory) -> None:
         self.store = store
         self.by_word = {f"{e.app}.{e.pdef.name}": e for e in store.by_id.values()}
 

@@ -366,7 +366,7 @@ class App:
     # --- services for subclasses ----------------------------------------------
     def param(self, name: str) -> Value:
         """Current value of one of this app's parameters."""
-        return self.ctx.params.get(self.name, name)
+        return self.ctx.params.get(name)
 
     def emit(self, event: str, **args: Value) -> None:
         """Report one of this app's declared events."""

@@ -96,7 +96,7 @@ def _text(text: str) -> str:
 
 
 def _cmd_scenario(args: argparse.Namespace) -> int:
-    from flightsw.ground.scenario import run_scenario
+    from flightsw.sil.scenario import run_scenario
 
     for name in ("duration", "orbits", "boards", "hal"):
         if getattr(args, name) is not None:
@@ -136,8 +136,8 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
 
 
 def _cmd_campaign(args: argparse.Namespace) -> int:
-    from flightsw.ground.campaign import run_campaign
-    from flightsw.ground.scenario import load_scenario
+    from flightsw.sil.campaign import run_campaign
+    from flightsw.sil.scenario import load_scenario
 
     scenarios = args.scenarios if args.scenarios and args.scenarios != ["all"] else None
     for name in scenarios or []:
@@ -187,7 +187,7 @@ def _cmd_campaign(args: argparse.Namespace) -> int:
 
 
 def _cmd_cluster(args: argparse.Namespace) -> int:
-    from flightsw.ground.cluster import ClusterOptions, run_cluster
+    from flightsw.sil.cluster import ClusterOptions, run_cluster
 
     if args.scheduler is not None and args.scheduler != "inline":
         parse_host_port(args.scheduler.partition("://")[2] or args.scheduler, "--scheduler")
@@ -208,7 +208,7 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
 
 def _cmd_sim(args: argparse.Namespace) -> int:
     from flightsw.mission import load_mission
-    from flightsw.simulate import SimOptions, run_sim, with_boards
+    from flightsw.sil.simulate import SimOptions, run_sim, with_boards
 
     if args.scenario is not None:
         return _cmd_scenario(args)
@@ -403,16 +403,30 @@ def _cmd_ground_file(args: argparse.Namespace) -> int:
     from flightsw.mission import load_mission
 
     local, remote = (args.first, args.second) if args.verb == "put" else (args.second, args.first)
+    mission = load_mission(args.mission)
+
+    def open_backend() -> Any:
+        if args.udp is None:
+            from flightsw.sil.procedure_backend import in_contact_backend
+
+            return in_contact_backend(mission)
+        from flightsw.ground.procedure_backends import UdpBackend
+
+        return UdpBackend(
+            mission,
+            parse_host_port(args.udp, "--udp"),
+            Path(args.archive),
+            state=Path(args.state) if args.state else None,
+            bind=parse_host_port(args.bind, "--bind") if args.bind else None,
+        )
+
     done = put_or_get(
         args.verb,
-        load_mission(args.mission),
+        open_backend,
+        mission.executive.apid,
         Path(local),
         remote,
         acknowledged=args.cfdp_class == 2,
-        udp=parse_host_port(args.udp, "--udp") if args.udp else None,
-        bind=parse_host_port(args.bind, "--bind") if args.bind else None,
-        state=Path(args.state) if args.state else None,
-        archive=Path(args.archive),
         timeout_s=args.timeout,
         out=(lambda line: print(line, file=sys.stderr)) if args.verbose else None,
     )
@@ -470,9 +484,9 @@ def _cmd_ground_run(args: argparse.Namespace) -> int:
             raise FlightswError(f"--archive {args.archive}: {exc}") from None
     else:
         from flightsw.ground.archive import TmArchive
-        from flightsw.ground.procedure_backends import SilBackend
         from flightsw.services.tm_funnel import CH_REALTIME
-        from flightsw.testing import SilHarness
+        from flightsw.sil.harness import SilHarness
+        from flightsw.sil.procedure_backend import SilBackend
 
         for name in ("bind", "fault_port", "state"):
             if getattr(args, name) is not None:

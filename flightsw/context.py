@@ -12,8 +12,8 @@ from flightsw.ports import AppBus
 from hal.interfaces import Clock
 
 if TYPE_CHECKING:
-    from flightsw.services.parameters import ParameterStore
-    from flightsw.services.tm_funnel import TmFunnel
+    from flightsw.services.parameters import OwnParameters
+    from flightsw.services.tm_funnel import AppTm
     from flightsw.services.verification import TcRequest, Verifier
 
 
@@ -35,9 +35,9 @@ class AppContext:
     name: str
     id_base: int
     bus: AppBus
-    tm: TmFunnel
+    tm: AppTm  # sends its own packets; the funnel's sinks and taps are declared services
     verifier: Verifier
-    params: ParameterStore
+    params: OwnParameters  # its own parameters; all of them are ParameterMemory
     clock: Clock
     emit: Callable[[EventDef, dict[str, Value]], None]
     options: dict[str, Any] = field(default_factory=dict)

@@ -13,22 +13,33 @@ executive, an app declares each service it uses as a port (``Service(AppCatalog)
 * :class:`EventFilter`: the declared event ids and which are disabled for TM.
 * :class:`ExecutiveCounters`: the executive's own counters, for its housekeeping.
 * :class:`flightsw.tables.TableRegistry`: the tables (already a class of its own).
+* :class:`TmDownlink`: every TM packet the funnel flushes, with its channel (the radio).
+* :class:`TmTap`: every real-time TM packet as it is sent (the packet store, the relay).
+* :class:`TmPlayback`: queue packets already stamped (a store dump) for the downlink.
+* :class:`flightsw.services.parameters.ParameterMemory`: every app's parameters by id
+  (PUS-20, FDIR's memory guard).
+
+Without them an app sees only its own: ``ctx.tm`` sends its packets
+(:class:`flightsw.services.tm_funnel.AppTm`), ``ctx.params`` holds its parameters
+(:class:`flightsw.services.parameters.OwnParameters`).
 
 :func:`provide` builds them for one executive; nothing here holds more than it says.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flightsw.app import AppDeclarations, EventDef
 from flightsw.datatypes import Value
+from flightsw.services.parameters import ParameterMemory
 from flightsw.tables import TableRegistry
 
 if TYPE_CHECKING:
     from flightsw.executive import AppStats, Executive, LoadedApp
+    from flightsw.services.tm_funnel import TmFunnel, TmSink
 
 
 @dataclass(frozen=True)
@@ -115,6 +126,28 @@ class EventFilter(Protocol):
 
     @property
     def disabled(self) -> set[int]: ...
+
+
+class TmDownlink(Protocol):
+    """The downlink's end of the TM funnel (comms): every packet flushed, with its channel."""
+
+    def attach(self, owner: str, sink: TmSink) -> None:
+        """``sink`` gets every packet flushed; one per owner (a restart replaces it)."""
+        ...
+
+
+class TmTap(Protocol):
+    """Every new real-time TM packet as it is sent (recorders: the packet store, the relay)."""
+
+    def tap(self, owner: str, fn: Callable[[bytes], None]) -> None:
+        """``fn`` sees each packet; one per owner (a restart replaces it)."""
+        ...
+
+
+class TmPlayback(Protocol):
+    """Queue packets already stamped (a packet store's dump) for the downlink."""
+
+    def send_raw(self, pkt: bytes, channel: int = ...) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -235,6 +268,21 @@ class _Counters:
         )
 
 
+class _Downlink:
+    def __init__(self, tm: TmFunnel) -> None:
+        self.attach = tm.attach
+
+
+class _Taps:
+    def __init__(self, tm: TmFunnel) -> None:
+        self.tap = tm.tap
+
+
+class _Playback:
+    def __init__(self, tm: TmFunnel) -> None:
+        self.send_raw = tm.send_raw
+
+
 def provide(exe: Executive) -> Mapping[type, Any]:
     """Every service this executive offers, by the interface an app declares."""
     return {
@@ -244,9 +292,24 @@ def provide(exe: Executive) -> Mapping[type, Any]:
         EventFilter: exe.events,
         ExecutiveCounters: _Counters(exe),
         TableRegistry: exe.tables,
+        TmDownlink: _Downlink(exe.tm),
+        TmTap: _Taps(exe.tm),
+        TmPlayback: _Playback(exe.tm),
+        ParameterMemory: exe.params,
     }
 
 
 OFFERED: Set[type] = frozenset(
-    {AppCatalog, AppControl, CommandPath, EventFilter, ExecutiveCounters, TableRegistry}
+    {
+        AppCatalog,
+        AppControl,
+        CommandPath,
+        EventFilter,
+        ExecutiveCounters,
+        TableRegistry,
+        TmDownlink,
+        TmTap,
+        TmPlayback,
+        ParameterMemory,
+    }
 )

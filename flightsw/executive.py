@@ -33,8 +33,8 @@ from flightsw.name_check import undeclared
 from flightsw.ports import AppBus, Publish, check_bus, resolve_devices
 from flightsw.schedule import Slot, build_schedule
 from flightsw.services.events import EventRecord, EventReporter
-from flightsw.services.parameters import ParameterStore
-from flightsw.services.tm_funnel import TmFunnel
+from flightsw.services.parameters import OwnParameters, ParameterStore
+from flightsw.services.tm_funnel import AppTm, TmFunnel
 from flightsw.services.verification import Verifier
 from flightsw.tables import TableRegistry
 from hal.backend import Hal
@@ -184,9 +184,9 @@ class Executive:
                 name=spec.name,
                 id_base=spec.id_base,
                 bus=AppBus(self.bus, spec.name, decl.subscribes, decl.publishes),
-                tm=self.tm,
+                tm=AppTm(self.tm),
                 verifier=self.verifier,
-                params=self.params,
+                params=OwnParameters(self.params, spec.name),
                 clock=self.clock,
                 emit=self.events.emitter(spec.name, spec.id_base),
                 options=dict(spec.options),

@@ -1,6 +1,6 @@
 """The ``[workload]`` table of a mission: the ground's jobs for a simulated node.
 
-The workload is the operator's side (``flightsw.ground.workload`` generates and uplinks
+The workload is the operator's side (``flightsw.sil.workload`` generates and uplinks
 the jobs), but its table is declared here, below the ground, so the mission loader
 checks it at load with every other table: unknown keys, types, ranges, and the keys
 that depend on each other. Job sizes and checkpoint intervals take the ranges every

@@ -1,6 +1,6 @@
 """A crosslink terminal as two bounded mailboxes, filled and emptied by a link model.
 
-The cluster SIL (``flightsw.ground.cluster``) owns the physics of the links: at the end
+The cluster SIL (``flightsw.sil.cluster``) owns the physics of the links: at the end
 of each lockstep window it takes what the node sent (``drain_tx``), carries it through
 the ISL/GEO model and puts what arrived into the receiving nodes (``deliver``), and it
 sets ``status`` from the same model. The flight software sees only the

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 from tests.support.apps import CounterApp, spec
 
-# ``procedure``: the procedure API on an in-process SIL (flightsw.ground.pytest_fixtures).
-pytest_plugins = ["flightsw.ground.pytest_fixtures"]
+# ``procedure``: the procedure API on an in-process SIL (flightsw.sil.pytest_fixtures).
+pytest_plugins = ["flightsw.sil.pytest_fixtures"]
 
 # Shared, noisy machines: no per-example deadlines. FLIGHTSW_FUZZ_EXAMPLES=N raises the
 # example budget of every property test that does not set its own (a longer fuzz run).

@@ -16,7 +16,7 @@ import pytest
 from flightsw.dictionary import build_dictionary
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.mission import Mission, load_mission
-from flightsw.simulate import SimOptions, run_sim
+from flightsw.sil.simulate import SimOptions, run_sim
 
 BOARD_MAX_W = 350.0
 

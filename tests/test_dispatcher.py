@@ -7,7 +7,7 @@ import pytest
 from flightsw.app import FailureCode
 from flightsw.errors import CommandError
 from flightsw.packets import PusTc
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 
 APID = 0x064
 

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from flightsw import msgids
 from flightsw.executive import AppFault
 from flightsw.mission import load_mission
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 from tests.support.apps import CounterApp, CrashingApp, CrashOnceApp, spec
 from tests.support.clocks import fake_wall_clock
 

@@ -22,7 +22,7 @@ from flightsw.services.monitoring import DEFINITIONS_TC as MON_DEFINITIONS_TC
 from flightsw.services.monitoring import TABLE_NAME
 from flightsw.services.scheduling import INSERT
 from flightsw.services.tables import NAME_TC
-from flightsw.testing import HarnessError, SilHarness
+from flightsw.sil.harness import HarnessError, SilHarness
 from tests.support.apps import CounterApp, spec
 
 NS_PER_S = 1_000_000_000

@@ -1,8 +1,11 @@
 """The layers of ../shared/DESIGN.md: imports only point down, checked on every run.
 
     tools
-    flightsw CLI, ground side and SIL runners (cli, simulate, testing, packet_cli, ground/,
-        and the shipped ground procedures in data/procedures/)
+    flightsw CLI (cli, packet_cli)
+    flightsw/sil: software in the loop (runners, harness, scenarios, scoring, campaigns,
+        the cluster of nodes, the simulated operator's workload, run reports)
+    flightsw/ground: the ground software (archive, station, console, commanding,
+        procedures and the shipped ones in data/procedures/, XTCE, file transfer, passes)
     fdir
     flightsw/apps
     flightsw framework
@@ -13,8 +16,11 @@ Every module of a layer may import its own layer and any layer below it, and not
 above. No exceptions: the error types, CRC, configuration schema and stream buffer that
 hal and flightsw both use live in ``flightsw.base``, the bottom layer, which imports
 nothing of the project. ``sim_hw`` is a bottom layer too (it knows nothing of flight
-software), and among the layers above it only hal's sim backend may import it: apps see
-devices only through hal.
+software), and among the layers above it only hal's sim backend, the SIL and the CLI may
+import it: apps see devices only through hal, and the ground software sees the
+spacecraft only through its link. The ground software also skips two layers below it:
+it imports no flight app and nothing of fdir (it works from the framework's formats and
+the dictionary), so it stands beside the flight build, not on it.
 """
 
 import ast
@@ -22,9 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TOP = ("tools", "flightsw", "hal", "fdir", "sim_hw")
-RUNNERS = {"flightsw.cli", "flightsw.simulate", "flightsw.testing", "flightsw.packet_cli"}
+CLI = {"flightsw.cli", "flightsw.packet_cli"}
 # top to bottom; flightsw.base and sim_hw are both at the bottom and ignore each other
-LAYERS = ("tools", "runners", "fdir", "apps", "framework", "hal", "bottom")
+LAYERS = ("tools", "cli", "sil", "ground", "fdir", "apps", "framework", "hal", "bottom")
 
 
 def _layer(module: str) -> str:
@@ -33,8 +39,12 @@ def _layer(module: str) -> str:
         return "bottom"
     if top in ("tools", "fdir", "hal"):
         return top
-    if module in RUNNERS or module.startswith(("flightsw.ground", "flightsw.data.procedures")):
-        return "runners"
+    if module in CLI:
+        return "cli"
+    if module == "flightsw.sil" or module.startswith("flightsw.sil."):
+        return "sil"
+    if module.startswith(("flightsw.ground", "flightsw.data.procedures")):
+        return "ground"
     if module == "flightsw.apps" or module.startswith("flightsw.apps."):
         return "apps"
     return "framework"
@@ -86,10 +96,20 @@ def test_only_hals_sim_backend_imports_the_simulator() -> None:
         for p in _sources()
         if not _module(p).startswith("sim_hw") and any(m.startswith("sim_hw") for m in _imports(p))
     ]
-    allowed = ("hal.sim", "flightsw.simulate", "flightsw.ground", "flightsw.cli", "tools")
-    assert [u for u in users if not u.startswith(allowed)] == []
-    # below the runners, only hal's sim backend
-    assert all(u.startswith("hal.sim") for u in users if _layer(u) not in ("runners", "tools"))
+    above = ("tools", "cli", "sil")
+    # below the SIL, only hal's sim backend; the ground software not at all
+    assert [u for u in users if _layer(u) not in above and not u.startswith("hal.sim")] == []
+
+
+def test_the_ground_imports_no_flight_app_nor_fdir() -> None:
+    bad = [
+        f"{_module(p)} imports {mod}"
+        for p in _sources()
+        if _layer(_module(p)) == "ground"
+        for mod in _imports(p)
+        if _layer(mod) in ("fdir", "apps")
+    ]
+    assert bad == []
 
 
 def test_the_checker_sees_an_upward_import() -> None:
@@ -97,3 +117,7 @@ def test_the_checker_sees_an_upward_import() -> None:
     assert LAYERS.index(_layer("flightsw.app")) < LAYERS.index(_layer("hal.backend"))
     assert _layer("flightsw.errors") == "framework" and _layer("flightsw.base.errors") == "bottom"
     assert LAYERS.index(_layer("fdir.app")) < LAYERS.index(_layer("flightsw.apps.power"))
+    assert LAYERS.index(_layer("flightsw.sil.scoring")) < LAYERS.index(
+        _layer("flightsw.ground.xtce")
+    )
+    assert _layer("flightsw.data.procedures.ping") == "ground" and _layer("flightsw.cli") == "cli"

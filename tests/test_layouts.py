@@ -30,7 +30,7 @@ from flightsw.dictionary import build_dictionary
 from flightsw.errors import CommandError, DecodeError, EncodeError
 from flightsw.layouts import CucTime, decode, describe, encode, parse_fields, parse_tc
 from flightsw.services import event_action, monitoring, tables
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 
 
 @cache

@@ -87,7 +87,7 @@ def test_missing_file() -> None:
 
 def test_bad_param_value_is_refused_at_load(tmp_path: Path) -> None:
     from flightsw.errors import FlightswError
-    from flightsw.testing import SilHarness
+    from flightsw.sil.harness import SilHarness
 
     text = GOOD_APP.replace("gain = 3.0", "gain = 30.0")
     with pytest.raises(FlightswError, match="gain"):
@@ -258,7 +258,7 @@ def test_non_utf8_and_deeply_nested_files(tmp_path: Path) -> None:
 
 def test_an_app_whose_init_raises_is_a_load_error(tmp_path: Path) -> None:
     from flightsw.executive import AppLoadError
-    from flightsw.testing import SilHarness
+    from flightsw.sil.harness import SilHarness
 
     text = GOOD_APP.replace("CounterApp", "FailingInitApp").replace("params = { gain = 3.0 }", "")
     with pytest.raises(AppLoadError, match="'counter' failed to start: RuntimeError: no such"):

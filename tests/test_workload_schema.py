@@ -3,8 +3,8 @@
 import dataclasses
 
 from flightsw.apps.payload.job_list import BOARD_HOURS, CHECKPOINT_S
-from flightsw.ground.workload import WorkloadConfig
 from flightsw.mission import load_mission
+from flightsw.sil.workload import WorkloadConfig
 from flightsw.workload_schema import JOB_BOARD_HOURS, JOB_CHECKPOINT_S, WORKLOAD
 
 

@@ -27,7 +27,7 @@ from flightsw.dictionary import build_dictionary
 from flightsw.ground.archive import TmArchive
 from flightsw.mission import load_mission
 from flightsw.packets import iter_packets
-from flightsw.simulate import SimOptions, run_sim
+from flightsw.sil.simulate import SimOptions, run_sim
 
 
 def _tm(tmp: Path, quick: bool) -> tuple[list[bytes], dict[str, Any]]:

@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flightsw.ground.cluster import ClusterOptions, run_cluster
+from flightsw.sil.cluster import ClusterOptions, run_cluster
 
 BOARDS = 256
 WINDOW_S = 10.0

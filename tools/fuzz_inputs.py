@@ -394,7 +394,7 @@ class ScenarioTarget:
     """Structured mutations of the shipped scenarios through ``load_scenario``."""
 
     def __init__(self, workdir: Path) -> None:
-        from flightsw.ground.scenario import scenario_dir
+        from flightsw.sil.scenario import scenario_dir
 
         self.workdir = workdir
         self.bases = [tomllib.loads(p.read_text()) for p in sorted(scenario_dir().glob("*.toml"))]
@@ -404,7 +404,7 @@ class ScenarioTarget:
         return mutate_text(rng, text) if rng.random() < 0.15 else text
 
     def run(self, data: bytes) -> None:
-        from flightsw.ground.scenario import load_scenario
+        from flightsw.sil.scenario import load_scenario
 
         path = self.workdir / "fuzz-scenario.toml"
         path.write_bytes(data)
@@ -614,10 +614,10 @@ def run_cli(argv: list[str], stdin: bytes) -> tuple[int, str, str]:
 @contextlib.contextmanager
 def stubs(workdir: Path) -> Iterator[None]:
     """Replace the CLI's long-running back ends with ones that only check their inputs."""
-    import flightsw.ground.campaign as campaign
     import flightsw.ground.console as console
-    import flightsw.ground.scenario as scenario
-    import flightsw.simulate as simulate
+    import flightsw.sil.campaign as campaign
+    import flightsw.sil.scenario as scenario
+    import flightsw.sil.simulate as simulate
     from flightsw.dictionary import build_dictionary
     from flightsw.ground.commanding import CommandEncoder
     from hal.factory import validate_config

@@ -169,41 +169,25 @@ def transfer(
 
 def put_or_get(
     verb: str,
-    mission: Any,
+    open_backend: Callable[[], Any],
+    apid: int,
     local: Path,
     remote: str,
     *,
     acknowledged: bool = True,
-    udp: tuple[str, int] | None = None,
-    bind: tuple[str, int] | None = None,
-    state: Path | None = None,
-    archive: Path = Path("ground-archive.sqlite"),
     timeout_s: float = 600.0,
-    connect_timeout_s: float = 30.0,
     out: Callable[[str], None] | None = None,
 ) -> Transfer:
-    """``flightsw ground put|get``: one file to (``put``) or from (``get``) a build, over a
-    live build's radio (``udp``) or an in-process SIL; FlightswError unless delivered."""
-    from flightsw.ground.procedure_backends import SilBackend, UdpBackend
-    from flightsw.testing import SilHarness
-
+    """``flightsw ground put|get``: one file to (``put``) or from (``get``) a build over the
+    procedure backend ``open_backend()`` gives (a live build's radio or an in-process SIL;
+    opened once the request is checked, closed here); FlightswError unless delivered."""
     if verb not in ("put", "get"):
         raise FlightswError(f"unknown file verb {verb!r}")
     if verb == "put" and not local.is_file():
         raise FlightswError(f"{local}: no such file")
-    backend: Any
-    if udp is not None:
-        backend = UdpBackend(
-            mission, udp, archive, state=state, bind=bind, connect_timeout_s=connect_timeout_s
-        )
-    else:  # a pass that lasts: the simulated radio always in contact
-        radio = {**mission.hal.get("radio", {}), "always_in_contact": True}
-        mission.hal = {**mission.hal, "radio": radio}
-        backend = SilBackend(SilHarness(mission))
+    backend = open_backend()
     try:
-        files = GroundFiles(
-            GroundConfig(apid=mission.executive.apid, root=local.resolve().parent), backend.send
-        )
+        files = GroundFiles(GroundConfig(apid=apid, root=local.resolve().parent), backend.send)
         if verb == "put":
             files.put(local.name, remote, acknowledged)
         else:

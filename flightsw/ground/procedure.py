@@ -11,7 +11,7 @@ far), the build's TM time on a live build (a paced build's clock, tracked betwee
 packets by the host's clock).
 
 The back end (:mod:`flightsw.ground.procedure_backends`) is what differs: an
-in-process SIL (:class:`~flightsw.testing.SilHarness`) or a flight build over UDP
+in-process SIL (:class:`~flightsw.sil.harness.SilHarness`) or a flight build over UDP
 (``flightsw sim --realtime --radio udp:...``, a bench). The same procedure runs
 unchanged on either. Only real-time TM counts: packets replayed from the packet store
 (VC1 playback) are not taken as new answers.

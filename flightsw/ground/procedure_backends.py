@@ -1,8 +1,8 @@
-"""The two ends a procedure can drive: an in-process SIL and a flight build over UDP.
+"""The live end a procedure can drive: a flight build over UDP.
 
-:class:`SilBackend` wraps :class:`~flightsw.testing.SilHarness`: each step runs one
-minor frame of simulated time, so a timeout of 10 s is exactly 100 frames, however fast
-the host is. :class:`UdpBackend` is a ground console on the build's radio
+(The other end, an in-process SIL, is :class:`flightsw.sil.procedure_backend.SilBackend`:
+the ground software does not import the SIL.) :class:`UdpBackend` is a ground console on
+the build's radio
 (CLTUs through FOP-1 and SDLS up, CADUs down): each step polls the socket; the build's
 time is the time stamp of its latest real-time TM packet, carried forward by the host's
 monotonic clock until the next (a live build is paced by the wall clock), so timeouts
@@ -24,49 +24,10 @@ from flightsw.ground.console import GroundConsole
 from flightsw.link.fop import FopState
 from flightsw.mission import Mission
 from flightsw.packets import PusTm, cuc_decode
-from flightsw.testing import SilHarness
 
 NS_PER_S = 1_000_000_000
 FAULT_ANSWER_TIMEOUT_S = 5.0
 PING_AFTER_S = 1.0  # link up but no TM yet: ask for the build's time
-
-
-class SilBackend:
-    """A procedure's view of an in-process SIL: one step is one minor frame."""
-
-    kind = "sil"
-
-    def __init__(self, harness: SilHarness) -> None:
-        self.harness = harness
-        self.dictionary = harness.dictionary
-        self.encoder = harness.encoder
-        self._seen = len(harness.raw_tm)
-
-    def now_s(self) -> float:
-        return self.harness.exe.now_ns / NS_PER_S
-
-    def send(self, tc: bytes) -> None:
-        self.harness.send_raw(tc)
-
-    def step(self) -> list[bytes]:
-        self.harness.exe.run_minor_frame()
-        tm = self.harness.raw_tm
-        new = tm[self._seen :]
-        self._seen = len(tm)
-        return new
-
-    def inject(self, kind: str, target: int | str, detail: dict[str, Any]) -> float:
-        from flightsw.ground.fault_port import parse_fault
-
-        spacecraft = self.harness.hal.harness.get("sim")
-        if spacecraft is None:
-            raise FlightswError("this build has no simulated spacecraft to inject faults into")
-        request = json.dumps({"kind": kind, "target": target, "detail": detail}).encode()
-        spacecraft.faults.extend([parse_fault(request, float(spacecraft.t_s))])
-        return self.now_s()
-
-    def close(self) -> None:
-        pass
 
 
 class _CollectingConsole(GroundConsole):

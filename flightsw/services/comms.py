@@ -45,7 +45,7 @@ from typing import Any
 
 from flightsw import msgids
 from flightsw.app import App, Arg, EventDef, HkDef, Severity, TelemetryDef
-from flightsw.exec_services import CommandPath
+from flightsw.exec_services import CommandPath, TmDownlink
 from flightsw.link.farm import FarmState
 from flightsw.link.onboard import DownlinkChain, LinkConfig, UplinkChain
 from flightsw.link.packet_link import PacketLink
@@ -206,6 +206,7 @@ class CommsService(App):
     radio = OptionalDevice(Radio)
     nv = Device(NonVolatileStore)  # SDLS anti-replay counters and keys' state
     commands = Service(CommandPath)  # where the uplinked TCs go (back-pressure: its room)
+    tm_source = Service(TmDownlink)  # every TM packet the funnel flushes, to frame and send
     SUBSCRIBES = (Subscribe(msgids.RADIO_RESET, str),)
     PUBLISHES = (Publish(msgids.LINK_CONTACT, bool), Publish(msgids.UPLINK_STATUS, float))
     OPTIONS = OPTIONS
@@ -324,7 +325,7 @@ class CommsService(App):
         self.good_frames = 0
         self.radio_resets = 0
         if self.radio is not None:
-            self.ctx.tm.named_sinks[self.name] = self._tm_sink
+            self.tm_source.attach(self.name, self._tm_sink)
             # A radio's first status may do set-up work (the simulated one computes a
             # day of contact windows): done at load, not inside the first frame's slot.
             self.radio.status()

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from flightsw import layouts as L
 from flightsw.app import App, FailureCode, ParameterDef, ReportDef, command
 from flightsw.datatypes import TYPES, Value, data_type
 from flightsw.errors import CommandError, DeclarationError, EncodeError
+from flightsw.ports import Service
 from flightsw.services.id_list import parse_id_list
 
 _U8 = struct.Struct(">B")
@@ -36,6 +38,24 @@ class ParameterEntry:
     app: str
     pid: int
     pdef: ParameterDef
+
+
+class ParameterMemory(Protocol):
+    """Every app's parameters: declarations by global id, values by app and name, and the
+    count of legitimate sets (a value that changed without one is an upset)."""
+
+    @property
+    def by_id(self) -> Mapping[int, ParameterEntry]: ...
+
+    @property
+    def values(self) -> Mapping[str, dict[str, Value]]: ...
+
+    @property
+    def sets(self) -> int: ...
+
+    def set_by_id(self, pid: int, value: Value) -> None: ...
+
+    def value_by_id(self, pid: int) -> Value: ...
 
 
 class ParameterStore:
@@ -87,15 +107,32 @@ class ParameterStore:
         return self.values[entry.app][entry.pdef.name]
 
 
+class OwnParameters:
+    """One app's parameters as the app sees them (``ctx.params``): its own values, read
+    and set (checked, and counted as a change as PUS-20's are), and no other app's. The
+    whole store is the executive service ``ParameterMemory`` (FDIR's memory guard and
+    PUS-20 declare it)."""
+
+    __slots__ = ("_app", "_store", "values")
+
+    def __init__(self, store: ParameterStore, app: str) -> None:
+        self._store = store
+        self._app = app
+        self.values: dict[str, Value] = store.values.get(app, {})
+
+    def get(self, name: str) -> Value:
+        return self.values[name]
+
+    def set(self, name: str, value: Any) -> None:
+        self._store.set(self._app, name, value)
+
+
 class ParameterService(App):
     """PUS 20: report and set parameters by id."""
 
     DEFAULT_RATE_HZ = 10.0
     REPORTS = (ReportDef(20, 2, "parameter_values", VALUES, "answer to TC(20,1)"),)
-
-    @property
-    def store(self) -> ParameterStore:
-        return self.ctx.params
+    store = Service(ParameterMemory)  # every app's parameters, by id
 
     def _parse_ids(self, data: bytes) -> dict[str, Any]:
         return {"ids": parse_id_list(data, self.store.by_id, "parameter id")}
@@ -138,7 +175,7 @@ class ParameterService(App):
             self.store.set_by_id(pid, value)
 
 
-def encode_parameter_values(store: ParameterStore, ids: list[int]) -> bytes:
+def encode_parameter_values(store: ParameterMemory, ids: list[int]) -> bytes:
     """N:u8 then (id:u16, value) per parameter, each in its declared type."""
     out = bytearray(_U8.pack(len(ids)))
     for pid in ids:

@@ -42,7 +42,7 @@ from flightsw.app import (
     command,
 )
 from flightsw.errors import CommandError, DecodeError
-from flightsw.exec_services import CommandPath
+from flightsw.exec_services import CommandPath, TmTap
 from flightsw.ports import OptionalDevice, Service
 from flightsw.schema import REQUIRED, Opt, Schema
 from hal.interfaces import HOP_GEO, HOP_GROUND, Crosslink, CrosslinkStatus
@@ -139,6 +139,7 @@ class RelayService(App):
 
     crosslink = OptionalDevice(Crosslink)  # absent on a node flying alone
     commands = Service(CommandPath)  # where relayed TCs for this node go
+    node_tm = Service(TmTap)  # this node's real-time TM, relayed out of contact
     DEFAULT_RATE_HZ = 10.0
     OPTIONS = OPTIONS
     PARAMETERS = (
@@ -231,7 +232,7 @@ class RelayService(App):
         self.silent: set[int] = set()
         self.next_beat = 0
         self.beats = 0
-        self.ctx.tm.taps[self.name] = self._tap
+        self.node_tm.tap(self.name, self._tap)
 
     # --- what goes in ------------------------------------------------------------------
     def _enqueue(self, frame: RelayFrame) -> bool:

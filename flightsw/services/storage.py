@@ -37,7 +37,8 @@ from flightsw.app import (
     command,
 )
 from flightsw.errors import CommandError
-from flightsw.ports import Device, Subscribe
+from flightsw.exec_services import TmPlayback, TmTap
+from flightsw.ports import Device, Service, Subscribe
 from flightsw.schema import Opt, Schema
 from flightsw.store.packet_store import PacketStore, SegmentStore
 
@@ -66,6 +67,8 @@ class PacketStoreService(App):
 
     DEFAULT_RATE_HZ = 10.0
     nv = Device(SegmentStore, "nv")  # the store's segments
+    recorder = Service(TmTap)  # every real-time packet, to record
+    playback = Service(TmPlayback)  # the dump's packets, already stamped
     SUBSCRIBES = (Subscribe(msgids.LINK_CONTACT, bool),)
     REPORTS = (ReportDef(15, 13, "store_status", STORE_STATUS, "answer to TC(15,12)"),)
     OPTIONS = Schema(
@@ -113,7 +116,7 @@ class PacketStoreService(App):
             self._dump = self.store.iter_from(self._dump_pos)
         self._seen_drops = self.store.stats.dropped_segments
         self._next_tlm_ns = 0
-        self.ctx.tm.taps[self.name] = self._record
+        self.recorder.tap(self.name, self._record)
         self.contact_pipe = self.listen(msgids.LINK_CONTACT)
 
     def _record(self, pkt: bytes) -> None:
@@ -143,7 +146,7 @@ class PacketStoreService(App):
                     self.emit("DUMP_COMPLETED")
                     break
                 self._dump_pos, pkt = item
-                self.ctx.tm.send_raw(pkt)
+                self.playback.send_raw(pkt)
                 self.dumped += 1
         self._keep_progress()
         if now_ns < self._next_tlm_ns:
@@ -169,12 +172,12 @@ class PacketStoreService(App):
     @command(service=15, subservice=1, name="enable_recording")
     def cmd_enable(self) -> None:
         """Record realtime TM into the store."""
-        self.ctx.params.set(self.name, "recording", True)
+        self.ctx.params.set("recording", True)
 
     @command(service=15, subservice=2, name="disable_recording")
     def cmd_disable(self) -> None:
         """Stop recording."""
-        self.ctx.params.set(self.name, "recording", False)
+        self.ctx.params.set("recording", False)
 
     @command(service=15, subservice=15, name="start_dump")
     def cmd_start_dump(self) -> None:

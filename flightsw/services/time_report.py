@@ -49,5 +49,5 @@ class TimeService(App):
     @command(service=9, subservice=1, args=(Arg("exponent", "u8", 0, 16),), name="set_time_rate")
     def cmd_set_rate(self, exponent: int) -> None:
         """Report time every 2**exponent seconds."""
-        self.ctx.params.set(self.name, "rate_exponent", exponent)
+        self.ctx.params.set("rate_exponent", exponent)
         self.next_ns = self.ctx.now_ns() + self._period_ns()

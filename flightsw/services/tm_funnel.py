@@ -37,10 +37,19 @@ class TmFunnel:
         self.dropped = 0
         self.sinks: list[TmSink] = []
         # Sinks owned by an app, by app name: a restarted app replaces its sink.
-        self.named_sinks: dict[str, TmSink] = {}
+        self._named_sinks: dict[str, TmSink] = {}
         # Callbacks that see every new realtime packet, by owner name (a restarted owner
         # replaces its tap instead of adding a second one).
-        self.taps: dict[str, Callable[[bytes], None]] = {}
+        self._taps: dict[str, Callable[[bytes], None]] = {}
+
+    def attach(self, owner: str, sink: TmSink) -> None:
+        """``sink`` gets every packet flushed, with its channel (the downlink); one per
+        owner: a restarted owner replaces its own."""
+        self._named_sinks[owner] = sink
+
+    def tap(self, owner: str, fn: Callable[[bytes], None]) -> None:
+        """``fn`` sees every new real-time packet as it is sent; one per owner."""
+        self._taps[owner] = fn
 
     def send(self, service: int, subservice: int, app_data: bytes, dest_id: int = 0) -> None:
         key = (service, subservice)
@@ -57,7 +66,7 @@ class TmFunnel:
             app_data,
         )
         self._seq = (self._seq + 1) & 0x3FFF
-        for tap in self.taps.values():
+        for tap in self._taps.values():
             tap(pkt)
         self._enqueue(pkt, CH_REALTIME)
         self.sent += 1
@@ -81,10 +90,24 @@ class TmFunnel:
         n = len(self.queue)
         if not n:
             return 0
-        sinks = [*self.sinks, *self.named_sinks.values()]
+        sinks = [*self.sinks, *self._named_sinks.values()]
         pop = self.queue.popleft
         for _ in range(n):
             pkt, channel = pop()
             for sink in sinks:
                 sink(pkt, channel)
         return n
+
+
+class AppTm:
+    """The TM funnel as one app sees it (``ctx.tm``): send its own packets (stamped and
+    counted by the funnel), the APID, the on-board time. Not the funnel's sinks, taps or
+    raw queue: an app that needs those declares the executive service
+    (``TmDownlink``, ``TmTap``, ``TmPlayback`` in :mod:`flightsw.exec_services`)."""
+
+    __slots__ = ("apid", "now_ns", "send")
+
+    def __init__(self, funnel: TmFunnel) -> None:
+        self.apid = funnel.apid
+        self.send = funnel.send
+        self.now_ns = funnel.now_ns

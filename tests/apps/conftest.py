@@ -7,7 +7,7 @@ import struct
 from typing import Any
 
 from flightsw.mission import load_mission
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 
 _JOB = struct.Struct(">fBIf")  # work hours, priority, deadline s (0: none), checkpoint s
 

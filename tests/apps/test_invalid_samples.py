@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from flightsw.apps.messages import THERMAL_CAPS
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 from hal.sim.devices import SimBattery, SimBoards, SimPcdu, SimSolarArray, SimThermal
 from tests.apps.conftest import small_node
 

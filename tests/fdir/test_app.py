@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from flightsw.app import FailureCode
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 from sim_hw.faults import FaultKind, ScheduledFault
 from tests.apps.conftest import small_node
 
@@ -177,7 +177,7 @@ def test_long_uplink_silence_resets_the_link() -> None:
 def test_a_critical_app_that_keeps_failing_is_reenabled_once_then_safe_mode(
     monkeypatch: "pytest.MonkeyPatch",
 ) -> None:
-    from flightsw.apps.power import PowerApp
+    from flightsw.apps.power.app import PowerApp
 
     h = small_node(radiation_enabled=False)
     h.run(2)
@@ -199,7 +199,7 @@ def test_an_app_that_keeps_overrunning_is_restarted_then_disabled(
 ) -> None:
     import itertools
 
-    from flightsw.testing import SilHarness
+    from flightsw.sil.harness import SilHarness
     from tests.support.apps import CounterApp, spec
     from tests.support.clocks import fake_wall_clock
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 from sim_hw.faults import FaultKind, ScheduledFault
 from tests.fdir.test_defects import _busy, _events, _frames_until
 

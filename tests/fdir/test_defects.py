@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from fdir.app import FdirApp
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 from hal.sim.memory import SimMemory
 from sim_hw.faults import FaultKind, ScheduledFault
 from tests.apps.conftest import small_node

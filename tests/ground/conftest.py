@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 from tests.apps.conftest import small_node
 
 FLIGHTSW = [sys.executable, "-m", "flightsw.cli"]

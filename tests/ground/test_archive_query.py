@@ -20,7 +20,7 @@ from flightsw.ground.archive import ArchiveError, TmArchive
 from flightsw.ground.archive_query import ArchiveReader, format_csv
 from flightsw.ground.procedure import HkReport
 from flightsw.packets import PusTc
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 from tests.apps.conftest import small_node
 
 TABLES = ["packets", "events", "verification", "decode_errors"]

@@ -13,7 +13,7 @@ from flightsw.ground.console import parse_command
 from flightsw.ground.console_model import ConsoleModel
 from flightsw.mission import load_mission
 from flightsw.packets import PusTc
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 
 
 def _sil() -> SilHarness:

@@ -77,8 +77,8 @@ def test_bad_ground_run_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_the_readme_procedure_passes_in_sil(tmp_path: Path) -> None:
     import re
 
-    from flightsw.ground.procedure_backends import SilBackend
     from flightsw.ground.procedure_runner import load_procedure, run_procedure
+    from flightsw.sil.procedure_backend import SilBackend
     from tests.apps.conftest import small_node
 
     text = (Path(__file__).resolve().parents[2] / "README.md").read_text()

@@ -22,7 +22,7 @@ from flightsw.dictionary import build_dictionary
 from flightsw.errors import DecodeError
 from flightsw.ground.tm_decoder import TmDecoder, split_packets
 from flightsw.packets import PusTm
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 
 _DECODE = r"""
 import json, sys

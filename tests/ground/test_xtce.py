@@ -27,7 +27,7 @@ from flightsw.ground.tm_decoder import TmDecoder
 from flightsw.ground.xtce import NS, build_xtce
 from flightsw.mission import load_mission
 from flightsw.packets import PusTc
-from flightsw.simulate import SimOptions, run_sim
+from flightsw.sil.simulate import SimOptions, run_sim
 from sim_hw.faults import FaultKind, ScheduledFault
 
 X = f"{{{NS}}}"

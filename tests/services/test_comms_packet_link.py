@@ -20,7 +20,7 @@ from spacepackets.ecss import PusTc, PusTm
 
 from flightsw.cli import main
 from flightsw.mission import load_mission
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 
 TIME_LEN = 6  # the mission's CUC 4+2
 

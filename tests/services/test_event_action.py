@@ -14,7 +14,7 @@ from flightsw.bus import Overflow
 from flightsw.layouts import decode
 from flightsw.services.event_action import DEFINITIONS_TC, IDS_TC, STATUS_TM, StartSequence
 from flightsw.services.monitoring import DEFINITIONS_TC as MON_DEFINITIONS_TC
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 from tests.support.ops import PING_EVENT, core_node, set_point, tc
 
 ARE_YOU_ALIVE = (17, 1)

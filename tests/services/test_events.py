@@ -3,7 +3,7 @@ import struct
 from flightsw import msgids
 from flightsw.app import FailureCode
 from flightsw.ground.commanding import id_list
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 
 LEVEL_SET = 0x1001
 

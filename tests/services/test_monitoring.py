@@ -18,7 +18,7 @@ from flightsw.services.monitoring import (
     OUT_OF_LIMITS_TM,
     TRANSITIONS_TM,
 )
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 from tests.support.ops import core_node, set_point
 
 MON_BASE = 0x0C00

@@ -2,7 +2,7 @@ import struct
 
 from flightsw.app import FailureCode
 from flightsw.ground.commanding import id_list
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 
 GAIN, LIMIT = 0x1001, 0x1002
 

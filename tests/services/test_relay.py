@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from flightsw import layouts as L
 from flightsw.app import FailureCode
 from flightsw.errors import DecodeError
-from flightsw.ground.cluster_node import SCID_BASE, NodeSpec, node_mission
 from flightsw.services.relay import (
     GROUND_SCID,
     KIND_ACK,
@@ -20,7 +19,8 @@ from flightsw.services.relay import (
     ack_frame,
     heartbeat_frame,
 )
-from flightsw.testing import SilHarness
+from flightsw.sil.cluster_node import SCID_BASE, NodeSpec, node_mission
+from flightsw.sil.harness import SilHarness
 from hal.crosslink import CrosslinkMailbox
 from hal.interfaces import HOP_GEO, HOP_GROUND, CrosslinkStatus
 

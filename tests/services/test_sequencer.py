@@ -21,7 +21,7 @@ from flightsw.sequence_format import Op, encode
 from flightsw.services.comms import link_config
 from flightsw.services.sequencer import FILE_NAME, SEQUENCE_INVALID, SOURCE_ID, STATUS_REPORT, State
 from flightsw.services.verification import parse_report
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 from tests.services.scheduling_support import FRAME_NS, LightNode
 
 S = 1_000_000_000

@@ -4,7 +4,7 @@ from flightsw.app import FailureCode
 from flightsw.executive import Executive
 from flightsw.packets import PusTm
 from flightsw.services.tm_funnel import CH_REALTIME
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 
 
 def test_realtime_tm_is_recorded_and_dumped_unchanged(sil: SilHarness) -> None:

@@ -10,8 +10,8 @@ from flightsw.app import FailureCode
 from flightsw.layouts import decode
 from flightsw.services.monitoring import TABLE, TABLE_NAME
 from flightsw.services.tables import DUMP_TM, LOAD_TC, NAME_TC, STATUS_TM
+from flightsw.sil.harness import SilHarness
 from flightsw.tables import crc32
-from flightsw.testing import SilHarness
 from tests.support.ops import core_node, set_point
 
 TABLES_BASE = 0x0E00

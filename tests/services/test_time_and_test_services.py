@@ -3,7 +3,7 @@ import struct
 
 from flightsw.app import FailureCode
 from flightsw.packets import cuc_decode
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 
 
 def test_ping(sil: SilHarness) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from flightsw.app import App, Arg, EventDef, Severity, TelemetryDef, command
 from flightsw.mission import CORE_SERVICES, load_mission
 from flightsw.packets import PusTc
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 from tests.support.apps import spec
 
 PROBE_BASE = 0x1000

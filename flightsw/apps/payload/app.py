@@ -275,7 +275,7 @@ class PayloadApp(DeviceGuard, App):
         return found
 
     def limits(self) -> PowerLimits:
-        p = self.ctx.params.values[self.name]
+        p = self.ctx.params.values
         return PowerLimits(
             max_w=float(p["board_max_w"]),
             idle_w=float(p["board_idle_w"]),

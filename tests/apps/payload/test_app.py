@@ -8,7 +8,7 @@ import pytest
 
 from flightsw.app import FailureCode
 from flightsw.mission import load_mission
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 from tests.apps.conftest import small_node
 
 PAYLOAD = 0x2200
@@ -191,7 +191,7 @@ def test_the_draw_the_payload_announces_is_the_draw_the_boards_then_have() -> No
     h.exe.bus.subscribe(PAYLOAD_STATUS, pipe)
     sc = h.hal.harness["sim"]
     power = h.exe.app("power").instance
-    params = power.ctx.params
+    params = h.exe.params
     checked = 0
     for second in range(150):
         if second == 50:  # the budget falls to a third: boards are shed

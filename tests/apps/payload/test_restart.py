@@ -9,7 +9,7 @@ import pytest
 
 from flightsw.apps.payload.app import NO_BOARD
 from flightsw.apps.payload.jobs import JobState
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 from tests.apps.conftest import small_node
 
 ROLLED_BACK = (0x2200 + 2).to_bytes(2, "big")

@@ -16,7 +16,7 @@ from flightsw.dictionary import build_dictionary
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.mission import Mission, load_mission
 from flightsw.packets import PusTc
-from flightsw.simulate import SimOptions, deterministic_part, run_sim
+from flightsw.sil.simulate import SimOptions, deterministic_part, run_sim
 from sim_hw.faults import FaultKind, ScheduledFault
 
 DURATION_S = 200.0

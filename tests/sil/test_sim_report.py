@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from flightsw.ground.sim_report import UtilizationMeter
+from flightsw.sil.sim_report import UtilizationMeter
 from tests.apps.conftest import small_node
 
 

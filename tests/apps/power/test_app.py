@@ -108,7 +108,7 @@ def test_overcurrent_trip_is_reported_and_reset() -> None:
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
 def test_ocv_inversion_refuses_a_non_finite_voltage_with_our_error(bad: float) -> None:
-    from flightsw.apps.power import soc_from_ocv
+    from flightsw.apps.power.app import soc_from_ocv
     from flightsw.errors import FlightswError
 
     with pytest.raises(FlightswError):  # was an IndexError (NaN bisected off the curve)
@@ -142,7 +142,7 @@ def test_a_battery_that_stops_reading_does_not_blind_the_power_app(
     from dataclasses import replace
 
     from flightsw.apps.messages import POWER_BUDGET
-    from flightsw.apps.power import BATTERY_STALE_S
+    from flightsw.apps.power.app import BATTERY_STALE_S
     from hal.sim.devices import SimBattery
     from sim_hw.faults import FaultKind, ScheduledFault
 

@@ -14,7 +14,7 @@ simulated world resolves at injection (``@busy``, ``@idle``, ``@powered``, ``@of
 fault with independent draws; ``detail`` values may be ranges too. The job stream's
 sizes are drawn from the seed as well, so the board states faults meet vary.
 
-Scoring is in :mod:`flightsw.ground.scoring`: it compares the simulated world's truth
+Scoring is in :mod:`flightsw.sil.scoring`: it compares the simulated world's truth
 with the telemetry the ground received.
 """
 
@@ -39,7 +39,7 @@ from flightsw.ground.commanding import CommandEncoder
 from flightsw.mission import Mission, load_mission
 from flightsw.packets import tc_request_id_from_bytes
 from flightsw.schema import REQUIRED, ConfigError, Opt, Schema, show
-from flightsw.simulate import SimOptions, orbit_period_s, run_sim
+from flightsw.sil.simulate import SimOptions, orbit_period_s, run_sim
 from hal.sim.backend import SPACECRAFT
 from sim_hw.faults import FaultKind, ScheduledFault
 
@@ -456,7 +456,7 @@ def run_scenario(
     name_or_path: str, seed: int, out_dir: Path | None = None, mission: str | None = None
 ) -> dict[str, Any]:
     """Run one scenario with one seed; returns its score (and writes scenario.json)."""
-    from flightsw.ground.scoring import score
+    from flightsw.sil.scoring import score
 
     sc, record = record_scenario(name_or_path, seed, out_dir, mission)
     result = score(sc, seed, record)

@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from flightsw.ground.campaign import crashed_run, run_campaign
+from flightsw.sil.campaign import crashed_run, run_campaign
 from tests.support.dask_cluster import separate_scheduler_and_worker
 
 
@@ -74,7 +74,7 @@ def test_same_results_on_a_separate_scheduler_and_worker(tmp_path: Path) -> None
 @pytest.mark.slow
 def test_thousand_run_campaign(tmp_path: Path) -> None:
     """The acceptance campaign: 1,000 seeded runs over the scenario library."""
-    from flightsw.ground.scenario import scenario_names
+    from flightsw.sil.scenario import scenario_names
 
     seeds = -(-1000 // len(scenario_names()))
     report = run_campaign(None, seeds, tmp_path, workers=2, progress=False)

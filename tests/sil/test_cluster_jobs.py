@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from flightsw.dictionary import build_dictionary
-from flightsw.ground.cluster import ClusterOptions, run_cluster
-from flightsw.ground.cluster_jobs import ClusterJobs, NodeView
-from flightsw.ground.cluster_node import SCID_BASE, NodeSpec, node_mission
 from flightsw.ground.commanding import CommandEncoder
-from flightsw.ground.workload import WorkloadConfig
+from flightsw.sil.cluster import ClusterOptions, run_cluster
+from flightsw.sil.cluster_jobs import ClusterJobs, NodeView
+from flightsw.sil.cluster_node import SCID_BASE, NodeSpec, node_mission
+from flightsw.sil.workload import WorkloadConfig
 
 NS = 1_000_000_000
 

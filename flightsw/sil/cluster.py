@@ -1,12 +1,12 @@
 """``flightsw cluster``: N complete flight builds in lockstep windows on Dask.
 
-Each node is a whole ``flightsw sim`` node (:class:`flightsw.ground.cluster_node.ClusterNode`)
+Each node is a whole ``flightsw sim`` node (:class:`flightsw.sil.cluster_node.ClusterNode`)
 flying in a string of pearls in the dawn-dusk plane (``spacing_deg`` apart). Nodes
-live in Dask actors (:class:`~flightsw.ground.cluster_node.Shard`, one per worker, many
+live in Dask actors (:class:`~flightsw.sil.cluster_node.Shard`, one per worker, many
 nodes each): a local cluster by default, ``scheduler`` for a real one. The runner
 advances every shard to the end of a window of simulated time, collects the frames the
 nodes queued on their crosslink terminals, carries them through the link model
-(:class:`flightsw.ground.cluster_links.LinkRouter`: optical ISLs, GEO relays, passes)
+(:class:`flightsw.sil.cluster_links.LinkRouter`: optical ISLs, GEO relays, passes)
 and delivers them in the next window.
 
 Determinism: no host time reaches a node or the router; a node's seed comes from the
@@ -32,13 +32,13 @@ from typing import Any
 
 from flightsw.errors import FlightswError
 from flightsw.executive import NS_PER_S
-from flightsw.ground.cluster_ground import GroundRelayEndpoint
-from flightsw.ground.cluster_jobs import ClusterJobs, NodeView
-from flightsw.ground.cluster_links import GeoUplink, LinkRouter
-from flightsw.ground.cluster_node import SCID_BASE, NodeSpec, Shard, node_mission, node_seed
 from flightsw.mission import load_mission
 from flightsw.progress import Progress
-from flightsw.simulate import orbit_period_s
+from flightsw.sil.cluster_ground import GroundRelayEndpoint
+from flightsw.sil.cluster_jobs import ClusterJobs, NodeView
+from flightsw.sil.cluster_links import GeoUplink, LinkRouter
+from flightsw.sil.cluster_node import SCID_BASE, NodeSpec, Shard, node_mission, node_seed
+from flightsw.sil.simulate import orbit_period_s
 from hal.sim.backend import ground_stations, spacecraft_config
 from sim_hw.environment import contact_windows
 from sim_hw.isl import ClusterLinks, LinkOutage, formation, geo_relays
@@ -130,7 +130,7 @@ def _cluster_jobs(opts: ClusterOptions, first: NodeSpec) -> ClusterJobs:
     """The cluster's job stream from the mission's [workload], sized to all its boards."""
     from flightsw.dictionary import build_dictionary
     from flightsw.ground.commanding import CommandEncoder
-    from flightsw.ground.workload import WorkloadConfig
+    from flightsw.sil.workload import WorkloadConfig
 
     mission = node_mission(first)
     cfg = WorkloadConfig.from_table(mission.workload or {}, mission.path)
@@ -190,7 +190,7 @@ def run_cluster(
     if own_client and opts.scheduler == "inline":
         client = InlineClient(opts.workers)
     elif own_client:
-        from flightsw.ground.campaign import _client
+        from flightsw.sil.campaign import _client
 
         client = _client(opts.scheduler, opts.workers)
     w_start = wall()

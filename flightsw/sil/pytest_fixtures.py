@@ -1,6 +1,6 @@
 """A pytest fixture for procedures: ``procedure``, a Procedure on an in-process SIL.
 
-Use it from a conftest (``pytest_plugins = ["flightsw.ground.pytest_fixtures"]``); a
+Use it from a conftest (``pytest_plugins = ["flightsw.sil.pytest_fixtures"]``); a
 test overrides ``procedure_harness`` to choose the build (mission, boards, apps). The
 procedure's report is written to the test's ``tmp_path`` as ``procedure-report.json``.
 The fixture is a thin layer: the same :class:`~flightsw.ground.procedure.Procedure`
@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from flightsw.ground.procedure import Procedure
-from flightsw.ground.procedure_backends import SilBackend
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
+from flightsw.sil.procedure_backend import SilBackend
 
 _CALL_FAILED = pytest.StashKey[bool]()
 

@@ -3,7 +3,7 @@
 A node is what ``flightsw sim`` runs (its own executive and apps over its own simulated
 spacecraft, the ground's workload, an in-process ground station on its RF link, the
 truth recorder and the utilization meter: the building blocks of
-:mod:`flightsw.simulate`), with two differences: it advances only to the end of the
+:mod:`flightsw.sil.simulate`), with two differences: it advances only to the end of the
 current lockstep window, and its HAL has a crosslink terminal
 (:class:`hal.crosslink.CrosslinkMailbox`) whose frames the cluster's link model carries
 between windows. Frames that arrived are put into the terminal at their arrival time
@@ -32,10 +32,10 @@ from flightsw.dictionary import build_dictionary
 from flightsw.errors import MissionError
 from flightsw.executive import NS_PER_S, AppLoadError, Executive
 from flightsw.ground.archive import TmArchive
-from flightsw.ground.sim_report import TruthRecorder
 from flightsw.mission import Mission, parse_mission, resolve_mission
 from flightsw.services.tm_funnel import CH_REALTIME
-from flightsw.simulate import (
+from flightsw.sil.sim_report import TruthRecorder
+from flightsw.sil.simulate import (
     GroundLinkMonitor,
     ground_workload,
     make_summary,

@@ -76,7 +76,7 @@ def test_bad_zone_limits_fail_the_load_naming_the_option() -> None:
 
     from flightsw.errors import FlightswError
     from flightsw.mission import load_mission
-    from flightsw.testing import SilHarness
+    from flightsw.sil.harness import SilHarness
 
     for bad in ({"battery": [45.0, 0.0]}, {"nozone": [0.0, 1.0]}, {"battery": "hot"}):
         m = load_mission()

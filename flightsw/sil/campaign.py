@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from flightsw.errors import FlightswError
-from flightsw.ground.scenario import run_scenario, scenario_names
 from flightsw.progress import Progress
+from flightsw.sil.scenario import run_scenario, scenario_names
 
 
 def _percentiles(values: list[float]) -> dict[str, float] | None:

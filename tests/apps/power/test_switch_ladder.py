@@ -1,6 +1,6 @@
 """Switch ladder: retry with back-off, isolate on repeats, critical switches never left off."""
 
-from flightsw.apps.switch_ladder import (
+from flightsw.apps.power.switch_ladder import (
     EXTERNAL_CONTROL,
     FAULTY,
     HEALTHY,

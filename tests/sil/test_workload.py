@@ -7,9 +7,9 @@ from flightsw.apps.payload.job_list import parse_binary
 from flightsw.dictionary import build_dictionary
 from flightsw.errors import MissionError
 from flightsw.ground.commanding import CommandEncoder
-from flightsw.ground.workload import NS_PER_S, GroundWorkload, WorkloadConfig
 from flightsw.mission import load_mission
 from flightsw.packets import PusTc
+from flightsw.sil.workload import NS_PER_S, GroundWorkload, WorkloadConfig
 
 ENCODER = CommandEncoder(build_dictionary(load_mission()))
 

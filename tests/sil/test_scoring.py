@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from flightsw.ground.scenario import RunRecord, Scenario, record_scenario
-from flightsw.ground.scoring import score
+from flightsw.sil.scenario import RunRecord, Scenario, record_scenario
+from flightsw.sil.scoring import score
 
 SCENARIO = """
 [scenario]

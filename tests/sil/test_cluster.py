@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from flightsw.dictionary import build_dictionary
-from flightsw.ground.cluster import ClusterOptions, run_cluster
-from flightsw.ground.cluster_node import SCID_BASE, NodeSpec, node_mission
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.packets import PusTm
+from flightsw.sil.cluster import ClusterOptions, run_cluster
+from flightsw.sil.cluster_node import SCID_BASE, NodeSpec, node_mission
 from sim_hw.environment import DEFAULT_STATIONS, contact_windows
 from sim_hw.isl import LinkOutage, formation, geo_relays
 from sim_hw.orbit import CircularOrbit

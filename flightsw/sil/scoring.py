@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from flightsw.ground.scenario import Job, RunRecord, Scenario
+from flightsw.sil.scenario import Job, RunRecord, Scenario
 
 # Events that say nothing is wrong (announcements of normal operation).
 OPERATIONAL = {

@@ -6,7 +6,7 @@ decoded archive (``archive.sqlite``), the dictionary the archive was decoded wit
 temperatures, the payload and its utilization over the run (from the simulated
 spacecraft's truth).
 
-The mission's ``[workload]`` stands for the ground's jobs (``flightsw.ground.workload``):
+The mission's ``[workload]`` stands for the ground's jobs (``flightsw.sil.workload``):
 a backlog and arrivals uplinked as job TCs, so the node runs at its budget.
 ``utilization`` and the work done per orbit are measured on the simulated boards, with
 the payload's own view beside them.
@@ -34,13 +34,13 @@ from flightsw.errors import FlightswError, MissionError
 from flightsw.executive import NS_PER_S, AppLoadError, Executive
 from flightsw.ground.archive import TmArchive
 from flightsw.ground.commanding import CommandEncoder
-from flightsw.ground.fault_port import FaultPort
-from flightsw.ground.sim_report import TruthRecorder, UtilizationMeter
 from flightsw.ground.station import GroundStation
-from flightsw.ground.workload import GroundWorkload, WorkloadConfig
 from flightsw.mission import Mission
 from flightsw.progress import Progress
 from flightsw.services.tm_funnel import CH_REALTIME
+from flightsw.sil.fault_port import FaultPort
+from flightsw.sil.sim_report import TruthRecorder, UtilizationMeter
+from flightsw.sil.workload import GroundWorkload, WorkloadConfig
 from hal.clocks import SimClock, WallClock
 from hal.factory import build_hal, is_real_time
 from hal.interfaces import Clock

@@ -1,6 +1,6 @@
 """The cluster's jobs placed on its nodes by headroom (the operator's side, not flight code).
 
-One :class:`flightsw.ground.workload.GroundWorkload` stands for the whole cluster: a
+One :class:`flightsw.sil.workload.GroundWorkload` stands for the whole cluster: a
 backlog and seeded arrivals at ``load`` times what all its boards could do, topped up
 from the jobs every node reports (queued and running, from its payload housekeeping at
 the end of the last window, plus what was sent to it since). Each ``submit_jobs`` TC
@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from flightsw.ground.commanding import CommandEncoder
-from flightsw.ground.workload import GroundWorkload, WorkloadConfig
 from flightsw.packets import PusTc
+from flightsw.sil.workload import GroundWorkload, WorkloadConfig
 
 NS_PER_S = 1_000_000_000
 

@@ -23,7 +23,7 @@ unobserved for ``BATTERY_STALE_S`` the payload's budget no longer counts on the 
 Switching a critical load by TC takes two commands: ``arm_switch`` then ``switch``
 within ``arm_timeout_s``; an unarmed attempt fails with NOT_ARMED and changes nothing.
 
-A switch that trips goes through :class:`flightsw.apps.switch_ladder.SwitchLadder`:
+A switch that trips goes through :class:`flightsw.apps.power.switch_ladder.SwitchLadder`:
 retried after ``trip_retry_s`` (doubling), isolated after ``trip_isolate_n`` trips within
 ``trip_window_s`` (critical switches are never left off). Switch health is published on
 the bus (FDIR keeps the health table and announces changes); a health FDIR passes on
@@ -59,7 +59,7 @@ from flightsw.apps.messages import (
     SwitchHealthRequest,
     SwitchStatus,
 )
-from flightsw.apps.switch_ladder import HEALTHY, SwitchLadder
+from flightsw.apps.power.switch_ladder import HEALTHY, SwitchLadder
 from flightsw.errors import CommandError, FlightswError
 from flightsw.ports import Device, Publish, Subscribe
 from flightsw.schema import Opt, Schema
