@@ -37,6 +37,7 @@ from flightsw.app import (
     FailureCode,
     HkDef,
     ParameterDef,
+    ReportDef,
     Severity,
     TelemetryDef,
     command,
@@ -64,6 +65,8 @@ RELAY_FRAME = L.Struct(
 )
 _HEAD = struct.Struct(">BHHHBI")  # the hot path, tested equal to RELAY_FRAME
 FORWARD = L.Struct("dest" / L.U16, "packet" / L.REST)
+BEAT_SERVICE = 131  # mission-specific: the node's heartbeat to the ground, TM(131,1)
+BEAT = L.Struct("count" / L.U32, "route" / L.U8, "peers_silent" / L.U8)
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,7 @@ def is_tc(packet: bytes) -> bool:
 def tm_priority(packet: bytes) -> int:
     """Priority of a PUS TM packet: verification and events first, HK next, the rest last."""
     service = packet[7] if len(packet) > 7 else 0
-    if service in (1, 5):
+    if service in (1, 5, BEAT_SERVICE):
         return 0
     return 1 if service == 3 else 2
 
@@ -150,6 +153,12 @@ class RelayService(App):
         ParameterDef(
             6, "silent_after_s", "f32", 60.0, 1.0, 86400.0, "s", "a linked peer unheard: silent"
         ),
+        ParameterDef(
+            7, "ground_beat_s", "f32", 0.0, 0.0, 3600.0, "s", "heartbeat to the ground, 0: none"
+        ),
+    )
+    REPORTS = (
+        ReportDef(BEAT_SERVICE, 1, "relay_beat", BEAT, "heartbeat to the ground (any route)"),
     )
     TELEMETRY = (
         TelemetryDef("queued_p0", "u32", "", "commands and FDIR events waiting"),
@@ -231,6 +240,8 @@ class RelayService(App):
         self.silent: set[int] = set()
         self.next_beat = 0
         self.beats = 0
+        self.next_ground_beat = 0
+        self.ground_beats = 0
         self.ctx.tm.taps[self.name] = self._tap
 
     # --- what goes in ------------------------------------------------------------------
@@ -285,6 +296,7 @@ class RelayService(App):
         self._send(link, now_ns)
         self._explain_route()
         self._heartbeats(link, now_ns)
+        self._ground_beat(now_ns)
         self._telemetry()
 
     def _receive(self, link: Crosslink) -> None:
@@ -358,14 +370,15 @@ class RelayService(App):
             return ROUTE_PASS, HOP_GROUND
         if st.geo:
             return ROUTE_GEO, HOP_GEO
-        if st.peers_with_ground:
-            return ROUTE_NEIGHBOUR, min(st.peers_with_ground)
+        usable = st.peers_with_ground - self.silent  # a silent neighbour is routed around
+        if usable:
+            return ROUTE_NEIGHBOUR, min(usable)
         return None
 
     def _hop_to(self, dest: int) -> int | None:
         """Next hop to a node: itself when its link is up, else the neighbour nearest to
         it along the string (closer than this node), else None."""
-        peers = self.status.peers
+        peers = self.status.peers - self.silent  # a silent neighbour is routed around
         if dest in peers:
             return dest
         closer = [p for p in peers if abs(p - dest) < abs(self.scid - dest)]
@@ -429,6 +442,20 @@ class RelayService(App):
                 self.silent.add(p)
                 self.emit("NODE_SILENT", scid=p)
         self.counts["peers_silent"] = len(self.silent)
+
+    def _ground_beat(self, now_ns: int) -> None:
+        """TM(131,1) every ``ground_beat_s``: in contact comms sends it down, out of
+        contact this service relays it (priority 0), so the ground hears the node over
+        whatever route it has and notices when it hears nothing."""
+        period = float(self.param("ground_beat_s"))
+        if period <= 0.0 or now_ns < self.next_ground_beat:
+            return
+        self.next_ground_beat = now_ns + int(period * NS_PER_S)
+        self.ground_beats += 1
+        body = struct.pack(
+            ">IBB", self.ground_beats & 0xFFFFFFFF, max(0, self.route[0]), len(self.silent) & 0xFF
+        )
+        self.send_tm(BEAT_SERVICE, 1, body)
 
     def _explain_route(self) -> None:
         g = self._ground_hop()
