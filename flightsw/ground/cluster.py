@@ -34,7 +34,7 @@ from flightsw.errors import FlightswError
 from flightsw.executive import NS_PER_S
 from flightsw.ground.cluster_faults import ClusterFaults
 from flightsw.ground.cluster_ground import GroundRelayEndpoint
-from flightsw.ground.cluster_handover import GroundWatch, job_truth
+from flightsw.ground.cluster_handover import Completions, GroundWatch, heard_gaps, job_truth
 from flightsw.ground.cluster_jobs import ClusterJobs, NodeView
 from flightsw.ground.cluster_links import GeoUplink, LinkRouter
 from flightsw.ground.cluster_node import SCID_BASE, NodeSpec, Shard, node_mission, node_seed
@@ -201,10 +201,16 @@ def run_cluster(
     # relay here, over each node's own pass below); the ledger reads the job reports.
     watch = GroundWatch(opts.nodes, opts.ground_silent_after_s, start_ns)
 
+    completions = Completions()
+
     def heard(origin: int, t_ns: int, pkt: bytes) -> None:
         watch.heard(origin - SCID_BASE, t_ns)
+        heard_log.append((origin - SCID_BASE, t_ns))
+        completions.on_packet(origin - SCID_BASE, pkt, t_ns)
         if jobs is not None:
             jobs.ledger.on_packet(origin - SCID_BASE, pkt, t_ns)
+
+    heard_log: list[tuple[int, int]] = []  # what reached the ground by relay (bounded below)
 
     ground.listener = heard
     faults = ClusterFaults(opts, start_ns, specs[0])
@@ -268,9 +274,13 @@ def run_cluster(
                         views[i] = NodeView(n_jobs, target)
                     if rx_ns is not None:
                         watch.heard(i, rx_ns)
-                    if jobs is not None:
-                        for t_ns, pkt in reports:
+                        heard_log.append((i, rx_ns))
+                    for t_ns, pkt in reports:
+                        completions.on_packet(i, pkt, t_ns)
+                        if jobs is not None:
                             jobs.ledger.on_packet(i, pkt, t_ns)
+            if len(heard_log) > 1_000_000:  # bounded: the oldest half goes
+                del heard_log[:500_000]
             e0 = wall()
             inbound = router.route(window, end_ns, sent)
             uplink.send_due(begin_ns, end_ns, inbound)
@@ -283,6 +293,7 @@ def run_cluster(
             bar.update(done)
         bar.close()
         run_s = wall() - w_start - built_s
+        end_run_ns = start_ns + done * frame_ns
         node_summaries: dict[int, dict[str, Any]] = {}
         for sh in shards:
             node_summaries.update(sh.finish().result())
@@ -300,9 +311,16 @@ def run_cluster(
     summary["geo_uplink"] = uplink.summary()
     summary["ground_fdir"] = watch.summary()
     summary["cluster_faults"] = faults.summary()
+    summary["ground_unheard"] = heard_gaps(
+        heard_log, opts.nodes, start_ns, end_run_ns, 2.0 * max(opts.ground_beat_s, opts.window_s)
+    )
+    summary["tc_completed"] = sorted(
+        [n, f"{rid:08x}", (t - start_ns) / NS_PER_S] for (n, rid), t in completions.done.items()
+    )
     if jobs is not None:
         summary["cluster_jobs"] = jobs.summary()
         summary["job_truth"] = job_truth(jobs.ledger, node_summaries, inbound)
+        summary["goodput"] = summary["job_truth"]["goodput"]
         (out / "job_ledger.json").write_text(json.dumps(jobs.ledger.records(), indent=0) + "\n")
     for node_summary in node_summaries.values():
         node_summary.pop("jobs_truth", None)
@@ -313,6 +331,7 @@ def run_cluster(
         nodes=opts.nodes,
         seed=opts.seed,
         window_s=window_frames * frame_ns / NS_PER_S,
+        ground_beat_s=opts.ground_beat_s,
         windows=window,
         spacing_deg=opts.spacing_deg,
     )

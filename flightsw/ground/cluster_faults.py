@@ -53,7 +53,7 @@ class ClusterFaults:
         A node dies at the start of the window its time falls in."""
         for t, n in self.halts:
             if t < end_ns and n not in self.halted:
-                self.halted[n] = max(t, begin_ns)
+                self.halted[n] = begin_ns  # it runs no part of this window
         for t, n in self.safe:
             if begin_ns <= t < end_ns and self._safe_tc is not None:
                 tcs.setdefault(n, []).append((t, self._safe_tc))

@@ -22,6 +22,7 @@ again (``NODE_BACK``). Bounded: the event log keeps ``MAX_EVENTS``.
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,33 @@ class Entry:
     result: int | None = None
     delivered_ns: int | None = None
     delivered_by: int | None = None
+
+
+class Completions:
+    """The PUS-1 completion reports (TM(1,7)) that reached the ground, per node (bounded):
+    how a scenario knows a TC it sent by some route really ran."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.done: dict[tuple[int, int], int] = {}  # (node, request id) -> first heard ns
+        self.limit = limit
+        self.not_kept = 0
+
+    def on_packet(self, node: int, pkt: bytes, t_ns: int) -> None:
+        if len(pkt) < 9 or pkt[7] != 1 or pkt[8] != 7:
+            return
+        try:
+            data = PusTm.decode(pkt).app_data
+        except FlightswError:
+            return
+        if len(data) < 4:
+            return
+        key = (node, int.from_bytes(data[:4], "big"))
+        if key in self.done:
+            return
+        if len(self.done) >= self.limit:
+            self.not_kept += 1
+            return
+        self.done[key] = t_ns
 
 
 class JobLedger:
@@ -192,6 +220,7 @@ class GroundWatch:
         if silent_after_s <= 0:
             raise ValueError("silent_after_s must be > 0")
         self.silent_after_s = silent_after_s
+        self.start_ns = start_ns
         self.last_heard_ns = [start_ns] * nodes
         self.unheard_s = [0.0] * nodes  # time unheard while a way down existed
         self.heard_now = [False] * nodes
@@ -208,8 +237,8 @@ class GroundWatch:
         entry = {
             "event": event,
             "node": node,
-            "t_s": t_ns / NS_PER_S,
-            "last_heard_s": self.last_heard_ns[node] / NS_PER_S,
+            "t_s": (t_ns - self.start_ns) / NS_PER_S,
+            "last_heard_s": (self.last_heard_ns[node] - self.start_ns) / NS_PER_S,
         }
         if len(self.events) >= MAX_EVENTS:
             self.events_not_kept += 1
@@ -300,4 +329,29 @@ def job_truth(
         "work_delivered_s": round(delivered_s, 1),
         "work_in_progress_s": round(in_progress_s, 1),
         "work_redone_s": round(work_s - delivered_s - in_progress_s, 1),
+        # Work kept (delivered or in progress) over the work the boards really did.
+        "goodput": round(min(1.0, (delivered_s + in_progress_s) / work_s), 5)
+        if work_s > 0
+        else None,
     }
+
+
+def heard_gaps(
+    heard: list[tuple[int, int]], nodes: int, start_ns: int, end_ns: int, over_s: float
+) -> dict[str, list[list[float]]]:
+    """Per node, the spans (s from the start) longer than ``over_s`` in which the ground
+    heard nothing from it (the run's ends count as hearings), at most 100, in order."""
+    times: list[list[int]] = [[] for _ in range(nodes)]
+    for n, t in heard:
+        if 0 <= n < nodes:
+            times[n].append(t)
+    out = {}
+    limit = over_s * NS_PER_S
+    for n, ts in enumerate(times):
+        pts = [start_ns, *sorted(ts), end_ns]
+        out[str(n)] = [
+            [round((a - start_ns) / NS_PER_S, 3), round((b - start_ns) / NS_PER_S, 3)]
+            for a, b in itertools.pairwise(pts)
+            if b - a > limit
+        ][:100]
+    return out

@@ -264,7 +264,8 @@ class ClusterNode:
 
     def _poll_ground(self, now_ns: int) -> None:
         """The in-process ground station (GroundLinkMonitor.poll), keeping what the
-        cluster's ground needs: when it last heard the node and its job reports."""
+        cluster's ground needs: when it last heard the node, its job reports and its
+        PUS-1 reports."""
         g = self.ground
         assert g is not None
         for chunk in g.link.receive():
@@ -273,7 +274,7 @@ class ClusterNode:
             if packets:
                 self.rx_last_ns = now_ns
             for pkt in packets:
-                if len(pkt) > 8 and pkt[7] == 130 and pkt[8] in (4, 5):
+                if len(pkt) > 8 and ((pkt[7] == 130 and pkt[8] in (4, 5)) or pkt[7] == 1):
                     self.rx_reports.append((now_ns, pkt))
         for cltu in g.station.tick(now_ns / NS_PER_S):
             g.link.send(cltu)
