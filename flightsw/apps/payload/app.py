@@ -334,6 +334,8 @@ class PayloadApp(DeviceGuard, App):
         expected_w, measured_w = self._apply_power(tel, alive, budget, now_ns, lim)
         if self.safe_mode and self.cluster_out["due"][0]:
             self._hand_back()
+        elif self.cluster_out.setdefault("board_lost", []):
+            self._hand_back(set(self.cluster_out["board_lost"]))
         if self.cluster_out["results"] or self.cluster_out["handed"]:
             self._send_cluster_reports()
         self.ctx.bus.publish(PAYLOAD_STATUS, PayloadStatus(expected_w, self.run.count))
@@ -375,7 +377,11 @@ class PayloadApp(DeviceGuard, App):
                 self.n_available = self.n - int(np.count_nonzero(self.unavailable))
                 self.plan_dirty = True
                 for b in newly.nonzero()[0]:
+                    jid = int(self.run.job[int(b)])
                     self._roll_back(int(b))
+                    job = self.book.get(jid)
+                    if job is not None and job.tag:  # a cluster job goes to another node
+                        self.cluster_out.setdefault("board_lost", []).append(jid)
 
     def _note_power_refused(self, powered: NDArray[np.bool_], now_ns: int) -> None:
         """A board commanded on that is still off (its supply is open) waits a while."""
@@ -511,13 +517,19 @@ class PayloadApp(DeviceGuard, App):
                 budget_w=min(budget, 3.0e38),
             )
 
-    def _hand_back(self) -> None:
+    def _hand_back(self, only: set[int] | None = None) -> None:
         """Safe mode: every cluster job goes back to the ground from its checkpoint (a
-        running one checkpoints first, as a preempted job does) and leaves this node."""
-        self.cluster_out["due"][0] = False
+        running one checkpoints first, as a preempted job does) and leaves this node.
+        ``only``: the cluster jobs whose board FDIR took out of service (rolled back to
+        their checkpoint), unless they already run again on another board here."""
+        if only is None:
+            self.cluster_out["due"][0] = False
+        self.cluster_out["board_lost"] = []
         now = self.ctx.now_ns()
         for job in self.book.live():
-            if not job.tag:
+            if not job.tag or (only is not None and job.job_id not in only):
+                continue
+            if only is not None and job.state != JobState.QUEUED:
                 continue
             if job.state == JobState.RUNNING and job.board >= 0:
                 self.run.release(job.board, job)

@@ -145,3 +145,22 @@ def test_records_round_trip(tag: int, hours: float, prio: int, ckpt: float, frac
     done = min(frac * hours * 3600.0, hours * 3600.0 * 0.999)
     job = ClusterJob(tag, hours, prio, 0, ckpt, done, quanta_done(done))
     assert decode_jobs(encode_jobs([job])) == [job]
+
+
+def test_a_board_taken_out_of_service_hands_its_cluster_job_back_when_no_board_is_free() -> None:
+    """FDIR takes a computing board out of service (health command): its cluster job
+    goes back to the ground from its last checkpoint; the other keeps running here."""
+    hours = float(np.float32(0.05))
+    jobs = [ClusterJob(t, hours, 1, 0, 15.0) for t in (41, 42)]
+    h = small_node(boards=2, radiation_enabled=False)
+    _run(h, jobs)
+    h.run(50.0)
+    p = _payload(h)
+    board = 1
+    tag = p.job(int(p.board_job[board])).tag
+    h.send_and_assert_command("fdir.set_health", {"kind": 0, "unit": board, "health": 3})
+    h.run(3.0)
+    handed = _handed(h)
+    assert [j.tag for j in handed] == [tag]
+    assert handed[0].done_s >= 30.0  # its last checkpoint (15 s interval), not the start
+    assert p.live_tags() == [t for t in (41, 42) if t != tag]
