@@ -194,3 +194,50 @@ def test_a_linked_neighbour_without_heartbeats_is_silent_and_one_out_of_reach_is
     h.run(0.5)
     assert h.exe.app("relay").instance.tlm["heartbeats_received"] == 2
     assert len(h.tm_of(5, 1)) >= 1 and h.exe.app("relay").instance.silent == set()
+
+
+def test_a_silent_neighbour_is_routed_around_to_the_ground_and_to_a_node() -> None:
+    """Frames for the ground go through the lowest linked neighbour with a way down,
+    until it is silent: then through the next one; frames for a node skip it too. A
+    node whose neighbours are all silent keeps its frames (store and forward)."""
+    h, box = _node(heartbeat_s=1.0, silent_after_s=3.0, ack_timeout_s=1.0)
+    relay = h.exe.app("relay").instance
+    far = PEER + 1
+    both = frozenset({PEER, far})
+    box.current = _status(peers=both, peers_with_ground=both)
+    h.run(0.5)
+    assert relay.tlm["ground_route_hop"] == PEER  # the lowest first
+    for t in range(5):  # only `far` keeps beating: PEER goes silent after 3 s
+        box.deliver(heartbeat_frame(far, t))
+        h.run(1.0)
+    assert relay.silent == {PEER}
+    box.drain_tx()
+    h.send_and_assert_command("test.ping")  # its PUS-1 reports go down by relay
+    h.send_and_assert_command(
+        "relay.forward", {"dest": PEER + 2, "packet": h.encoder.encode("test.ping")}
+    )
+    h.run(0.5)
+    data = [(hop, f) for hop, f in _sent(box) if f.kind == KIND_DATA]
+    assert data and all(hop == far for hop, _ in data)
+    assert {f.dest for _, f in data} == {GROUND_SCID, PEER + 2}
+    assert relay.tlm["ground_route_hop"] == far
+    h.run(5.0)  # `far` silent too: nothing leaves, nothing is dropped
+    assert relay.silent == {PEER, far}
+    box.drain_tx()
+    h.send_and_assert_command("test.ping")
+    h.run(2.0)
+    assert [f for _, f in _sent(box) if f.kind == KIND_DATA] == []
+    assert relay.tlm["queued_p0"] > 0 and relay.tlm["dropped_p0"] == 0
+
+
+def test_the_heartbeat_to_the_ground_goes_by_relay_out_of_contact_and_not_in_contact() -> None:
+    h, box = _node(ground_beat_s=5.0)
+    box.current = _status(geo=True)
+    h.run(11.0)
+    beats = [f for hop, f in _sent(box) if f.kind == KIND_DATA and f.packet[7] == 131]
+    assert len(beats) == 3 and all(f.priority == 0 for f in beats)  # at 0, 5 and 10 s
+    assert len(h.tm_of(131, 1)) == 3
+    box.current = _status(ground=True)  # in contact: comms sends it, not the relay
+    h.run(10.0)
+    assert [f for hop, f in _sent(box) if f.kind == KIND_DATA and f.packet[7] == 131] == []
+    assert len(h.tm_of(131, 1)) == 5
