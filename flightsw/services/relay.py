@@ -20,6 +20,11 @@ hop's SCID, priority, the hop's sequence number, the packet):
   link is up, else the neighbour nearest to it (by SCID, along the string). The route
   to the ground is explained in TM: event ``GROUND_ROUTE`` when it changes, and
   per-route counts in housekeeping.
+- Cluster FDIR: heartbeats to linked neighbours; one linked but unheard for
+  ``silent_after_s`` is silent (``NODE_SILENT``) and is never a next hop until heard
+  again (a failed relay node is routed around). With ``ground_beat_s`` the node also
+  sends TM(131,1) to the ground every so often over whatever route it has, so the
+  ground notices a node it no longer hears on any route.
 """
 
 from __future__ import annotations
