@@ -110,7 +110,13 @@ def node_mission(spec: NodeSpec) -> Mission:
         relay: dict[str, Any] = dict(RELAY_APP)
         # PUS-1, PUS-5, the payload's cluster-job reports (130) and the heartbeat to the
         # ground (131) go down by relay out of contact.
-        relay["options"] = {"scid": spec.scid, "capture_services": [1, 5, 130, 131]}
+        # The payload's job reports (130) go by relay in contact too, with custody: a
+        # result or a checkpoint the real-time downlink loses to a bit error is lost.
+        relay["options"] = {
+            "scid": spec.scid,
+            "capture_services": [1, 5, 130, 131],
+            "custody_services": [130],
+        }
         relay["params"] = {"ack_timeout_s": spec.ack_timeout_s}
         if spec.ground_beat_s > 0:
             relay["params"]["ground_beat_s"] = spec.ground_beat_s
@@ -199,7 +205,7 @@ class ClusterNode:
         self._run_cluster_jobs = b"" if fid is None else int(fid).to_bytes(2, "big")
         self.halted = False  # a node that died (a cluster fault): it runs no more
         # What the ground station heard over this node's own pass this window: the
-        # last time it heard anything, and the payload's cluster-job reports (TM 130).
+        # last time it heard anything, and the node's PUS-1 reports.
         self.rx_last_ns: int | None = None
         self.rx_reports: list[tuple[int, bytes]] = []
         exe.tm.sinks.append(self._sink)
@@ -264,8 +270,7 @@ class ClusterNode:
 
     def _poll_ground(self, now_ns: int) -> None:
         """The in-process ground station (GroundLinkMonitor.poll), keeping what the
-        cluster's ground needs: when it last heard the node, its job reports and its
-        PUS-1 reports."""
+        cluster's ground needs: when it last heard the node and its PUS-1 reports."""
         g = self.ground
         assert g is not None
         for chunk in g.link.receive():
@@ -274,13 +279,13 @@ class ClusterNode:
             if packets:
                 self.rx_last_ns = now_ns
             for pkt in packets:
-                if len(pkt) > 8 and ((pkt[7] == 130 and pkt[8] in (4, 5)) or pkt[7] == 1):
+                if len(pkt) > 8 and pkt[7] == 1:  # job reports come by relay, in custody
                     self.rx_reports.append((now_ns, pkt))
         for cltu in g.station.tick(now_ns / NS_PER_S):
             g.link.send(cltu)
 
     def take_ground_rx(self) -> tuple[int | None, list[tuple[int, bytes]]]:
-        """(last heard ns, job reports) over the node's own pass since the last call."""
+        """(last heard ns, PUS-1 reports) over the node's own pass since the last call."""
         out = (self.rx_last_ns, self.rx_reports)
         self.rx_last_ns, self.rx_reports = None, []
         return out

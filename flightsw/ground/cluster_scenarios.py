@@ -118,7 +118,8 @@ def plan_and_options(
     from flightsw.ground.commanding import CommandEncoder
     from flightsw.mission import load_mission
     from flightsw.packets import PusTc
-    from hal.sim.backend import spacecraft_config
+    from hal.sim.backend import ground_stations, spacecraft_config
+    from sim_hw.environment import contact_windows
     from sim_hw.isl import ClusterLinks, LinkOutage, formation, geo_relays
     from sim_hw.orbit import CircularOrbit
 
@@ -148,8 +149,16 @@ def plan_and_options(
     elif scenario.fault == "geo_outage":
         cfg = spacecraft_config(base.hal_config())
         plane = CircularOrbit(cfg.altitude_km, ltan_h=cfg.ltan_h, day_of_year=cfg.day_of_year)
-        links = ClusterLinks(formation(plane, n, 2.0), geo_relays(cfg.day_of_year))
-        t_fault, k = _relay_with_a_spare(links, node, n, start_s + at, scenario.outage_s)
+        orbits = formation(plane, n, 2.0)
+        links = ClusterLinks(orbits, geo_relays(cfg.day_of_year))
+        stations = ground_stations(base.hal.get("ground_stations"))
+        t0 = start_s + at
+        passes = [
+            (w.start_s, w.end_s)
+            for o in orbits
+            for w in contact_windows(o, stations, t0, t0 + 86_400.0 + scenario.outage_s)
+        ]
+        t_fault, k = _relay_with_a_spare(links, node, n, t0, scenario.outage_s, passes)
         start_s = t_fault - at  # the run starts so that the fault falls there
         kw["start_s"] = start_s
         target = f"geo:{links.relays[k].name}"
@@ -171,13 +180,21 @@ def plan_and_options(
 
 
 def _relay_with_a_spare(
-    links: Any, node: int, nodes: int, t0: float, outage_s: float
+    links: Any,
+    node: int,
+    nodes: int,
+    t0: float,
+    outage_s: float,
+    passes: list[tuple[float, float]],
 ) -> tuple[float, int]:
     """The first time from ``t0`` (by the minute, within a day) when ``node``'s best GEO
-    relay could fail with every node still seeing another relay for the whole outage:
-    (time, relay). A relay outage where no other relay sees the cluster tests nothing
-    but store and forward (``cluster_isl`` and the relay tests do that)."""
+    relay could fail with every node still seeing another relay for the whole outage and
+    no node in a ground pass (the TM must go by the other relay): (time, relay). A relay
+    outage where no other relay sees the cluster tests nothing but store and forward
+    (``cluster_isl`` and the relay tests do that)."""
     for t in np.arange(t0, t0 + 86_400.0, 60.0):
+        if any(a < t + outage_s + 30.0 and b > t - 30.0 for a, b in passes):
+            continue
         k = links.best_geo(node, float(t))
         if k is None:
             continue

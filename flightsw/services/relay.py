@@ -139,6 +139,15 @@ OPTIONS = Schema(
         items=Opt("service", "int", min=0, max=255),
         doc="PUS services of this node's TM relayed to the ground out of contact",
     ),
+    Opt(
+        "custody_services",
+        "list",
+        [],
+        max=32,
+        items=Opt("service", "int", min=0, max=255),
+        doc="PUS services relayed to the ground in contact too, with custody (the real-time"
+        " downlink loses what a bit error hits; these must arrive)",
+    ),
 )
 
 
@@ -223,6 +232,7 @@ class RelayService(App):
     def init(self) -> None:
         self.scid = int(self.ctx.options["scid"])
         self.capture = {int(s) for s in self.ctx.options.get("capture_services", [1, 5])}
+        self.custody = {int(s) for s in self.ctx.options.get("custody_services", [])}
         self.link: Crosslink | None = self.crosslink
         kept = self.ctx.retained  # queues and custody survive a restart of this app
         if "queues" not in kept:
@@ -270,8 +280,11 @@ class RelayService(App):
 
     def _tap(self, pkt: bytes) -> None:
         """This node's own TM: what ``capture_services`` names goes down by relay while
-        the node has no pass (in contact, comms sends it)."""
-        if self.status.ground or len(pkt) < 8 or pkt[7] not in self.capture:
+        the node has no pass (in contact, comms sends it); what ``custody_services``
+        names always goes by relay too, acknowledged hop by hop."""
+        if len(pkt) < 8:
+            return
+        if pkt[7] not in self.custody and (self.status.ground or pkt[7] not in self.capture):
             return
         self.counts["tm_captured"] += 1
         self._enqueue(

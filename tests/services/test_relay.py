@@ -241,3 +241,30 @@ def test_the_heartbeat_to_the_ground_goes_by_relay_out_of_contact_and_not_in_con
     h.run(10.0)
     assert [f for hop, f in _sent(box) if f.kind == KIND_DATA and f.packet[7] == 131] == []
     assert len(h.tm_of(131, 1)) == 5
+
+
+def test_job_reports_go_by_relay_with_custody_in_contact_too() -> None:
+    """The real-time downlink loses what a bit error hits: the payload's cluster-job
+    reports (custody_services: 130) go by relay over the pass as well, kept until the
+    ground acknowledges them; other TM does not (comms sends it)."""
+    h, box = _node(ack_timeout_s=2.0)
+    relay = h.exe.app("relay").instance
+    box.current = _status(ground=True)
+    h.run(0.5)
+    box.drain_tx()
+    report = bytes([0x08, 0x64, 0xC0, 0, 0, 9, 0x20, 130, 5]) + bytes(8)
+    hk = bytes([0x08, 0x64, 0xC0, 1, 0, 9, 0x20, 3, 25]) + bytes(8)
+    relay._tap(report)
+    relay._tap(hk)
+    h.run(0.5)
+
+    def mine() -> list[tuple[int, RelayFrame]]:  # (what queued before the pass is resent)
+        return [(hop, f) for hop, f in _sent(box) if f.kind == KIND_DATA and f.packet[7] != 5]
+
+    sent = mine()
+    assert [(hop, f.packet) for hop, f in sent] == [(HOP_GROUND, report)]
+    h.run(2.5)  # not acknowledged: sent again
+    assert [f.packet for _, f in mine()] == [report]
+    box.deliver(ack_frame(GROUND_SCID, sent[0][1].seq))
+    h.run(3.0)
+    assert mine() == [] and sent[0][1].seq not in relay.unacked
