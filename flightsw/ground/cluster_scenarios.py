@@ -256,7 +256,7 @@ def score(plan: Plan, summary: dict[str, Any], nodes: dict[str, dict[str, Any]])
         measured["jobs_moved"] = found[0].get("jobs_moved") if found else 0
         linked = [j for j in (plan.node - 1, plan.node + 1) if 0 <= j < s.nodes]
         checks["neighbours_detected"] = all(
-            int(nodes[f"node{j:02d}"]["relay"]["peers_silent"]) >= 1 for j in linked
+            int(nodes[f"node{j:02d}"]["relay"].get("silences", 0)) >= 1 for j in linked
         )
     if s.fault in ("geo_outage", "isl_outage"):
         t0, t1 = plan.at_s, plan.at_s + s.outage_s
@@ -280,7 +280,7 @@ def score(plan: Plan, summary: dict[str, Any], nodes: dict[str, dict[str, Any]])
     if s.fault == "isl_outage":
         pair = (plan.node, plan.node + 1)
         checks["no_silence_on_board_for_a_link_down"] = all(
-            int(nodes[f"node{j:02d}"]["relay"]["peers_silent"]) == 0 for j in pair
+            int(nodes[f"node{j:02d}"]["relay"].get("silences", 0)) == 0 for j in pair
         )
     return {
         "scenario": s.name,

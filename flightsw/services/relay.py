@@ -200,6 +200,7 @@ class RelayService(App):
         TelemetryDef("ground_route_hop", "u16", "", "SCID of the neighbour used (route 3)"),
         TelemetryDef("peers_silent", "u8", "", "linked neighbours not heard for silent_after_s"),
         TelemetryDef("heartbeats_received", "u32"),
+        TelemetryDef("silences", "u32", "", "NODE_SILENT raised since start"),
     )
     HOUSEKEEPING = (HkDef(1, "relay", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
@@ -458,6 +459,7 @@ class RelayService(App):
         for p in sorted(peers):
             if now_ns - self.heard[p] >= limit and p not in self.silent:
                 self.silent.add(p)
+                self.counts["silences"] = self.counts.get("silences", 0) + 1
                 self.emit("NODE_SILENT", scid=p)
         self.counts["peers_silent"] = len(self.silent)
 
