@@ -191,6 +191,16 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
 
     if args.scheduler is not None and args.scheduler != "inline":
         parse_host_port(args.scheduler.partition("://")[2] or args.scheduler, "--scheduler")
+    if args.scenario is not None:
+        from flightsw.sil.cluster_scenarios import run_cluster_scenario
+
+        score = run_cluster_scenario(
+            args.scenario, args.seed, Path(args.out), scheduler=args.scheduler,
+            workers=args.workers, plots=not args.no_plots, progress=False if args.quiet else None,
+        )  # fmt: skip
+        print(json.dumps(score, indent=2))
+        print(f"cluster directory: {args.out}", file=sys.stderr)
+        return 0 if score["passed"] else 1
     opts = ClusterOptions(
         nodes=args.nodes, orbits=args.orbits, duration_s=args.duration, window_s=args.window,
         seed=args.seed, mission=args.mission, boards=args.boards, spacing_deg=args.spacing,
@@ -898,6 +908,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--cluster-jobs", action="store_true", help="one job stream placed on nodes by headroom"
     )
     clu.add_argument("--quiet", action="store_true", help="no progress bar")
+    clu.add_argument(
+        "--scenario",
+        type=_text,
+        help="a cluster fault scenario, scored (cluster_safe, cluster_safe_long, cluster_silent,"
+        " cluster_geo, cluster_isl; the seed draws the node and time); exit 1 if it fails",
+    )
     clu.set_defaults(func=_cmd_cluster)
 
     camp = sub.add_parser("campaign", help="many seeded scenario runs on Dask, scored")

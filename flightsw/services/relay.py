@@ -20,6 +20,11 @@ hop's SCID, priority, the hop's sequence number, the packet):
   link is up, else the neighbour nearest to it (by SCID, along the string). The route
   to the ground is explained in TM: event ``GROUND_ROUTE`` when it changes, and
   per-route counts in housekeeping.
+- Cluster FDIR: heartbeats to linked neighbours; one linked but unheard for
+  ``silent_after_s`` is silent (``NODE_SILENT``) and is never a next hop until heard
+  again (a failed relay node is routed around). With ``ground_beat_s`` the node also
+  sends TM(131,1) to the ground every so often over whatever route it has, so the
+  ground notices a node it no longer hears on any route.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from flightsw.app import (
     FailureCode,
     HkDef,
     ParameterDef,
+    ReportDef,
     Severity,
     TelemetryDef,
     command,
@@ -64,6 +70,8 @@ RELAY_FRAME = L.Struct(
 )
 _HEAD = struct.Struct(">BHHHBI")  # the hot path, tested equal to RELAY_FRAME
 FORWARD = L.Struct("dest" / L.U16, "packet" / L.REST)
+BEAT_SERVICE = 131  # mission-specific: the node's heartbeat to the ground, TM(131,1)
+BEAT = L.Struct("count" / L.U32, "route" / L.U8, "peers_silent" / L.U8)
 
 
 @dataclass(frozen=True)
@@ -116,7 +124,7 @@ def is_tc(packet: bytes) -> bool:
 def tm_priority(packet: bytes) -> int:
     """Priority of a PUS TM packet: verification and events first, HK next, the rest last."""
     service = packet[7] if len(packet) > 7 else 0
-    if service in (1, 5):
+    if service in (1, 5, BEAT_SERVICE):
         return 0
     return 1 if service == 3 else 2
 
@@ -130,6 +138,15 @@ OPTIONS = Schema(
         max=32,
         items=Opt("service", "int", min=0, max=255),
         doc="PUS services of this node's TM relayed to the ground out of contact",
+    ),
+    Opt(
+        "custody_services",
+        "list",
+        [],
+        max=32,
+        items=Opt("service", "int", min=0, max=255),
+        doc="PUS services relayed to the ground in contact too, with custody (the real-time"
+        " downlink loses what a bit error hits; these must arrive)",
     ),
 )
 
@@ -151,6 +168,12 @@ class RelayService(App):
         ParameterDef(
             6, "silent_after_s", "f32", 60.0, 1.0, 86400.0, "s", "a linked peer unheard: silent"
         ),
+        ParameterDef(
+            7, "ground_beat_s", "f32", 0.0, 0.0, 3600.0, "s", "heartbeat to the ground, 0: none"
+        ),
+    )
+    REPORTS = (
+        ReportDef(BEAT_SERVICE, 1, "relay_beat", BEAT, "heartbeat to the ground (any route)"),
     )
     TELEMETRY = (
         TelemetryDef("queued_p0", "u32", "", "commands and FDIR events waiting"),
@@ -178,6 +201,7 @@ class RelayService(App):
         TelemetryDef("ground_route_hop", "u16", "", "SCID of the neighbour used (route 3)"),
         TelemetryDef("peers_silent", "u8", "", "linked neighbours not heard for silent_after_s"),
         TelemetryDef("heartbeats_received", "u32"),
+        TelemetryDef("silences", "u32", "", "NODE_SILENT raised since start"),
     )
     HOUSEKEEPING = (HkDef(1, "relay", tuple(t.name for t in TELEMETRY), interval_s=10.0),)
     EVENTS = (
@@ -210,6 +234,7 @@ class RelayService(App):
     def init(self) -> None:
         self.scid = int(self.ctx.options["scid"])
         self.capture = {int(s) for s in self.ctx.options.get("capture_services", [1, 5])}
+        self.custody = {int(s) for s in self.ctx.options.get("custody_services", [])}
         self.link: Crosslink | None = self.crosslink
         kept = self.ctx.retained  # queues and custody survive a restart of this app
         if "queues" not in kept:
@@ -232,6 +257,8 @@ class RelayService(App):
         self.silent: set[int] = set()
         self.next_beat = 0
         self.beats = 0
+        self.next_ground_beat = 0
+        self.ground_beats = 0
         self.node_tm.tap(self.name, self._tap)
 
     # --- what goes in ------------------------------------------------------------------
@@ -255,8 +282,11 @@ class RelayService(App):
 
     def _tap(self, pkt: bytes) -> None:
         """This node's own TM: what ``capture_services`` names goes down by relay while
-        the node has no pass (in contact, comms sends it)."""
-        if self.status.ground or len(pkt) < 8 or pkt[7] not in self.capture:
+        the node has no pass (in contact, comms sends it); what ``custody_services``
+        names always goes by relay too, acknowledged hop by hop."""
+        if len(pkt) < 8:
+            return
+        if pkt[7] not in self.custody and (self.status.ground or pkt[7] not in self.capture):
             return
         self.counts["tm_captured"] += 1
         self._enqueue(
@@ -286,6 +316,7 @@ class RelayService(App):
         self._send(link, now_ns)
         self._explain_route()
         self._heartbeats(link, now_ns)
+        self._ground_beat(now_ns)
         self._telemetry()
 
     def _receive(self, link: Crosslink) -> None:
@@ -359,14 +390,15 @@ class RelayService(App):
             return ROUTE_PASS, HOP_GROUND
         if st.geo:
             return ROUTE_GEO, HOP_GEO
-        if st.peers_with_ground:
-            return ROUTE_NEIGHBOUR, min(st.peers_with_ground)
+        usable = st.peers_with_ground - self.silent  # a silent neighbour is routed around
+        if usable:
+            return ROUTE_NEIGHBOUR, min(usable)
         return None
 
     def _hop_to(self, dest: int) -> int | None:
         """Next hop to a node: itself when its link is up, else the neighbour nearest to
         it along the string (closer than this node), else None."""
-        peers = self.status.peers
+        peers = self.status.peers - self.silent  # a silent neighbour is routed around
         if dest in peers:
             return dest
         closer = [p for p in peers if abs(p - dest) < abs(self.scid - dest)]
@@ -428,8 +460,23 @@ class RelayService(App):
         for p in sorted(peers):
             if now_ns - self.heard[p] >= limit and p not in self.silent:
                 self.silent.add(p)
+                self.counts["silences"] = self.counts.get("silences", 0) + 1
                 self.emit("NODE_SILENT", scid=p)
         self.counts["peers_silent"] = len(self.silent)
+
+    def _ground_beat(self, now_ns: int) -> None:
+        """TM(131,1) every ``ground_beat_s``: in contact comms sends it down, out of
+        contact this service relays it (priority 0), so the ground hears the node over
+        whatever route it has and notices when it hears nothing."""
+        period = float(self.param("ground_beat_s"))
+        if period <= 0.0 or now_ns < self.next_ground_beat:
+            return
+        self.next_ground_beat = now_ns + int(period * NS_PER_S)
+        self.ground_beats += 1
+        body = struct.pack(
+            ">IBB", self.ground_beats & 0xFFFFFFFF, max(0, self.route[0]), len(self.silent) & 0xFF
+        )
+        self.send_tm(BEAT_SERVICE, 1, body)
 
     def _explain_route(self) -> None:
         g = self._ground_hop()

@@ -34,7 +34,9 @@ from flightsw.errors import FlightswError
 from flightsw.executive import NS_PER_S
 from flightsw.mission import load_mission
 from flightsw.progress import Progress
+from flightsw.sil.cluster_faults import ClusterFaults
 from flightsw.sil.cluster_ground import GroundRelayEndpoint
+from flightsw.sil.cluster_handover import Completions, GroundWatch, heard_gaps, job_truth
 from flightsw.sil.cluster_jobs import ClusterJobs, NodeView
 from flightsw.sil.cluster_links import GeoUplink, LinkRouter
 from flightsw.sil.cluster_node import SCID_BASE, NodeSpec, Shard, node_mission, node_seed
@@ -72,6 +74,11 @@ class ClusterOptions:
     tc_script: tuple[tuple[float, int, bytes], ...] = ()  # (t_s, node, TC) over its pass
     geo_tc_script: tuple[tuple[float, int, bytes], ...] = ()  # (t_s, node, TC) by GEO relay
     cluster_jobs: bool = False  # one job stream placed by headroom, not a workload per node
+    workload_overrides: dict[str, Any] = field(default_factory=dict)  # over [workload]
+    ground_beat_s: float = 20.0  # each node's heartbeat to the ground (0: none)
+    ground_silent_after_s: float = 60.0  # the ground's cluster FDIR: unheard this long
+    halts: tuple[tuple[int, float], ...] = ()  # (node, s from start): the node dies
+    safe_modes: tuple[tuple[int, float], ...] = ()  # (node, s from start): forced safe mode
     progress: bool | None = None
     ground: GroundRelayEndpoint | None = None  # what keeps frames reaching the ground
     client: Any = None  # an existing dask Client (kept open); None: make one
@@ -124,6 +131,9 @@ def _check(opts: ClusterOptions) -> None:
     for t, node, _tc in (*opts.tc_script, *opts.geo_tc_script):
         if not 0 <= node < opts.nodes or not math.isfinite(t):
             raise FlightswError(f"TC script: node {node} at {t} s is not in the cluster")
+    for node, t in (*opts.halts, *opts.safe_modes):
+        if not 0 <= node < opts.nodes or not (math.isfinite(t) and t >= 0):
+            raise FlightswError(f"cluster fault: node {node} at {t} s is not in the cluster")
 
 
 def _cluster_jobs(opts: ClusterOptions, first: NodeSpec) -> ClusterJobs:
@@ -133,7 +143,8 @@ def _cluster_jobs(opts: ClusterOptions, first: NodeSpec) -> ClusterJobs:
     from flightsw.sil.workload import WorkloadConfig
 
     mission = node_mission(first)
-    cfg = WorkloadConfig.from_table(mission.workload or {}, mission.path)
+    table = {**(mission.workload or {}), **opts.workload_overrides}
+    cfg = WorkloadConfig.from_table(table, mission.path)
     boards = int(mission.hal.get("spacecraft", {}).get("boards", 256))
     encoder = CommandEncoder(build_dictionary(mission))
     return ClusterJobs(cfg, boards, opts.nodes, opts.seed, encoder)
@@ -173,6 +184,7 @@ def run_cluster(
             tc_script=tuple((t, tc) for t, n, tc in opts.tc_script if n == i),
             ack_timeout_s=2.0 * opts.window_s + 10.0,
             start_ns=None if opts.start_s is None else start_ns,
+            ground_beat_s=opts.ground_beat_s,
         )
         for i, o in enumerate(orbits)
     ]
@@ -185,6 +197,23 @@ def run_cluster(
     uplink = GeoUplink(links, SCID_BASE, opts.geo_tc_script)
     jobs = _cluster_jobs(opts, specs[0]) if opts.cluster_jobs else None
     views: dict[int, NodeView] = {}
+    # The ground's operations: its cluster FDIR hears every packet that reaches it (by
+    # relay here, over each node's own pass below); the ledger reads the job reports.
+    watch = GroundWatch(opts.nodes, opts.ground_silent_after_s, start_ns)
+
+    completions = Completions()
+
+    def heard(origin: int, t_ns: int, pkt: bytes) -> None:
+        watch.heard(origin - SCID_BASE, t_ns)
+        heard_log.append((origin - SCID_BASE, t_ns))
+        completions.on_packet(origin - SCID_BASE, pkt, t_ns)
+        if jobs is not None:
+            jobs.ledger.on_packet(origin - SCID_BASE, pkt, t_ns)
+
+    heard_log: list[tuple[int, int]] = []  # what reached the ground by relay (bounded below)
+
+    ground.listener = heard
+    faults = ClusterFaults(opts, start_ns, specs[0])
     client = opts.client
     own_client = client is None
     if own_client and opts.scheduler == "inline":
@@ -222,30 +251,49 @@ def run_cluster(
             begin_ns = start_ns + done * frame_ns
             end_ns = begin_ns + n * frame_ns
             status = router.status(begin_ns / NS_PER_S)
+            way_down = [st.ground or st.geo or bool(st.peers_with_ground) for st in status.values()]
+            if jobs is not None:
+                jobs.path, jobs.blocked = way_down, watch.silent
             tcs = jobs.plan(begin_ns, end_ns, views) if jobs is not None else {}
+            halted = faults.due(begin_ns, end_ns, tcs)
             calls = [
                 sh.run_window(
                     end_ns,
                     {s.index: status[s.index] for s in group},
                     {s.index: inbound.get(s.index, []) for s in group},
                     {s.index: tcs[s.index] for s in group if s.index in tcs},
+                    halted,
                 )
                 for sh, group in zip(shards, groups, strict=True)
             ]
             sent: dict[int, list[tuple[int, int, bytes]]] = {}
             for call in calls:
-                for i, (frames_out, (n_jobs, target)) in call.result().items():
+                for i, (frames_out, (n_jobs, target), (rx_ns, reports)) in call.result().items():
                     sent[i] = frames_out
-                    views[i] = NodeView(n_jobs, target)
+                    if i not in halted:
+                        views[i] = NodeView(n_jobs, target)
+                    if rx_ns is not None:
+                        watch.heard(i, rx_ns)
+                        heard_log.append((i, rx_ns))
+                    for t_ns, pkt in reports:
+                        completions.on_packet(i, pkt, t_ns)
+                        if jobs is not None:
+                            jobs.ledger.on_packet(i, pkt, t_ns)
+            if len(heard_log) > 1_000_000:  # bounded: the oldest half goes
+                del heard_log[:500_000]
             e0 = wall()
             inbound = router.route(window, end_ns, sent)
             uplink.send_due(begin_ns, end_ns, inbound)
+            faults.drop_for_halted(inbound, halted)
             exchange_s += wall() - e0
+            for i, event in watch.window(end_ns, n * frame_ns / NS_PER_S, way_down):
+                event["jobs_moved"] = jobs.ledger.node_silent(i) if jobs is not None else 0
             done += n
             window += 1
             bar.update(done)
         bar.close()
         run_s = wall() - w_start - built_s
+        end_run_ns = start_ns + done * frame_ns
         node_summaries: dict[int, dict[str, Any]] = {}
         for sh in shards:
             node_summaries.update(sh.finish().result())
@@ -261,8 +309,21 @@ def run_cluster(
     )
     summary["ground_relayed"] = ground.summary()
     summary["geo_uplink"] = uplink.summary()
+    summary["ground_fdir"] = watch.summary()
+    summary["cluster_faults"] = faults.summary()
+    summary["ground_unheard"] = heard_gaps(
+        heard_log, opts.nodes, start_ns, end_run_ns, 2.0 * max(opts.ground_beat_s, opts.window_s)
+    )
+    summary["tc_completed"] = sorted(
+        [n, f"{rid:08x}", (t - start_ns) / NS_PER_S] for (n, rid), t in completions.done.items()
+    )
     if jobs is not None:
         summary["cluster_jobs"] = jobs.summary()
+        summary["job_truth"] = job_truth(jobs.ledger, node_summaries, inbound)
+        summary["goodput"] = summary["job_truth"]["goodput"]
+        (out / "job_ledger.json").write_text(json.dumps(jobs.ledger.records(), indent=0) + "\n")
+    for node_summary in node_summaries.values():
+        node_summary.pop("jobs_truth", None)
     with (out / "ground_relayed.bin").open("wb") as f:
         for _origin, _t, _route, pkt in ground.packets:
             f.write(pkt)
@@ -270,6 +331,7 @@ def run_cluster(
         nodes=opts.nodes,
         seed=opts.seed,
         window_s=window_frames * frame_ns / NS_PER_S,
+        ground_beat_s=opts.ground_beat_s,
         windows=window,
         spacing_deg=opts.spacing_deg,
     )
@@ -307,6 +369,7 @@ def rollup(nodes: list[dict[str, Any]], router: LinkRouter, sim_s: float) -> dic
         "busy_board_hours": round(busy, 4),
         "jobs_completed": sum(int(n.get("jobs_completed", 0)) for n in nodes),
         "jobs_failed": sum(int(n.get("jobs_failed", 0)) for n in nodes),
+        "goodput": _goodput(nodes),
         "min_soc": min((float(n["min_soc"]) for n in nodes if "min_soc" in n), default=None),
         "tm_packets": sum(int(n.get("tm_packets", 0)) for n in nodes),
         "links": router.summary(),
@@ -324,6 +387,14 @@ def rollup(nodes: list[dict[str, Any]], router: LinkRouter, sim_s: float) -> dic
             for n in nodes
         },
     }
+
+
+def _goodput(nodes: list[dict[str, Any]]) -> float | None:
+    """The cluster's goodput: work kept over work kept plus work rolled back, summed
+    over the nodes (each node's ``goodput`` is the same ratio of its own sums)."""
+    lost = sum(float(n.get("lost_board_hours", 0.0)) for n in nodes)
+    work = sum(float(n.get("work_board_hours", 0.0)) for n in nodes)
+    return round((work - lost) / work, 5) if work > 0 else None
 
 
 def plot(summary: dict[str, Any], router: LinkRouter, out: Path) -> list[str]:

@@ -10,6 +10,13 @@ allowance, minus the jobs it has. A node in safe mode or with its payload shed
 (``boards_target`` 0) gets nothing; ties go to the lowest index; when no node has
 headroom the jobs wait on the ground. The same seed places
 the same jobs on the same nodes at the same times.
+
+Every job is a cluster job (``payload.run_cluster_jobs``: a tag and a checkpoint, see
+:mod:`flightsw.apps.payload.handover`) recorded in a
+:class:`~flightsw.sil.cluster_handover.JobLedger`. Jobs a node handed back (safe mode)
+or that the ground moved off a silent node are placed again first, from the checkpoint
+the ground holds, on a node with headroom that is not silent (``blocked``) and has a way
+to deliver its results (``path``: its pass, a GEO relay or a neighbour with one).
 """
 
 from __future__ import annotations
@@ -18,8 +25,11 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
+from flightsw.apps.payload.handover import encode_jobs
+from flightsw.apps.payload.job_list import parse_binary
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.packets import PusTc
+from flightsw.sil.cluster_handover import JobLedger
 from flightsw.sil.workload import GroundWorkload, WorkloadConfig
 
 NS_PER_S = 1_000_000_000
@@ -52,13 +62,18 @@ class ClusterJobs:
         self.sent = [0] * nodes  # jobs sent to each node since its view
         self.placed = [0] * nodes  # jobs sent to each node over the run
         self.workload = GroundWorkload(cfg, boards_per_node * nodes, seed, encoder, self._onboard)
+        self.encoder = encoder
+        self.ledger = JobLedger()
+        self.blocked: set[int] = set()  # nodes the ground declared silent
+        self.path = [True] * nodes  # nodes with a way to deliver results now
+        self.resume_tcs = 0
 
     def _onboard(self) -> int:
         return sum(v.jobs for v in self.views) + sum(self.sent)
 
     def headroom(self, i: int) -> int:
         v = self.views[i]
-        if v.boards_target <= 0:
+        if v.boards_target <= 0 or i in self.blocked or not self.path[i]:
             return -(1 << 30)  # nothing goes to a node that cannot run anything
         allowance = math.ceil((1.0 + self.cfg.queue_per_board) * v.boards_target)
         return allowance - v.jobs - self.sent[i]
@@ -77,18 +92,52 @@ class ClusterJobs:
             self.views[i] = v
             self.sent[i] = 0
         out: dict[int, list[tuple[int, bytes]]] = {}
+        self._place_pending(begin_ns, out)
         for t in range(begin_ns, end_ns, NS_PER_S):
+            refused: list[bytes] = []
             for tc in self.workload.poll(t):
                 choice = self.choose()
                 if choice is None:
-                    self.workload.refused(tc)  # back to the ground's outbox, sent later
+                    refused.append(tc)
                     continue
                 i = choice
-                jobs = int.from_bytes(PusTc.decode(tc).app_data[2:4], "big")
-                self.sent[i] += jobs
-                self.placed[i] += jobs
-                out.setdefault(i, []).append((t, tc))
+                tuples = parse_binary(PusTc.decode(tc).app_data[2:])
+                jobs = [self.ledger.new(*j) for j in tuples]
+                self._send(i, t, jobs, out)
+            # Back to the front of the ground's outbox, sent later: last first, so the
+            # jobs keep their order (a job's tag is its place in the stream: the same
+            # jobs get the same tags however they were placed).
+            for tc in reversed(refused):
+                self.workload.refused(tc)
         return out
 
+    def _send(
+        self, node: int, t: int, jobs: list[Any], out: dict[int, list[tuple[int, bytes]]]
+    ) -> None:
+        tc = self.encoder.encode("payload.run_cluster_jobs", app_data=encode_jobs(jobs))
+        for j in jobs:
+            self.ledger.placed(j.tag, node)
+        self.sent[node] += len(jobs)
+        self.placed[node] += len(jobs)
+        out.setdefault(node, []).append((t, tc))
+
+    def _place_pending(self, t: int, out: dict[int, list[tuple[int, bytes]]]) -> None:
+        """Jobs handed back or moved off a silent node, placed again first."""
+        while self.ledger.pending:
+            jobs = self.ledger.take_pending(self.cfg.jobs_per_tc)
+            if not jobs:
+                return
+            choice = self.choose()
+            if choice is None:
+                self.ledger.give_back(jobs)
+                return
+            self._send(choice, t, jobs, out)
+            self.resume_tcs += 1
+
     def summary(self) -> dict[str, Any]:
-        return {**self.workload.summary(), "jobs_placed_per_node": list(self.placed)}
+        return {
+            **self.workload.summary(),
+            "jobs_placed_per_node": list(self.placed),
+            "resume_tcs": self.resume_tcs,
+            "ledger": self.ledger.summary(),
+        }

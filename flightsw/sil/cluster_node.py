@@ -28,11 +28,13 @@ from typing import Any
 
 import numpy as np
 
+from flightsw.apps.payload.handover import decode_jobs
 from flightsw.dictionary import build_dictionary
 from flightsw.errors import MissionError
 from flightsw.executive import NS_PER_S, AppLoadError, Executive
 from flightsw.ground.archive import TmArchive
 from flightsw.mission import Mission, parse_mission, resolve_mission
+from flightsw.packets import PusTc, PusTm
 from flightsw.services.tm_funnel import CH_REALTIME
 from flightsw.sil.sim_report import TruthRecorder
 from flightsw.sil.simulate import (
@@ -56,6 +58,13 @@ RELAY_APP = {
     "id_base": 0x2600,
 }
 SCID_BASE = 0x100  # node i flies as spacecraft id SCID_BASE + i
+
+
+def handed_back_tags(pkt: bytes) -> list[int]:
+    """The tags a TM(130,4) ``jobs_handed_back`` packet carries ([] for anything else)."""
+    if len(pkt) < 9 or pkt[0] & 0x10 or pkt[7] != 130 or pkt[8] != 4:
+        return []
+    return [j.tag for j in decode_jobs(PusTm.decode(pkt).app_data)]
 
 
 def node_seed(cluster_seed: int, index: int) -> int:
@@ -82,6 +91,7 @@ class NodeSpec:
     tc_script: tuple[tuple[float, bytes], ...] = ()  # the ground's TCs over the node's pass
     ack_timeout_s: float = 30.0  # the relay's resend timer: above two windows
     start_ns: int | None = None  # None: the mission's [executive] start_ns
+    ground_beat_s: float = 0.0  # the relay's heartbeat to the ground (0: none)
 
 
 def node_mission(spec: NodeSpec) -> Mission:
@@ -98,8 +108,18 @@ def node_mission(spec: NodeSpec) -> Mission:
             entry.setdefault("options", {})["scid"] = spec.scid
     if spec.relay and not any(a.get("name") == "relay" for a in apps):
         relay: dict[str, Any] = dict(RELAY_APP)
-        relay["options"] = {"scid": spec.scid}
+        # PUS-1, PUS-5, the payload's cluster-job reports (130) and the heartbeat to the
+        # ground (131) go down by relay out of contact.
+        # The payload's job reports (130) go by relay in contact too, with custody: a
+        # result or a checkpoint the real-time downlink loses to a bit error is lost.
+        relay["options"] = {
+            "scid": spec.scid,
+            "capture_services": [1, 5, 130, 131],
+            "custody_services": [130],
+        }
         relay["params"] = {"ack_timeout_s": spec.ack_timeout_s}
+        if spec.ground_beat_s > 0:
+            relay["params"]["ground_beat_s"] = spec.ground_beat_s
         apps.append(relay)
     mission = parse_mission(doc, str(path))
     if spec.boards is not None:
@@ -174,6 +194,20 @@ class ClusterNode:
         self.uplink: list[tuple[int, bytes]] = []  # the ground's TCs due (time, TC)
         self.uplink_waits = 0  # frames a due TC waited for room in the dispatcher
         self.next_tc = 0
+        fid = next(
+            (
+                c["function_id"]
+                for c in dictionary["commands"]
+                if c["name"] == "payload.run_cluster_jobs"
+            ),
+            None,
+        )
+        self._run_cluster_jobs = b"" if fid is None else int(fid).to_bytes(2, "big")
+        self.halted = False  # a node that died (a cluster fault): it runs no more
+        # What the ground station heard over this node's own pass this window: the
+        # last time it heard anything, and the node's PUS-1 reports.
+        self.rx_last_ns: int | None = None
+        self.rx_reports: list[tuple[int, bytes]] = []
         exe.tm.sinks.append(self._sink)
 
     def _sink(self, pkt: bytes, channel: int) -> None:
@@ -229,10 +263,52 @@ class ClusterNode:
             if self.meter is not None:
                 self.meter.update()
             if self.ground is not None:
-                self.ground.poll(exe.now_ns)
+                self._poll_ground(exe.now_ns)
         sent = self.crosslink.drain_tx()
         self.counters.frames_out += len(sent)
         return sent
+
+    def _poll_ground(self, now_ns: int) -> None:
+        """The in-process ground station (GroundLinkMonitor.poll), keeping what the
+        cluster's ground needs: when it last heard the node and its PUS-1 reports."""
+        g = self.ground
+        assert g is not None
+        for chunk in g.link.receive():
+            packets = g.station.receive(chunk)
+            g.tm_packets += len(packets)
+            if packets:
+                self.rx_last_ns = now_ns
+            for pkt in packets:
+                if len(pkt) > 8 and pkt[7] == 1:  # job reports come by relay, in custody
+                    self.rx_reports.append((now_ns, pkt))
+        for cltu in g.station.tick(now_ns / NS_PER_S):
+            g.link.send(cltu)
+
+    def take_ground_rx(self) -> tuple[int | None, list[tuple[int, bytes]]]:
+        """(last heard ns, PUS-1 reports) over the node's own pass since the last call."""
+        out = (self.rx_last_ns, self.rx_reports)
+        self.rx_last_ns, self.rx_reports = None, []
+        return out
+
+    def job_truth(self) -> dict[str, list[Any]]:
+        """For scoring: the cluster jobs queued or running here (tag, progress s), and
+        those on their way (TCs the ground sent not yet taken by the dispatcher,
+        hand-backs still held by the relay). Nothing of a node that died."""
+        if self.halted or not any(a.spec.name == "payload" for a in self.exe.apps):
+            return {"live": [], "in_transit": []}
+        payload: Any = self.exe.app("payload").instance
+        live = [(j.tag, payload.job(j.job_id).progress) for j in payload.book.live() if j.tag]
+        transit: list[int] = []
+        for _t, tc in self.uplink:
+            data = PusTc.decode(tc).app_data
+            if data[:2] == self._run_cluster_jobs:
+                transit.extend(j.tag for j in decode_jobs(data[2:]))
+        if any(a.spec.name == "relay" for a in self.exe.apps):
+            relay: Any = self.exe.app("relay").instance
+            held = [f for q in relay.queues for f in q] + [f for _, _, f in relay.unacked.values()]
+            for f in held:
+                transit.extend(handed_back_tags(f.packet))
+        return {"live": sorted(live), "in_transit": sorted(set(transit))}
 
     def view(self) -> tuple[int, int]:
         """(jobs queued and running, boards the admission policy lets run): what the
@@ -319,16 +395,36 @@ class Shard:
         status: dict[int, CrosslinkStatus],
         inbound: dict[int, list[tuple[int, int, int, bytes]]],
         tcs: dict[int, list[tuple[int, bytes]]] | None = None,
-    ) -> dict[int, tuple[list[tuple[int, int, bytes]], tuple[int, int]]]:
-        """Each node to ``end_ns``: what it sent and its payload's view, by node index."""
+        halted: frozenset[int] = frozenset(),
+    ) -> dict[
+        int,
+        tuple[
+            list[tuple[int, int, bytes]],
+            tuple[int, int],
+            tuple[int | None, list[tuple[int, bytes]]],
+        ],
+    ]:
+        """Each node to ``end_ns``: what it sent, its payload's view and what the ground
+        heard over its own pass, by node index. A node in ``halted`` died: it stops
+        where it is and sends nothing more."""
         t0 = self._wall()
         tcs = tcs or {}
-        out = {}
+        out: dict[int, Any] = {}
         for i, node in sorted(self.nodes.items()):
+            if i in halted or node.halted:
+                node.halted = True
+                out[i] = ([], node.view(), (None, []))
+                continue
             sent = node.run_window(end_ns, status[i], inbound.get(i, []), tcs.get(i))
-            out[i] = (sent, node.view())
+            out[i] = (sent, node.view(), node.take_ground_rx())
         self.busy_s += self._wall() - t0
         return out
 
     def finish(self) -> dict[int, dict[str, Any]]:
-        return {i: node.finish(self.busy_s) for i, node in sorted(self.nodes.items())}
+        out: dict[int, dict[str, Any]] = {}
+        for i, node in sorted(self.nodes.items()):
+            summary = node.finish(self.busy_s)
+            summary["jobs_truth"] = node.job_truth()  # for scoring, not in summary.json
+            summary["halted"] = node.halted
+            out[i] = summary
+        return out

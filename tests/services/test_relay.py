@@ -194,3 +194,77 @@ def test_a_linked_neighbour_without_heartbeats_is_silent_and_one_out_of_reach_is
     h.run(0.5)
     assert h.exe.app("relay").instance.tlm["heartbeats_received"] == 2
     assert len(h.tm_of(5, 1)) >= 1 and h.exe.app("relay").instance.silent == set()
+
+
+def test_a_silent_neighbour_is_routed_around_to_the_ground_and_to_a_node() -> None:
+    """Frames for the ground go through the lowest linked neighbour with a way down,
+    until it is silent: then through the next one; frames for a node skip it too. A
+    node whose neighbours are all silent keeps its frames (store and forward)."""
+    h, box = _node(heartbeat_s=1.0, silent_after_s=3.0, ack_timeout_s=1.0)
+    relay = h.exe.app("relay").instance
+    far = PEER + 1
+    both = frozenset({PEER, far})
+    box.current = _status(peers=both, peers_with_ground=both)
+    h.run(0.5)
+    assert relay.tlm["ground_route_hop"] == PEER  # the lowest first
+    for t in range(5):  # only `far` keeps beating: PEER goes silent after 3 s
+        box.deliver(heartbeat_frame(far, t))
+        h.run(1.0)
+    assert relay.silent == {PEER}
+    box.drain_tx()
+    h.send_and_assert_command("test.ping")  # its PUS-1 reports go down by relay
+    h.send_and_assert_command(
+        "relay.forward", {"dest": PEER + 2, "packet": h.encoder.encode("test.ping")}
+    )
+    h.run(0.5)
+    data = [(hop, f) for hop, f in _sent(box) if f.kind == KIND_DATA]
+    assert data and all(hop == far for hop, _ in data)
+    assert {f.dest for _, f in data} == {GROUND_SCID, PEER + 2}
+    assert relay.tlm["ground_route_hop"] == far
+    h.run(5.0)  # `far` silent too: nothing leaves, nothing is dropped
+    assert relay.silent == {PEER, far}
+    box.drain_tx()
+    h.send_and_assert_command("test.ping")
+    h.run(2.0)
+    assert [f for _, f in _sent(box) if f.kind == KIND_DATA] == []
+    assert relay.tlm["queued_p0"] > 0 and relay.tlm["dropped_p0"] == 0
+
+
+def test_the_heartbeat_to_the_ground_goes_by_relay_out_of_contact_and_not_in_contact() -> None:
+    h, box = _node(ground_beat_s=5.0)
+    box.current = _status(geo=True)
+    h.run(11.0)
+    beats = [f for hop, f in _sent(box) if f.kind == KIND_DATA and f.packet[7] == 131]
+    assert len(beats) == 3 and all(f.priority == 0 for f in beats)  # at 0, 5 and 10 s
+    assert len(h.tm_of(131, 1)) == 3
+    box.current = _status(ground=True)  # in contact: comms sends it, not the relay
+    h.run(10.0)
+    assert [f for hop, f in _sent(box) if f.kind == KIND_DATA and f.packet[7] == 131] == []
+    assert len(h.tm_of(131, 1)) == 5
+
+
+def test_job_reports_go_by_relay_with_custody_in_contact_too() -> None:
+    """The real-time downlink loses what a bit error hits: the payload's cluster-job
+    reports (custody_services: 130) go by relay over the pass as well, kept until the
+    ground acknowledges them; other TM does not (comms sends it)."""
+    h, box = _node(ack_timeout_s=2.0)
+    relay = h.exe.app("relay").instance
+    box.current = _status(ground=True)
+    h.run(0.5)
+    box.drain_tx()
+    report = bytes([0x08, 0x64, 0xC0, 0, 0, 9, 0x20, 130, 5]) + bytes(8)
+    hk = bytes([0x08, 0x64, 0xC0, 1, 0, 9, 0x20, 3, 25]) + bytes(8)
+    relay._tap(report)
+    relay._tap(hk)
+    h.run(0.5)
+
+    def mine() -> list[tuple[int, RelayFrame]]:  # (what queued before the pass is resent)
+        return [(hop, f) for hop, f in _sent(box) if f.kind == KIND_DATA and f.packet[7] != 5]
+
+    sent = mine()
+    assert [(hop, f.packet) for hop, f in sent] == [(HOP_GROUND, report)]
+    h.run(2.5)  # not acknowledged: sent again
+    assert [f.packet for _, f in mine()] == [report]
+    box.deliver(ack_frame(GROUND_SCID, sent[0][1].seq))
+    h.run(3.0)
+    assert mine() == [] and sent[0][1].seq not in relay.unacked

@@ -62,6 +62,19 @@ from flightsw.apps.messages import (
     SafeMode,
     ThermalCaps,
 )
+from flightsw.apps.payload.handover import (
+    CLUSTER_JOBS,
+    JOB_RESULTS,
+    RECORD,
+    RECORDS_PER_TM,
+    ClusterJob,
+    advance,
+    decode_jobs,
+    encode_jobs,
+    encode_results,
+    quanta_done,
+    result_quanta,
+)
 from flightsw.apps.payload.job_list import (
     BOARD_HOURS,
     CHECKPOINT_S,
@@ -121,7 +134,13 @@ class PayloadApp(DeviceGuard, App):
         Subscribe(SAFE_MODE, SafeMode),
     )
     PUBLISHES = (Publish(PAYLOAD_STATUS, PayloadStatus),)
-    REPORTS = (ReportDef(JOB_SERVICE, 2, "job_list", JOB_LIST, "answer to list_jobs"),)
+    REPORTS = (
+        ReportDef(JOB_SERVICE, 2, "job_list", JOB_LIST, "answer to list_jobs"),
+        ReportDef(
+            JOB_SERVICE, 4, "jobs_handed_back", CLUSTER_JOBS, "cluster jobs given back: checkpoints"
+        ),
+        ReportDef(JOB_SERVICE, 5, "job_results", JOB_RESULTS, "cluster jobs done: result digests"),
+    )
     TELEMETRY = (
         DEVICE_ERRORS,
         TelemetryDef("jobs_submitted", "u32"),
@@ -212,6 +231,11 @@ class PayloadApp(DeviceGuard, App):
         self.run: RunningJobs = kept.setdefault("run", RunningJobs(n))
         self.policy: AdmissionPolicy = kept.setdefault("policy", AdmissionPolicy())
         self.totals: Totals = kept.setdefault("totals", Totals())
+        # Cluster jobs: results and hand-backs not yet sent down, and whether a hand-back
+        # is due (safe mode, or a cluster job arrived while in it).
+        self.cluster_out: dict[str, list[Any]] = kept.setdefault(
+            "cluster_out", {"results": [], "handed": [], "due": [False], "count": [0, 0]}
+        )
         self.recovering = True  # the first step takes back what a predecessor left running
         self.target = 0
         self.last_heartbeat = np.zeros(n, dtype=np.int64)
@@ -308,6 +332,12 @@ class PayloadApp(DeviceGuard, App):
         budget = self._budget(now_ns)
         self._schedule(tel.powered, alive, budget, now_ns, lim)
         expected_w, measured_w = self._apply_power(tel, alive, budget, now_ns, lim)
+        if self.safe_mode and self.cluster_out["due"][0]:
+            self._hand_back()
+        elif self.cluster_out.setdefault("board_lost", []):
+            self._hand_back(set(self.cluster_out["board_lost"]))
+        if self.cluster_out["results"] or self.cluster_out["handed"]:
+            self._send_cluster_reports()
         self.ctx.bus.publish(PAYLOAD_STATUS, PayloadStatus(expected_w, self.run.count))
         self._telemetry(tel, alive, budget, measured_w)
 
@@ -325,6 +355,8 @@ class PayloadApp(DeviceGuard, App):
     def _read_bus(self) -> None:
         for msg in self.safe_pipe.drain():
             if isinstance(msg.payload, SafeMode):
+                if msg.payload.active and not self.safe_mode:
+                    self.cluster_out["due"][0] = True
                 self.safe_mode = msg.payload.active
         for msg in self.power_pipe.drain():
             if isinstance(msg.payload, PowerBudget):
@@ -345,7 +377,11 @@ class PayloadApp(DeviceGuard, App):
                 self.n_available = self.n - int(np.count_nonzero(self.unavailable))
                 self.plan_dirty = True
                 for b in newly.nonzero()[0]:
+                    jid = int(self.run.job[int(b)])
                     self._roll_back(int(b))
+                    job = self.book.get(jid)
+                    if job is not None and job.tag:  # a cluster job goes to another node
+                        self.cluster_out.setdefault("board_lost", []).append(jid)
 
     def _note_power_refused(self, powered: NDArray[np.bool_], now_ns: int) -> None:
         """A board commanded on that is still off (its supply is open) waits a while."""
@@ -418,6 +454,9 @@ class PayloadApp(DeviceGuard, App):
             job.progress = job.checkpointed = job.work
             self.book.finish(job, JobState.DONE)
             self.emit("JOB_DONE", job=job.job_id, restarts=min(job.restarts, 0xFFFF))
+            if job.tag:
+                digest = advance(job.chain_state, job.chain_q, result_quanta(job.work))
+                self.cluster_out["results"].append((job.tag, job.job_id, digest))
 
     def _roll_back(self, board: int) -> None:
         jid = int(self.run.job[board])
@@ -477,6 +516,69 @@ class PayloadApp(DeviceGuard, App):
                 count=min(int(victims.size), 0xFFFF),
                 budget_w=min(budget, 3.0e38),
             )
+
+    def _hand_back(self, only: set[int] | None = None) -> None:
+        """Safe mode: every cluster job goes back to the ground from its checkpoint (a
+        running one checkpoints first, as a preempted job does) and leaves this node.
+        ``only``: the cluster jobs whose board FDIR took out of service (rolled back to
+        their checkpoint), unless they already run again on another board here."""
+        if only is None:
+            self.cluster_out["due"][0] = False
+        self.cluster_out["board_lost"] = []
+        now = self.ctx.now_ns()
+        for job in self.book.live():
+            if not job.tag or (only is not None and job.job_id not in only):
+                continue
+            if only is not None and job.state != JobState.QUEUED:
+                continue
+            if job.state == JobState.RUNNING and job.board >= 0:
+                self.run.release(job.board, job)
+                self.totals.useful_s += job.progress - job.checkpointed
+                job.checkpointed = job.progress
+            else:
+                self.book.unqueue(job)
+                job.progress = job.checkpointed
+            q = quanta_done(job.checkpointed)
+            job.chain_state = advance(job.chain_state, job.chain_q, q)
+            job.chain_q = q
+            left = 0
+            if job.deadline_ns:
+                left = max(1, (job.deadline_ns - now + NS_PER_S - 1) // NS_PER_S)
+            self.cluster_out["handed"].append(
+                ClusterJob(
+                    job.tag,
+                    job.work / 3600.0,
+                    job.priority,
+                    int(left),
+                    job.checkpoint_s,
+                    job.checkpointed,
+                    q,
+                    job.chain_state,
+                )
+            )
+            self.book.finish(job, JobState.HANDED_BACK)
+        self.plan_dirty = True
+
+    def _send_cluster_reports(self) -> None:
+        """TM(130,4) checkpoints handed back and TM(130,5) results, 32 a packet."""
+        out = self.cluster_out
+        handed, results = out["handed"], out["results"]
+        for start in range(0, len(handed), RECORDS_PER_TM):
+            self.send_tm(JOB_SERVICE, 4, encode_jobs(handed[start : start + RECORDS_PER_TM]))
+        for start in range(0, len(results), RECORDS_PER_TM):
+            self.send_tm(JOB_SERVICE, 5, encode_results(results[start : start + RECORDS_PER_TM]))
+        out["count"][0] += len(handed)
+        out["count"][1] += len(results)
+        handed.clear()
+        results.clear()
+
+    @property
+    def jobs_handed_back(self) -> int:
+        return int(self.cluster_out["count"][0])
+
+    def live_tags(self) -> list[int]:
+        """Tags of the cluster jobs queued or running here (for scoring)."""
+        return sorted(j.tag for j in self.book.live() if j.tag)
 
     def _expire_deadlines(self, now_ns: int) -> None:
         for job in self.book.expire(now_ns):
@@ -759,6 +861,33 @@ class PayloadApp(DeviceGuard, App):
     def cmd_submit_jobs_file(self, jobs: list[JobTuple]) -> None:
         """Queue the jobs of an uplinked job-list file (all or none)."""
         self.cmd_submit_jobs(jobs)
+
+    def _parse_cluster_jobs(self, data: bytes) -> dict[str, Any]:
+        """N:u16, then N cluster-job records (handover.CLUSTER_JOB), checked whole."""
+        try:
+            jobs = decode_jobs(data)
+            if self.book.queued + len(jobs) > int(self.param("max_queue")):
+                raise CommandError(FailureCode.QUEUE_FULL, f"{len(jobs)} jobs do not fit the queue")
+        except CommandError:
+            self.totals.rejected += max(0, (len(data) - 2) // RECORD.size)
+            raise
+        return {"jobs": jobs}
+
+    @command(function_id=7, parser="_parse_cluster_jobs", layout=CLUSTER_JOBS)
+    def cmd_run_cluster_jobs(self, jobs: list[ClusterJob]) -> None:
+        """Queue cluster jobs, fresh or resumed from a checkpoint another node handed
+        back (all or none); one JOB_STATUS event for the first id. In safe mode they
+        go straight back to the ground."""
+        now = self.ctx.now_ns()
+        first = self.book.next_id
+        for j in jobs:
+            deadline = now + j.deadline_s * NS_PER_S if j.deadline_s else 0
+            job = self.book.submit(j.work_s, j.priority, deadline, j.checkpoint_s, now)
+            job.tag, job.chain_q, job.chain_state = j.tag, j.quanta, j.state
+            job.progress = job.checkpointed = j.done_s
+        if self.safe_mode:
+            self.cluster_out["due"][0] = True
+        self.emit("JOB_STATUS", job=first, state=JobState.QUEUED, progress=0.0)
 
     @command(function_id=2, args=(Arg("job", "u32"),))
     def cmd_cancel_job(self, job: int) -> None:

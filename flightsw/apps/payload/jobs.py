@@ -24,6 +24,7 @@ class JobState(IntEnum):
     DONE = 2
     FAILED = 3
     CANCELLED = 4
+    HANDED_BACK = 5  # a cluster job given back to the ground from its checkpoint
 
 
 @dataclass(slots=True)
@@ -46,6 +47,9 @@ class Job:
     board: int = -1
     restarts: int = 0
     submitted_ns: int = 0
+    tag: int = 0  # a cluster job's id across the cluster (0: a job of this node only)
+    chain_q: int = 0  # result chain steps taken (flightsw.apps.payload.handover)
+    chain_state: int = 0
 
     def order(self) -> tuple[int, int, int]:
         """Queue order: highest priority, then earliest deadline, then oldest."""
@@ -81,6 +85,7 @@ class JobBook:
             JobState.DONE: 0,
             JobState.FAILED: 0,
             JobState.CANCELLED: 0,
+            JobState.HANDED_BACK: 0,
         }
         self.forgotten = 0  # finished jobs dropped from the history (bounded)
         self._history: deque[int] = deque()
