@@ -20,7 +20,7 @@ and the routing of a window's frames: each node sends one frame to each ISL peer
 by GEO, as the nodes' heartbeats and reports do) and ``..._hop_by_hop_<n>`` the same
 asked one hop at a time (how the router worked before it was vectorised):
 ``cluster_link_cost_64_vs_4`` says how the per-window cost grows with 16 times the
-nodes (goal at most 4).
+nodes (goal at most 8, half of linear; hop by hop it was 29).
 
 Memory: ``cluster_heap_mb_per_node_<n>`` is the Python heap a node took when built
 (tracemalloc); ``cluster_heap_mb_per_node_orbit`` the heap one node holds after an
