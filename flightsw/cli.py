@@ -206,7 +206,8 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
         seed=args.seed, mission=args.mission, boards=args.boards, spacing_deg=args.spacing,
         out_dir=Path(args.out), scheduler=args.scheduler, workers=args.workers,
         plots=not args.no_plots, progress=False if args.quiet else None,
-        cluster_jobs=args.cluster_jobs,
+        cluster_jobs=args.cluster_jobs, archive=not args.no_archive,
+        node_plots=not args.cluster_plots_only,
     )  # fmt: skip
     summary = run_cluster(opts)
     keys = ("nodes", "boards", "sim_seconds", "payload_w_mean", "utilization", "jobs_completed")
@@ -904,6 +905,8 @@ def build_parser() -> argparse.ArgumentParser:
     clu.add_argument("--workers", type=_int(1, 256), default=2, help="local cluster workers")
     clu.add_argument("--out", type=_text, default="runs/cluster")
     clu.add_argument("--no-plots", action="store_true")
+    clu.add_argument("--cluster-plots-only", action="store_true", help="no per-node plots")
+    clu.add_argument("--no-archive", action="store_true", help="no per-node SQLite archive")
     clu.add_argument(
         "--cluster-jobs", action="store_true", help="one job stream placed on nodes by headroom"
     )

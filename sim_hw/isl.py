@@ -19,17 +19,19 @@ the square of the range, so Eb/N0 falls 20 dB per decade).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from sim_hw.environment import GroundStation, Positioned, relay_visible, station_position_eci_km
-from sim_hw.orbit import MU_EARTH_KM3_S2, SIDEREAL_DAY_S, CircularOrbit, gmst_rad
-from sim_hw.radio_link import SPEED_OF_LIGHT_KM_S, LinkBudget, bpsk_ber
+from sim_hw.orbit import MU_EARTH_KM3_S2, R_EARTH_KM, SIDEREAL_DAY_S, CircularOrbit, gmst_rad
+from sim_hw.radio_link import BOLTZMANN_DBW_PER_K_HZ, SPEED_OF_LIGHT_KM_S, LinkBudget, bpsk_ber
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 # A geostationary orbit turns with the Earth: Kepler's third law at one sidereal day.
 GEO_RADIUS_KM = (MU_EARTH_KM3_S2 * (SIDEREAL_DAY_S / (2.0 * math.pi)) ** 2) ** (1.0 / 3.0)
@@ -128,6 +130,7 @@ class GeoRelay:
         self.lon_deg = float(lon_deg)
         self.terminal = terminal
         self.day_of_year = float(day_of_year)
+        self._clock = CircularOrbit(day_of_year=self.day_of_year)  # only its clock is used
 
     def __repr__(self) -> str:
         return f"GeoRelay({self.name!r}, lon_deg={self.lon_deg}, terminal={self.terminal.name!r})"
@@ -143,9 +146,14 @@ class GeoRelay:
 
     def ground_leg_s(self, t_s: float) -> float:
         """Light time from the relay down to its ground terminal."""
-        here = CircularOrbit(day_of_year=self.day_of_year)  # only its clock is used
-        ground = station_position_eci_km(self.terminal, here, t_s)
+        ground = station_position_eci_km(self.terminal, self._clock, t_s)
         return light_time_s(float(np.linalg.norm(self.position_eci_km(t_s) - ground)))
+
+    def ground_legs_s(self, t_s: FloatArray) -> FloatArray:
+        """``ground_leg_s`` at many times at once."""
+        ground = station_position_eci_km(self.terminal, self._clock, t_s)
+        rng = np.linalg.norm(self.position_eci_km(t_s) - ground, axis=-1)
+        return np.asarray(rng / SPEED_OF_LIGHT_KM_S, dtype=np.float64)
 
 
 # Tianlian-class relays over China's longitudes and a third for the Atlantic side, each
@@ -175,6 +183,55 @@ class LinkState:
         return self.delay_s + 8.0 * octets / self.rate_bps
 
 
+WHY = ("up", "no_line_of_sight", "out_of_range", "acquiring", "outage")
+
+
+@dataclass(frozen=True)
+class LinkBatch:
+    """Many hops at once (arrays of one length): what :class:`LinkState` says of one.
+    ``why`` holds indices into :data:`WHY`."""
+
+    up: BoolArray
+    why: IntArray
+    range_km: FloatArray
+    delay_s: FloatArray
+    ber: FloatArray
+    rate_bps: float
+
+    def __len__(self) -> int:
+        return len(self.up)
+
+    def state(self, k: int) -> LinkState:
+        """Hop ``k`` as a :class:`LinkState`."""
+        return LinkState(
+            bool(self.up[k]),
+            WHY[int(self.why[k])],
+            float(self.range_km[k]),
+            float(self.delay_s[k]),
+            float(self.ber[k]),
+            self.rate_bps,
+        )
+
+
+def _canonical_index(link: str, prefix: str) -> int | None:
+    """``I`` of ``prefix:I`` when the name is written as the model writes it, else None."""
+    tail = link.removeprefix(prefix)
+    if tail == link or not tail.isdigit() or str(int(tail)) != tail:
+        return None
+    return int(tail)
+
+
+def _canonical_pair(link: str) -> tuple[int, int] | None:
+    """``(A, B)`` of ``isl:A-B`` when written as the model writes it (A < B), else None."""
+    if not link.startswith("isl:"):
+        return None
+    lo, sep, hi = link[4:].partition("-")
+    if not sep or not lo.isdigit() or not hi.isdigit():
+        return None
+    a, b = int(lo), int(hi)
+    return (a, b) if f"isl:{a}-{b}" == link else None
+
+
 class ClusterLinks:
     """Every link of a cluster as a pure function of time and the injected outages.
 
@@ -198,6 +255,15 @@ class ClusterLinks:
         self.ka = ka
         self.geo_acquisition_s = float(geo_acquisition_s)
         self.outages = list(outages)
+        # The orbits' elements as arrays, for positions of many nodes at once.
+        o = self.orbits
+        self._phase = np.array([math.radians(x.phase_deg) for x in o], dtype=np.float64)
+        self._motion = np.array([x.mean_motion_rad_s for x in o], dtype=np.float64)
+        self._raan0 = np.array([x.raan0_rad for x in o], dtype=np.float64)
+        self._raan_rate = np.array([x.raan_rate_rad_s for x in o], dtype=np.float64)
+        self._cos_i = np.array([math.cos(math.radians(x.inclination_deg)) for x in o])
+        self._sin_i = np.array([math.sin(math.radians(x.inclination_deg)) for x in o])
+        self._radius = np.array([x.radius_km for x in o], dtype=np.float64)
 
     def _fault(self, names: tuple[str, ...], t0: float, t1: float) -> tuple[bool, float]:
         """(down, extra ber) from the outages touching [t0, t1] on any of these names."""
@@ -260,6 +326,125 @@ class ClusterLinks:
             if s.up and (best is None or (s.delay_s, k) < best):
                 best = (s.delay_s, k)
         return None if best is None else best[1]
+
+    # --- many hops at once (numpy over the pairs; the same model as above) ----------
+    def positions_eci_km(self, nodes: IntArray, t_s: FloatArray) -> FloatArray:
+        """Positions of ``nodes[m]`` at ``t_s[m, ...]`` (km), shape t_s.shape + (3,): what
+        each node's ``CircularOrbit.position_eci_km`` gives, for many nodes at once."""
+        t = np.asarray(t_s, dtype=np.float64)
+        idx = np.asarray(nodes, dtype=np.int64).reshape(nodes.shape + (1,) * (t.ndim - 1))
+        u = self._phase[idx] + self._motion[idx] * t
+        raan = self._raan0[idx] + self._raan_rate[idx] * t
+        cu, su = np.cos(u), np.sin(u)
+        co, so = np.cos(raan), np.sin(raan)
+        ci, si = self._cos_i[idx], self._sin_i[idx]
+        xyz = np.stack([co * cu - so * su * ci, so * cu + co * su * ci, su * si], axis=-1)
+        return np.asarray(self._radius[idx][..., None] * xyz, dtype=np.float64)
+
+    def _states(
+        self, ra: FloatArray, rb: FloatArray, max_range_km: float
+    ) -> tuple[IntArray, FloatArray]:
+        """``_state`` for many hops: positions (M, 3 span times, 3) -> (why, range)."""
+        d = rb - ra
+        dd = np.sum(d * d, axis=-1)
+        safe_dd = np.where(dd > 0.0, dd, 1.0)
+        s = np.clip(-np.sum(ra * d, axis=-1) / safe_dd, 0.0, 1.0)
+        closest = ra + s[..., None] * d
+        seen = np.linalg.norm(closest, axis=-1) > R_EARTH_KM + self.isl_cfg.grazing_altitude_km
+        ranges = np.linalg.norm(d, axis=-1)
+        rng = ranges[:, -1]
+        why = np.zeros(len(rng), dtype=np.int64)
+        acquiring = ~seen.all(axis=-1) | (ranges.max(axis=-1) > max_range_km)
+        why[acquiring] = 3
+        why[rng > max_range_km] = 2
+        why[~seen[:, -1]] = 1
+        return why, rng
+
+    def _faults(
+        self, t_s: FloatArray, acq_s: float, match: Callable[[str], BoolArray | None]
+    ) -> tuple[BoolArray, FloatArray]:
+        """``_fault`` for many hops: ``match(link)`` says which hops an outage's name
+        covers (None: none)."""
+        n = len(t_s)
+        down = np.zeros(n, dtype=bool)
+        ber = np.zeros(n, dtype=np.float64)
+        t0, t1 = t_s - acq_s, t_s
+        for o in self.outages:
+            hit = np.ones(n, dtype=bool) if o.link == "*" else match(o.link)
+            if hit is None:
+                continue
+            touch = hit & (o.start_s < t1 + 1e-9) & (t0 < o.start_s + o.duration_s)
+            if o.ber is None:
+                down |= touch
+            else:
+                now = touch & (o.start_s <= t1) & (t1 < o.start_s + o.duration_s)
+                ber = np.where(now, np.maximum(ber, o.ber), ber)
+        return down, ber
+
+    def isl_batch(self, a: IntArray, b: IntArray, t_s: FloatArray) -> LinkBatch:
+        """``isl(a[m], b[m], t_s[m])`` for every m, at once."""
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        t = np.asarray(t_s, dtype=np.float64)
+        cfg = self.isl_cfg
+        span = t[:, None] + np.array([-cfg.acquisition_s, -cfg.acquisition_s / 2.0, 0.0])
+        why, rng = self._states(
+            self.positions_eci_km(a, span), self.positions_eci_km(b, span), cfg.max_range_km
+        )
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+
+        def match(link: str) -> BoolArray | None:
+            pair = _canonical_pair(link)
+            if pair is not None:
+                return np.asarray((lo == pair[0]) & (hi == pair[1]))
+            i = _canonical_index(link, "node:")
+            return None if i is None else np.asarray((a == i) | (b == i))
+
+        down, extra = self._faults(t, cfg.acquisition_s, match)
+        why[(why == 0) & down] = 4
+        ebn0 = cfg.ebn0_db_at_ref - 20.0 * np.log10(
+            np.where(rng > 0, rng, cfg.ref_range_km) / cfg.ref_range_km
+        )
+        ebn0 = np.where(rng > 0, ebn0, cfg.ebn0_db_at_ref + 60.0)
+        ber = np.minimum(1.0, np.asarray(bpsk_ber(ebn0)) + extra)
+        return LinkBatch(why == 0, why, rng, rng / SPEED_OF_LIGHT_KM_S, ber, cfg.rate_bps)
+
+    def geo_batch(self, nodes: IntArray, relay: int, t_s: FloatArray) -> LinkBatch:
+        """``geo(nodes[m], relay, t_s[m])`` for every m, at once."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        t = np.asarray(t_s, dtype=np.float64)
+        r = self.relays[relay]
+        acq = self.geo_acquisition_s
+        span = t[:, None] + np.array([-acq, -acq / 2.0, 0.0])
+        why, rng = self._states(
+            self.positions_eci_km(nodes, span), r.position_eci_km(span), math.inf
+        )
+
+        def match(link: str) -> BoolArray | None:
+            if link == f"geo:{r.name}":
+                return np.ones(len(nodes), dtype=bool)
+            i = _canonical_index(link, "node:")
+            return None if i is None else np.asarray(nodes == i)
+
+        down, extra = self._faults(t, acq, match)
+        why[(why == 0) & down] = 4
+        ka = self.ka
+        fsl = 20.0 * np.log10(4.0 * math.pi * rng * ka.frequency_hz / SPEED_OF_LIGHT_KM_S)
+        ebn0 = (
+            ka.eirp_dbw - fsl - ka.losses_db + ka.g_over_t_dbk - BOLTZMANN_DBW_PER_K_HZ
+        ) - 10.0 * math.log10(ka.data_rate_bps)
+        ber = np.minimum(1.0, np.asarray(bpsk_ber(ebn0)) + extra)
+        return LinkBatch(why == 0, why, rng, rng / SPEED_OF_LIGHT_KM_S, ber, ka.data_rate_bps)
+
+    def best_geo_batch(self, nodes: IntArray, t_s: FloatArray) -> tuple[IntArray, list[LinkBatch]]:
+        """``best_geo`` for every (nodes[m], t_s[m]) (-1: none) and each relay's batch."""
+        batches = [self.geo_batch(nodes, k, t_s) for k in range(len(self.relays))]
+        best = np.full(len(nodes), -1, dtype=np.int64)
+        if batches:
+            delay = np.stack([np.where(g.up, g.delay_s, np.inf) for g in batches])
+            k = np.argmin(delay, axis=0)  # the first of equal delays: the lowest index
+            best = np.where(np.isfinite(delay[k, np.arange(len(nodes))]), k, -1)
+        return best, batches
 
 
 def geo_relays(

@@ -72,6 +72,8 @@ TARGETS: list[tuple[str, float, str]] = [
     ("monitor_frame_cost_1000_vs_none", -1.10, "whole-node minor frame, 1,000 PUS-12 monitors"),
     ("cluster_lockstep_vs_independent_4", -1.20, "cluster SIL CPU, 4 nodes lockstep vs alone"),
     ("cluster_lockstep_vs_independent_16", -1.20, "cluster SIL CPU, 16 nodes lockstep vs alone"),
+    ("cluster_lockstep_vs_independent_64", -1.20, "cluster SIL CPU, 64 nodes lockstep vs alone"),
+    ("cluster_link_cost_64_vs_4", -8.0, "cluster link model per window, 64 vs 4 nodes (16x)"),
     ("cluster_dask_wall_vs_busy", -1.20, "cluster on Dask: runner wall vs worker busy time"),
     ("cfdp_down_vs_link", 0.5, "CFDP class 2 file octets down per s over the radio's rate"),
     ("cfdp_up_vs_link", 0.5, "CFDP class 2 file octets up per s over the radio's rate"),

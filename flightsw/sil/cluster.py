@@ -70,6 +70,8 @@ class ClusterOptions:
     workload: bool = True
     archive: bool = True
     plots: bool = True
+    node_plots: bool = True  # False: cluster.png only (big runs)
+    progress_every: int = 30  # windows between lines of progress.log (0: none)
     outages: tuple[LinkOutage, ...] = ()
     tc_script: tuple[tuple[float, int, bytes], ...] = ()  # (t_s, node, TC) over its pass
     geo_tc_script: tuple[tuple[float, int, bytes], ...] = ()  # (t_s, node, TC) by GEO relay
@@ -180,7 +182,7 @@ def run_cluster(
             relay=opts.relay,
             workload=opts.workload and not opts.cluster_jobs,
             archive=opts.archive,
-            plots=opts.plots,
+            plots=opts.plots and opts.node_plots,
             tc_script=tuple((t, tc) for t, n, tc in opts.tc_script if n == i),
             ack_timeout_s=2.0 * opts.window_s + 10.0,
             start_ns=None if opts.start_s is None else start_ns,
@@ -241,6 +243,7 @@ def run_cluster(
         heap = [sh.build() for sh in shards]
         node_heap_bytes = sum(h.result() for h in heap) / opts.nodes
         built_s = wall() - w_start
+        log = _ProgressLog(out / "progress.log", opts.progress_every, frames, wall)
         inbound: dict[int, list[tuple[int, int, int, bytes]]] = {}
         bar = Progress(frames, "cluster", opts.progress)
         done = 0
@@ -291,9 +294,11 @@ def run_cluster(
             done += n
             window += 1
             bar.update(done)
+            log.update(window, done, (done * frame_ns) / NS_PER_S, exchange_s)
         bar.close()
         run_s = wall() - w_start - built_s
         end_run_ns = start_ns + done * frame_ns
+        memory = _per_node_memory([sh.memory().result() for sh in shards])
         node_summaries: dict[int, dict[str, Any]] = {}
         for sh in shards:
             node_summaries.update(sh.finish().result())
@@ -340,6 +345,7 @@ def run_cluster(
         "shards": n_shards,
         "build_seconds": round(built_s, 3),
         "heap_bytes_per_node": round(node_heap_bytes),
+        **memory,
         "run_seconds": round(run_s, 3),
         "exchange_seconds": round(exchange_s, 3),
         "shard_busy_seconds": round(
@@ -351,6 +357,46 @@ def run_cluster(
     if opts.plots:
         summary["plots"] = plot(summary, router, out)
     return summary
+
+
+class _ProgressLog:
+    """``progress.log``: a line every ``every`` windows (simulated seconds done, host
+    seconds, the exchange's share, an estimate of the host time left), flushed, for
+    watching a long run from outside (``tail -f``). Host time only: nothing here
+    reaches a node."""
+
+    def __init__(self, path: Path, every: int, frames: int, wall: Callable[[], float]) -> None:
+        self.path, self.every, self.frames, self.wall = path, every, frames, wall
+        self.t0 = wall()
+        if every > 0:
+            path.write_text("window sim_s host_s exchange_s left_s_estimate\n")
+
+    def update(self, window: int, done: int, sim_s: float, exchange_s: float) -> None:
+        if self.every <= 0 or (window % self.every and done < self.frames):
+            return
+        host = self.wall() - self.t0
+        left = host * (self.frames - done) / done if done else 0.0
+        with self.path.open("a") as f:
+            f.write(f"{window} {sim_s:.1f} {host:.1f} {exchange_s:.2f} {left:.0f}\n")
+
+
+def _per_node_memory(reports: list[dict[str, int]]) -> dict[str, int | None]:
+    """What the nodes hold after the run, per node: the growth of each worker process's
+    resident set since before its nodes were built (peak, summed over processes, so
+    shards sharing a process count once), and the Python heap they hold when the run
+    traced it (tracemalloc started by the caller, as tools/bench_cluster.py does)."""
+    by_pid: dict[int, list[dict[str, int]]] = {}
+    for r in reports:
+        by_pid.setdefault(r["pid"], []).append(r)
+    nodes = sum(r["nodes"] for r in reports)
+    grown = sum(
+        max(r["peak_rss"] for r in rs) - min(r["rss_before"] for r in rs) for rs in by_pid.values()
+    )
+    heaps = [r["heap"] for r in reports if r["heap"] >= 0]
+    return {
+        "rss_bytes_per_node": round(grown / nodes) if nodes else None,
+        "heap_bytes_per_node_end": round(sum(heaps) / nodes) if heaps and nodes else None,
+    }
 
 
 def rollup(nodes: list[dict[str, Any]], router: LinkRouter, sim_s: float) -> dict[str, Any]:

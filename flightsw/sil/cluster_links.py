@@ -105,10 +105,15 @@ class LinkRouter:
         self.stats = {r: RouteStats() for r in ROUTES}
         self.seq = [0] * self.n
         self.per_window: list[dict[str, int]] = []
-        # Hops evaluated this window, by (sender, hop, sent at ns): frames of one minor
-        # frame share them (the model is a pure function: caching changes no result).
+        # Hops of this window, by (sender, hop, sent at ns), all evaluated at once before
+        # the frames are carried (the model is a pure function: batching changes no result).
         self._isl: dict[tuple[int, int, int], LinkState] = {}
         self._down: dict[tuple[int, str, int], tuple[bool, float, float]] = {}
+        pairs = [(i, j) for i in range(self.n) for j in self.peers_of(i)]
+        self._pairs = (
+            np.array([i for i, _ in pairs], dtype=np.int64),
+            np.array([j for _, j in pairs], dtype=np.int64),
+        )
 
     # --- what each node's terminals see ------------------------------------------
     def _pass(self, node: int, t_s: float) -> ContactWindow | None:
@@ -116,6 +121,43 @@ class LinkRouter:
             if w.start_s <= t_s < w.end_s:
                 return w
         return None
+
+    def _evaluate(self, sent: dict[int, list[tuple[int, int, bytes]]]) -> None:
+        """Every hop the window's frames take, at once, into ``_isl`` and ``_down``."""
+        isl: list[tuple[int, int, int]] = []
+        geo: list[tuple[int, int]] = []
+        for src, frames in sent.items():
+            for t_ns, hop, _frame in frames:
+                if hop == HOP_GEO:
+                    geo.append((src, t_ns))
+                elif hop == HOP_GROUND:
+                    leg = (src, "ground", t_ns)
+                    if leg not in self._down:
+                        self._down[leg] = self._ground_leg(src, t_ns / NS_PER_S, "ground")
+                else:
+                    dst = hop - self.scid_base
+                    if 0 <= dst < self.n and dst != src:
+                        isl.append((src, dst, t_ns))
+        keys = sorted(set(isl))
+        if keys:
+            hops = np.array(keys, dtype=np.int64)
+            batch = self.links.isl_batch(hops[:, 0], hops[:, 1], hops[:, 2] / NS_PER_S)
+            for m, key in enumerate(keys):
+                self._isl[key] = batch.state(m)
+        legs = sorted(set(geo))
+        if legs:
+            g = np.array(legs, dtype=np.int64)
+            t_s = g[:, 1] / NS_PER_S
+            best, batches = self.links.best_geo_batch(g[:, 0], t_s)
+            used = sorted(set(best.tolist()) - {-1})
+            down_legs = {r: self.links.relays[r].ground_legs_s(t_s) for r in used}
+            for m, (src, t_ns) in enumerate(legs):
+                r = int(best[m])
+                if r < 0:
+                    self._down[(src, "geo", t_ns)] = (False, 0.0, 0.0)
+                    continue
+                delay = float(batches[r].delay_s[m]) + float(down_legs[r][m])
+                self._down[(src, "geo", t_ns)] = (True, delay, float(batches[r].ber[m]))
 
     def peers_of(self, node: int) -> list[int]:
         """The nodes a node's terminals point at: ``neighbours`` either side in the string."""
@@ -125,20 +167,33 @@ class LinkRouter:
             if j != node and 0 <= j < self.n
         ]
 
+    def passes(self, t_s: float) -> list[ContactWindow | None]:
+        """Every node's pass under way at t (None: no pass; passes over two stations
+        may overlap: the one that began first)."""
+        return [self._pass(i, t_s) for i in range(self.n)]
+
     def status(self, t_s: float) -> dict[int, CrosslinkStatus]:
-        """Every node's terminal status at t (the start of a window)."""
-        ground = [self._pass(i, t_s) is not None for i in range(self.n)]
-        geo = [self.links.best_geo(i, t_s) is not None for i in range(self.n)]
-        out = {}
-        for i in range(self.n):
-            peers = [j for j in self.peers_of(i) if self.links.isl(i, j, t_s).up]
-            out[i] = CrosslinkStatus(
-                frozenset(self.scid_base + j for j in peers),
+        """Every node's terminal status at t (the start of a window), every hop of the
+        cluster evaluated at once (numpy over the node pairs and the relays)."""
+        n = self.n
+        ground = [w is not None for w in self.passes(t_s)]
+        best, _ = self.links.best_geo_batch(np.arange(n), np.full(n, t_s))
+        geo = [bool(k >= 0) for k in best]
+        a, b = self._pairs
+        up = self.links.isl_batch(a, b, np.full(len(a), t_s)).up
+        linked: list[list[int]] = [[] for _ in range(n)]
+        for i, j, ok in zip(a.tolist(), b.tolist(), up.tolist(), strict=True):
+            if ok:
+                linked[i].append(j)
+        return {
+            i: CrosslinkStatus(
+                frozenset(self.scid_base + j for j in linked[i]),
                 ground[i],
                 geo[i],
-                frozenset(self.scid_base + j for j in peers if ground[j] or geo[j]),
+                frozenset(self.scid_base + j for j in linked[i] if ground[j] or geo[j]),
             )
-        return out
+            for i in range(n)
+        }
 
     # --- carrying a window's frames --------------------------------------------------
     def route(
@@ -149,6 +204,7 @@ class LinkRouter:
         counts = dict.fromkeys(ROUTES, 0)
         self._isl.clear()
         self._down.clear()
+        self._evaluate(sent)
         for src in sorted(sent):
             frames = sent[src]
             if not frames:

@@ -362,6 +362,17 @@ class ClusterNode:
         return summary
 
 
+def _rss_bytes() -> int:
+    """This process's resident set now (Linux /proc; 0 where there is none)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+    import os
+
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
 class Shard:
     """The nodes one Dask worker holds (a Dask actor): built once, advanced each window.
 
@@ -377,17 +388,45 @@ class Shard:
         self.specs = list(specs)
         self.nodes: dict[int, ClusterNode] = {}
         self.busy_s = 0.0
+        self.rss_before = 0
+        self.heap_before = -1
 
     def build(self) -> int:
-        """Build the nodes; returns the Python heap they took (tracemalloc, octets)."""
+        """Build the nodes; returns the Python heap they took (tracemalloc, octets).
+        Tracing stops after the build unless the caller had started it."""
         import tracemalloc
 
+        self.rss_before = _rss_bytes()
+        was_tracing = tracemalloc.is_tracing()
         tracemalloc.start()
         before = tracemalloc.get_traced_memory()[0]
         self.nodes = {s.index: ClusterNode(s) for s in self.specs}
         used = tracemalloc.get_traced_memory()[0] - before
-        tracemalloc.stop()
+        if was_tracing:
+            self.heap_before = before
+        else:
+            tracemalloc.stop()
         return int(used)
+
+    def memory(self) -> dict[str, int]:
+        """What this shard's nodes hold now (host measure, for the host profile): its
+        process's resident set before the build and at its peak, and the Python heap
+        grown since the build began when tracemalloc still traces (-1 otherwise)."""
+        import os
+        import resource
+        import tracemalloc
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+        heap = -1
+        if self.heap_before >= 0 and tracemalloc.is_tracing():
+            heap = tracemalloc.get_traced_memory()[0] - self.heap_before
+        return {
+            "pid": os.getpid(),
+            "nodes": len(self.nodes),
+            "rss_before": self.rss_before,
+            "peak_rss": max(peak, _rss_bytes()),
+            "heap": heap,
+        }
 
     def run_window(
         self,

@@ -63,6 +63,9 @@ def test_tm_per_node_is_byte_identical_for_a_seed_and_differs_for_another(tmp_pa
     node = json.loads((tmp_path / "a" / "nodes" / "node01" / "summary.json").read_text())
     assert node["scid"] == SCID_BASE + 1 and node["sim_seconds"] == 20.0
     assert a["boards"] == 16 and a["windows"] == 2
+    progress = (tmp_path / "a" / "progress.log").read_text().splitlines()
+    assert [line.split()[:2] for line in progress[1:]] == [["2", "20.0"]]  # the last window
+    assert a["host_profile"]["heap_bytes_per_node_end"] is None  # nobody traced the run
 
 
 @pytest.mark.slow  # two Dask clusters start: ~30-70 s on a loaded 2-core machine
@@ -201,3 +204,28 @@ def test_the_command_writes_the_run_directory(
     assert (out / "nodes" / "node00" / "power.png").exists()
     assert (out / "nodes" / "node00" / "archive.sqlite").exists()
     assert main([*argv, "--scheduler", "nowhere", "--out", str(out)]) != 0
+    lean = tmp_path / "lean"
+    opts = ["--scheduler", "inline", "--quiet", "--cluster-plots-only", "--no-archive"]
+    assert main([*argv, *opts, "--out", str(lean)]) == 0
+    assert (lean / "cluster.png").stat().st_size > 1000
+    assert not list((lean / "nodes" / "node00").glob("*.png"))
+    assert not (lean / "nodes" / "node00" / "archive.sqlite").exists()
+
+
+@pytest.mark.slow  # tracemalloc traces a node's build and run: ~20-40 s loaded
+def test_progress_log_and_memory_per_node_of_a_run(tmp_path: Path) -> None:
+    """A long run can be watched (progress.log, host time only) and says what its nodes
+    hold after the run: resident set per node, and the heap when the caller traces it."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        s = run_cluster(_tiny(tmp_path / "a", nodes=1, duration_s=30.0, progress_every=2))
+    finally:
+        tracemalloc.stop()
+    lines = (tmp_path / "a" / "progress.log").read_text().splitlines()
+    assert lines[0].split() == ["window", "sim_s", "host_s", "exchange_s", "left_s_estimate"]
+    assert [line.split()[:2] for line in lines[1:]] == [["2", "20.0"], ["3", "30.0"]]
+    hp = s["host_profile"]
+    assert hp["rss_bytes_per_node"] >= 0
+    assert hp["heap_bytes_per_node_end"] > hp["heap_bytes_per_node"] / 10 > 0

@@ -161,3 +161,49 @@ def test_geo_outage_and_best_relay_choice_is_deterministic() -> None:
     assert not cut.geo(0, k, t).up and cut.geo(0, k, t).why in ("outage", "no_line_of_sight")
     assert cut.best_geo(0, t) != k
     assert links.best_geo(0, t) == ClusterLinks([node], geo_relays(172.0)).best_geo(0, t)
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    spacing=st.floats(0.5, 40.0),
+    out_start=st.floats(0.0, 3_000.0),
+)
+@settings(max_examples=8, deadline=None)
+def test_batches_say_what_the_one_hop_model_says_hop_by_hop(
+    seed: int, spacing: float, out_start: float
+) -> None:
+    """The vectorised model (numpy over many hops) against the one-hop model it must
+    equal: every hop's up/why exactly, ranges, delays and bit error rates to rounding;
+    spacings cross the line-of-sight and range edges, outages the acquisition spans."""
+    rng = np.random.default_rng(seed)
+    n = 12
+    outages = (
+        LinkOutage(f"isl:{rng.integers(0, n - 1)}-{n - 1}", out_start, 60.0),
+        LinkOutage(f"node:{rng.integers(0, n)}", out_start + 500.0, 30.0),
+        LinkOutage("geo:TL-80E", out_start + 200.0, 400.0),
+        LinkOutage("isl:1-2", out_start, 1e4, ber=1e-4),
+        LinkOutage("*", out_start + 1_000.0, 5.0),
+        LinkOutage("isl:2-1", 0.0, 1e5),  # not how the model names it: covers nothing
+    )
+    links = ClusterLinks(formation(CircularOrbit(), n, spacing), geo_relays(80.0), outages=outages)
+    m = 100
+    a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+    t = np.concatenate([rng.uniform(0.0, 6_000.0, m - 20), out_start + rng.uniform(-25, 90, 20)])
+    batch = links.isl_batch(a, b, t)
+    best, geos = links.best_geo_batch(a, t)
+    for k in range(m):
+        one = links.isl(int(a[k]), int(b[k]), float(t[k]))
+        got = batch.state(k)
+        assert (got.up, got.why) == (one.up, one.why)
+        assert got.range_km == pytest.approx(one.range_km, rel=1e-12, abs=1e-9)
+        assert got.ber == pytest.approx(one.ber, rel=1e-9, abs=1e-300)
+        expect = links.best_geo(int(a[k]), float(t[k]))
+        assert int(best[k]) == (-1 if expect is None else expect)
+        for r, g in enumerate(geos):
+            one_geo, got_geo = links.geo(int(a[k]), r, float(t[k])), g.state(k)
+            assert (got_geo.up, got_geo.why) == (one_geo.up, one_geo.why)
+            assert got_geo.delay_s == pytest.approx(one_geo.delay_s, rel=1e-12)
+            assert got_geo.ber == pytest.approx(one_geo.ber, rel=1e-9, abs=1e-300)
+    relay = links.relays[0]
+    legs = [relay.ground_leg_s(float(x)) for x in t[:5]]
+    assert relay.ground_legs_s(t[:5]) == pytest.approx(legs)
