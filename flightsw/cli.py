@@ -563,6 +563,14 @@ def _cmd_archive_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_archive_migrate(args: argparse.Namespace) -> int:
+    from flightsw.ground.archive_query import migrate
+
+    copied, lost = migrate(Path(args.old), Path(args.new))
+    print(f"{copied} packets copied into {args.new}; {lost} stored without octets", file=sys.stderr)
+    return 0
+
+
 def _cmd_ground_pass(args: argparse.Namespace) -> int:
     from flightsw.ground.pass_automation import QueuedProcedure, run_pass
     from flightsw.ground.procedure_backends import UdpBackend
@@ -940,6 +948,10 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             a.add_argument("--apid", type=_int(0, 2047), help="only this APID")
             a.set_defaults(func=_cmd_archive_replay)
+    mig = asub.add_parser("migrate", help="copy an archive of the older row layout into a new one")
+    mig.add_argument("old", type=_text, help="the archive of the older layout (left unchanged)")
+    mig.add_argument("new", type=_text, help="the new archive to write (must not exist)")
+    mig.set_defaults(func=_cmd_archive_migrate)
 
     dct = sub.add_parser("dict", help="the command/telemetry dictionary")
     dsub = dct.add_subparsers(dest="dict_command", required=True)
