@@ -520,7 +520,24 @@ def _archive_reader(args: argparse.Namespace) -> Any:
         from flightsw.mission import load_mission
 
         dictionary = build_dictionary(load_mission(args.mission))
-    return ArchiveReader(Path(args.archive), dictionary)
+    return ArchiveReader(_archive_path(args), dictionary)
+
+
+def _archive_path(args: argparse.Namespace) -> Path:
+    """``--archive``, or with ``--node NAME`` that node's archive in the cluster run
+    directory ``--archive`` names (``flightsw cluster`` writes ``nodes/<name>/``)."""
+    if getattr(args, "node", None) is None:
+        return Path(args.archive)
+    run = Path(args.archive)
+    nodes = run / "nodes"
+    if not nodes.is_dir():
+        raise FlightswError(f"--node: {run} is not a cluster run directory (no nodes/)")
+    names = sorted(p.name for p in nodes.iterdir() if (p / "archive.sqlite").is_file())
+    if args.node not in names:
+        raise FlightswError(
+            f"--node {args.node!r}: no such node in {run}; nodes: {', '.join(names) or 'none'}"
+        )
+    return nodes / args.node / "archive.sqlite"
 
 
 def _cmd_archive_query(args: argparse.Namespace) -> int:
@@ -935,6 +952,12 @@ def build_parser() -> argparse.ArgumentParser:
         )
         a.add_argument(
             "--mission", type=_text, help="the dictionary's mission (for an archive without one)"
+        )
+        a.add_argument(
+            "--node",
+            type=_text,
+            help="a node of a cluster run: --archive is then the run directory "
+            "(flightsw cluster --out) and this node's archive is read",
         )
         if verb == "query":
             a.add_argument("--format", default="table", choices=["table", "csv", "parquet"])

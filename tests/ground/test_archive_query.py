@@ -296,3 +296,25 @@ def test_the_run_has_each_kind_the_fast_path_takes(
     kinds = {(p[7], p[8]) for p in run_tm[0]}
     assert {(3, 25), (1, 1), (1, 2), (1, 7)} <= kinds
     assert any(s == 5 for s, _ in kinds)
+
+
+def test_a_cluster_nodes_archive_by_node_name(
+    archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--node NAME``: the node's archive in a ``flightsw cluster`` run directory."""
+    import shutil
+
+    run = tmp_path / "cluster"
+    for name in ("node00", "node01"):
+        (run / "nodes" / name).mkdir(parents=True)
+    shutil.copy(archive, run / "nodes" / "node01" / "archive.sqlite")
+    assert main(["archive", "query", "power.soc", "--archive", str(archive)]) == 0
+    direct = capsys.readouterr().out
+    argv = ["archive", "query", "power.soc", "--archive", str(run)]
+    assert main([*argv, "--node", "node01"]) == 0
+    assert capsys.readouterr().out == direct and direct.count("\n") > 10
+    for node, says in (("node00", "nodes: node01"), ("../x", "no such node")):
+        assert main([*argv, "--node", node]) == 1
+        assert says in capsys.readouterr().err
+    assert main(["archive", "replay", "--archive", str(archive), "--node", "node01"]) == 1
+    assert "not a cluster run directory" in capsys.readouterr().err
