@@ -9,7 +9,8 @@ SQLite rows per batch rather than a row per packet and per value:
 * ``hk_segments`` / ``hk_values``: decoded housekeeping. A segment is one structure's
   reports of one batch: their times (int64 array) in ``hk_segments``, and one row per
   parameter in ``hk_values`` holding that parameter's values as an array of its declared
-  type (``type``: ``u8``...``f64``, ``bool``; little-endian). Indexed by (SID, time).
+  type (``type``: ``u8``...``f64``, ``bool``; big-endian, as on the wire). Indexed by
+  (SID, time).
 * ``events``, ``verification``, ``decode_errors``: a row each, as before; ``meta`` carries
   the dictionary (query and replay need no mission) and the layout's name.
 
@@ -65,13 +66,13 @@ CREATE TABLE IF NOT EXISTS decode_errors (position INTEGER, error TEXT);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 
-# How a declared type is stored in a value segment (numpy, little-endian).
+# How a declared type is stored in a value segment (numpy): big-endian, as on the
+# wire, so a parameter's values are split out of the reports without a byte swap.
 STORED_DTYPE: dict[str, str] = {
-    "u8": "<u1", "u16": "<u2", "u32": "<u4", "u64": "<u8",
-    "i8": "<i1", "i16": "<i2", "i32": "<i4", "i64": "<i8",
-    "f32": "<f4", "f64": "<f8", "bool": "<u1",
+    "u8": ">u1", "u16": ">u2", "u32": ">u4", "u64": ">u8",
+    "i8": ">i1", "i16": ">i2", "i32": ">i4", "i64": ">i8",
+    "f32": ">f4", "f64": ">f8", "bool": ">u1",
 }  # fmt: skip
-_WIRE_DTYPE = {k: ">" + v[1:] for k, v in STORED_DTYPE.items()}
 
 SEVERITY_BY_SUBSERVICE = {1: "INFO", 2: "LOW", 3: "MEDIUM", 4: "HIGH"}
 # The fast path: primary header, PUS-C TM secondary header, CUC 4+2 time (19 octets).
@@ -140,7 +141,7 @@ class _HkStructure:
         self.points = points
         self.types = types
         self.size = struct.calcsize(">" + "".join(TYPES[t].code for t in types))
-        self.record = np.dtype([(f"p{i}", _WIRE_DTYPE[t]) for i, t in enumerate(types)])
+        self.record = np.dtype([(f"p{i}", STORED_DTYPE[t]) for i, t in enumerate(types)])
         self.times = _Column()
         self.data = bytearray()
 
@@ -474,7 +475,7 @@ class TmArchive:
                             len(times),
                             times.astype("<i8").tobytes(),
                             np.cumsum(lengths.take(), dtype="<u4").tobytes(),
-                            bytes(data),
+                            data,  # bound as a BLOB (copied by SQLite)
                         ),
                     )
             for sid, s in self._hk.items():
@@ -492,14 +493,15 @@ class TmArchive:
                         ),
                     )
                     seg = cur.lastrowid
-                    records = np.frombuffer(bytes(s.data), dtype=s.record)
+                    records = np.frombuffer(s.data, dtype=s.record)
                     db.executemany(
                         "INSERT INTO hk_values VALUES (?,?,?,?)",
                         [
-                            (seg, p, ty, records[f"p{i}"].astype(STORED_DTYPE[ty]).tobytes())
+                            (seg, p, ty, records[f"p{i}"].tobytes())
                             for i, (p, ty) in enumerate(zip(s.points, s.types, strict=True))
                         ],
                     )
+                    del records  # the buffer is cleared below
             r = self._rows
             if r["events"]:
                 db.executemany("INSERT INTO events VALUES (?,?,?,?,?)", r["events"])
