@@ -316,7 +316,8 @@ def test_unlock_typed_in_the_console_is_the_ground_directive_not_a_tc(tmp_path: 
         assert len(console.outbox) == 1  # waits until the Unlock is confirmed
         console.poll(0.01)
         fop = console.station.fop
-        assert fop.counters["ad_sent"] == 0 and fop.counters["bc_sent"] >= 2  # Set V(R), Unlock
+        assert fop.counters["ad_sent"] == 0 and fop.counters["bc_sent"] == 2  # Set V(R), Unlock
+        assert console.station.cltus_sent == 2  # T1 did not expire at the first poll
     finally:
         console.close()
         flight.close()

@@ -136,6 +136,9 @@ class GroundConsole:
             self._close_state()
             raise FlightswError(f"mission {mission.name!r} has no comms service to talk to")
         self.station = station
+        # FOP-1's clock is the console's: T1 started by the Set V(R) below runs from now
+        # (from 0 it would expire at the first poll and send the BC frame twice).
+        self.station.fop.tick(self.clock())
         self.station.initiate(set_vr=0)
         self.outbox: deque[bytes] = deque()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
