@@ -537,7 +537,7 @@ def _archive_path(args: argparse.Namespace) -> Path:
         raise FlightswError(
             f"--node {args.node!r}: no such node in {run}; nodes: {', '.join(names) or 'none'}"
         )
-    return nodes / args.node / "archive.sqlite"
+    return nodes / str(args.node) / "archive.sqlite"
 
 
 def _cmd_archive_query(args: argparse.Namespace) -> int:
