@@ -375,7 +375,7 @@ class TmArchive:
             self._rows["events"].append((t, eid, known[0], sev, self._args_json(eid, data)))
         self.packets += 1
         self._pending += 1
-        chunk = self._chunks.get(h0 & 0x7FF) or self._chunk(h0 & 0x7FF)
+        chunk = self._chunk(h0 & 0x7FF)
         chunk[0].ints.append(t)
         chunk[1].ints.append(n)
         chunk[2].extend(raw)
