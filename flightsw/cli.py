@@ -545,7 +545,24 @@ def _archive_reader(args: argparse.Namespace) -> Any:
         from flightsw.mission import load_mission
 
         dictionary = build_dictionary(load_mission(args.mission))
-    return ArchiveReader(Path(args.archive), dictionary)
+    return ArchiveReader(_archive_path(args), dictionary)
+
+
+def _archive_path(args: argparse.Namespace) -> Path:
+    """``--archive``, or with ``--node NAME`` that node's archive in the cluster run
+    directory ``--archive`` names (``flightsw cluster`` writes ``nodes/<name>/``)."""
+    if getattr(args, "node", None) is None:
+        return Path(args.archive)
+    run = Path(args.archive)
+    nodes = run / "nodes"
+    if not nodes.is_dir():
+        raise FlightswError(f"--node: {run} is not a cluster run directory (no nodes/)")
+    names = sorted(p.name for p in nodes.iterdir() if (p / "archive.sqlite").is_file())
+    if args.node not in names:
+        raise FlightswError(
+            f"--node {args.node!r}: no such node in {run}; nodes: {', '.join(names) or 'none'}"
+        )
+    return nodes / str(args.node) / "archive.sqlite"
 
 
 def _cmd_archive_query(args: argparse.Namespace) -> int:
@@ -585,6 +602,14 @@ def _cmd_archive_replay(args: argparse.Namespace) -> int:
     with _archive_reader(args) as reader:
         for item in reader.replay(args.since, args.until, args.apid):
             print(describe(item))
+    return 0
+
+
+def _cmd_archive_migrate(args: argparse.Namespace) -> int:
+    from flightsw.ground.archive_query import migrate
+
+    copied, lost = migrate(Path(args.old), Path(args.new))
+    print(f"{copied} packets copied into {args.new}; {lost} stored without octets", file=sys.stderr)
     return 0
 
 
@@ -961,6 +986,12 @@ def build_parser() -> argparse.ArgumentParser:
         a.add_argument(
             "--mission", type=_text, help="the dictionary's mission (for an archive without one)"
         )
+        a.add_argument(
+            "--node",
+            type=_text,
+            help="a node of a cluster run: --archive is then the run directory "
+            "(flightsw cluster --out) and this node's archive is read",
+        )
         if verb == "query":
             a.add_argument("--format", default="table", choices=["table", "csv", "parquet"])
             a.add_argument("-o", "--output", type=_text, help="file to write (default stdout)")
@@ -973,6 +1004,10 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             a.add_argument("--apid", type=_int(0, 2047), help="only this APID")
             a.set_defaults(func=_cmd_archive_replay)
+    mig = asub.add_parser("migrate", help="copy an archive of the older row layout into a new one")
+    mig.add_argument("old", type=_text, help="the archive of the older layout (left unchanged)")
+    mig.add_argument("new", type=_text, help="the new archive to write (must not exist)")
+    mig.set_defaults(func=_cmd_archive_migrate)
 
     dct = sub.add_parser("dict", help="the command/telemetry dictionary")
     dsub = dct.add_subparsers(dest="dict_command", required=True)

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from flightsw.ground.archive_query import ArchiveReader
+
 FLIGHTSW = [sys.executable, "-m", "flightsw.cli"]
 
 
@@ -33,10 +35,9 @@ def test_sim_writes_tm_archive_and_summary(tmp_path: Path) -> None:
     assert s["tm_packets"] > 30 and s["tm_decode_errors"] == 0
     assert set(s["overruns"]) >= {"executive", "housekeeping"}
     assert (out / "tm.bin").stat().st_size == s["tm_bytes"]
-    db = sqlite3.connect(out / "archive.sqlite")
-    (n,) = db.execute("SELECT count(*) FROM packets").fetchone()
-    assert n == s["tm_packets"]
-    (frames,) = db.execute("SELECT max(value) FROM hk WHERE point = 'minor_frames'").fetchone()
+    with ArchiveReader(out / "archive.sqlite") as reader:
+        assert reader.packet_count() == s["tm_packets"]
+        frames = max(v for _t, _s, _st, p, v in reader.hk_points() if p == "minor_frames")
     assert 2900 <= frames <= 3000
 
 
@@ -284,7 +285,6 @@ def test_on_a_real_radio_the_nv_store_outlives_the_process(tmp_path: Path) -> No
     with the process: TM restarted at ARSN 1, below what a ground had accepted (every
     frame refused as a replay, a GCM IV used twice), recorded TCs accepted again."""
     import json
-    import sqlite3
 
     out = tmp_path / "run"
     args = ("sim", "--radio", "udp:127.0.0.1:0", "--allow-published-key", "--duration", "2")

@@ -261,3 +261,63 @@ def test_a_flood_cannot_keep_listen_running_past_its_time(
         console.sock = real_sock
         console.close()
         flight.close()
+
+
+def test_playback_of_what_came_in_real_time_is_archived_once(tmp_path: Path) -> None:
+    """The store's dump repeats real-time TM: the console shows it (marked) and archives
+    only what the archive lacks (here one packet stored out of contact, and nothing of
+    a second dump)."""
+    from flightsw.ground.archive_query import ArchiveReader
+
+    comms = next(s for s in load_mission().apps if s.name == "comms")
+    sec = link_security(comms.options)
+    assert sec.tm is not None
+    down = DownlinkChain(
+        link_config(comms.options),
+        None,
+        security=SdlsTm(SecurityAssociation(3, sec.tm.key, arsn_len=8)),
+    )
+    packets = [
+        PusTm(0x64, 17, 2, seq_count=i, time=bytes([0, 0, 0, i, 0, 0])).encode() for i in range(4)
+    ]
+    flight = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    flight.bind(("127.0.0.1", 0))
+    console, lines = _console(tmp_path, flight)
+    try:
+        target = console.sock.getsockname()
+        for pkt, playback in [(p, False) for p in packets[:3]] + [(p, True) for p in packets * 2]:
+            down.push(pkt, playback=playback)
+            while down.has_data():
+                flight.sendto(down.next_cadu(), target)
+            console.poll(0.01)
+        for _ in range(10):
+            console.poll(0.01)
+        assert lines.count("TM(17,2) test.are_you_alive") == 3
+        assert lines.count("PLAYBACK TM(17,2) test.are_you_alive") == 8
+        assert console.playback_repeats == 7
+    finally:
+        console.close()
+        flight.close()
+    with ArchiveReader(tmp_path / "g.sqlite") as r:
+        assert list(r.packets()) == packets
+
+
+def test_unlock_typed_in_the_console_is_the_ground_directive_not_a_tc(tmp_path: Path) -> None:
+    from flightsw.link.fop import FopState
+
+    flight = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    flight.bind(("127.0.0.1", 0))
+    console, lines = _console(tmp_path, flight)
+    try:
+        console.send("unlock")
+        assert console.station.fop.state is FopState.INITIALISING_WITH_BC
+        assert lines == ["FOP unlock: Initiate AD with Unlock sent"] and not console.outbox
+        console.send("test.ping")
+        assert len(console.outbox) == 1  # waits until the Unlock is confirmed
+        console.poll(0.01)
+        fop = console.station.fop
+        assert fop.counters["ad_sent"] == 0 and fop.counters["bc_sent"] == 2  # Set V(R), Unlock
+        assert console.station.cltus_sent == 2  # T1 did not expire at the first poll
+    finally:
+        console.close()
+        flight.close()

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from flightsw.ground.archive_query import ArchiveReader
+
 ROOT = Path(__file__).resolve().parents[1]
 needs_pty = pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pty")
 
@@ -129,11 +131,9 @@ def test_non_finite_readings_from_a_bench_reach_no_app(tmp_path: Path) -> None:
         s = run_bench(port, tmp_path / "run", 12, str(mission))
     for name, app in s["apps"].items():
         assert app["exceptions"] == 0 and app["restarts"] == 0 and not app["disabled"], name
+    with ArchiveReader(tmp_path / "run" / "archive.sqlite") as reader:
+        invalid = max(v for _t, v in reader.series("executive.executive.invalid_samples"))
     with sqlite3.connect(tmp_path / "run" / "archive.sqlite") as db:
-        invalid = db.execute(
-            "SELECT MAX(value) FROM hk WHERE structure = 'executive.executive'"
-            " AND point = 'invalid_samples'"
-        ).fetchone()[0]
         actions = db.execute(
             "SELECT name FROM events WHERE name IN ('fdir.BOARD_LATCHUP', 'fdir.BOARD_HANG',"
             " 'fdir.BOARD_OVERTEMP', 'fdir.SAFE_MODE_ENTERED', 'power.UNDERVOLTAGE')"

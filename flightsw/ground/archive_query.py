@@ -9,6 +9,11 @@ they say (HK values, events, verification). The archive carries its dictionary (
 ``meta``), so none of these needs the mission; an archive that does not is read with
 ``--mission``. Times are the build's seconds (the TM time stamps).
 
+Both layouts are read: the columnar one :class:`~flightsw.ground.archive.TmArchive`
+writes (packet chunks, HK segments of per-parameter value arrays) and the older row
+layout (``packets``, ``hk_<sid>`` tables or the per-point ``hk`` table);
+:func:`migrate` copies an archive of the older layout into the columnar one.
+
 Readers open the database while it may be written (WAL): a query during a pass sees
 the batches committed so far. A file that is not an archive, or is damaged, is an
 :class:`~flightsw.ground.archive.ArchiveError` naming it.
@@ -27,8 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from flightsw.errors import FlightswError
-from flightsw.ground.archive import ArchiveError, open_db
+from flightsw.ground.archive import STORED_DTYPE, ArchiveError, TmArchive, open_db
 from flightsw.ground.procedure import EventReport, HkReport, VerificationReport, _Decoder
 
 NS_PER_S = 1_000_000_000
@@ -59,7 +66,8 @@ class ArchiveReader:
                     "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
                 )
             }
-            if "packets" not in self.tables:
+            self.columnar = "packet_chunks" in self.tables
+            if "packets" not in self.tables and not self.columnar:
                 raise ArchiveError(self.path, "not a TM archive (no packets table)")
             self.dictionary = dictionary or self._stored_dictionary()
         except sqlite3.Error as exc:
@@ -121,6 +129,8 @@ class ArchiveReader:
         lo, hi = _bounds(since_s, until_s)
         table = f"hk_{col.sid:04x}"
         try:
+            if self.columnar:
+                return self._segment_series(col, lo, hi)
             if table in self.tables:
                 quoted = '"' + col.column.replace('"', '""') + '"'
                 sql = (
@@ -137,6 +147,55 @@ class ArchiveReader:
         except sqlite3.Error as exc:
             raise ArchiveError(self.path, str(exc)) from None
         return [(int(t), v) for t, v in rows]
+
+    def _segment_series(self, col: PointColumn, lo: int, hi: int) -> list[tuple[int, float]]:
+        """One point's values from the HK segments overlapping [lo, hi], in time order
+        (reports of equal time in arrival order); values as floats, as the row layout's
+        REAL columns gave them."""
+        rows = self.db.execute(
+            "SELECT s.times, v.type, v.data FROM hk_segments s JOIN hk_values v "
+            "ON v.segment = s.id WHERE s.sid = ? AND v.point = ? AND s.t_max >= ? "
+            "AND s.t_min <= ? ORDER BY s.id",
+            (col.sid, col.column, lo, hi),
+        ).fetchall()
+        if not rows:
+            return []
+        try:
+            times = np.concatenate([np.frombuffer(t, dtype="<i8") for t, _ty, _d in rows])
+            values = np.concatenate(
+                [np.frombuffer(d, dtype=STORED_DTYPE[ty]).astype(np.float64) for _t, ty, d in rows]
+            )
+        except (KeyError, ValueError) as exc:
+            raise ArchiveError(self.path, f"HK segment of {col.point} unreadable: {exc}") from None
+        if len(times) != len(values):
+            raise ArchiveError(self.path, f"HK segment of {col.point}: times and values differ")
+        keep = (times >= lo) & (times <= hi)
+        times, values = times[keep], values[keep]
+        order = np.argsort(times, kind="stable")
+        return list(zip(times[order].tolist(), values[order].tolist(), strict=True))
+
+    def hk_points(self) -> list[tuple[int, int, str, str, float]]:
+        """Every archived HK value as (time_ns, sid, structure, point, value): what the
+        row layout's ``hk`` view showed, for readers that want it flat."""
+        out: list[tuple[int, int, str, str, float]] = []
+        for col in {id(c): c for c in self.points.values()}.values():
+            out.extend(
+                (t, col.sid, col.structure, col.column, v) for t, v in self.series(col.point)
+            )
+        return out
+
+    def packet_count(self) -> int:
+        """How many packets the archive holds."""
+        try:
+            if self.columnar:
+                (n,) = self.db.execute(
+                    "SELECT COALESCE(SUM(count), 0) FROM packet_chunks"
+                ).fetchone()
+            else:
+                (n,) = self.db.execute("SELECT COUNT(*) FROM packets").fetchone()
+        except sqlite3.Error as exc:
+            raise ArchiveError(self.path, str(exc)) from None
+        return int(n)
 
     def query(
         self, points: list[str], since_s: float | None = None, until_s: float | None = None
@@ -166,12 +225,14 @@ class ArchiveReader:
         time order (then arrival order)."""
         lo, hi = _bounds(since_s, until_s)
         try:
+            table = "packet_chunks" if self.columnar else "packets"
             apids = (
                 [apid]
                 if apid is not None
-                else [a for (a,) in self.db.execute("SELECT DISTINCT apid FROM packets")]
+                else [a for (a,) in self.db.execute(f"SELECT DISTINCT apid FROM {table}")]
             )
-            streams = [self._packets_of(a, lo, hi) for a in apids]
+            of = self._chunk_packets_of if self.columnar else self._packets_of
+            streams = [of(a, lo, hi) for a in apids]
             for _t, _id, raw in heapq.merge(*streams):
                 yield raw
         except sqlite3.Error as exc:
@@ -187,6 +248,27 @@ class ArchiveReader:
             for t, i, raw in rows:
                 yield int(t), int(i), bytes(raw)
 
+    def _chunk_packets_of(self, apid: int, lo: int, hi: int) -> Iterator[tuple[int, int, bytes]]:
+        """One APID's packets in [lo, hi] from its chunks, in time then arrival order
+        (arrival: the chunk's row id, then the place in the chunk)."""
+        cursor = self.db.execute(
+            "SELECT id, times, ends, data FROM packet_chunks WHERE apid = ? AND t_max >= ? "
+            "AND t_min <= ? ORDER BY id",
+            (apid, lo, hi),
+        )
+        found: list[tuple[int, int, bytes]] = []
+        for cid, times_b, ends_b, data in cursor.fetchall():
+            times = np.frombuffer(times_b, dtype="<i8")
+            ends = np.frombuffer(ends_b, dtype="<u4")
+            if len(times) != len(ends) or (len(ends) and int(ends[-1]) != len(data)):
+                raise ArchiveError(self.path, f"packet chunk {cid} (APID {apid}) is inconsistent")
+            starts = np.concatenate(([0], ends[:-1])).tolist()
+            for i in np.flatnonzero((times >= lo) & (times <= hi)).tolist():
+                arrival = (cid << 32) | i
+                found.append((int(times[i]), arrival, bytes(data[starts[i] : int(ends[i])])))
+        found.sort(key=lambda f: (f[0], f[1]))
+        yield from found
+
     def replay(
         self, since_s: float | None = None, until_s: float | None = None, apid: int | None = None
     ) -> Iterator[HkReport | EventReport | VerificationReport]:
@@ -196,6 +278,31 @@ class ArchiveReader:
             item = decoder.decode(raw, seq)
             if item is not None:
                 yield item
+
+
+def migrate(old: str | Path, new: str | Path) -> tuple[int, int]:
+    """Copy an archive of the older row layout into a new columnar archive by ingesting
+    its stored packets again (through the same decoders, so every table is rebuilt).
+    Packet rows stored without their octets cannot be copied; they are counted.
+    Returns (packets copied, packets that could not be)."""
+    new_path = Path(new)
+    if new_path.exists() and new_path.stat().st_size:
+        raise ArchiveError(new_path, "exists; migrate into a new file")
+    with ArchiveReader(old) as reader:
+        if reader.columnar:
+            raise ArchiveError(reader.path, "is already in the columnar layout")
+        try:
+            (without,) = reader.db.execute(
+                "SELECT COUNT(*) FROM packets WHERE raw IS NULL"
+            ).fetchone()
+        except sqlite3.Error:
+            without = 0
+        writer = TmArchive(new_path, reader.dictionary)
+        try:
+            writer.ingest_batch(reader.packets())
+        finally:
+            writer.close()
+        return writer.packets + writer.errors, int(without)
 
 
 def _bounds(since_s: float | None, until_s: float | None) -> tuple[int, int]:

@@ -16,6 +16,8 @@ of the same console.
 A session starts COP-1 afresh (Initiate AD with Set V(R) = 0), so a second session, or
 one after the spacecraft reset, is in step with FARM-1; commands wait in a bounded
 outbox until FOP-1 is active, and FOP-1's refusals and alerts are printed (``FOP ...``).
+``unlock`` (typed, or ``--send unlock``) lifts a FARM-1 Lockout: the Unlock BC frame
+with FOP-1 initialised again (Initiate AD with Unlock, V(S) from the last CLCW).
 
 What it trusts: only datagrams from the flight build's address (the one it sends to);
 the rest are read, counted (``foreign_datagrams``) and dropped. With authenticated TM
@@ -48,8 +50,15 @@ from flightsw.mission import Mission
 from flightsw.packets import tc_request_id_from_bytes
 
 MAX_DATAGRAMS_PER_POLL = 256
+# The PUS source id of the console's TCs: the spacecraft addresses their verification
+# reports to it, which tells them from those of TCs with the same request id (APID and
+# sequence count) that another source sent (the SIL's simulated ground workload sends
+# with source 0, an on-board sequence with 0x5E0).
+CONSOLE_SOURCE_ID = 0x0C0
 OUTBOX_LIMIT = 1024  # commands waiting for FOP-1 to become active
 RECV_SIZE = 65_536
+ARCHIVED_MEMORY = 65_536  # packets remembered to tell a playback repeat
+UNLOCK_DIRECTIVE = "unlock"  # typed instead of a command: lift a FARM-1 Lockout
 
 
 def parse_command(text: str) -> tuple[str, dict[str, Any]]:
@@ -107,9 +116,11 @@ class GroundConsole:
         state: Path | None = None,
         bind: tuple[str, int] | None = None,
         max_datagrams: int = MAX_DATAGRAMS_PER_POLL,
+        source_id: int = CONSOLE_SOURCE_ID,
     ) -> None:
         import time
 
+        self.source_id = source_id
         self.clock = clock or time.perf_counter
         self.dictionary = build_dictionary(mission)
         self.encoder = CommandEncoder(self.dictionary)
@@ -125,6 +136,9 @@ class GroundConsole:
             self._close_state()
             raise FlightswError(f"mission {mission.name!r} has no comms service to talk to")
         self.station = station
+        # FOP-1's clock is the console's: T1 started by the Set V(R) below runs from now
+        # (from 0 it would expire at the first poll and send the BC frame twice).
+        self.station.fop.tick(self.clock())
         self.station.initiate(set_vr=0)
         self.outbox: deque[bytes] = deque()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -137,8 +151,14 @@ class GroundConsole:
                 self._close_state()
                 raise FlightswError(f"cannot bind {bind[0]}:{bind[1]}: {exc}") from None
         self.archive = TmArchive(archive, self.dictionary)
+        # Packets archived lately (bounded, oldest forgotten first): playback
+        # of the store repeats them, and is archived only when it is not a repeat (TM
+        # stored while out of contact comes down in playback alone).
+        self._archived: dict[bytes, None] = {}
+        self.playback_repeats = 0  # playback packets not archived again
+        self.archived_forgotten = 0  # packets dropped from that memory
         self.out = out
-        self.model = ConsoleModel(self.dictionary)
+        self.model = ConsoleModel(self.dictionary, source_id=source_id)
         self.tm_packets = 0
         self.max_datagrams = max_datagrams
         self.datagrams = 0  # from the flight build
@@ -147,9 +167,16 @@ class GroundConsole:
         self.send_errors = 0
 
     def send(self, text: str) -> int:
-        """Queue one command (``name key=value ...``); returns its request id."""
+        """Queue one command (``name key=value ...``); returns its request id.
+
+        ``unlock`` is the ground's own directive, not a TC: it lifts a FARM-1 Lockout
+        (:meth:`GroundStation.unlock`); commands then wait until FOP-1 is active again."""
+        if text.strip() == UNLOCK_DIRECTIVE:
+            rid = self.station.unlock()
+            self.out("FOP unlock: Initiate AD with Unlock sent")
+            return rid
         name, args = parse_command(text)
-        raw = self.encoder.encode(name, args or None)
+        raw = self.encoder.encode(name, args or None, source_id=self.source_id)
         if len(self.outbox) >= OUTBOX_LIMIT:
             raise FlightswError(f"{OUTBOX_LIMIT} commands already wait for FOP-1 to be active")
         rid = tc_request_id_from_bytes(raw)
@@ -210,9 +237,21 @@ class GroundConsole:
             self.datagrams += 1
             for vcid, pkt in self.station.receive_by_channel(data):
                 self.tm_packets += 1
-                self.archive.ingest(pkt)
+                self._archive(pkt, playback=vcid == VC_PLAYBACK)
                 self._describe(pkt, playback=vcid == VC_PLAYBACK)
         self.polls_over_budget += 1
+
+    def _archive(self, pkt: bytes, playback: bool) -> None:
+        """Into the archive once: a playback packet with the same octets as one already
+        archived (real time, or an earlier dump) is a repeat, counted, not written."""
+        if playback and pkt in self._archived:
+            self.playback_repeats += 1
+            return
+        if len(self._archived) >= ARCHIVED_MEMORY:
+            del self._archived[next(iter(self._archived))]
+            self.archived_forgotten += 1
+        self._archived[pkt] = None
+        self.archive.ingest(pkt)
 
     def run_for(self, seconds: float) -> None:
         end = self.clock() + seconds

@@ -87,7 +87,14 @@ def fmt(v: object) -> str:
 class ConsoleModel:
     """The console's picture of the spacecraft, from one dictionary."""
 
-    def __init__(self, dictionary: dict[str, Any], history: int = 200, events: int = 200) -> None:
+    def __init__(
+        self,
+        dictionary: dict[str, Any],
+        history: int = 200,
+        events: int = 200,
+        source_id: int | None = None,
+    ) -> None:
+        self.source_id = source_id  # reports for other sources are not this console's
         self.decoder = TmDecoder(dictionary)
         self.units = {t["name"]: t.get("unit", "") for t in dictionary["telemetry"]}
         self.hk = {h["sid"]: h for h in dictionary["housekeeping"]}
@@ -101,6 +108,7 @@ class ConsoleModel:
         self.limits: dict[str, tuple[float, float]] = {}  # point -> (low, high)
         self.playback_packets = 0
         self.unknown_requests = 0
+        self.other_sources = 0  # verification reports addressed to another TC source
 
     # --- commands ------------------------------------------------------------------
 
@@ -146,7 +154,7 @@ class ConsoleModel:
         if tm.service == 3 and tm.subservice == 25:
             return [mark + self._hk(view, t, f)]
         if tm.service == 1:
-            return [mark + self._verification(tm.subservice, f, playback)]
+            return [mark + self._verification(tm.subservice, f, playback, tm.dest_id)]
         if tm.service == 5 and tm.subservice in SEVERITY:
             line = self._event(tm.subservice, f)
             view.events.append(f"{t / NS_PER_S:10.1f} {line}")
@@ -187,11 +195,19 @@ class ConsoleModel:
             for v in view.values.values():
                 v.state = self.state(v.name, v.value)
 
-    def _verification(self, subservice: int, f: dict[str, Any], playback: bool) -> str:
+    def _verification(self, subservice: int, f: dict[str, Any], playback: bool, dest: int) -> str:
+        """A PUS-1 report, put to the command it verifies. The request id (APID and
+        sequence count) alone is not the command's: another TC source (the SIL's
+        simulated ground, an on-board sequence, a second console) numbers its TCs from
+        0 as well; the report's destination id is the source id of the TC it verifies
+        (PUS-C), so with ``source_id`` set only reports addressed to it are ours."""
         rid = int(f["request_id"])
         stage = STAGES.get(subservice, str(subservice))
         if subservice in FAILED:
             stage += f" code {f.get('failure_code')}"
+        if self.source_id is not None and dest != self.source_id:
+            self.other_sources += 1
+            return f"VERIFY request 0x{rid:08x} of source 0x{dest:04x} {stage}"
         cmd = self.history.get(rid)
         if cmd is not None and not playback:
             cmd.stages.append(stage)

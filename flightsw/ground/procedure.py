@@ -48,6 +48,10 @@ STAGES: dict[str, tuple[int, int]] = {
 STAGE_OF = {sub: stage for stage, subs in STAGES.items() for sub in subs}
 HISTORY_LIMIT = 100_000  # decoded TM items kept for searching; older ones are dropped
 DEFAULT_TIMEOUT_S = 10.0
+# The PUS source id of a procedure's TCs: verification reports come back addressed to it,
+# which tells them from reports on TCs of the same request id another source sent (the
+# SIL's simulated ground workload numbers its TCs from 0 on the same APID, with source 0).
+PROCEDURE_SOURCE_ID = 0x0C1
 
 
 class ProcedureError(FlightswError, ValueError):
@@ -93,6 +97,7 @@ class VerificationReport:
     request_id: int
     stage: str
     failure_code: int | None
+    source: int = 0  # the report's destination id: the source id of the TC it verifies
 
 
 @dataclass(frozen=True)
@@ -176,7 +181,7 @@ class _Decoder:
             except DecodeError:
                 self.errors += 1
                 return None
-            return VerificationReport(seq, t, rid, STAGE_OF[tm.subservice], code)
+            return VerificationReport(seq, t, rid, STAGE_OF[tm.subservice], code, tm.dest_id)
         if tm.service == 5 and tm.subservice in SEVERITY_BY_SUBSERVICE and len(data) >= 2:
             (eid,) = struct.unpack_from(">H", data)
             known = self.events.get(eid)
@@ -219,8 +224,11 @@ def _signature(cmd: dict[str, Any]) -> str:
 class Procedure:
     """The procedure API over one back end (see the module's docstring)."""
 
-    def __init__(self, backend: Backend, name: str = "procedure") -> None:
+    def __init__(
+        self, backend: Backend, name: str = "procedure", source_id: int = PROCEDURE_SOURCE_ID
+    ) -> None:
         self.backend = backend
+        self.source_id = source_id  # of the TCs it sends: their reports come back to it
         self.name = name
         self.dictionary = backend.dictionary
         self.commands = {c["name"]: c for c in self.dictionary["commands"]}
@@ -279,7 +287,9 @@ class Procedure:
                 f"{name} takes app_data bytes, not {sorted(args)}; allowed: {_signature(cmd)}"
             )
         try:
-            return self.backend.encoder.encode(name, args or None, app_data=app_data)
+            return self.backend.encoder.encode(
+                name, args or None, app_data=app_data, source_id=self.source_id
+            )
         except EncodeError as exc:
             raise ProcedureError(f"{exc}; allowed: {_signature(cmd)}") from None
 
@@ -357,7 +367,11 @@ class Procedure:
         start = self._sent[request_id]
 
         def match(item: Item) -> bool:
-            return isinstance(item, VerificationReport) and item.request_id == request_id
+            return (
+                isinstance(item, VerificationReport)
+                and item.request_id == request_id
+                and item.source == self.source_id  # not another source's TC of that id
+            )
 
         def failed_or_done(item: Item) -> bool:
             assert isinstance(item, VerificationReport)

@@ -28,7 +28,7 @@ from flightsw.errors import DecodeError, FlightswError
 from flightsw.link.clcw import Clcw
 from flightsw.link.cltu import encode_cltu
 from flightsw.link.extractor import PacketExtractor
-from flightsw.link.fop import Directive, Fop, FopNotice, FopOutput
+from flightsw.link.fop import Directive, Fop, FopNotice, FopOutput, FopState
 from flightsw.link.onboard import LinkConfig
 from flightsw.link.sdls import (
     CHALLENGE_LEN,
@@ -104,6 +104,7 @@ class GroundStation:
         self.cltus_sent = 0
         self.clcws = 0
         self.bad_clcws = 0
+        self.last_clcw: Clcw | None = None  # the latest CLCW (what FARM-1 last reported)
 
     @classmethod
     def for_mission(
@@ -203,6 +204,20 @@ class GroundStation:
             return self.fop.directive(Directive.INITIATE_AD_WITH_UNLOCK)
         return self.fop.directive(Directive.INITIATE_AD_WITHOUT_CLCW)
 
+    def unlock(self) -> int:
+        """Lift a FARM-1 Lockout from the ground, as 232.1-B-2's procedures do: end the
+        AD service if it runs (Terminate AD; after the Lockout alert FOP-1 is already in
+        S6), put V(S) where the last CLCW's N(R) says FARM-1's V(R) stands (Set V(S), so
+        the two agree once the Lockout is gone), then Initiate AD with Unlock: FOP-1
+        sends the Unlock BC frame, retransmits it on T1, and becomes active when a CLCW
+        shows the Lockout cleared. Returns the Initiate directive's request id; frames
+        FOP-1 still held are given up (negative confirms)."""
+        if self.fop.state is not FopState.INITIAL:
+            self.fop.directive(Directive.TERMINATE_AD)
+        if self.last_clcw is not None:
+            self.fop.directive(Directive.SET_VS, self.last_clcw.report_value)
+        return self.fop.directive(Directive.INITIATE_AD_WITH_UNLOCK)
+
     def send_packet(self, packet: bytes) -> int:
         """Queue one TC packet for sequence-controlled (AD) delivery; returns the request id."""
         return self.fop.transmit_ad(packet)
@@ -262,6 +277,7 @@ class GroundStation:
                     self.bad_clcws += 1
                     continue
                 self.clcws += 1
+                self.last_clcw = clcw
                 self.fop.clcw_received(clcw)
         self.notices.extend(self.fop.take_notices())
         return packets

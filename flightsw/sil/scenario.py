@@ -512,16 +512,13 @@ def read_events(archive: Path) -> Events:
 
 def read_hk(archive: Path, points: tuple[str, ...]) -> dict[str, list[tuple[float, float]]]:
     """Time series of HK points named ``structure.point`` (structure as ``app.name``)."""
-    out: dict[str, list[tuple[float, float]]] = {p: [] for p in points}
-    with sqlite3.connect(archive) as db:
-        for p in points:
-            structure, _, point = p.rpartition(".")
-            rows = db.execute(
-                "SELECT time_ns, value FROM hk WHERE structure = ? AND point = ? ORDER BY time_ns",
-                (structure, point),
-            ).fetchall()
-            out[p] = [(t / 1e9, v) for t, v in rows]
-    return out
+    from flightsw.ground.archive_query import ArchiveReader
+
+    with ArchiveReader(archive) as reader:
+        return {  # a point this build does not report: no samples
+            p: [(t / 1e9, v) for t, v in reader.series(p)] if p in reader.points else []
+            for p in points
+        }
 
 
 def read_verification(archive: Path) -> list[tuple[float, int, int, int | None]]:

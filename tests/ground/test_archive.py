@@ -1,13 +1,21 @@
-"""The SQLite archive: one row per HK report in its structure's table, read one row per
-point through the ``hk`` view; an archive of the older layout keeps its layout."""
+"""The SQLite archive in its columnar layout: packets in chunks per APID, HK values in
+per-parameter segments; read back through :class:`ArchiveReader` equal to what went in,
+across chunk boundaries; an archive of the older row layout refused by name and migrated."""
 
 import sqlite3
 import struct
 from pathlib import Path
+from typing import Any
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flightsw.cli import main
 from flightsw.datatypes import TYPES
-from flightsw.ground.archive import TmArchive
-from flightsw.packets import cuc_decode
+from flightsw.ground.archive import ArchiveError, TmArchive
+from flightsw.ground.archive_query import ArchiveReader, migrate
+from flightsw.packets import PusTm, cuc_decode, cuc_encode
 from tests.apps.conftest import small_node
 
 
@@ -20,13 +28,13 @@ def _expected_points(h, dictionary):  # type: ignore[no-untyped-def]
             continue
         (sid,) = struct.unpack_from(">H", p.app_data)
         d = decls[sid]
-        st = struct.Struct(">" + "".join(TYPES[x["type"]].code for x in d["points"]))
-        for x, v in zip(d["points"], st.unpack_from(p.app_data, 2), strict=True):
+        st_ = struct.Struct(">" + "".join(TYPES[x["type"]].code for x in d["points"]))
+        for x, v in zip(d["points"], st_.unpack_from(p.app_data, 2), strict=True):
             rows.append((cuc_decode(p.time), sid, d["name"], x["name"], float(v)))
     return rows
 
 
-def test_the_hk_view_shows_every_point_of_every_report(tmp_path: Path) -> None:
+def test_every_point_of_every_report_reads_back(tmp_path: Path) -> None:
     h = small_node(boards=8, radiation_enabled=False)
     h.run(60)
     archive = TmArchive(tmp_path / "a.sqlite", h.dictionary, batch=7)
@@ -35,30 +43,139 @@ def test_the_hk_view_shows_every_point_of_every_report(tmp_path: Path) -> None:
     archive.close()
     expected = _expected_points(h, h.dictionary)
     assert len(expected) > 100
-    db = sqlite3.connect(tmp_path / "a.sqlite")
-    got = db.execute("SELECT time_ns, sid, structure, point, value FROM hk").fetchall()
-    assert sorted(got, key=repr) == sorted(expected, key=repr)
-    (n,) = db.execute(
-        "SELECT count(*) FROM hk WHERE structure = 'power.power' AND point = 'soc'"
-    ).fetchone()
-    assert n == sum(1 for r in expected if r[3] == "soc")
+    with ArchiveReader(tmp_path / "a.sqlite") as r:
+        got = r.hk_points()
+        assert sorted(got, key=repr) == sorted(expected, key=repr)
+        assert r.packet_count() == len(h.raw_tm)
+        assert list(r.packets()) == list(h.raw_tm)  # one APID, in time order already
+        soc = r.series("power.soc")
+    assert len(soc) == sum(1 for row in expected if row[3] == "soc")
 
 
-def test_an_archive_of_the_older_layout_is_appended_in_it(tmp_path: Path) -> None:
-    path = tmp_path / "old.sqlite"
+# A dictionary of its own for the property test: every wire type in one structure.
+_TYPES = ["u8", "i16", "u32", "f32", "f64", "bool", "u64", "i64"]
+_DICT: dict[str, Any] = {
+    "housekeeping": [
+        {
+            "sid": 1,
+            "app": "a",
+            "name": "a.all",
+            "points": [{"name": f"p_{t}", "type": t} for t in _TYPES],
+        },
+        {"sid": 2, "app": "b", "name": "b.one", "points": [{"name": "v", "type": "u16"}]},
+    ],
+    "events": [],
+}
+_ALL = struct.Struct(">" + "".join(TYPES[t].code for t in _TYPES))
+
+
+def _value(t: str) -> st.SearchStrategy[Any]:
+    d = TYPES[t]
+    if d.kind == "float":
+        return st.floats(width=d.bits, allow_nan=False)
+    if d.kind == "bool":
+        return st.booleans()
+    return st.integers(int(d.min), int(d.max))
+
+
+_REPORT = st.one_of(
+    st.tuples(st.just(1), st.tuples(*[_value(t) for t in _TYPES])),
+    st.tuples(st.just(2), st.tuples(_value("u16"))),
+    st.tuples(st.just(0), st.just(())),  # not HK: a TM(17,2) with no data
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    stream=st.lists(
+        st.tuples(st.integers(0, 2**36), st.sampled_from([100, 101, 2047]), _REPORT),
+        max_size=60,
+    ),
+    batch=st.integers(1, 9),
+    split=st.integers(0, 8),
+)
+def test_packets_and_values_read_back_as_ingested(
+    tmp_path_factory: pytest.TempPathFactory,
+    stream: list[tuple[int, int, tuple[int, tuple[Any, ...]]]],
+    batch: int,
+    split: int,
+) -> None:
+    """Any packets, ingested in any batches (one by one, then batched), come back out:
+    each APID's packets in time then arrival order, each point's values by time."""
+    path = tmp_path_factory.mktemp("prop") / "a.sqlite"
+    raws: list[tuple[int, int, bytes]] = []
+    for t_ns, apid, (sid, values) in stream:
+        time = cuc_encode(t_ns)
+        t = cuc_decode(time)  # the tick the packet carries
+        if sid == 1:
+            data = struct.pack(">H", 1) + _ALL.pack(*values)
+        elif sid == 2:
+            data = struct.pack(">HH", 2, *values)
+        pkt = (
+            PusTm(apid, 3, 25, data, time=time) if sid else PusTm(apid, 17, 2, time=time)
+        ).encode()
+        raws.append((t, apid, pkt))
+    archive = TmArchive(path, _DICT, batch=batch)
+    for _t, _a, raw in raws[:split]:
+        archive.ingest(raw)
+    archive.ingest_batch(raw for _t, _a, raw in raws[split:])
+    archive.close()
+    with ArchiveReader(path) as r:
+        assert r.packet_count() == len(raws)
+        for apid in (100, 101, 2047):
+            mine = [(t, raw) for t, a, raw in raws if a == apid]
+            assert list(r.packets(apid=apid)) == [
+                raw for _t, raw in sorted(mine, key=lambda x: x[0])
+            ]
+        for i, ty in enumerate(_TYPES):
+            want = [(t, float(vals[i])) for t, _a, (sid, vals) in _hk(stream) if sid == 1]
+            assert r.series(f"a.p_{ty}") == sorted(want, key=lambda x: x[0])
+        want2 = [(t, float(vals[0])) for t, _a, (sid, vals) in _hk(stream) if sid == 2]
+        assert r.series("b.v") == sorted(want2, key=lambda x: x[0])
+
+
+def _hk(stream: list[tuple[int, int, tuple[int, tuple[Any, ...]]]]) -> list[Any]:
+    return [(cuc_decode(cuc_encode(t)), a, r) for t, a, r in stream]
+
+
+def _old_layout(path: Path, raws: list[bytes], dictionary: dict[str, Any]) -> None:
+    """An archive as the row layout wrote it: a row per packet with its octets."""
+    import json
+
     with sqlite3.connect(path) as db:
         db.execute(
-            "CREATE TABLE hk (time_ns INTEGER, sid INTEGER, structure TEXT, point TEXT, value REAL)"
+            "CREATE TABLE packets (id INTEGER PRIMARY KEY, time_ns INTEGER, apid INTEGER, "
+            "seq_count INTEGER, service INTEGER, subservice INTEGER, msg_counter INTEGER, "
+            "length INTEGER, raw BLOB)"
         )
-        db.execute("INSERT INTO hk VALUES (1, 1, 'x.y', 'p', 2.0)")
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.execute("INSERT INTO meta VALUES ('dictionary', ?)", (json.dumps(dictionary),))
+        for raw in raws:
+            tm = PusTm.decode(raw)
+            db.execute(
+                "INSERT INTO packets (time_ns, apid, seq_count, service, subservice, "
+                "msg_counter, length, raw) VALUES (?,?,?,?,?,?,?,?)",
+                (cuc_decode(tm.time), tm.apid, tm.seq_count, tm.service, tm.subservice, 0,
+                 len(raw), raw),
+            )  # fmt: skip
+
+
+def test_an_archive_of_the_older_layout_is_refused_by_name_and_migrates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     h = small_node(boards=4, radiation_enabled=False)
     h.run(30)
-    archive = TmArchive(path, h.dictionary)
-    for raw in h.raw_tm:
-        archive.ingest(raw)
-    archive.close()
-    db = sqlite3.connect(path)
-    (kind,) = db.execute("SELECT type FROM sqlite_master WHERE name = 'hk'").fetchone()
-    assert kind == "table"
-    (n,) = db.execute("SELECT count(*) FROM hk").fetchone()
-    assert n == 1 + len(_expected_points(h, h.dictionary))
+    old = tmp_path / "old.sqlite"
+    _old_layout(old, list(h.raw_tm), h.dictionary)
+    with pytest.raises(ArchiveError, match=r"older row layout.*flightsw archive migrate"):
+        TmArchive(old, h.dictionary)
+    assert main(["archive", "migrate", str(old), str(tmp_path / "new.sqlite")]) == 0
+    assert f"{len(h.raw_tm)} packets copied" in capsys.readouterr().err
+    with ArchiveReader(old) as r_old, ArchiveReader(tmp_path / "new.sqlite") as r_new:
+        assert list(r_new.packets()) == list(r_old.packets()) == list(h.raw_tm)
+        assert sorted(r_new.hk_points(), key=repr) == sorted(
+            _expected_points(h, h.dictionary), key=repr
+        )
+    with pytest.raises(ArchiveError, match="exists"):
+        migrate(old, tmp_path / "new.sqlite")
+    assert main(["archive", "migrate", str(tmp_path / "new.sqlite"), str(tmp_path / "x")]) == 1

@@ -23,7 +23,11 @@ from flightsw.packets import PusTc
 from flightsw.sil.harness import SilHarness
 from tests.apps.conftest import small_node
 
-TABLES = ["packets", "events", "verification", "decode_errors"]
+TABLES = ["packet_chunks", "hk_segments", "hk_values", "events", "verification", "decode_errors"]
+
+
+def _n_packets(tables: dict[str, list[tuple[Any, ...]]]) -> int:
+    return sum(row[4] for row in tables["packet_chunks"])  # the chunks' counts
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +79,7 @@ def test_the_fast_path_writes_what_the_decoder_writes(
     fast = _archive(tmp_path / "fast.sqlite", dictionary, packets, fast=True)
     slow = _archive(tmp_path / "slow.sqlite", dictionary, packets, fast=False)
     assert fast == slow
-    assert len(fast["packets"]) == len(packets) and len(fast["events"]) >= 3
+    assert _n_packets(fast) == len(packets) and len(fast["events"]) >= 3
 
 
 @settings(max_examples=10)
@@ -102,7 +106,7 @@ def test_the_fast_path_reads_any_fine_time_as_the_decoder_does(
         body = p[:17] + f.to_bytes(2, "big") + p[19:-2]
         stream.append(body + binascii.crc_hqx(body, 0xFFFF).to_bytes(2, "big"))
     fast = _archive(":memory:", dictionary, stream, fast=True)
-    assert len(fast["packets"]) == len(stream)
+    assert _n_packets(fast) == len(stream)
     assert fast == _archive(":memory:", dictionary, stream, fast=False)
 
 
@@ -274,12 +278,12 @@ def test_a_reader_in_a_transaction_does_not_hold_up_ingest(
     writer.db.execute("PRAGMA busy_timeout = 200")
     reader = sqlite3.connect(str(path), isolation_level=None)
     reader.execute("BEGIN")
-    (before,) = reader.execute("SELECT COUNT(*) FROM packets").fetchone()
+    (before,) = reader.execute("SELECT SUM(count) FROM packet_chunks").fetchone()
     writer.ingest_batch(packets[half:])
     writer.flush()  # commits while the reader's snapshot is open
-    assert reader.execute("SELECT COUNT(*) FROM packets").fetchone() == (before,)
+    assert reader.execute("SELECT SUM(count) FROM packet_chunks").fetchone() == (before,)
     reader.execute("COMMIT")
-    assert reader.execute("SELECT COUNT(*) FROM packets").fetchone() == (len(packets),)
+    assert reader.execute("SELECT SUM(count) FROM packet_chunks").fetchone() == (len(packets),)
     reader.close()
     writer.close()
 
@@ -292,3 +296,25 @@ def test_the_run_has_each_kind_the_fast_path_takes(
     kinds = {(p[7], p[8]) for p in run_tm[0]}
     assert {(3, 25), (1, 1), (1, 2), (1, 7)} <= kinds
     assert any(s == 5 for s, _ in kinds)
+
+
+def test_a_cluster_nodes_archive_by_node_name(
+    archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--node NAME``: the node's archive in a ``flightsw cluster`` run directory."""
+    import shutil
+
+    run = tmp_path / "cluster"
+    for name in ("node00", "node01"):
+        (run / "nodes" / name).mkdir(parents=True)
+    shutil.copy(archive, run / "nodes" / "node01" / "archive.sqlite")
+    assert main(["archive", "query", "power.soc", "--archive", str(archive)]) == 0
+    direct = capsys.readouterr().out
+    argv = ["archive", "query", "power.soc", "--archive", str(run)]
+    assert main([*argv, "--node", "node01"]) == 0
+    assert capsys.readouterr().out == direct and direct.count("\n") > 10
+    for node, says in (("node00", "nodes: node01"), ("../x", "no such node")):
+        assert main([*argv, "--node", node]) == 1
+        assert says in capsys.readouterr().err
+    assert main(["archive", "replay", "--archive", str(archive), "--node", "node01"]) == 1
+    assert "not a cluster run directory" in capsys.readouterr().err

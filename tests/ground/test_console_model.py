@@ -100,3 +100,33 @@ def test_variable_layout_arguments_are_typed_as_json() -> None:
     assert parse_command("housekeeping.report_hk_once sids=[1,2]")[1] == {"sids": [1, 2]}
     with pytest.raises(FlightswError, match="sids"):
         parse_command("housekeeping.report_hk_once sids=[1,")
+
+
+@pytest.mark.parametrize("console_first", [True, False])
+def test_a_report_for_another_source_with_the_same_request_id_is_not_the_consoles(
+    console_first: bool,
+) -> None:
+    """The defect seen as "one TC executed twice": the SIL's simulated ground workload
+    and the console both number their TCs from 0 on the same APID, so the workload's
+    first TC has the request id of the console's first; its reports were put to the
+    console's ping (started, completed twice). The ping runs once (one TM(17,2)); the
+    console keeps only reports addressed to its source id."""
+    from flightsw.ground.commanding import CommandEncoder
+    from flightsw.ground.console import CONSOLE_SOURCE_ID
+
+    h = _sil()
+    model = ConsoleModel(h.dictionary, source_id=CONSOLE_SOURCE_ID)
+    ours = CommandEncoder(h.dictionary).encode("test.ping", source_id=CONSOLE_SOURCE_ID)
+    sid = h.dictionary["housekeeping"][0]["sid"]
+    theirs = CommandEncoder(h.dictionary).encode("housekeeping.report_hk_once", {"sids": [sid]})
+    rid = PusTc.decode(ours).request_id
+    assert PusTc.decode(theirs).request_id == rid  # the collision
+    model.sent(rid, "test.ping")
+    for raw in (ours, theirs) if console_first else (theirs, ours):
+        h.send_raw(raw)
+    h.run(3)
+    lines = [line for raw in h.raw_tm for line in model.ingest(raw)]
+    assert model.history[rid].stages == ["accepted", "started", "completed"]
+    assert sum(1 for x in lines if x == "TM(17,2) test.are_you_alive") == 1  # the ping
+    assert model.other_sources == 3
+    assert f"VERIFY request 0x{rid:08x} of source 0x0000 completed" in lines

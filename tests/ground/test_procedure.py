@@ -238,3 +238,21 @@ def test_playback_tm_is_not_an_answer(tmp_path: Path) -> None:
     finally:
         console.close()
     assert console.realtime == [pkt] and console.playback_packets == 1
+
+
+def test_another_sources_tc_with_the_same_request_id_does_not_answer_for_the_procedures() -> None:
+    """Another source (the SIL's simulated ground workload, source 0) numbers its TCs
+    from 0 on the same APID too, so its ping has the request id of the procedure's
+    command. The ping completes first; the procedure's command fails (code 14): the
+    procedure must see its own failure, not the other's success."""
+    from flightsw.ground.commanding import CommandEncoder
+    from flightsw.packets import PusTc
+
+    h = small_node(boards=4)
+    p = Procedure(SilBackend(h))
+    theirs = PusTc.decode(CommandEncoder(h.dictionary).encode("test.ping"))
+    rid = p.send("fdir.readmit_board", board=3)  # not isolated: fails with INVALID_STATE
+    h.send_raw(theirs.encode())
+    assert theirs.request_id == rid and theirs.source_id != p.source_id
+    with pytest.raises(ProcedureFailed, match="failed at completed: code 14"):
+        p.await_verification(rid, "completed")

@@ -22,6 +22,7 @@ from space_packet_parser.generators import ccsds_generator
 from space_packet_parser.xtce.definitions import XtcePacketDefinition
 
 from flightsw.dictionary import build_dictionary
+from flightsw.ground.archive_query import ArchiveReader
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.ground.tm_decoder import TmDecoder
 from flightsw.ground.xtce import NS, build_xtce
@@ -193,10 +194,8 @@ def test_space_packet_parser_decodes_a_sil_run_to_the_archives_values(tmp_path: 
     db = sqlite3.connect(out / "archive.sqlite")
     sids = {h["name"]: h["sid"] for h in d["housekeeping"]}
     hk_app = {h["sid"]: h["app"] for h in d["housekeeping"]}
-    archive_hk = {
-        (t, sids[s], p, v)
-        for t, s, p, v in db.execute("SELECT time_ns, structure, point, value FROM hk")
-    }
+    with ArchiveReader(out / "archive.sqlite") as reader:
+        archive_hk = {(t, sids[s], p, v) for t, _sid, s, p, v in reader.hk_points()}
     archive_events = {
         (t, e, json.dumps(json.loads(a), sort_keys=True))
         for t, e, a in db.execute("SELECT time_ns, event_id, args FROM events")

@@ -414,6 +414,33 @@ def test_initiate_with_set_vr_resynchronises_across_the_wrap() -> None:
     assert link.farm.vr == (230 + 60) & 0xFF
 
 
+@pytest.mark.parametrize("buffered", [False, True])
+@pytest.mark.parametrize("seed", [4, 5])
+def test_a_node_started_after_the_ground_gets_each_frame_once(seed: int, buffered: bool) -> None:
+    """The path suspected of "one TC executed twice": the ground initiates with Set V(R)
+    and queues a TC 9 s before the node is up, FOP-1 retransmits the BC frame into the
+    void (or into a socket the node reads only once it is up: ``buffered``), then the
+    node starts with V(R) = 0, so even a CLCW sent before any BC arrived confirms the
+    initiation. Over a lossy, duplicating, reordering channel each FDU still arrives
+    once: FOP-1 sends AD frames only after leaving S5, when no BC copy is retransmitted
+    any more, and a BC copy older than the AD frame arrives before it."""
+    link = Link(seed, loss=0.1, dup=0.1, corrupt=0.05, delays=(1, 2, 3))
+    link.fop.directive(Directive.INITIATE_AD_WITH_SET_VR, 0)
+    sent = payloads(3)
+    link.submit(sent)
+    held: list[bytes] = []
+    for _ in range(90):  # 9 s with the node down: nothing comes back
+        link.tick_no += 1
+        link.fop.tick(link.tick_no * TICK)
+        held += [encode_tc(out) for out in link.fop.take_outputs()]
+    assert link.fop.counters["bc_sent"] >= 4 and link.fop.state is FopState.INITIALISING_WITH_BC
+    for raw in held if buffered else []:
+        link.up.send(raw, link.tick_no)
+    link.run_until_confirmed(3000)
+    link.drain_consumer()
+    assert link.alerts == [] and link.delivered == sent and link.farm.accepted_ad == len(sent)
+
+
 # ------------------------------------------------------ stateful FOP + FARM + channel
 
 
