@@ -10,7 +10,7 @@ from flightsw.link.sdls_config import link_security
 from flightsw.mission import load_mission
 from flightsw.packets import PusTc, PusTm
 from flightsw.services.comms import link_config
-from flightsw.testing import SilHarness
+from flightsw.sil.harness import SilHarness
 
 
 def _node() -> SilHarness:
