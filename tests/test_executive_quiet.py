@@ -1,0 +1,162 @@
+"""Skipping quiet steps (``App.quiet``): the executive asks an app whether its step would
+change anything and skips it when not; skipping must change no TM byte.
+
+The truth is the same node run twice, once skipping and once running every slot: the
+TM (bytes) and what the recorder app saw must be equal, whatever the ground commands.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flightsw import msgids
+from flightsw.app import App, command
+from flightsw.dictionary import build_dictionary
+from flightsw.ground.commanding import CommandEncoder
+from flightsw.services.scheduling import INSERT
+from tests.services.scheduling_support import FRAME_NS, LightNode
+from tests.support.apps import spec
+
+QUIET_SERVICES = ("time", "event_action", "scheduler", "sequencer", "storage", "housekeeping")
+
+
+class SleepyApp(App):
+    """Quiet unless ``due`` is set; counts the steps it really ran."""
+
+    DEFAULT_RATE_HZ = 10.0
+
+    def init(self) -> None:
+        self.due = False
+        self.steps = 0
+        self.raise_in_quiet = False
+
+    def quiet(self, now_ns: int) -> bool:
+        if self.raise_in_quiet:
+            raise RuntimeError("quiet test broken")
+        return not self.due
+
+    def step(self, now_ns: int) -> None:
+        self.steps += 1
+        self.due = False
+
+    @command(function_id=1)
+    def cmd_poke(self) -> None:
+        """A command: the step after it must run even though the app says it is quiet."""
+
+
+def _node_with(app: type[App]) -> LightNode:
+    n = LightNode()
+    n.specs.append(spec(app, "sleepy", id_base=0x3000, rate_hz=10.0))
+    n.dictionary = build_dictionary(n.mission)
+    n.encoder = CommandEncoder(n.dictionary)
+    n._boot(n.mission.executive)
+    return n
+
+
+def test_a_quiet_app_is_skipped_but_its_slots_are_counted() -> None:
+    n = _node_with(SleepyApp)
+    sleepy = n.exe.app("sleepy")
+    n.frames(20)
+    assert sleepy.instance.steps == 0  # type: ignore[attr-defined]
+    assert sleepy.stats.runs == 20  # every slot served (the summary's runs do not change)
+    sleepy.instance.due = True  # type: ignore[attr-defined]
+    n.frames(1)
+    assert sleepy.instance.steps == 1  # type: ignore[attr-defined]
+    n.frames(5)
+    assert sleepy.instance.steps == 1  # type: ignore[attr-defined]
+
+
+def test_a_waiting_command_runs_the_step_even_when_the_app_says_quiet() -> None:
+    n = _node_with(SleepyApp)
+    sleepy = n.exe.app("sleepy")
+    n.frames(3)
+    n.exe.submit_tc(n.encoder.encode("sleepy.poke"))
+    n.frames(2)
+    assert sleepy.stats.commands == 1
+    assert sleepy.instance.steps == 1  # type: ignore[attr-defined]
+
+
+def test_a_quiet_test_that_raises_runs_the_step_and_never_stops_the_executive() -> None:
+    n = _node_with(SleepyApp)
+    sleepy = n.exe.app("sleepy")
+    sleepy.instance.raise_in_quiet = True  # type: ignore[attr-defined]
+    n.frames(4)
+    assert sleepy.instance.steps == 4  # type: ignore[attr-defined]
+    assert sleepy.stats.exceptions == 0
+
+
+def test_the_core_services_declare_their_quiet_test() -> None:
+    n = LightNode()
+    assert {a.spec.name for a in n.exe.apps if a.may_be_quiet} >= set(QUIET_SERVICES)
+
+
+@dataclass
+class _SafeMode:
+    active: bool
+
+
+def _drive(seed: int, skip: bool, frames: int) -> tuple[list[bytes], list[tuple[int, int]]]:
+    """The light node under a seeded stream of ground commands and bus messages."""
+    n = LightNode()
+    n.exe.skip_quiet = skip
+    raw: list[bytes] = []
+    n.exe.tm.sinks.append(lambda pkt, _ch: raw.append(pkt))
+    rng = random.Random(seed)
+    sids = [h["sid"] for h in n.dictionary["housekeeping"]]
+    index = {a.spec.name: a.index for a in n.exe.apps}
+    tag = 0
+
+    def ground(kind: int) -> None:
+        nonlocal tag
+        enc = n.encoder.encode
+        if kind == 0:  # a time-tagged TC some frames ahead (or in the past)
+            tag += 1
+            at = n.exe.now_ns + rng.randrange(-5, 60) * FRAME_NS + rng.randrange(FRAME_NS)
+            body = INSERT.build({"activities": [{"release_time": max(at, 0), "tc": n.mark(tag)}]})
+            n.exe.submit_tc(enc("scheduler.insert", app_data=body))
+        elif kind == 1:
+            n.exe.submit_tc(enc("housekeeping.report_hk_once", {"sids": [rng.choice(sids)]}))
+        elif kind == 2:
+            name = rng.choice(("housekeeping.disable_hk", "housekeeping.enable_hk"))
+            n.exe.submit_tc(enc(name, {"sids": rng.sample(sids, 2)}))
+        elif kind == 3:
+            ms = rng.choice((100, 300, 1000, 2500))
+            change = {"sid": rng.choice(sids), "interval_ms": ms}
+            n.exe.submit_tc(enc("housekeeping.set_hk_interval", {"changes": [change]}))
+        elif kind == 4:
+            n.exe.submit_tc(enc("time.set_time_rate", {"exponent": rng.randrange(0, 4)}))
+        elif kind == 5:
+            name = rng.choice(("storage.start_dump", "storage.suspend_dump"))
+            n.exe.submit_tc(enc(name))
+        elif kind == 6:
+            n.exe.submit_tc(enc("storage.report_store_status"))
+        elif kind == 7:
+            app = rng.choice(QUIET_SERVICES)
+            n.exe.submit_tc(enc("executive.restart_app", {"app": index[app]}))
+        elif kind == 8:
+            n.exe.bus.publish(msgids.SAFE_MODE, _SafeMode(rng.random() < 0.5))
+        elif kind == 9:
+            n.exe.bus.publish(msgids.LINK_CONTACT, rng.random() < 0.5)
+        elif kind == 10:
+            name = rng.choice(("scheduler.disable_release", "scheduler.enable_release"))
+            n.exe.submit_tc(enc(name) if rng.random() < 0.5 else n.mark(999))
+
+    for _ in range(frames):
+        if rng.random() < 0.15:
+            ground(rng.randrange(11))
+        n.frames(1)
+    return raw, list(n.ran)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_skipping_quiet_steps_changes_no_tm_byte(seed: int) -> None:
+    skipped = _drive(seed, True, 400)
+    every_slot = _drive(seed, False, 400)
+    assert skipped[0] == every_slot[0]
+    assert skipped[1] == every_slot[1]
+    assert len(skipped[0]) > 50
