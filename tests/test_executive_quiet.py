@@ -8,6 +8,7 @@ TM (bytes) and what the recorder app saw must be equal, whatever the ground comm
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import dataclass
 
 from hypothesis import given, settings
@@ -18,6 +19,7 @@ from flightsw.app import App, command
 from flightsw.dictionary import build_dictionary
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.services.scheduling import INSERT
+from hal.interfaces import RadioStatus
 from tests.services.scheduling_support import FRAME_NS, LightNode
 from tests.support.apps import spec
 
@@ -160,3 +162,62 @@ def test_skipping_quiet_steps_changes_no_tm_byte(seed: int) -> None:
     assert skipped[0] == every_slot[0]
     assert skipped[1] == every_slot[1]
     assert len(skipped[0]) > 50
+
+
+class _SwitchedRadio:
+    """A radio whose contact the test switches (files reads only its status)."""
+
+    def __init__(self) -> None:
+        self.contact = False
+
+    def status(self) -> RadioStatus:
+        return RadioStatus(self.contact, 2e6, 64e3, 0, 0)
+
+
+def _drive_files(seed: int, skip: bool, frames: int) -> list[bytes]:
+    """Files on the light node: contacts come and go, files are made and sent down by
+    CFDP (class 1 and 2: the unanswered class 2 keeps its timers on link time)."""
+    rng = random.Random(seed)
+    bps = rng.choice((8e3, 64e3, 1e6))  # slow shares make the budget's clock matter
+    n = LightNode({"files": {"cfdp_downlink_bps": bps}})
+    n.exe.skip_quiet = skip
+    radio = _SwitchedRadio()
+    files = n.exe.app("files").instance
+    files.radio = radio  # type: ignore[attr-defined]
+    raw: list[bytes] = []
+    n.exe.tm.sinks.append(lambda pkt, _ch: raw.append(pkt))
+    enc = n.encoder.encode
+    made = 0
+    for _ in range(frames):
+        r = rng.random()
+        if r < 0.03:
+            radio.contact = not radio.contact
+            if radio.contact and made and rng.random() < 0.5:  # a request as contact starts
+                name = f"f{rng.randrange(1, made + 1)}"
+                down = {"name": name, "dest": "again", "acknowledged": 0}
+                n.exe.submit_tc(enc("files.downlink_file", down))
+        elif r < 0.05:
+            made += 1
+            name = f"f{made}"
+            content = rng.randbytes(rng.randrange(1, 3000))
+            args = {"name": name, "size": len(content), "crc": zlib.crc32(content)}
+            n.exe.submit_tc(enc("files.create_file", args))
+            n.exe.submit_tc(enc("files.write_file", {"name": name, "offset": 0, "chunk": content}))
+            ack = int(rng.random() < 0.5)
+            down = {"name": name, "dest": f"g{made}", "acknowledged": ack}
+            n.exe.submit_tc(enc("files.downlink_file", down))
+        elif r < 0.06:
+            n.exe.submit_tc(enc("executive.restart_app", {"app": n.exe.app("files").index}))
+            n.frames(1)
+            n.exe.app("files").instance.radio = radio  # type: ignore[attr-defined]
+            continue
+        n.frames(1)
+    return raw
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_skipping_quiet_file_steps_changes_no_tm_byte(seed: int) -> None:
+    skipped = _drive_files(seed, True, 500)
+    assert skipped == _drive_files(seed, False, 500)
+    assert any(p[7:9] == bytes([23, 129]) for p in skipped)  # CFDP PDUs went down
