@@ -363,7 +363,7 @@ class App:
     def step(self, now_ns: int) -> None:
         """One scheduled slice of work."""
 
-    def quiet(self, now_ns: int) -> bool:
+    def nothing_due(self, now_ns: int) -> bool:
         """True when a ``step`` at ``now_ns`` would change nothing: no message waits on
         the app's pipes, nothing is due, its telemetry already shows its state. The
         executive then skips the step (it still counts the slot as run), so a frame with

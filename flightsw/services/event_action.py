@@ -242,13 +242,13 @@ class EventActionService(App):
         return isinstance(first, int | float) and first == value
 
     # --- running --------------------------------------------------------------------
-    def quiet(self, now_ns: int) -> bool:
+    def nothing_due(self, now_ns: int) -> bool:
         """Nothing arrived, nothing waits: the telemetry is already current."""
         pipe = self.pipe
         return not (pipe.queue or self.pending or self._dirty or pipe.dropped != self._lost[0])
 
     def step(self, now_ns: int) -> None:
-        if self.quiet(now_ns):
+        if self.nothing_due(now_ns):
             return
         pipe = self.pipe
         opts = self.ctx.options

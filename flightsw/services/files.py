@@ -166,7 +166,7 @@ class FileService(App):
         self.budget = 0.0
         self._tlm_current = False  # the telemetry shows the state (set by each step)
 
-    def quiet(self, now_ns: int) -> bool:
+    def nothing_due(self, now_ns: int) -> bool:
         """Out of contact, no transfer going or finished, the store's limits as the
         parameters say and the telemetry current: the step would only note the time,
         which is done here as the step does it (CFDP's link clock, the budget's clock)."""

@@ -123,7 +123,7 @@ class HousekeepingService(App):
         s.reports += 1
         self.send_tm(3, 25, data)
 
-    def quiet(self, now_ns: int) -> bool:
+    def nothing_due(self, now_ns: int) -> bool:
         """No safe-mode change waits and no report is due before ``next_due_ns``, the
         earliest due time of the enabled structures (kept by ``step``; every command
         that changes a structure is followed by a step)."""

@@ -218,7 +218,7 @@ class SchedulingService(App):
         tlm["held_back"] = self.held_back & 0xFFFFFFFF
         tlm["enabled"] = int(self.enabled)
 
-    def quiet(self, now_ns: int) -> bool:
+    def nothing_due(self, now_ns: int) -> bool:
         """Nothing due, nothing to persist, and the telemetry shows the current state."""
         entries = self.entries
         if self.dirty or (self.enabled and entries and entries[0][0] <= now_ns):

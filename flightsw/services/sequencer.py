@@ -361,7 +361,7 @@ class SequencerService(App):
     def _tlm_key(self) -> tuple[int, ...]:
         return (len(self.running), *self.counts.values())
 
-    def quiet(self, now_ns: int) -> bool:
+    def nothing_due(self, now_ns: int) -> bool:
         """No sequence runs, none waits to start, and the telemetry shows the counts."""
         return not (self.running or self.start_pipe.queue) and self._tlm_key() == self._shown
 

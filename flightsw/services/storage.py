@@ -162,7 +162,7 @@ class PacketStoreService(App):
         t["corrupt_records"] = stats.corrupt_records_skipped & 0xFFFFFFFF
         t["dumping"] = int(self._dump is not None)
 
-    def quiet(self, now_ns: int) -> bool:
+    def nothing_due(self, now_ns: int) -> bool:
         """No contact change waits, no dump runs, the retained progress is current and the
         store's telemetry is not due."""
         p = self._progress

@@ -39,7 +39,7 @@ class TimeService(App):
     def _period_ns(self) -> int:
         return (1 << int(self.param("rate_exponent"))) * NS
 
-    def quiet(self, now_ns: int) -> bool:
+    def nothing_due(self, now_ns: int) -> bool:
         return now_ns < self.next_ns  # no time report due: the step would do nothing
 
     def step(self, now_ns: int) -> None:

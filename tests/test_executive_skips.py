@@ -1,4 +1,4 @@
-"""Skipping quiet steps (``App.quiet``): the executive asks an app whether its step would
+"""Skipping idle steps (``App.nothing_due``): the executive asks an app whether its step would
 change anything and skips it when not; skipping must change no TM byte.
 
 The truth is the same node run twice, once skipping and once running every slot: the
@@ -23,22 +23,22 @@ from hal.interfaces import RadioStatus
 from tests.services.scheduling_support import FRAME_NS, LightNode
 from tests.support.apps import spec
 
-QUIET_SERVICES = ("time", "event_action", "scheduler", "sequencer", "storage", "housekeeping")
+SKIPPING_SERVICES = ("time", "event_action", "scheduler", "sequencer", "storage", "housekeeping")
 
 
 class SleepyApp(App):
-    """Quiet unless ``due`` is set; counts the steps it really ran."""
+    """Idle unless ``due`` is set; counts the steps it really ran."""
 
     DEFAULT_RATE_HZ = 10.0
 
     def init(self) -> None:
         self.due = False
         self.steps = 0
-        self.raise_in_quiet = False
+        self.raise_in_check = False
 
-    def quiet(self, now_ns: int) -> bool:
-        if self.raise_in_quiet:
-            raise RuntimeError("quiet test broken")
+    def nothing_due(self, now_ns: int) -> bool:
+        if self.raise_in_check:
+            raise RuntimeError("nothing_due broken")
         return not self.due
 
     def step(self, now_ns: int) -> None:
@@ -47,7 +47,7 @@ class SleepyApp(App):
 
     @command(function_id=1)
     def cmd_poke(self) -> None:
-        """A command: the step after it must run even though the app says it is quiet."""
+        """A command: the step after it must run even though the app says nothing is due."""
 
 
 def _node_with(app: type[App]) -> LightNode:
@@ -59,7 +59,7 @@ def _node_with(app: type[App]) -> LightNode:
     return n
 
 
-def test_a_quiet_app_is_skipped_but_its_slots_are_counted() -> None:
+def test_an_idle_app_is_skipped_but_its_slots_are_counted() -> None:
     n = _node_with(SleepyApp)
     sleepy = n.exe.app("sleepy")
     n.frames(20)
@@ -72,7 +72,7 @@ def test_a_quiet_app_is_skipped_but_its_slots_are_counted() -> None:
     assert sleepy.instance.steps == 1  # type: ignore[attr-defined]
 
 
-def test_a_waiting_command_runs_the_step_even_when_the_app_says_quiet() -> None:
+def test_a_waiting_command_runs_the_step_even_when_the_app_says_nothing_is_due() -> None:
     n = _node_with(SleepyApp)
     sleepy = n.exe.app("sleepy")
     n.frames(3)
@@ -82,18 +82,18 @@ def test_a_waiting_command_runs_the_step_even_when_the_app_says_quiet() -> None:
     assert sleepy.instance.steps == 1  # type: ignore[attr-defined]
 
 
-def test_a_quiet_test_that_raises_runs_the_step_and_never_stops_the_executive() -> None:
+def test_a_due_test_that_raises_runs_the_step_and_never_stops_the_executive() -> None:
     n = _node_with(SleepyApp)
     sleepy = n.exe.app("sleepy")
-    sleepy.instance.raise_in_quiet = True  # type: ignore[attr-defined]
+    sleepy.instance.raise_in_check = True  # type: ignore[attr-defined]
     n.frames(4)
     assert sleepy.instance.steps == 4  # type: ignore[attr-defined]
     assert sleepy.stats.exceptions == 0
 
 
-def test_the_core_services_declare_their_quiet_test() -> None:
+def test_the_core_services_say_when_nothing_is_due() -> None:
     n = LightNode()
-    assert {a.spec.name for a in n.exe.apps if a.may_be_quiet} >= set(QUIET_SERVICES)
+    assert {a.spec.name for a in n.exe.apps if a.may_skip} >= set(SKIPPING_SERVICES)
 
 
 @dataclass
@@ -104,7 +104,7 @@ class _SafeMode:
 def _drive(seed: int, skip: bool, frames: int) -> tuple[list[bytes], list[tuple[int, int]]]:
     """The light node under a seeded stream of ground commands and bus messages."""
     n = LightNode()
-    n.exe.skip_quiet = skip
+    n.exe.skip_idle_steps = skip
     raw: list[bytes] = []
     n.exe.tm.sinks.append(lambda pkt, _ch: raw.append(pkt))
     rng = random.Random(seed)
@@ -137,7 +137,7 @@ def _drive(seed: int, skip: bool, frames: int) -> tuple[list[bytes], list[tuple[
         elif kind == 6:
             n.exe.submit_tc(enc("storage.report_store_status"))
         elif kind == 7:
-            app = rng.choice(QUIET_SERVICES)
+            app = rng.choice(SKIPPING_SERVICES)
             n.exe.submit_tc(enc("executive.restart_app", {"app": index[app]}))
         elif kind == 8:
             n.exe.bus.publish(msgids.SAFE_MODE, _SafeMode(rng.random() < 0.5))
@@ -156,7 +156,7 @@ def _drive(seed: int, skip: bool, frames: int) -> tuple[list[bytes], list[tuple[
 
 @settings(max_examples=8, deadline=None)
 @given(st.integers(0, 2**32 - 1))
-def test_skipping_quiet_steps_changes_no_tm_byte(seed: int) -> None:
+def test_skipping_idle_steps_changes_no_tm_byte(seed: int) -> None:
     skipped = _drive(seed, True, 400)
     every_slot = _drive(seed, False, 400)
     assert skipped[0] == every_slot[0]
@@ -180,7 +180,7 @@ def _drive_files(seed: int, skip: bool, frames: int) -> list[bytes]:
     rng = random.Random(seed)
     bps = rng.choice((8e3, 64e3, 1e6))  # slow shares make the budget's clock matter
     n = LightNode({"files": {"cfdp_downlink_bps": bps}})
-    n.exe.skip_quiet = skip
+    n.exe.skip_idle_steps = skip
     radio = _SwitchedRadio()
     files = n.exe.app("files").instance
     files.radio = radio  # type: ignore[attr-defined]
@@ -217,7 +217,7 @@ def _drive_files(seed: int, skip: bool, frames: int) -> list[bytes]:
 
 @settings(max_examples=6, deadline=None)
 @given(st.integers(0, 2**32 - 1))
-def test_skipping_quiet_file_steps_changes_no_tm_byte(seed: int) -> None:
+def test_skipping_idle_file_steps_changes_no_tm_byte(seed: int) -> None:
     skipped = _drive_files(seed, True, 500)
     assert skipped == _drive_files(seed, False, 500)
     assert any(p[7:9] == bytes([23, 129]) for p in skipped)  # CFDP PDUs went down
