@@ -363,6 +363,18 @@ class App:
     def step(self, now_ns: int) -> None:
         """One scheduled slice of work."""
 
+    def nothing_due(self, now_ns: int) -> bool:
+        """True when a ``step`` at ``now_ns`` would change nothing: no message waits on
+        the app's pipes, nothing is due, its telemetry already shows its state. The
+        executive then skips the step (it still counts the slot as run), so a frame with
+        nothing due costs almost nothing. Only an exact test may return True: skipping
+        must leave the telemetry byte for byte what running would have made (the default,
+        False, runs every scheduled slot). An app whose idle step only notes the time
+        (when it last ran, a link clock) notes it here before saying True, as its step
+        would. Commands waiting for the app are the executive's to see: it never asks an
+        app with a command queued."""
+        return False
+
     # --- services for subclasses ----------------------------------------------
     def param(self, name: str) -> Value:
         """Current value of one of this app's parameters."""

@@ -3,7 +3,8 @@
 Each minor frame it waits for the frame's start on the injected clock, steps the
 hardware backend, dispatches uplinked TCs, runs the apps due in this frame (each one
 first handling the commands on its pipe), measures each app's CPU time, and flushes
-the TM funnel. At the end of each major frame it kicks the watchdog. An app that raises
+the TM funnel. An app that says nothing is due (``App.nothing_due``) is skipped for
+that slot. At the end of each major frame it kicks the watchdog. An app that raises
 is isolated: the failure is reported, the app is rebuilt from its class and restarted,
 and one that keeps failing is disabled.
 
@@ -108,6 +109,8 @@ class LoadedApp:
     # Apps with no periodic work of their own (command handlers only) are run only in
     # frames where a command waits for them.
     commands_only: bool = False
+    # Apps that say when a step would change nothing (``App.nothing_due``): asked first.
+    may_skip: bool = False
 
 
 @dataclass
@@ -145,6 +148,9 @@ class Executive:
         self._cpu = cpu_meter
         # Overruns are judged only where a long step makes a frame late for real.
         self.judges_overruns = bool(self.clock.paced)
+        # Skip the steps of apps that say they have nothing to do (``App.nothing_due``); off
+        # only to check that skipping changes nothing (tests run both ways).
+        self.skip_idle_steps = True
         self.minor_frame_ns = round(NS_PER_S / config.minor_frame_hz)
         self.bus = SoftwareBus()
         self.tm = TmFunnel(config.apid, self.clock, config.tm_queue_depth)
@@ -203,6 +209,7 @@ class Executive:
                 index, spec, spec.cls, ctx, spec.cls.__new__(spec.cls), msg_id, int(budget)
             )
             loaded.commands_only = spec.cls.step is App.step
+            loaded.may_skip = spec.cls.nothing_due is not App.nothing_due
             self.apps.append(loaded)
             for cdef in decl.commands:
                 parser = None  # the dispatcher decodes declared args and layouts itself
@@ -290,10 +297,17 @@ class Executive:
         self.dispatcher.process()
         apps = self.apps
         pipes = self._pipes
+        skip_idle_steps = self.skip_idle_steps
         for i in self.table[self.frame % len(self.table)]:
             a = apps[i]
-            if a.stats.disabled or (a.commands_only and not pipes[i].queue):
+            if a.stats.disabled:
                 continue
+            if not pipes[i].queue:
+                if a.commands_only:
+                    continue
+                if skip_idle_steps and a.may_skip and self._nothing_due(a, t):
+                    a.stats.runs += 1  # the slot was served: there was nothing to do
+                    continue
             self._run_app(a, t)
         self.tm.flush()
         self.frame += 1
@@ -312,6 +326,15 @@ class Executive:
 
     def run_for(self, seconds: float) -> None:
         self.run_frames(round(seconds * NS_PER_S / self.minor_frame_ns))
+
+    @staticmethod
+    def _nothing_due(a: LoadedApp, t: int) -> bool:
+        """The app's own word that its step would change nothing; an app whose test
+        raises is run (its step meets the same fault and is handled as a failure)."""
+        try:
+            return a.instance.nothing_due(t)
+        except Exception:
+            return False
 
     def _run_app(self, a: LoadedApp, t: int) -> None:
         cpu = self._cpu

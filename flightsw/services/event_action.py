@@ -242,10 +242,15 @@ class EventActionService(App):
         return isinstance(first, int | float) and first == value
 
     # --- running --------------------------------------------------------------------
-    def step(self, now_ns: int) -> None:
+    def nothing_due(self, now_ns: int) -> bool:
+        """Nothing arrived, nothing waits: the telemetry is already current."""
         pipe = self.pipe
-        if not (pipe.queue or self.pending or self._dirty or pipe.dropped != self._lost[0]):
-            return  # nothing arrived, nothing waits: the telemetry is already current
+        return not (pipe.queue or self.pending or self._dirty or pipe.dropped != self._lost[0])
+
+    def step(self, now_ns: int) -> None:
+        if self.nothing_due(now_ns):
+            return
+        pipe = self.pipe
         opts = self.ctx.options
         counts = self.counts
         enabled = bool(self.ctx.retained["enabled"])

@@ -202,14 +202,28 @@ class SchedulingService(App):
         self.store.write(head + b"".join(_pack_entry(e) for e in self.entries))
         self.dirty = False
 
+    def _tlm_key(self) -> tuple[int, int, int, int, int, bool]:
+        return (
+            len(self.entries), self.released, self.late, self.refused, self.held_back,
+            self.enabled,
+        )  # fmt: skip
+
     def _update_tlm(self) -> None:
         tlm = self.tlm
+        self._shown = self._tlm_key()
         tlm["scheduled"] = len(self.entries)
         tlm["released"] = self.released & 0xFFFFFFFF
         tlm["late"] = self.late & 0xFFFFFFFF
         tlm["refused"] = self.refused & 0xFFFFFFFF
         tlm["held_back"] = self.held_back & 0xFFFFFFFF
         tlm["enabled"] = int(self.enabled)
+
+    def nothing_due(self, now_ns: int) -> bool:
+        """Nothing due, nothing to persist, and the telemetry shows the current state."""
+        entries = self.entries
+        if self.dirty or (self.enabled and entries and entries[0][0] <= now_ns):
+            return False
+        return self._tlm_key() == self._shown
 
     # --- release ----------------------------------------------------------------------
     def step(self, now_ns: int) -> None:

@@ -358,7 +358,15 @@ class SequencerService(App):
         self._finish(run, State.DONE)  # END
         return True
 
+    def _tlm_key(self) -> tuple[int, ...]:
+        return (len(self.running), *self.counts.values())
+
+    def nothing_due(self, now_ns: int) -> bool:
+        """No sequence runs, none waits to start, and the telemetry shows the counts."""
+        return not (self.running or self.start_pipe.queue) and self._tlm_key() == self._shown
+
     def _update_tlm(self) -> None:
+        self._shown = self._tlm_key()
         c = self.counts
         self.tlm.update(
             running=len(self.running),

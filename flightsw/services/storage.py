@@ -165,6 +165,19 @@ class PacketStoreService(App):
         t["corrupt_records"] = stats.corrupt_records_skipped & 0xFFFFFFFF
         t["dumping"] = int(self._dump is not None)
 
+    def nothing_due(self, now_ns: int) -> bool:
+        """No contact change waits, no dump runs, the retained progress is current and the
+        store's telemetry is not due."""
+        p = self._progress
+        return (
+            self._dump is None
+            and not self.contact_pipe.queue
+            and now_ns < self._next_tlm_ns
+            and not p.active
+            and p.position == self._dump_pos
+            and p.dumped == self.dumped
+        )
+
     def _keep_progress(self) -> None:
         p = self._progress
         p.position, p.active, p.dumped = self._dump_pos, self._dump is not None, self.dumped

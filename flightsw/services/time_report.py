@@ -39,6 +39,9 @@ class TimeService(App):
     def _period_ns(self) -> int:
         return (1 << int(self.param("rate_exponent"))) * NS
 
+    def nothing_due(self, now_ns: int) -> bool:
+        return now_ns < self.next_ns  # no time report due: the step would do nothing
+
     def step(self, now_ns: int) -> None:
         if now_ns >= self.next_ns:
             self.send_tm(9, 2, _U8.pack(int(self.param("rate_exponent"))) + cuc_encode(now_ns))
