@@ -4,6 +4,7 @@ parsers read exactly what their declared layouts say; garbage gets our error."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import struct
 from collections.abc import Mapping
@@ -115,8 +116,8 @@ def test_every_variable_command_declares_its_layout() -> None:
     undeclared = {c["name"] for c in _dictionary()["commands"] if isinstance(c.get("layout"), str)}
     assert undeclared == set()
     # 14 of the older services, 30 of PUS-11, PUS-18, PUS-12, PUS-19 and tables, 3 of
-    # files (list_files, cfdp_pdu, downlink_file)
-    assert sum(1 for c in _dictionary()["commands"] if isinstance(c.get("layout"), dict)) == 47
+    # files (list_files, cfdp_pdu, downlink_file), 1 of the payload (run_cluster_jobs)
+    assert sum(1 for c in _dictionary()["commands"] if isinstance(c.get("layout"), dict)) == 48
 
 
 def test_the_json_form_builds_back_to_the_same_json() -> None:
@@ -208,6 +209,8 @@ def _as_declared(cmd: str, parsed: dict[str, Any]) -> dict[str, Any]:
     if cmd == "payload.submit_jobs":
         names = ("board_hours", "priority", "deadline_s", "checkpoint_s")
         return {"jobs": [dict(zip(names, j, strict=True)) for j in parsed["jobs"]]}
+    if cmd == "payload.run_cluster_jobs":  # ClusterJob records, named as the layout
+        return {"jobs": [dataclasses.asdict(j) for j in parsed["jobs"]]}
     return parsed
 
 
@@ -288,6 +291,32 @@ def _valid(data: st.DataObject, cmd: str, desc: dict[str, Any], tables: Any) -> 
             }
         )
         return {"jobs": data.draw(st.lists(job, max_size=5))}
+    if cmd == "payload.run_cluster_jobs":
+        from flightsw.apps.payload.handover import quanta_done
+        from flightsw.apps.payload.job_list import BOARD_HOURS, CHECKPOINT_S
+
+        def record(tag: int, hours: float, ckpt: float, frac: float, state: int) -> Any:
+            done = frac * 0.999 * hours * 3600.0  # some work done, never all of it
+            return {
+                "tag": tag,
+                "board_hours": hours,
+                "priority": 1,
+                "deadline_s": 0,
+                "checkpoint_s": ckpt,
+                "done_s": done,
+                "quanta": quanta_done(done),
+                "state": state,
+            }
+
+        rec = st.builds(
+            record,
+            st.integers(1, 2**32 - 1),
+            f32_in(*BOARD_HOURS),
+            f32_in(*CHECKPOINT_S),
+            st.floats(0.0, 1.0),
+            st.integers(0, 2**64 - 1),
+        )
+        return {"jobs": data.draw(st.lists(rec, max_size=5))}
     field = desc["fields"][0]["name"]
     if field in ("sids", "ids"):
         pool = ids["parameters" if app == "parameters" else app]
