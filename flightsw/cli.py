@@ -136,12 +136,14 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
 
 
 def _cmd_campaign(args: argparse.Namespace) -> int:
-    from flightsw.sil.campaign import run_campaign
+    from flightsw.sil.campaign import campaign_names, run_campaign
+    from flightsw.sil.cluster_scenarios import LIBRARY as CLUSTER_SCENARIOS
     from flightsw.sil.scenario import load_scenario
 
     scenarios = args.scenarios if args.scenarios and args.scenarios != ["all"] else None
-    for name in scenarios or []:
-        load_scenario(name)  # a bad scenario file is refused before a cluster starts
+    for name in campaign_names(scenarios):
+        if name not in CLUSTER_SCENARIOS:
+            load_scenario(name)  # a bad scenario file is refused before a cluster starts
     if args.scheduler is not None:
         address = args.scheduler.partition("://")[2] or args.scheduler
         parse_host_port(address, "--scheduler")
@@ -946,7 +948,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     camp = sub.add_parser("campaign", help="many seeded scenario runs on Dask, scored")
     camp.add_argument(
-        "--scenarios", nargs="*", type=_text, help="scenario names (default: all shipped)"
+        "--scenarios",
+        nargs="*",
+        type=_text,
+        help="scenario names (default: every node scenario); cluster scenarios by name"
+        " (cluster_safe, cluster_silent, ...) or 'cluster' for all of them",
     )
     camp.add_argument(
         "--seeds", type=_int(1, 1_000_000), default=10, help="seeds per scenario (default 10)"

@@ -7,7 +7,14 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from flightsw.sil.campaign import crashed_run, run_campaign
+from flightsw.errors import FlightswError
+from flightsw.sil.campaign import (
+    aggregate,
+    campaign_names,
+    cluster_run_as_scored,
+    crashed_run,
+    run_campaign,
+)
 from tests.support.dask_cluster import separate_scheduler_and_worker
 
 
@@ -91,3 +98,50 @@ def test_thousand_run_campaign(tmp_path: Path) -> None:
         for n, s in t["by_scenario"].items()
         if n != "nominal"
     )
+
+
+def _cluster_score(seed: int, **checks: bool) -> dict:
+    return {
+        "scenario": "cluster_silent",
+        "seed": seed,
+        "passed": all(checks.values()),
+        "checks": checks,
+        "measured": {"node": seed % 3, "at_s": 60.0 + seed, "target": "", "work_redone_s": 4.0},
+        "jobs": {"placed": 10, "delivered": 9, "lost": 0 if checks.get("no_job_lost") else 1},
+    }
+
+
+def test_a_cluster_run_counts_in_the_campaign_like_a_node_run() -> None:
+    """A failed check of a cluster scenario fails the run, a lost job and a false silence
+    reach the campaign's totals, and seeds that drew other nodes count as other draws."""
+    good = cluster_run_as_scored(_cluster_score(1, no_job_lost=True, no_false_silence=True), 0.07)
+    bad = cluster_run_as_scored(_cluster_score(2, no_job_lost=False, no_false_silence=False), 0.07)
+    assert good["passed"] and not bad["passed"]
+    assert bad["failures"] == ["check no_job_lost failed", "check no_false_silence failed"]
+    t = aggregate([good, bad])
+    assert (t["runs"], t["passed"], t["lost_jobs"], t["false_alarms"]) == (2, 1, 1, 1)
+    assert t["failures"][0]["failed"] == ["no_job_lost", "no_false_silence"]
+    spread = t["by_scenario"]["cluster_silent"]
+    assert spread["distinct_fault_draws"] == 2 and spread["failed_checks"] == {
+        "no_false_silence": 1,
+        "no_job_lost": 1,
+    }
+    # a score with no checks at all is not a pass
+    assert not cluster_run_as_scored(_cluster_score(3), 0.07)["passed"]
+
+
+def test_campaign_names_take_cluster_scenarios_by_name_or_all_at_once() -> None:
+    assert "cluster_safe" not in campaign_names(None)  # minutes each: never by default
+    assert campaign_names(["sel", "cluster_geo"]) == ["sel", "cluster_geo"]
+    assert {"cluster_safe", "cluster_silent", "cluster_isl"} <= set(campaign_names(["cluster"]))
+    with pytest.raises(FlightswError, match="cluster_nope"):
+        campaign_names(["cluster_nope"])
+
+
+@pytest.mark.slow  # two short cluster runs (two nodes each) on a Dask cluster of its own
+def test_cluster_scenario_in_a_campaign(tmp_path: Path) -> None:
+    report = run_campaign(["cluster_safe"], 2, tmp_path, workers=2, progress=False)
+    t = report["totals"]
+    assert (t["runs"], t["passed"], t["lost_jobs"], t["false_alarms"]) == (2, 2, 0, 0), t
+    assert t["by_scenario"]["cluster_safe"]["distinct_fault_draws"] == 2
+    assert all(r["checks"]["jobs_handed_over"] for r in report["runs"])
