@@ -8,27 +8,16 @@ from flightsw.ground.station import GroundStation
 from flightsw.link.fop import AlertCode, Directive, FopState, Response
 from flightsw.link.sdls_config import link_security
 from flightsw.mission import load_mission
-from flightsw.packets import PusTc, PusTm
+from flightsw.packets import PusTc
 from flightsw.services.comms import link_config
 from flightsw.sil.harness import SilHarness
+from tests.support.ground_link import exchange
 
 
 def _node() -> SilHarness:
     m = load_mission(seed=random.randrange(1000))
     m.hal = {**m.hal, "radio": {"always_in_contact": True}, "spacecraft": {"boards": 8}}
     return SilHarness(m)
-
-
-def _exchange(h: SilHarness, gs: GroundStation, seconds: float) -> list[PusTm]:
-    link = h.hal.harness["ground_link"]
-    got: list[PusTm] = []
-    for _ in range(int(seconds * 10)):
-        h.exe.run_minor_frame()
-        for cltu in gs.tick(h.exe.now_ns / 1e9):
-            link.send(cltu)
-        for chunk in link.receive():
-            got.extend(PusTm.decode(p) for p in gs.receive(chunk))
-    return got
 
 
 def test_a_lockout_driven_and_lifted_from_the_ground() -> None:
@@ -40,17 +29,17 @@ def test_a_lockout_driven_and_lifted_from_the_ground() -> None:
     gs.fop.directive(Directive.SET_VS, far)
     gs.initiate()  # without a CLCW check: FOP-1 believes V(R) = far
     gs.send_packet(PusTc(apid, 17, 1, seq_count=1).encode())
-    tm = _exchange(h, gs, 3.0)
+    tm = exchange(h, gs, 3.0)
     assert gs.last_clcw is not None and gs.last_clcw.lockout  # FARM-1 in Lockout (E5)
     assert gs.fop.state is FopState.INITIAL
     alerts = {n.alert for n in gs.notices if n.response is Response.ALERT}
     assert alerts & {AlertCode.LOCKOUT, AlertCode.NNR}  # FOP-1 stopped, out of step
     assert not [p for p in tm if p.service == 17]
     gs.unlock()
-    tm = _exchange(h, gs, 3.0)
+    tm = exchange(h, gs, 3.0)
     assert gs.fop.state is FopState.ACTIVE and not gs.last_clcw.lockout
     vr = gs.last_clcw.report_value
     gs.send_packet(PusTc(apid, 17, 1, seq_count=2).encode())
-    tm += _exchange(h, gs, 3.0)
+    tm += exchange(h, gs, 3.0)
     assert [p.service for p in tm if p.service == 17] == [17]  # the ping, once
     assert gs.last_clcw.report_value == (vr + 1) & 0xFF and gs.outstanding == 0

@@ -8,9 +8,10 @@ from flightsw.ground.station import GroundStation
 from flightsw.link.sdls import SecurityAssociation
 from flightsw.link.sdls_config import link_security
 from flightsw.mission import load_mission
-from flightsw.packets import PusTc, PusTm
+from flightsw.packets import PusTc
 from flightsw.services.comms import link_config
 from flightsw.sil.harness import SilHarness
+from tests.support.ground_link import exchange
 
 
 def _node(**radio: object) -> SilHarness:
@@ -34,25 +35,13 @@ def _ground(h: SilHarness, key: bytes | None = None) -> GroundStation:
     return gs
 
 
-def _exchange(h: SilHarness, gs: GroundStation, seconds: float) -> list[PusTm]:
-    link = h.hal.harness["ground_link"]
-    got: list[PusTm] = []
-    for _ in range(int(seconds * 10)):
-        h.exe.run_minor_frame()
-        for cltu in gs.tick(h.exe.now_ns / 1e9):
-            link.send(cltu)
-        for chunk in link.receive():
-            got.extend(PusTm.decode(p) for p in gs.receive(chunk))
-    return got
-
-
 def test_ping_over_the_link_comes_back_through_the_downlink() -> None:
     h = _node()
     gs = _ground(h)
     apid = h.mission.executive.apid
     for i in range(5):
         gs.send_packet(PusTc(apid, 17, 1, seq_count=i).encode())
-    tm = _exchange(h, gs, 5.0)
+    tm = exchange(h, gs, 5.0)
     pongs = [p for p in tm if (p.service, p.subservice) == (17, 2)]
     completions = [p for p in tm if (p.service, p.subservice) == (1, 7)]
     assert len(pongs) == 5 and len(completions) == 5
@@ -65,7 +54,7 @@ def test_wrong_key_is_refused_and_reported() -> None:
     h = _node()
     gs = _ground(h, key=bytes(32))
     gs.send_packet(PusTc(h.mission.executive.apid, 17, 1).encode())
-    tm = _exchange(h, gs, 2.0)
+    tm = exchange(h, gs, 2.0)
     assert not [p for p in tm if p.service == 17]
     comms = h.exe.app("comms").instance
     assert comms.tlm["sdls_rejected"] >= 1 and comms.tlm["tc_packets"] == 0
@@ -80,7 +69,7 @@ def test_lossy_link_still_delivers_commands_once() -> None:
     apid = h.mission.executive.apid
     for i in range(20):
         gs.send_packet(PusTc(apid, 17, 1, seq_count=i).encode())
-    _exchange(h, gs, 30.0)
+    exchange(h, gs, 30.0)
     assert h.exe.app("comms").instance.tlm["tc_packets"] == 20
     assert h.exe.dispatcher.accepted == 20
     assert h.hal.harness["rf_link"].bits_flipped > 0

@@ -18,6 +18,7 @@ from flightsw.mission import load_mission
 from flightsw.packets import PusTc, PusTm
 from flightsw.services.comms import link_config
 from flightsw.sil.harness import SilHarness
+from tests.support.ground_link import exchange
 
 COMMS = 0x1F00
 
@@ -38,25 +39,6 @@ def _ground(h: SilHarness, state: GroundStateFile | None = None) -> GroundStatio
     return gs
 
 
-def _exchange(
-    h: SilHarness, gs: GroundStation | None, seconds: float, record: list[bytes] | None = None
-) -> list[PusTm]:
-    link = h.hal.harness["ground_link"]
-    got: list[PusTm] = []
-    for _ in range(round(seconds * 10)):
-        h.exe.run_minor_frame()
-        if gs is None:
-            link.receive()
-            continue
-        for cltu in gs.tick(h.exe.now_ns / 1e9):
-            link.send(cltu)
-            if record is not None:
-                record.append(cltu)
-        for chunk in link.receive():
-            got.extend(PusTm.decode(p) for p in gs.receive(chunk))
-    return got
-
-
 def _pings(h: SilHarness, gs: GroundStation, n: int, bypass: bool = False) -> None:
     for i in range(n):
         tc = PusTc(h.mission.executive.apid, 17, 1, seq_count=i).encode()
@@ -68,7 +50,7 @@ def _resync_fop(h: SilHarness, gs: GroundStation) -> None:
     gs.fop.directive(Directive.TERMINATE_AD)
     gs.fop.directive(Directive.INITIATE_AD_WITH_SET_VR, 0)
     for _ in range(10):
-        _exchange(h, gs, 1.0)
+        exchange(h, gs, 1.0)
         if gs.fop.state is FopState.ACTIVE:
             return
     raise AssertionError("FOP-1 did not become active")
@@ -92,10 +74,10 @@ def test_recorded_frames_replayed_after_a_reset_are_all_refused(reset: str) -> N
     recorded: list[bytes] = []
     _pings(h, gs, 20)
     for _ in range(20):
-        _exchange(h, gs, 1.0, recorded)
+        exchange(h, gs, 1.0, recorded)
         if gs.outstanding == 0:
             break
-    _exchange(h, gs, 2.0, recorded)  # copies FOP sent before the acknowledgement land too
+    exchange(h, gs, 2.0, recorded)  # copies FOP sent before the acknowledgement land too
     assert h.exe.dispatcher.accepted == 20 and gs.outstanding == 0
     if reset == "watchdog":
         assert h.hang(10.0)  # no kicks: the watchdog resets the computer
@@ -105,13 +87,13 @@ def test_recorded_frames_replayed_after_a_reset_are_all_refused(reset: str) -> N
     link = h.hal.harness["ground_link"]
     for cltu in recorded:  # an attacker replays everything it recorded
         link.send(cltu)
-    _exchange(h, None, 3.0)
+    exchange(h, None, 3.0)
     assert h.exe.dispatcher.received == 0
     assert _sdls_counters(h)["replay"] == len(recorded) >= 20
     assert _events(h, 20, 1), "SDLS_STATE_RESTORED reported at boot"
     _resync_fop(h, gs)  # the genuine ground carries on above what it sent before
     _pings(h, gs, 5)
-    tm = _exchange(h, gs, 5.0)
+    tm = exchange(h, gs, 5.0)
     assert h.exe.dispatcher.accepted == 5
     assert len([p for p in tm if (p.service, p.subservice) == (17, 2)]) == 5
 
@@ -121,32 +103,32 @@ def test_a_far_ahead_arsn_no_longer_closes_the_uplink_for_good() -> None:
     gs = _ground(h)
     recorded: list[bytes] = []
     _pings(h, gs, 3)
-    _exchange(h, gs, 4.0, recorded)
+    exchange(h, gs, 4.0, recorded)
     rogue = _ground(h)  # a ground tool with the key but not the counter: far ahead
     assert rogue.sdls is not None
     rogue.sdls.skip_send_to(1, 2**32 - 3)
     _pings(h, rogue, 1, bypass=True)
-    _exchange(h, rogue, 3.0)
+    exchange(h, rogue, 3.0)
     assert h.exe.dispatcher.accepted == 4
     assert h.exe.app("comms").instance.tlm["sdls_arsn"] == 2**32 - 2
     _pings(h, gs, 2, bypass=True)
-    _exchange(h, gs, 3.0)
+    exchange(h, gs, 3.0)
     assert h.exe.dispatcher.accepted == 4  # refused as replays: the uplink is closed ...
     assert h.hang(10.0)
     _pings(h, gs, 1, bypass=True)
-    _exchange(h, gs, 3.0)
+    exchange(h, gs, 3.0)
     assert h.exe.dispatcher.received == 0  # ... and stays closed across a reset
     value = gs.set_arsn()  # the ground's own counter: above all it ever sent
     _resync_fop(h, gs)
     _pings(h, gs, 4)
-    _exchange(h, gs, 6.0)
+    exchange(h, gs, 6.0)
     assert h.exe.dispatcher.accepted == 4
     assert h.exe.app("comms").instance.tlm["sdls_arsn"] > value
     assert _events(h, 19, 3), "SDLS_KEY_COMMAND reported"
     link = h.hal.harness["ground_link"]
     for cltu in recorded:
         link.send(cltu)
-    _exchange(h, None, 2.0)
+    exchange(h, None, 2.0)
     assert h.exe.dispatcher.accepted == 4  # nothing the ground sent before came back
 
 
@@ -158,7 +140,7 @@ def test_a_second_ground_session_carries_on(tmp_path: Path) -> None:
         if session:
             _resync_fop(h, gs)
         _pings(h, gs, 5)
-        _exchange(h, gs, 5.0)
+        exchange(h, gs, 5.0)
         gs.close()
         state.close()
         assert h.exe.dispatcher.accepted == 5 * (session + 1)
@@ -173,9 +155,9 @@ def test_a_ground_that_lost_its_state_file_keeps_key_management(tmp_path: Path) 
     state = GroundStateFile(tmp_path / "lost.json")
     gs = _ground(h, state)
     _pings(h, gs, 3)
-    _exchange(h, gs, 3.0)
+    exchange(h, gs, 3.0)
     gs.set_arsn()  # key management used once: its SA's ARSN is above 0 on board
-    _exchange(h, gs, 2.0)
+    exchange(h, gs, 2.0)
     gs.close()
     state.close()
     (tmp_path / "lost.json").unlink()
@@ -188,7 +170,7 @@ def test_a_ground_that_lost_its_state_file_keeps_key_management(tmp_path: Path) 
     commands = _sdls_counters(h)["key_commands"]
     gs.set_arsn()
     _pings(h, gs, 2)
-    _exchange(h, gs, 4.0)
+    exchange(h, gs, 4.0)
     assert _sdls_counters(h)["key_commands"] == commands + 1  # applied, not a replay
     assert _sdls_counters(h)["replay"] == 0
     assert h.exe.dispatcher.accepted == 5
@@ -225,7 +207,7 @@ def test_unreadable_sdls_state_is_reported_high() -> None:
     h = _node()
     gs = _ground(h)
     _pings(h, gs, 1)
-    _exchange(h, gs, 2.0)
+    exchange(h, gs, 2.0)
     _lose_sdls_state(h, "corrupt")
     h.reboot("command")
     h.run(1.0)
@@ -271,13 +253,13 @@ def test_with_an_nv_directory_a_new_process_still_refuses_old_frames(tmp_path: P
     gs = _ground(h)
     recorded: list[bytes] = []
     _pings(h, gs, 3, bypass=True)
-    _exchange(h, gs, 4.0, recorded)
+    exchange(h, gs, 4.0, recorded)
     assert h.exe.dispatcher.accepted == 3
     fresh = node()  # another process: nothing shared but the directory
     link = fresh.hal.harness["ground_link"]
     for cltu in recorded:
         link.send(cltu)
-    _exchange(fresh, None, 3.0)
+    exchange(fresh, None, 3.0)
     assert fresh.exe.dispatcher.received == 0
     assert _sdls_counters(fresh)["replay"] == len(recorded) == 3
 
@@ -306,23 +288,23 @@ def test_lost_state_refuses_every_recorded_frame_until_the_ground_resyncs(how: s
         comms = next(s for s in h.mission.specs if s.name == "comms")
         comms.options["sdls"] = {**comms.options["sdls"], "require_state": True}
         h.reboot("command")
-        _exchange(h, gs, 1.0)
+        exchange(h, gs, 1.0)
         gs.resync(h.exe.app("comms").instance.tlm["sdls_challenge"])
-        _exchange(h, gs, 1.0)
+        exchange(h, gs, 1.0)
         _resync_fop(h, gs)
     recorded: list[bytes] = []
     _pings(h, gs, 10)
-    _exchange(h, gs, 10.0, recorded)
+    exchange(h, gs, 10.0, recorded)
     assert h.exe.dispatcher.accepted == 10
     recorded_km: list[bytes] = []
     gs.set_arsn()
-    _exchange(h, gs, 2.0, recorded_km)  # a key command an attacker recorded too
+    exchange(h, gs, 2.0, recorded_km)  # a key command an attacker recorded too
     _lose_sdls_state(h, how)
     h.reboot("watchdog")
     link = h.hal.harness["ground_link"]
     for cltu in recorded + recorded_km:
         link.send(cltu)
-    _exchange(h, None, 3.0)
+    exchange(h, None, 3.0)
     assert h.exe.dispatcher.received == 0
     assert _sdls_counters(h)["locked"] >= 10
     locked = _events(h, 21, 4)
@@ -335,11 +317,11 @@ def test_lost_state_refuses_every_recorded_frame_until_the_ground_resyncs(how: s
     gs.resync(challenge)
     _resync_fop(h, gs)
     _pings(h, gs, 3)
-    _exchange(h, gs, 5.0)
+    exchange(h, gs, 5.0)
     assert h.exe.dispatcher.accepted == 3 and comms.tlm["sdls_locked"] == 0
     for cltu in recorded + recorded_km:
         link.send(cltu)
-    _exchange(h, None, 3.0)
+    exchange(h, None, 3.0)
     assert h.exe.dispatcher.accepted == 3  # nothing recorded before came back
     h.reboot("command")  # the resync was saved: the next start is not locked
     assert not h.exe.app("comms").instance.uplink.sdls.locked
