@@ -27,6 +27,7 @@ import dataclasses
 import math
 import os
 import select
+import signal
 import sys
 import threading
 import time
@@ -474,6 +475,11 @@ def main(argv: list[str] | None = None) -> int:
         watchdog_timeout_ms=args.watchdog_ms,
     )
     stop = threading.Event()
+    # Ctrl-C and a polite kill stop the loop whatever the shell left behind: a process
+    # started in the background of a non-interactive shell inherits SIGINT ignored, and
+    # then only the other end closing the pty would end it.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     try:
         if args.pty:
             master, _slave, path = open_pty()

@@ -340,3 +340,32 @@ def test_emulator_command_line_prints_its_pty() -> None:
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0
     assert "requests=4" in err
+
+
+def test_emulator_stops_on_sigint_inherited_ignored_with_its_pty_still_open() -> None:
+    """Was: started from the background of a script (SIGINT inherited ignored), the
+    emulator ignored Ctrl-C and ran on while anything held its pty open (a loaded CI run
+    waited 60 s for it)."""
+    import signal
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+    proc = subprocess.Popen(
+        [sys.executable, str(root / "tools" / "fake_bench_device.py"), "--pty", "--boards", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        assert proc.stdout is not None
+        path = proc.stdout.readline().strip()
+        hal = build_serial_hal(path, FAST, seed=0)  # held open while the signal comes
+        assert hal.devices["boards"].count == 2
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        hal.harness["port"].close()
+    finally:
+        proc.kill()
+    assert proc.returncode == 0 and "requests=" in err
