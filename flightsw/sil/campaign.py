@@ -234,14 +234,16 @@ def campaign_names(requested: list[str] | None) -> list[str]:
     stands for every cluster scenario (they are minutes each, so never by default)."""
     from flightsw.sil.cluster_scenarios import LIBRARY
 
+    shipped = scenario_names()
     names: list[str] = []
-    for name in requested or scenario_names():
+    for name in requested or shipped:
         names += sorted(LIBRARY) if name == "cluster" else [name]
-    known = set(scenario_names()) | set(LIBRARY)
-    unknown = [n for n in names if n not in known and not n.endswith(".toml")]
+    unknown = [
+        n for n in names if n not in shipped and n not in LIBRARY and not n.endswith(".toml")
+    ]
     if unknown:
         raise FlightswError(
-            f"unknown scenario {unknown[0]!r}; shipped: {scenario_names()}, "
+            f"unknown scenario {unknown[0]!r}; shipped: {shipped}, "
             f"cluster: {sorted(LIBRARY)} (or 'cluster' for all of them)"
         )
     return names
