@@ -95,7 +95,7 @@ from flightsw.exec_services import AppCatalog, AppControl
 from flightsw.executive import AppFault
 from flightsw.ports import Device, OptionalDevice, Publish, Service, Subscribe
 from flightsw.schema import REQUIRED, Opt, Schema, from_dataclass
-from flightsw.services.parameters import ParameterMemory
+from flightsw.services.parameters.app import ParameterMemory
 from hal.interfaces import (
     AcceleratorBoards,
     Battery,

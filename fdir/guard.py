@@ -20,7 +20,7 @@ from typing import Any
 
 from fdir.voting import Store, VotingStore
 from flightsw.datatypes import TYPES
-from flightsw.services.parameters import ParameterMemory
+from flightsw.services.parameters.app import ParameterMemory
 
 
 def _code(type_name: str) -> str:

@@ -316,7 +316,7 @@ def _keep_nv_outside_simulation(mission: Any, out: Path) -> Path | None:
     mission names one): like a spacecraft's, it outlives a restart of the process. In
     memory, a second run would send TM ARSNs the ground already accepted (refused as
     replays; an IV used again under AES-GCM) and take recorded TCs again."""
-    from flightsw.services.comms import hal_config_is_simulated
+    from flightsw.services.comms.app import hal_config_is_simulated
 
     config = mission.hal_config()
     if hal_config_is_simulated(config) or config.get("nv_dir"):
@@ -328,7 +328,7 @@ def _keep_nv_outside_simulation(mission: Any, out: Path) -> Path | None:
 
 def _check_link_security(mission: Any, allow_published_key: bool) -> None:
     """Refuse a published key outside SIL (unless allowed); say what the link's security is."""
-    from flightsw.services.comms import hal_config_is_simulated, mission_link_security
+    from flightsw.services.comms.app import hal_config_is_simulated, mission_link_security
 
     for app in mission.apps:
         sdls = app.options.get("sdls") if app.name == "comms" else None
@@ -348,7 +348,7 @@ def _cmd_ground(args: argparse.Namespace) -> int:
     from flightsw.ground.console import GroundConsole
     from flightsw.mission import load_mission
     from flightsw.packet_cli import text_lines
-    from flightsw.services.comms import mission_link_security
+    from flightsw.services.comms.app import mission_link_security
 
     mission = load_mission(args.mission)
     address = parse_host_port(args.udp, "--udp")

@@ -12,7 +12,7 @@ from flightsw.ports import AppBus
 from hal.interfaces import Clock
 
 if TYPE_CHECKING:
-    from flightsw.services.parameters import OwnParameters
+    from flightsw.services.parameters.app import OwnParameters
     from flightsw.services.tm_funnel import AppTm
     from flightsw.services.verification import TcRequest, Verifier
 

@@ -16,12 +16,12 @@ executive, an app declares each service it uses as a port (``Service(AppCatalog)
 * :class:`TmDownlink`: every TM packet the funnel flushes, with its channel (the radio).
 * :class:`TmTap`: every real-time TM packet as it is sent (the packet store, the relay).
 * :class:`TmPlayback`: queue packets already stamped (a store dump) for the downlink.
-* :class:`flightsw.services.parameters.ParameterMemory`: every app's parameters by id
+* :class:`flightsw.services.parameters.app.ParameterMemory`: every app's parameters by id
   (PUS-20, FDIR's memory guard).
 
 Without them an app sees only its own: ``ctx.tm`` sends its packets
 (:class:`flightsw.services.tm_funnel.AppTm`), ``ctx.params`` holds its parameters
-(:class:`flightsw.services.parameters.OwnParameters`).
+(:class:`flightsw.services.parameters.app.OwnParameters`).
 
 :func:`provide` builds them for one executive; nothing here holds more than it says.
 """
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from flightsw.app import AppDeclarations, EventDef
 from flightsw.datatypes import Value
-from flightsw.services.parameters import ParameterMemory
+from flightsw.services.parameters.app import ParameterMemory
 from flightsw.tables import TableRegistry
 
 if TYPE_CHECKING:

@@ -33,8 +33,8 @@ from flightsw.errors import CommandError, DeclarationError, FlightswError
 from flightsw.name_check import undeclared
 from flightsw.ports import AppBus, Publish, check_bus, resolve_devices
 from flightsw.schedule import Slot, build_schedule
-from flightsw.services.events import EventRecord, EventReporter
-from flightsw.services.parameters import OwnParameters, ParameterStore
+from flightsw.services.events.app import EventRecord, EventReporter
+from flightsw.services.parameters.app import OwnParameters, ParameterStore
 from flightsw.services.tm_funnel import AppTm, TmFunnel
 from flightsw.services.verification import Verifier
 from flightsw.tables import TableRegistry

@@ -30,19 +30,19 @@ from flightsw.errors import EncodeError, MissionError
 from flightsw.executive import EXECUTIVE_APP, ExecutiveConfig
 from flightsw.schedule import ScheduleError, build_schedule
 from flightsw.schema import REQUIRED, ConfigError, Opt, Schema, from_dataclass, show
-from flightsw.services.event_action import EventActionService
-from flightsw.services.events import EventService
-from flightsw.services.executive_app import ExecutiveApp
-from flightsw.services.files import FileService
-from flightsw.services.housekeeping import HousekeepingService
-from flightsw.services.monitoring import MonitoringService
-from flightsw.services.parameters import ParameterService, ParameterStore
-from flightsw.services.scheduling import SchedulingService
-from flightsw.services.sequencer import SequencerService
-from flightsw.services.storage import PacketStoreService
-from flightsw.services.tables import TableService
-from flightsw.services.test_service import TestService
-from flightsw.services.time_report import TimeService
+from flightsw.services.event_action.app import EventActionService
+from flightsw.services.events.app import EventService
+from flightsw.services.executive_app.app import ExecutiveApp
+from flightsw.services.files.app import FileService
+from flightsw.services.housekeeping.app import HousekeepingService
+from flightsw.services.monitoring.app import MonitoringService
+from flightsw.services.parameters.app import ParameterService, ParameterStore
+from flightsw.services.scheduling.app import SchedulingService
+from flightsw.services.sequencer.app import SequencerService
+from flightsw.services.storage.app import PacketStoreService
+from flightsw.services.tables.app import TableService
+from flightsw.services.test_service.app import TestService
+from flightsw.services.time_report.app import TimeService
 from flightsw.workload_schema import WORKLOAD
 from hal.factory import HalError, validate_config
 

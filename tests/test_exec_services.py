@@ -16,7 +16,7 @@ from flightsw.exec_services import (
     TmTap,
 )
 from flightsw.ports import Service
-from flightsw.services.parameters import ParameterMemory
+from flightsw.services.parameters.app import ParameterMemory
 from tests.test_ports import _load
 
 

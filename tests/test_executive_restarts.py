@@ -17,11 +17,11 @@ from flightsw.apps.messages import POWER_BUDGET
 from flightsw.ground.station import GroundStation
 from flightsw.mission import Mission, load_mission
 from flightsw.packets import PusTc, PusTm
-from flightsw.services.event_action import DEFINITIONS_TC as EA_DEFINITIONS_TC
-from flightsw.services.monitoring import DEFINITIONS_TC as MON_DEFINITIONS_TC
-from flightsw.services.monitoring import TABLE_NAME
-from flightsw.services.scheduling import INSERT
-from flightsw.services.tables import NAME_TC
+from flightsw.services.event_action.app import DEFINITIONS_TC as EA_DEFINITIONS_TC
+from flightsw.services.monitoring.app import DEFINITIONS_TC as MON_DEFINITIONS_TC
+from flightsw.services.monitoring.app import TABLE_NAME
+from flightsw.services.scheduling.app import INSERT
+from flightsw.services.tables.app import NAME_TC
 from flightsw.sil.harness import HarnessError, SilHarness
 from tests.support.apps import CounterApp, spec
 

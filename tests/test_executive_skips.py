@@ -18,10 +18,10 @@ from flightsw import msgids
 from flightsw.app import App, command
 from flightsw.dictionary import build_dictionary
 from flightsw.ground.commanding import CommandEncoder
-from flightsw.services.scheduling import INSERT
+from flightsw.services.scheduling.app import INSERT
 from hal.interfaces import RadioStatus
-from tests.services.scheduling_support import FRAME_NS, LightNode
 from tests.support.apps import spec
+from tests.support.light_node import FRAME_NS, LightNode
 
 SKIPPING_SERVICES = ("time", "event_action", "scheduler", "sequencer", "storage", "housekeeping")
 

@@ -16,7 +16,7 @@ from flightsw.link.sdls import SdlsTm, SecurityAssociation
 from flightsw.link.sdls_config import link_security
 from flightsw.mission import load_mission
 from flightsw.packets import PusTm
-from flightsw.services.comms import link_config
+from flightsw.services.comms.app import link_config
 
 FLIGHTSW = [sys.executable, "-m", "flightsw.cli"]
 

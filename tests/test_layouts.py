@@ -30,7 +30,9 @@ from flightsw.datatypes import TYPES
 from flightsw.dictionary import build_dictionary
 from flightsw.errors import CommandError, DecodeError, EncodeError
 from flightsw.layouts import CucTime, decode, describe, encode, parse_fields, parse_tc
-from flightsw.services import event_action, monitoring, tables
+from flightsw.services.event_action import app as event_action
+from flightsw.services.monitoring import app as monitoring
+from flightsw.services.tables import app as tables
 from flightsw.sil.harness import SilHarness
 
 

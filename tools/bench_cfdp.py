@@ -30,7 +30,7 @@ from flightsw.ground.file_transfer import GroundConfig, GroundFiles
 from flightsw.ground.station import GroundStation
 from flightsw.link.sdls_config import link_security
 from flightsw.mission import load_mission
-from flightsw.services.comms import link_config
+from flightsw.services.comms.app import link_config
 from flightsw.sil.harness import SilHarness
 
 MB = 1_000_000

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flightsw.executive import NS_PER_S, Executive
 from flightsw.mission import load_mission
 from flightsw.packets import PusTc
-from flightsw.services.scheduling import INSERT
+from flightsw.services.scheduling.app import INSERT
 from hal.clocks import SimClock
 from hal.factory import build_hal
 

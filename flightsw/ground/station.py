@@ -42,7 +42,7 @@ from flightsw.link.sdls_config import LinkSecurity, link_security
 from flightsw.link.sync import CaduReader
 from flightsw.link.tc_frame import TcFrame
 from flightsw.mission import Mission
-from flightsw.services.comms import link_config
+from flightsw.services.comms.app import link_config
 
 from .sdls_state_file import GroundStateFile
 

@@ -1,6 +1,6 @@
 """The link security a mission asks for, read from the comms service's ``sdls`` option.
 
-One reading, shared by the flight side (``flightsw.services.comms``), the ground station
+One reading, shared by the flight side (``flightsw.services.comms.app``), the ground station
 and the CLI, so the three can never disagree on a key or an SPI.
 
 ``sdls = "none"`` runs the link without authentication: an explicit choice, reported at

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flightsw.errors import DecodeError
-from flightsw.services.relay import GROUND_SCID, KIND_DATA, RelayFrame, ack_frame
+from flightsw.services.relay.app import GROUND_SCID, KIND_DATA, RelayFrame, ack_frame
 
 
 class GroundRelayEndpoint:

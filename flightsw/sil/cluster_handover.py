@@ -286,7 +286,7 @@ def job_truth(
     a hand-back still held by a relay or between hops), waiting on the ground, or lost.
     And the work the boards really did against the work delivered and in progress:
     what was done twice (``work_redone_s``)."""
-    from flightsw.services.relay import RelayFrame
+    from flightsw.services.relay.app import RelayFrame
     from flightsw.sil.cluster_node import handed_back_tags
 
     live: dict[int, float] = {}

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from flightsw.services.relay import GROUND_SCID, KIND_DATA, RelayFrame
+from flightsw.services.relay.app import GROUND_SCID, KIND_DATA, RelayFrame
 from hal.interfaces import HOP_GEO, HOP_GROUND, CrosslinkStatus
 from sim_hw.environment import ContactWindow, GroundStation, station_position_eci_km
 from sim_hw.isl import ClusterLinks, LinkState, light_time_s, packet_error_probability

@@ -50,7 +50,7 @@ from hal.crosslink import CrosslinkMailbox
 from hal.factory import build_hal
 from hal.interfaces import CrosslinkStatus
 
-# The relay service every cluster node runs (flightsw.services.relay).
+# The relay service every cluster node runs (flightsw.services.relay.app).
 RELAY_APP = {
     "name": "relay",
     "class": "flightsw.services.relay:RelayService",

@@ -3,7 +3,7 @@ frame acknowledged, and the listener (the ground's FDIR and job ledger) told onc
 
 from __future__ import annotations
 
-from flightsw.services.relay import GROUND_SCID, KIND_ACK, KIND_DATA, RelayFrame
+from flightsw.services.relay.app import GROUND_SCID, KIND_ACK, KIND_DATA, RelayFrame
 from flightsw.sil.cluster_ground import GroundRelayEndpoint
 
 PKT = bytes([0x08, 0x64, 0xC0, 0x00, 0x00, 0x09, 0x20, 131, 1]) + bytes(8)

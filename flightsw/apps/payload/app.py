@@ -88,7 +88,7 @@ from flightsw.apps.payload.power_policy import AdmissionPolicy, PowerLimits
 from flightsw.apps.payload.running import RunningJobs
 from flightsw.errors import CommandError, FlightswError
 from flightsw.ports import Device, Publish, Subscribe
-from flightsw.services.files import read_complete_file
+from flightsw.services.files.app import read_complete_file
 from hal.interfaces import AcceleratorBoards, BoardTelemetry, NonVolatileStore
 
 NS_PER_S = 1_000_000_000
