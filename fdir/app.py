@@ -63,18 +63,6 @@ from fdir.sensors import SensorFdir
 from fdir.state import CriticalState, StateKeeper
 from fdir.table import KEYS, flat, table_crc, timing_from, validated_table
 from fdir.watch import ACTIONS, MAX_MONITORS, MODES, WatchTable
-from flightsw import msgids
-from flightsw.app import (
-    App,
-    Arg,
-    EventDef,
-    FailureCode,
-    HkDef,
-    ParameterDef,
-    Severity,
-    TelemetryDef,
-    command,
-)
 from flightsw.apps.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
 from flightsw.apps.messages import (
     BOARD_AVAILABILITY,
@@ -90,11 +78,23 @@ from flightsw.apps.messages import (
     SwitchHealthRequest,
     SwitchStatus,
 )
-from flightsw.errors import CommandError, FlightswError
-from flightsw.exec_services import AppCatalog, AppControl
-from flightsw.executive import AppFault
-from flightsw.ports import Device, OptionalDevice, Publish, Service, Subscribe
-from flightsw.schema import REQUIRED, Opt, Schema, from_dataclass
+from flightsw.base.errors import CommandError, FlightswError
+from flightsw.base.schema import REQUIRED, Opt, Schema, from_dataclass
+from flightsw.framework import msgids
+from flightsw.framework.app import (
+    App,
+    Arg,
+    EventDef,
+    FailureCode,
+    HkDef,
+    ParameterDef,
+    Severity,
+    TelemetryDef,
+    command,
+)
+from flightsw.framework.exec_services import AppCatalog, AppControl
+from flightsw.framework.ports import Device, OptionalDevice, Publish, Service, Subscribe
+from flightsw.runtime.executive import AppFault
 from flightsw.services.parameters.app import ParameterMemory
 from hal.interfaces import (
     AcceleratorBoards,

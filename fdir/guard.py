@@ -19,7 +19,7 @@ from operator import itemgetter
 from typing import Any
 
 from fdir.voting import Store, VotingStore
-from flightsw.datatypes import TYPES
+from flightsw.framework.datatypes import TYPES
 from flightsw.services.parameters.app import ParameterMemory
 
 

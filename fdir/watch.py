@@ -1,7 +1,7 @@
 """Table-driven monitors on any telemetry point (after cFS LC's watchpoints/actionpoints).
 
 Each entry watches one point (``app.point``) against ``[low, high]``; the check itself
-is the on-board monitoring engine's (:class:`flightsw.checks.CheckCore`, the one PUS-12
+is the on-board monitoring engine's (:class:`flightsw.framework.checks.CheckCore`, the one PUS-12
 uses): a limit check whose state changes only after ``persist`` consecutive samples give
 the same new result (PUS-12's repetition number, both into a violation and back out of
 it), and a non-finite or missing value is INVALID, no verdict. A violation is reported
@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from flightsw.checks import VIOLATIONS, CheckCore, CheckKind
+from flightsw.framework.checks import VIOLATIONS, CheckCore, CheckKind
 
 MODES = {"off": 0, "report": 1, "active": 2}
 ACTIONS = {"none": 0, "safe_mode": 1}

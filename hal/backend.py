@@ -2,7 +2,7 @@
 
 A backend (``sim``, ``serial:PORT``) fills one of these. Apps reach hardware only
 through the interfaces in ``hal.interfaces``: the executive hands each app the handles of
-the devices it declared (``flightsw.ports``), never this object. ``devices`` holds only
+the devices it declared (``flightsw.framework.ports``), never this object. ``devices`` holds only
 flight devices; what advances simulated hardware (``stepper``) and what runners, scoring
 and test equipment reach (``harness``: the simulated spacecraft, the RF link and its
 ground end, a bench's serial line) are kept apart from them.

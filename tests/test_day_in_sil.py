@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from flightsw.dictionary import build_dictionary
 from flightsw.ground.commanding import CommandEncoder
-from flightsw.mission import Mission, load_mission
+from flightsw.runtime.dictionary import build_dictionary
+from flightsw.runtime.mission import Mission, load_mission
 from flightsw.sil.simulate import SimOptions, run_sim
 
 BOARD_MAX_W = 350.0

@@ -14,8 +14,8 @@ from flightsw.ground.console import GroundConsole
 from flightsw.link.onboard import DownlinkChain
 from flightsw.link.sdls import SdlsTm, SecurityAssociation
 from flightsw.link.sdls_config import link_security
-from flightsw.mission import load_mission
 from flightsw.packets import PusTm
+from flightsw.runtime.mission import load_mission
 from flightsw.services.comms.app import link_config
 
 FLIGHTSW = [sys.executable, "-m", "flightsw.cli"]
@@ -149,7 +149,7 @@ def test_bad_ground_arguments_are_one_error_line(tmp_path: Path) -> None:
 
 
 def test_console_command_text_garbage_is_our_error() -> None:
-    from flightsw.errors import FlightswError
+    from flightsw.base.errors import FlightswError
     from flightsw.ground.console import parse_command
 
     assert parse_command("fdir.readmit_board board=3") == ("fdir.readmit_board", {"board": 3})

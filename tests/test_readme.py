@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from flightsw.errors import DeclarationError
+from flightsw.base.errors import DeclarationError
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

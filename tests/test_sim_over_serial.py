@@ -50,7 +50,7 @@ def run_bench(
         [
             sys.executable,
             "-m",
-            "flightsw.cli",
+            "flightsw.cli.main",
             "sim",
             "--mission",
             mission,
@@ -147,7 +147,7 @@ def test_unreachable_port_is_one_error_line(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "flightsw.cli",
+            "flightsw.cli.main",
             "sim",
             "--mission",
             "bench",

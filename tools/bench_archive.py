@@ -25,11 +25,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flightsw.crc import crc16
-from flightsw.dictionary import build_dictionary
+from flightsw.base.crc import crc16
 from flightsw.ground.archive import TmArchive
-from flightsw.mission import load_mission
 from flightsw.packets import iter_packets
+from flightsw.runtime.dictionary import build_dictionary
+from flightsw.runtime.mission import load_mission
 from flightsw.sil.simulate import SimOptions, run_sim
 
 BATCH = 4096  # packets per transaction (TmArchive's default)

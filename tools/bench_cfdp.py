@@ -25,13 +25,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flightsw.file_store import read_complete_file
 from flightsw.ground.file_transfer import GroundConfig, GroundFiles
 from flightsw.ground.station import GroundStation
 from flightsw.link.sdls_config import link_security
-from flightsw.mission import load_mission
+from flightsw.runtime.mission import load_mission
 from flightsw.services.comms.app import link_config
 from flightsw.sil.harness import SilHarness
+from flightsw.store.files import read_complete_file
 
 MB = 1_000_000
 

@@ -44,7 +44,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flightsw.mission import load_mission
+from flightsw.runtime.mission import load_mission
 from flightsw.sil.cluster import ClusterOptions, run_cluster
 from flightsw.sil.cluster_ground import GroundRelayEndpoint
 from flightsw.sil.cluster_links import LinkRouter

@@ -13,10 +13,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flightsw.app import App, AppSpec
-from flightsw.bus import SoftwareBus
-from flightsw.executive import Executive, ExecutiveConfig
-from flightsw.mission import CORE_SERVICES, load_mission
+from flightsw.framework.app import App, AppSpec
+from flightsw.framework.bus import SoftwareBus
+from flightsw.runtime.executive import Executive, ExecutiveConfig
+from flightsw.runtime.mission import CORE_SERVICES, load_mission
 from hal.backend import Hal
 from hal.clocks import SimClock
 from hal.factory import build_hal

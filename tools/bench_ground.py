@@ -13,10 +13,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flightsw.dictionary import build_dictionary
 from flightsw.ground.archive import TmArchive
-from flightsw.mission import load_mission
 from flightsw.packets import iter_packets
+from flightsw.runtime.dictionary import build_dictionary
+from flightsw.runtime.mission import load_mission
 from flightsw.sil.simulate import SimOptions, run_sim
 
 

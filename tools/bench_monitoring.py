@@ -22,8 +22,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flightsw.executive import Executive
-from flightsw.mission import load_mission
+from flightsw.runtime.executive import Executive
+from flightsw.runtime.mission import load_mission
 from flightsw.services.monitoring.app import TABLE_NAME
 from hal.clocks import SimClock
 from hal.factory import build_hal

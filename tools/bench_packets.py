@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_timing import rate
 
-from flightsw.crc import crc16
+from flightsw.base.crc import crc16
 from flightsw.packets import PUS_TC, SPACE_PACKET, PusTc, PusTm, SpacePacket, encode_tm
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flightsw.executive import NS_PER_S, Executive
-from flightsw.mission import load_mission
 from flightsw.packets import PusTc
+from flightsw.runtime.executive import NS_PER_S, Executive
+from flightsw.runtime.mission import load_mission
 from flightsw.services.scheduling.app import INSERT
 from hal.clocks import SimClock
 from hal.factory import build_hal

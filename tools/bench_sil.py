@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flightsw.mission import load_mission
+from flightsw.runtime.mission import load_mission
 from flightsw.sil.simulate import SimOptions, orbit_period_s, run_sim, with_boards
 
 SIZES = (256, 1024, 4096)

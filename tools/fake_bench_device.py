@@ -41,7 +41,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flightsw.errors import DecodeError
+from flightsw.base.errors import DecodeError
 from hal.serial import protocol as p
 from sim_hw.boards import BoardArray, BoardParams
 from sim_hw.power import Pcdu, SwitchSpec

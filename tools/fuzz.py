@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from flightsw.errors import DecodeError
+from flightsw.base.errors import DecodeError
 from flightsw.link import kinds_downlink, kinds_uplink
 from flightsw.packets import PusTc, PusTm, SpacePacket, cds_decode, cuc_decode, iter_packets
 from flightsw.packets.kinds import KINDS, KindOptions

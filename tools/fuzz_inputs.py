@@ -42,8 +42,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from flightsw.errors import MissionError
-from flightsw.mission import default_mission_path, load_mission
+from flightsw.base.errors import MissionError
+from flightsw.runtime.mission import default_mission_path, load_mission
 
 CASE_LIMIT_S = 20  # a case slower than this is a finding (schedules, loops that explode)
 BUILD_EVERY = 4  # build and run one mission of this many that loaded
@@ -135,7 +135,7 @@ APP_CLASSES = [
     "flightsw.app:App",
     "flightsw.app:Arg",
     "flightsw.nothing:X",
-    "flightsw.app",
+    "flightsw.framework.app",
     "a:b:c",
     ":",
 ]
@@ -365,7 +365,7 @@ class MissionTarget:
 
 def build_and_run(mission: Any, frames: int = 20) -> None:
     """Start a loaded mission on the simulated HAL and run it; no app may fail."""
-    from flightsw.executive import Executive
+    from flightsw.runtime.executive import Executive
     from hal.clocks import SimClock
     from hal.factory import build_hal
 
@@ -595,7 +595,7 @@ def _stdin_octets(rng: random.Random) -> bytes:
 
 def run_cli(argv: list[str], stdin: bytes) -> tuple[int, str, str]:
     """``flightsw argv`` in this process: (status, stdout, stderr)."""
-    from flightsw import cli
+    from flightsw.cli.main import main as cli
 
     out, err = io.StringIO(), io.StringIO()
     old_stdin = sys.stdin
@@ -618,8 +618,8 @@ def stubs(workdir: Path) -> Iterator[None]:
     import flightsw.sil.campaign as campaign
     import flightsw.sil.scenario as scenario
     import flightsw.sil.simulate as simulate
-    from flightsw.dictionary import build_dictionary
     from flightsw.ground.commanding import CommandEncoder
+    from flightsw.runtime.dictionary import build_dictionary
     from hal.factory import validate_config
 
     def run_sim(mission: Any, opts: Any) -> dict[str, Any]:

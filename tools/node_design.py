@@ -109,7 +109,7 @@ def table(d: DesignNumbers, cfg: SpacecraftConfig) -> str:
 
 def default_design() -> tuple[DesignNumbers, SpacecraftConfig]:
     """The design numbers of the default mission's node, and its build."""
-    from flightsw.mission import load_mission
+    from flightsw.runtime.mission import load_mission
 
     cfg = spacecraft_config(load_mission().hal_config())
     return design_numbers(cfg), cfg
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mission", help="mission file (default: the built-in default)")
     args = ap.parse_args(argv)
-    from flightsw.mission import load_mission
+    from flightsw.runtime.mission import load_mission
 
     cfg = spacecraft_config(load_mission(args.mission).hal_config())
     print(table(design_numbers(cfg), cfg))

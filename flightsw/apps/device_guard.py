@@ -9,8 +9,8 @@ tries again next cycle, instead of being restarted by the executive and losing i
 
 from __future__ import annotations
 
-from flightsw.app import Arg, EventDef, Severity, TelemetryDef
-from flightsw.errors import FlightswError
+from flightsw.base.errors import FlightswError
+from flightsw.framework.app import Arg, EventDef, Severity, TelemetryDef
 
 DEVICE_ERROR_EVENT_ID = 90
 DEVICE_ERRORS = TelemetryDef("device_errors", "u32", "", "HAL calls that failed")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from flightsw import msgids
+from flightsw.framework import msgids
 
 POWER_BUDGET = 0x0010
 THERMAL_CAPS = 0x0011

@@ -15,7 +15,7 @@ Adding a key is one line next to the code that reads it, e.g. in an app::
         Opt("sdls", "table", None, fields=SDLS, doc="TC authentication; absent: none"),
     )
 
-This module is a leaf (it imports only ``flightsw.errors``), so the HAL backends below
+This module is a leaf (it imports only ``flightsw.base.errors``), so the HAL backends below
 the framework declare their tables with it too.
 """
 

@@ -64,9 +64,9 @@ from spacepackets.cfdp.pdu.helper import GenericPduPacket, PduFactory
 from spacepackets.seqcount import ProvidesSeqCount
 from spacepackets.util import ByteFieldU16
 
+from flightsw.base.errors import FlightswError
 from flightsw.cfdp import fixes as _fixes  # noqa: F401  (cfdp-py correction, applied on import)
 from flightsw.cfdp.timers import ClockCheckTimers, running
-from flightsw.errors import FlightswError
 
 NS_PER_MS = 1_000_000
 ABANDONED = 0xF0  # our condition for a transfer the entity gave up (outside CFDP's 0..15)

@@ -1,7 +1,7 @@
 """Where CFDP reads and writes files: the node's NV store, or a directory on the ground.
 
 :class:`NvFilestore` maps a CFDP file name (``"seq1"``, ``"/seq1"``) to the on-board
-file of that name (:mod:`flightsw.file_store`): the quota holds (a file whose Metadata
+file of that name (:mod:`flightsw.store.files`): the quota holds (a file whose Metadata
 announces more than fits is refused before a byte is written, and a write past the
 quota is refused), names are checked, and a received file becomes readable by the apps
 (its ``.ok`` marker) only when the entity marks it complete after the transaction ended
@@ -21,8 +21,8 @@ from pathlib import Path
 from cfdppy.filestore import NativeFilestore, VirtualFilestore
 from spacepackets.cfdp import ChecksumType, FilestoreResponseStatusCode
 
-from flightsw.errors import FlightswError
-from flightsw.file_store import FileStoreError, OnboardFiles, check_name
+from flightsw.base.errors import FlightswError
+from flightsw.store.files import FileStoreError, OnboardFiles, check_name
 
 SEGMENT = 4096
 

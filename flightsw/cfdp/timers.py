@@ -26,7 +26,7 @@ from cfdppy.mib import CheckTimerProvider, EntityType
 from spacepackets.countdown import Countdown
 from spacepackets.util import UnsignedByteField
 
-from flightsw.errors import FlightswError
+from flightsw.base.errors import FlightswError
 
 MsClock = Callable[[], int]
 _RUNNING: list[MsClock] = []

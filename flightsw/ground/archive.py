@@ -32,7 +32,7 @@ import json
 import math
 import sqlite3
 import struct
-from binascii import crc_hqx  # CRC-16/CCITT-FALSE, as flightsw.crc (tested equal there)
+from binascii import crc_hqx  # CRC-16/CCITT-FALSE, as flightsw.base.crc (tested equal there)
 from collections.abc import Iterable
 from itertools import islice, repeat
 from pathlib import Path
@@ -40,8 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from flightsw.datatypes import TYPES
-from flightsw.errors import DecodeError, FlightswError
+from flightsw.base.errors import DecodeError, FlightswError
+from flightsw.framework.datatypes import TYPES
 from flightsw.ground.tm_decoder import TmDecoder
 from flightsw.packets import PusTm, cuc_decode
 

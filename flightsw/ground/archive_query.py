@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from flightsw.errors import FlightswError
+from flightsw.base.errors import FlightswError
 from flightsw.ground.archive import STORED_DTYPE, ArchiveError, TmArchive, open_db
 from flightsw.ground.procedure import EventReport, HkReport, VerificationReport, _Decoder
 

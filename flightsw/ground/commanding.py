@@ -4,7 +4,7 @@ The dictionary says how each command is routed and what its arguments are; this 
 checks the values against it (type and range) before anything is sent, raising
 EncodeError for an unknown command or a bad value. Commands whose application data has
 a variable layout (the standard services' N × id lists) take named values encoded by
-the layout the dictionary gives (:mod:`flightsw.layouts`), or ``app_data`` bytes.
+the layout the dictionary gives (:mod:`flightsw.framework.layouts`), or ``app_data`` bytes.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from flightsw import layouts
-from flightsw.datatypes import TYPES, data_type
-from flightsw.errors import EncodeError
+from flightsw.base.errors import EncodeError
+from flightsw.framework import layouts
+from flightsw.framework.datatypes import TYPES, data_type
 from flightsw.packets import PusTc
 
 

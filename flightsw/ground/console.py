@@ -37,8 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flightsw.dictionary import build_dictionary
-from flightsw.errors import FlightswError
+from flightsw.base.errors import FlightswError
 from flightsw.ground.archive import TmArchive
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.ground.console_model import ConsoleModel
@@ -46,8 +45,9 @@ from flightsw.ground.sdls_state_file import GroundStateFile
 from flightsw.ground.station import GroundStation
 from flightsw.link.fop import FopState, Response
 from flightsw.link.onboard import VC_PLAYBACK
-from flightsw.mission import Mission
 from flightsw.packets import tc_request_id_from_bytes
+from flightsw.runtime.dictionary import build_dictionary
+from flightsw.runtime.mission import Mission
 
 MAX_DATAGRAMS_PER_POLL = 256
 # The PUS source id of the console's TCs: the spacecraft addresses their verification

@@ -25,7 +25,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from flightsw.errors import DecodeError
+from flightsw.base.errors import DecodeError
 from flightsw.ground.tm_decoder import TmDecoder
 from flightsw.packets import PusTm
 

@@ -27,7 +27,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.layout import FormattedTextControl, HSplit, Layout, VSplit, Window
 from prompt_toolkit.widgets import Frame, TextArea
 
-from flightsw.errors import FlightswError
+from flightsw.base.errors import FlightswError
 from flightsw.ground.console import GroundConsole
 from flightsw.ground.console_model import ConsoleModel
 

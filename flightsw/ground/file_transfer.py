@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flightsw.base.errors import DecodeError, FlightswError
 from flightsw.cfdp.entity import CfdpEntity, CfdpError, EntityConfig, Transfer
 from flightsw.cfdp.filestores import DirFilestore
-from flightsw.errors import DecodeError, FlightswError
 from flightsw.packets import PusTc, PusTm
 
 PDU_TC = (23, 128)

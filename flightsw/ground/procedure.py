@@ -30,11 +30,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from flightsw.datatypes import TYPES, data_type
-from flightsw.errors import DecodeError, EncodeError, FlightswError
+from flightsw.base.errors import DecodeError, EncodeError, FlightswError
+from flightsw.framework.datatypes import TYPES, data_type
+from flightsw.framework.verification import parse_report
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.packets import PusTc, PusTm, cuc_decode
-from flightsw.services.verification import parse_report
 
 NS_PER_S = 1_000_000_000
 SEVERITY_BY_SUBSERVICE = {1: "INFO", 2: "LOW", 3: "MEDIUM", 4: "HIGH"}

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flightsw.errors import DecodeError, FlightswError
+from flightsw.base.errors import DecodeError, FlightswError
 from flightsw.ground.console import GroundConsole
 from flightsw.link.fop import FopState
-from flightsw.mission import Mission
 from flightsw.packets import PusTm, cuc_decode
+from flightsw.runtime.mission import Mission
 
 NS_PER_S = 1_000_000_000
 FAULT_ANSWER_TIMEOUT_S = 5.0

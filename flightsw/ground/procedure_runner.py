@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flightsw.errors import FlightswError
+from flightsw.base.errors import FlightswError
 from flightsw.ground.procedure import Backend, Procedure, ProcedureFailed
 
 ProcedureFn = Callable[[Procedure], object]

@@ -27,7 +27,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flightsw.errors import FlightswError
+from flightsw.base.errors import FlightswError
 from flightsw.link.sdls import FINGERPRINT_LEN, MAX_ARSN_WINDOW, SaState, SdlsStateError
 
 FORMAT = "flightsw-ground-sdls"

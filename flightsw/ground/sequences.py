@@ -16,7 +16,7 @@ The text format, one statement a line (``#`` starts a comment)::
 ``compile_text`` checks every command name, argument name, type and range against the
 dictionary (the same checks as commanding by name), every telemetry point, label and
 policy, and flags critical commands; the result is the binary of
-``flightsw.sequence_format`` with its CRC. ``decompile`` turns a binary back into text
+``flightsw.packets.sequence`` with its CRC. ``decompile`` turns a binary back into text
 (labels become ``step_N``). Every error is a ``SequenceError`` naming file and line.
 """
 
@@ -27,10 +27,10 @@ import struct
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flightsw.datatypes import TYPES
-from flightsw.errors import EncodeError
+from flightsw.base.errors import EncodeError
+from flightsw.framework.datatypes import TYPES
 from flightsw.ground.commanding import CommandEncoder
-from flightsw.sequence_format import (
+from flightsw.packets.sequence import (
     COMPARE_TEXT,
     MAX_STEPS,
     OnFailure,

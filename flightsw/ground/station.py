@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from flightsw.errors import DecodeError, FlightswError
+from flightsw.base.errors import DecodeError, FlightswError
 from flightsw.link.clcw import Clcw
 from flightsw.link.cltu import encode_cltu
 from flightsw.link.extractor import PacketExtractor
@@ -41,7 +41,7 @@ from flightsw.link.sdls import (
 from flightsw.link.sdls_config import LinkSecurity, link_security
 from flightsw.link.sync import CaduReader
 from flightsw.link.tc_frame import TcFrame
-from flightsw.mission import Mission
+from flightsw.runtime.mission import Mission
 from flightsw.services.comms.app import link_config
 
 from .sdls_state_file import GroundStateFile

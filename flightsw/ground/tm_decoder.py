@@ -2,7 +2,7 @@
 
 The dictionary (``flightsw dict export``) lists each TM report the flight build sends,
 PUS (service, subservice), with the layout of its application data
-(:mod:`flightsw.layouts`); housekeeping values, event arguments and parameter values are
+(:mod:`flightsw.framework.layouts`); housekeeping values, event arguments and parameter values are
 typed by the dictionary's tables. This module builds the codecs from that JSON and
 imports no flight service or app: a ground tool decodes a mission it has only the
 dictionary of.
@@ -15,8 +15,8 @@ from typing import Any
 
 from construct import Construct
 
-from flightsw import layouts
-from flightsw.errors import DecodeError
+from flightsw.base.errors import DecodeError
+from flightsw.framework import layouts
 from flightsw.packets import PusTm, cuc_decode
 
 

@@ -13,7 +13,7 @@ events extend the (5,severity) report restricted on their id (their arguments as
 parameters). The idle packet (APID 2047) has its own container, so every packet of a
 stream decodes.
 
-Layouts (:mod:`flightsw.layouts`) become entries: scalars and enums are typed parameters,
+Layouts (:mod:`flightsw.framework.layouts`) become entries: scalars and enums are typed parameters,
 a CUC time an integer calibrated to seconds, a name or octets after a length a length
 parameter and a string (binary) sized by it. What XTCE decoders cannot size without
 arrays (a counted list of items; values typed by an id inside a list; octets up to the
@@ -650,7 +650,7 @@ def _ancillary(element: ET.Element, name: str, text: str) -> None:
 
 
 def build_xtce(dictionary: dict[str, Any], flat: bool = False) -> str:
-    """The XTCE document for a dictionary from ``flightsw.dictionary.build_dictionary``:
+    """The XTCE document for a dictionary from ``flightsw.runtime.dictionary.build_dictionary``:
     nested (a SpaceSystem per app) or, with ``flat``, one SpaceSystem level."""
     ET.register_namespace("xtce", NS)
     b = _Builder(dictionary, flat)

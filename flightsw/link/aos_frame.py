@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from construct import BitsInteger, BitStruct, Bytes, If, Int16ub, Struct
 
-from flightsw.crc import append_crc, check_trailing_crc
-from flightsw.errors import DecodeError, EncodeError
+from flightsw.base.crc import append_crc, check_trailing_crc
+from flightsw.base.errors import DecodeError, EncodeError
 from flightsw.link.tm_frame import FECF_LEN, FHP_IDLE, OCF_LEN, as_bytes
 from flightsw.packets.spacepacket import check_field
 

@@ -25,7 +25,7 @@ from enum import IntEnum
 import numpy as np
 import numpy.typing as npt
 
-from flightsw.errors import DecodeError, EncodeError
+from flightsw.base.errors import DecodeError, EncodeError
 
 INFO_LEN = 7
 CODEBLOCK_LEN = 8

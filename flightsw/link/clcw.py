@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from construct import BitsInteger, BitStruct, Const, Flag
 
-from flightsw.errors import DecodeError, EncodeError
+from flightsw.base.errors import DecodeError, EncodeError
 
 CLCW = BitStruct(
     "control_word_type" / Const(0, BitsInteger(1)),

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from flightsw.base.errors import DecodeError, EncodeError
 from flightsw.base.stream import StreamReader
-from flightsw.errors import DecodeError, EncodeError
 from flightsw.link.bch import (
     CODEBLOCK_LEN,
     INFO_LEN,

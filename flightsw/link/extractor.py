@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from typing import Literal, Protocol
 
-from flightsw.errors import DecodeError, FlightswError
+from flightsw.base.errors import DecodeError, FlightswError
 from flightsw.link.aos_frame import AOS_IDLE_VCID, AosFrame
 from flightsw.link.tm_frame import (
     DEFAULT_FRAME_LEN,

@@ -36,8 +36,8 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from flightsw.crc import crc16
-from flightsw.errors import EncodeError
+from flightsw.base.crc import crc16
+from flightsw.base.errors import EncodeError
 from flightsw.link.aos_frame import (
     AOS_HEADER_LEN,
     AOS_IDLE_VCID,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flightsw.errors import DecodeError
+from flightsw.base.errors import DecodeError
 from flightsw.link.aos_frame import AosFrame
 from flightsw.link.clcw import Clcw
 from flightsw.link.cltu import CltuDecoder, decode_cltu, encode_cltu

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flightsw.errors import EncodeError
+from flightsw.base.errors import EncodeError
 from flightsw.link.aos_frame import AOS_MAX_FRAME_LEN, AosFrame, aos_frame_declaration
 from flightsw.link.tm_frame import TM_MAX_FRAME_LEN, TmFrame, tm_frame_declaration
 from flightsw.packets.kinds import KINDS, KindOptions, declared_kind, register

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flightsw.errors import EncodeError
+from flightsw.base.errors import EncodeError
 from flightsw.link.bch import CODEBLOCK_LEN
 from flightsw.link.cltu import START_SEQUENCE, decode_cltu, encode_cltu
 from flightsw.link.tc_frame import TcFrame, tc_frame_declaration

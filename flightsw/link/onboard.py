@@ -28,7 +28,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from flightsw.errors import DecodeError
+from flightsw.base.errors import DecodeError
 from flightsw.link.cltu import CltuDecoder
 from flightsw.link.farm import Farm
 from flightsw.link.framer import FrameProtector, TmFramer, VirtualChannel

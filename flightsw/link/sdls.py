@@ -70,7 +70,7 @@ from cryptography.hazmat.primitives.keywrap import (
     aes_key_wrap,
 )
 
-from flightsw.errors import FlightswError
+from flightsw.base.errors import FlightswError
 
 HEADER_LEN = 5  # TC transfer frame primary header
 TM_HEADER_LEN = 6  # TM transfer frame primary header

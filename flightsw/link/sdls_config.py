@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flightsw.errors import FlightswError
+from flightsw.base.errors import FlightswError
 from flightsw.link.sdls import SecurityAssociation
 
 SA_KEYS = {"spi", "key", "mode", "arsn_len"}

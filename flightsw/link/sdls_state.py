@@ -2,7 +2,7 @@
 
 What an SDLS endpoint must keep across a processor reset (:class:`~flightsw.link.sdls.SaState`
 per SA) is written as one record, declared here with construct, into a
-:class:`flightsw.voting.VotingStore` (three CRC-checked copies, majority read and
+:class:`flightsw.store.voting.VotingStore` (three CRC-checked copies, majority read and
 repair), the same discipline as FDIR's critical state.
 
 Record::
@@ -35,9 +35,9 @@ from construct import (
 )
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
-from flightsw.errors import DecodeError
+from flightsw.base.errors import DecodeError
 from flightsw.link.sdls import FINGERPRINT_LEN, SaState, SdlsStateError
-from flightsw.voting import Store, VotingStore
+from flightsw.store.voting import Store, VotingStore
 from hal.nvstore import NvStoreError
 
 FLAG_OPERATIONAL = 0x01

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from flightsw.base.errors import EncodeError
 from flightsw.base.stream import StreamReader
-from flightsw.errors import EncodeError
 from flightsw.link.randomizer import tm_randomize
 
 ASM = b"\x1a\xcf\xfc\x1d"

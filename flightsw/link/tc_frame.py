@@ -26,8 +26,8 @@ from typing import Any
 
 from construct import BitsInteger, BitStruct, Bytes, If, Int16ub, Struct
 
-from flightsw.crc import check_trailing_crc, crc16
-from flightsw.errors import DecodeError, EncodeError
+from flightsw.base.crc import check_trailing_crc, crc16
+from flightsw.base.errors import DecodeError, EncodeError
 from flightsw.packets.kinds import declared_fields, to_json
 from flightsw.packets.spacepacket import bad_field, check_field, declared_limits
 

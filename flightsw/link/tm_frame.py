@@ -10,7 +10,7 @@ The frame length is a mission constant that the bytes do not carry, and so is th
 presence of the FECF; decoders take both. ``TM_PRIMARY_HEADER`` and
 :func:`tm_frame_declaration` are the declarations; :class:`TmFrame` packs and unpacks with
 ``struct`` (the tests prove both give the same bytes and fields). Every decoder raises only
-:class:`~flightsw.errors.DecodeError`.
+:class:`~flightsw.base.errors.DecodeError`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from typing import Any
 
 from construct import BitsInteger, BitStruct, Bytes, If, Int16ub, Struct, this
 
-from flightsw.crc import append_crc, check_trailing_crc
-from flightsw.errors import DecodeError, EncodeError
+from flightsw.base.crc import append_crc, check_trailing_crc
+from flightsw.base.errors import DecodeError, EncodeError
 from flightsw.packets.spacepacket import check_field
 
 TM_PRIMARY_HEADER = BitStruct(

@@ -2,7 +2,7 @@
 
 Declared once with construct; the classes give fast ``encode``/``decode`` paths that
 the tests prove equal to the declarations. Every decoder raises only
-:class:`flightsw.errors.DecodeError`.
+:class:`flightsw.base.errors.DecodeError`.
 """
 
 from flightsw.packets.pus import (

@@ -21,7 +21,7 @@ from typing import Any
 
 from construct import Construct, IfThenElse, Renamed
 
-from flightsw.errors import EncodeError
+from flightsw.base.errors import EncodeError
 from flightsw.packets.pus import DEFAULT_TIME_LEN, PUS_TC, PusTc, PusTm, pus_tm_declaration
 from flightsw.packets.spacepacket import SPACE_PACKET, SpacePacket
 

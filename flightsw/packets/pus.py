@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 from construct import BitsInteger, BitStruct, Bytes, Int8ub, Int16ub, Struct, this
 
-from flightsw.crc import check_trailing_crc, crc16
-from flightsw.errors import DecodeError, EncodeError
+from flightsw.base.crc import check_trailing_crc, crc16
+from flightsw.base.errors import DecodeError, EncodeError
 from flightsw.packets.spacepacket import (
     HEADER_LEN,
     PRIMARY_HEADER,

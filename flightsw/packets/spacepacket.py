@@ -25,7 +25,7 @@ from construct import (
     this,
 )
 
-from flightsw.errors import DecodeError, EncodeError
+from flightsw.base.errors import DecodeError, EncodeError
 
 PRIMARY_HEADER = BitStruct(
     "version" / BitsInteger(3),

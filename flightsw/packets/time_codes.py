@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from construct import Bytes, Int16ub, Int32ub, Struct
 
-from flightsw.errors import DecodeError, EncodeError
+from flightsw.base.errors import DecodeError, EncodeError
 
 NS_PER_S = 1_000_000_000
 NS_PER_DAY = 86_400 * NS_PER_S

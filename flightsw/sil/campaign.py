@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from flightsw.errors import FlightswError
-from flightsw.progress import Progress
+from flightsw.base.errors import FlightswError
+from flightsw.sil.progress import Progress
 from flightsw.sil.scenario import run_scenario, scenario_names
 
 
@@ -209,7 +209,7 @@ def cluster_run_as_scored(score: dict[str, Any], orbits: float) -> dict[str, Any
 def run_cluster_run(name: str, seed: int) -> dict[str, Any]:
     """One cluster scenario in this worker (its nodes one after the other: a campaign
     already spreads runs over the workers), scored from the cluster's truth."""
-    from flightsw.mission import load_mission
+    from flightsw.runtime.mission import load_mission
     from flightsw.sil.cluster_scenarios import load_cluster_scenario, run_cluster_scenario
     from flightsw.sil.simulate import orbit_period_s
 

@@ -30,16 +30,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flightsw.errors import FlightswError
-from flightsw.executive import NS_PER_S
-from flightsw.mission import load_mission
-from flightsw.progress import Progress
+from flightsw.base.errors import FlightswError
+from flightsw.runtime.executive import NS_PER_S
+from flightsw.runtime.mission import load_mission
 from flightsw.sil.cluster_faults import ClusterFaults
 from flightsw.sil.cluster_ground import GroundRelayEndpoint
 from flightsw.sil.cluster_handover import Completions, GroundWatch, heard_gaps, job_truth
 from flightsw.sil.cluster_jobs import ClusterJobs, NodeView
 from flightsw.sil.cluster_links import GeoUplink, LinkRouter
 from flightsw.sil.cluster_node import SCID_BASE, NodeSpec, Shard, node_mission, node_seed
+from flightsw.sil.progress import Progress
 from flightsw.sil.simulate import orbit_period_s
 from hal.sim.backend import ground_stations, spacecraft_config
 from sim_hw.environment import contact_windows
@@ -140,8 +140,8 @@ def _check(opts: ClusterOptions) -> None:
 
 def _cluster_jobs(opts: ClusterOptions, first: NodeSpec) -> ClusterJobs:
     """The cluster's job stream from the mission's [workload], sized to all its boards."""
-    from flightsw.dictionary import build_dictionary
     from flightsw.ground.commanding import CommandEncoder
+    from flightsw.runtime.dictionary import build_dictionary
     from flightsw.sil.workload import WorkloadConfig
 
     mission = node_mission(first)

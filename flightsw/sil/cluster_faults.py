@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from flightsw.dictionary import build_dictionary
 from flightsw.ground.commanding import CommandEncoder
+from flightsw.runtime.dictionary import build_dictionary
 from flightsw.sil.cluster_node import NodeSpec, node_mission
 
 NS_PER_S = 1_000_000_000

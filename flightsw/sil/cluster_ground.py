@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from flightsw.errors import DecodeError
+from flightsw.base.errors import DecodeError
 from flightsw.services.relay.app import GROUND_SCID, KIND_DATA, RelayFrame, ack_frame
 
 

@@ -33,7 +33,7 @@ from flightsw.apps.payload.handover import (
     decode_results,
     expected_result,
 )
-from flightsw.errors import FlightswError
+from flightsw.base.errors import FlightswError
 from flightsw.packets import PusTm
 
 NS_PER_S = 1_000_000_000

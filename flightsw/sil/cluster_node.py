@@ -29,13 +29,13 @@ from typing import Any
 import numpy as np
 
 from flightsw.apps.payload.handover import decode_jobs
-from flightsw.dictionary import build_dictionary
-from flightsw.errors import MissionError
-from flightsw.executive import NS_PER_S, AppLoadError, Executive
+from flightsw.base.errors import MissionError
+from flightsw.framework.tm_funnel import CH_REALTIME
 from flightsw.ground.archive import TmArchive
-from flightsw.mission import Mission, parse_mission, resolve_mission
 from flightsw.packets import PusTc, PusTm
-from flightsw.services.tm_funnel import CH_REALTIME
+from flightsw.runtime.dictionary import build_dictionary
+from flightsw.runtime.executive import NS_PER_S, AppLoadError, Executive
+from flightsw.runtime.mission import Mission, parse_mission, resolve_mission
 from flightsw.sil.sim_report import TruthRecorder
 from flightsw.sil.simulate import (
     GroundLinkMonitor,

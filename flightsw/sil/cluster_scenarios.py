@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from flightsw.errors import FlightswError
+from flightsw.base.errors import FlightswError
 
 NS_PER_S = 1_000_000_000
 # Short jobs (54-216 board-seconds, checkpoints every 20 s): many finish in a short run.
@@ -112,10 +112,10 @@ def plan_and_options(
     scenario: ClusterScenario, seed: int, out_dir: Path, **overrides: Any
 ) -> tuple[Plan, Any]:
     """The seeded plan and the ClusterOptions that run it."""
-    from flightsw.dictionary import build_dictionary
     from flightsw.ground.commanding import CommandEncoder
-    from flightsw.mission import load_mission
     from flightsw.packets import PusTc
+    from flightsw.runtime.dictionary import build_dictionary
+    from flightsw.runtime.mission import load_mission
     from flightsw.sil.cluster import ClusterOptions
     from flightsw.sil.cluster_node import SCID_BASE, NodeSpec, node_mission
     from hal.sim.backend import ground_stations, spacecraft_config

@@ -22,7 +22,7 @@ import math
 import socket
 from typing import Any
 
-from flightsw.errors import FlightswError
+from flightsw.base.errors import FlightswError
 from sim_hw.faults import FaultKind, ScheduledFault
 
 MAX_DATAGRAM = 4096

@@ -13,15 +13,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flightsw.app import AppSpec
-from flightsw.dictionary import build_dictionary
-from flightsw.errors import FlightswError
-from flightsw.executive import NS_PER_S, Executive
+from flightsw.base.errors import FlightswError
+from flightsw.framework.app import AppSpec
+from flightsw.framework.tm_funnel import CH_REALTIME
+from flightsw.framework.verification import parse_report
 from flightsw.ground.commanding import CommandEncoder
-from flightsw.mission import Mission, load_mission
 from flightsw.packets import PusTc, PusTm, tc_request_id_from_bytes
-from flightsw.services.tm_funnel import CH_REALTIME
-from flightsw.services.verification import parse_report
+from flightsw.runtime.dictionary import build_dictionary
+from flightsw.runtime.executive import NS_PER_S, Executive
+from flightsw.runtime.mission import Mission, load_mission
 from hal.clocks import SimClock
 from hal.factory import build_hal
 from hal.interfaces import Clock

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flightsw.errors import FlightswError
-from flightsw.mission import Mission
+from flightsw.base.errors import FlightswError
+from flightsw.runtime.mission import Mission
 from flightsw.sil.fault_port import parse_fault
 from flightsw.sil.harness import SilHarness
 

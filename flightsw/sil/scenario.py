@@ -34,11 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from flightsw.errors import MissionError
+from flightsw.base.errors import MissionError
+from flightsw.base.schema import REQUIRED, ConfigError, Opt, Schema, show
 from flightsw.ground.commanding import CommandEncoder
-from flightsw.mission import Mission, load_mission
 from flightsw.packets import tc_request_id_from_bytes
-from flightsw.schema import REQUIRED, ConfigError, Opt, Schema, show
+from flightsw.runtime.mission import Mission, load_mission
 from flightsw.sil.simulate import SimOptions, orbit_period_s, run_sim
 from hal.sim.backend import SPACECRAFT
 from sim_hw.faults import FaultKind, ScheduledFault
@@ -409,7 +409,7 @@ def job_script(m: Mission, jobs: list[Job]) -> list[tuple[float, bytes, int]]:
     up to 100 a TC."""
     if not jobs:
         return []
-    from flightsw.dictionary import build_dictionary
+    from flightsw.runtime.dictionary import build_dictionary
 
     enc = CommandEncoder(build_dictionary(m))
     script: list[tuple[float, bytes, int]] = []
@@ -469,7 +469,7 @@ def record_scenario(
     name_or_path: str, seed: int, out_dir: Path | None = None, mission: str | None = None
 ) -> tuple[Scenario, RunRecord]:
     """Run one scenario with one seed; what the ground received and the world's truth."""
-    from flightsw.dictionary import build_dictionary
+    from flightsw.runtime.dictionary import build_dictionary
 
     sc = load_scenario(name_or_path)
     m = scenario_mission(sc, seed, mission)

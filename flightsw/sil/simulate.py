@@ -29,16 +29,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from flightsw.dictionary import build_dictionary
-from flightsw.errors import FlightswError, MissionError
-from flightsw.executive import NS_PER_S, AppLoadError, Executive
+from flightsw.base.errors import FlightswError, MissionError
+from flightsw.framework.tm_funnel import CH_REALTIME
 from flightsw.ground.archive import TmArchive
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.ground.station import GroundStation
-from flightsw.mission import Mission
-from flightsw.progress import Progress
-from flightsw.services.tm_funnel import CH_REALTIME
+from flightsw.runtime.dictionary import build_dictionary
+from flightsw.runtime.executive import NS_PER_S, AppLoadError, Executive
+from flightsw.runtime.mission import Mission
 from flightsw.sil.fault_port import FaultPort
+from flightsw.sil.progress import Progress
 from flightsw.sil.sim_report import TruthRecorder, UtilizationMeter
 from flightsw.sil.workload import GroundWorkload, WorkloadConfig
 from hal.clocks import SimClock, WallClock

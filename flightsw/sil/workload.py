@@ -24,17 +24,17 @@ from typing import Any
 import numpy as np
 
 from flightsw.apps.payload.job_list import JobTuple, encode_binary
-from flightsw.errors import MissionError
+from flightsw.base.errors import MissionError
+from flightsw.base.schema import ConfigError
 from flightsw.ground.commanding import CommandEncoder
-from flightsw.schema import ConfigError
-from flightsw.workload_schema import WORKLOAD
+from flightsw.runtime.workload_schema import WORKLOAD
 
 NS_PER_S = 1_000_000_000
 
 
 @dataclass(frozen=True)
 class WorkloadConfig:
-    """The ``[workload]`` table of a mission (declared in ``flightsw.workload_schema``;
+    """The ``[workload]`` table of a mission (declared in ``flightsw.runtime.workload_schema``;
     the defaults here are the same, a test keeps them so)."""
 
     enabled: bool = True

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from flightsw.errors import FlightswError
+from flightsw.base.errors import FlightswError
 from flightsw.store.record import END, MAX_PAYLOAD, encode_record, scan_segment
 
 MAX_RECORD = MAX_PAYLOAD

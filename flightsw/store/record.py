@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from construct import Bytes, Checksum, Const, Int8ub, Int32ub, Int64ub, RawCopy, Struct, this
 
-from flightsw.errors import DecodeError
+from flightsw.base.errors import DecodeError
 
 END = 0xC0
 ESC = 0xDB

@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from flightsw.mission import load_mission
+from flightsw.runtime.mission import load_mission
 from flightsw.sil.harness import SilHarness
 
 _JOB = struct.Struct(">fBIf")  # work hours, priority, deadline s (0: none), checkpoint s

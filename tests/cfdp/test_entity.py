@@ -13,7 +13,7 @@ from spacepackets.cfdp import ConditionCode
 
 from flightsw.cfdp.entity import ABANDONED, CfdpEntity, CfdpError, EntityConfig, directive_name
 from flightsw.cfdp.filestores import DirFilestore, NvFilestore
-from flightsw.file_store import OnboardFiles, read_complete_file
+from flightsw.store.files import OnboardFiles, read_complete_file
 from hal.nvstore import MemoryNvStore
 
 STEP_NS = 100_000_000

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from flightsw.app import FailureCode
+from flightsw.framework.app import FailureCode
 from flightsw.sil.harness import SilHarness
 from sim_hw.faults import FaultKind, ScheduledFault
 from tests.apps.conftest import small_node

@@ -198,7 +198,7 @@ def test_fault_counters_isolate_a_board_that_keeps_hanging() -> None:
 
 
 def test_table_driven_monitor_reports_then_acts_as_the_ground_says() -> None:
-    from flightsw.mission import load_mission
+    from flightsw.runtime.mission import load_mission
 
     m = load_mission()
     for spec in m.apps:

@@ -15,7 +15,7 @@ from fdir.guard import ParamGuard, ParamRegion
 from fdir.health import Health, HealthTable, UnitKind
 from fdir.table import flat, table_crc, timing_from, validated_table
 from fdir.watch import WatchTable
-from flightsw.app import ParameterDef
+from flightsw.framework.app import ParameterDef
 from flightsw.services.parameters.app import ParameterStore
 from hal.nvstore import MemoryNvStore
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flightsw.cli import main
-from flightsw.datatypes import TYPES
+from flightsw.cli.main import main
+from flightsw.framework.datatypes import TYPES
 from flightsw.ground.archive import ArchiveError, TmArchive
 from flightsw.ground.archive_query import ArchiveReader, migrate
 from flightsw.packets import PusTm, cuc_decode, cuc_encode

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flightsw.cli import main
+from flightsw.cli.main import main
 from flightsw.ground.archive import ArchiveError, TmArchive
 from flightsw.ground.archive_query import ArchiveReader, format_csv
 from flightsw.ground.procedure import HkReport

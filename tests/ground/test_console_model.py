@@ -8,11 +8,11 @@ import random
 
 import pytest
 
-from flightsw.errors import FlightswError
+from flightsw.base.errors import FlightswError
 from flightsw.ground.console import parse_command
 from flightsw.ground.console_model import ConsoleModel
-from flightsw.mission import load_mission
 from flightsw.packets import PusTc
+from flightsw.runtime.mission import load_mission
 from flightsw.sil.harness import SilHarness
 
 

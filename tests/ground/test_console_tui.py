@@ -20,8 +20,8 @@ from pathlib import Path
 import pyte
 import pytest
 
-from flightsw.dictionary import build_dictionary
-from flightsw.mission import load_mission
+from flightsw.runtime.dictionary import build_dictionary
+from flightsw.runtime.mission import load_mission
 from tests.ground.conftest import free_udp_port
 
 FLIGHTSW = [sys.executable, "-m", "flightsw.cli"]

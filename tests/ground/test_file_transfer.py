@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from flightsw.cli import main
+from flightsw.cli.main import main
 
 
 @pytest.mark.parametrize("cfdp_class", ["1", "2"])

@@ -12,7 +12,7 @@ import pytest
 from flightsw.ground.procedure import Procedure, ProcedureError, ProcedureFailed
 from flightsw.ground.procedure_backends import UdpBackend
 from flightsw.ground.procedure_runner import load_procedure, run_procedure
-from flightsw.mission import load_mission
+from flightsw.runtime.mission import load_mission
 from flightsw.sil.harness import SilHarness
 from flightsw.sil.procedure_backend import SilBackend
 from hal.factory import parse_host_port

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flightsw.cli import main
+from flightsw.cli.main import main
 
 
 def test_ground_run_in_sil_writes_the_report_and_the_archive(

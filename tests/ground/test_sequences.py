@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flightsw.app import App, AppSpec, Arg, command
-from flightsw.dictionary import build_dictionary
+from flightsw.framework.app import App, AppSpec, Arg, command
 from flightsw.ground.sequences import compile_text, decompile
-from flightsw.mission import load_mission
-from flightsw.sequence_format import FLAG_CRITICAL, SequenceError, decode
+from flightsw.packets.sequence import FLAG_CRITICAL, SequenceError, decode
+from flightsw.runtime.dictionary import build_dictionary
+from flightsw.runtime.mission import load_mission
 
 
 class ArmedApp(App):

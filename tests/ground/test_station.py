@@ -7,8 +7,8 @@ import random
 from flightsw.ground.station import GroundStation
 from flightsw.link.fop import AlertCode, Directive, FopState, Response
 from flightsw.link.sdls_config import link_security
-from flightsw.mission import load_mission
 from flightsw.packets import PusTc
+from flightsw.runtime.mission import load_mission
 from flightsw.services.comms.app import link_config
 from flightsw.sil.harness import SilHarness
 from tests.support.ground_link import exchange

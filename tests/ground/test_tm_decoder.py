@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from flightsw.dictionary import build_dictionary
-from flightsw.errors import DecodeError
+from flightsw.base.errors import DecodeError
 from flightsw.ground.tm_decoder import TmDecoder, split_packets
 from flightsw.packets import PusTm
+from flightsw.runtime.dictionary import build_dictionary
 from flightsw.sil.harness import SilHarness
 
 _DECODE = r"""

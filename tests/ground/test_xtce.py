@@ -21,13 +21,13 @@ import xmlschema
 from space_packet_parser.generators import ccsds_generator
 from space_packet_parser.xtce.definitions import XtcePacketDefinition
 
-from flightsw.dictionary import build_dictionary
 from flightsw.ground.archive_query import ArchiveReader
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.ground.tm_decoder import TmDecoder
 from flightsw.ground.xtce import NS, build_xtce
-from flightsw.mission import load_mission
 from flightsw.packets import PusTc
+from flightsw.runtime.dictionary import build_dictionary
+from flightsw.runtime.mission import load_mission
 from flightsw.sil.simulate import SimOptions, run_sim
 from sim_hw.faults import FaultKind, ScheduledFault
 
@@ -267,7 +267,7 @@ def test_cli_exports_both_forms(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "flightsw.cli",
+            "flightsw.cli.main",
             "dict",
             "export",
             "--format",

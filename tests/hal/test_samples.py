@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flightsw.errors import FlightswError
+from flightsw.base.errors import FlightswError
 from hal.samples import InvalidSample, SampleCounter
 
 NON_FINITE = [math.nan, math.inf, -math.inf]

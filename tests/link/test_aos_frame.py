@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flightsw.crc import crc16
-from flightsw.errors import DecodeError, EncodeError
+from flightsw.base.crc import crc16
+from flightsw.base.errors import DecodeError, EncodeError
 from flightsw.link.aos_frame import (
     AOS_PRIMARY_HEADER,
     MPDU_HEADER,

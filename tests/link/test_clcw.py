@@ -5,7 +5,7 @@ from construct import ConstructError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flightsw.errors import DecodeError, EncodeError
+from flightsw.base.errors import DecodeError, EncodeError
 from flightsw.link.clcw import CLCW, Clcw
 
 

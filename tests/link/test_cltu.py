@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flightsw.errors import DecodeError, EncodeError
+from flightsw.base.errors import DecodeError, EncodeError
 from flightsw.link.cltu import (
     MAX_CODEBLOCKS,
     START_SEQUENCE,

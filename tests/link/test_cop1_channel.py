@@ -18,8 +18,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from flightsw.crc import crc16
-from flightsw.errors import DecodeError
+from flightsw.base.crc import crc16
+from flightsw.base.errors import DecodeError
 from flightsw.link.clcw import Clcw
 from flightsw.link.farm import Farm, FarmState
 from flightsw.link.fop import AlertCode, Directive, Fop, FopOutput, FopState, Response, Service

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flightsw.crc import crc16
+from flightsw.base.crc import crc16
 from flightsw.link.aos_frame import AosFrame
 from flightsw.link.extractor import COUNTERS, PacketExtractor
 from flightsw.link.framer import AosFramer, PacketFramer, TmFramer, VirtualChannel

@@ -2,8 +2,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flightsw.crc import crc16
-from flightsw.errors import EncodeError
+from flightsw.base.crc import crc16
+from flightsw.base.errors import EncodeError
 from flightsw.link.aos_frame import AosFrame
 from flightsw.link.framer import AosFramer, TmFramer, VirtualChannel, check_packet, default_vcs
 from flightsw.link.tm_frame import FHP_IDLE, FHP_NO_PACKET_START, TmFrame

@@ -6,11 +6,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import flightsw.link.kinds_downlink as kd
-from flightsw.errors import DecodeError, EncodeError, FlightswError
+from flightsw.base.errors import DecodeError, EncodeError, FlightswError
+from flightsw.cli.packet import decode_one, encode_one
 from flightsw.link.aos_frame import AosFrame
 from flightsw.link.framer import TmFramer
 from flightsw.link.tm_frame import TmFrame
-from flightsw.packet_cli import decode_one, encode_one
 from flightsw.packets.kinds import KINDS, KindOptions
 from tests.link.test_aos_frame import aos_frames
 from tests.link.test_tm_frame import tm_frames

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import flightsw.link.kinds_uplink  # noqa: F401  (registers the kinds)
-from flightsw.errors import DecodeError, EncodeError, FlightswError
+from flightsw.base.errors import DecodeError, EncodeError, FlightswError
 from flightsw.link.cltu import encode_cltu
 from flightsw.link.tc_frame import TcFrame
 from flightsw.packets.kinds import KINDS, KindOptions, fields_from_json

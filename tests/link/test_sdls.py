@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flightsw.errors import FlightswError
+from flightsw.base.errors import FlightswError
 from flightsw.link.sdls import (
     Authenticated,
     KeyCommand,

@@ -13,7 +13,7 @@ from flightsw.link.sdls_config import (
     SdlsConfigError,
     link_security,
 )
-from flightsw.mission import load_mission
+from flightsw.runtime.mission import load_mission
 
 OWN = "5a" * 32  # a key nobody published
 

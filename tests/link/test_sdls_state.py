@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flightsw.errors import DecodeError
+from flightsw.base.errors import DecodeError
 from flightsw.link.sdls import FINGERPRINT_LEN, SaState, SdlsStateError
 from flightsw.link.sdls_state import NvSdlsState, decode_state, encode_state
 from hal.nvstore import MemoryNvStore

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flightsw.errors import EncodeError
+from flightsw.base.errors import EncodeError
 from flightsw.link.randomizer import tm_randomize
 from flightsw.link.sync import ASM, CaduReader, asm_errors, encode_cadu, find_asm
 

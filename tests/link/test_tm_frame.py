@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flightsw.crc import crc16
-from flightsw.errors import DecodeError, EncodeError
+from flightsw.base.crc import crc16
+from flightsw.base.errors import DecodeError, EncodeError
 from flightsw.link.tm_frame import (
     FHP_IDLE,
     FHP_NO_PACKET_START,

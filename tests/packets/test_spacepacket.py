@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flightsw.errors import DecodeError, EncodeError
+from flightsw.base.errors import DecodeError, EncodeError
 from flightsw.packets import SPACE_PACKET, SpacePacket, idle_packet, iter_packets
 from flightsw.packets.spacepacket import pack_header, unpack_header
 from tests.packets.strategies import space_packets

@@ -5,7 +5,7 @@ from construct import Int16ub, Int32ub
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flightsw.errors import DecodeError, EncodeError
+from flightsw.base.errors import DecodeError, EncodeError
 from flightsw.packets.time_codes import (
     CDS_SHORT,
     CDS_SHORT_US,

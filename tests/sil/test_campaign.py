@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from flightsw.errors import FlightswError
+from flightsw.base.errors import FlightswError
 from flightsw.sil.campaign import (
     aggregate,
     campaign_names,

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flightsw.dictionary import build_dictionary
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.packets import PusTm
+from flightsw.runtime.dictionary import build_dictionary
 from flightsw.sil.cluster import ClusterOptions, run_cluster
 from flightsw.sil.cluster_node import SCID_BASE, NodeSpec, node_mission
 from sim_hw.environment import DEFAULT_STATIONS, contact_windows
@@ -193,7 +193,7 @@ def test_tc_through_a_geo_relay_to_a_node_without_a_pass(tmp_path: Path) -> None
 def test_the_command_writes_the_run_directory(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from flightsw.cli import main
+    from flightsw.cli.main import main
 
     out = tmp_path / "c"
     argv = ["cluster", "--nodes", "1", "--duration", "10", "--boards", "4", "--window", "5"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flightsw.dictionary import build_dictionary
 from flightsw.ground.commanding import CommandEncoder
+from flightsw.runtime.dictionary import build_dictionary
 from flightsw.sil.cluster import ClusterOptions, run_cluster
 from flightsw.sil.cluster_jobs import ClusterJobs, NodeView
 from flightsw.sil.cluster_node import SCID_BASE, NodeSpec, node_mission

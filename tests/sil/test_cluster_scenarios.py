@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from flightsw.errors import FlightswError
+from flightsw.base.errors import FlightswError
 from flightsw.sil.cluster_scenarios import (
     load_cluster_scenario,
     plan_and_options,

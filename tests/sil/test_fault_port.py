@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flightsw.errors import FlightswError
+from flightsw.base.errors import FlightswError
 from flightsw.sil.fault_port import FaultPort, parse_fault
 from sim_hw.faults import FaultKind
 from tests.apps.conftest import small_node

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from flightsw.errors import MissionError
+from flightsw.base.errors import MissionError
 from flightsw.sil.scenario import (
     draw_faults,
     draw_jobs,
@@ -137,7 +137,7 @@ def test_every_bad_scenario_value_is_a_mission_error(tmp_path: Path, text: str, 
 def test_a_scenario_runs_no_background_workload() -> None:
     """The scenario's own jobs are the only ones (the scorer counts every job as lost or
     delivered); the default mission's [workload] would add ground jobs it never scripted."""
-    from flightsw.mission import load_mission
+    from flightsw.runtime.mission import load_mission
     from flightsw.sil.scenario import load_scenario, scenario_mission
 
     assert load_mission(None).workload, "the default mission has a ground workload"

@@ -12,10 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flightsw.dictionary import build_dictionary
 from flightsw.ground.commanding import CommandEncoder
-from flightsw.mission import Mission, load_mission
 from flightsw.packets import PusTc
+from flightsw.runtime.dictionary import build_dictionary
+from flightsw.runtime.mission import Mission, load_mission
 from flightsw.sil.simulate import SimOptions, deterministic_part, run_sim
 from sim_hw.faults import FaultKind, ScheduledFault
 

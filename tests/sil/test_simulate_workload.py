@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flightsw.mission import load_mission
+from flightsw.runtime.mission import load_mission
 from flightsw.sil.simulate import SimOptions, run_sim, with_boards
 from sim_hw.design import design_numbers
 from sim_hw.spacecraft import SpacecraftConfig

@@ -4,11 +4,11 @@ uplink, and a ``[workload]`` table that names its own mistakes."""
 import pytest
 
 from flightsw.apps.payload.job_list import parse_binary
-from flightsw.dictionary import build_dictionary
-from flightsw.errors import MissionError
+from flightsw.base.errors import MissionError
 from flightsw.ground.commanding import CommandEncoder
-from flightsw.mission import load_mission
 from flightsw.packets import PusTc
+from flightsw.runtime.dictionary import build_dictionary
+from flightsw.runtime.mission import load_mission
 from flightsw.sil.workload import NS_PER_S, GroundWorkload, WorkloadConfig
 
 ENCODER = CommandEncoder(build_dictionary(load_mission()))

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flightsw.errors import DecodeError
+from flightsw.base.errors import DecodeError
 from flightsw.store.record import (
     BODY,
     END,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flightsw.app import (
+from flightsw.base.errors import CommandError
+from flightsw.base.schema import Opt, Schema
+from flightsw.framework.app import (
     DEFERRED,
     App,
     AppSpec,
@@ -15,9 +17,7 @@ from flightsw.app import (
     TelemetryDef,
     command,
 )
-from flightsw.context import CommandRequest
-from flightsw.errors import CommandError
-from flightsw.schema import Opt, Schema
+from flightsw.framework.context import CommandRequest
 
 
 class CounterApp(App):

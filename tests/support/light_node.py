@@ -6,16 +6,16 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from flightsw.app import App, AppSpec, Arg, command
-from flightsw.dictionary import build_dictionary
-from flightsw.exec_services import AppCatalog
-from flightsw.executive import Executive
+from flightsw.framework.app import App, AppSpec, Arg, command
+from flightsw.framework.exec_services import AppCatalog
+from flightsw.framework.ports import Service
+from flightsw.framework.verification import parse_report
 from flightsw.ground.commanding import CommandEncoder
-from flightsw.mission import CORE_SERVICES, load_mission
 from flightsw.packets import PusTm
-from flightsw.ports import Service
+from flightsw.runtime.dictionary import build_dictionary
+from flightsw.runtime.executive import Executive
+from flightsw.runtime.mission import CORE_SERVICES, load_mission
 from flightsw.services.scheduling.app import INSERT
-from flightsw.services.verification import parse_report
 from hal.backend import Hal
 from hal.clocks import SimClock
 from hal.nvstore import MemoryNvStore

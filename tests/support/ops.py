@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flightsw.app import App, Arg, EventDef, Severity, TelemetryDef, command
-from flightsw.mission import CORE_SERVICES, load_mission
+from flightsw.framework.app import App, Arg, EventDef, Severity, TelemetryDef, command
 from flightsw.packets import PusTc
+from flightsw.runtime.mission import CORE_SERVICES, load_mission
 from flightsw.sil.harness import SilHarness
 from tests.support.apps import spec
 

@@ -53,7 +53,7 @@ def test_input_fuzzers_report_what_breaks_their_contract(tmp_path: Path) -> None
     cli = fuzz_inputs.CliTarget(tmp_path)
     case = b'{"argv": ["packet", "decode", "pus-tc", "00"], "stdin": ""}'
     cli.run(case)  # one error line, exit 1: fine
-    from flightsw import packet_cli
+    from flightsw.cli import packet as packet_cli
 
     real = packet_cli.decode_one
     packet_cli.decode_one = lambda *a: 1 / 0  # type: ignore[assignment]

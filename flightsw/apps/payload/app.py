@@ -36,19 +36,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from flightsw import layouts as L
-from flightsw.app import (
-    App,
-    Arg,
-    EventDef,
-    FailureCode,
-    HkDef,
-    ParameterDef,
-    ReportDef,
-    Severity,
-    TelemetryDef,
-    command,
-)
 from flightsw.apps.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
 from flightsw.apps.messages import (
     BOARD_AVAILABILITY,
@@ -86,8 +73,21 @@ from flightsw.apps.payload.job_list import (
 from flightsw.apps.payload.jobs import Job, JobBook, JobState, Totals
 from flightsw.apps.payload.power_policy import AdmissionPolicy, PowerLimits
 from flightsw.apps.payload.running import RunningJobs
-from flightsw.errors import CommandError, FlightswError
-from flightsw.ports import Device, Publish, Subscribe
+from flightsw.base.errors import CommandError, FlightswError
+from flightsw.framework import layouts as L
+from flightsw.framework.app import (
+    App,
+    Arg,
+    EventDef,
+    FailureCode,
+    HkDef,
+    ParameterDef,
+    ReportDef,
+    Severity,
+    TelemetryDef,
+    command,
+)
+from flightsw.framework.ports import Device, Publish, Subscribe
 from flightsw.services.files.app import read_complete_file
 from hal.interfaces import AcceleratorBoards, BoardTelemetry, NonVolatileStore
 

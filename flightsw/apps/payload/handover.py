@@ -22,10 +22,10 @@ import math
 import struct
 from dataclasses import dataclass
 
-from flightsw import layouts as L
-from flightsw.app import FailureCode
 from flightsw.apps.payload.job_list import check_ranges
-from flightsw.errors import CommandError
+from flightsw.base.errors import CommandError
+from flightsw.framework import layouts as L
+from flightsw.framework.app import FailureCode
 
 QUANTUM_S = 60.0  # board-seconds of work per step of a job's result chain
 RECORDS_PER_TM = 32  # hand-back and result records per TM packet

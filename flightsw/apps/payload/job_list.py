@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import struct
 
-from flightsw.app import FailureCode
-from flightsw.errors import CommandError
+from flightsw.base.errors import CommandError
+from flightsw.framework.app import FailureCode
 
 JOB = struct.Struct(">fBIf")  # board_hours, priority, deadline_s, checkpoint_s
 COUNT = struct.Struct(">H")

@@ -35,17 +35,6 @@ from __future__ import annotations
 import bisect
 import math
 
-from flightsw.app import (
-    App,
-    Arg,
-    EventDef,
-    FailureCode,
-    HkDef,
-    ParameterDef,
-    Severity,
-    TelemetryDef,
-    command,
-)
 from flightsw.apps.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
 from flightsw.apps.messages import (
     PAYLOAD_STATUS,
@@ -60,9 +49,20 @@ from flightsw.apps.messages import (
     SwitchStatus,
 )
 from flightsw.apps.power.switch_ladder import HEALTHY, SwitchLadder
-from flightsw.errors import CommandError, FlightswError
-from flightsw.ports import Device, Publish, Subscribe
-from flightsw.schema import Opt, Schema
+from flightsw.base.errors import CommandError, FlightswError
+from flightsw.base.schema import Opt, Schema
+from flightsw.framework.app import (
+    App,
+    Arg,
+    EventDef,
+    FailureCode,
+    HkDef,
+    ParameterDef,
+    Severity,
+    TelemetryDef,
+    command,
+)
+from flightsw.framework.ports import Device, Publish, Subscribe
 from hal.interfaces import Battery, BatteryTelemetry, PowerDistribution, SolarArray
 
 NS_PER_S = 1_000_000_000

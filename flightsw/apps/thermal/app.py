@@ -26,13 +26,13 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from flightsw.app import App, Arg, EventDef, HkDef, ParameterDef, Severity, TelemetryDef
 from flightsw.apps.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
 from flightsw.apps.messages import SENSOR_HEALTH, THERMAL_CAPS, SensorHealth, ThermalCaps
 from flightsw.apps.sensor_vote import ZoneVoter
-from flightsw.errors import FlightswError, MissionError
-from flightsw.ports import Device, OptionalDevice, Publish, Subscribe
-from flightsw.schema import ConfigError, Opt, Schema
+from flightsw.base.errors import FlightswError, MissionError
+from flightsw.base.schema import ConfigError, Opt, Schema
+from flightsw.framework.app import App, Arg, EventDef, HkDef, ParameterDef, Severity, TelemetryDef
+from flightsw.framework.ports import Device, OptionalDevice, Publish, Subscribe
 from hal.interfaces import AcceleratorBoards, Battery, Heaters, TemperatureSensors, ThermalLoop
 
 SENSOR_VALID_RANGE_C = (-120.0, 200.0)

@@ -43,19 +43,19 @@ import random
 import secrets
 from typing import Any
 
-from flightsw import msgids
-from flightsw.app import App, Arg, EventDef, HkDef, Severity, TelemetryDef
-from flightsw.exec_services import CommandPath, TmDownlink
+from flightsw.base.schema import REQUIRED, ConfigError, Opt, Schema
+from flightsw.framework import msgids
+from flightsw.framework.app import App, Arg, EventDef, HkDef, Severity, TelemetryDef
+from flightsw.framework.exec_services import CommandPath, TmDownlink
+from flightsw.framework.ports import Device, OptionalDevice, Publish, Service, Subscribe
+from flightsw.framework.tm_funnel import CH_PLAYBACK
 from flightsw.link.farm import FarmState
 from flightsw.link.onboard import DownlinkChain, LinkConfig, UplinkChain
 from flightsw.link.packet_link import PacketLink
 from flightsw.link.sdls import KEY_COMMAND_CODES, SdlsReason, SdlsTc, SdlsTm, SecurityAssociation
 from flightsw.link.sdls_config import LinkSecurity, SdlsConfigError, link_security
 from flightsw.link.sdls_state import NvSdlsState
-from flightsw.mission import Mission
-from flightsw.ports import Device, OptionalDevice, Publish, Service, Subscribe
-from flightsw.schema import REQUIRED, ConfigError, Opt, Schema
-from flightsw.services.tm_funnel import CH_PLAYBACK
+from flightsw.runtime.mission import Mission
 from hal.interfaces import NonVolatileStore, Radio
 
 NS_PER_S = 1_000_000_000

@@ -15,7 +15,7 @@ most ``options.max_events_per_step`` events from the pipe and fires at most
 ``options.pending_depth``. What a bound drops is counted (``events_dropped``,
 ``actions_dropped``, ``actions_refused``) and reported by one event per step.
 
-The definitions are the critical table ``event_action.definitions`` (``flightsw.tables``,
+The definitions are the critical table ``event_action.definitions`` (``flightsw.framework.tables``,
 like PUS-12's): defined by TC or by a table uplinked as a file and loaded, validated and
 activated with the tables service; the golden copy on NV brings them back after a reboot,
 and the periodic CRC check repairs the active copy. The TCs that add, delete, enable or
@@ -45,8 +45,10 @@ from construct import (
     Struct,
 )
 
-from flightsw import msgids
-from flightsw.app import (
+from flightsw.base.errors import CommandError, DecodeError
+from flightsw.base.schema import Opt, Schema
+from flightsw.framework import msgids
+from flightsw.framework.app import (
     App,
     Arg,
     EventDef,
@@ -57,13 +59,11 @@ from flightsw.app import (
     TelemetryDef,
     command,
 )
-from flightsw.errors import CommandError, DecodeError
-from flightsw.exec_services import CommandPath, EventFilter
+from flightsw.framework.exec_services import CommandPath, EventFilter
+from flightsw.framework.ports import Publish, Service, Subscribe
+from flightsw.framework.tables import TableDef, TableRegistry
 from flightsw.packets import PusTc
-from flightsw.ports import Publish, Service, Subscribe
-from flightsw.schema import Opt, Schema
 from flightsw.services.events.app import EventRecord
-from flightsw.tables import TableDef, TableRegistry
 
 MAX_TC_OCTETS = 1024
 ACTION = Enum(Int8ub, tc=1, sequence=2)

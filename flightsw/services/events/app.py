@@ -16,16 +16,16 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from flightsw import layouts as L
-from flightsw import msgids
-from flightsw.app import App, EventDef, ReportDef, Severity, command
-from flightsw.bus import SoftwareBus
-from flightsw.datatypes import Value
-from flightsw.errors import DeclarationError
-from flightsw.exec_services import EventFilter
-from flightsw.ports import Service
-from flightsw.services.id_list import parse_id_list
-from flightsw.services.tm_funnel import TmFunnel
+from flightsw.base.errors import DeclarationError
+from flightsw.framework import layouts as L
+from flightsw.framework import msgids
+from flightsw.framework.app import App, EventDef, ReportDef, Severity, command
+from flightsw.framework.bus import SoftwareBus
+from flightsw.framework.datatypes import Value
+from flightsw.framework.exec_services import EventFilter
+from flightsw.framework.id_list import parse_id_list
+from flightsw.framework.ports import Service
+from flightsw.framework.tm_funnel import TmFunnel
 
 _U16 = struct.Struct(">H")
 

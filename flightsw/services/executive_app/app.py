@@ -8,7 +8,9 @@ mission (the dictionary lists them).
 
 from __future__ import annotations
 
-from flightsw.app import (
+from flightsw.base.errors import CommandError
+from flightsw.framework import verification
+from flightsw.framework.app import (
     App,
     Arg,
     EventDef,
@@ -18,10 +20,8 @@ from flightsw.app import (
     TelemetryDef,
     command,
 )
-from flightsw.errors import CommandError
-from flightsw.exec_services import AppCatalog, AppControl, ExecutiveCounters
-from flightsw.ports import Service
-from flightsw.services import verification
+from flightsw.framework.exec_services import AppCatalog, AppControl, ExecutiveCounters
+from flightsw.framework.ports import Service
 
 _APP = Arg("app", "u8", doc="app index in the mission")
 

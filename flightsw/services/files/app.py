@@ -17,7 +17,7 @@ telemetry packets: uplink PDUs are TC(23,128) (application data: the PDU; a PDU 
 not decode or is not between the ground's entity and ours is refused at acceptance with
 PUS-1 BAD_APP_DATA), downlink PDUs TM(23,129). TC(23,131) ``downlink_file`` asks for an
 on-board file (payload results, logs) to be sent to the ground. Files received by CFDP
-land in the same namespace and quota (:mod:`flightsw.file_store`) and become readable
+land in the same namespace and quota (:mod:`flightsw.store.files`) and become readable
 by the apps only once the transfer ended without error and its CRC-32 held. The entity
 sends only in contact and within ``cfdp_downlink_bps``; its timers run on link time, so a
 transfer cut by a loss of signal goes on at the next contact. The entity outlives a
@@ -34,8 +34,11 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from flightsw import layouts as L
-from flightsw.app import (
+from flightsw.base.errors import CommandError
+from flightsw.cfdp.entity import ABANDONED, CfdpEntity, CfdpError, EntityConfig
+from flightsw.cfdp.filestores import NvFilestore
+from flightsw.framework import layouts as L
+from flightsw.framework.app import (
     App,
     Arg,
     EventDef,
@@ -46,12 +49,9 @@ from flightsw.app import (
     TelemetryDef,
     command,
 )
-from flightsw.cfdp.entity import ABANDONED, CfdpEntity, CfdpError, EntityConfig
-from flightsw.cfdp.filestores import NvFilestore
-from flightsw.errors import CommandError
-from flightsw.file_store import FileStoreError, OnboardFiles
-from flightsw.file_store import read_complete_file as read_complete_file
-from flightsw.ports import Device, OptionalDevice
+from flightsw.framework.ports import Device, OptionalDevice
+from flightsw.store.files import FileStoreError, OnboardFiles
+from flightsw.store.files import read_complete_file as read_complete_file
 from hal.interfaces import NonVolatileStore, Radio
 
 NS_PER_S = 1_000_000_000

@@ -14,9 +14,10 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from flightsw import layouts as L
-from flightsw import msgids
-from flightsw.app import (
+from flightsw.base.errors import CommandError, DeclarationError
+from flightsw.framework import layouts as L
+from flightsw.framework import msgids
+from flightsw.framework.app import (
     App,
     EventDef,
     FailureCode,
@@ -26,12 +27,11 @@ from flightsw.app import (
     Severity,
     command,
 )
-from flightsw.datatypes import TYPES, Value
-from flightsw.errors import CommandError, DeclarationError
-from flightsw.exec_services import AppCatalog
-from flightsw.msgids import SafeModeFlag
-from flightsw.ports import Service, Subscribe
-from flightsw.services.id_list import parse_id_list
+from flightsw.framework.datatypes import TYPES, Value
+from flightsw.framework.exec_services import AppCatalog
+from flightsw.framework.id_list import parse_id_list
+from flightsw.framework.msgids import SafeModeFlag
+from flightsw.framework.ports import Service, Subscribe
 
 _U16 = struct.Struct(">H")
 _SID_INTERVAL = struct.Struct(">HI")

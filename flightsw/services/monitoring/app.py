@@ -2,12 +2,12 @@
 
 A *parameter monitoring definition* (PMON) watches one telemetry point, named as the
 dictionary names it (``app.point``), with a limit, expected-value or delta check
-(:mod:`flightsw.checks`), a persistence count (the number of consecutive samples a new
+(:mod:`flightsw.framework.checks`), a persistence count (the number of consecutive samples a new
 result must repeat before the check state changes) and a mode: ``report_only`` gives
 check transition reports TM(12,12) only; ``active`` also raises the violation events
 below, which PUS-19 event-action definitions can act on.
 
-The definitions are the table ``monitoring.definitions`` (``flightsw.tables``): loaded
+The definitions are the table ``monitoring.definitions`` (``flightsw.framework.tables``): loaded
 from a file and committed whole, checked against its CRC and repaired (it is critical).
 The TCs that add, delete, modify, enable or disable definitions build the new table and
 commit it through the same validation, so the table on NV is always what runs and a
@@ -35,7 +35,9 @@ from typing import Any
 import numpy as np
 from construct import Enum, Float64b, Int8ub, Int16ub, Int32ub, PascalString, PrefixedArray, Struct
 
-from flightsw.app import (
+from flightsw.base.errors import CommandError
+from flightsw.base.schema import Opt, Schema
+from flightsw.framework.app import (
     App,
     Arg,
     EventDef,
@@ -46,12 +48,10 @@ from flightsw.app import (
     TelemetryDef,
     command,
 )
-from flightsw.checks import VIOLATIONS, CheckCore, CheckKind, CheckState
-from flightsw.errors import CommandError
-from flightsw.exec_services import AppCatalog
-from flightsw.ports import Service
-from flightsw.schema import Opt, Schema
-from flightsw.tables import TableDef, TableRegistry
+from flightsw.framework.checks import VIOLATIONS, CheckCore, CheckKind, CheckState
+from flightsw.framework.exec_services import AppCatalog
+from flightsw.framework.ports import Service
+from flightsw.framework.tables import TableDef, TableRegistry
 
 TABLE_NAME = "monitoring.definitions"
 MAX_PER_REPORT = 64

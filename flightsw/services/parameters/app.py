@@ -16,12 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from flightsw import layouts as L
-from flightsw.app import App, FailureCode, ParameterDef, ReportDef, command
-from flightsw.datatypes import TYPES, Value, data_type
-from flightsw.errors import CommandError, DeclarationError, EncodeError
-from flightsw.ports import Service
-from flightsw.services.id_list import parse_id_list
+from flightsw.base.errors import CommandError, DeclarationError, EncodeError
+from flightsw.framework import layouts as L
+from flightsw.framework.app import App, FailureCode, ParameterDef, ReportDef, command
+from flightsw.framework.datatypes import TYPES, Value, data_type
+from flightsw.framework.id_list import parse_id_list
+from flightsw.framework.ports import Service
 
 _U8 = struct.Struct(">B")
 IDS = L.Struct("ids" / L.counted(L.U8, L.U16))

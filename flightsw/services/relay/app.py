@@ -34,8 +34,10 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any
 
-from flightsw import layouts as L
-from flightsw.app import (
+from flightsw.base.errors import CommandError, DecodeError
+from flightsw.base.schema import REQUIRED, Opt, Schema
+from flightsw.framework import layouts as L
+from flightsw.framework.app import (
     App,
     Arg,
     EventDef,
@@ -47,10 +49,8 @@ from flightsw.app import (
     TelemetryDef,
     command,
 )
-from flightsw.errors import CommandError, DecodeError
-from flightsw.exec_services import CommandPath, TmTap
-from flightsw.ports import OptionalDevice, Service
-from flightsw.schema import REQUIRED, Opt, Schema
+from flightsw.framework.exec_services import CommandPath, TmTap
+from flightsw.framework.ports import OptionalDevice, Service
 from hal.interfaces import HOP_GEO, HOP_GROUND, Crosslink, CrosslinkStatus
 
 NS_PER_S = 1_000_000_000

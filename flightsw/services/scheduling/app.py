@@ -18,7 +18,7 @@ pipe has room for (a TC is held back, never refused for a full pipe); the rest g
 next frames, in order (counted late).
 
 The schedule and the release switch live on the non-volatile store in three voted
-copies (``flightsw.voting``), written in the frame they change, so an app restart or a
+copies (``flightsw.store.voting``), written in the frame they change, so an app restart or a
 processor reboot finds them as they were and no TC is released twice. A command that
 changes the schedule rewrites its image (with a new generation number); a release
 writes only a small voted watermark (generation, time and order of the last TC
@@ -53,7 +53,8 @@ from construct import (
     Struct,
 )
 
-from flightsw.app import (
+from flightsw.base.errors import CommandError, DecodeError
+from flightsw.framework.app import (
     App,
     Arg,
     EventDef,
@@ -64,12 +65,11 @@ from flightsw.app import (
     TelemetryDef,
     command,
 )
-from flightsw.errors import CommandError, DecodeError
-from flightsw.exec_services import AppCatalog, CommandPath
-from flightsw.layouts import CucTime, parse_fields
+from flightsw.framework.exec_services import AppCatalog, CommandPath
+from flightsw.framework.layouts import CucTime, parse_fields
+from flightsw.framework.ports import Device, Service
 from flightsw.packets import tc_request_id_from_bytes
-from flightsw.ports import Device, Service
-from flightsw.voting import VotingStore
+from flightsw.store.voting import VotingStore
 from hal.interfaces import NonVolatileStore
 
 RELEASE_TIME_PAST = 0x0B01
@@ -118,7 +118,7 @@ def _pack_entry(entry: Entry) -> bytes:
 class SchedulingService(App):
     """PUS 11: a bounded, persistent schedule of time-tagged TCs released on time."""
 
-    DEFAULT_RATE_HZ = 10.0  # the mission runs it every minor frame (flightsw.mission)
+    DEFAULT_RATE_HZ = 10.0  # the mission runs it every minor frame (flightsw.runtime.mission)
     nv = Device(NonVolatileStore)  # the schedule, voted over copies
     catalog = Service(AppCatalog)
     commands = Service(CommandPath)

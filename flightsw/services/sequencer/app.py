@@ -1,7 +1,7 @@
 """Stored command sequences run on board (PUS service 18 style: on-board procedures).
 
 A sequence is compiled on the ground (``flightsw seq compile``, format in
-``flightsw.sequence_format``) and uplinked as a file (PUS 23, ``flightsw.services.files.app``).
+``flightsw.packets.sequence``) and uplinked as a file (PUS 23, ``flightsw.services.files.app``).
 Starting one reads the file, checks its CRC and layout, and validates it again against
 this flight build: every command must pass the dispatcher's acceptance checks as
 encoded, every telemetry point must exist. Only a sequence that passes runs.
@@ -40,8 +40,9 @@ from typing import Any
 
 from construct import Float64b, Int8ub, Int16ub, PascalString, PrefixedArray, Struct
 
-from flightsw import msgids
-from flightsw.app import (
+from flightsw.base.errors import CommandError
+from flightsw.framework import msgids
+from flightsw.framework.app import (
     App,
     Arg,
     EventDef,
@@ -52,16 +53,15 @@ from flightsw.app import (
     TelemetryDef,
     command,
 )
-from flightsw.bus import Overflow
-from flightsw.errors import CommandError
-from flightsw.exec_services import AppCatalog, CommandPath
+from flightsw.framework.bus import Overflow
+from flightsw.framework.exec_services import AppCatalog, CommandPath
+from flightsw.framework.ports import Device, Service, Subscribe
+from flightsw.framework.verification import TcRequest
 from flightsw.packets import PusTc
-from flightsw.ports import Device, Service, Subscribe
-from flightsw.sequence_format import OnFailure, Op, SequenceError, compare, decode
+from flightsw.packets.sequence import OnFailure, Op, SequenceError, compare, decode
 from flightsw.services.event_action.app import StartSequence
 from flightsw.services.files.app import read_complete_file
-from flightsw.services.verification import TcRequest
-from flightsw.voting import VotingStore
+from flightsw.store.voting import VotingStore
 from hal.interfaces import NonVolatileStore
 
 SEQUENCE_INVALID = 0x1201
@@ -117,7 +117,7 @@ class Running:
 class SequencerService(App):
     """Runs validated stored sequences; start, stop, pause, resume and report by TC."""
 
-    DEFAULT_RATE_HZ = 10.0  # the mission runs it every minor frame (flightsw.mission)
+    DEFAULT_RATE_HZ = 10.0  # the mission runs it every minor frame (flightsw.runtime.mission)
     nv = Device(NonVolatileStore)  # sequence files, uploaded with the file service
     catalog = Service(AppCatalog)
     commands = Service(CommandPath)

@@ -23,9 +23,11 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from flightsw import layouts as L
-from flightsw import msgids
-from flightsw.app import (
+from flightsw.base.errors import CommandError
+from flightsw.base.schema import Opt, Schema
+from flightsw.framework import layouts as L
+from flightsw.framework import msgids
+from flightsw.framework.app import (
     App,
     EventDef,
     FailureCode,
@@ -36,10 +38,8 @@ from flightsw.app import (
     TelemetryDef,
     command,
 )
-from flightsw.errors import CommandError
-from flightsw.exec_services import TmPlayback, TmTap
-from flightsw.ports import Device, Service, Subscribe
-from flightsw.schema import Opt, Schema
+from flightsw.framework.exec_services import TmPlayback, TmTap
+from flightsw.framework.ports import Device, Service, Subscribe
 from flightsw.store.packet_store import PacketStore, SegmentStore
 
 _STATUS = struct.Struct(">IHIIBB")

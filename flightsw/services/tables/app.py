@@ -2,7 +2,7 @@
 
 The operator uplinks a table image as a file (PUS-23, ``flightsw.services.files.app``),
 then loads it into the table's inactive buffer, validates it with the owner's function
-and activates it (``flightsw.tables``). A refused image is reported as a PUS-1
+and activates it (``flightsw.framework.tables``). A refused image is reported as a PUS-1
 failure ``INVALID_TABLE`` whose data is the reason; the active table stays. Dump sends
 the active image as TM(140,6) segments; the status report TM(140,8) carries the active
 CRC-32 and the state of the load buffer. Every ``options.check_interval_s`` (10 s by
@@ -17,12 +17,21 @@ from __future__ import annotations
 
 from construct import GreedyBytes, Int8ub, Int16ub, Int32ub, PascalString, Prefixed, Struct
 
-from flightsw.app import App, Arg, EventDef, FailureCode, ReportDef, Severity, TelemetryDef, command
-from flightsw.errors import CommandError
-from flightsw.ports import Device, Service
-from flightsw.schema import Opt, Schema
+from flightsw.base.errors import CommandError
+from flightsw.base.schema import Opt, Schema
+from flightsw.framework.app import (
+    App,
+    Arg,
+    EventDef,
+    FailureCode,
+    ReportDef,
+    Severity,
+    TelemetryDef,
+    command,
+)
+from flightsw.framework.ports import Device, Service
+from flightsw.framework.tables import TableRegistry, TableState, crc32
 from flightsw.services.files.app import read_complete_file
-from flightsw.tables import TableRegistry, TableState, crc32
 from hal.interfaces import NonVolatileStore
 
 SERVICE = 140

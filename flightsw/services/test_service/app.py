@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import struct
 
-from flightsw import layouts as L
-from flightsw.app import App, Arg, FailureCode, ReportDef, command
-from flightsw.errors import CommandError
+from flightsw.base.errors import CommandError
+from flightsw.framework import layouts as L
+from flightsw.framework.app import App, Arg, FailureCode, ReportDef, command
 
 
 class TestService(App):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import struct
 
-from flightsw import layouts as L
-from flightsw.app import App, Arg, ParameterDef, ReportDef, command
+from flightsw.framework import layouts as L
+from flightsw.framework.app import App, Arg, ParameterDef, ReportDef, command
 from flightsw.packets import cuc_encode
 
 _U8 = struct.Struct(">B")

@@ -6,8 +6,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from flightsw.app import FailureCode
-from flightsw.mission import load_mission
+from flightsw.framework.app import FailureCode
+from flightsw.runtime.mission import load_mission
 from flightsw.sil.harness import SilHarness
 from tests.apps.conftest import small_node
 

@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flightsw.app import FailureCode
 from flightsw.apps.payload import PayloadApp
 from flightsw.apps.payload.handover import (
     QUANTUM_S,
@@ -26,7 +25,8 @@ from flightsw.apps.payload.handover import (
     initial_state,
     quanta_done,
 )
-from flightsw.errors import CommandError
+from flightsw.base.errors import CommandError
+from flightsw.framework.app import FailureCode
 from flightsw.sil.harness import SilHarness
 from tests.apps.conftest import small_node
 

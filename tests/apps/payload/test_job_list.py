@@ -6,14 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flightsw.app import FailureCode
 from flightsw.apps.payload.job_list import (
     check_ranges,
     encode_binary,
     parse_binary,
     parse_csv,
 )
-from flightsw.errors import CommandError
+from flightsw.base.errors import CommandError
+from flightsw.framework.app import FailureCode
 
 jobs_st = st.lists(
     st.tuples(

@@ -5,7 +5,7 @@ import struct
 import numpy as np
 import pytest
 
-from flightsw.app import FailureCode
+from flightsw.framework.app import FailureCode
 from tests.apps.conftest import small_node
 
 POWER = 0x2000
@@ -109,7 +109,7 @@ def test_overcurrent_trip_is_reported_and_reset() -> None:
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
 def test_ocv_inversion_refuses_a_non_finite_voltage_with_our_error(bad: float) -> None:
     from flightsw.apps.power.app import soc_from_ocv
-    from flightsw.errors import FlightswError
+    from flightsw.base.errors import FlightswError
 
     with pytest.raises(FlightswError):  # was an IndexError (NaN bisected off the curve)
         soc_from_ocv(bad)

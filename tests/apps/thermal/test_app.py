@@ -74,8 +74,8 @@ def test_bad_zone_limits_fail_the_load_naming_the_option() -> None:
     HAL has no heater for when the app starts: either way the build does not load."""
     import pytest
 
-    from flightsw.errors import FlightswError
-    from flightsw.mission import load_mission
+    from flightsw.base.errors import FlightswError
+    from flightsw.runtime.mission import load_mission
     from flightsw.sil.harness import SilHarness
 
     for bad in ({"battery": [45.0, 0.0]}, {"nozone": [0.0, 1.0]}, {"battery": "hot"}):

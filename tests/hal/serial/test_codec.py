@@ -19,7 +19,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
-from flightsw.errors import DecodeError, EncodeError
+from flightsw.base.errors import DecodeError, EncodeError
 from hal.serial import protocol as p
 from hal.serial.codec import AtMost, Bool8, Codec, Leaf
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from flightsw.errors import EncodeError
+from flightsw.base.errors import EncodeError
 from hal.backend import Hal
 from hal.clocks import WallClock
 from hal.interfaces import (

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from flightsw.schema import ConfigError
+from flightsw.base.schema import ConfigError
 from hal.sim.backend import HalConfigError, build_sim_hal, spacecraft_config
 from sim_hw.environment import DEFAULT_STATIONS
 
@@ -80,7 +80,7 @@ def test_the_default_mission_starts_inside_the_eclipse_season() -> None:
     the start, and the first orbit passes through the umbra."""
     import numpy as np
 
-    from flightsw.mission import load_mission
+    from flightsw.runtime.mission import load_mission
     from sim_hw.spacecraft import Spacecraft
 
     m = load_mission()

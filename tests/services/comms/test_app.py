@@ -7,8 +7,8 @@ import pytest
 from flightsw.ground.station import GroundStation
 from flightsw.link.sdls import SecurityAssociation
 from flightsw.link.sdls_config import link_security
-from flightsw.mission import load_mission
 from flightsw.packets import PusTc
+from flightsw.runtime.mission import load_mission
 from flightsw.services.comms.app import link_config
 from flightsw.sil.harness import SilHarness
 from tests.support.ground_link import exchange
@@ -117,10 +117,10 @@ def _flood(
     import random
     from collections import Counter
 
-    from flightsw import msgids
+    from flightsw.framework import msgids
+    from flightsw.framework.verification import parse_report
     from flightsw.link.fop import Response, Service
     from flightsw.link.onboard import SLICE_OCTETS
-    from flightsw.services.verification import parse_report
 
     rng = random.Random(seed)
     m = load_mission(seed=seed)

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from spacepackets.ecss import PusTc, PusTm
 
-from flightsw.cli import main
-from flightsw.mission import load_mission
+from flightsw.cli.main import main
+from flightsw.runtime.mission import load_mission
 from flightsw.sil.harness import SilHarness
 
 TIME_LEN = 6  # the mission's CUC 4+2
@@ -185,7 +185,7 @@ def test_cli_radio_udp_packets_serves_a_bench_tool(tmp_path: object) -> None:
         [
             sys.executable,
             "-m",
-            "flightsw.cli",
+            "flightsw.cli.main",
             "sim",
             "--realtime",
             "--radio",

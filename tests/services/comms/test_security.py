@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from flightsw.executive import AppLoadError
 from flightsw.ground.sdls_state_file import GroundStateError, GroundStateFile
 from flightsw.ground.station import GroundStation
 from flightsw.link.fop import Directive, FopState
 from flightsw.link.sdls_config import link_security
-from flightsw.mission import load_mission
 from flightsw.packets import PusTc, PusTm
+from flightsw.runtime.executive import AppLoadError
+from flightsw.runtime.mission import load_mission
 from flightsw.services.comms.app import link_config
 from flightsw.sil.harness import SilHarness
 from tests.support.ground_link import exchange

@@ -5,8 +5,8 @@ import time
 
 from flightsw.ground.station import GroundStation
 from flightsw.link.sdls_config import link_security
-from flightsw.mission import load_mission
 from flightsw.packets import PusTc, PusTm
+from flightsw.runtime.mission import load_mission
 from flightsw.services.comms.app import link_config
 from flightsw.sil.harness import SilHarness
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from flightsw import msgids
-from flightsw.app import FailureCode
-from flightsw.bus import Overflow
-from flightsw.layouts import decode
+from flightsw.framework import msgids
+from flightsw.framework.app import FailureCode
+from flightsw.framework.bus import Overflow
+from flightsw.framework.layouts import decode
 from flightsw.services.event_action.app import DEFINITIONS_TC, IDS_TC, STATUS_TM, StartSequence
 from flightsw.services.monitoring.app import DEFINITIONS_TC as MON_DEFINITIONS_TC
 from flightsw.sil.harness import SilHarness

@@ -1,7 +1,7 @@
 import struct
 
-from flightsw import msgids
-from flightsw.app import FailureCode
+from flightsw.framework import msgids
+from flightsw.framework.app import FailureCode
 from flightsw.ground.commanding import id_list
 from flightsw.sil.harness import SilHarness
 

@@ -3,7 +3,7 @@
 import struct
 import zlib
 
-from flightsw.app import FailureCode
+from flightsw.framework.app import FailureCode
 from flightsw.services.files.app import read_complete_file
 from tests.apps.conftest import small_node
 
@@ -77,7 +77,7 @@ def test_payload_submits_a_job_list_file_all_or_none() -> None:
 
 
 def test_directory_listing_by_tc_and_one_quota_for_both_ways_in() -> None:
-    from flightsw import layouts
+    from flightsw.framework import layouts
     from flightsw.services.files.app import FILE_LIST, LIST_PER_REPORT
 
     h = small_node(radiation_enabled=False)

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from flightsw.file_store import read_complete_file
 from flightsw.ground.file_transfer import GroundConfig, GroundFiles
 from flightsw.ground.station import GroundStation
 from flightsw.link.sdls_config import link_security
-from flightsw.mission import load_mission
+from flightsw.runtime.mission import load_mission
 from flightsw.services.comms.app import link_config
 from flightsw.sil.harness import SilHarness
+from flightsw.store.files import read_complete_file
 
 
 class LossyPass:

@@ -1,6 +1,6 @@
 import struct
 
-from flightsw.app import FailureCode
+from flightsw.framework.app import FailureCode
 from flightsw.ground.commanding import id_list
 from flightsw.sil.harness import SilHarness
 

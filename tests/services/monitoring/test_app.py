@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from flightsw.app import FailureCode
-from flightsw.dictionary import build_dictionary
-from flightsw.layouts import decode
+from flightsw.framework.app import FailureCode
+from flightsw.framework.layouts import decode
+from flightsw.runtime.dictionary import build_dictionary
 from flightsw.services.monitoring.app import (
     DEFINITIONS_TC,
     DEFINITIONS_TM,

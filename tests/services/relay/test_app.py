@@ -6,9 +6,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flightsw import layouts as L
-from flightsw.app import FailureCode
-from flightsw.errors import DecodeError
+from flightsw.base.errors import DecodeError
+from flightsw.framework import layouts as L
+from flightsw.framework.app import FailureCode
 from flightsw.services.relay.app import (
     GROUND_SCID,
     KIND_ACK,

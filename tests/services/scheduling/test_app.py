@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flightsw.app import FailureCode
-from flightsw.errors import DecodeError
-from flightsw.layouts import parse_fields
+from flightsw.base.errors import DecodeError
+from flightsw.framework.app import FailureCode
+from flightsw.framework.layouts import parse_fields
 from flightsw.packets import PusTc
 from flightsw.services.scheduling.app import (
     INSERT,

@@ -10,14 +10,15 @@ import random
 import struct
 import zlib
 
-from flightsw.app import FailureCode
+from flightsw.framework.app import FailureCode
+from flightsw.framework.layouts import parse_fields
+from flightsw.framework.verification import parse_report
 from flightsw.ground.sequences import compile_text
 from flightsw.ground.station import GroundStation
-from flightsw.layouts import parse_fields
 from flightsw.link.sdls_config import link_security
-from flightsw.mission import load_mission
 from flightsw.packets import PusTc, PusTm
-from flightsw.sequence_format import Op, encode
+from flightsw.packets.sequence import Op, encode
+from flightsw.runtime.mission import load_mission
 from flightsw.services.comms.app import link_config
 from flightsw.services.sequencer.app import (
     FILE_NAME,
@@ -26,7 +27,6 @@ from flightsw.services.sequencer.app import (
     STATUS_REPORT,
     State,
 )
-from flightsw.services.verification import parse_report
 from flightsw.sil.harness import SilHarness
 from tests.support.light_node import FRAME_NS, LightNode
 

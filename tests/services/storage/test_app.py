@@ -1,9 +1,9 @@
 import struct
 
-from flightsw.app import FailureCode
-from flightsw.executive import Executive
+from flightsw.framework.app import FailureCode
+from flightsw.framework.tm_funnel import CH_REALTIME
 from flightsw.packets import PusTm
-from flightsw.services.tm_funnel import CH_REALTIME
+from flightsw.runtime.executive import Executive
 from flightsw.sil.harness import SilHarness
 
 
@@ -56,7 +56,7 @@ def test_dump_resumes_from_confirmed_position_after_a_restart(sil: SilHarness) -
 
 def test_recovery_counters_reach_telemetry_once() -> None:
     """A bad record found at open is reported, and not again after the next reboot."""
-    from flightsw.mission import load_mission
+    from flightsw.runtime.mission import load_mission
 
     m = load_mission()
     m.hal = {**m.hal, "spacecraft": {"boards": 8}}

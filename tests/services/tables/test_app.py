@@ -6,12 +6,12 @@ import struct
 import zlib
 from typing import Any
 
-from flightsw.app import FailureCode
-from flightsw.layouts import decode
+from flightsw.framework.app import FailureCode
+from flightsw.framework.layouts import decode
+from flightsw.framework.tables import crc32
 from flightsw.services.monitoring.app import TABLE, TABLE_NAME
 from flightsw.services.tables.app import DUMP_TM, LOAD_TC, NAME_TC, STATUS_TM
 from flightsw.sil.harness import SilHarness
-from flightsw.tables import crc32
 from tests.support.ops import core_node, set_point
 
 TABLES_BASE = 0x0E00

@@ -1,6 +1,6 @@
 """PUS-17 test service: ping and connection tests."""
 
-from flightsw.app import FailureCode
+from flightsw.framework.app import FailureCode
 from flightsw.sil.harness import SilHarness
 
 

@@ -3,7 +3,7 @@
 import itertools
 import struct
 
-from flightsw.app import FailureCode
+from flightsw.framework.app import FailureCode
 from flightsw.packets import cuc_decode
 from flightsw.sil.harness import SilHarness
 
