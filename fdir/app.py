@@ -93,9 +93,9 @@ from flightsw.framework.app import (
     command,
 )
 from flightsw.framework.exec_services import AppCatalog, AppControl
+from flightsw.framework.parameters import ParameterMemory
 from flightsw.framework.ports import Device, OptionalDevice, Publish, Service, Subscribe
 from flightsw.runtime.executive import AppFault
-from flightsw.services.parameters.app import ParameterMemory
 from hal.interfaces import (
     AcceleratorBoards,
     Battery,

@@ -20,7 +20,7 @@ from typing import Any
 
 from fdir.voting import Store, VotingStore
 from flightsw.framework.datatypes import TYPES
-from flightsw.services.parameters.app import ParameterMemory
+from flightsw.framework.parameters import ParameterMemory
 
 
 def _code(type_name: str) -> str:

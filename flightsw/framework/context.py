@@ -12,9 +12,9 @@ from flightsw.framework.ports import AppBus
 from hal.interfaces import Clock
 
 if TYPE_CHECKING:
+    from flightsw.framework.parameters import OwnParameters
     from flightsw.framework.tm_funnel import AppTm
     from flightsw.framework.verification import TcRequest, Verifier
-    from flightsw.services.parameters.app import OwnParameters
 
 
 @dataclass(slots=True)

@@ -16,12 +16,12 @@ executive, an app declares each service it uses as a port (``Service(AppCatalog)
 * :class:`TmDownlink`: every TM packet the funnel flushes, with its channel (the radio).
 * :class:`TmTap`: every real-time TM packet as it is sent (the packet store, the relay).
 * :class:`TmPlayback`: queue packets already stamped (a store dump) for the downlink.
-* :class:`flightsw.services.parameters.app.ParameterMemory`: every app's parameters by id
+* :class:`flightsw.framework.parameters.ParameterMemory`: every app's parameters by id
   (PUS-20, FDIR's memory guard).
 
 Without them an app sees only its own: ``ctx.tm`` sends its packets
 (:class:`flightsw.framework.tm_funnel.AppTm`), ``ctx.params`` holds its parameters
-(:class:`flightsw.services.parameters.app.OwnParameters`).
+(:class:`flightsw.framework.parameters.OwnParameters`).
 
 :func:`provide` builds them for one executive; nothing here holds more than it says.
 """
@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from flightsw.framework.app import AppDeclarations, EventDef
 from flightsw.framework.datatypes import Value
+from flightsw.framework.parameters import ParameterMemory
 from flightsw.framework.tables import TableRegistry
-from flightsw.services.parameters.app import ParameterMemory
 
 if TYPE_CHECKING:
     from flightsw.framework.tm_funnel import TmFunnel, TmSink

@@ -29,15 +29,15 @@ from flightsw.framework import exec_services, msgids
 from flightsw.framework.app import DEFERRED, App, AppSpec, FailureCode
 from flightsw.framework.bus import SoftwareBus
 from flightsw.framework.context import AppContext, CommandRequest
+from flightsw.framework.events import EventRecord, EventReporter
 from flightsw.framework.name_check import undeclared
+from flightsw.framework.parameters import OwnParameters, ParameterStore
 from flightsw.framework.ports import AppBus, Publish, check_bus, resolve_devices
 from flightsw.framework.tables import TableRegistry
 from flightsw.framework.tm_funnel import AppTm, TmFunnel
 from flightsw.framework.verification import Verifier
 from flightsw.runtime.dispatcher import Dispatcher, Route
 from flightsw.runtime.schedule import Slot, build_schedule
-from flightsw.services.events.app import EventRecord, EventReporter
-from flightsw.services.parameters.app import OwnParameters, ParameterStore
 from hal.backend import Hal
 from hal.nvstore import MemoryNvStore
 

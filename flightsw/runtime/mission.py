@@ -28,6 +28,7 @@ from typing import Any
 from flightsw.base.errors import EncodeError, MissionError
 from flightsw.base.schema import REQUIRED, ConfigError, Opt, Schema, from_dataclass, show
 from flightsw.framework.app import App, AppSpec
+from flightsw.framework.parameters import ParameterStore
 from flightsw.runtime.executive import EXECUTIVE_APP, ExecutiveConfig
 from flightsw.runtime.schedule import ScheduleError, build_schedule
 from flightsw.runtime.workload_schema import WORKLOAD
@@ -37,7 +38,7 @@ from flightsw.services.executive_app.app import ExecutiveApp
 from flightsw.services.files.app import FileService
 from flightsw.services.housekeeping.app import HousekeepingService
 from flightsw.services.monitoring.app import MonitoringService
-from flightsw.services.parameters.app import ParameterService, ParameterStore
+from flightsw.services.parameters.app import ParameterService
 from flightsw.services.scheduling.app import SchedulingService
 from flightsw.services.sequencer.app import SequencerService
 from flightsw.services.storage.app import PacketStoreService

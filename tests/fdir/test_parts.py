@@ -16,7 +16,7 @@ from fdir.health import Health, HealthTable, UnitKind
 from fdir.table import flat, table_crc, timing_from, validated_table
 from fdir.watch import WatchTable
 from flightsw.framework.app import ParameterDef
-from flightsw.services.parameters.app import ParameterStore
+from flightsw.framework.parameters import ParameterStore
 from hal.nvstore import MemoryNvStore
 
 

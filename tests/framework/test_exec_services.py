@@ -15,8 +15,8 @@ from flightsw.framework.exec_services import (
     TmPlayback,
     TmTap,
 )
+from flightsw.framework.parameters import ParameterMemory
 from flightsw.framework.ports import Service
-from flightsw.services.parameters.app import ParameterMemory
 from tests.framework.test_ports import _load
 
 

@@ -59,11 +59,11 @@ from flightsw.framework.app import (
     TelemetryDef,
     command,
 )
+from flightsw.framework.events import EventRecord
 from flightsw.framework.exec_services import CommandPath, EventFilter
 from flightsw.framework.ports import Publish, Service, Subscribe
 from flightsw.framework.tables import TableDef, TableRegistry
 from flightsw.packets import PusTc
-from flightsw.services.events.app import EventRecord
 
 MAX_TC_OCTETS = 1024
 ACTION = Enum(Int8ub, tc=1, sequence=2)

@@ -1,8 +1,8 @@
 """Event reporting (PUS service 5).
 
-Apps report declared events; each becomes TM(5,severity) when its id is enabled, is
-kept in a bounded on-board log (oldest dropped, counted) and is published on the bus
-so FDIR and event-action rules can react whether or not the ground sees it.
+Apps report declared events through the executive's reporter
+(:mod:`flightsw.framework.events`); this service lets the ground enable and disable
+their TM reports and list the disabled ones.
 
 Layouts: TM(5,1..4) = event id:u16, then the event's declared arguments.
 TC(5,5)/(5,6) enable/disable = N:u8, N × event id:u16. TC(5,7) asks for TM(5,8) =
@@ -12,93 +12,15 @@ N:u16, N × disabled event id:u16.
 from __future__ import annotations
 
 import struct
-from collections import deque
-from dataclasses import dataclass
 from typing import Any
 
-from flightsw.base.errors import DeclarationError
 from flightsw.framework import layouts as L
-from flightsw.framework import msgids
-from flightsw.framework.app import App, EventDef, ReportDef, Severity, command
-from flightsw.framework.bus import SoftwareBus
-from flightsw.framework.datatypes import Value
+from flightsw.framework.app import App, ReportDef, Severity, command
 from flightsw.framework.exec_services import EventFilter
 from flightsw.framework.id_list import parse_id_list
 from flightsw.framework.ports import Service
-from flightsw.framework.tm_funnel import TmFunnel
 
 _U16 = struct.Struct(">H")
-
-
-@dataclass(frozen=True, slots=True)
-class EventRecord:
-    """One reported event as kept on board and published on the bus."""
-
-    time_ns: int
-    event_id: int
-    app: str
-    name: str
-    severity: Severity
-    args: dict[str, Value]
-
-
-class EventReporter:
-    """Turns reported events into TM, log entries and bus messages."""
-
-    def __init__(self, tm: TmFunnel, bus: SoftwareBus, log_depth: int = 256) -> None:
-        self._tm = tm
-        self._bus = bus
-        self.log: deque[EventRecord] = deque(maxlen=log_depth)
-        self.log_dropped = 0
-        self.ids: dict[int, tuple[str, EventDef]] = {}
-        self._global: dict[int, int] = {}  # id(EventDef) -> global id
-        self.disabled: set[int] = set()
-        self.by_severity = {s: 0 for s in Severity}
-        self.suppressed = 0
-        self.bad_args = 0
-
-    def declare(self, app: str, id_base: int, edef: EventDef) -> int:
-        eid = id_base + edef.local_id
-        if eid in self.ids:
-            other_app, other = self.ids[eid]
-            raise DeclarationError(
-                f"event id 0x{eid:04x} of {app}.{edef.name} already used by "
-                f"{other_app}.{other.name}"
-            )
-        self.ids[eid] = (app, edef)
-        self._global[id(edef)] = eid
-        return eid
-
-    def emitter(self, app: str, id_base: int) -> Any:
-        """An ``emit(edef, args)`` callable bound to one app."""
-
-        def emit(edef: EventDef, args: dict[str, Value]) -> None:
-            self.report(id_base + edef.local_id, app, edef, args)
-
-        return emit
-
-    def report(self, eid: int, app: str, edef: EventDef, args: dict[str, Value]) -> None:
-        now = self._tm_clock_ns()
-        rec = EventRecord(now, eid, app, edef.name, edef.severity, args)
-        if len(self.log) == self.log.maxlen:
-            self.log_dropped += 1
-        self.log.append(rec)
-        self.by_severity[edef.severity] += 1
-        self._bus.publish(msgids.EVENT, rec)
-        if eid in self.disabled:
-            self.suppressed += 1
-            return
-        try:
-            values = [args[a.name] for a in edef.args]
-            data = _U16.pack(eid) + edef.arg_struct().pack(*values)
-        except (KeyError, struct.error):
-            # A wrongly-emitted event still goes down, without its arguments, and is counted.
-            self.bad_args += 1
-            data = _U16.pack(eid)
-        self._tm.send(5, int(edef.severity), data)
-
-    def _tm_clock_ns(self) -> int:
-        return self._tm.now_ns()
 
 
 IDS = L.Struct("ids" / L.counted(L.U8, L.U16))
