@@ -63,8 +63,8 @@ from fdir.sensors import SensorFdir
 from fdir.state import CriticalState, StateKeeper
 from fdir.table import KEYS, flat, table_crc, timing_from, validated_table
 from fdir.watch import ACTIONS, MAX_MONITORS, MODES, WatchTable
-from flightsw.apps.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
-from flightsw.apps.messages import (
+from flightsw.apps.shared.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
+from flightsw.apps.shared.messages import (
     BOARD_AVAILABILITY,
     POWER_BUDGET,
     SAFE_MODE,

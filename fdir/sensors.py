@@ -2,7 +2,7 @@
 
 Sensors are grouped by the name before ``_`` (``battery_a``/``battery_b`` measure one
 zone); the battery group also gets the battery's own sensor. Each group has a
-:class:`flightsw.apps.sensor_vote.ZoneVoter`; a sensor is declared failed when its
+:class:`flightsw.apps.shared.sensor_vote.ZoneVoter`; a sensor is declared failed when its
 voter has found it suspect (implausibly fast change, out of line with its partners,
 unusable) for ``fail_after`` samples in a row, or when it is stuck: its reading frozen
 to the bit for ``stuck_samples`` samples while a redundant partner of its group (a
@@ -20,7 +20,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from flightsw.apps.sensor_vote import ZoneVoter
+from flightsw.apps.shared.sensor_vote import ZoneVoter
 
 FAST_ZONES = ("coldplate", "radiator", "structure")  # can change by degrees a second
 FAST_RATE_C_S = 2.0

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from flightsw.apps.messages import THERMAL_CAPS
+from flightsw.apps.shared.messages import THERMAL_CAPS
 from flightsw.sil.harness import SilHarness
 from hal.sim.devices import SimBattery, SimBoards, SimPcdu, SimSolarArray, SimThermal
 from tests.apps.conftest import small_node

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from flightsw.apps.messages import POWER_BUDGET
+from flightsw.apps.shared.messages import POWER_BUDGET
 from flightsw.ground.station import GroundStation
 from flightsw.packets import PusTc, PusTm
 from flightsw.runtime.mission import Mission, load_mission

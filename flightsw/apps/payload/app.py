@@ -36,19 +36,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from flightsw.apps.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
-from flightsw.apps.messages import (
-    BOARD_AVAILABILITY,
-    PAYLOAD_STATUS,
-    POWER_BUDGET,
-    SAFE_MODE,
-    THERMAL_CAPS,
-    BoardAvailability,
-    PayloadStatus,
-    PowerBudget,
-    SafeMode,
-    ThermalCaps,
-)
 from flightsw.apps.payload.handover import (
     CLUSTER_JOBS,
     JOB_RESULTS,
@@ -73,6 +60,19 @@ from flightsw.apps.payload.job_list import (
 from flightsw.apps.payload.jobs import Job, JobBook, JobState, Totals
 from flightsw.apps.payload.power_policy import AdmissionPolicy, PowerLimits
 from flightsw.apps.payload.running import RunningJobs
+from flightsw.apps.shared.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
+from flightsw.apps.shared.messages import (
+    BOARD_AVAILABILITY,
+    PAYLOAD_STATUS,
+    POWER_BUDGET,
+    SAFE_MODE,
+    THERMAL_CAPS,
+    BoardAvailability,
+    PayloadStatus,
+    PowerBudget,
+    SafeMode,
+    ThermalCaps,
+)
 from flightsw.base.errors import CommandError, FlightswError
 from flightsw.framework import layouts as L
 from flightsw.framework.app import (

@@ -35,8 +35,9 @@ from __future__ import annotations
 import bisect
 import math
 
-from flightsw.apps.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
-from flightsw.apps.messages import (
+from flightsw.apps.power.switch_ladder import HEALTHY, SwitchLadder
+from flightsw.apps.shared.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
+from flightsw.apps.shared.messages import (
     PAYLOAD_STATUS,
     POWER_BUDGET,
     SAFE_MODE,
@@ -48,7 +49,6 @@ from flightsw.apps.messages import (
     SwitchHealthRequest,
     SwitchStatus,
 )
-from flightsw.apps.power.switch_ladder import HEALTHY, SwitchLadder
 from flightsw.base.errors import CommandError, FlightswError
 from flightsw.base.schema import Opt, Schema
 from flightsw.framework.app import (

@@ -1,7 +1,7 @@
 """Thermal control: zone heaters with hysteresis, board throttling, limit violations.
 
 Zones are the heaters the HAL names (``heater_<zone>``); a zone's temperature is voted
-from its redundant sources (:mod:`flightsw.apps.sensor_vote`): the sensors whose names
+from its redundant sources (:mod:`flightsw.apps.shared.sensor_vote`): the sensors whose names
 start with ``<zone>``, plus the battery's own temperature sensor for the battery zone.
 A reading outside the sensor's physical range, a sensor FDIR declared failed, or one
 that moves faster than the zone can is not used, so one bad thermistor neither drives a
@@ -26,9 +26,9 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from flightsw.apps.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
-from flightsw.apps.messages import SENSOR_HEALTH, THERMAL_CAPS, SensorHealth, ThermalCaps
-from flightsw.apps.sensor_vote import ZoneVoter
+from flightsw.apps.shared.device_guard import DEVICE_ERROR, DEVICE_ERRORS, DeviceGuard
+from flightsw.apps.shared.messages import SENSOR_HEALTH, THERMAL_CAPS, SensorHealth, ThermalCaps
+from flightsw.apps.shared.sensor_vote import ZoneVoter
 from flightsw.base.errors import FlightswError, MissionError
 from flightsw.base.schema import ConfigError, Opt, Schema
 from flightsw.framework.app import App, Arg, EventDef, HkDef, ParameterDef, Severity, TelemetryDef

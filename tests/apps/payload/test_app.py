@@ -182,7 +182,7 @@ def test_the_draw_the_payload_announces_is_the_draw_the_boards_then_have() -> No
     """The power app budgets on what the payload says it will draw after its commands;
     checked against the simulated boards right after each payload step, through a ramp,
     a budget cut (shedding) and a recovery."""
-    from flightsw.apps.messages import PAYLOAD_STATUS
+    from flightsw.apps.shared.messages import PAYLOAD_STATUS
 
     h = _low_budget_node(60.0, 4)
     jobs = b"".join(struct.pack(">fBIf", 5.0, 1, 0, 600.0) for _ in range(64))

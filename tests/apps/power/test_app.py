@@ -141,8 +141,8 @@ def test_a_battery_that_stops_reading_does_not_blind_the_power_app(
     at the first missing sample, leaving the payload on its last budget indefinitely."""
     from dataclasses import replace
 
-    from flightsw.apps.messages import POWER_BUDGET
     from flightsw.apps.power.app import BATTERY_STALE_S
+    from flightsw.apps.shared.messages import POWER_BUDGET
     from hal.sim.devices import SimBattery
     from sim_hw.faults import FaultKind, ScheduledFault
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from flightsw.apps.sensor_vote import ZoneVoter
+from flightsw.apps.shared.sensor_vote import ZoneVoter
 
 
 def _run(v: ZoneVoter, rows: list[list[float]]) -> list[float]:
