@@ -139,7 +139,10 @@ def plan_and_options(
     base = load_mission(None, seed=seed)
     start_s = base.executive.start_ns / NS_PER_S
     enc = CommandEncoder(
-        build_dictionary(node_mission(NodeSpec(0, "n", None, seed, 0.0, SCID_BASE, "/tmp/x")))
+        # The dictionary of node 0 (node_mission writes nothing: out_dir is the run's).
+        build_dictionary(
+            node_mission(NodeSpec(0, "node00", None, seed, 0.0, SCID_BASE, str(out_dir)))
+        )
     )
     plan = Plan(scenario, seed, node, at)
     if scenario.fault == "safe_mode":
