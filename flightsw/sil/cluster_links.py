@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from flightsw.services.relay import GROUND_SCID, KIND_DATA, RelayFrame
 from hal.interfaces import HOP_GEO, HOP_GROUND, CrosslinkStatus
 from sim_hw.environment import ContactWindow, GroundStation, station_position_eci_km
 from sim_hw.isl import ClusterLinks, LinkState, light_time_s, packet_error_probability
@@ -299,59 +298,3 @@ class LinkRouter:
 
     def summary(self) -> dict[str, Any]:
         return {r: s.summary() for r, s in self.stats.items()}
-
-
-class GeoUplink:
-    """The ground's TCs sent through a GEO data relay to a node with no pass.
-
-    Each TC leaves the ground at its time, or when the window it falls in starts,
-    whichever is later; if no relay sees the node then, the ground keeps it and tries
-    again at the next window (store and forward on the ground). It arrives as a relay
-    frame from the ground (``GROUND_SCID``) after both legs' light time, never before
-    the next window."""
-
-    def __init__(
-        self, links: ClusterLinks, scid_base: int, script: Sequence[tuple[float, int, bytes]]
-    ) -> None:
-        self.links = links
-        self.scid_base = scid_base
-        self.pending = sorted(script, key=lambda item: (item[0], item[1]))
-        self.seq = 0
-        self.sent = 0
-        self.waits = 0
-        self.delays_s: list[float] = []
-
-    def send_due(
-        self, begin_ns: int, end_ns: int, inbound: dict[int, list[tuple[int, int, int, bytes]]]
-    ) -> None:
-        keep = []
-        for t_s, node, tc in self.pending:
-            t_ns = max(round(t_s * NS_PER_S), begin_ns)
-            if t_ns >= end_ns:
-                keep.append((t_s, node, tc))
-                continue
-            k = self.links.best_geo(node, t_ns / NS_PER_S)
-            if k is None:
-                self.waits += 1
-                keep.append((t_s, node, tc))
-                continue
-            up = self.links.geo(node, k, t_ns / NS_PER_S).delay_s
-            delay = up + self.links.relays[k].ground_leg_s(t_ns / NS_PER_S)
-            self.seq += 1
-            frame = RelayFrame(
-                KIND_DATA, GROUND_SCID, self.scid_base + node, GROUND_SCID, 0, self.seq, tc
-            ).encode()
-            at = max(t_ns + math.ceil(delay * NS_PER_S), end_ns)
-            inbound.setdefault(node, []).append((at, -2, self.seq, frame))
-            self.sent += 1
-            if len(self.delays_s) < MAX_SAMPLES:
-                self.delays_s.append(delay)
-        self.pending = keep
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "sent": self.sent,
-            "waiting": len(self.pending),
-            "windows_waited": self.waits,
-            "delay_s": [round(d, 6) for d in self.delays_s[:100]],
-        }

@@ -92,6 +92,7 @@ class NodeSpec:
     ack_timeout_s: float = 30.0  # the relay's resend timer: above two windows
     start_ns: int | None = None  # None: the mission's [executive] start_ns
     ground_beat_s: float = 0.0  # the relay's heartbeat to the ground (0: none)
+    status_s: float = 0.0  # the payload's TM(130,6) cluster_status period (0: none)
 
 
 def node_mission(spec: NodeSpec) -> Mission:
@@ -106,6 +107,8 @@ def node_mission(spec: NodeSpec) -> Mission:
     for entry in apps:
         if entry.get("name") == "comms":
             entry.setdefault("options", {})["scid"] = spec.scid
+        if entry.get("name") == "payload" and spec.status_s > 0:
+            entry.setdefault("params", {})["cluster_report_s"] = spec.status_s
     if spec.relay and not any(a.get("name") == "relay" for a in apps):
         relay: dict[str, Any] = dict(RELAY_APP)
         # PUS-1, PUS-5, the payload's cluster-job reports (130) and the heartbeat to the

@@ -115,7 +115,9 @@ def test_tc_through_a_neighbour_with_a_pass_survives_an_isl_outage(tmp_path: Pat
     tc = enc.encode("relay.forward", {"dest": SCID_BASE + x, "packet": ping})
     t_tc = t_pass + 2.0
     outages = [LinkOutage(f"geo:{r.name}", 0.0, 1e6) for r in geo_relays(172.0)]
-    outages.append(LinkOutage(f"isl:{min(x, y)}-{max(x, y)}", t_tc + 1.0, 25.0))
+    # The TC reaches Y at the end of its window (t_pass + 5 s), Y forwards it at once;
+    # the ISL drops half a second later, mid-window, with frames in flight.
+    outages.append(LinkOutage(f"isl:{min(x, y)}-{max(x, y)}", t_tc + 3.5, 25.0))
     out = run_cluster(
         _tiny(
             tmp_path / "run",
@@ -131,7 +133,11 @@ def test_tc_through_a_neighbour_with_a_pass_survives_an_isl_outage(tmp_path: Pat
     links, relay = out["links"], out["relay_service"]
     assert links["isl"]["lost_link_down"] >= 1  # the outage hit frames in flight
     assert relay["retransmits"] >= 1 and relay["tc_forwarded"] == 1
-    assert relay["tc_delivered"] == 1  # executed once, however many times it was sent
+    # Y got relay.forward from the ground's uplink over its pass, X the ping: each once,
+    # however many times it was sent.
+    assert relay["tc_delivered"] == 2
+    assert out["ground_uplink"]["by_route"]["pass"] == 1
+    assert out["ground_uplink"]["completed"] == 1  # verified by Y's PUS-1 over its pass
     assert links["geo"]["offered"] == 0  # GEO relays were down: nothing tried that way
     # What reached the ground from X, through Y's pass.
     reports = _reports((tmp_path / "run" / "ground_relayed.bin").read_bytes())
@@ -141,6 +147,7 @@ def test_tc_through_a_neighbour_with_a_pass_survives_an_isl_outage(tmp_path: Pat
     assert out["ground_relayed"]["by_route"] == {"ground": len(reports)}
     assert out["ground_relayed"]["duplicates"] == 0
     node_x = json.loads((tmp_path / "run" / "nodes" / f"node{x:02d}" / "summary.json").read_text())
+    assert node_x["relay"]["tc_delivered"] == 1
     assert node_x["relay"]["queued_p0"] == 0 and node_x["relay"]["unacked"] == 0
     assert sum(node_x["relay"][f"dropped_p{p}"] for p in range(3)) == 0
     assert node_x["relay"]["via_neighbour"] >= 2 and node_x["relay"]["ground_route"] == 3
@@ -179,8 +186,10 @@ def test_tc_through_a_geo_relay_to_a_node_without_a_pass(tmp_path: Path) -> None
             geo_tc_script=((t0 + 3.0, 0, ping),),
         )
     )
-    assert out["geo_uplink"]["sent"] == 1 and out["geo_uplink"]["waiting"] == 0
-    assert 0.23 < out["geo_uplink"]["delay_s"][0] < 0.30
+    up = out["ground_uplink"]
+    assert up["sent"] == 1 and up["waiting"] == 0 and up["by_route"]["geo"] == 1
+    assert up["completed"] == 1 and up["resent"] == 0 and up["lost"] == 0
+    assert 0.23 < up["delay_s"][0] < 0.30
     assert out["relay_service"]["tc_delivered"] == 1
     reports = _reports((tmp_path / "run" / "ground_relayed.bin").read_bytes())
     assert (1, 1, ping[:4]) in reports and (1, 7, ping[:4]) in reports

@@ -11,6 +11,9 @@ from flightsw.sil.cluster import ClusterOptions, run_cluster
 from flightsw.sil.cluster_jobs import ClusterJobs, NodeView
 from flightsw.sil.cluster_node import SCID_BASE, NodeSpec, node_mission
 from flightsw.sil.workload import WorkloadConfig
+from sim_hw.environment import DEFAULT_STATIONS, contact_windows
+from sim_hw.isl import LinkOutage, formation, geo_relays
+from sim_hw.orbit import CircularOrbit
 
 NS = 1_000_000_000
 
@@ -67,3 +70,41 @@ def test_cluster_jobs_keep_every_node_busy_in_the_sil(tmp_path: Path) -> None:
     assert all(p >= 8 for p in placed)
     assert out["utilization"] > 0.8
     assert out["cluster_jobs"]["jobs_uplinked"] == sum(placed)
+    up = out["ground_uplink"]
+    # Every job TC went through the link model and was verified by the node's PUS-1.
+    assert up["jobs_accepted"] == up["jobs_sent"] == sum(placed) and up["lost"] == 0
+    assert out["cluster_jobs"]["views_heard"] >= 2 * 5  # TM(130,6) every 10 s a node
+
+
+def test_a_ground_cut_off_from_the_cluster_places_nothing_and_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    """No node has a pass and every GEO relay is down: the ground hears no view, sends
+    no TC and no job reaches a node; the jobs wait on the ground, none lost."""
+    orbits = formation(CircularOrbit(day_of_year=172.0), 2, 2.0)
+    wins = [w for o in orbits for w in contact_windows(o, DEFAULT_STATIONS, 0.0, 20_000.0)]
+    t0 = next(
+        float(t)
+        for t in range(100, 20_000, 50)
+        if all(w.end_s <= t - 10.0 or w.start_s >= t + 60.0 for w in wins)
+    )
+    out = run_cluster(
+        ClusterOptions(
+            nodes=2,
+            duration_s=30.0,
+            window_s=10.0,
+            boards=4,
+            start_s=t0,
+            out_dir=tmp_path,
+            plots=False,
+            archive=False,
+            progress=False,
+            scheduler="inline",
+            cluster_jobs=True,
+            outages=tuple(LinkOutage(f"geo:{r.name}", 0.0, 1e6) for r in geo_relays(172.0)),
+        )
+    )
+    up, truth, cj = out["ground_uplink"], out["job_truth"], out["cluster_jobs"]
+    assert up["sent"] == 0 and cj["views_heard"] == 0 and cj["jobs_uplinked"] == 0
+    assert truth["live_on_nodes"] == 0 and truth["lost"] == 0 and out["jobs_completed"] == 0
+    assert cj["jobs_waiting_on_ground"] + cj["jobs_in_outbox"] == cj["jobs_arrived"] > 0
