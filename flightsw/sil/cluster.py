@@ -156,6 +156,35 @@ def _cluster_jobs(opts: ClusterOptions, first: NodeSpec) -> ClusterJobs:
     return ClusterJobs(cfg, boards, opts.nodes, opts.seed, encoder)
 
 
+def node_specs(opts: ClusterOptions, phases: list[float], start_ns: int) -> list[NodeSpec]:
+    """The nodes of the cluster as a worker builds them (``phases``: their places in the
+    string, degrees)."""
+    out = opts.out_dir
+    return [
+        NodeSpec(
+            index=i,
+            name=f"node{i:02d}",
+            mission=opts.mission,
+            seed=node_seed(opts.seed, i),
+            phase_deg=phase,
+            scid=SCID_BASE + i,
+            out_dir=str(out / "nodes" / f"node{i:02d}"),
+            boards=opts.boards,
+            relay=opts.relay,
+            workload=opts.workload and not opts.cluster_jobs,
+            archive=opts.archive,
+            plots=opts.plots and opts.node_plots,
+            # With a relay service the ground's TCs go through the link model (below).
+            tc_script=() if opts.relay else tuple((t, tc) for t, n, tc in opts.tc_script if n == i),
+            ack_timeout_s=2.0 * opts.window_s + 10.0,
+            start_ns=None if opts.start_s is None else start_ns,
+            ground_beat_s=opts.ground_beat_s,
+            status_s=opts.status_report_s if opts.cluster_jobs else 0.0,
+        )
+        for i, phase in enumerate(phases)
+    ]
+
+
 def jobs_ledger_unplace(jobs: ClusterJobs | None, tags: tuple[int, ...], node: int) -> None:
     """A job TC the ground's uplink could not take: its jobs wait on the ground again."""
     if jobs is not None:
@@ -179,29 +208,7 @@ def run_cluster(
     window_frames = max(1, round(opts.window_s * NS_PER_S / frame_ns))
     out = opts.out_dir
     out.mkdir(parents=True, exist_ok=True)
-    specs = [
-        NodeSpec(
-            index=i,
-            name=f"node{i:02d}",
-            mission=opts.mission,
-            seed=node_seed(opts.seed, i),
-            phase_deg=o.phase_deg,
-            scid=SCID_BASE + i,
-            out_dir=str(out / "nodes" / f"node{i:02d}"),
-            boards=opts.boards,
-            relay=opts.relay,
-            workload=opts.workload and not opts.cluster_jobs,
-            archive=opts.archive,
-            plots=opts.plots and opts.node_plots,
-            # With a relay service the ground's TCs go through the link model (below).
-            tc_script=() if opts.relay else tuple((t, tc) for t, n, tc in opts.tc_script if n == i),
-            ack_timeout_s=2.0 * opts.window_s + 10.0,
-            start_ns=None if opts.start_s is None else start_ns,
-            ground_beat_s=opts.ground_beat_s,
-            status_s=opts.status_report_s if opts.cluster_jobs else 0.0,
-        )
-        for i, o in enumerate(orbits)
-    ]
+    specs = node_specs(opts, [o.phase_deg for o in orbits], start_ns)
     t0_s, t1_s = start_ns / NS_PER_S, start_ns / NS_PER_S + duration + opts.window_s
     stations = ground_stations(base.hal.get("ground_stations"))
     links = ClusterLinks(orbits, geo_relays(cfg.day_of_year), outages=opts.outages)
@@ -368,6 +375,7 @@ def run_cluster(
         seed=opts.seed,
         window_s=window_frames * frame_ns / NS_PER_S,
         ground_beat_s=opts.ground_beat_s,
+        status_report_s=opts.status_report_s if opts.cluster_jobs else 0.0,
         windows=window,
         spacing_deg=opts.spacing_deg,
     )

@@ -80,6 +80,32 @@ class RouteStats:
         }
 
 
+def hops_to_ground(linked: Sequence[Sequence[int]], way: Sequence[bool]) -> list[int]:
+    """ISL hops from each node to the nearest node with a way down of its own (its pass
+    or a GEO relay) over the links up now (0: its own; -1: none)."""
+    hops = [0 if w else -1 for w in way]
+    frontier = [i for i, w in enumerate(way) if w]
+    while frontier:
+        nxt = []
+        for i in frontier:
+            for j in linked[i]:
+                if hops[j] < 0:
+                    hops[j] = hops[i] + 1
+                    nxt.append(j)
+        frontier = nxt
+    return hops
+
+
+def ways_down(node: int, linked: Sequence[Sequence[int]], hops: Sequence[int]) -> list[int]:
+    """The linked peers a node's TM for the ground may go to: those with a way down of
+    their own, or, for a node two or more hops away, those nearer to one (so a frame
+    gets down through any number of neighbours and never goes round in a loop)."""
+    h = hops[node]
+    if h <= 1:
+        return [j for j in linked[node] if hops[j] == 0]
+    return [j for j in linked[node] if 0 <= hops[j] < h]
+
+
 class LinkRouter:
     """Carries the frames of one window through the link model; see the module docstring."""
 
@@ -184,12 +210,13 @@ class LinkRouter:
         for i, j, ok in zip(a.tolist(), b.tolist(), up.tolist(), strict=True):
             if ok:
                 linked[i].append(j)
+        hops = hops_to_ground(linked, [g or r for g, r in zip(ground, geo, strict=True)])
         return {
             i: CrosslinkStatus(
                 frozenset(self.scid_base + j for j in linked[i]),
                 ground[i],
                 geo[i],
-                frozenset(self.scid_base + j for j in linked[i] if ground[j] or geo[j]),
+                frozenset(self.scid_base + j for j in ways_down(i, linked, hops)),
             )
             for i in range(n)
         }
