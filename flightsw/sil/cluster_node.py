@@ -211,6 +211,7 @@ class ClusterNode:
         # last time it heard anything, and the node's PUS-1 reports.
         self.rx_last_ns: int | None = None
         self.rx_reports: list[tuple[int, bytes]] = []
+        self.keep_rx = False  # True: keep every packet heard over the pass (procedures)
         exe.tm.sinks.append(self._sink)
 
     def _sink(self, pkt: bytes, channel: int) -> None:
@@ -282,7 +283,8 @@ class ClusterNode:
             if packets:
                 self.rx_last_ns = now_ns
             for pkt in packets:
-                if len(pkt) > 8 and pkt[7] == 1:  # job reports come by relay, in custody
+                # (job reports come by relay, in custody)
+                if len(pkt) > 8 and (pkt[7] == 1 or self.keep_rx):
                     self.rx_reports.append((now_ns, pkt))
         for cltu in g.station.tick(now_ns / NS_PER_S):
             g.link.send(cltu)
