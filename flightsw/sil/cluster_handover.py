@@ -54,6 +54,7 @@ class Entry:
     placements: int = 0
     handed_back: int = 0
     moved_from_silent: int = 0
+    moved_from_s: float | None = None  # the checkpoint it moved off a silent node from
     resumed_from_s: list[float] | None = None  # checkpoints it was placed again from
     result: int | None = None
     delivered_ns: int | None = None
@@ -202,6 +203,7 @@ class JobLedger:
             if e.node == node and e.result is None:
                 e.node = None
                 e.moved_from_silent += 1
+                e.moved_from_s = e.job.done_s
                 self.pending.append(tag)
                 moved += 1
         return moved
@@ -328,11 +330,18 @@ def job_truth(
 
     live: dict[int, float] = {}
     transit: set[int] = set()
+    # A job a node had when it died: the work it had done then (the dead node's memory)
+    # against the checkpoint the ground moved it from: what must be done again.
+    behind: list[float] = []
     for n in nodes.values():
         t = n.get("jobs_truth", {"live": [], "in_transit": []})
         for tag, progress in t["live"]:
             live[tag] = max(live.get(tag, 0.0), progress)
         transit.update(t["in_transit"])
+        for tag, progress in t.get("dead", []):
+            e = ledger.entries.get(tag)
+            if e is not None and e.moved_from_s is not None:
+                behind.append(max(0.0, progress - e.moved_from_s))
     transit.update(ground_held or ())
     for frames in inbound.values():
         for _at, _src, _seq, raw in frames:
@@ -367,6 +376,11 @@ def job_truth(
         "work_delivered_s": round(delivered_s, 1),
         "work_in_progress_s": round(in_progress_s, 1),
         "work_redone_s": round(work_s - delivered_s - in_progress_s, 1),
+        "dead_node_jobs_moved": len(behind),
+        "dead_node_jobs_resumed_behind_s": {
+            "max": round(max(behind), 1) if behind else None,
+            "sum": round(sum(behind), 1),
+        },
         # Work kept (delivered or in progress) over the work the boards really did.
         "goodput": round(min(1.0, (delivered_s + in_progress_s) / work_s), 5)
         if work_s > 0

@@ -298,10 +298,14 @@ class ClusterNode:
     def job_truth(self) -> dict[str, list[Any]]:
         """For scoring: the cluster jobs queued or running here (tag, progress s), and
         those on their way (TCs the ground sent not yet taken by the dispatcher,
-        hand-backs still held by the relay). Nothing of a node that died."""
-        if self.halted or not any(a.spec.name == "payload" for a in self.exe.apps):
+        hand-backs still held by the relay). Of a node that died, only the jobs it had
+        when it died and the work each had done (``dead``: its memory, frozen then)."""
+        if not any(a.spec.name == "payload" for a in self.exe.apps):
             return {"live": [], "in_transit": []}
         payload: Any = self.exe.app("payload").instance
+        if self.halted:
+            dead = [(j.tag, payload.job(j.job_id).progress) for j in payload.book.live() if j.tag]
+            return {"live": [], "in_transit": [], "dead": sorted(dead)}
         live = [(j.tag, payload.job(j.job_id).progress) for j in payload.book.live() if j.tag]
         transit: list[int] = []
         for _t, tc in self.uplink:

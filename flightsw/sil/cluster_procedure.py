@@ -20,6 +20,9 @@ and beat as in a cluster run. Faults are not injected here (``inject`` refuses).
 
 from __future__ import annotations
 
+import argparse
+import sqlite3
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -93,6 +96,7 @@ class ClusterBackend:
         self.ground.listener = self._heard
         self.inbound: dict[int, list[tuple[int, int, int, bytes]]] = {}
         self.window = 0
+        self.sink: Callable[[bytes], None] | None = None  # e.g. the ground's TM archive
 
     def _heard(self, origin: int, t_ns: int, pkt: bytes) -> None:
         self.uplink.on_report(origin - SCID_BASE, pkt, t_ns)
@@ -126,6 +130,9 @@ class ClusterBackend:
         self.now_ns = end
         got = [pkt for _t, pkt in sorted(self.heard, key=lambda item: item[0])]
         self.heard = []
+        if self.sink is not None:
+            for pkt in got:
+                self.sink(pkt)
         return got
 
     def inject(self, kind: str, target: int | str, detail: dict[str, Any]) -> float:
@@ -149,3 +156,27 @@ def cluster_backend(
     """``--cluster N --node NAME``: a backend with the cluster's usual options."""
     opts = ClusterOptions(nodes=nodes, mission=mission, out_dir=out_dir, window_s=1.0, **kw)
     return ClusterBackend(opts, node)
+
+
+def cli_backend(args: argparse.Namespace, archive_path: Path) -> tuple[ClusterBackend, Any]:
+    """``flightsw ground run PROC --cluster N --node NAME [--start S] [--boards B]``: the
+    backend, and the ground's archive of the node's TM that reached the ground."""
+    from flightsw.ground.archive import TmArchive
+
+    out = archive_path.parent / "cluster-procedure"
+    backend = cluster_backend(
+        args.cluster,
+        args.node,
+        out,
+        mission=args.mission,
+        boards=args.boards,
+        start_s=args.start,
+        archive=False,
+    )
+    try:
+        archive = TmArchive(archive_path, backend.dictionary)
+    except sqlite3.Error as exc:
+        backend.close()
+        raise FlightswError(f"--archive {archive_path}: {exc}") from None
+    backend.sink = archive.ingest
+    return backend, archive

@@ -276,6 +276,14 @@ def score(plan: Plan, summary: dict[str, Any], nodes: dict[str, dict[str, Any]])
             bool(found) and found[0].get("jobs_moved", 0) > 0 and ledger["moved_and_delivered"] > 0
         )
         measured["jobs_moved"] = found[0].get("jobs_moved") if found else 0
+        # Each job the dead node was running resumed elsewhere from a checkpoint that
+        # reached the ground: at most ``per_job`` behind the work it had done when it died
+        # (the dead node's memory); from its start it would be its whole progress.
+        behind = truth.get("dead_node_jobs_resumed_behind_s", {}).get("max")
+        measured["resumed_behind_max_s"], measured["resumed_behind_bound_s"] = behind, per_job
+        checks["resumed_from_reported_checkpoints"] = (
+            truth.get("dead_node_jobs_moved", 0) > 0 and behind is not None and behind <= per_job
+        )
         linked = [j for j in (plan.node - 1, plan.node + 1) if 0 <= j < s.nodes]
         checks["neighbours_detected"] = all(
             int(nodes[f"node{j:02d}"]["relay"].get("silences", 0)) >= 1 for j in linked

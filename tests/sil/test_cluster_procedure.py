@@ -90,3 +90,26 @@ def test_nodes_are_addressed_by_name_or_index_and_others_are_refused() -> None:
     for bad in ("node3", "nodex", "", "-1", "node-"):
         with pytest.raises(FlightswError, match="not a node"):
             node_index(bad, 3)
+
+
+@pytest.mark.slow  # builds two nodes: ~15-40 s loaded
+def test_the_command_runs_a_shipped_procedure_against_a_named_node(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    import sqlite3
+
+    from flightsw.cli import main
+
+    archive = tmp_path / "a.sqlite"
+    argv = ["ground", "run", "ping", "--cluster", "2", "--node", "node01", "--boards", "4"]
+    assert main([*argv, "--archive", str(archive)]) == 0
+    report = json.loads((tmp_path / "procedure-ping.json").read_text())
+    assert report["passed"] and report["backend"] == "cluster"
+    db = sqlite3.connect(archive)
+    try:  # the node's TM that reached the ground is in the ground's archive
+        assert db.execute("SELECT COUNT(*) FROM verification").fetchone()[0] >= 2
+    finally:
+        db.close()
+    assert main([*argv[:5], "--node", "node02", "--archive", str(archive)]) != 0
+    assert "not a node" in capsys.readouterr().err
