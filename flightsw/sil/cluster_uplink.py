@@ -19,7 +19,9 @@ failure (1,8). A TC not accepted within ``verify_timeout_s`` of leaving is sent 
 (a node runs a TC it got twice once: the relay service knows its octets); after
 ``max_tries`` it is lost (counted, and its cluster jobs go back to the ground's
 scheduler). A TC refused by the node (1,2 or 1,8) is counted refused and its jobs go
-back too. A TC to a node the ground declared silent is cancelled (its jobs were moved).
+back too. A TC to a node the ground declared silent is cancelled (its jobs were moved). A TC
+accepted whose completion did not come down within ``verify_timeout_s`` is settled as
+``completion_unheard`` (it is on the node: it is not sent again).
 
 Frames arrive never before the next window (the lockstep bounds the latency), in the
 order (arrival, -2, sequence) the node sorts by. Bounded: at most ``limit`` TCs are
@@ -98,6 +100,7 @@ class GroundUplink:
                 "refused",
                 "lost",
                 "cancelled",
+                "completion_unheard",
                 "not_taken",
                 "lost_on_link",
                 "windows_waited",
@@ -193,7 +196,9 @@ class GroundUplink:
         self.window += 1
         rng = np.random.default_rng([self.seed & 0xFFFFFFFF, self.window, 0x0F1])
         for u in sorted(self.open.values(), key=lambda u: (u.due_ns, u.order)):
-            if u.accepted_ns is not None:
+            if u.accepted_ns is not None:  # on the node; its completion may never come down
+                if begin_ns - u.accepted_ns >= self.timeout_ns:
+                    self._settle(u, "completion_unheard")
                 continue
             t_ns = max(u.due_ns, begin_ns)
             if t_ns >= end_ns:

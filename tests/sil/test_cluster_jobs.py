@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from flightsw.dictionary import build_dictionary
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.sil.cluster import ClusterOptions, run_cluster
@@ -76,6 +78,7 @@ def test_cluster_jobs_keep_every_node_busy_in_the_sil(tmp_path: Path) -> None:
     assert out["cluster_jobs"]["views_heard"] >= 2 * 5  # TM(130,6) every 10 s a node
 
 
+@pytest.mark.slow  # two nodes for 30 s: ~4-20 s loaded
 def test_a_ground_cut_off_from_the_cluster_places_nothing_and_loses_nothing(
     tmp_path: Path,
 ) -> None:

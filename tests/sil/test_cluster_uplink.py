@@ -126,6 +126,14 @@ def test_pus1_settles_a_tc_and_a_refusal_gives_its_jobs_back() -> None:
     cnt = up.counts
     assert (cnt["accepted"], cnt["completed"], cnt["refused"], cnt["resent"]) == (2, 2, 1, 0)
     assert given_back == [(2,)] and up.summary()["unverified"] == 0
+    # Accepted, its completion never heard: settled after the timeout, never resent.
+    d = _tc(4)
+    up.submit(100 * NS, 0, d)
+    up.send_due(100 * NS, 110 * NS, s, inbound)
+    up.on_report(0, _report(d, 1), 111 * NS)
+    for w in range(11, 16):
+        up.send_due(w * 10 * NS, (w + 1) * 10 * NS, s, inbound)
+    assert not up.open and up.counts["completion_unheard"] == 1 and up.counts["resent"] == 0
 
 
 def test_a_silent_nodes_unverified_tcs_are_cancelled_and_the_uplink_is_bounded() -> None:
