@@ -473,7 +473,13 @@ def _cmd_ground_run(args: argparse.Namespace) -> int:
     )
     backend: Backend
     archive = None
-    if args.udp is not None:
+    if args.cluster is not None:  # a node of an in-process cluster, by name, via its links
+        from flightsw.sil.cluster_procedure import cli_backend
+
+        if args.udp is not None:
+            raise FlightswError("--cluster is an in-process cluster SIL: not with --udp")
+        backend, archive = cli_backend(args, archive_path)
+    elif args.udp is not None:
         from flightsw.ground.procedure_backends import UdpBackend
 
         if args.boards is not None:
@@ -861,6 +867,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait for the live build's first TM (default 30)",
     )
     run.add_argument("--verbose", action="store_true", help="print the TM as it comes")
+    run.add_argument(
+        "--cluster",
+        type=_int(1, 64),
+        help="nodes of an in-process cluster SIL; the procedure runs against --node through "
+        "the cluster's links (pass, GEO relay, neighbours)",
+    )
+    run.add_argument("--node", type=_text, default="node00", help="the node (with --cluster)")
+    run.add_argument("--start", type=_number(0, 1e9), help="the cluster's start, s of mission time")
     run.set_defaults(func=_cmd_ground_run)
 
     for verb, first, second in (("put", "LOCAL", "REMOTE"), ("get", "REMOTE", "LOCAL")):

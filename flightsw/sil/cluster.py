@@ -37,8 +37,9 @@ from flightsw.sil.cluster_faults import ClusterFaults
 from flightsw.sil.cluster_ground import GroundRelayEndpoint
 from flightsw.sil.cluster_handover import Completions, GroundWatch, heard_gaps, job_truth
 from flightsw.sil.cluster_jobs import ClusterJobs, NodeView
-from flightsw.sil.cluster_links import GeoUplink, LinkRouter
+from flightsw.sil.cluster_links import LinkRouter
 from flightsw.sil.cluster_node import SCID_BASE, NodeSpec, Shard, node_mission, node_seed
+from flightsw.sil.cluster_uplink import GroundUplink
 from flightsw.sil.progress import Progress
 from flightsw.sil.simulate import orbit_period_s
 from hal.sim.backend import ground_stations, spacecraft_config
@@ -73,8 +74,11 @@ class ClusterOptions:
     node_plots: bool = True  # False: cluster.png only (big runs)
     progress_every: int = 30  # windows between lines of progress.log (0: none)
     outages: tuple[LinkOutage, ...] = ()
-    tc_script: tuple[tuple[float, int, bytes], ...] = ()  # (t_s, node, TC) over its pass
+    tc_script: tuple[tuple[float, int, bytes], ...] = ()  # (t_s, node, TC) by the best route
     geo_tc_script: tuple[tuple[float, int, bytes], ...] = ()  # (t_s, node, TC) by GEO relay
+    status_report_s: float = 10.0  # each node's TM(130,6) to the ground (cluster jobs)
+    uplink_verify_s: float | None = None  # a TC not accepted this long is sent again
+    uplink_tries: int = 3  # sends of a TC before the ground counts it lost
     cluster_jobs: bool = False  # one job stream placed by headroom, not a workload per node
     workload_overrides: dict[str, Any] = field(default_factory=dict)  # over [workload]
     ground_beat_s: float = 20.0  # each node's heartbeat to the ground (0: none)
@@ -152,6 +156,41 @@ def _cluster_jobs(opts: ClusterOptions, first: NodeSpec) -> ClusterJobs:
     return ClusterJobs(cfg, boards, opts.nodes, opts.seed, encoder)
 
 
+def node_specs(opts: ClusterOptions, phases: list[float], start_ns: int) -> list[NodeSpec]:
+    """The nodes of the cluster as a worker builds them (``phases``: their places in the
+    string, degrees)."""
+    out = opts.out_dir
+    return [
+        NodeSpec(
+            index=i,
+            name=f"node{i:02d}",
+            mission=opts.mission,
+            seed=node_seed(opts.seed, i),
+            phase_deg=phase,
+            scid=SCID_BASE + i,
+            out_dir=str(out / "nodes" / f"node{i:02d}"),
+            boards=opts.boards,
+            relay=opts.relay,
+            workload=opts.workload and not opts.cluster_jobs,
+            archive=opts.archive,
+            plots=opts.plots and opts.node_plots,
+            # With a relay service the ground's TCs go through the link model (below).
+            tc_script=() if opts.relay else tuple((t, tc) for t, n, tc in opts.tc_script if n == i),
+            ack_timeout_s=2.0 * opts.window_s + 10.0,
+            start_ns=None if opts.start_s is None else start_ns,
+            ground_beat_s=opts.ground_beat_s,
+            status_s=opts.status_report_s if opts.cluster_jobs else 0.0,
+        )
+        for i, phase in enumerate(phases)
+    ]
+
+
+def jobs_ledger_unplace(jobs: ClusterJobs | None, tags: tuple[int, ...], node: int) -> None:
+    """A job TC the ground's uplink could not take: its jobs wait on the ground again."""
+    if jobs is not None:
+        jobs.ledger.unplace(tags, node)
+
+
 def run_cluster(
     opts: ClusterOptions, wall: Callable[[], float] = time.perf_counter
 ) -> dict[str, Any]:
@@ -169,35 +208,25 @@ def run_cluster(
     window_frames = max(1, round(opts.window_s * NS_PER_S / frame_ns))
     out = opts.out_dir
     out.mkdir(parents=True, exist_ok=True)
-    specs = [
-        NodeSpec(
-            index=i,
-            name=f"node{i:02d}",
-            mission=opts.mission,
-            seed=node_seed(opts.seed, i),
-            phase_deg=o.phase_deg,
-            scid=SCID_BASE + i,
-            out_dir=str(out / "nodes" / f"node{i:02d}"),
-            boards=opts.boards,
-            relay=opts.relay,
-            workload=opts.workload and not opts.cluster_jobs,
-            archive=opts.archive,
-            plots=opts.plots and opts.node_plots,
-            tc_script=tuple((t, tc) for t, n, tc in opts.tc_script if n == i),
-            ack_timeout_s=2.0 * opts.window_s + 10.0,
-            start_ns=None if opts.start_s is None else start_ns,
-            ground_beat_s=opts.ground_beat_s,
-        )
-        for i, o in enumerate(orbits)
-    ]
+    specs = node_specs(opts, [o.phase_deg for o in orbits], start_ns)
     t0_s, t1_s = start_ns / NS_PER_S, start_ns / NS_PER_S + duration + opts.window_s
     stations = ground_stations(base.hal.get("ground_stations"))
     links = ClusterLinks(orbits, geo_relays(cfg.day_of_year), outages=opts.outages)
     contacts = [contact_windows(o, stations, t0_s - 1.0, t1_s) for o in orbits]
     ground = opts.ground if opts.ground is not None else GroundRelayEndpoint()
     router = LinkRouter(links, contacts, stations, SCID_BASE, opts.seed, ground, opts.neighbours)
-    uplink = GeoUplink(links, SCID_BASE, opts.geo_tc_script)
+    # Every TC of the ground goes through the link model, verified by PUS-1 (not the
+    # safe-mode TCs of ClusterFaults: they stand for the node's own FDIR).
+    verify_s = opts.uplink_verify_s or 6.0 * opts.window_s + 30.0
+    uplink = GroundUplink(router, opts.seed, verify_s, opts.uplink_tries)
+    for t_s, i, tc in sorted(opts.tc_script, key=lambda x: (x[0], x[1])) if opts.relay else ():
+        uplink.submit(round(t_s * NS_PER_S), i, tc)
+    for t_s, i, tc in sorted(opts.geo_tc_script, key=lambda x: (x[0], x[1])):
+        uplink.submit(round(t_s * NS_PER_S), i, tc, only="geo")
     jobs = _cluster_jobs(opts, specs[0]) if opts.cluster_jobs else None
+    if jobs is not None and opts.relay:  # views and verification from TM that came down
+        jobs.outstanding = uplink.outstanding_jobs
+        uplink.on_lost = lambda u: jobs_ledger_unplace(jobs, u.tags, u.node)
     views: dict[int, NodeView] = {}
     # The ground's operations: its cluster FDIR hears every packet that reaches it (by
     # relay here, over each node's own pass below); the ledger reads the job reports.
@@ -209,8 +238,9 @@ def run_cluster(
         watch.heard(origin - SCID_BASE, t_ns)
         heard_log.append((origin - SCID_BASE, t_ns))
         completions.on_packet(origin - SCID_BASE, pkt, t_ns)
+        uplink.on_report(origin - SCID_BASE, pkt, t_ns)
         if jobs is not None:
-            jobs.ledger.on_packet(origin - SCID_BASE, pkt, t_ns)
+            jobs.on_packet(origin - SCID_BASE, pkt, t_ns)
 
     heard_log: list[tuple[int, int]] = []  # what reached the ground by relay (bounded below)
 
@@ -258,6 +288,12 @@ def run_cluster(
             if jobs is not None:
                 jobs.path, jobs.blocked = way_down, watch.silent
             tcs = jobs.plan(begin_ns, end_ns, views) if jobs is not None else {}
+            if jobs is not None and opts.relay:  # the jobs leave by the uplink, arrive by link
+                for i, sends in sorted(tcs.items()):
+                    for t_ns, tc in sends:
+                        if uplink.submit(t_ns, i, tc, jobs.tags_of(tc)) is None:
+                            jobs.ledger.unplace(jobs.tags_of(tc), i)
+                tcs = {}
             halted = faults.due(begin_ns, end_ns, tcs)
             calls = [
                 sh.run_window(
@@ -273,23 +309,25 @@ def run_cluster(
             for call in calls:
                 for i, (frames_out, (n_jobs, target), (rx_ns, reports)) in call.result().items():
                     sent[i] = frames_out
-                    if i not in halted:
+                    if i not in halted and not opts.relay:  # else from TM(130,6) that came down
                         views[i] = NodeView(n_jobs, target)
                     if rx_ns is not None:
                         watch.heard(i, rx_ns)
                         heard_log.append((i, rx_ns))
                     for t_ns, pkt in reports:
                         completions.on_packet(i, pkt, t_ns)
+                        uplink.on_report(i, pkt, t_ns)
                         if jobs is not None:
-                            jobs.ledger.on_packet(i, pkt, t_ns)
+                            jobs.on_packet(i, pkt, t_ns)
             if len(heard_log) > 1_000_000:  # bounded: the oldest half goes
                 del heard_log[:500_000]
             e0 = wall()
             inbound = router.route(window, end_ns, sent)
-            uplink.send_due(begin_ns, end_ns, inbound)
+            uplink.send_due(begin_ns, end_ns, status, inbound)
             faults.drop_for_halted(inbound, halted)
             exchange_s += wall() - e0
             for i, event in watch.window(end_ns, n * frame_ns / NS_PER_S, way_down):
+                event["tcs_cancelled"] = uplink.cancel_node(i)
                 event["jobs_moved"] = jobs.ledger.node_silent(i) if jobs is not None else 0
             done += n
             window += 1
@@ -313,7 +351,7 @@ def run_cluster(
         [node_summaries[i] for i in range(opts.nodes)], router, frames * frame_ns / NS_PER_S
     )
     summary["ground_relayed"] = ground.summary()
-    summary["geo_uplink"] = uplink.summary()
+    summary["ground_uplink"] = uplink.summary()
     summary["ground_fdir"] = watch.summary()
     summary["cluster_faults"] = faults.summary()
     summary["ground_unheard"] = heard_gaps(
@@ -324,7 +362,7 @@ def run_cluster(
     )
     if jobs is not None:
         summary["cluster_jobs"] = jobs.summary()
-        summary["job_truth"] = job_truth(jobs.ledger, node_summaries, inbound)
+        summary["job_truth"] = job_truth(jobs.ledger, node_summaries, inbound, uplink.held_tags())
         summary["goodput"] = summary["job_truth"]["goodput"]
         (out / "job_ledger.json").write_text(json.dumps(jobs.ledger.records(), indent=0) + "\n")
     for node_summary in node_summaries.values():
@@ -337,6 +375,7 @@ def run_cluster(
         seed=opts.seed,
         window_s=window_frames * frame_ns / NS_PER_S,
         ground_beat_s=opts.ground_beat_s,
+        status_report_s=opts.status_report_s if opts.cluster_jobs else 0.0,
         windows=window,
         spacing_deg=opts.spacing_deg,
     )

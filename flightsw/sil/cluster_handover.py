@@ -5,7 +5,10 @@ checkpoint interval) and the last checkpoint the ground holds for it (the start,
 node hands it back). It reads the payload's TM as it reaches the ground, by any route
 (the node's own pass, a GEO relay, a neighbour): TM(130,4) ``jobs_handed_back`` (a node
 in safe mode gives its jobs back from their checkpoints) puts each job back on the
-ground to be placed again, from that checkpoint; TM(130,5) ``job_results`` delivers a
+ground to be placed again, from that checkpoint; TM(130,6) ``cluster_status`` brings the
+checkpoints a node's running jobs took (the ground keeps the latest for each job it
+placed there: a job moved off a node that went silent resumes from it); TM(130,5)
+``job_results`` delivers a
 result, which is compared with the result computed from the job's own record
 (:func:`flightsw.apps.payload.handover.expected_result`). The first result of a job is
 kept; any other (a silent node that came back and finished it too) is counted and must
@@ -31,6 +34,7 @@ from flightsw.apps.payload.handover import (
     ClusterJob,
     decode_jobs,
     decode_results,
+    decode_status,
     expected_result,
 )
 from flightsw.base.errors import FlightswError
@@ -50,6 +54,7 @@ class Entry:
     placements: int = 0
     handed_back: int = 0
     moved_from_silent: int = 0
+    moved_from_s: float | None = None  # the checkpoint it moved off a silent node from
     resumed_from_s: list[float] | None = None  # checkpoints it was placed again from
     result: int | None = None
     delivered_ns: int | None = None
@@ -95,6 +100,8 @@ class JobLedger:
         self.duplicates_differing = 0
         self.stale_reports = 0  # a hand-back the ground no longer expects (store replay)
         self.bad_reports = 0
+        self.checkpoints = 0  # checkpoints TM(130,6) brought that moved a job forward
+        self.unplaced = 0  # jobs back on the ground: their TC was refused or lost
 
     def new(self, board_hours: float, priority: int, deadline_s: int, ckpt_s: float) -> ClusterJob:
         job = ClusterJob(self.next_tag, board_hours, priority, deadline_s, ckpt_s)
@@ -117,6 +124,19 @@ class JobLedger:
                 out.append(e.job)
         return out
 
+    def unplace(self, tags: tuple[int, ...], node: int) -> int:
+        """A TC that carried these jobs to ``node`` was refused or lost: those still
+        placed there wait on the ground again. Returns how many."""
+        back = 0
+        for tag in tags:
+            e = self.entries.get(tag)
+            if e is not None and e.node == node and e.result is None:
+                e.node = None
+                self.pending.append(tag)
+                back += 1
+        self.unplaced += back
+        return back
+
     def give_back(self, jobs: list[ClusterJob]) -> None:
         """Jobs taken from ``pending`` that found no node: first in line again."""
         self.pending.extendleft(j.tag for j in reversed(jobs))
@@ -124,13 +144,16 @@ class JobLedger:
     # --- what reached the ground ------------------------------------------------------
     def on_packet(self, node: int, pkt: bytes, t_ns: int) -> None:
         """A TM packet of ``node`` that reached the ground (any route)."""
-        if len(pkt) < 9 or pkt[7] != JOB_SERVICE or pkt[8] not in (4, 5):
+        if len(pkt) < 9 or pkt[7] != JOB_SERVICE or pkt[8] not in (4, 5, 6):
             return
         try:
             tm = PusTm.decode(pkt)
             if tm.subservice == 4:
                 for job in decode_jobs(tm.app_data):
                     self._handed_back(node, job)
+            elif tm.subservice == 6:
+                for job in decode_status(tm.app_data)[2]:
+                    self._checkpoint(node, job)
             else:
                 for tag, _job, digest in decode_results(tm.app_data):
                     self._result(node, tag, digest, t_ns)
@@ -146,6 +169,17 @@ class JobLedger:
         e.node = None
         e.handed_back += 1
         self.pending.append(job.tag)
+
+    def _checkpoint(self, node: int, job: ClusterJob) -> None:
+        """A checkpoint of a job running where the ground placed it, newer than the one
+        the ground holds: kept (a checkpoint of a job placed elsewhere is stale)."""
+        e = self.entries.get(job.tag)
+        if e is None or e.result is not None or e.node != node:
+            self.stale_reports += 1
+            return
+        if job.done_s > e.job.done_s and job.board_hours == e.job.board_hours:
+            e.job = job
+            self.checkpoints += 1
 
     def _result(self, node: int, tag: int, digest: int, t_ns: int) -> None:
         e = self.entries.get(tag)
@@ -169,6 +203,7 @@ class JobLedger:
             if e.node == node and e.result is None:
                 e.node = None
                 e.moved_from_silent += 1
+                e.moved_from_s = e.job.done_s
                 self.pending.append(tag)
                 moved += 1
         return moved
@@ -210,6 +245,8 @@ class JobLedger:
             "waiting_on_ground": waiting,
             "stale_reports": self.stale_reports,
             "bad_reports": self.bad_reports,
+            "checkpoints_reported": self.checkpoints,
+            "unplaced_tc_refused_or_lost": self.unplaced,
         }
 
 
@@ -279,23 +316,33 @@ def job_truth(
     ledger: JobLedger,
     nodes: dict[int, dict[str, Any]],
     inbound: dict[int, list[tuple[int, int, int, bytes]]],
+    ground_held: set[int] | None = None,
 ) -> dict[str, Any]:
     """Where every cluster job the ground placed really is at the end of the run, from
     the nodes' own state (not from what the ground believes): delivered (its result
     reached the ground), live on a node that still runs, on its way (a TC not yet taken,
     a hand-back still held by a relay or between hops), waiting on the ground, or lost.
     And the work the boards really did against the work delivered and in progress:
-    what was done twice (``work_redone_s``)."""
+    what was done twice (``work_redone_s``). ``ground_held``: jobs in TCs the ground's
+    uplink still holds unverified (it sends them again): on the ground, not lost."""
     from flightsw.services.relay.app import RelayFrame
     from flightsw.sil.cluster_node import handed_back_tags
 
     live: dict[int, float] = {}
     transit: set[int] = set()
+    # A job a node had when it died: the work it had done then (the dead node's memory)
+    # against the checkpoint the ground moved it from: what must be done again.
+    behind: list[float] = []
     for n in nodes.values():
         t = n.get("jobs_truth", {"live": [], "in_transit": []})
         for tag, progress in t["live"]:
             live[tag] = max(live.get(tag, 0.0), progress)
         transit.update(t["in_transit"])
+        for tag, progress in t.get("dead", []):
+            e = ledger.entries.get(tag)
+            if e is not None and e.moved_from_s is not None:
+                behind.append(max(0.0, progress - e.moved_from_s))
+    transit.update(ground_held or ())
     for frames in inbound.values():
         for _at, _src, _seq, raw in frames:
             try:
@@ -329,6 +376,11 @@ def job_truth(
         "work_delivered_s": round(delivered_s, 1),
         "work_in_progress_s": round(in_progress_s, 1),
         "work_redone_s": round(work_s - delivered_s - in_progress_s, 1),
+        "dead_node_jobs_moved": len(behind),
+        "dead_node_jobs_resumed_behind_s": {
+            "max": round(max(behind), 1) if behind else None,
+            "sum": round(sum(behind), 1),
+        },
         # Work kept (delivered or in progress) over the work the boards really did.
         "goodput": round(min(1.0, (delivered_s + in_progress_s) / work_s), 5)
         if work_s > 0

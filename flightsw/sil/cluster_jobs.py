@@ -2,14 +2,15 @@
 
 One :class:`flightsw.sil.workload.GroundWorkload` stands for the whole cluster: a
 backlog and seeded arrivals at ``load`` times what all its boards could do, topped up
-from the jobs every node reports (queued and running, from its payload housekeeping at
-the end of the last window, plus what was sent to it since). Each ``submit_jobs`` TC
-goes to the node with the most headroom: the boards its own admission policy lets run
-now (``boards_target``, which follows its power and thermal budget) plus the queue
-allowance, minus the jobs it has. A node in safe mode or with its payload shed
-(``boards_target`` 0) gets nothing; ties go to the lowest index; when no node has
-headroom the jobs wait on the ground. The same seed places
-the same jobs on the same nodes at the same times.
+from the jobs every node reports (queued and running, from the last TM(130,6)
+``cluster_status`` of the node that reached the ground, plus the jobs in TCs whose
+acceptance the ground has not heard yet: ``outstanding``, the uplink's count). Each
+``submit_jobs`` TC goes to the node with the most headroom: the boards its own
+admission policy lets run now (``boards_target``, which follows its power and thermal
+budget) plus the queue allowance, minus the jobs it has. A node in safe mode or with its
+payload shed (``boards_target`` 0) gets nothing; ties go to the lowest index; when no
+node has headroom the jobs wait on the ground. The same seed places the same jobs on
+the same nodes at the same times.
 
 Every job is a cluster job (``payload.run_cluster_jobs``: a tag and a checkpoint, see
 :mod:`flightsw.apps.payload.handover`) recorded in a
@@ -22,13 +23,15 @@ to deliver its results (``path``: its pass, a GEO relay or a neighbour with one)
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flightsw.apps.payload.handover import encode_jobs
+from flightsw.apps.payload.handover import decode_jobs, decode_status, encode_jobs
 from flightsw.apps.payload.job_list import parse_binary
+from flightsw.errors import FlightswError
 from flightsw.ground.commanding import CommandEncoder
-from flightsw.packets import PusTc
+from flightsw.packets import PusTc, PusTm
 from flightsw.sil.cluster_handover import JobLedger
 from flightsw.sil.workload import GroundWorkload, WorkloadConfig
 
@@ -67,16 +70,55 @@ class ClusterJobs:
         self.blocked: set[int] = set()  # nodes the ground declared silent
         self.path = [True] * nodes  # nodes with a way to deliver results now
         self.resume_tcs = 0
+        # Jobs in TCs to a node not yet known accepted (the uplink's count); None: the
+        # jobs sent since the view was given (views given by the caller each window).
+        self.outstanding: Callable[[int], int] | None = None
+        self.views_heard = 0
+
+    def on_packet(self, node: int, pkt: bytes, t_ns: int) -> None:
+        """A TM packet of ``node`` that reached the ground: its job reports to the
+        ledger, its TM(130,6) view of jobs and headroom to the placement."""
+        self.ledger.on_packet(node, pkt, t_ns)
+        if len(pkt) < 9 or pkt[0] & 0x10 or pkt[7] != 130 or pkt[8] != 6:
+            return
+        try:
+            jobs, target, _ = decode_status(PusTm.decode(pkt).app_data)
+        except FlightswError:
+            return  # the ledger counted it bad
+        if 0 <= node < len(self.views):
+            self.views[node] = NodeView(jobs, target)
+            self.views_heard += 1
+
+    def tags_of(self, tc: bytes) -> tuple[int, ...]:
+        """The cluster jobs a ``payload.run_cluster_jobs`` TC of this ground carries."""
+        cmd = self.encoder.commands.get("payload.run_cluster_jobs")
+        if cmd is None:
+            return ()
+        t = PusTc.decode(tc)
+        fid = int(cmd["function_id"]).to_bytes(2, "big")
+        if (t.service, t.subservice) != (cmd["service"], cmd["subservice"]):
+            return ()
+        if t.app_data[:2] != fid:
+            return ()
+        return tuple(j.tag for j in decode_jobs(t.app_data[2:]))
+
+    def _unaccounted(self, i: int) -> int:
+        """Jobs sent to node i its last view cannot show."""
+        if self.outstanding is None:
+            return self.sent[i]
+        return self.sent[i] + self.outstanding(i)
 
     def _onboard(self) -> int:
-        return sum(v.jobs for v in self.views) + sum(self.sent)
+        return sum(v.jobs for v in self.views) + sum(
+            self._unaccounted(i) for i in range(len(self.views))
+        )
 
     def headroom(self, i: int) -> int:
         v = self.views[i]
         if v.boards_target <= 0 or i in self.blocked or not self.path[i]:
             return -(1 << 30)  # nothing goes to a node that cannot run anything
         allowance = math.ceil((1.0 + self.cfg.queue_per_board) * v.boards_target)
-        return allowance - v.jobs - self.sent[i]
+        return allowance - v.jobs - self._unaccounted(i)
 
     def choose(self) -> int | None:
         """The node with the most headroom (lowest index on a tie); None when no node has
@@ -87,10 +129,14 @@ class ClusterJobs:
     def plan(
         self, begin_ns: int, end_ns: int, views: dict[int, NodeView]
     ) -> dict[int, list[tuple[int, bytes]]]:
-        """The TCs of one window, per node, with the time each leaves the ground."""
+        """The TCs of one window, per node, with the time each leaves the ground.
+        ``views``: what the caller knows of the nodes now (none when the views come
+        from TM(130,6) through :meth:`on_packet` and ``outstanding`` is set)."""
         for i, v in views.items():
             self.views[i] = v
             self.sent[i] = 0
+        if self.outstanding is not None:  # what was sent is in the uplink's count now
+            self.sent = [0] * len(self.sent)
         out: dict[int, list[tuple[int, bytes]]] = {}
         self._place_pending(begin_ns, out)
         for t in range(begin_ns, end_ns, NS_PER_S):
@@ -139,5 +185,6 @@ class ClusterJobs:
             **self.workload.summary(),
             "jobs_placed_per_node": list(self.placed),
             "resume_tcs": self.resume_tcs,
+            "views_heard": self.views_heard,
             "ledger": self.ledger.summary(),
         }

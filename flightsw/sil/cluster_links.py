@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from flightsw.services.relay.app import GROUND_SCID, KIND_DATA, RelayFrame
 from hal.interfaces import HOP_GEO, HOP_GROUND, CrosslinkStatus
 from sim_hw.environment import ContactWindow, GroundStation, station_position_eci_km
 from sim_hw.isl import ClusterLinks, LinkState, light_time_s, packet_error_probability
@@ -79,6 +78,32 @@ class RouteStats:
             "delivered_latency_s": pct(self.delivered_latency_s),
             "latency_samples_not_kept": self.samples_not_kept,
         }
+
+
+def hops_to_ground(linked: Sequence[Sequence[int]], way: Sequence[bool]) -> list[int]:
+    """ISL hops from each node to the nearest node with a way down of its own (its pass
+    or a GEO relay) over the links up now (0: its own; -1: none)."""
+    hops = [0 if w else -1 for w in way]
+    frontier = [i for i, w in enumerate(way) if w]
+    while frontier:
+        nxt = []
+        for i in frontier:
+            for j in linked[i]:
+                if hops[j] < 0:
+                    hops[j] = hops[i] + 1
+                    nxt.append(j)
+        frontier = nxt
+    return hops
+
+
+def ways_down(node: int, linked: Sequence[Sequence[int]], hops: Sequence[int]) -> list[int]:
+    """The linked peers a node's TM for the ground may go to: those with a way down of
+    their own, or, for a node two or more hops away, those nearer to one (so a frame
+    gets down through any number of neighbours and never goes round in a loop)."""
+    h = hops[node]
+    if h <= 1:
+        return [j for j in linked[node] if hops[j] == 0]
+    return [j for j in linked[node] if 0 <= hops[j] < h]
 
 
 class LinkRouter:
@@ -185,12 +210,13 @@ class LinkRouter:
         for i, j, ok in zip(a.tolist(), b.tolist(), up.tolist(), strict=True):
             if ok:
                 linked[i].append(j)
+        hops = hops_to_ground(linked, [g or r for g, r in zip(ground, geo, strict=True)])
         return {
             i: CrosslinkStatus(
                 frozenset(self.scid_base + j for j in linked[i]),
                 ground[i],
                 geo[i],
-                frozenset(self.scid_base + j for j in linked[i] if ground[j] or geo[j]),
+                frozenset(self.scid_base + j for j in ways_down(i, linked, hops)),
             )
             for i in range(n)
         }
@@ -299,59 +325,3 @@ class LinkRouter:
 
     def summary(self) -> dict[str, Any]:
         return {r: s.summary() for r, s in self.stats.items()}
-
-
-class GeoUplink:
-    """The ground's TCs sent through a GEO data relay to a node with no pass.
-
-    Each TC leaves the ground at its time, or when the window it falls in starts,
-    whichever is later; if no relay sees the node then, the ground keeps it and tries
-    again at the next window (store and forward on the ground). It arrives as a relay
-    frame from the ground (``GROUND_SCID``) after both legs' light time, never before
-    the next window."""
-
-    def __init__(
-        self, links: ClusterLinks, scid_base: int, script: Sequence[tuple[float, int, bytes]]
-    ) -> None:
-        self.links = links
-        self.scid_base = scid_base
-        self.pending = sorted(script, key=lambda item: (item[0], item[1]))
-        self.seq = 0
-        self.sent = 0
-        self.waits = 0
-        self.delays_s: list[float] = []
-
-    def send_due(
-        self, begin_ns: int, end_ns: int, inbound: dict[int, list[tuple[int, int, int, bytes]]]
-    ) -> None:
-        keep = []
-        for t_s, node, tc in self.pending:
-            t_ns = max(round(t_s * NS_PER_S), begin_ns)
-            if t_ns >= end_ns:
-                keep.append((t_s, node, tc))
-                continue
-            k = self.links.best_geo(node, t_ns / NS_PER_S)
-            if k is None:
-                self.waits += 1
-                keep.append((t_s, node, tc))
-                continue
-            up = self.links.geo(node, k, t_ns / NS_PER_S).delay_s
-            delay = up + self.links.relays[k].ground_leg_s(t_ns / NS_PER_S)
-            self.seq += 1
-            frame = RelayFrame(
-                KIND_DATA, GROUND_SCID, self.scid_base + node, GROUND_SCID, 0, self.seq, tc
-            ).encode()
-            at = max(t_ns + math.ceil(delay * NS_PER_S), end_ns)
-            inbound.setdefault(node, []).append((at, -2, self.seq, frame))
-            self.sent += 1
-            if len(self.delays_s) < MAX_SAMPLES:
-                self.delays_s.append(delay)
-        self.pending = keep
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "sent": self.sent,
-            "waiting": len(self.pending),
-            "windows_waited": self.waits,
-            "delay_s": [round(d, 6) for d in self.delays_s[:100]],
-        }

@@ -92,6 +92,7 @@ class NodeSpec:
     ack_timeout_s: float = 30.0  # the relay's resend timer: above two windows
     start_ns: int | None = None  # None: the mission's [executive] start_ns
     ground_beat_s: float = 0.0  # the relay's heartbeat to the ground (0: none)
+    status_s: float = 0.0  # the payload's TM(130,6) cluster_status period (0: none)
 
 
 def node_mission(spec: NodeSpec) -> Mission:
@@ -106,6 +107,8 @@ def node_mission(spec: NodeSpec) -> Mission:
     for entry in apps:
         if entry.get("name") == "comms":
             entry.setdefault("options", {})["scid"] = spec.scid
+        if entry.get("name") == "payload" and spec.status_s > 0:
+            entry.setdefault("params", {})["cluster_report_s"] = spec.status_s
     if spec.relay and not any(a.get("name") == "relay" for a in apps):
         relay: dict[str, Any] = dict(RELAY_APP)
         # PUS-1, PUS-5, the payload's cluster-job reports (130) and the heartbeat to the
@@ -208,6 +211,7 @@ class ClusterNode:
         # last time it heard anything, and the node's PUS-1 reports.
         self.rx_last_ns: int | None = None
         self.rx_reports: list[tuple[int, bytes]] = []
+        self.keep_rx = False  # True: keep every packet heard over the pass (procedures)
         exe.tm.sinks.append(self._sink)
 
     def _sink(self, pkt: bytes, channel: int) -> None:
@@ -279,7 +283,8 @@ class ClusterNode:
             if packets:
                 self.rx_last_ns = now_ns
             for pkt in packets:
-                if len(pkt) > 8 and pkt[7] == 1:  # job reports come by relay, in custody
+                # (job reports come by relay, in custody)
+                if len(pkt) > 8 and (pkt[7] == 1 or self.keep_rx):
                     self.rx_reports.append((now_ns, pkt))
         for cltu in g.station.tick(now_ns / NS_PER_S):
             g.link.send(cltu)
@@ -293,10 +298,14 @@ class ClusterNode:
     def job_truth(self) -> dict[str, list[Any]]:
         """For scoring: the cluster jobs queued or running here (tag, progress s), and
         those on their way (TCs the ground sent not yet taken by the dispatcher,
-        hand-backs still held by the relay). Nothing of a node that died."""
-        if self.halted or not any(a.spec.name == "payload" for a in self.exe.apps):
+        hand-backs still held by the relay). Of a node that died, only the jobs it had
+        when it died and the work each had done (``dead``: its memory, frozen then)."""
+        if not any(a.spec.name == "payload" for a in self.exe.apps):
             return {"live": [], "in_transit": []}
         payload: Any = self.exe.app("payload").instance
+        if self.halted:
+            dead = [(j.tag, payload.job(j.job_id).progress) for j in payload.book.live() if j.tag]
+            return {"live": [], "in_transit": [], "dead": sorted(dead)}
         live = [(j.tag, payload.job(j.job_id).progress) for j in payload.book.live() if j.tag]
         transit: list[int] = []
         for _t, tc in self.uplink:

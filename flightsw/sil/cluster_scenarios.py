@@ -12,8 +12,10 @@ that many finish inside the run) and one fault whose node and time the seed draw
 - ``cluster_geo``: the GEO data relay the cluster uses fails for a while: TM and a TC
   sent by GEO go by another relay (or another route).
 - ``cluster_isl``: the optical link between two neighbours fails for a while: a TC
-  relayed over it arrives (by another hop, or stored and forwarded once it is back),
-  and the two do not call each other silent.
+  relayed over it by two ISL hops (each node's terminals reach only its next
+  neighbours: ``neighbours`` 1) gets over the first hop, waits at the middle node and
+  is forwarded once the link is back (store and forward), and the two do not call each
+  other silent.
 
 The checks (``score``) read the world, never the software's view of itself: where each
 job really is at the end (the nodes' own job tables and relay queues, not the ground's
@@ -56,6 +58,7 @@ class ClusterScenario:
     outage_s: float = 150.0
     slow: bool = True
     jobs: tuple[tuple[str, float], ...] = ()  # over SHORT_JOBS
+    neighbours: int = 2  # ISL terminals per side along the string
 
 
 LIBRARY: dict[str, ClusterScenario] = {
@@ -83,7 +86,13 @@ LIBRARY: dict[str, ClusterScenario] = {
         ),
         ClusterScenario("cluster_silent", "a node dies: silent on every route", "halt"),
         ClusterScenario("cluster_geo", "the GEO relay in use fails", "geo_outage"),
-        ClusterScenario("cluster_isl", "the ISL between two neighbours fails", "isl_outage", 4),
+        ClusterScenario(
+            "cluster_isl",
+            "the second ISL hop of a relayed TC fails",
+            "isl_outage",
+            4,
+            neighbours=1,
+        ),
     )
 }
 
@@ -126,7 +135,8 @@ def plan_and_options(
     rng = np.random.default_rng([seed & 0xFFFFFFFF, 0xC1A5])
     n = scenario.nodes
     at = round(float(rng.uniform(*scenario.at_s)), 1)
-    node = int(rng.integers(0, n - 1 if scenario.fault == "isl_outage" else n))
+    # isl_outage: the link (node, node + 1) fails, the TC goes node - 1 -> node -> node + 1.
+    node = int(rng.integers(*((1, n - 1) if scenario.fault == "isl_outage" else (0, n))))
     kw: dict[str, Any] = {
         "nodes": n,
         "boards": scenario.boards,
@@ -135,11 +145,15 @@ def plan_and_options(
         "out_dir": out_dir,
         "cluster_jobs": True,
         "workload_overrides": {**SHORT_JOBS, **dict(scenario.jobs)},
+        "neighbours": scenario.neighbours,
     }
     base = load_mission(None, seed=seed)
     start_s = base.executive.start_ns / NS_PER_S
     enc = CommandEncoder(
-        build_dictionary(node_mission(NodeSpec(0, "n", None, seed, 0.0, SCID_BASE, "/tmp/x")))
+        # The dictionary of node 0 (node_mission writes nothing: out_dir is the run's).
+        build_dictionary(
+            node_mission(NodeSpec(0, "node00", None, seed, 0.0, SCID_BASE, str(out_dir)))
+        )
     )
     plan = Plan(scenario, seed, node, at)
     if scenario.fault == "safe_mode":
@@ -171,7 +185,7 @@ def plan_and_options(
         kw["outages"] = (LinkOutage(target, start_s + at, scenario.outage_s),)
         ping = enc.encode("test.ping")
         fwd = enc.encode("relay.forward", {"dest": SCID_BASE + node + 1, "packet": ping})
-        kw["geo_tc_script"] = ((start_s + at + 25.0, node, fwd),)
+        kw["geo_tc_script"] = ((start_s + at + 25.0, node - 1, fwd),)  # two hops away
         plan = Plan(scenario, seed, node, at, target, node + 1, PusTc.decode(ping).request_id)
     else:
         raise FlightswError(f"{scenario.name}: unknown fault {scenario.fault!r}")
@@ -226,7 +240,15 @@ def score(plan: Plan, summary: dict[str, Any], nodes: dict[str, dict[str, Any]])
     checks["jobs_delivered"] = truth["delivered"] > 0
     # Work done twice (boards' own counters against work delivered and in progress): a
     # job's last 1 s step, 2 s a node for rounding, and all a dead node did.
-    dead_s = sum(float(nodes[f"node{i:02d}"].get("work_board_hours", 0.0)) * 3600.0 for i in halted)
+    # A node that died gave nothing back: each job it was running resumes elsewhere from
+    # the last checkpoint its TM(130,6) brought to the ground, so it may redo at most a
+    # checkpoint interval, a report period and the way down (two windows). The jobs
+    # running at its death are the dead node's own state (its payload when it stopped).
+    ckpt_s = float({**SHORT_JOBS, **dict(s.jobs)}["checkpoint_s"])
+    per_job = ckpt_s + float(summary.get("status_report_s", 0.0)) + 2.0 * window
+    running = sum(int(nodes[f"node{i:02d}"].get("jobs_running", 0)) for i in halted)
+    dead_s = running * per_job
+    measured["jobs_running_at_death"] = running
     allowed = 1.5 * truth["placed"] + 2.0 * s.nodes + dead_s
     measured["work_redone_s"], measured["work_redone_allowed_s"] = truth["work_redone_s"], allowed
     checks["resumed_from_checkpoints"] = truth["work_redone_s"] <= allowed
@@ -254,6 +276,14 @@ def score(plan: Plan, summary: dict[str, Any], nodes: dict[str, dict[str, Any]])
             bool(found) and found[0].get("jobs_moved", 0) > 0 and ledger["moved_and_delivered"] > 0
         )
         measured["jobs_moved"] = found[0].get("jobs_moved") if found else 0
+        # Each job the dead node was running resumed elsewhere from a checkpoint that
+        # reached the ground: at most ``per_job`` behind the work it had done when it died
+        # (the dead node's memory); from its start it would be its whole progress.
+        behind = truth.get("dead_node_jobs_resumed_behind_s", {}).get("max")
+        measured["resumed_behind_max_s"], measured["resumed_behind_bound_s"] = behind, per_job
+        checks["resumed_from_reported_checkpoints"] = (
+            truth.get("dead_node_jobs_moved", 0) > 0 and behind is not None and behind <= per_job
+        )
         linked = [j for j in (plan.node - 1, plan.node + 1) if 0 <= j < s.nodes]
         checks["neighbours_detected"] = all(
             int(nodes[f"node{j:02d}"]["relay"].get("silences", 0)) >= 1 for j in linked
@@ -279,6 +309,13 @@ def score(plan: Plan, summary: dict[str, Any], nodes: dict[str, dict[str, Any]])
             checks["relayed_tc_delivered"] = bool(done)
     if s.fault == "isl_outage":
         pair = (plan.node, plan.node + 1)
+        # Over two hops: the middle node (the failed link's near end) carried it on.
+        middle = nodes[f"node{plan.node:02d}"]["relay"]
+        target = nodes[f"node{plan.node + 1:02d}"]["relay"]
+        measured["middle_relayed"] = int(middle.get("relayed_for_others", 0))
+        checks["relayed_over_two_hops"] = (
+            measured["middle_relayed"] >= 1 and int(target.get("tc_delivered", 0)) >= 1
+        )
         checks["no_silence_on_board_for_a_link_down"] = all(
             int(nodes[f"node{j:02d}"]["relay"].get("silences", 0)) == 0 for j in pair
         )

@@ -136,6 +136,7 @@ class GroundWorkload:
         while self.outbox and len(out) < self.cfg.tcs_per_s:
             tc, jobs = self.outbox.popleft()
             self.in_flight -= jobs
+            self.uplinked_jobs += jobs  # counted when sent, taken back if refused
             self._sent[tc] = jobs
             out.append(tc)
         self.uplinked_tcs += len(out)
@@ -150,6 +151,7 @@ class GroundWorkload:
         self.outbox.appendleft((tc, jobs))
         self.in_flight += jobs
         self.uplinked_tcs -= 1
+        self.uplinked_jobs -= jobs
         self.refused_tcs += 1
 
     def _top_up(self) -> None:
@@ -164,12 +166,12 @@ class GroundWorkload:
             tc = self.encoder.encode("payload.submit_jobs", app_data=encode_binary(batch))
             self.outbox.append((tc, n))
             self.in_flight += n
-            self.uplinked_jobs += n
 
     def summary(self) -> dict[str, Any]:
         return {
             "jobs_arrived": self.arrived,
-            "jobs_uplinked": self.uplinked_jobs,
+            "jobs_uplinked": self.uplinked_jobs,  # in TCs sent and not refused
+            "jobs_in_outbox": self.in_flight,
             "tcs_uplinked": self.uplinked_tcs,
             "tcs_refused": self.refused_tcs,
             "jobs_waiting_on_ground": len(self.ground),

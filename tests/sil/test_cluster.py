@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from flightsw.ground.commanding import CommandEncoder
-from flightsw.packets import PusTm
+from flightsw.packets import PusTc, PusTm
 from flightsw.runtime.dictionary import build_dictionary
 from flightsw.sil.cluster import ClusterOptions, run_cluster
 from flightsw.sil.cluster_node import SCID_BASE, NodeSpec, node_mission
@@ -115,7 +115,9 @@ def test_tc_through_a_neighbour_with_a_pass_survives_an_isl_outage(tmp_path: Pat
     tc = enc.encode("relay.forward", {"dest": SCID_BASE + x, "packet": ping})
     t_tc = t_pass + 2.0
     outages = [LinkOutage(f"geo:{r.name}", 0.0, 1e6) for r in geo_relays(172.0)]
-    outages.append(LinkOutage(f"isl:{min(x, y)}-{max(x, y)}", t_tc + 1.0, 25.0))
+    # The TC reaches Y at the end of its window (t_pass + 5 s), Y forwards it at once;
+    # the ISL drops half a second later, mid-window, with frames in flight.
+    outages.append(LinkOutage(f"isl:{min(x, y)}-{max(x, y)}", t_tc + 3.5, 25.0))
     out = run_cluster(
         _tiny(
             tmp_path / "run",
@@ -131,7 +133,11 @@ def test_tc_through_a_neighbour_with_a_pass_survives_an_isl_outage(tmp_path: Pat
     links, relay = out["links"], out["relay_service"]
     assert links["isl"]["lost_link_down"] >= 1  # the outage hit frames in flight
     assert relay["retransmits"] >= 1 and relay["tc_forwarded"] == 1
-    assert relay["tc_delivered"] == 1  # executed once, however many times it was sent
+    # Y got relay.forward from the ground's uplink over its pass, X the ping: each once,
+    # however many times it was sent.
+    assert relay["tc_delivered"] == 2
+    assert out["ground_uplink"]["by_route"]["pass"] == 1
+    assert out["ground_uplink"]["completed"] == 1  # verified by Y's PUS-1 over its pass
     assert links["geo"]["offered"] == 0  # GEO relays were down: nothing tried that way
     # What reached the ground from X, through Y's pass.
     reports = _reports((tmp_path / "run" / "ground_relayed.bin").read_bytes())
@@ -141,6 +147,7 @@ def test_tc_through_a_neighbour_with_a_pass_survives_an_isl_outage(tmp_path: Pat
     assert out["ground_relayed"]["by_route"] == {"ground": len(reports)}
     assert out["ground_relayed"]["duplicates"] == 0
     node_x = json.loads((tmp_path / "run" / "nodes" / f"node{x:02d}" / "summary.json").read_text())
+    assert node_x["relay"]["tc_delivered"] == 1
     assert node_x["relay"]["queued_p0"] == 0 and node_x["relay"]["unacked"] == 0
     assert sum(node_x["relay"][f"dropped_p{p}"] for p in range(3)) == 0
     assert node_x["relay"]["via_neighbour"] >= 2 and node_x["relay"]["ground_route"] == 3
@@ -179,8 +186,10 @@ def test_tc_through_a_geo_relay_to_a_node_without_a_pass(tmp_path: Path) -> None
             geo_tc_script=((t0 + 3.0, 0, ping),),
         )
     )
-    assert out["geo_uplink"]["sent"] == 1 and out["geo_uplink"]["waiting"] == 0
-    assert 0.23 < out["geo_uplink"]["delay_s"][0] < 0.30
+    up = out["ground_uplink"]
+    assert up["sent"] == 1 and up["waiting"] == 0 and up["by_route"]["geo"] == 1
+    assert up["completed"] == 1 and up["resent"] == 0 and up["lost"] == 0
+    assert 0.23 < up["delay_s"][0] < 0.30
     assert out["relay_service"]["tc_delivered"] == 1
     reports = _reports((tmp_path / "run" / "ground_relayed.bin").read_bytes())
     assert (1, 1, ping[:4]) in reports and (1, 7, ping[:4]) in reports
@@ -229,3 +238,73 @@ def test_progress_log_and_memory_per_node_of_a_run(tmp_path: Path) -> None:
     hp = s["host_profile"]
     assert hp["rss_bytes_per_node"] >= 0
     assert hp["heap_bytes_per_node_end"] > hp["heap_bytes_per_node"] / 10 > 0
+
+
+def _pass_for_one_end_only(nodes: int, spacing: float, span_s: float) -> tuple[float, int]:
+    """A time at which an end node of the string has a pass for ``span_s`` and no other
+    node has one: (start, index of the end node with the pass)."""
+    orbits = formation(CircularOrbit(day_of_year=172.0), nodes, spacing)
+    wins = [contact_windows(o, DEFAULT_STATIONS, 0.0, 86_400.0) for o in orbits]
+
+    def free(i: int, t0: float, t1: float) -> bool:
+        return all(w.end_s <= t0 or w.start_s >= t1 for w in wins[i])
+
+    for z in (0, nodes - 1):
+        for w in wins[z]:
+            for t0 in np.arange(w.start_s + 5.0, w.end_s - span_s, 10.0):
+                others = [i for i in range(nodes) if i != z]
+                if all(free(i, float(t0) - 30.0, float(t0) + span_s) for i in others):
+                    return float(t0), z
+    raise AssertionError("no pass seen by an end node only")
+
+
+@pytest.mark.slow  # three nodes for 150 s: ~20-40 s loaded
+def test_a_ground_tc_reaches_a_node_through_two_neighbours_and_an_isl_drop_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    """Three nodes 20 degrees apart (the two ends out of each other's ISL range), every
+    GEO relay down, only end node Z in a pass. The ground's uplink sends a ping for the
+    other end X to Z (two ISL hops away); Z hands it to the middle node, the middle node
+    to X; the ISL between the middle node and X drops mid-transfer. X runs the ping once
+    and its PUS-1 completion comes down the same two hops and Z's pass."""
+    window, span = 5.0, 150.0
+    t_pass, z = _pass_for_one_end_only(3, 20.0, span)
+    x, mid = 2 - z, 1
+    spec = NodeSpec(x, "x", None, 1, 0.0, SCID_BASE + x, str(tmp_path / "dict"))
+    ping = CommandEncoder(build_dictionary(node_mission(spec))).encode("test.ping")
+    t_tc = t_pass + 2.0  # reaches Z at +5 s, the middle node at +10 s, X at +15 s
+    outages = [LinkOutage(f"geo:{r.name}", 0.0, 1e6) for r in geo_relays(172.0)]
+    outages.append(LinkOutage(f"isl:{min(x, mid)}-{max(x, mid)}", t_tc + 8.5, 20.0))
+    out = run_cluster(
+        _tiny(
+            tmp_path / "run",
+            nodes=3,
+            spacing_deg=20.0,
+            window_s=window,
+            start_s=t_pass - 10.0,
+            duration_s=span,
+            workload=False,
+            outages=tuple(outages),
+            tc_script=((t_tc, x, ping),),
+        )
+    )
+    up = out["ground_uplink"]
+    assert up["by_route"] == {"pass": 0, "geo": 0, "neighbour": 1} and up["completed"] == 1
+    assert up["resent"] == 0 and up["lost"] == 0  # custody carried it, not the ground
+    done = [
+        n for n, rid, _t in out["tc_completed"] if rid == f"{PusTc.decode(ping).request_id:08x}"
+    ]
+    assert done == [x]
+    assert out["links"]["isl"]["lost_link_down"] >= 1 and out["relay_service"]["retransmits"] >= 1
+    nodes = {
+        i: json.loads((tmp_path / "run" / "nodes" / f"node{i:02d}" / "summary.json").read_text())
+        for i in range(3)
+    }
+    assert nodes[x]["relay"]["tc_delivered"] == 1  # once, however many times it came
+    assert nodes[mid]["relay"]["relayed_for_others"] >= 2  # the ping up, its reports down
+    assert nodes[z]["relay"]["relayed_for_others"] >= 2
+    for n in nodes.values():
+        r = n["relay"]
+        assert sum(r[f"dropped_p{p}"] for p in range(3)) == 0
+        assert r["queued_p0"] == 0  # (a frame of the last window may await its ack)
+    assert out["ground_relayed"]["by_origin"][f"{SCID_BASE + x:#05x}"] >= 2

@@ -81,3 +81,29 @@ def test_the_longer_cluster_scenarios_pass(tmp_path: Path, name: str, seed: int)
     if name == "cluster_silent":
         m = result["measured"]
         assert m["detection_latency_s"] <= m["detection_bound_s"] and m["jobs_moved"] > 0
+    # The checks these scenarios add fail when what they read is broken.
+    plan, opts = plan_and_options(load_cluster_scenario(name), seed, tmp_path)
+    summary, nodes = _outputs(tmp_path, opts.nodes)
+    if name == "cluster_silent":  # moved from their start, not from a checkpoint
+        summary["job_truth"]["dead_node_jobs_resumed_behind_s"]["max"] = 1e3
+        assert not score(plan, summary, nodes)["checks"]["resumed_from_reported_checkpoints"]
+    if name == "cluster_isl":  # the middle node carried nothing: not over two hops
+        nodes[f"node{plan.node:02d}"]["relay"]["relayed_for_others"] = 0
+        assert not score(plan, summary, nodes)["checks"]["relayed_over_two_hops"]
+
+
+def test_the_plan_names_no_path_outside_the_run(tmp_path: Path, monkeypatch: Any) -> None:
+    """The plan's node dictionary was built for a node under the hard-coded ``/tmp/x``."""
+    import flightsw.sil.cluster_node as cluster_node
+
+    seen: list[str] = []
+    real = cluster_node.node_mission
+
+    def spy(spec: Any) -> Any:
+        seen.append(spec.out_dir)
+        return real(spec)
+
+    monkeypatch.setattr(cluster_node, "node_mission", spy)
+    for name in ("cluster_safe", "cluster_isl"):
+        plan_and_options(load_cluster_scenario(name), 1, tmp_path / name)
+    assert len(seen) == 2 and all(p.startswith(str(tmp_path)) for p in seen), seen

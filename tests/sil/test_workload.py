@@ -94,4 +94,23 @@ def test_a_tc_the_uplink_refused_goes_again_and_no_job_is_lost() -> None:
     assert s["tcs_refused"] > 0
     assert s["tcs_uplinked"] == len(delivered)
     jobs = sum(len(parse_binary(PusTc.decode(tc).app_data[2:])) for tc in delivered)
-    assert jobs + w.in_flight == s["jobs_uplinked"]  # refused ones wait, none vanished
+    assert jobs == s["jobs_uplinked"]  # what the node took, not what was refused
+    # Every job that arrived is on the node, in the outbox or in the ground's queue.
+    assert s["jobs_arrived"] == (
+        jobs + s["jobs_in_outbox"] + s["jobs_waiting_on_ground"] + s["jobs_dropped_on_ground"]
+    )
+
+
+def test_a_node_that_refuses_every_tc_has_no_job_uplinked() -> None:
+    """A node whose uplink is always full: the TCs go round and round, none counted as
+    uplinked (it counted every job put in the outbox before)."""
+    w = GroundWorkload(WorkloadConfig(tcs_per_s=3, jobs_per_tc=2), 8, 2, ENCODER, lambda: 0)
+    tries = 0
+    for t in range(30):
+        for tc in w.poll(t * NS_PER_S):
+            w.refused(tc)
+            tries += 1
+    s = w.summary()
+    assert tries > 10 and s["tcs_refused"] == tries
+    assert s["jobs_uplinked"] == 0 and s["tcs_uplinked"] == 0
+    assert s["jobs_in_outbox"] > 0

@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 
 from flightsw.apps.payload.handover import (
     CLUSTER_JOBS,
+    CLUSTER_STATUS,
     JOB_RESULTS,
     RECORD,
     RECORDS_PER_TM,
@@ -46,6 +47,7 @@ from flightsw.apps.payload.handover import (
     decode_jobs,
     encode_jobs,
     encode_results,
+    encode_status,
     quanta_done,
     result_quanta,
 )
@@ -140,6 +142,9 @@ class PayloadApp(DeviceGuard, App):
             JOB_SERVICE, 4, "jobs_handed_back", CLUSTER_JOBS, "cluster jobs given back: checkpoints"
         ),
         ReportDef(JOB_SERVICE, 5, "job_results", JOB_RESULTS, "cluster jobs done: result digests"),
+        ReportDef(
+            JOB_SERVICE, 6, "cluster_status", CLUSTER_STATUS, "jobs, headroom, new checkpoints"
+        ),
     )
     TELEMETRY = (
         DEVICE_ERRORS,
@@ -214,6 +219,9 @@ class PayloadApp(DeviceGuard, App):
         ParameterDef(9, "shed_after_steps", "u16", 2, 1, 1000, "", "steps below board_min_w"),
         ParameterDef(10, "admit_hold_s", "f32", 30.0, 0.0, 86_400.0, "s", "after a shed"),
         ParameterDef(11, "hang_grace_s", "f32", 30.0, 0.0, 3600.0, "s", "stalled idle board"),
+        ParameterDef(
+            12, "cluster_report_s", "f32", 0.0, 0.0, 86_400.0, "s", "TM(130,6) period, 0: none"
+        ),
     )
 
     def init(self) -> None:
@@ -237,6 +245,8 @@ class PayloadApp(DeviceGuard, App):
             "cluster_out", {"results": [], "handed": [], "due": [False], "count": [0, 0]}
         )
         self.recovering = True  # the first step takes back what a predecessor left running
+        self.next_status_ns = 0  # TM(130,6) cluster_status: next due, checkpoints sent
+        self.status_sent: dict[int, float] = {}
         self.target = 0
         self.last_heartbeat = np.zeros(n, dtype=np.int64)
         self.stalled_steps = np.zeros(n, dtype=np.int64)
@@ -338,6 +348,7 @@ class PayloadApp(DeviceGuard, App):
             self._hand_back(set(self.cluster_out["board_lost"]))
         if self.cluster_out["results"] or self.cluster_out["handed"]:
             self._send_cluster_reports()
+        self._cluster_status(now_ns)
         self.ctx.bus.publish(PAYLOAD_STATUS, PayloadStatus(expected_w, self.run.count))
         self._telemetry(tel, alive, budget, measured_w)
 
@@ -538,26 +549,57 @@ class PayloadApp(DeviceGuard, App):
             else:
                 self.book.unqueue(job)
                 job.progress = job.checkpointed
-            q = quanta_done(job.checkpointed)
-            job.chain_state = advance(job.chain_state, job.chain_q, q)
-            job.chain_q = q
-            left = 0
-            if job.deadline_ns:
-                left = max(1, (job.deadline_ns - now + NS_PER_S - 1) // NS_PER_S)
-            self.cluster_out["handed"].append(
-                ClusterJob(
-                    job.tag,
-                    job.work / 3600.0,
-                    job.priority,
-                    int(left),
-                    job.checkpoint_s,
-                    job.checkpointed,
-                    q,
-                    job.chain_state,
-                )
-            )
+            self.cluster_out["handed"].append(self._checkpoint(job, job.checkpointed, now))
             self.book.finish(job, JobState.HANDED_BACK)
         self.plan_dirty = True
+
+    def _checkpoint(self, job: Job, done_s: float, now: int) -> ClusterJob:
+        """A cluster job as it travels from its checkpoint at ``done_s`` (its result
+        chain advanced to the checkpoint's quanta, as a node resuming it needs)."""
+        q = quanta_done(done_s)
+        job.chain_state = advance(job.chain_state, job.chain_q, q)
+        job.chain_q = q
+        left = 0
+        if job.deadline_ns:
+            left = max(1, (job.deadline_ns - now + NS_PER_S - 1) // NS_PER_S)
+        return ClusterJob(
+            job.tag,
+            job.work / 3600.0,
+            job.priority,
+            int(left),
+            job.checkpoint_s,
+            done_s,
+            q,
+            job.chain_state,
+        )
+
+    def _cluster_status(self, now_ns: int) -> None:
+        """TM(130,6) every ``cluster_report_s`` (0: never): jobs here, boards the
+        admission policy lets run, and the checkpoints cluster jobs took since the last
+        report (at most RECORDS_PER_TM; the rest next time). A job's checkpoint that
+        reached the ground is where it resumes if this node goes silent."""
+        period = float(self.ctx.params.values["cluster_report_s"])
+        if period <= 0.0 or now_ns < self.next_status_ns:
+            return
+        self.next_status_ns = now_ns + int(period * NS_PER_S)
+        sent = self.status_sent
+        records: list[ClusterJob] = []
+        live: set[int] = set()
+        for job in self.book.live():
+            if not job.tag:
+                continue
+            live.add(job.tag)
+            done = job.checkpointed
+            if job.state == JobState.RUNNING and job.board >= 0:
+                done = float(self.run.checkpointed[job.board])
+            if done <= sent.get(job.tag, 0.0) or len(records) >= RECORDS_PER_TM:
+                continue
+            records.append(self._checkpoint(job, done, now_ns))
+            sent[job.tag] = done
+        for tag in [t for t in sent if t not in live]:  # bounded by the live jobs
+            del sent[tag]
+        jobs = self.book.queued + self.run.count
+        self.send_tm(JOB_SERVICE, 6, encode_status(jobs, self.target, records))
 
     def _send_cluster_reports(self) -> None:
         """TM(130,4) checkpoints handed back and TM(130,5) results, 32 a packet."""

@@ -49,6 +49,16 @@ JOB_RESULTS = L.Struct(
     "results" / L.counted(L.U16, L.Struct("tag" / L.U32, "job" / L.U32, "digest" / L.U64))
 )
 """TM(130,5) ``job_results``: a cluster job's result as it finished."""
+CLUSTER_STATUS = L.Struct(
+    "jobs" / L.U16,
+    "boards_target" / L.U16,
+    "checkpoints" / L.counted(L.U16, CLUSTER_JOB),
+)
+"""TM(130,6) ``cluster_status``, every ``cluster_report_s``: what the ground's scheduler
+needs of a node (jobs queued and running, boards its admission policy lets run) and the
+checkpoints its cluster jobs took since the last report, so that a job moved off a node
+that went silent resumes from the last checkpoint that reached the ground."""
+STATUS_HEAD = struct.Struct(">HH")
 
 
 @dataclass(frozen=True)
@@ -159,3 +169,18 @@ def decode_results(data: bytes) -> list[tuple[int, int, int]]:
     if len(data) != COUNT.size + n * RESULT.size:
         raise ValueError(f"job_results: N={n} needs {2 + n * RESULT.size} bytes")
     return [RESULT.unpack_from(data, COUNT.size + i * RESULT.size) for i in range(n)]
+
+
+def encode_status(jobs: int, boards_target: int, checkpoints: list[ClusterJob]) -> bytes:
+    """TM(130,6)'s application data (counts clipped to u16)."""
+    return STATUS_HEAD.pack(min(jobs, 0xFFFF), min(boards_target, 0xFFFF)) + encode_jobs(
+        checkpoints
+    )
+
+
+def decode_status(data: bytes) -> tuple[int, int, list[ClusterJob]]:
+    """(jobs, boards_target, checkpoints) of TM(130,6); CommandError naming what is wrong."""
+    if len(data) < STATUS_HEAD.size:
+        raise CommandError(FailureCode.BAD_LENGTH, "cluster_status: missing jobs, boards")
+    jobs, target = STATUS_HEAD.unpack_from(data)
+    return jobs, target, decode_jobs(data[STATUS_HEAD.size :])

@@ -20,7 +20,9 @@ from flightsw.apps.payload.handover import (
     advance,
     decode_jobs,
     decode_results,
+    decode_status,
     encode_jobs,
+    encode_status,
     expected_result,
     initial_state,
     quanta_done,
@@ -164,3 +166,44 @@ def test_a_board_taken_out_of_service_hands_its_cluster_job_back_when_no_board_i
     assert [j.tag for j in handed] == [tag]
     assert handed[0].done_s >= 30.0  # its last checkpoint (15 s interval), not the start
     assert p.live_tags() == [t for t in (41, 42) if t != tag]
+
+
+def test_checkpoint_reports_let_a_job_resume_without_a_hand_back_and_give_its_result() -> None:
+    """TM(130,6) every 10 s: the node's jobs and headroom and each new checkpoint. A node
+    that dies says nothing more; its job resumed elsewhere from the last checkpoint it
+    reported delivers the result it would have delivered uninterrupted."""
+    hours = float(np.float32(0.04))  # 144 s: three quanta
+    a = small_node(boards=2, radiation_enabled=False)
+    a.exe.params.set("payload", "cluster_report_s", 10.0)
+    _run(a, [ClusterJob(9, hours, 1, 0, 15.0), ClusterJob(10, hours, 1, 0, 15.0)])
+    a.run(95.0)
+    reports = [decode_status(p.app_data) for p in a.tm_of(130, 6)]
+    assert 8 <= len(reports) <= 11  # every 10 s
+    assert reports[-1][:2] == (2, _payload(a).target) and reports[-1][1] > 0
+    ckpts = [j for _, _, js in reports for j in js if j.tag == 9]
+    assert len(ckpts) >= 4  # a new checkpoint every 15 s, reported once each
+    assert [j.done_s for j in ckpts] == sorted({j.done_s for j in ckpts})
+    last = ckpts[-1]
+    assert 60.0 <= last.done_s < last.work_s and last.quanta == quanta_done(last.done_s)
+    b = small_node(boards=2, radiation_enabled=False)
+    _run(b, [last])
+    b.run(last.work_s - last.done_s + 10.0)
+    assert _results(b) == {9: expected_result(9, hours)}
+    assert _payload(b).totals.work_s <= last.work_s - last.done_s + 2.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=RECORD.size + 8))
+def test_status_decoder_takes_garbage_with_our_error_only(data: bytes) -> None:
+    try:
+        jobs, target, ckpts = decode_status(data)
+    except CommandError:
+        return
+    assert encode_status(jobs, target, ckpts) == data
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 0xFFFF), st.integers(0, 0xFFFF), st.integers(0, 3))
+def test_status_round_trips(jobs: int, target: int, n: int) -> None:
+    ckpts = [ClusterJob(t + 1, 0.5, 1, 0, 10.0, 61.0 * t, t) for t in range(n)]
+    assert decode_status(encode_status(jobs, target, ckpts)) == (jobs, target, ckpts)
