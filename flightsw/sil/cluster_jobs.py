@@ -29,7 +29,7 @@ from typing import Any
 
 from flightsw.apps.payload.handover import decode_jobs, decode_status, encode_jobs
 from flightsw.apps.payload.job_list import parse_binary
-from flightsw.errors import FlightswError
+from flightsw.base.errors import FlightswError
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.packets import PusTc, PusTm
 from flightsw.sil.cluster_handover import JobLedger
