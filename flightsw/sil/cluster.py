@@ -241,7 +241,8 @@ def run_cluster(
             for s, group in enumerate(groups)
         ]
         heap = [sh.build() for sh in shards]
-        node_heap_bytes = sum(h.result() for h in heap) / opts.nodes
+        per_shard = [(h.result(), len(g)) for h, g in zip(heap, groups, strict=True)]
+        node_heap_bytes = sum(b * k for b, k in per_shard) / opts.nodes
         built_s = wall() - w_start
         log = _ProgressLog(out / "progress.log", opts.progress_every, frames, wall)
         inbound: dict[int, list[tuple[int, int, int, bytes]]] = {}

@@ -17,6 +17,7 @@ from flightsw.sil.cluster_node import SCID_BASE, NodeSpec, node_mission
 from sim_hw.environment import DEFAULT_STATIONS, contact_windows
 from sim_hw.isl import LinkOutage, formation, geo_relays
 from sim_hw.orbit import CircularOrbit
+from sim_hw.spacecraft import TRUTH_SERIES
 from tests.support.dask_cluster import separate_scheduler_and_worker
 
 
@@ -66,6 +67,11 @@ def test_tm_per_node_is_byte_identical_for_a_seed_and_differs_for_another(tmp_pa
     progress = (tmp_path / "a" / "progress.log").read_text().splitlines()
     assert [line.split()[:2] for line in progress[1:]] == [["2", "20.0"]]  # the last window
     assert a["host_profile"]["heap_bytes_per_node_end"] is None  # nobody traced the run
+    for name in ("node00", "node01"):  # the truth series, spilled to a file per node
+        truth_a = (tmp_path / "a" / "nodes" / name / "truth_series.f64").read_bytes()
+        assert truth_a == (tmp_path / "b" / "nodes" / name / "truth_series.f64").read_bytes()
+        assert len(truth_a) >= 19 * len(TRUTH_SERIES) * 8
+    assert "series" not in a["per_node"]["node00"] and "series" not in node["truth"]
 
 
 @pytest.mark.slow  # two Dask clusters start: ~30-70 s on a loaded 2-core machine
