@@ -78,6 +78,7 @@ class ClusterOptions:
     cluster_jobs: bool = False  # one job stream placed by headroom, not a workload per node
     workload_overrides: dict[str, Any] = field(default_factory=dict)  # over [workload]
     ground_beat_s: float = 20.0  # each node's heartbeat to the ground (0: none)
+    ack_timeout_s: float | None = None  # the relay's resend timer; None: 2 windows + 10 s
     ground_silent_after_s: float = 60.0  # the ground's cluster FDIR: unheard this long
     halts: tuple[tuple[int, float], ...] = ()  # (node, s from start): the node dies
     safe_modes: tuple[tuple[int, float], ...] = ()  # (node, s from start): forced safe mode
@@ -130,12 +131,22 @@ def _check(opts: ClusterOptions) -> None:
         raise FlightswError("give --duration or --orbits, not both")
     if not (math.isfinite(opts.window_s) and 0.1 <= opts.window_s <= 600.0):
         raise FlightswError("--window must be within 0.1..600 s")
+    ack = opts.ack_timeout_s
+    if ack is not None and not (math.isfinite(ack) and ack > 0):
+        raise FlightswError("the relay's ack timeout must be a positive number of seconds")
     for t, node, _tc in (*opts.tc_script, *opts.geo_tc_script):
         if not 0 <= node < opts.nodes or not math.isfinite(t):
             raise FlightswError(f"TC script: node {node} at {t} s is not in the cluster")
     for node, t in (*opts.halts, *opts.safe_modes):
         if not 0 <= node < opts.nodes or not (math.isfinite(t) and t >= 0):
             raise FlightswError(f"cluster fault: node {node} at {t} s is not in the cluster")
+
+
+def _ack_timeout_s(opts: ClusterOptions) -> float:
+    """The relay's resend timer: above two windows (a frame's ack comes back at the
+    earliest a window after it was sent) unless the caller fixed it (a bench building
+    the same nodes for runs with different windows)."""
+    return opts.ack_timeout_s if opts.ack_timeout_s is not None else 2.0 * opts.window_s + 10.0
 
 
 def _cluster_jobs(opts: ClusterOptions, first: NodeSpec) -> ClusterJobs:
@@ -184,7 +195,7 @@ def run_cluster(
             archive=opts.archive,
             plots=opts.plots and opts.node_plots,
             tc_script=tuple((t, tc) for t, n, tc in opts.tc_script if n == i),
-            ack_timeout_s=2.0 * opts.window_s + 10.0,
+            ack_timeout_s=_ack_timeout_s(opts),
             start_ns=None if opts.start_s is None else start_ns,
             ground_beat_s=opts.ground_beat_s,
         )

@@ -235,3 +235,16 @@ def test_progress_log_and_memory_per_node_of_a_run(tmp_path: Path) -> None:
     hp = s["host_profile"]
     assert hp["rss_bytes_per_node"] >= 0
     assert hp["heap_bytes_per_node_end"] > hp["heap_bytes_per_node"] / 10 > 0
+
+
+def test_the_relays_resend_timer_follows_the_window_unless_fixed(tmp_path: Path) -> None:
+    from flightsw.errors import FlightswError
+    from flightsw.sil.cluster import _ack_timeout_s
+
+    assert _ack_timeout_s(_tiny(tmp_path, window_s=10.0)) == 30.0
+    assert _ack_timeout_s(_tiny(tmp_path, window_s=60.0)) == 130.0
+    # a bench runs the same nodes alone in one long window: the same timer, fixed
+    assert _ack_timeout_s(_tiny(tmp_path, window_s=60.0, ack_timeout_s=30.0)) == 30.0
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(FlightswError, match="ack timeout"):
+            run_cluster(_tiny(tmp_path, ack_timeout_s=bad))
