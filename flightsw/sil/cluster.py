@@ -306,7 +306,9 @@ def run_cluster(
             done += n
             window += 1
             bar.update(done)
-            log.update(window, done, (done * frame_ns) / NS_PER_S, exchange_s)
+            if log.due(window, done):
+                rss = _rss_per_node([sh.memory().result() for sh in shards])
+                log.update(window, done, (done * frame_ns) / NS_PER_S, exchange_s, rss)
         bar.close()
         run_s = wall() - w_start - built_s
         end_run_ns = start_ns + done * frame_ns
@@ -373,40 +375,53 @@ def run_cluster(
 
 class _ProgressLog:
     """``progress.log``: a line every ``every`` windows (simulated seconds done, host
-    seconds, the exchange's share, an estimate of the host time left), flushed, for
-    watching a long run from outside (``tail -f``). Host time only: nothing here
-    reaches a node."""
+    seconds, the exchange's share, an estimate of the host time left, and the resident
+    set the nodes' processes grew by since before their nodes were built, MB per node),
+    flushed, for watching a long run from outside (``tail -f``): a node whose memory
+    grows with simulated time shows here. Host measures only: nothing here reaches a
+    node."""
 
     def __init__(self, path: Path, every: int, frames: int, wall: Callable[[], float]) -> None:
         self.path, self.every, self.frames, self.wall = path, every, frames, wall
         self.t0 = wall()
         if every > 0:
-            path.write_text("window sim_s host_s exchange_s left_s_estimate\n")
+            path.write_text("window sim_s host_s exchange_s left_s_estimate rss_mb_per_node\n")
 
-    def update(self, window: int, done: int, sim_s: float, exchange_s: float) -> None:
-        if self.every <= 0 or (window % self.every and done < self.frames):
-            return
+    def due(self, window: int, done: int) -> bool:
+        return self.every > 0 and (window % self.every == 0 or done >= self.frames)
+
+    def update(
+        self, window: int, done: int, sim_s: float, exchange_s: float, rss_per_node: int | None
+    ) -> None:
         host = self.wall() - self.t0
         left = host * (self.frames - done) / done if done else 0.0
+        rss = "-" if rss_per_node is None else f"{rss_per_node / 1e6:.2f}"
         with self.path.open("a") as f:
-            f.write(f"{window} {sim_s:.1f} {host:.1f} {exchange_s:.2f} {left:.0f}\n")
+            f.write(f"{window} {sim_s:.1f} {host:.1f} {exchange_s:.2f} {left:.0f} {rss}\n")
 
 
-def _per_node_memory(reports: list[dict[str, int]]) -> dict[str, int | None]:
-    """What the nodes hold after the run, per node: the growth of each worker process's
-    resident set since before its nodes were built (peak, summed over processes, so
-    shards sharing a process count once), and the Python heap they hold when the run
-    traced it (tracemalloc started by the caller, as tools/bench_cluster.py does)."""
+def _rss_per_node(reports: list[dict[str, int]], what: str = "rss") -> int | None:
+    """The growth of each worker process's resident set since before its nodes were
+    built (``what``: ``rss`` now, ``peak_rss`` at its peak), summed over the processes
+    (shards sharing a process count once), per node."""
     by_pid: dict[int, list[dict[str, int]]] = {}
     for r in reports:
         by_pid.setdefault(r["pid"], []).append(r)
     nodes = sum(r["nodes"] for r in reports)
     grown = sum(
-        max(r["peak_rss"] for r in rs) - min(r["rss_before"] for r in rs) for rs in by_pid.values()
+        max(r[what] for r in rs) - min(r["rss_before"] for r in rs) for rs in by_pid.values()
     )
+    return round(grown / nodes) if nodes else None
+
+
+def _per_node_memory(reports: list[dict[str, int]]) -> dict[str, int | None]:
+    """What the nodes hold after the run, per node: the peak growth of their processes'
+    resident set (:func:`_rss_per_node`), and the Python heap they hold when the run
+    traced it (tracemalloc started by the caller, as tools/bench_cluster.py does)."""
+    nodes = sum(r["nodes"] for r in reports)
     heaps = [r["heap"] for r in reports if r["heap"] >= 0]
     return {
-        "rss_bytes_per_node": round(grown / nodes) if nodes else None,
+        "rss_bytes_per_node": _rss_per_node(reports, "peak_rss"),
         "heap_bytes_per_node_end": round(sum(heaps) / nodes) if heaps and nodes else None,
     }
 

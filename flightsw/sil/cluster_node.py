@@ -469,14 +469,16 @@ class Shard:
         return used / len(traced) if traced else 0.0
 
     def memory(self) -> dict[str, int]:
-        """What this shard's nodes hold now (host measure, for the host profile): its
-        process's resident set before the build and at its peak, and the Python heap
-        grown since the build began when tracemalloc still traces (-1 otherwise)."""
+        """What this shard's nodes hold now (host measure, for the host profile and
+        progress.log): its process's resident set before the build, now and at its peak,
+        and the Python heap grown since the build began when tracemalloc still traces
+        (-1 otherwise)."""
         import os
         import resource
         import tracemalloc
 
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+        now = _rss_bytes()
         heap = -1
         if self.heap_before >= 0 and tracemalloc.is_tracing():
             heap = tracemalloc.get_traced_memory()[0] - self.heap_before
@@ -484,7 +486,8 @@ class Shard:
             "pid": os.getpid(),
             "nodes": len(self.nodes),
             "rss_before": self.rss_before,
-            "peak_rss": max(peak, _rss_bytes()),
+            "rss": now,
+            "peak_rss": max(peak, now),
             "heap": heap,
         }
 

@@ -66,6 +66,7 @@ def test_tm_per_node_is_byte_identical_for_a_seed_and_differs_for_another(tmp_pa
     assert a["boards"] == 16 and a["windows"] == 2
     progress = (tmp_path / "a" / "progress.log").read_text().splitlines()
     assert [line.split()[:2] for line in progress[1:]] == [["2", "20.0"]]  # the last window
+    assert len(progress[0].split()) == len(progress[1].split()) == 6  # rss_mb_per_node last
     assert a["host_profile"]["heap_bytes_per_node_end"] is None  # nobody traced the run
     for name in ("node00", "node01"):  # the truth series, spilled to a file per node
         truth_a = (tmp_path / "a" / "nodes" / name / "truth_series.f64").read_bytes()
@@ -230,8 +231,16 @@ def test_progress_log_and_memory_per_node_of_a_run(tmp_path: Path) -> None:
     finally:
         tracemalloc.stop()
     lines = (tmp_path / "a" / "progress.log").read_text().splitlines()
-    assert lines[0].split() == ["window", "sim_s", "host_s", "exchange_s", "left_s_estimate"]
+    assert lines[0].split() == [
+        "window",
+        "sim_s",
+        "host_s",
+        "exchange_s",
+        "left_s_estimate",
+        "rss_mb_per_node",
+    ]
     assert [line.split()[:2] for line in lines[1:]] == [["2", "20.0"], ["3", "30.0"]]
+    assert all(float(line.split()[5]) >= 0.0 for line in lines[1:])  # MB per node, now
     hp = s["host_profile"]
     assert hp["rss_bytes_per_node"] >= 0
     assert hp["heap_bytes_per_node_end"] > hp["heap_bytes_per_node"] / 10 > 0
