@@ -37,7 +37,8 @@ Memory: ``cluster_heap_mb_per_node_<n>`` is the Python heap a node took when bui
 (tracemalloc, one node a shard); ``cluster_heap_mb_per_node_orbit`` the heap one node
 holds after an orbit (``--quick``: a tenth of one) of state, traced;
 ``cluster_rss_mb_per_node_<n>`` the growth of this process's resident set over the
-lockstep run divided by the nodes (an upper bound: it includes the run's own records).
+first lockstep run of that size divided by the nodes (it includes the run's own
+records, and is lower the later the size: the process reuses what earlier runs freed).
 
 ``cluster_dask_wall_vs_busy`` runs 4 nodes on a local Dask cluster of one worker and
 divides the runner's wall time by the time the worker spent advancing nodes (what
@@ -46,6 +47,7 @@ Dask's round trips per window add; goal at most 1.20).
 
 from __future__ import annotations
 
+import functools
 import sys
 import tempfile
 import time
@@ -74,6 +76,7 @@ ACK_TIMEOUT_S = 2.0 * WINDOW_S + 10.0  # the lockstep runs' relay timer, kept wh
 SIZES = ((4, 200.0, 3), (16, 200.0, 2), (64, 200.0, 2))
 QUICK_SIZES = ((4, 120.0, 3), (16, 40.0, 2))
 NS = 1_000_000_000
+LINK_SPAN_S = 31 * WINDOW_S  # the passes the link-model runs look up (30 windows at most)
 
 
 def _run(out: Path, nodes: int, duration: float, window: float, **kw: Any) -> dict[str, Any]:
@@ -94,14 +97,22 @@ def _run(out: Path, nodes: int, duration: float, window: float, **kw: Any) -> di
     )
 
 
-def _router(n: int, t1_s: float) -> LinkRouter:
+@functools.cache
+def _formation(n: int, t1_s: float) -> tuple[Any, Any, Any, Any]:
+    """(orbits, stations, passes, day of year): the passes cost ~0.3 CPU-s a node, so
+    the vectorised and the hop-by-hop routers share them."""
     base = load_mission(None, seed=1)
     cfg = spacecraft_config(base.hal_config())
     plane = CircularOrbit(cfg.altitude_km, ltan_h=cfg.ltan_h, day_of_year=cfg.day_of_year)
     orbits = formation(plane, n, 2.0)
     stations = ground_stations(base.hal.get("ground_stations"))
     contacts = [contact_windows(o, stations, -1.0, t1_s) for o in orbits]
-    links = ClusterLinks(orbits, geo_relays(cfg.day_of_year))
+    return orbits, stations, contacts, cfg.day_of_year
+
+
+def _router(n: int, t1_s: float) -> LinkRouter:
+    orbits, stations, contacts, day = _formation(n, t1_s)
+    links = ClusterLinks(orbits, geo_relays(day))
     return LinkRouter(links, contacts, stations, SCID_BASE, 1, GroundRelayEndpoint(), 2)
 
 
@@ -123,7 +134,7 @@ def _status_hop_by_hop(router: LinkRouter, t_s: float) -> dict[int, CrosslinkSta
 
 def link_ms_per_window(n: int, windows: int, hop_by_hop: bool) -> float:
     """CPU ms per window of the link model alone (status and routing) at n nodes."""
-    router = _router(n, windows * WINDOW_S + WINDOW_S)
+    router = _router(n, LINK_SPAN_S)
     if hop_by_hop:  # the router as it was: one hop at a time, cached per frame time
         router._evaluate = lambda sent: None  # type: ignore[method-assign]
     c0 = time.process_time()
