@@ -257,3 +257,30 @@ def test_the_relays_resend_timer_follows_the_window_unless_fixed(tmp_path: Path)
     for bad in (0.0, -1.0, float("nan"), float("inf")):
         with pytest.raises(FlightswError, match="ack timeout"):
             run_cluster(_tiny(tmp_path, ack_timeout_s=bad))
+
+
+def test_a_workers_profiler_is_stopped_and_what_it_kept_dropped() -> None:
+    from collections import deque
+    from types import SimpleNamespace
+
+    from flightsw.sil.cluster import stop_worker_profiler
+
+    class Callback:
+        running = True
+
+        def stop(self) -> None:
+            self.running = False
+
+    callbacks = {"profile": Callback(), "profile-cycle": Callback(), "heartbeat": Callback()}
+    worker = SimpleNamespace(
+        periodic_callbacks=callbacks,
+        profile_history=deque([(1.0, {"count": 3})], maxlen=1000),
+        profile_keys_history=deque([(1.0, {})], maxlen=1000),
+        profile_keys={"Shard": {"count": 3}},
+    )
+    assert stop_worker_profiler(worker)
+    assert not callbacks["profile"].running and not callbacks["profile-cycle"].running
+    assert callbacks["heartbeat"].running  # the worker's own life goes on
+    assert not worker.profile_history and not worker.profile_keys_history
+    assert not worker.profile_keys
+    assert stop_worker_profiler(SimpleNamespace(periodic_callbacks={}))  # profiling was off
