@@ -82,6 +82,7 @@ class ClusterOptions:
     cluster_jobs: bool = False  # one job stream placed by headroom, not a workload per node
     workload_overrides: dict[str, Any] = field(default_factory=dict)  # over [workload]
     ground_beat_s: float = 20.0  # each node's heartbeat to the ground (0: none)
+    ack_timeout_s: float | None = None  # the relay's resend timer; None: 2 windows + 10 s
     ground_silent_after_s: float = 60.0  # the ground's cluster FDIR: unheard this long
     halts: tuple[tuple[int, float], ...] = ()  # (node, s from start): the node dies
     safe_modes: tuple[tuple[int, float], ...] = ()  # (node, s from start): forced safe mode
@@ -127,6 +128,23 @@ class InlineClient:
         pass
 
 
+def stop_worker_profiler(dask_worker: Any) -> bool:
+    """Stop a Dask worker's statistical profiler (run on every worker by ``client.run``
+    before the nodes are built) and drop what it kept. It samples the stack of the thread
+    running the nodes every 10 ms and keeps a call tree a second for the last 1,000
+    seconds: flight software's deep, varied stacks made that ~20 MB a worker per 1,200
+    simulated seconds of 2 nodes (traced in the worker: distributed/profile.py), the
+    growth a worker showed over an orbit that the nodes themselves did not. The workers
+    of a scheduler given by ``--scheduler`` stop profiling too."""
+    for name in ("profile", "profile-cycle"):
+        callback = dask_worker.periodic_callbacks.get(name)
+        if callback is not None:
+            callback.stop()
+    for kept in ("profile_history", "profile_keys_history", "profile_keys"):
+        getattr(dask_worker, kept, {}).clear()
+    return True
+
+
 def _check(opts: ClusterOptions) -> None:
     if not 1 <= opts.nodes <= MAX_NODES:
         raise FlightswError(f"--nodes must be within 1..{MAX_NODES}")
@@ -134,12 +152,22 @@ def _check(opts: ClusterOptions) -> None:
         raise FlightswError("give --duration or --orbits, not both")
     if not (math.isfinite(opts.window_s) and 0.1 <= opts.window_s <= 600.0):
         raise FlightswError("--window must be within 0.1..600 s")
+    ack = opts.ack_timeout_s
+    if ack is not None and not (math.isfinite(ack) and ack > 0):
+        raise FlightswError("the relay's ack timeout must be a positive number of seconds")
     for t, node, _tc in (*opts.tc_script, *opts.geo_tc_script):
         if not 0 <= node < opts.nodes or not math.isfinite(t):
             raise FlightswError(f"TC script: node {node} at {t} s is not in the cluster")
     for node, t in (*opts.halts, *opts.safe_modes):
         if not 0 <= node < opts.nodes or not (math.isfinite(t) and t >= 0):
             raise FlightswError(f"cluster fault: node {node} at {t} s is not in the cluster")
+
+
+def _ack_timeout_s(opts: ClusterOptions) -> float:
+    """The relay's resend timer: above two windows (a frame's ack comes back at the
+    earliest a window after it was sent) unless the caller fixed it (a bench building
+    the same nodes for runs with different windows)."""
+    return opts.ack_timeout_s if opts.ack_timeout_s is not None else 2.0 * opts.window_s + 10.0
 
 
 def _cluster_jobs(opts: ClusterOptions, first: NodeSpec) -> ClusterJobs:
@@ -176,7 +204,7 @@ def node_specs(opts: ClusterOptions, phases: list[float], start_ns: int) -> list
             plots=opts.plots and opts.node_plots,
             # With a relay service the ground's TCs go through the link model (below).
             tc_script=() if opts.relay else tuple((t, tc) for t, n, tc in opts.tc_script if n == i),
-            ack_timeout_s=2.0 * opts.window_s + 10.0,
+            ack_timeout_s=_ack_timeout_s(opts),
             start_ns=None if opts.start_s is None else start_ns,
             ground_beat_s=opts.ground_beat_s,
             status_s=opts.status_report_s if opts.cluster_jobs else 0.0,
@@ -261,6 +289,7 @@ def run_cluster(
                 client.wait_for_workers(1, timeout=60)
             except TimeoutError:
                 raise FlightswError("no Dask worker joined the scheduler in 60 s") from None
+            client.run(stop_worker_profiler)
         workers = sorted(client.scheduler_info()["workers"])
         if not workers:
             raise FlightswError("the Dask cluster has no workers")
@@ -271,7 +300,8 @@ def run_cluster(
             for s, group in enumerate(groups)
         ]
         heap = [sh.build() for sh in shards]
-        node_heap_bytes = sum(h.result() for h in heap) / opts.nodes
+        per_shard = [(h.result(), len(g)) for h, g in zip(heap, groups, strict=True)]
+        node_heap_bytes = sum(b * k for b, k in per_shard) / opts.nodes
         built_s = wall() - w_start
         log = _ProgressLog(out / "progress.log", opts.progress_every, frames, wall)
         inbound: dict[int, list[tuple[int, int, int, bytes]]] = {}
@@ -332,7 +362,9 @@ def run_cluster(
             done += n
             window += 1
             bar.update(done)
-            log.update(window, done, (done * frame_ns) / NS_PER_S, exchange_s)
+            if log.due(window, done):
+                rss = _rss_per_node([sh.memory().result() for sh in shards])
+                log.update(window, done, (done * frame_ns) / NS_PER_S, exchange_s, rss)
         bar.close()
         run_s = wall() - w_start - built_s
         end_run_ns = start_ns + done * frame_ns
@@ -400,40 +432,53 @@ def run_cluster(
 
 class _ProgressLog:
     """``progress.log``: a line every ``every`` windows (simulated seconds done, host
-    seconds, the exchange's share, an estimate of the host time left), flushed, for
-    watching a long run from outside (``tail -f``). Host time only: nothing here
-    reaches a node."""
+    seconds, the exchange's share, an estimate of the host time left, and the resident
+    set the nodes' processes grew by since before their nodes were built, MB per node),
+    flushed, for watching a long run from outside (``tail -f``): a node whose memory
+    grows with simulated time shows here. Host measures only: nothing here reaches a
+    node."""
 
     def __init__(self, path: Path, every: int, frames: int, wall: Callable[[], float]) -> None:
         self.path, self.every, self.frames, self.wall = path, every, frames, wall
         self.t0 = wall()
         if every > 0:
-            path.write_text("window sim_s host_s exchange_s left_s_estimate\n")
+            path.write_text("window sim_s host_s exchange_s left_s_estimate rss_mb_per_node\n")
 
-    def update(self, window: int, done: int, sim_s: float, exchange_s: float) -> None:
-        if self.every <= 0 or (window % self.every and done < self.frames):
-            return
+    def due(self, window: int, done: int) -> bool:
+        return self.every > 0 and (window % self.every == 0 or done >= self.frames)
+
+    def update(
+        self, window: int, done: int, sim_s: float, exchange_s: float, rss_per_node: int | None
+    ) -> None:
         host = self.wall() - self.t0
         left = host * (self.frames - done) / done if done else 0.0
+        rss = "-" if rss_per_node is None else f"{rss_per_node / 1e6:.2f}"
         with self.path.open("a") as f:
-            f.write(f"{window} {sim_s:.1f} {host:.1f} {exchange_s:.2f} {left:.0f}\n")
+            f.write(f"{window} {sim_s:.1f} {host:.1f} {exchange_s:.2f} {left:.0f} {rss}\n")
 
 
-def _per_node_memory(reports: list[dict[str, int]]) -> dict[str, int | None]:
-    """What the nodes hold after the run, per node: the growth of each worker process's
-    resident set since before its nodes were built (peak, summed over processes, so
-    shards sharing a process count once), and the Python heap they hold when the run
-    traced it (tracemalloc started by the caller, as tools/bench_cluster.py does)."""
+def _rss_per_node(reports: list[dict[str, int]], what: str = "rss") -> int | None:
+    """The growth of each worker process's resident set since before its nodes were
+    built (``what``: ``rss`` now, ``peak_rss`` at its peak), summed over the processes
+    (shards sharing a process count once), per node."""
     by_pid: dict[int, list[dict[str, int]]] = {}
     for r in reports:
         by_pid.setdefault(r["pid"], []).append(r)
     nodes = sum(r["nodes"] for r in reports)
     grown = sum(
-        max(r["peak_rss"] for r in rs) - min(r["rss_before"] for r in rs) for rs in by_pid.values()
+        max(r[what] for r in rs) - min(r["rss_before"] for r in rs) for rs in by_pid.values()
     )
+    return round(grown / nodes) if nodes else None
+
+
+def _per_node_memory(reports: list[dict[str, int]]) -> dict[str, int | None]:
+    """What the nodes hold after the run, per node: the peak growth of their processes'
+    resident set (:func:`_rss_per_node`), and the Python heap they hold when the run
+    traced it (tracemalloc started by the caller, as tools/bench_cluster.py does)."""
+    nodes = sum(r["nodes"] for r in reports)
     heaps = [r["heap"] for r in reports if r["heap"] >= 0]
     return {
-        "rss_bytes_per_node": round(grown / nodes) if nodes else None,
+        "rss_bytes_per_node": _rss_per_node(reports, "peak_rss"),
         "heap_bytes_per_node_end": round(sum(heaps) / nodes) if heaps and nodes else None,
     }
 

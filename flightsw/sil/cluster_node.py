@@ -11,9 +11,15 @@ between windows. Frames that arrived are put into the terminal at their arrival 
 sender's sequence): the same order on any worker.
 
 A node's memory is its executive, apps, HAL and simulated spacecraft (boards as numpy
-arrays), the archive's write batch, and the truth recorder's samples; ``memory_bytes``
-reports the Python heap it allocated while it was built (tracemalloc), measured in
-``tools/bench.py``.
+arrays), the archive's write batch, and the truth recorder's samples. What would grow
+with the simulated time is kept off the heap or compact, so a day of 15 orbits fits at
+4,096 nodes: the world's per-step truth series (one row a physics step, ~1.8 MB an
+orbit as Python tuples) goes to ``truth_series.f64`` at the end of every window (the
+node's ``summary.json`` names the file and its rows instead of listing them), and the
+10 s samples of the truth recorder and the utilization meter are packed float64
+(:class:`FlatRows`, ~4x smaller than tuples of floats). ``Shard.build`` reports the
+Python heap a node allocated while it was built (tracemalloc), measured in
+``tools/bench_cluster.py``.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,6 +137,21 @@ def node_mission(spec: NodeSpec) -> Mission:
     return mission
 
 
+TRUTH_SERIES_FILE = "truth_series.f64"  # little-endian float64 rows, columns series_names
+
+
+class FlatRows(array):  # type: ignore[type-arg]
+    """Rows of floats packed in one float64 array: ``append(row)`` adds a row's values,
+    ``np.array(rows).reshape(-1, width)`` reads them back (what the recorders do with
+    their lists of tuples), at 8 octets a value instead of ~32."""
+
+    def __new__(cls) -> FlatRows:
+        return super().__new__(cls, "d")  # type: ignore[return-value]
+
+    def append(self, row: Any) -> None:
+        self.extend(row)
+
+
 class _NoArchive:
     """Stands in for the archive when a run keeps only tm.bin (benches)."""
 
@@ -181,6 +203,10 @@ class ClusterNode:
             raise MissionError(mission.path, mission.key_of(exc.app), exc.reason) from None
         self.spacecraft = hal.harness.get("sim")
         self.recorder = TruthRecorder(self.spacecraft) if self.spacecraft is not None else None
+        if self.recorder is not None:
+            self.recorder.rows = FlatRows()  # type: ignore[assignment]
+        self.truth_file = (out / TRUTH_SERIES_FILE).open("wb")
+        self.truth_rows = 0  # rows of the world's truth series written to truth_file
         self.ground = GroundLinkMonitor.for_mission(mission, hal.harness.get("ground_link"))
         self.workload = ground_workload(mission, exe, dictionary) if spec.workload else None
         self.meter = (
@@ -188,6 +214,8 @@ class ClusterNode:
             if self.spacecraft is not None
             else None
         )
+        if self.meter is not None:
+            self.meter.series = FlatRows()  # type: ignore[assignment]
         self.tm_file = (out / "tm.bin").open("wb")
         self.tm_hash = hashlib.sha256()
         self.tm_bytes = 0
@@ -268,9 +296,20 @@ class ClusterNode:
                 self.meter.update()
             if self.ground is not None:
                 self._poll_ground(exe.now_ns)
+        self._spill_truth()
         sent = self.crosslink.drain_tx()
         self.counters.frames_out += len(sent)
         return sent
+
+    def _spill_truth(self) -> None:
+        """Move the world's per-step truth rows of this window to ``truth_series.f64``
+        (they would otherwise stay on the heap for the whole run)."""
+        rows = getattr(self.spacecraft, "truth_rows", None)
+        if not rows:
+            return
+        np.asarray(rows, dtype="<f8").tofile(self.truth_file)
+        self.truth_rows += len(rows)
+        rows.clear()
 
     def _poll_ground(self, now_ns: int) -> None:
         """The in-process ground station (GroundLinkMonitor.poll), keeping what the
@@ -330,6 +369,8 @@ class ClusterNode:
     def finish(self, wall_s: float) -> dict[str, Any]:
         """Close the outputs; the node's summary.json (like ``flightsw sim``'s)."""
         self.tm_file.close()
+        self._spill_truth()
+        self.truth_file.close()
         self.archive.close()
         exe, mission = self.exe, self.mission
         sim_s = (exe.now_ns - self.start_ns) / NS_PER_S
@@ -338,7 +379,10 @@ class ClusterNode:
         summary["scid"] = self.spec.scid
         summary["tm_sha256"] = self.tm_hash.hexdigest()
         if self.spacecraft is not None:
-            summary["truth"] = self.spacecraft.truth()
+            truth = self.spacecraft.truth()
+            del truth["series"]  # spilled: in truth_series.f64, read by truth_series()
+            truth.update(series_file=TRUTH_SERIES_FILE, series_rows=self.truth_rows)
+            summary["truth"] = truth
         if self.recorder is not None:
             summary.update(self.recorder.summary())
             summary["plots"] = self.recorder.plot(self.out) if self.spec.plots else []
@@ -371,6 +415,14 @@ class ClusterNode:
         return summary
 
 
+def truth_series(node_dir: Path) -> np.ndarray[Any, Any]:
+    """A cluster node's truth series (rows by ``summary.json``'s ``truth.series_names``)
+    from its run directory."""
+    truth = json.loads((node_dir / "summary.json").read_text())["truth"]
+    data = np.fromfile(node_dir / truth["series_file"], dtype="<f8")
+    return data.reshape(-1, len(truth["series_names"]))
+
+
 def _rss_bytes() -> int:
     """This process's resident set now (Linux /proc; 0 where there is none)."""
     try:
@@ -400,32 +452,42 @@ class Shard:
         self.rss_before = 0
         self.heap_before = -1
 
-    def build(self) -> int:
-        """Build the nodes; returns the Python heap they took (tracemalloc, octets).
+    def build(self) -> float:
+        """Build the nodes; returns the Python heap one node took (tracemalloc, octets).
+
+        Unless the caller traces already, only the shard's last node is built under
+        tracemalloc (the others were built first, so it is a node's steady cost, not the
+        worker's first imports): tracing every build made building 64 nodes ~3x slower.
         Tracing stops after the build unless the caller had started it."""
         import tracemalloc
 
         self.rss_before = _rss_bytes()
         was_tracing = tracemalloc.is_tracing()
+        specs = self.specs
+        untraced = [] if was_tracing else specs[:-1]
+        self.nodes = {s.index: ClusterNode(s) for s in untraced}
         tracemalloc.start()
         before = tracemalloc.get_traced_memory()[0]
-        self.nodes = {s.index: ClusterNode(s) for s in self.specs}
+        traced = specs[len(untraced) :]
+        self.nodes.update({s.index: ClusterNode(s) for s in traced})
         used = tracemalloc.get_traced_memory()[0] - before
         if was_tracing:
             self.heap_before = before
         else:
             tracemalloc.stop()
-        return int(used)
+        return used / len(traced) if traced else 0.0
 
     def memory(self) -> dict[str, int]:
-        """What this shard's nodes hold now (host measure, for the host profile): its
-        process's resident set before the build and at its peak, and the Python heap
-        grown since the build began when tracemalloc still traces (-1 otherwise)."""
+        """What this shard's nodes hold now (host measure, for the host profile and
+        progress.log): its process's resident set before the build, now and at its peak,
+        and the Python heap grown since the build began when tracemalloc still traces
+        (-1 otherwise)."""
         import os
         import resource
         import tracemalloc
 
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+        now = _rss_bytes()
         heap = -1
         if self.heap_before >= 0 and tracemalloc.is_tracing():
             heap = tracemalloc.get_traced_memory()[0] - self.heap_before
@@ -433,7 +495,8 @@ class Shard:
             "pid": os.getpid(),
             "nodes": len(self.nodes),
             "rss_before": self.rss_before,
-            "peak_rss": max(peak, _rss_bytes()),
+            "rss": now,
+            "peak_rss": max(peak, now),
             "heap": heap,
         }
 

@@ -17,6 +17,7 @@ from flightsw.sil.cluster_node import SCID_BASE, NodeSpec, node_mission
 from sim_hw.environment import DEFAULT_STATIONS, contact_windows
 from sim_hw.isl import LinkOutage, formation, geo_relays
 from sim_hw.orbit import CircularOrbit
+from sim_hw.spacecraft import TRUTH_SERIES
 from tests.support.dask_cluster import separate_scheduler_and_worker
 
 
@@ -65,7 +66,13 @@ def test_tm_per_node_is_byte_identical_for_a_seed_and_differs_for_another(tmp_pa
     assert a["boards"] == 16 and a["windows"] == 2
     progress = (tmp_path / "a" / "progress.log").read_text().splitlines()
     assert [line.split()[:2] for line in progress[1:]] == [["2", "20.0"]]  # the last window
+    assert len(progress[0].split()) == len(progress[1].split()) == 6  # rss_mb_per_node last
     assert a["host_profile"]["heap_bytes_per_node_end"] is None  # nobody traced the run
+    for name in ("node00", "node01"):  # the truth series, spilled to a file per node
+        truth_a = (tmp_path / "a" / "nodes" / name / "truth_series.f64").read_bytes()
+        assert truth_a == (tmp_path / "b" / "nodes" / name / "truth_series.f64").read_bytes()
+        assert len(truth_a) >= 19 * len(TRUTH_SERIES) * 8
+    assert "series" not in a["per_node"]["node00"] and "series" not in node["truth"]
 
 
 @pytest.mark.slow  # two Dask clusters start: ~30-70 s on a loaded 2-core machine
@@ -233,8 +240,16 @@ def test_progress_log_and_memory_per_node_of_a_run(tmp_path: Path) -> None:
     finally:
         tracemalloc.stop()
     lines = (tmp_path / "a" / "progress.log").read_text().splitlines()
-    assert lines[0].split() == ["window", "sim_s", "host_s", "exchange_s", "left_s_estimate"]
+    assert lines[0].split() == [
+        "window",
+        "sim_s",
+        "host_s",
+        "exchange_s",
+        "left_s_estimate",
+        "rss_mb_per_node",
+    ]
     assert [line.split()[:2] for line in lines[1:]] == [["2", "20.0"], ["3", "30.0"]]
+    assert all(float(line.split()[5]) >= 0.0 for line in lines[1:])  # MB per node, now
     hp = s["host_profile"]
     assert hp["rss_bytes_per_node"] >= 0
     assert hp["heap_bytes_per_node_end"] > hp["heap_bytes_per_node"] / 10 > 0
@@ -308,3 +323,43 @@ def test_a_ground_tc_reaches_a_node_through_two_neighbours_and_an_isl_drop_loses
         assert sum(r[f"dropped_p{p}"] for p in range(3)) == 0
         assert r["queued_p0"] == 0  # (a frame of the last window may await its ack)
     assert out["ground_relayed"]["by_origin"][f"{SCID_BASE + x:#05x}"] >= 2
+
+
+def test_the_relays_resend_timer_follows_the_window_unless_fixed(tmp_path: Path) -> None:
+    from flightsw.base.errors import FlightswError
+    from flightsw.sil.cluster import _ack_timeout_s
+
+    assert _ack_timeout_s(_tiny(tmp_path, window_s=10.0)) == 30.0
+    assert _ack_timeout_s(_tiny(tmp_path, window_s=60.0)) == 130.0
+    # a bench runs the same nodes alone in one long window: the same timer, fixed
+    assert _ack_timeout_s(_tiny(tmp_path, window_s=60.0, ack_timeout_s=30.0)) == 30.0
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(FlightswError, match="ack timeout"):
+            run_cluster(_tiny(tmp_path, ack_timeout_s=bad))
+
+
+def test_a_workers_profiler_is_stopped_and_what_it_kept_dropped() -> None:
+    from collections import deque
+    from types import SimpleNamespace
+
+    from flightsw.sil.cluster import stop_worker_profiler
+
+    class Callback:
+        running = True
+
+        def stop(self) -> None:
+            self.running = False
+
+    callbacks = {"profile": Callback(), "profile-cycle": Callback(), "heartbeat": Callback()}
+    worker = SimpleNamespace(
+        periodic_callbacks=callbacks,
+        profile_history=deque([(1.0, {"count": 3})], maxlen=1000),
+        profile_keys_history=deque([(1.0, {})], maxlen=1000),
+        profile_keys={"Shard": {"count": 3}},
+    )
+    assert stop_worker_profiler(worker)
+    assert not callbacks["profile"].running and not callbacks["profile-cycle"].running
+    assert callbacks["heartbeat"].running  # the worker's own life goes on
+    assert not worker.profile_history and not worker.profile_keys_history
+    assert not worker.profile_keys
+    assert stop_worker_profiler(SimpleNamespace(periodic_callbacks={}))  # profiling was off
