@@ -9,7 +9,7 @@ from flightsw.errors import MissionError
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.mission import load_mission
 from flightsw.packets import PusTc
-from flightsw.sil.workload import NS_PER_S, GroundWorkload, WorkloadConfig
+from flightsw.sil.workload import NS_PER_S, SOURCE_ID, GroundWorkload, WorkloadConfig
 
 ENCODER = CommandEncoder(build_dictionary(load_mission()))
 
@@ -95,3 +95,22 @@ def test_a_tc_the_uplink_refused_goes_again_and_no_job_is_lost() -> None:
     assert s["tcs_uplinked"] == len(delivered)
     jobs = sum(len(parse_binary(PusTc.decode(tc).app_data[2:])) for tc in delivered)
     assert jobs + w.in_flight == s["jobs_uplinked"]  # refused ones wait, none vanished
+
+
+def test_the_workload_tcs_carry_its_own_source_id_and_their_reports_come_back_to_it() -> None:
+    """Its PUS-1 reports are addressed to the workload, not to source 0 that the console
+    and procedures also see: each sender's verification is attributable."""
+    from flightsw.ground.console import CONSOLE_SOURCE_ID
+    from flightsw.ground.procedure import PROCEDURE_SOURCE_ID
+    from flightsw.services.sequencer import SOURCE_ID as SEQUENCER
+    from tests.apps.conftest import small_node
+
+    assert len({0, SOURCE_ID, CONSOLE_SOURCE_ID, PROCEDURE_SOURCE_ID, SEQUENCER}) == 5
+    w = GroundWorkload(WorkloadConfig(), 16, 3, ENCODER, lambda: 0)
+    [tc, *_] = w.poll(0)
+    assert PusTc.decode(tc).source_id == SOURCE_ID
+    h = small_node(boards=4, radiation_enabled=False)
+    h.send_raw(tc)
+    h.run(3)
+    reports = [p for p in h.tm if p.service == 1 and p.subservice in (1, 7)]
+    assert reports and {p.dest_id for p in reports} == {SOURCE_ID}
