@@ -168,10 +168,12 @@ def test_parquet_round_trip(archive: Path, tmp_path: Path) -> None:
         )
         == 0
     )
+    table = pq.read_table(str(out))
     with ArchiveReader(archive) as r:
-        assert pq.read_table(str(out)).column("power.soc").to_pylist() == [
-            v for _t, v in r.series("power.soc")
-        ]
+        series = r.series("power.soc")
+    assert len(series) > 5
+    assert table.column("power.soc").to_pylist() == [v for _t, v in series]
+    assert table.column("time_s").to_pylist() == pytest.approx([t / 1e9 for t, _v in series])
 
 
 def test_cli_query_plot_replay(
