@@ -192,6 +192,11 @@ def test_cli_query_plot_replay(
     assert "--since 9.0 is after --until 3.0" in capsys.readouterr().err
     assert main(["archive", "query", "power.soc", *a, "--format", "parquet"]) == 1
     assert "give -o FILE" in capsys.readouterr().err
+    # The archive typed where the points go (no --archive): named, and how to give it.
+    missing = tmp_path / "none.sqlite"
+    assert main(["archive", "query", str(archive), "power.soc", "--archive", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert f"{archive} is a file, not a point: give it as --archive {archive}" in err
 
 
 @pytest.mark.slow  # matplotlib's import alone takes seconds
