@@ -8,9 +8,14 @@ the wall-clock rate is reported beside it). The ceiling is SQLite alone: the row
 ingest wrote, already built, inserted again with the same statements and batches into a
 fresh archive of the same schema (the columnar layout: packet chunks, HK segments with
 per-parameter value arrays, event and verification rows), spread over the same number
-of transactions. ``archive_raw_sqlite_packets_per_s`` is that ceiling in packets/s and
+of transactions, and the file closed (its WAL checkpointed) as ingest closes its archive.
+``archive_raw_sqlite_packets_per_s`` is that ceiling in packets/s and
 ``archive_ingest_vs_raw_sqlite`` the ceiling's time over ingest's (1.0: ingest costs
 what SQLite alone costs; the rest of ingest is checking and decoding the packets).
+
+The machine is shared, so ingest and the ceiling run back to back ``REPEATS`` times,
+alternating, and each side's least CPU time counts (best of N, the same N for both):
+one busy moment of a neighbour then does not decide the ratio.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from flightsw.runtime.mission import load_mission
 from flightsw.sil.simulate import SimOptions, run_sim
 
 BATCH = 4096  # packets per transaction (TmArchive's default)
+REPEATS = 3  # ingest and ceiling, alternating; the best of each counts (quick: 2)
 
 
 def _tm(tmp: Path, quick: bool) -> tuple[list[bytes], dict[str, Any]]:
@@ -103,9 +109,19 @@ def _raw_insert_s(src: Path, dst: Path, dictionary: dict[str, Any], batch: int) 
                 if rows:
                     a, b = int(share[0] * len(rows)), int(share[1] * len(rows))
                     db.executemany(sql[t], rows[a:b])
-    cpu = time.process_time() - c0
     db.close()
-    return cpu
+    return time.process_time() - c0
+
+
+def _ingest_s(path: Path, stream: list[bytes], dictionary: dict[str, Any]) -> tuple[float, float]:
+    """CPU and wall seconds to ingest ``stream`` into a fresh archive and close it."""
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    archive = TmArchive(path, dictionary, batch=BATCH)
+    t0, c0 = time.perf_counter(), time.process_time()
+    archive.ingest_batch(stream)
+    archive.close()
+    return time.process_time() - c0, time.perf_counter() - t0
 
 
 def run(quick: bool = False) -> dict[str, float]:
@@ -114,16 +130,20 @@ def run(quick: bool = False) -> dict[str, float]:
         packets, dictionary = _tm(tmp, quick)
         target = 100_000 if quick else 300_000
         stream = _repeated(packets, target)
-        archive = TmArchive(tmp / "ingest.sqlite", dictionary, batch=BATCH)
-        t0, c0 = time.perf_counter(), time.process_time()
-        archive.ingest_batch(stream)
-        archive.close()
-        dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+        ingest: list[tuple[float, float]] = []
+        raw: list[float] = []
+        for k in range(2 if quick else REPEATS):
+            ingest.append(_ingest_s(tmp / "ingest.sqlite", stream, dictionary))
+            raw.append(
+                _raw_insert_s(tmp / "ingest.sqlite", tmp / f"raw{k}.sqlite", dictionary, BATCH)
+            )
+        cpu = min(c for c, _w in ingest)
+        dt = min(w for _c, w in ingest)
+        raw_s = min(raw)
         db = sqlite3.connect(str(tmp / "ingest.sqlite"))
         points = _points(db, dictionary)
         hk = sum(1 for p in stream if p[7] == 3 and p[8] == 25)
         db.close()
-        raw_s = _raw_insert_s(tmp / "ingest.sqlite", tmp / "raw.sqlite", dictionary, BATCH)
     return {
         "archive_batch_ingest_packets_per_s": len(stream) / cpu,
         "archive_batch_ingest_points_per_s": points / cpu,

@@ -59,13 +59,20 @@ from spacepackets.cfdp import (
     TransmissionMode,
 )
 from spacepackets.cfdp.defs import Direction, TransactionId
-from spacepackets.cfdp.pdu import AckPdu, EofPdu, FinishedPdu, MetadataPdu, TransactionStatus
+from spacepackets.cfdp.pdu import (
+    AckPdu,
+    EofPdu,
+    FinishedPdu,
+    MetadataPdu,
+    NakPdu,
+    TransactionStatus,
+)
 from spacepackets.cfdp.pdu.helper import GenericPduPacket, PduFactory
 from spacepackets.seqcount import ProvidesSeqCount
 from spacepackets.util import ByteFieldU16
 
 from flightsw.base.errors import FlightswError
-from flightsw.cfdp import fixes as _fixes  # noqa: F401  (cfdp-py correction, applied on import)
+from flightsw.cfdp import fixes as _fixes  # cfdp-py corrections (two applied on import)
 from flightsw.cfdp.timers import ClockCheckTimers, running
 
 NS_PER_MS = 1_000_000
@@ -425,6 +432,10 @@ class CfdpEntity:
             )
             if not self._run(self.source, eof_ack):
                 return
+        if isinstance(pdu, NakPdu):  # at most one resend of the file per NAK
+            pdu.segment_requests = _fixes.bounded_nak_requests(
+                pdu.segment_requests, self.source.progress
+            )
         self._run(self.source, pdu)
 
     def _send(self, pdu: Any) -> None:

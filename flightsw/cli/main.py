@@ -560,7 +560,14 @@ def _archive_path(args: argparse.Namespace) -> Path:
     """``--archive``, or with ``--node NAME`` that node's archive in the cluster run
     directory ``--archive`` names (``flightsw cluster`` writes ``nodes/<name>/``)."""
     if getattr(args, "node", None) is None:
-        return Path(args.archive)
+        path = Path(args.archive)
+        given = [p for p in getattr(args, "points", None) or [] if Path(p).is_file()]
+        if not path.is_file() and given:  # an archive named where a point goes
+            raise FlightswError(
+                f"archive {path}: no such file; {given[0]} is a file, not a point: "
+                f"give it as --archive {given[0]}"
+            )
+        return path
     run = Path(args.archive)
     nodes = run / "nodes"
     if not nodes.is_dir():

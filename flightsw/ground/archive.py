@@ -19,8 +19,12 @@ does not decode is recorded in ``decode_errors`` and counted; nothing a packet c
 can stop the archive. The database is in WAL mode, so readers (``flightsw archive
 query``, a plot) run while a pass is being ingested. Well-formed PUS-C TM with a 4+2
 CUC time takes a struct fast path (the same checks as ``PusTm.decode``, tested equal to
-it); anything else goes through the declared decoder, which names what is wrong. HK
-values are decoded per batch with numpy (one structured array per structure). A file
+it); anything else goes through the declared decoder, which names what is wrong. A
+batch (:meth:`TmArchive.ingest_batch`) of such TM costs Python calls per packet only for
+its length, CRC and join: headers, HK records, verification fields and event arguments
+are cut out of the joined octets by numpy (an array per field, per structure, per event
+id), and rows are written by ``executemany`` from columns. HK values are split into
+per-parameter arrays at the flush (one structured array per structure). A file
 that is not an archive (corrupt, truncated, not SQLite) is an :class:`ArchiveError`
 naming it; so is an archive of the older row layout (table ``packets``), which
 ``flightsw archive migrate`` copies into this one.
@@ -34,7 +38,7 @@ import sqlite3
 import struct
 from binascii import crc_hqx  # CRC-16/CCITT-FALSE, as flightsw.base.crc (tested equal there)
 from collections.abc import Iterable
-from itertools import islice, repeat
+from itertools import islice, pairwise, repeat
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +87,41 @@ _U32 = struct.Struct(">I")
 _VERIFY_OK = frozenset({1, 3, 7})  # request id only
 _VERIFY_FAIL = frozenset({2, 4, 8})  # request id, failure code, data
 _NS = 1_000_000_000
+# The batch path: the same 19 octets and the two after (a SID, an event id) as a record;
+# a verification report's request id and failure code; its subservice by kind (1: a
+# success with the request id only, 2: a failure with a code).
+_HEAD = np.dtype(
+    [("h0", ">u2"), ("h1", ">u2"), ("length", ">u2"), ("flags", "u1"), ("service", "u1"),
+     ("subservice", "u1"), ("counter", ">u2"), ("dest", ">u2"), ("secs", ">u4"),
+     ("fine", ">u2"), ("word", ">u2")]
+)  # fmt: skip
+_VERIFY = np.dtype([("request", ">u4"), ("code", ">u2")])
+_VERIFY_KIND = np.zeros(256, dtype=np.int8)
+_VERIFY_KIND[list(_VERIFY_OK)] = 1
+_VERIFY_KIND[list(_VERIFY_FAIL)] = 2
+
+
+_SEVERITY_NAMES = np.array([None, *SEVERITY_BY_SUBSERVICE.values()], dtype=object)
+
+
+def _rows(joined: bytes, at: Any, width: int) -> Any:
+    """``width`` octets of ``joined`` from each offset in ``at``: an array of
+    ``len(at)`` items of ``width`` octets (numpy type ``V<width>``; view it as a record
+    type of that size), each copied at once."""
+    window = np.ndarray(
+        (len(joined) - width + 1,), dtype=np.dtype((np.void, width)), buffer=joined, strides=(1,)
+    )
+    return window[at]
+
+
+def _groups(keys: Any, index: Any) -> list[tuple[int, Any]]:
+    """``index`` split by ``keys`` (native integer arrays of one length): each key's
+    entries in order, keys ascending."""
+    order = np.argsort(keys, kind="stable")
+    ranked = keys[order]
+    index = index[order]
+    cuts = [0, *(np.flatnonzero(ranked[1:] != ranked[:-1]) + 1).tolist(), len(keys)]
+    return [(int(ranked[a]), index[a:b]) for a, b in pairwise(cuts)]
 
 
 class ArchiveError(FlightswError):
@@ -131,19 +170,56 @@ class _Column:
         return out
 
 
+class _Table:
+    """Rows of one table gathered for a flush, kept as columns: a row at a time (the
+    packet-by-packet paths) or columns at a time (the batch path), in arrival order;
+    written with ``executemany`` over their zip (no row tuples kept)."""
+
+    __slots__ = ("columns",)
+
+    def __init__(self, width: int) -> None:
+        self.columns: tuple[list[Any], ...] = tuple([] for _ in range(width))
+
+    def __bool__(self) -> bool:
+        return bool(self.columns[0])
+
+    def append(self, *row: Any) -> None:
+        for column, value in zip(self.columns, row, strict=True):
+            column.append(value)
+
+    def extend(self, *columns: list[Any]) -> None:
+        for column, values in zip(self.columns, columns, strict=True):
+            column.extend(values)
+
+    def rows(self) -> Iterable[tuple[Any, ...]]:
+        return zip(*self.columns, strict=True)
+
+    def clear(self) -> None:
+        for column in self.columns:
+            column.clear()
+
+
 class _HkStructure:
     """One HK structure: its points, the wire record, and the batch not yet flushed."""
 
-    __slots__ = ("data", "name", "points", "record", "size", "times", "types")
+    __slots__ = ("data", "fields", "name", "points", "record", "size", "times", "types")
 
     def __init__(self, name: str, points: list[str], types: list[str]) -> None:
         self.name = name
         self.points = points
         self.types = types
         self.size = struct.calcsize(">" + "".join(TYPES[t].code for t in types))
-        self.record = np.dtype([(f"p{i}", STORED_DTYPE[t]) for i, t in enumerate(types)])
+        self.fields = [f"p{i}" for i in range(len(types))]
+        self.record = np.dtype(
+            list(zip(self.fields, [STORED_DTYPE[t] for t in types], strict=True))
+        )
         self.times = _Column()
         self.data = bytearray()
+
+    def values(self) -> list[bytes]:
+        """Each point's values in the records gathered (``data``), as its octets."""
+        records = np.frombuffer(self.data, dtype=self.record)
+        return [records[f].tobytes() for f in self.fields]
 
 
 class TmArchive:
@@ -186,8 +262,13 @@ class TmArchive:
                 h["name"], [p["name"] for p in h["points"]], [p["type"] for p in h["points"]]
             )
         self._hk_size = {sid: s.size for sid, s in self._hk.items()}
+        self._hk_sizes = np.full(1 << 16, -1, dtype=np.int64)  # by SID, -1: not declared
+        for sid, size in self._hk_size.items():
+            self._hk_sizes[sid] = size
+        self._event_known = np.zeros(1 << 16, dtype=bool)  # by event id
         self._events: dict[int, tuple[str, list[str], struct.Struct]] = {}
         self._event_json: dict[int, tuple[str, list[str] | None]] = {}
+        self._event_floats: dict[int, np.dtype[Any]] = {}  # args as a record, floats "f…"
         for e in dictionary.get("events", []):
             names = [a["name"] for a in e["args"]]
             st = struct.Struct(">" + "".join(TYPES[a["type"]].code for a in e["args"]))
@@ -201,13 +282,17 @@ class TmArchive:
                 for n, k in zip(names, kinds, strict=True)
             )
             self._event_json[e["id"]] = ("{" + marks + "}", None if "bool" in kinds else kinds)
+            self._event_known[e["id"]] = True
+            if "float" in kinds:  # the arguments as a record, to find non-finite floats
+                self._event_floats[e["id"]] = np.dtype(
+                    [
+                        (("f" if k == "float" else "x") + str(i), STORED_DTYPE[a["type"]])
+                        for i, (a, k) in enumerate(zip(e["args"], kinds, strict=True))
+                    ]
+                )
         # Per APID: times, lengths and octets of the packets not yet flushed.
         self._chunks: dict[int, tuple[_Column, _Column, bytearray]] = {}
-        self._rows: dict[str, list[tuple[Any, ...]]] = {
-            "events": [],
-            "verification": [],
-            "decode_errors": [],
-        }
+        self._rows = {"events": _Table(5), "verification": _Table(4), "decode_errors": _Table(2)}
         self._pending = 0
         self.packets = 0
         self.errors = 0
@@ -233,9 +318,14 @@ class TmArchive:
                 self.flush()
 
     def _fast_many(self, raws: list[bytes]) -> bool:
-        """Archive packets that are all well-formed TM the fast way, the headers read
-        with numpy for all of them at once; False (and nothing archived) when any one
-        is not, to leave the run to :meth:`_fast` and the decoder packet by packet."""
+        """Archive packets that are all well-formed TM the fast way; False (and nothing
+        archived) when any one is not, to leave the run to :meth:`_fast` and the decoder
+        packet by packet.
+
+        Per packet, only its length, its CRC and the join of the octets are Python
+        calls; headers, HK records, verification fields and event arguments are then
+        copied out of the joined octets by numpy, an array per field for the whole run
+        or per structure (event id)."""
         if self._time_len != 6:
             return False
         count = len(raws)
@@ -243,90 +333,124 @@ class TmArchive:
         if int(lens.min()) < _FAST_MIN or any(map(crc_hqx, raws, repeat(0xFFFF, count))):
             return False
         joined = b"".join(raws)
-        buf = np.frombuffer(joined, dtype=np.uint8)
-        ends = np.cumsum(lens)
-        starts = ends - lens
-
-        def u16(k: int, at: Any = starts) -> Any:
-            return buf[at + k].astype(np.int64) << 8 | buf[at + k + 1]
-
-        h0 = u16(0)
-        if np.any(h0 >> 11 != 1) or np.any(u16(4) + 7 != lens) or np.any(buf[starts + 6] >> 4 != 2):
+        starts = np.cumsum(lens) - lens
+        head = _rows(joined, starts, _HEAD.itemsize).view(_HEAD)
+        h0 = head["h0"].astype(np.uint16)
+        if np.any(
+            (h0 >> 11 != 1)
+            | (head["length"].astype(np.int64) + 7 != lens)
+            | (head["flags"] >> 4 != 2)
+        ):
             return False  # not version 0 TM with a secondary header, or a bad length
-        svc = buf[starts + 7]
-        sub = buf[starts + 8]
-        # HK: a declared SID and its structure's length.
+        svc = head["service"]
+        sub = head["subservice"]
+        word = head["word"].astype(np.uint16)  # the data's first two octets: SID, event id
+        # HK: a declared SID and its structure's length (so at least the SID's octets).
         hk = np.flatnonzero((svc == 3) & (sub == 25))
-        by_sid: list[tuple[_HkStructure, Any]] = []
-        if len(hk):
-            if int(lens[hk].min()) < _FAST_MIN + 2:
-                return False
-            sids = u16(19, starts[hk])
-            for sid in np.unique(sids).tolist():
-                known = self._hk.get(sid)
-                sel = hk[sids == sid]
-                if known is None or np.any(lens[sel] - 23 != known.size):
-                    return False
-                by_sid.append((known, sel))
+        sids = word[hk]
+        if np.any(self._hk_sizes[sids] != lens[hk] - 23):
+            return False
         # Verification: the lengths its fast path takes; events: a known id.
         ver = np.flatnonzero(svc == 1)
         vsub, vlen = sub[ver], lens[ver]
-        fail = np.isin(vsub, list(_VERIFY_FAIL)) & (vlen >= _FAST_MIN + 6)
-        if not np.all((np.isin(vsub, list(_VERIFY_OK)) & (vlen == _FAST_MIN + 4)) | fail):
+        kind = _VERIFY_KIND[vsub]
+        fail = (kind == 2) & (vlen >= _FAST_MIN + 6)
+        if not np.all(((kind == 1) & (vlen == _FAST_MIN + 4)) | fail):
             return False
         ev = np.flatnonzero(svc == 5)
-        eids: list[int] = []
-        if len(ev):
-            if int(lens[ev].min()) < _FAST_MIN + 2 or not np.all((sub[ev] >= 1) & (sub[ev] <= 4)):
-                return False
-            eids = u16(19, starts[ev]).tolist()
-            if not set(eids) <= self._events.keys():
-                return False
+        eids, esub = word[ev], sub[ev]
+        if len(ev) and (
+            int(lens[ev].min()) < _FAST_MIN + 2
+            or not np.all((esub >= 1) & (esub <= 4))
+            or not np.all(self._event_known[eids])
+        ):
+            return False
         # Everything is archivable: write it down.
-        secs = u16(13) << 16 | u16(15)
-        times = secs * _NS - ((-u16(17) * _NS) >> 16)
-        for known, sel in by_sid:
-            known.times.extend(times[sel])
-            known.data += b"".join([raws[i][21:-2] for i in sel.tolist()])
+        times = head["secs"].astype(np.int64) * _NS - ((-head["fine"].astype(np.int64) * _NS) >> 16)
+        if len(hk):
+            for sid, sel in _groups(sids, hk):
+                known = self._hk[sid]
+                known.times.extend(times[sel])
+                if known.size:
+                    known.data.extend(_rows(joined, starts[sel] + 21, known.size))
         rows = self._rows
         if len(ver):
-            at = starts[ver]
-            codes = np.where(fail, u16(23, at), -1).tolist()
+            # Request id and (for a failure) its code; a success's 6 octets end in its CRC.
+            vf = _rows(joined, starts[ver] + 19, _VERIFY.itemsize).view(_VERIFY)
+            codes = np.full(len(ver), None, dtype=object)
+            codes[fail] = vf["code"][fail].tolist()
             rows["verification"].extend(
-                zip(
-                    times[ver].tolist(),
-                    vsub.tolist(),
-                    (u16(19, at) << 16 | u16(21, at)).tolist(),
-                    [None if c < 0 else c for c in codes],
-                    strict=True,
-                )
+                times[ver].tolist(), vsub.tolist(), vf["request"].tolist(), codes.tolist()
             )
             self.verification_failures += int(np.count_nonzero(fail))
-        events = self._events
-        by_severity = self.events_by_severity
-        for i, eid in zip(ev.tolist(), eids, strict=True):
-            raw = raws[i]
-            sev = SEVERITY_BY_SUBSERVICE[raw[8]]
-            by_severity[sev] += 1
-            rows["events"].append(
-                (int(times[i]), eid, events[eid][0], sev, self._args_json(eid, raw[19:-2]))
-            )
+        if len(ev):
+            self._events_many(raws, joined, ev, starts[ev], lens[ev], eids, esub, times[ev])
         apids = h0 & 0x7FF
-        unique = np.unique(apids).tolist()
-        for apid in unique:
-            chunk = self._chunk(apid)
-            if len(unique) == 1:
-                chunk[0].extend(times)
-                chunk[1].extend(lens)
-                chunk[2].extend(joined)
-            else:
-                sel = apids == apid
+        if np.all(apids == apids[0]):
+            chunk = self._chunk(int(apids[0]))
+            chunk[0].extend(times)
+            chunk[1].extend(lens)
+            chunk[2].extend(joined)
+        else:
+            # Each APID's chunk made in order of first appearance, as packet by packet.
+            for apid, sel in sorted(_groups(apids, np.arange(count)), key=lambda g: int(g[1][0])):
+                chunk = self._chunk(apid)
                 chunk[0].extend(times[sel])
                 chunk[1].extend(lens[sel])
-                chunk[2].extend(b"".join([raws[i] for i in np.flatnonzero(sel).tolist()]))
+                chunk[2].extend(b"".join([raws[i] for i in sel.tolist()]))
         self.packets += count
         self._pending += count
         return True
+
+    def _events_many(
+        self,
+        raws: list[bytes],
+        joined: bytes,
+        ev: Any,
+        starts: Any,
+        lens: Any,
+        eids: Any,
+        subs: Any,
+        times: Any,
+    ) -> None:
+        """The event rows of a run, in arrival order: each event id's arguments unpacked
+        at once into its JSON template; ``_args_json`` one by one for what the template
+        does not cover (odd lengths, bools, non-finite floats)."""
+        n = len(ev)
+        texts = np.empty(n, dtype=object)
+        names = np.empty(n, dtype=object)
+        for eid, pos in _groups(eids, np.arange(n)):
+            name, _args, st = self._events[eid]
+            names[pos] = name
+            template, kinds = self._event_json[eid]
+            fits = pos[lens[pos] - 23 == st.size] if kinds is not None else pos[:0]
+            if len(fits) and st.size:
+                octets = _rows(joined, starts[fits] + 21, st.size)
+                floats = self._event_floats.get(eid)
+                if floats is not None:  # only finite floats go by repr
+                    record = octets.view(floats)
+                    finite = np.ones(len(fits), dtype=bool)
+                    for field in floats.names or ():
+                        if field.startswith("f"):
+                            finite &= np.isfinite(record[field])
+                    fits, octets = fits[finite], octets[finite]
+                texts[fits] = [template % v for v in st.iter_unpack(octets.tobytes())]
+            elif len(fits):
+                texts[fits] = template % ()
+            if len(fits) < len(pos):
+                for p in pos.tolist():
+                    if texts[p] is None:
+                        texts[p] = self._args_json(eid, raws[int(ev[p])][19:-2])
+        counts = np.bincount(subs, minlength=5).tolist()
+        for s, sev in SEVERITY_BY_SUBSERVICE.items():
+            self.events_by_severity[sev] += counts[s]
+        self._rows["events"].extend(
+            times.tolist(),
+            eids.tolist(),
+            names.tolist(),
+            _SEVERITY_NAMES[subs].tolist(),
+            texts.tolist(),
+        )
 
     def _chunk(self, apid: int) -> tuple[_Column, _Column, bytearray]:
         found = self._chunks.get(apid)
@@ -361,7 +485,7 @@ class TmArchive:
             else:
                 return False  # progress reports, odd lengths: the decoder's path
             (req,) = _U32.unpack_from(raw, 19)
-            self._rows["verification"].append((t, sub, req, code))
+            self._rows["verification"].append(t, sub, req, code)
         elif svc == 5:
             sev = SEVERITY_BY_SUBSERVICE.get(sub)
             if sev is None or n < _FAST_MIN + 2:
@@ -372,7 +496,7 @@ class TmArchive:
             if known is None:
                 return False  # an id the dictionary lacks: the decoder's path names it
             self.events_by_severity[sev] += 1
-            self._rows["events"].append((t, eid, known[0], sev, self._args_json(eid, data)))
+            self._rows["events"].append(t, eid, known[0], sev, self._args_json(eid, data))
         self.packets += 1
         self._pending += 1
         chunk = self._chunk(h0 & 0x7FF)
@@ -393,7 +517,7 @@ class TmArchive:
             self._decode_body(tm, t)
         except DecodeError as exc:
             self.errors += 1
-            self._rows["decode_errors"].append((position, str(exc)))
+            self._rows["decode_errors"].append(position, str(exc))
         else:
             self.packets += 1
             self._pending += 1
@@ -449,13 +573,13 @@ class TmArchive:
             declared = self._events.get(eid)
             name = f"unknown_0x{eid:04x}" if declared is None else declared[0]
             args_json = "{}" if declared is None else self._args_json(eid, data)
-            self._rows["events"].append((t, eid, name, sev, args_json))
+            self._rows["events"].append(t, eid, name, sev, args_json)
         elif tm.service == 1:
             _, fields = self.decoder.fields(tm)
             req, code = fields["request_id"], fields.get("failure_code")
             if code is not None:
                 self.verification_failures += 1
-            self._rows["verification"].append((t, tm.subservice, req, code))
+            self._rows["verification"].append(t, tm.subservice, req, code)
 
     def flush(self) -> None:
         """Write what was ingested since the last flush: one transaction, a chunk row per
@@ -492,23 +616,19 @@ class TmArchive:
                             times.astype("<i8").tobytes(),
                         ),
                     )
-                    seg = cur.lastrowid
-                    records = np.frombuffer(s.data, dtype=s.record)
                     db.executemany(
                         "INSERT INTO hk_values VALUES (?,?,?,?)",
-                        [
-                            (seg, p, ty, records[f"p{i}"].tobytes())
-                            for i, (p, ty) in enumerate(zip(s.points, s.types, strict=True))
-                        ],
+                        zip(repeat(cur.lastrowid), s.points, s.types, s.values(), strict=False),
                     )
-                    del records  # the buffer is cleared below
             r = self._rows
             if r["events"]:
-                db.executemany("INSERT INTO events VALUES (?,?,?,?,?)", r["events"])
+                db.executemany("INSERT INTO events VALUES (?,?,?,?,?)", r["events"].rows())
             if r["verification"]:
-                db.executemany("INSERT INTO verification VALUES (?,?,?,?)", r["verification"])
+                db.executemany(
+                    "INSERT INTO verification VALUES (?,?,?,?)", r["verification"].rows()
+                )
             if r["decode_errors"]:
-                db.executemany("INSERT INTO decode_errors VALUES (?,?)", r["decode_errors"])
+                db.executemany("INSERT INTO decode_errors VALUES (?,?)", r["decode_errors"].rows())
         for rows in self._rows.values():
             rows.clear()
         for _times, _lengths, data in self._chunks.values():

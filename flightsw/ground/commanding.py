@@ -33,7 +33,7 @@ class CommandEncoder:
         """The command's dictionary entry and its encoded application data."""
         cmd = self.commands.get(name)
         if cmd is None:
-            raise EncodeError("command", f"unknown command {name!r}")
+            raise EncodeError("command", f"unknown command {name!r}; {self._suggest(name)}")
         args = dict(args or {})
         if cmd["args"] is None:
             layout = cmd.get("layout")
@@ -53,11 +53,22 @@ class CommandEncoder:
             body = struct.pack(">H", cmd["function_id"]) + body
         return cmd, body
 
+    def _suggest(self, name: str) -> str:
+        """What the dictionary has near ``name``: close command names, else the apps."""
+        import difflib
+
+        close = difflib.get_close_matches(name, self.commands, n=3, cutoff=0.6)
+        if close:
+            return f"did you mean {', '.join(close)}?"
+        apps = sorted({c.split(".", 1)[0] for c in self.commands})
+        return f"apps: {', '.join(apps)}"
+
     @staticmethod
     def _pack(name: str, decl: list[dict[str, Any]], args: dict[str, Any]) -> bytes:
         unknown = set(args) - {a["name"] for a in decl}
         if unknown:
-            raise EncodeError(name, f"unknown arguments {sorted(unknown)}")
+            allowed = ", ".join(a["name"] for a in decl) or "none"
+            raise EncodeError(name, f"unknown arguments {sorted(unknown)}; allowed: {allowed}")
         values = []
         for a in decl:
             field = f"{name}.{a['name']}"

@@ -30,6 +30,10 @@ from flightsw.ground.commanding import CommandEncoder
 from flightsw.runtime.workload_schema import WORKLOAD
 
 NS_PER_S = 1_000_000_000
+# The source id of the workload's TCs: their PUS-1 reports come back addressed to it, so
+# they are told apart from the console's (0x0C0), a procedure's (0x0C1) and the onboard
+# sequencer's (0x5E0).
+SOURCE_ID = 0x0C2
 
 
 @dataclass(frozen=True)
@@ -163,7 +167,9 @@ class GroundWorkload:
             n = min(want, cfg.jobs_per_tc, len(self.ground))
             batch = [self.ground.popleft() for _ in range(n)]
             want -= n
-            tc = self.encoder.encode("payload.submit_jobs", app_data=encode_binary(batch))
+            tc = self.encoder.encode(
+                "payload.submit_jobs", app_data=encode_binary(batch), source_id=SOURCE_ID
+            )
             self.outbox.append((tc, n))
             self.in_flight += n
 

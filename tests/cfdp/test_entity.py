@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import random
 from pathlib import Path
 
@@ -137,6 +138,49 @@ def test_garbage_is_our_error(data: bytes) -> None:
     e.receive(pdu)  # whatever decoded is taken without raising
 
 
+def _pdus_made(e: CfdpEntity) -> int:
+    return len(e.out) + e.counters.out_dropped + e.counters.pdus_out
+
+
+@pytest.mark.parametrize(
+    "requests",
+    [
+        [(0, 5_000_000)],  # an end far past the file (a flipped bit of a CRC-less NAK)
+        [(0, 4000), (1000, 5120), (2000, 3000)] * 20,  # the whole file, many times over
+        [(0, 0), (4096, 2**32 - 1)],  # the Metadata, and the file's tail to 4 GiB
+    ],
+)
+def test_a_nak_costs_at_most_one_resend_of_the_file(
+    tmp_path: Path, requests: list[tuple[int, int]]
+) -> None:
+    """A class 2 sender answers a NAK with the segments asked for, cut at what it sent:
+    cfdp-py sent a PDU per segment of any range (2**32 octets: 8 million PDUs, minutes
+    of CPU in one call), and each range again however they overlapped."""
+    from spacepackets.cfdp.defs import Direction
+    from spacepackets.cfdp.pdu import NakPdu
+
+    p = Pair(tmp_path)
+    (tmp_path / "a").write_bytes(bytes(range(256)) * 20)  # 5120 octets, 11 segments of 480
+    p.ground.put("a", "a", acknowledged=True)
+    p.to_node = False  # nothing reaches the node: the ground sends all, then waits
+    p.t += STEP_NS
+    p.ground.tick(p.t, True)
+    sent = [p.ground.decode(raw) for raw in p.ground.poll(1 << 20)]
+    assert sum(1 for pdu in sent if directive_name(pdu) == "file_data") == 11
+    conf = copy.copy(sent[0].pdu_header.pdu_conf)
+    conf.direction = Direction.TOWARDS_SENDER
+    nak = NakPdu(conf, start_of_scope=0, end_of_scope=5120, segment_requests=requests)
+    before = _pdus_made(p.ground)
+    p.ground.receive(p.ground.decode(bytes(nak.pack())))
+    resent = [p.ground.decode(raw) for raw in p.ground.out]
+    assert _pdus_made(p.ground) - before <= 11 + 1  # the file once, and the Metadata
+    assert sum(len(pdu.file_data) for pdu in resent if directive_name(pdu) == "file_data") <= 5120
+    assert p.ground.sending  # the transfer goes on
+    p.to_node = True
+    p.run(300)
+    assert read_complete_file(p.nv, "a") == bytes(range(256)) * 20
+
+
 @settings(max_examples=10, deadline=None)
 @given(
     st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=8),
@@ -144,6 +188,7 @@ def test_garbage_is_our_error(data: bytes) -> None:
 )
 @example(flips=[(97, 128)], seed=1)  # a Metadata file name not ASCII: the sender waited for good
 @example(flips=[(1999, 186), (97, 216), (97, 216)], seed=1980)  # a name decoded lazily raised
+@example(flips=[(4245, 141), (6517, 205)], seed=383313934)  # a NAK to 2**32: 51 CPU s
 def test_corrupted_pdus_never_stop_a_transfer_from_completing(
     flips: list[tuple[int, int]], seed: int
 ) -> None:

@@ -1,5 +1,7 @@
 """The correction to cfdp-py's lost-segment list (flightsw.cfdp.fixes)."""
 
+import itertools
+
 from cfdppy.handler.dest import LostSegmentTracker, _AckedModeParams
 from hypothesis import given
 from hypothesis import strategies as st
@@ -36,3 +38,25 @@ def test_removal_leaves_exactly_the_octets_still_missing(
     t.remove_lost_segment((start, start + length))
     after = {o for s, e in t.lost_segments for o in range(s, e)}
     assert after == before - set(range(start, start + length))
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 3000), st.integers(0, 2**32)), max_size=12),
+    st.integers(0, 2000),
+)
+def test_nak_requests_are_cut_at_what_was_sent_and_merged(
+    requests: list[tuple[int, int]], sent: int
+) -> None:
+    """Served ranges: the octets asked for that were sent, each once, in order; what
+    cfdp-py refuses (start past what was sent, end before start) kept to be refused."""
+    from flightsw.cfdp.fixes import bounded_nak_requests
+
+    out = bounded_nak_requests(requests, sent)
+    refused = [(s, e) for s, e in requests if e < s or s > sent]
+    assert out[len(out) - len(refused) :] == refused
+    served = [r for r in out[: len(out) - len(refused)] if r != (0, 0)]
+    assert out.count((0, 0)) == (1 if (0, 0) in requests else 0)
+    assert all(0 <= s < e <= sent for s, e in served)
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(served))  # merged, ordered
+    want = {o for s, e in requests if s <= e and s <= sent for o in range(s, min(e, sent))}
+    assert {o for s, e in served for o in range(s, e)} == want

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import flightsw
 from flightsw.sil.harness import SilHarness
 from tests.apps.conftest import small_node
 
@@ -44,10 +45,19 @@ class LiveBuild:
 def live_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBuild]:
     out = tmp_path_factory.mktemp("live")
     radio, fault = free_udp_port(), free_udp_port()
+    # The default mission without the ground's workload, as the in-process SIL harness
+    # runs it: with every board busy for an hour (its backlog) and no preemption by
+    # priority, a job the payload procedure submits would wait far past its 60 s.
+    mission = out / "mission.toml"
+    default = (Path(flightsw.__file__).parent / "data" / "default.toml").read_text()
+    assert "\n[workload]\n" in default
+    mission.write_text(default.replace("\n[workload]\n", "\n[workload]\nenabled = false\n"))
     process = subprocess.Popen(
         [
             *FLIGHTSW,
             "sim",
+            "--mission",
+            str(mission),
             "--realtime",
             "--radio",
             f"udp:127.0.0.1:{radio}",

@@ -2,13 +2,14 @@
 per-parameter segments; read back through :class:`ArchiveReader` equal to what went in,
 across chunk boundaries; an archive of the older row layout refused by name and migrated."""
 
+import math
 import sqlite3
 import struct
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from flightsw.cli.main import main
@@ -179,3 +180,107 @@ def test_an_archive_of_the_older_layout_is_refused_by_name_and_migrates(
     with pytest.raises(ArchiveError, match="exists"):
         migrate(old, tmp_path / "new.sqlite")
     assert main(["archive", "migrate", str(tmp_path / "new.sqlite"), str(tmp_path / "x")]) == 1
+
+
+# The batch path against the declared decoder, from the side of the reports' content:
+# well-formed TM of every kind the batch path reads (every HK structure, verification
+# successes and failures, events whose arguments are any floats, NaN and infinities
+# included, bools, none, or the wrong length), over two APIDs, taken as one run.
+def _batch_dictionary() -> dict[str, Any]:
+    from flightsw.runtime.dictionary import build_dictionary
+    from flightsw.runtime.mission import load_mission
+
+    d = build_dictionary(load_mission())
+    d["events"].append(
+        {"id": 0x7F01, "name": "t.FLAGS", "severity": "INFO",
+         "args": [{"name": "on", "type": "bool"}, {"name": "x", "type": "f32"}]}
+    )  # fmt: skip
+    return d
+
+
+_BATCH_DICT = _batch_dictionary()
+_HK_SIZES = {
+    h["sid"]: struct.calcsize(">" + "".join(TYPES[p["type"]].code for p in h["points"]))
+    for h in _BATCH_DICT["housekeeping"]
+}
+_EVENTS = {e["id"]: e for e in _BATCH_DICT["events"]}
+_FLOAT_EVENTS = sorted(i for i, e in _EVENTS.items() if any(a["type"][0] == "f" for a in e["args"]))
+
+
+@st.composite
+def _event_data(draw: st.DrawFn) -> bytes:
+    """An event report's data: a known id, then arguments of its declared types (floats
+    with NaN and infinities) or, now and then, octets of the wrong length."""
+    eid = draw(st.sampled_from(sorted(_EVENTS)) | st.sampled_from(_FLOAT_EVENTS))
+    if draw(st.integers(0, 5)) == 0:  # the wrong length: kept raw, as _raw hex
+        return struct.pack(">H", eid) + draw(st.binary(max_size=12))
+    data = struct.pack(">H", eid)
+    for a in _EVENTS[eid]["args"]:
+        kind = TYPES[a["type"]]
+        if kind.kind == "float":
+            special = st.sampled_from([math.nan, math.inf, -math.inf])
+            data += struct.pack(">" + kind.code, draw(st.floats(width=kind.bits) | special))
+        elif kind.kind == "bool":
+            data += struct.pack(">?", draw(st.booleans()))
+        else:
+            data += struct.pack(">" + kind.code, draw(st.integers(int(kind.min), int(kind.max))))
+    return data
+
+
+_TM_KIND = st.one_of(
+    st.tuples(st.just(3), st.just(25), st.sampled_from(sorted(_HK_SIZES)).flatmap(
+        lambda sid: st.binary(min_size=_HK_SIZES[sid], max_size=_HK_SIZES[sid]).map(
+            lambda b: struct.pack(">H", sid) + b))),
+    st.tuples(st.just(5), st.integers(1, 4), _event_data()),
+    st.tuples(st.just(1), st.sampled_from([1, 3, 7]), st.binary(min_size=4, max_size=4)),
+    st.tuples(st.just(1), st.sampled_from([2, 4, 8]), st.binary(min_size=6, max_size=10)),
+    st.tuples(st.just(17), st.just(2), st.just(b"")),
+)  # fmt: skip
+
+
+_F32_EVENT = next(i for i in _FLOAT_EVENTS if [a["type"] for a in _EVENTS[i]["args"]] == ["f32"])
+_EDGES = [  # always tried: non-finite floats, a bool, odd lengths, a failure, two APIDs
+    (7, 101, (5, 2, struct.pack(">Hf", _F32_EVENT, math.nan))),
+    (5, 100, (5, 1, struct.pack(">Hf", _F32_EVENT, 0.1))),
+    (5, 100, (5, 3, struct.pack(">Hf", _F32_EVENT, -math.inf))),
+    (6, 100, (5, 4, struct.pack(">H?f", 0x7F01, True, 2.5))),
+    (6, 101, (5, 1, struct.pack(">Hf", _F32_EVENT, 1.0) + b"\x00")),
+    (9, 100, (1, 2, struct.pack(">IHB", 0x12345678, 7, 1))),
+    (9, 101, (1, 7, struct.pack(">I", 0x12345678))),
+    (3, 100, (3, 25, struct.pack(">H", 1) + bytes(_HK_SIZES[1]))),
+]
+
+
+@example(reports=_EDGES)
+@settings(max_examples=20, deadline=None)
+@given(
+    reports=st.lists(
+        st.tuples(st.integers(0, 2**36), st.sampled_from([100, 101]), _TM_KIND),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_the_batch_path_writes_what_the_decoder_writes(
+    reports: list[tuple[int, int, Any]],
+) -> None:
+    raws = [
+        PusTm(apid, svc, sub, data, time=cuc_encode(t)).encode()
+        for t, apid, (svc, sub, data) in reports
+    ]
+    batch = TmArchive(":memory:", _BATCH_DICT, batch=1000)
+    assert batch._fast_many(raws)  # the run is taken whole by the batch path
+    batch.flush()
+    slow = TmArchive(":memory:", _BATCH_DICT, batch=1000)
+    slow._fast = lambda _raw: False  # type: ignore[method-assign]  # the declared decoder only
+    for raw in raws:
+        slow.ingest(raw)
+    slow.flush()
+    tables = ["packet_chunks", "hk_segments", "hk_values", "events", "verification"]
+    for t in [*tables, "decode_errors"]:
+        got = batch.db.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall()
+        assert got == slow.db.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall(), t
+    assert (batch.packets, batch.errors) == (slow.packets, 0)
+    assert batch.events_by_severity == slow.events_by_severity
+    assert batch.verification_failures == slow.verification_failures
+    batch.close()
+    slow.close()

@@ -168,10 +168,12 @@ def test_parquet_round_trip(archive: Path, tmp_path: Path) -> None:
         )
         == 0
     )
+    table = pq.read_table(str(out))
     with ArchiveReader(archive) as r:
-        assert pq.read_table(str(out)).column("power.soc").to_pylist() == [
-            v for _t, v in r.series("power.soc")
-        ]
+        series = r.series("power.soc")
+    assert len(series) > 5
+    assert table.column("power.soc").to_pylist() == [v for _t, v in series]
+    assert table.column("time_s").to_pylist() == pytest.approx([t / 1e9 for t, _v in series])
 
 
 def test_cli_query_plot_replay(
@@ -190,6 +192,11 @@ def test_cli_query_plot_replay(
     assert "--since 9.0 is after --until 3.0" in capsys.readouterr().err
     assert main(["archive", "query", "power.soc", *a, "--format", "parquet"]) == 1
     assert "give -o FILE" in capsys.readouterr().err
+    # The archive typed where the points go (no --archive): named, and how to give it.
+    missing = tmp_path / "none.sqlite"
+    assert main(["archive", "query", str(archive), "power.soc", "--archive", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert f"{archive} is a file, not a point: give it as --archive {archive}" in err
 
 
 @pytest.mark.slow  # matplotlib's import alone takes seconds

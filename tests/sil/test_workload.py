@@ -9,7 +9,7 @@ from flightsw.ground.commanding import CommandEncoder
 from flightsw.packets import PusTc
 from flightsw.runtime.dictionary import build_dictionary
 from flightsw.runtime.mission import load_mission
-from flightsw.sil.workload import NS_PER_S, GroundWorkload, WorkloadConfig
+from flightsw.sil.workload import NS_PER_S, SOURCE_ID, GroundWorkload, WorkloadConfig
 
 ENCODER = CommandEncoder(build_dictionary(load_mission()))
 
@@ -114,3 +114,22 @@ def test_a_node_that_refuses_every_tc_has_no_job_uplinked() -> None:
     assert tries > 10 and s["tcs_refused"] == tries
     assert s["jobs_uplinked"] == 0 and s["tcs_uplinked"] == 0
     assert s["jobs_in_outbox"] > 0
+
+
+def test_the_workload_tcs_carry_its_own_source_id_and_their_reports_come_back_to_it() -> None:
+    """Its PUS-1 reports are addressed to the workload, not to source 0 that the console
+    and procedures also see: each sender's verification is attributable."""
+    from flightsw.ground.console import CONSOLE_SOURCE_ID
+    from flightsw.ground.procedure import PROCEDURE_SOURCE_ID
+    from flightsw.services.sequencer.app import SOURCE_ID as SEQUENCER
+    from tests.apps.conftest import small_node
+
+    assert len({0, SOURCE_ID, CONSOLE_SOURCE_ID, PROCEDURE_SOURCE_ID, SEQUENCER}) == 5
+    w = GroundWorkload(WorkloadConfig(), 16, 3, ENCODER, lambda: 0)
+    [tc, *_] = w.poll(0)
+    assert PusTc.decode(tc).source_id == SOURCE_ID
+    h = small_node(boards=4, radiation_enabled=False)
+    h.send_raw(tc)
+    h.run(3)
+    reports = [p for p in h.tm if p.service == 1 and p.subservice in (1, 7)]
+    assert reports and {p.dest_id for p in reports} == {SOURCE_ID}
