@@ -244,6 +244,12 @@ class SimRadio:
             return []
         return self._link.arrived(self._link._up)
 
+    def rx_pending(self) -> bool:
+        """Whether anything is on its way up (sent by the ground, not yet received): when
+        not, :meth:`receive` returns nothing until the ground sends again (a link user may
+        then skip its receive step)."""
+        return bool(self._link._up)
+
     def status(self) -> RadioStatus:
         link = self._link
         return RadioStatus(
