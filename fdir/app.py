@@ -537,7 +537,7 @@ class FdirApp(DeviceGuard, App):
         """Write the critical state when it changed (serializing it costs ~0.1 ms)."""
         if self.keeper is None:
             return
-        isolated = np.flatnonzero(self.ladder.state == BoardState.ISOLATED)
+        isolated = np.flatnonzero(self.ladder.state == ISOLATED)
         key = (self.safe, isolated.tobytes(), self.state.boot_count, self.state.reset_reason)
         if key == self.saved_key:
             return
@@ -690,7 +690,7 @@ class FdirApp(DeviceGuard, App):
         self, tel: BoardTelemetry, now: float, sel: NDArray[np.bool_] | None = None
     ) -> None:
         ladder = self.ladder
-        healthy_on = tel.powered & (ladder.state == BoardState.HEALTHY) & ~self.external
+        healthy_on = tel.powered & (ladder.state == HEALTHY) & ~self.external
         if sel is None:
             sel = self._latchup(tel, now)
         hot = healthy_on & (tel.temperature_c > float(self.param("board_off_c")))
@@ -751,11 +751,11 @@ class FdirApp(DeviceGuard, App):
         if key == self.health_key:
             return
         self.health_key = key
-        h = np.where(st == BoardState.HEALTHY, Health.HEALTHY, Health.NEEDS_RECOVERY)
-        isolated = st == BoardState.ISOLATED
-        h = np.where(isolated, Health.FAULTY, h)
-        h = np.where(isolated & self.permanent, Health.PERMANENT_FAULTY, h)
-        h = np.where(self.external, Health.EXTERNAL_CONTROL, h).astype(np.int8)
+        h = np.where(st == HEALTHY, int(Health.HEALTHY), int(Health.NEEDS_RECOVERY))
+        isolated = st == ISOLATED
+        h = np.where(isolated, int(Health.FAULTY), h)
+        h = np.where(isolated & self.permanent, int(Health.PERMANENT_FAULTY), h)
+        h = np.where(self.external, int(Health.EXTERNAL_CONTROL), h).astype(np.int8)
         cur = self.health.of(UnitKind.BOARD)
         changed = np.flatnonzero(cur != h)
         for b, new in self.health.set(UnitKind.BOARD, changed, h[changed]):
@@ -782,7 +782,7 @@ class FdirApp(DeviceGuard, App):
                 self.report("BOARD_ISOLATED", board=int(b))
         if Monitor.SCRUB not in self.enabled:
             return
-        powered = tel.powered & (self.ladder.state == BoardState.HEALTHY)
+        powered = tel.powered & (self.ladder.state == HEALTHY)
         due = now >= self.next_scrub_s
         if due:
             self.next_scrub_s = now + float(self.param("scrub_period_s"))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import struct
 import zlib
 from collections.abc import Callable
-from operator import itemgetter
+from operator import eq, itemgetter
 from typing import Any
 
 from fdir.voting import Store, VotingStore
@@ -43,6 +43,10 @@ class ParamGuard:
         for e in self.entries:
             by_app.setdefault(e.app, []).append(e.pdef.name)
         self.getters = [(store.values[app], itemgetter(*names)) for app, names in by_app.items()]
+        # The every-frame test itself: each app's value dict against a copy taken with
+        # the golden values (dict equality, in C, one call for all apps).
+        self.live_dicts = [store.values[app] for app in by_app]
+        self.golden_dicts: list[dict[str, Any]] = []
         self.repairs = 0
         self.golden: list[Any] = []
         self.golden_fast: list[Any] = []
@@ -65,6 +69,7 @@ class ParamGuard:
     def _take_golden(self) -> None:
         self.golden = self._values()
         self.golden_fast = self._fast()
+        self.golden_dicts = [dict(d) for d in self.live_dicts]
         packed = self._pack(self.golden)
         self.golden_crc = zlib.crc32(packed)
         self.seen_sets = self.store.sets
@@ -74,13 +79,16 @@ class ParamGuard:
     def check(self) -> list[int]:
         """Repair values that differ from the golden copy; the repaired parameter ids.
 
-        Every value is compared with its golden twin each call (one tuple per app, a few
-        microseconds); the golden copy's own CRC is checked only when a repair needs it.
+        Every value is compared with its golden twin each call (each app's value dict
+        against a copy, about a microsecond for all); the golden copy's own CRC is
+        checked only when a repair needs it.
         """
         if self.store.sets != self.seen_sets:
             self._take_golden()
             return []
-        fast = self._fast()
+        if all(map(eq, self.live_dicts, self.golden_dicts)):
+            return []
+        fast = self._fast()  # a value differs, or a dict holds more than the parameters
         if fast == self.golden_fast:
             return []
         live = self._values()

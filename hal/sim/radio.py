@@ -229,6 +229,7 @@ class SimRadio:
         self._link = link
         self.tx_dropped = 0
         self.rx_errors = 0
+        self._status: tuple[tuple[bool, float, float, int, int], RadioStatus] | None = None
 
     def send(self, data: bytes) -> bool:
         link = self._link
@@ -244,15 +245,29 @@ class SimRadio:
             return []
         return self._link.arrived(self._link._up)
 
+    def rx_pending(self) -> bool:
+        """Whether anything is on its way up (sent by the ground, not yet received): when
+        not, :meth:`receive` returns nothing until the ground sends again (a link user may
+        then skip its receive step)."""
+        return bool(self._link._up)
+
     def status(self) -> RadioStatus:
+        """The radio's status now; the same (immutable) object while nothing in it
+        changed, as comms and files ask every minor frame."""
         link = self._link
-        return RadioStatus(
-            in_contact=link.in_contact() and link.sc.radio_available(),
-            downlink_bps=link.downlink_bps,
-            uplink_bps=link.uplink_bps,
-            tx_dropped=self.tx_dropped,
-            rx_errors=self.rx_errors,
+        key = (
+            link.in_contact() and link.sc.radio_available(),
+            link.downlink_bps,
+            link.uplink_bps,
+            self.tx_dropped,
+            self.rx_errors,
         )
+        cached = self._status
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        status = RadioStatus(*key)
+        self._status = (key, status)
+        return status
 
 
 class GroundEnd:

@@ -8,6 +8,8 @@ import struct
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fdir.counters import FaultCounter
 from fdir.eventlog import EventBacklog
@@ -80,6 +82,57 @@ def test_param_guard_repairs_upsets_and_follows_legitimate_sets() -> None:
     guard.golden[0] = 1.0  # the RAM golden copy hit too: NV's copy is used
     region.poke("fdir.sel_excess_w", struct.pack(">f", 7.0))
     assert guard.check() and st.get("fdir", "sel_excess_w") == 45.0
+
+
+class _ReferenceGuard:
+    """The guard's rule written plainly (every value against its golden twin, the type
+    too when a value differs): what the fast every-frame test must agree with."""
+
+    def __init__(self, st: ParameterStore) -> None:
+        self.st = st
+        self.golden = {k: dict(v) for k, v in st.values.items()}
+        self.sets = st.sets
+
+    def check(self) -> list[int]:
+        if self.st.sets != self.sets:
+            self.golden = {k: dict(v) for k, v in self.st.values.items()}
+            self.sets = self.st.sets
+            return []
+        live = [self.st.values[e.app][e.pdef.name] for e in self.st.by_id.values()]
+        want = [self.golden[e.app][e.pdef.name] for e in self.st.by_id.values()]
+        if live == want:
+            return []
+        out = []
+        for e, now, good in zip(self.st.by_id.values(), live, want, strict=True):
+            if now != good or type(now) is not type(good):
+                self.st.values[e.app][e.pdef.name] = good
+                out.append(e.pid)
+        return sorted(out)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 31), st.booleans()), max_size=30))
+def test_param_guard_repairs_what_the_plain_rule_repairs(ops: list[tuple[int, int, bool]]) -> None:
+    """Bit flips (several in one frame, or one a frame) and legitimate sets in any order:
+    the guard's fast test repairs exactly what comparing every value would, at once."""
+    live, ref_store = _store(), _store()
+    guard, ref = ParamGuard(live, MemoryNvStore()), _ReferenceGuard(ref_store)
+    words = sorted(ParamRegion(live).words())
+    for word_i, bit, end_frame in ops:
+        for store in (live, ref_store):
+            region = ParamRegion(store)
+            word = words[word_i]
+            if bit == 31 and word == "fdir.n":  # a PUS-20 set, not an upset
+                store.set("fdir", "n", 7)
+                continue
+            raw = bytearray(region.peek(word))
+            raw[(bit // 8) % len(raw)] ^= 0x80 >> (bit % 8)
+            region.poke(word, bytes(raw))
+        if end_frame:
+            assert sorted(guard.check()) == ref.check()
+            assert live.values == ref_store.values
+    assert sorted(guard.check()) == ref.check()
+    assert live.values == ref_store.values
 
 
 def test_fdir_table_checks_and_crc() -> None:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from flightsw.base.schema import REQUIRED, ConfigError, Opt, Schema
@@ -324,6 +325,8 @@ class CommsService(App):
         self.last_good_ns = self.ctx.now_ns()
         self.good_frames = 0
         self.radio_resets = 0
+        # A radio that can say nothing is on its way up lets an idle step be skipped.
+        self.rx_pending: Callable[[], bool] | None = getattr(self.radio, "rx_pending", None)
         if self.radio is not None:
             self.tm_source.attach(self.name, self._tm_sink)
             # A radio's first status may do set-up work (the simulated one computes a
@@ -401,6 +404,29 @@ class CommsService(App):
                 self.packet_link.push(pkt, playback=channel == CH_PLAYBACK)
             else:
                 self.downlink.push(pkt, playback=channel == CH_PLAYBACK)
+
+    def nothing_due(self, now_ns: int) -> bool:
+        """Out of contact, with nothing on its way up or waiting in the uplink chain and
+        no telemetry due, a step would only note the time (noted here): the radio says
+        whether anything is on its way up (``rx_pending``; a radio that cannot say is
+        stepped every slot). In contact, or with a lab packet link, every slot runs."""
+        radio = self.radio
+        if radio is None:
+            return True
+        pending = self.rx_pending
+        if pending is None or self.packet_link is not None or self.contact:
+            return False
+        if now_ns >= self.next_tlm_ns or pending():
+            return False
+        up = self.uplink
+        if up.sink is None or up.backlog or up.refusals or up.farm.pending():
+            return False
+        if (up.farm.state is FarmState.LOCKOUT) != self.was_lockout:
+            return False
+        if radio.status().in_contact:
+            return False
+        self.last_t = now_ns
+        return True
 
     def step(self, now_ns: int) -> None:
         radio = self.radio

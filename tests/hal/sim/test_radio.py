@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 
+from hal.interfaces import RadioStatus
 from hal.sim.radio import SimRfLink
 from sim_hw.environment import (
     DEFAULT_STATIONS,
@@ -139,3 +140,30 @@ def test_contact_summary_per_station() -> None:
     assert got == contacts_by_station(link.sc.orbit, DEFAULT_STATIONS, 0.0, 86_400.0)
     assert set(got) == {s.name for s in DEFAULT_STATIONS}
     assert all(v["count"] >= 4 for v in got.values())
+
+
+def test_the_flight_radio_status_is_always_what_the_link_says_now() -> None:
+    """The status object is reused while nothing in it changed: across a pass, sends in
+    and out of contact (drops counted) and a radio outage, it always equals a status
+    built afresh from the link."""
+    link = _link()
+    radio = link.flight
+    start, end, _name = _pass(link)
+    rng = np.random.default_rng(7)
+    seen = set()
+    for t in [*np.arange(start - 30.0, start + 60.0, 0.5).tolist(), end + 5.0, end + 30.0]:
+        link.sc.t_s = t
+        if rng.random() < 0.3:
+            radio.send(b"x" * int(rng.integers(1, 2000)))
+        if rng.random() < 0.05:
+            link.sc.radio_outage_until_s = t + float(rng.uniform(0.0, 5.0))
+        fresh = RadioStatus(
+            in_contact=link.in_contact() and link.sc.radio_available(),
+            downlink_bps=link.downlink_bps,
+            uplink_bps=link.uplink_bps,
+            tx_dropped=radio.tx_dropped,
+            rx_errors=radio.rx_errors,
+        )
+        assert radio.status() == fresh
+        seen.add((fresh.in_contact, fresh.tx_dropped > 0))
+    assert seen == {(False, False), (False, True), (True, True)}  # drops before the pass

@@ -1,5 +1,6 @@
 """The space link in SIL: a ground station commands the node over the simulated radio."""
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -11,6 +12,7 @@ from flightsw.packets import PusTc
 from flightsw.runtime.mission import load_mission
 from flightsw.services.comms.app import link_config
 from flightsw.sil.harness import SilHarness
+from hal.interfaces import RadioStatus
 from tests.support.ground_link import exchange
 
 
@@ -328,3 +330,59 @@ def test_damaged_and_foreign_uplink_is_counted_in_housekeeping() -> None:
     h.run(3)
     tlm = h.exe.app("comms").instance.tlm
     assert tlm["cltu_rejected"] == 1 and tlm["frames_not_ours"] == 1
+
+
+class _LateRadio:
+    """Out of contact; CLTUs that left the ground before loss of signal arrive after it,
+    each at its own time (not only on the simulated spacecraft's 1 Hz step)."""
+
+    def __init__(self, clock: Callable[[], int]) -> None:
+        self.now = clock
+        self.in_flight: list[tuple[int, bytes]] = []
+
+    def send(self, data: bytes) -> bool:
+        return False
+
+    def receive(self) -> list[bytes]:
+        now = self.now()
+        out = [c for t, c in self.in_flight if t <= now]
+        self.in_flight = [(t, c) for t, c in self.in_flight if t > now]
+        return out
+
+    def rx_pending(self) -> bool:
+        return bool(self.in_flight)
+
+    def status(self) -> RadioStatus:
+        return RadioStatus(False, 2e6, 64e3, 0, 0)
+
+
+def _late_frames(skip: bool, delays_s: tuple[float, ...]) -> tuple[list[bytes], int]:
+    """The TM with CLTUs arriving ``delays_s`` after the node's first second, out of
+    contact, and the TC packets comms took."""
+    m = load_mission()
+    m.hal["spacecraft"] = {"boards": 8}
+    h = SilHarness(m)
+    h.exe.skip_idle_steps = skip
+    gs = _ground(h)
+    comms = h.exe.app("comms").instance
+    radio = _LateRadio(lambda: h.exe.now_ns)
+    comms.radio, comms.rx_pending = radio, radio.rx_pending
+    h.run(1.0)
+    apid = h.mission.executive.apid
+    for i, delay in enumerate(delays_s):
+        gs.send_packet(PusTc(apid, 17, 1, seq_count=i).encode())
+        for cltu in gs.tick(h.exe.now_ns / 1e9):
+            radio.in_flight.append((h.exe.now_ns + int(delay * 1e9), cltu))
+    h.run(4.0)
+    return h.raw_tm, comms.tlm["tc_packets"]
+
+
+@pytest.mark.parametrize("delays", [(0.05,), (0.35, 0.36, 1.72), (0.95, 2.5)])
+def test_comms_skipping_idle_steps_out_of_contact_misses_no_late_frame(
+    delays: tuple[float, ...],
+) -> None:
+    """Out of contact comms skips its idle steps only while nothing is on its way up: a
+    frame still in flight is taken in the frame it arrives, as when every slot runs."""
+    skipped, taken = _late_frames(True, delays)
+    assert (skipped, taken) == _late_frames(False, delays)
+    assert taken == len(delays)
