@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from flightsw.executive import Executive
-from flightsw.mission import load_mission
+from flightsw.runtime.executive import Executive
+from flightsw.runtime.mission import load_mission
 from flightsw.sil.simulate import SimOptions, run_sim, with_boards
 
 CONTACT_START_S = 870  # the default mission's first pass (seed 3), from its start
