@@ -595,7 +595,7 @@ def _stdin_octets(rng: random.Random) -> bytes:
 
 def run_cli(argv: list[str], stdin: bytes) -> tuple[int, str, str]:
     """``flightsw argv`` in this process: (status, stdout, stderr)."""
-    from flightsw.cli.main import main as cli
+    from flightsw.cli import main as cli
 
     out, err = io.StringIO(), io.StringIO()
     old_stdin = sys.stdin

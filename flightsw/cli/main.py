@@ -328,7 +328,8 @@ def _keep_nv_outside_simulation(mission: Any, out: Path) -> Path | None:
 
 def _check_link_security(mission: Any, allow_published_key: bool) -> None:
     """Refuse a published key outside SIL (unless allowed); say what the link's security is."""
-    from flightsw.services.comms.app import hal_config_is_simulated, mission_link_security
+    from flightsw.runtime.mission import mission_link_security
+    from flightsw.services.comms.app import hal_config_is_simulated
 
     for app in mission.apps:
         sdls = app.options.get("sdls") if app.name == "comms" else None
@@ -347,8 +348,7 @@ def _check_link_security(mission: Any, allow_published_key: bool) -> None:
 def _cmd_ground(args: argparse.Namespace) -> int:
     from flightsw.cli.packet import text_lines
     from flightsw.ground.console import GroundConsole
-    from flightsw.runtime.mission import load_mission
-    from flightsw.services.comms.app import mission_link_security
+    from flightsw.runtime.mission import load_mission, mission_link_security
 
     mission = load_mission(args.mission)
     address = parse_host_port(args.udp, "--udp")
