@@ -92,6 +92,26 @@ def as_bytes(name: str, value: object) -> bytes:
     raise EncodeError(name, f"{type(value).__name__} where bytes were expected")
 
 
+
+def seal_frame(
+    body: bytes, has_fecf: bool, fecf: int | None, max_len: int, frame_len: int | None
+) -> bytes:
+    """A TM or AOS frame finished: its FECF appended when the mission has one (``fecf``
+    None: computed), then checked against the longest frame and the mission's length."""
+    if has_fecf:
+        body = append_crc(body, fecf, "fecf")
+    if len(body) > max_len:
+        raise EncodeError("data", f"frame of {len(body)} octets, at most {max_len}")
+    if frame_len is not None and len(body) != frame_len:
+        raise EncodeError("data", f"frame of {len(body)} octets, the mission uses {frame_len}")
+    return body
+
+
+def check_frame_len(n: int, frame_len: int | None) -> None:
+    """A received frame of ``n`` octets against the mission's length (None: any)."""
+    if frame_len is not None and n != frame_len:
+        raise DecodeError("frame", 0, f"{n} octets, the mission frame has {frame_len}")
+
 @dataclass(slots=True)
 class TmFrame:
     """One TM transfer frame.
@@ -177,13 +197,7 @@ class TmFrame:
                 ocf,
             )
         )
-        if has_fecf:
-            body = append_crc(body, self.fecf, "fecf")
-        if len(body) > TM_MAX_FRAME_LEN:
-            raise EncodeError("data", f"frame of {len(body)} octets, at most {TM_MAX_FRAME_LEN}")
-        if frame_len is not None and len(body) != frame_len:
-            raise EncodeError("data", f"frame of {len(body)} octets, the mission uses {frame_len}")
-        return body
+        return seal_frame(body, has_fecf, self.fecf, TM_MAX_FRAME_LEN, frame_len)
 
     @classmethod
     def decode(
@@ -197,8 +211,7 @@ class TmFrame:
         trusts the header's OCF flag, a bool requires the flag to match it."""
         raw = bytes(buf)
         n = len(raw)
-        if frame_len is not None and n != frame_len:
-            raise DecodeError("frame", 0, f"{n} octets, the mission frame has {frame_len}")
+        check_frame_len(n, frame_len)
         fecf_len = FECF_LEN if has_fecf else 0
         if n < TM_HEADER_LEN + fecf_len + 1 or n > TM_MAX_FRAME_LEN:
             raise DecodeError(
