@@ -1,36 +1,39 @@
 # Rewrites the old module paths of flightsw to the layout of branch layout2 (services and
 # apps in folders, framework/, runtime/, cli/, shims dropped). For a branch made before it:
+#   (merge layout2 first: git follows the renames; then run this over the result)
 #   sed -E -i -f tools/moved_modules.sed $(git ls-files '*.py' '*.md' '*.toml')
 #   ruff check --fix --select I .
 # Mission paths (flightsw.services.comms:CommsService) are left alone: they still resolve.
+s/^(\s*)from flightsw\.services\.comms import mission_link_security$/\1from flightsw.runtime.mission import mission_link_security/
+s/\bexec_services\.provide\(/service_handles.provide(/g
 s/flightsw\.services\.parameters\.(ParameterEntry|ParameterMemory|ParameterStore|OwnParameters)\b/flightsw.framework.parameters.\1/g
 s/flightsw\.services\.events\.(EventRecord|EventReporter)\b/flightsw.framework.events.\1/g
 s/^(\s*)from flightsw\.services\.events import (EventRecord, EventReporter|EventRecord|EventReporter)$/\1from flightsw.framework.events import \2/
 s/^(\s*)from flightsw\.services\.parameters import ((ParameterEntry|ParameterMemory|ParameterStore|OwnParameters)(, (ParameterEntry|ParameterMemory|ParameterStore|OwnParameters))*)$/\1from flightsw.framework.parameters import \2/
 s/^(\s*)from flightsw\.services import (event_action|monitoring|tables|sequencer|scheduling|comms|relay|files|storage|housekeeping|events|parameters)$/\1from flightsw.services.\2 import app as \2/
 s/^(\s*)from flightsw\.services import (verification|tm_funnel|id_list)$/\1from flightsw.framework import \2/
-s/(^|[^.A-Za-z0-9_])flightsw\.services\.executive_app($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.executive_app.app\2/g
-s/(^|[^.A-Za-z0-9_])flightsw\.services\.event_action($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.event_action.app\2/g
-s/(^|[^.A-Za-z0-9_])flightsw\.services\.housekeeping($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.housekeeping.app\2/g
-s/(^|[^.A-Za-z0-9_])flightsw\.services\.test_service($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.test_service.app\2/g
+s/(^|[^.A-Za-z0-9_])flightsw\.services\.executive_app($|[^.:`"A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.executive_app.app\2/g
+s/(^|[^.A-Za-z0-9_])flightsw\.services\.event_action($|[^.:`"A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.event_action.app\2/g
+s/(^|[^.A-Za-z0-9_])flightsw\.services\.housekeeping($|[^.:`"A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.housekeeping.app\2/g
+s/(^|[^.A-Za-z0-9_])flightsw\.services\.test_service($|[^.:`"A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.test_service.app\2/g
 s/(^|[^.A-Za-z0-9_])flightsw\.services\.verification($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.framework.verification\2/g
-s/(^|[^.A-Za-z0-9_])flightsw\.services\.time_report($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.time_report.app\2/g
-s/(^|[^.A-Za-z0-9_])flightsw\.services\.monitoring($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.monitoring.app\2/g
-s/(^|[^.A-Za-z0-9_])flightsw\.services\.parameters($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.parameters.app\2/g
-s/(^|[^.A-Za-z0-9_])flightsw\.services\.scheduling($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.scheduling.app\2/g
-s/(^|[^.A-Za-z0-9_])flightsw\.services\.sequencer($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.sequencer.app\2/g
+s/(^|[^.A-Za-z0-9_])flightsw\.services\.time_report($|[^.:`"A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.time_report.app\2/g
+s/(^|[^.A-Za-z0-9_])flightsw\.services\.monitoring($|[^.:`"A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.monitoring.app\2/g
+s/(^|[^.A-Za-z0-9_])flightsw\.services\.parameters($|[^.:`"A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.parameters.app\2/g
+s/(^|[^.A-Za-z0-9_])flightsw\.services\.scheduling($|[^.:`"A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.scheduling.app\2/g
+s/(^|[^.A-Za-z0-9_])flightsw\.services\.sequencer($|[^.:`"A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.sequencer.app\2/g
 s/(^|[^.A-Za-z0-9_])flightsw\.services\.tm_funnel($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.framework.tm_funnel\2/g
 s/(^|[^.A-Za-z0-9_])flightsw\.apps\.device_guard($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.apps.shared.device_guard\2/g
-s/(^|[^.A-Za-z0-9_])flightsw\.services\.storage($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.storage.app\2/g
+s/(^|[^.A-Za-z0-9_])flightsw\.services\.storage($|[^.:`"A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.storage.app\2/g
 s/(^|[^.A-Za-z0-9_])flightsw\.services\.id_list($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.framework.id_list\2/g
 s/(^|[^.A-Za-z0-9_])flightsw\.apps\.sensor_vote($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.apps.shared.sensor_vote\2/g
-s/(^|[^.A-Za-z0-9_])flightsw\.services\.events($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.events.app\2/g
-s/(^|[^.A-Za-z0-9_])flightsw\.services\.tables($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.tables.app\2/g
+s/(^|[^.A-Za-z0-9_])flightsw\.services\.events($|[^.:`"A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.events.app\2/g
+s/(^|[^.A-Za-z0-9_])flightsw\.services\.tables($|[^.:`"A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.tables.app\2/g
 s/(^|[^.A-Za-z0-9_])flightsw\.workload_schema($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.runtime.workload_schema\2/g
 s/(^|[^.A-Za-z0-9_])flightsw\.sequence_format($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.packets.sequence\2/g
-s/(^|[^.A-Za-z0-9_])flightsw\.services\.comms($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.comms.app\2/g
-s/(^|[^.A-Za-z0-9_])flightsw\.services\.files($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.files.app\2/g
-s/(^|[^.A-Za-z0-9_])flightsw\.services\.relay($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.relay.app\2/g
+s/(^|[^.A-Za-z0-9_])flightsw\.services\.comms($|[^.:`"A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.comms.app\2/g
+s/(^|[^.A-Za-z0-9_])flightsw\.services\.files($|[^.:`"A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.files.app\2/g
+s/(^|[^.A-Za-z0-9_])flightsw\.services\.relay($|[^.:`"A-Za-z0-9_]|\.[A-Z])/\1flightsw.services.relay.app\2/g
 s/(^|[^.A-Za-z0-9_])flightsw\.exec_services($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.framework.exec_services\2/g
 s/(^|[^.A-Za-z0-9_])flightsw\.apps\.messages($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.apps.shared.messages\2/g
 s/(^|[^.A-Za-z0-9_])flightsw\.name_check($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.framework.name_check\2/g
@@ -54,7 +57,7 @@ s/(^|[^.A-Za-z0-9_])flightsw\.schema($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.base.
 s/(^|[^.A-Za-z0-9_])flightsw\.ports($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.framework.ports\2/g
 s/(^|[^.A-Za-z0-9_])flightsw\.app($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.framework.app\2/g
 s/(^|[^.A-Za-z0-9_])flightsw\.bus($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.framework.bus\2/g
-s/(^|[^.A-Za-z0-9_])flightsw\.cli($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.cli.main\2/g
+s/(^|[^.A-Za-z0-9_])flightsw\.cli($|[^.:`"A-Za-z0-9_]|\.[A-Z])/\1flightsw.cli.main\2/g
 s/(^|[^.A-Za-z0-9_])flightsw\.crc($|[^.:A-Za-z0-9_]|\.[A-Z])/\1flightsw.base.crc\2/g
 s#(^|[^/A-Za-z0-9_])flightsw/services/executive_app\.py#\1flightsw/services/executive_app/app.py#g
 s#(^|[^/A-Za-z0-9_])flightsw/services/event_action\.py#\1flightsw/services/event_action/app.py#g
@@ -146,3 +149,5 @@ s#(^|[^/A-Za-z0-9_])tests/services/test_time_and_test_services\.py#\1tests/servi
 s/^(\s*)from flightsw import ((msgids|layouts|exec_services)(, (msgids|layouts|exec_services))*)( as \w+)?$/\1from flightsw.framework import \2\6/
 s/^(\s*)from flightsw import packet_cli$/\1from flightsw.cli import packet as packet_cli/
 s/^(\s*)from flightsw import cli$/\1from flightsw.cli import main as cli/
+s/(^|[^.A-Za-z0-9_])from flightsw\.services\.([a-z_]+)\.app import app as /\1from flightsw.services.\2 import app as /
+s/(^|[^.A-Za-z0-9_])from flightsw\.cli\.main import (main|packet) as /\1from flightsw.cli import \2 as /
