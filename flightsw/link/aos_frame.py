@@ -31,6 +31,7 @@ from flightsw.link.tm_frame import (
     OCF_LEN,
     as_bytes,
     check_frame_len,
+    checked_trailer,
     seal_frame,
 )
 from flightsw.packets.spacepacket import check_field
@@ -130,13 +131,7 @@ class AosFrame:
             raise EncodeError(
                 "first_header_pointer", f"{fhp} points past the {len(data)}-octet packet zone"
             )
-        ocf = b""
-        if self.ocf is not None:
-            ocf = as_bytes("ocf", self.ocf)
-            if len(ocf) != OCF_LEN:
-                raise EncodeError("ocf", f"{len(ocf)} octets, the OCF has {OCF_LEN}")
-        if not has_fecf and self.fecf is not None:
-            raise EncodeError("fecf", "a FECF value given for a frame without FECF")
+        ocf = checked_trailer(self.ocf, has_fecf, self.fecf)
         signaling = (
             (self.replay_flag << 7)
             | (self.vc_count_usage_flag << 6)

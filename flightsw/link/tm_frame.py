@@ -93,6 +93,19 @@ def as_bytes(name: str, value: object) -> bytes:
 
 
 
+def checked_trailer(ocf: Any, has_fecf: bool, fecf: int | None) -> bytes:
+    """The OCF octets of a TM or AOS frame (none: ``ocf`` None), checked, and a FECF value
+    refused for a frame without FECF."""
+    out = b""
+    if ocf is not None:
+        out = as_bytes("ocf", ocf)
+        if len(out) != OCF_LEN:
+            raise EncodeError("ocf", f"{len(out)} octets, the OCF has {OCF_LEN}")
+    if not has_fecf and fecf is not None:
+        raise EncodeError("fecf", "a FECF value given for a frame without FECF")
+    return out
+
+
 def seal_frame(
     body: bytes, has_fecf: bool, fecf: int | None, max_len: int, frame_len: int | None
 ) -> bytes:
@@ -173,13 +186,7 @@ class TmFrame:
             raise EncodeError(
                 "first_header_pointer", f"{fhp} points past the {len(data)}-octet data field"
             )
-        ocf = b""
-        if self.ocf is not None:
-            ocf = as_bytes("ocf", self.ocf)
-            if len(ocf) != OCF_LEN:
-                raise EncodeError("ocf", f"{len(ocf)} octets, the OCF has {OCF_LEN}")
-        if not has_fecf and self.fecf is not None:
-            raise EncodeError("fecf", "a FECF value given for a frame without FECF")
+        ocf = checked_trailer(self.ocf, has_fecf, self.fecf)
         body = b"".join(
             (
                 _HDR.pack(
