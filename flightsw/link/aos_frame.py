@@ -29,12 +29,11 @@ from flightsw.link.tm_frame import (
     FECF_LEN,
     FHP_IDLE,
     OCF_LEN,
-    as_bytes,
     check_frame_len,
     checked_trailer,
     seal_frame,
 )
-from flightsw.packets.spacepacket import check_field
+from flightsw.packets.spacepacket import as_bytes, check_field
 
 AOS_PRIMARY_HEADER = BitStruct(
     "version" / BitsInteger(2),

@@ -23,7 +23,7 @@ from construct import BitsInteger, BitStruct, Bytes, If, Int16ub, Struct, this
 
 from flightsw.base.crc import append_crc, check_trailing_crc
 from flightsw.base.errors import DecodeError, EncodeError
-from flightsw.packets.spacepacket import check_field
+from flightsw.packets.spacepacket import as_bytes, check_field
 
 TM_PRIMARY_HEADER = BitStruct(
     "version" / BitsInteger(2),
@@ -83,13 +83,6 @@ def pack_tm_header(
     The framer's hot path: no range checks, so callers pass values already in range.
     """
     return _HDR.pack((scid << 4) | (vcid << 1) | ocf_flag, mc_count, vc_count, 0x1800 | fhp)
-
-
-def as_bytes(name: str, value: object) -> bytes:
-    """``value`` as bytes, or an :class:`EncodeError` naming the field."""
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value)
-    raise EncodeError(name, f"{type(value).__name__} where bytes were expected")
 
 
 
