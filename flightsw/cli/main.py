@@ -18,6 +18,7 @@ import sqlite3
 import sys
 from collections import deque
 from collections.abc import Callable, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -452,7 +453,7 @@ def _procedure_path(text: str) -> Path:
     path = Path(text)
     if path.is_file():
         return path
-    shipped = Path(__file__).parent / "data" / "procedures" / f"{text}.py"
+    shipped = Path(str(resources.files("flightsw") / "data" / "procedures" / f"{text}.py"))
     if "/" not in text and shipped.is_file():
         return shipped
     names = sorted(p.stem for p in shipped.parent.glob("*.py"))
