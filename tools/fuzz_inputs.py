@@ -132,8 +132,8 @@ APP_CLASSES = [
     "flightsw.services.storage:PacketStoreService",
     "flightsw.services.test_service:TestService",
     "fdir.app:FdirApp",
-    "flightsw.app:App",
-    "flightsw.app:Arg",
+    "flightsw.framework.app:App",
+    "flightsw.framework.app:Arg",
     "flightsw.nothing:X",
     "flightsw.framework.app",
     "a:b:c",
@@ -595,7 +595,7 @@ def _stdin_octets(rng: random.Random) -> bytes:
 
 def run_cli(argv: list[str], stdin: bytes) -> tuple[int, str, str]:
     """``flightsw argv`` in this process: (status, stdout, stderr)."""
-    from flightsw.cli.main import main as cli
+    from flightsw.cli import main as cli
 
     out, err = io.StringIO(), io.StringIO()
     old_stdin = sys.stdin

@@ -18,6 +18,7 @@ import sqlite3
 import sys
 from collections import deque
 from collections.abc import Callable, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -328,7 +329,8 @@ def _keep_nv_outside_simulation(mission: Any, out: Path) -> Path | None:
 
 def _check_link_security(mission: Any, allow_published_key: bool) -> None:
     """Refuse a published key outside SIL (unless allowed); say what the link's security is."""
-    from flightsw.services.comms.app import hal_config_is_simulated, mission_link_security
+    from flightsw.runtime.mission import mission_link_security
+    from flightsw.services.comms.app import hal_config_is_simulated
 
     for app in mission.apps:
         sdls = app.options.get("sdls") if app.name == "comms" else None
@@ -347,8 +349,7 @@ def _check_link_security(mission: Any, allow_published_key: bool) -> None:
 def _cmd_ground(args: argparse.Namespace) -> int:
     from flightsw.cli.packet import text_lines
     from flightsw.ground.console import GroundConsole
-    from flightsw.runtime.mission import load_mission
-    from flightsw.services.comms.app import mission_link_security
+    from flightsw.runtime.mission import load_mission, mission_link_security
 
     mission = load_mission(args.mission)
     address = parse_host_port(args.udp, "--udp")
@@ -452,7 +453,7 @@ def _procedure_path(text: str) -> Path:
     path = Path(text)
     if path.is_file():
         return path
-    shipped = Path(__file__).parent / "data" / "procedures" / f"{text}.py"
+    shipped = Path(str(resources.files("flightsw") / "data" / "procedures" / f"{text}.py"))
     if "/" not in text and shipped.is_file():
         return shipped
     names = sorted(p.stem for p in shipped.parent.glob("*.py"))

@@ -23,10 +23,17 @@ from dataclasses import dataclass
 
 from construct import BitsInteger, BitStruct, Bytes, If, Int16ub, Struct
 
-from flightsw.base.crc import append_crc, check_trailing_crc
+from flightsw.base.crc import check_trailing_crc
 from flightsw.base.errors import DecodeError, EncodeError
-from flightsw.link.tm_frame import FECF_LEN, FHP_IDLE, OCF_LEN, as_bytes
-from flightsw.packets.spacepacket import check_field
+from flightsw.link.tm_frame import (
+    FECF_LEN,
+    FHP_IDLE,
+    OCF_LEN,
+    check_frame_len,
+    checked_trailer,
+    seal_frame,
+)
+from flightsw.packets.spacepacket import as_bytes, check_field
 
 AOS_PRIMARY_HEADER = BitStruct(
     "version" / BitsInteger(2),
@@ -123,13 +130,7 @@ class AosFrame:
             raise EncodeError(
                 "first_header_pointer", f"{fhp} points past the {len(data)}-octet packet zone"
             )
-        ocf = b""
-        if self.ocf is not None:
-            ocf = as_bytes("ocf", self.ocf)
-            if len(ocf) != OCF_LEN:
-                raise EncodeError("ocf", f"{len(ocf)} octets, the OCF has {OCF_LEN}")
-        if not has_fecf and self.fecf is not None:
-            raise EncodeError("fecf", "a FECF value given for a frame without FECF")
+        ocf = checked_trailer(self.ocf, has_fecf, self.fecf)
         signaling = (
             (self.replay_flag << 7)
             | (self.vc_count_usage_flag << 6)
@@ -145,13 +146,7 @@ class AosFrame:
             + data
             + ocf
         )
-        if has_fecf:
-            body = append_crc(body, self.fecf, "fecf")
-        if len(body) > AOS_MAX_FRAME_LEN:
-            raise EncodeError("data", f"frame of {len(body)} octets, at most {AOS_MAX_FRAME_LEN}")
-        if frame_len is not None and len(body) != frame_len:
-            raise EncodeError("data", f"frame of {len(body)} octets, the mission uses {frame_len}")
-        return body
+        return seal_frame(body, has_fecf, self.fecf, AOS_MAX_FRAME_LEN, frame_len)
 
     @classmethod
     def decode(
@@ -164,8 +159,7 @@ class AosFrame:
         """One whole frame; ``frame_len`` None accepts the buffer's length."""
         raw = bytes(buf)
         n = len(raw)
-        if frame_len is not None and n != frame_len:
-            raise DecodeError("frame", 0, f"{n} octets, the mission frame has {frame_len}")
+        check_frame_len(n, frame_len)
         fecf_len = FECF_LEN if has_fecf else 0
         ocf_len = OCF_LEN if has_ocf else 0
         least = AOS_HEADER_LEN + MPDU_HEADER_LEN + ocf_len + fecf_len + 1

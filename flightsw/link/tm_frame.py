@@ -23,7 +23,7 @@ from construct import BitsInteger, BitStruct, Bytes, If, Int16ub, Struct, this
 
 from flightsw.base.crc import append_crc, check_trailing_crc
 from flightsw.base.errors import DecodeError, EncodeError
-from flightsw.packets.spacepacket import check_field
+from flightsw.packets.spacepacket import as_bytes, check_field
 
 TM_PRIMARY_HEADER = BitStruct(
     "version" / BitsInteger(2),
@@ -85,12 +85,38 @@ def pack_tm_header(
     return _HDR.pack((scid << 4) | (vcid << 1) | ocf_flag, mc_count, vc_count, 0x1800 | fhp)
 
 
-def as_bytes(name: str, value: object) -> bytes:
-    """``value`` as bytes, or an :class:`EncodeError` naming the field."""
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value)
-    raise EncodeError(name, f"{type(value).__name__} where bytes were expected")
 
+def checked_trailer(ocf: Any, has_fecf: bool, fecf: int | None) -> bytes:
+    """The OCF octets of a TM or AOS frame (none: ``ocf`` None), checked, and a FECF value
+    refused for a frame without FECF."""
+    out = b""
+    if ocf is not None:
+        out = as_bytes("ocf", ocf)
+        if len(out) != OCF_LEN:
+            raise EncodeError("ocf", f"{len(out)} octets, the OCF has {OCF_LEN}")
+    if not has_fecf and fecf is not None:
+        raise EncodeError("fecf", "a FECF value given for a frame without FECF")
+    return out
+
+
+def seal_frame(
+    body: bytes, has_fecf: bool, fecf: int | None, max_len: int, frame_len: int | None
+) -> bytes:
+    """A TM or AOS frame finished: its FECF appended when the mission has one (``fecf``
+    None: computed), then checked against the longest frame and the mission's length."""
+    if has_fecf:
+        body = append_crc(body, fecf, "fecf")
+    if len(body) > max_len:
+        raise EncodeError("data", f"frame of {len(body)} octets, at most {max_len}")
+    if frame_len is not None and len(body) != frame_len:
+        raise EncodeError("data", f"frame of {len(body)} octets, the mission uses {frame_len}")
+    return body
+
+
+def check_frame_len(n: int, frame_len: int | None) -> None:
+    """A received frame of ``n`` octets against the mission's length (None: any)."""
+    if frame_len is not None and n != frame_len:
+        raise DecodeError("frame", 0, f"{n} octets, the mission frame has {frame_len}")
 
 @dataclass(slots=True)
 class TmFrame:
@@ -153,13 +179,7 @@ class TmFrame:
             raise EncodeError(
                 "first_header_pointer", f"{fhp} points past the {len(data)}-octet data field"
             )
-        ocf = b""
-        if self.ocf is not None:
-            ocf = as_bytes("ocf", self.ocf)
-            if len(ocf) != OCF_LEN:
-                raise EncodeError("ocf", f"{len(ocf)} octets, the OCF has {OCF_LEN}")
-        if not has_fecf and self.fecf is not None:
-            raise EncodeError("fecf", "a FECF value given for a frame without FECF")
+        ocf = checked_trailer(self.ocf, has_fecf, self.fecf)
         body = b"".join(
             (
                 _HDR.pack(
@@ -177,13 +197,7 @@ class TmFrame:
                 ocf,
             )
         )
-        if has_fecf:
-            body = append_crc(body, self.fecf, "fecf")
-        if len(body) > TM_MAX_FRAME_LEN:
-            raise EncodeError("data", f"frame of {len(body)} octets, at most {TM_MAX_FRAME_LEN}")
-        if frame_len is not None and len(body) != frame_len:
-            raise EncodeError("data", f"frame of {len(body)} octets, the mission uses {frame_len}")
-        return body
+        return seal_frame(body, has_fecf, self.fecf, TM_MAX_FRAME_LEN, frame_len)
 
     @classmethod
     def decode(
@@ -197,8 +211,7 @@ class TmFrame:
         trusts the header's OCF flag, a bool requires the flag to match it."""
         raw = bytes(buf)
         n = len(raw)
-        if frame_len is not None and n != frame_len:
-            raise DecodeError("frame", 0, f"{n} octets, the mission frame has {frame_len}")
+        check_frame_len(n, frame_len)
         fecf_len = FECF_LEN if has_fecf else 0
         if n < TM_HEADER_LEN + fecf_len + 1 or n > TM_MAX_FRAME_LEN:
             raise DecodeError(

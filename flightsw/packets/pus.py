@@ -32,6 +32,7 @@ from flightsw.packets.spacepacket import (
     SEQ_UNSEGMENTED,
     TC,
     TM,
+    as_bytes,
     bad_field,
     declared_limits,
     unpack_header,
@@ -126,12 +127,6 @@ def _check_common(buf: bytes, want_type: int, min_len: int) -> tuple[int, ...]:
         raise DecodeError("data_length", 4, f"{total} octets, a PUS packet here needs {min_len}")
     check_trailing_crc(buf, "crc")
     return header
-
-
-def _as_bytes(name: str, value: object) -> bytes:
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value)
-    raise EncodeError(name, f"{type(value).__name__} where bytes were expected")
 
 
 @dataclass(slots=True)
@@ -285,8 +280,8 @@ def _not_packed(packet: PusTc | PusTm, fixed: int, limits: dict[str, int]) -> by
     if isinstance(packet, PusTm):
         octets["time"] = packet.time
     if any(type(v) is not bytes for v in octets.values()):
-        as_bytes = {name: _as_bytes(name, value) for name, value in octets.items()}
-        return dataclasses.replace(packet, **as_bytes).encode()  # type: ignore[arg-type]
+        octets = {name: as_bytes(name, value) for name, value in octets.items()}
+        return dataclasses.replace(packet, **octets).encode()  # type: ignore[arg-type]
     if fixed + sum(len(v) for v in octets.values()) + CRC_LEN - 1 > 0xFFFF:
         raise EncodeError("app_data", f"{len(packet.app_data)} octets do not fit one packet")
     raise bad_field(packet, limits, optional=("crc",))

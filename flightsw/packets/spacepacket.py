@@ -77,6 +77,13 @@ def declared_limits(*declarations: Construct) -> dict[str, int]:
 _LIMITS = declared_limits(PRIMARY_HEADER)
 
 
+def as_bytes(name: str, value: object) -> bytes:
+    """``value`` as bytes, or an :class:`EncodeError` naming the field."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    raise EncodeError(name, f"{type(value).__name__} where bytes were expected")
+
+
 def check_field(name: str, value: int, limit: int) -> int:
     """``value`` if it is an int in 0..limit, else an :class:`EncodeError` naming the field."""
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= limit:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flightsw.base.errors import CommandError, DeclarationError, FlightswError
-from flightsw.framework import exec_services, msgids
+from flightsw.framework import msgids
 from flightsw.framework.app import DEFERRED, App, AppSpec, FailureCode
 from flightsw.framework.bus import SoftwareBus
 from flightsw.framework.context import AppContext, CommandRequest
@@ -36,6 +36,7 @@ from flightsw.framework.ports import AppBus, Publish, check_bus, resolve_devices
 from flightsw.framework.tables import TableRegistry
 from flightsw.framework.tm_funnel import AppTm, TmFunnel
 from flightsw.framework.verification import Verifier
+from flightsw.runtime import service_handles
 from flightsw.runtime.dispatcher import Dispatcher, Route
 from flightsw.runtime.schedule import Slot, build_schedule
 from hal.backend import Hal
@@ -166,7 +167,7 @@ class Executive:
         self.watchdog_kicks = 0
         self.watchdog_kick_failures = 0
         self.apps: list[LoadedApp] = []
-        self.services = exec_services.provide(self)
+        self.services = service_handles.provide(self)
         self._load(specs)
 
     # --- loading ----------------------------------------------------------------

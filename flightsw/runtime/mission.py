@@ -29,6 +29,7 @@ from flightsw.base.errors import EncodeError, MissionError
 from flightsw.base.schema import REQUIRED, ConfigError, Opt, Schema, from_dataclass, show
 from flightsw.framework.app import App, AppSpec
 from flightsw.framework.parameters import ParameterStore
+from flightsw.link.sdls_config import LinkSecurity, link_security
 from flightsw.runtime.executive import EXECUTIVE_APP, ExecutiveConfig
 from flightsw.runtime.schedule import ScheduleError, build_schedule
 from flightsw.runtime.workload_schema import WORKLOAD
@@ -329,3 +330,9 @@ def _import_app(dotted: str, key: str) -> type[App]:
     if not (isinstance(cls, type) and issubclass(cls, App)):
         raise ConfigError(key, f"{show(dotted)} is not an App subclass")
     return cls
+
+
+def mission_link_security(mission: Mission) -> LinkSecurity | None:
+    """The link security of the mission's comms service (None: the mission has none)."""
+    comms = next((s for s in mission.apps if s.name == "comms"), None)
+    return None if comms is None else link_security(comms.options)

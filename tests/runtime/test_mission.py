@@ -51,7 +51,11 @@ def test_app_from_dotted_path_with_params(tmp_path: Path) -> None:
         ("[executive]\nuplink_depth = 0\n", "executive.uplink_depth", "0 is outside 1.."),
         ("[bogus]\n", "bogus", "unknown key"),
         ("[[apps]]\nname='a'\nclass='nowhere.mod:X'\nid_base=0x1000\n", "class", "cannot import"),
-        ("[[apps]]\nname='a'\nclass='flightsw.app:Arg'\nid_base=0x1000\n", "class", "not an App"),
+        (
+            "[[apps]]\nname='a'\nclass='flightsw.framework.app:Arg'\nid_base=0x1000\n",
+            "class",
+            "not an App",
+        ),
         ("[[apps]]\nname='a'\nclass='flightsw'\nid_base=0x1000\n", "class", "form"),
         ("[[apps]]\nname='a'\nclass='tests.support.apps:CounterApp'\n", "id_base", "missing"),
         (

@@ -76,7 +76,7 @@ def test_cli_stubs_offer_every_console_method_the_cli_calls(tmp_path: Path) -> N
 
     import flightsw.ground.console as console
 
-    cli_text = (Path(__file__).resolve().parents[2] / "flightsw" / "cli.py").read_text()
+    cli_text = (Path(__file__).resolve().parents[2] / "flightsw" / "cli" / "main.py").read_text()
     called = set(re.findall(r"\bconsole\.([a-z]\w*)\(", cli_text))
     assert called, "the CLI calls the console"
     with fuzz_inputs.stubs(tmp_path):

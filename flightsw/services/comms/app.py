@@ -56,7 +56,6 @@ from flightsw.link.packet_link import PacketLink
 from flightsw.link.sdls import KEY_COMMAND_CODES, SdlsReason, SdlsTc, SdlsTm, SecurityAssociation
 from flightsw.link.sdls_config import LinkSecurity, SdlsConfigError, link_security
 from flightsw.link.sdls_state import NvSdlsState
-from flightsw.runtime.mission import Mission
 from hal.interfaces import NonVolatileStore, Radio
 
 NS_PER_S = 1_000_000_000
@@ -180,12 +179,6 @@ def link_config(options: dict[str, Any]) -> LinkConfig:
 def security_association(options: dict[str, Any]) -> SecurityAssociation | None:
     """The TC (data) security association from a comms app's options; None for no SDLS."""
     return link_security(options).tc
-
-
-def mission_link_security(mission: Mission) -> LinkSecurity | None:
-    """The link security of the mission's comms service (None: the mission has none)."""
-    comms = next((s for s in mission.apps if s.name == "comms"), None)
-    return None if comms is None else link_security(comms.options)
 
 
 def hal_config_is_simulated(config: dict[str, Any]) -> bool:
