@@ -351,8 +351,8 @@ def format_csv(header: list[str], rows: list[list[Any]]) -> str:
 def write_parquet(header: list[str], rows: list[list[Any]], path: Path) -> None:
     """Parquet through pyarrow (only when it is installed)."""
     try:
-        import pyarrow as pa  # type: ignore[import-not-found,unused-ignore]
-        import pyarrow.parquet as pq  # type: ignore[import-not-found,unused-ignore]
+        import pyarrow as pa  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        import pyarrow.parquet as pq  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError:
         raise FlightswError(
             "Parquet needs pyarrow (pip install pyarrow); use --format csv"
