@@ -39,6 +39,7 @@ from flightsw.apps.payload.handover import (
 )
 from flightsw.base.errors import FlightswError
 from flightsw.packets import PusTm
+from flightsw.sil.cluster_uplink import verified_request
 
 NS_PER_S = 1_000_000_000
 JOB_SERVICE = 130
@@ -71,15 +72,10 @@ class Completions:
         self.not_kept = 0
 
     def on_packet(self, node: int, pkt: bytes, t_ns: int) -> None:
-        if len(pkt) < 9 or pkt[7] != 1 or pkt[8] != 7:
+        rid = verified_request(pkt, (7,))
+        if rid is None:
             return
-        try:
-            data = PusTm.decode(pkt).app_data
-        except FlightswError:
-            return
-        if len(data) < 4:
-            return
-        key = (node, int.from_bytes(data[:4], "big"))
+        key = (node, rid)
         if key in self.done:
             return
         if len(self.done) >= self.limit:

@@ -49,6 +49,18 @@ NS_PER_S = 1_000_000_000
 ROUTES = ("pass", "geo", "neighbour")
 
 
+def verified_request(pkt: bytes, subservices: tuple[int, ...]) -> int | None:
+    """The request id a PUS-1 report of one of ``subservices`` is about; None for any
+    other packet (a TC, another service, a report too short or that does not decode)."""
+    if len(pkt) < 9 or pkt[0] & 0x10 or pkt[7] != 1 or pkt[8] not in subservices:
+        return None
+    try:
+        data = PusTm.decode(pkt).app_data
+    except FlightswError:
+        return None
+    return int.from_bytes(data[:4], "big") if len(data) >= 4 else None
+
+
 @dataclass
 class Uplinked:
     """One TC the ground sends, and what it knows of it."""
@@ -258,15 +270,9 @@ class GroundUplink:
     # --- what came back --------------------------------------------------------------
     def on_report(self, node: int, pkt: bytes, t_ns: int) -> None:
         """A TM packet of ``node`` that reached the ground: its PUS-1 reports settle TCs."""
-        if len(pkt) < 9 or pkt[0] & 0x10 or pkt[7] != 1 or pkt[8] not in (1, 2, 7, 8):
+        rid = verified_request(pkt, (1, 2, 7, 8))
+        if rid is None:
             return
-        try:
-            data = PusTm.decode(pkt).app_data
-        except FlightswError:
-            return
-        if len(data) < 4:
-            return
-        rid = int.from_bytes(data[:4], "big")
         u = next(
             (u for u in self.open.values() if u.node == node and u.rid == rid and u.tries),
             None,
