@@ -78,21 +78,20 @@ class FileNvStore:
     def write_at(self, name: str, offset: int, data: bytes) -> None:
         """Write ``data`` at ``offset`` in place (zeros fill a gap past the end); a
         received file segment costs its own size, not a copy of the whole file."""
-        path = self._path(name)
-        created = not path.exists()
-        with path.open("r+b" if not created else "w+b") as f:
-            f.seek(offset)
-            f.write(data)
-            f.flush()
-            if self.sync:
-                os.fsync(f.fileno())
-        if created:
-            self._sync_dir()
+        self._write(name, data, offset)
 
     def append(self, name: str, data: bytes) -> None:
+        self._write(name, data, None)
+
+    def _write(self, name: str, data: bytes, offset: int | None) -> None:
+        """``data`` at ``offset`` of the file (None: at its end), flushed (and synced
+        with ``sync``); a file it creates gets its directory entry synced too."""
         path = self._path(name)
         created = not path.exists()
-        with path.open("ab") as f:
+        mode = "ab" if offset is None else ("w+b" if created else "r+b")
+        with path.open(mode) as f:
+            if offset is not None:
+                f.seek(offset)
             f.write(data)
             f.flush()
             if self.sync:
