@@ -481,7 +481,7 @@ def _procedure_path(text: str) -> Path:
     path = Path(text)
     if path.is_file():
         return path
-    shipped = Path(__file__).parent / "data" / "procedures" / f"{text}.py"
+    shipped = Path(__file__).parent.parent / "data" / "procedures" / f"{text}.py"
     if "/" not in text and shipped.is_file():
         return shipped
     names = sorted(p.stem for p in shipped.parent.glob("*.py"))
