@@ -131,7 +131,7 @@ def _main_in_process(
     import contextlib
     import io
 
-    from flightsw.cli.main import main as cli
+    from flightsw.cli import main as cli
 
     out, err = io.StringIO(), io.StringIO()
     old = sys.stdin
