@@ -351,6 +351,10 @@ def _cmd_ground(args: argparse.Namespace) -> int:
     from flightsw.ground.console import GroundConsole
     from flightsw.runtime.mission import load_mission, mission_link_security
 
+    if args.cluster is not None:
+        return _cmd_ground_cluster(args)
+    if args.udp is None:
+        raise FlightswError("--udp HOST:PORT of a live build, or --cluster N --node NAME")
     mission = load_mission(args.mission)
     address = parse_host_port(args.udp, "--udp")
     bind = parse_host_port(args.bind, "--bind") if args.bind else None
@@ -399,6 +403,31 @@ def _cmd_ground(args: argparse.Namespace) -> int:
                 console.run_for(args.listen)
     finally:
         console.close()
+    print(f"{console.summary()}; archive: {args.archive}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _cmd_ground_cluster(args: argparse.Namespace) -> int:
+    """``flightsw ground --cluster N --node NAME``: the console's line mode against a node
+    of an in-process cluster SIL, through its links; ``wait S`` lines let time pass."""
+    from flightsw.cli.packet import text_lines
+    from flightsw.ground.backend_console import run_lines
+    from flightsw.sil.cluster_procedure import cli_backend, cluster_console
+
+    if args.udp is not None or args.tui:
+        raise FlightswError("--cluster runs an in-process cluster in line mode: no --udp/--tui")
+    backend, archive = cli_backend(args, Path(args.archive))
+    console = cluster_console(backend, out=lambda s: print(s, flush=True), listen_s=args.listen)
+    failures = 0
+    try:
+        for text in args.send or []:
+            console.send(text)
+        console.wait(args.listen)
+        if args.stdin:
+            failures = run_lines(console, text_lines(sys.stdin.buffer), print_error)
+    finally:
+        backend.close()
+        archive.close()
     print(f"{console.summary()}; archive: {args.archive}", file=sys.stderr)
     return 1 if failures else 0
 
@@ -786,9 +815,16 @@ def build_parser() -> argparse.ArgumentParser:
     sim.set_defaults(func=_cmd_sim)
 
     gnd = sub.add_parser("ground", help="command a running flight build over UDP, watch TM")
+    gnd.add_argument("--udp", type=_text, help="HOST:PORT of the flight build's radio")
     gnd.add_argument(
-        "--udp", required=True, type=_text, help="HOST:PORT of the flight build's radio"
+        "--cluster",
+        type=_int(1, 64),
+        help="instead of --udp: nodes of an in-process cluster SIL; commands go to --node "
+        "through the cluster's links; a 'wait SECONDS' line lets simulated time pass",
     )
+    gnd.add_argument("--node", type=_text, default="node00", help="the node (with --cluster)")
+    gnd.add_argument("--start", type=_number(0, 1e9), help="the cluster's start, s of mission time")
+    gnd.add_argument("--boards", type=_int(1, 100_000), help="boards per node (with --cluster)")
     gnd.add_argument("--mission", type=_text, help="the flight build's mission (its dictionary)")
     gnd.add_argument(
         "--send", action="append", type=_text, help="a command: 'name key=value ...' (repeatable)"

@@ -85,7 +85,6 @@ def pack_tm_header(
     return _HDR.pack((scid << 4) | (vcid << 1) | ocf_flag, mc_count, vc_count, 0x1800 | fhp)
 
 
-
 def checked_trailer(ocf: Any, has_fecf: bool, fecf: int | None) -> bytes:
     """The OCF octets of a TM or AOS frame (none: ``ocf`` None), checked, and a FECF value
     refused for a frame without FECF."""
@@ -117,6 +116,7 @@ def check_frame_len(n: int, frame_len: int | None) -> None:
     """A received frame of ``n`` octets against the mission's length (None: any)."""
     if frame_len is not None and n != frame_len:
         raise DecodeError("frame", 0, f"{n} octets, the mission frame has {frame_len}")
+
 
 @dataclass(slots=True)
 class TmFrame:

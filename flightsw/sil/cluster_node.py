@@ -39,6 +39,7 @@ from flightsw.apps.payload.handover import decode_jobs
 from flightsw.base.errors import MissionError
 from flightsw.framework.tm_funnel import CH_REALTIME
 from flightsw.ground.archive import TmArchive
+from flightsw.link.onboard import VC_PLAYBACK
 from flightsw.packets import PusTc, PusTm
 from flightsw.runtime.dictionary import build_dictionary
 from flightsw.runtime.executive import NS_PER_S, AppLoadError, Executive
@@ -240,6 +241,9 @@ class ClusterNode:
         self.rx_last_ns: int | None = None
         self.rx_reports: list[tuple[int, bytes]] = []
         self.keep_rx = False  # True: keep every packet heard over the pass (procedures)
+        # With keep_rx: the packet store's playback (VC1) heard over the pass, apart from
+        # real time (what happened before, seen again: the console marks it PLAYBACK).
+        self.rx_playback: list[tuple[int, bytes]] = []
         exe.tm.sinks.append(self._sink)
 
     def _sink(self, pkt: bytes, channel: int) -> None:
@@ -317,13 +321,17 @@ class ClusterNode:
         g = self.ground
         assert g is not None
         for chunk in g.link.receive():
-            packets = g.station.receive(chunk)
+            packets = g.station.receive_by_channel(chunk)
             g.tm_packets += len(packets)
             if packets:
                 self.rx_last_ns = now_ns
-            for pkt in packets:
+            for vcid, pkt in packets:
                 # (job reports come by relay, in custody)
-                if len(pkt) > 8 and (pkt[7] == 1 or self.keep_rx):
+                if len(pkt) <= 8:
+                    continue
+                if self.keep_rx and vcid == VC_PLAYBACK:
+                    self.rx_playback.append((now_ns, pkt))
+                elif pkt[7] == 1 or self.keep_rx:
                     self.rx_reports.append((now_ns, pkt))
         for cltu in g.station.tick(now_ns / NS_PER_S):
             g.link.send(cltu)

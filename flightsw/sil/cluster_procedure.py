@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from flightsw.base.errors import FlightswError
+from flightsw.ground.backend_console import BackendConsole
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.runtime.dictionary import build_dictionary
 from flightsw.runtime.executive import NS_PER_S
@@ -50,7 +51,9 @@ def node_index(name: str, nodes: int) -> int:
     text = name.strip().lower()
     digits = text[4:].removeprefix("-").removeprefix("_") if text.startswith("node") else text
     if not digits.isdigit() or not 0 <= int(digits) < nodes:
-        raise FlightswError(f"--node {name!r}: not a node of a {nodes}-node cluster (node00..)")
+        known = [f"node{i:02d}" for i in range(nodes)]
+        shown = ", ".join(known) if nodes <= 16 else f"{known[0]}..{known[-1]}"
+        raise FlightswError(f"--node {name!r}: not a node of a {nodes}-node cluster ({shown})")
     return int(digits)
 
 
@@ -97,6 +100,9 @@ class ClusterBackend:
         self.inbound: dict[int, list[tuple[int, int, int, bytes]]] = {}
         self.window = 0
         self.sink: Callable[[bytes], None] | None = None  # e.g. the ground's TM archive
+        # The node's packet-store playback heard over its pass: not real time, so not
+        # in what step() returns; here (e.g. the console, marked PLAYBACK) if set.
+        self.on_playback: Callable[[bytes], None] | None = None
 
     def _heard(self, origin: int, t_ns: int, pkt: bytes) -> None:
         self.uplink.on_report(origin - SCID_BASE, pkt, t_ns)
@@ -124,15 +130,22 @@ class ClusterBackend:
                 self.uplink.on_report(n, pkt, t_ns)
                 if n == self.index:
                     self.heard.append((t_ns, pkt))
+        node = self.shard.nodes[self.index]
+        playback, node.rx_playback = node.rx_playback, []
+        for t_ns, pkt in playback:
+            self.uplink.on_report(self.index, pkt, t_ns)  # PUS-1 seen late is still seen
         self.inbound = self.router.route(self.window, end, sent)
         self.uplink.send_due(begin, end, status, self.inbound)
         self.window += 1
         self.now_ns = end
         got = [pkt for _t, pkt in sorted(self.heard, key=lambda item: item[0])]
         self.heard = []
-        if self.sink is not None:
-            for pkt in got:
+        for pkt in [*got, *(p for _t, p in playback)]:
+            if self.sink is not None:
                 self.sink(pkt)
+        if self.on_playback is not None:
+            for _t, pkt in playback:
+                self.on_playback(pkt)
         return got
 
     def inject(self, kind: str, target: int | str, detail: dict[str, Any]) -> float:
@@ -180,3 +193,13 @@ def cli_backend(args: argparse.Namespace, archive_path: Path) -> tuple[ClusterBa
         raise FlightswError(f"--archive {archive_path}: {exc}") from None
     backend.sink = archive.ingest
     return backend, archive
+
+
+def cluster_console(
+    backend: ClusterBackend, out: Callable[[str], None] = print, listen_s: float = 5.0
+) -> BackendConsole:
+    """``flightsw ground --cluster N --node NAME``: the console's line mode on the node's
+    TM that reached the ground, its packet-store playback marked ``PLAYBACK``."""
+    console = BackendConsole(backend, out=out, listen_s=listen_s)
+    backend.on_playback = lambda pkt: console.ingest(pkt, playback=True)
+    return console

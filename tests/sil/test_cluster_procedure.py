@@ -10,10 +10,11 @@ import pytest
 
 from flightsw.apps.payload.handover import ClusterJob, encode_jobs
 from flightsw.base.errors import FlightswError
+from flightsw.ground.backend_console import run_lines
 from flightsw.ground.procedure import Procedure
 from flightsw.ground.procedure_runner import run_procedure
 from flightsw.sil.cluster import ClusterOptions
-from flightsw.sil.cluster_procedure import ClusterBackend, node_index
+from flightsw.sil.cluster_procedure import ClusterBackend, cluster_console, node_index
 from sim_hw.isl import LinkOutage, geo_relays
 from tests.sil.test_cluster import _pass_for_one_only
 
@@ -113,3 +114,57 @@ def test_the_command_runs_a_shipped_procedure_against_a_named_node(
         db.close()
     assert main([*argv[:5], "--node", "node02", "--archive", str(archive)]) != 0
     assert "not a node" in capsys.readouterr().err
+
+
+def test_an_unknown_node_is_refused_naming_the_known_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flightsw.cli.main import main
+
+    with pytest.raises(FlightswError, match=r"node07.*node00, node01, node02\)"):
+        node_index("node07", 3)
+    argv = ["ground", "--cluster", "3", "--node", "node07", "--archive", str(tmp_path / "a")]
+    assert main(argv) != 0  # refused before a node is built
+    assert "node00, node01, node02" in capsys.readouterr().err
+    assert main(["ground", "--archive", str(tmp_path / "a")]) != 0
+    assert "--cluster N --node NAME" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # builds three nodes: ~20 s loaded
+def test_the_console_pings_a_node_without_a_pass_by_name_and_shows_its_tm(
+    tmp_path: Path,
+) -> None:
+    """Three nodes in a string of pearls, no GEO relay: node00 has no pass at 845 s
+    (node01 and node02 have) until 869 s. A ping typed to node00 goes up through a
+    neighbour, its PUS-1 reports come down by relay before node00's own pass; then over
+    the pass come its HK as named values, and the store's playback marked PLAYBACK
+    (its copy of the ping's reports adds no stage)."""
+    opts = ClusterOptions(
+        nodes=3,
+        boards=4,
+        window_s=1.0,
+        start_s=845.0,
+        out_dir=tmp_path,
+        archive=False,
+        plots=False,
+        outages=NO_GEO,
+    )
+    backend = ClusterBackend(opts, "node00", horizon_s=120.0)
+    lines: list[str] = []
+    console = cluster_console(backend, out=lambda s: lines.append(f"{backend.now_s():.0f} {s}"))
+    try:
+        failures = run_lines(console, enumerate(["test.ping", "wait 12"], 1), lines.append)
+        before_pass = list(lines)
+        failures += run_lines(console, enumerate(["wait 20", "history"], 3), lines.append)
+        summary = backend.summary()
+    finally:
+        backend.close()
+    assert failures == 0
+    assert any(x.endswith(" VERIFY test.ping completed") for x in before_pass), before_pass
+    assert summary["uplink"]["by_route"] == {"pass": 0, "geo": 0, "neighbour": 1}
+    assert summary["uplink"]["completed"] == 1
+    assert not any(" HK " in x for x in before_pass)  # HK comes over the node's pass only
+    volts = console.model.live.values["power.battery_voltage_v"]
+    assert volts.unit == "V" and volts.time_ns >= 869 * 10**9
+    assert any(" PLAYBACK VERIFY test.ping completed" in x for x in lines)
+    assert lines[-1].split()[1:] == ["test.ping", "accepted", ">", "started", ">", "completed"]
