@@ -417,18 +417,20 @@ def _cmd_ground_cluster(args: argparse.Namespace) -> int:
     if args.udp is not None or args.tui:
         raise FlightswError("--cluster runs an in-process cluster in line mode: no --udp/--tui")
     backend, archive = cli_backend(args, Path(args.archive))
-    console = cluster_console(backend, out=lambda s: print(s, flush=True), listen_s=args.listen)
+    node_console = cluster_console(
+        backend, out=lambda s: print(s, flush=True), listen_s=args.listen
+    )
     failures = 0
     try:
         for text in args.send or []:
-            console.send(text)
-        console.wait(args.listen)
+            node_console.send(text)
+        node_console.wait(args.listen)
         if args.stdin:
-            failures = run_lines(console, text_lines(sys.stdin.buffer), print_error)
+            failures = run_lines(node_console, text_lines(sys.stdin.buffer), print_error)
     finally:
         backend.close()
         archive.close()
-    print(f"{console.summary()}; archive: {args.archive}", file=sys.stderr)
+    print(f"{node_console.summary()}; archive: {args.archive}", file=sys.stderr)
     return 1 if failures else 0
 
 
