@@ -3,7 +3,6 @@
 import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,43 +16,13 @@ from flightsw.link.sdls_config import link_security
 from flightsw.packets import PusTm
 from flightsw.runtime.mission import load_mission
 from flightsw.services.comms.app import link_config
-
-FLIGHTSW = [sys.executable, "-m", "flightsw.cli"]
-
-
-def _free_udp_port() -> int:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = int(s.getsockname()[1])
-    s.close()
-    return port
+from tests.support.live_build import FLIGHTSW, free_udp_port, start_live_build
 
 
 def test_command_by_name_and_watch_telemetry(tmp_path: Path) -> None:
-    port = _free_udp_port()
+    port = free_udp_port()
     env = {**os.environ, "CI": "1"}
-    flight = subprocess.Popen(
-        [
-            *FLIGHTSW,
-            "sim",
-            "--realtime",
-            "--radio",
-            f"udp:127.0.0.1:{port}",
-            "--duration",
-            "20",
-            "--boards",
-            "8",
-            "--out",
-            str(tmp_path / "flight"),
-            "--no-plots",
-            "--quiet",
-            "--allow-published-key",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    flight = start_live_build(f"udp:127.0.0.1:{port}", tmp_path / "flight", 20)
     try:
         r = subprocess.run(
             [

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,20 +12,13 @@ import pytest
 import flightsw
 from flightsw.sil.harness import SilHarness
 from tests.apps.conftest import small_node
-
-FLIGHTSW = [sys.executable, "-m", "flightsw.cli"]
+from tests.support.live_build import free_udp_port, start_live_build
 
 
 @pytest.fixture
 def procedure_harness() -> SilHarness:
     """A small node (8 boards) with its background workload: cheap and busy."""
     return small_node(boards=8, busy=4)
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -52,31 +42,14 @@ def live_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBuild]:
     default = (Path(flightsw.__file__).parent / "data" / "default.toml").read_text()
     assert "\n[workload]\n" in default
     mission.write_text(default.replace("\n[workload]\n", "\n[workload]\nenabled = false\n"))
-    process = subprocess.Popen(
-        [
-            *FLIGHTSW,
-            "sim",
-            "--mission",
-            str(mission),
-            "--realtime",
-            "--radio",
-            f"udp:127.0.0.1:{radio}",
-            "--fault-port",
-            f"udp:127.0.0.1:{fault}",
-            "--duration",
-            "600",
-            "--boards",
-            "8",
-            "--out",
-            str(out / "flight"),
-            "--no-plots",
-            "--quiet",
-            "--allow-published-key",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "CI": "1"},
+    process = start_live_build(
+        f"udp:127.0.0.1:{radio}",
+        out / "flight",
+        600,
+        "--mission",
+        str(mission),
+        "--fault-port",
+        f"udp:127.0.0.1:{fault}",
     )
     try:
         yield LiveBuild(f"127.0.0.1:{radio}", f"127.0.0.1:{fault}", out, process)

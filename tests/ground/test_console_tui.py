@@ -11,7 +11,6 @@ import re
 import select
 import struct
 import subprocess
-import sys
 import termios
 import time
 from collections.abc import Callable, Iterator
@@ -22,9 +21,8 @@ import pytest
 
 from flightsw.runtime.dictionary import build_dictionary
 from flightsw.runtime.mission import load_mission
-from tests.ground.conftest import free_udp_port
+from tests.support.live_build import FLIGHTSW, free_udp_port, start_live_build
 
-FLIGHTSW = [sys.executable, "-m", "flightsw.cli"]
 ROWS, COLS = 60, 200
 
 
@@ -82,12 +80,9 @@ def power_sid() -> int:
 @pytest.fixture
 def flight(tmp_path: Path) -> Iterator[str]:
     port = free_udp_port()
-    proc = subprocess.Popen(
-        [*FLIGHTSW, "sim", "--realtime", "--radio", f"udp:127.0.0.1:{port}", "--duration",
-         "300", "--boards", "8", "--out", str(tmp_path / "flight"), "--no-plots", "--quiet",
-         "--allow-published-key"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "CI": "1"},
-    )  # fmt: skip
+    proc = start_live_build(
+        f"udp:127.0.0.1:{port}", tmp_path / "flight", 300, stderr=subprocess.DEVNULL
+    )
     try:
         yield f"127.0.0.1:{port}"
     finally:

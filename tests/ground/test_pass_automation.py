@@ -12,7 +12,7 @@ import pytest
 
 from flightsw.ground.pass_automation import PassStats
 from flightsw.packets import PusTm
-from tests.ground.conftest import FLIGHTSW, free_udp_port
+from tests.support.live_build import FLIGHTSW, free_udp_port, start_live_build
 
 
 def test_gaps_are_counted_per_apid_across_the_wrap() -> None:
@@ -28,26 +28,8 @@ def test_a_pass_over_a_live_build_from_aos_to_los(tmp_path: Path) -> None:
     """The build stops after 30 s: that is LOS; everything in between is reported."""
     port = free_udp_port()
     env = {**os.environ, "CI": "1"}
-    flight = subprocess.Popen(
-        [
-            *FLIGHTSW,
-            "sim",
-            "--realtime",
-            "--radio",
-            f"udp:127.0.0.1:{port}",
-            "--duration",
-            "30",
-            "--boards",
-            "8",
-            "--out",
-            str(tmp_path / "flight"),
-            "--no-plots",
-            "--quiet",
-            "--allow-published-key",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
+    flight = start_live_build(
+        f"udp:127.0.0.1:{port}", tmp_path / "flight", 30, stderr=subprocess.DEVNULL
     )
     try:
         r = subprocess.run(

@@ -6,13 +6,11 @@ and what it puts on the wire for a UDP/TCP com interface is exactly these packet
 
 from __future__ import annotations
 
-import os
 import random
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +19,7 @@ from spacepackets.ecss import PusTc, PusTm
 from flightsw.cli.main import main
 from flightsw.runtime.mission import load_mission
 from flightsw.sil.harness import SilHarness
+from tests.support.live_build import free_udp_port, start_live_build
 
 TIME_LEN = 6  # the mission's CUC 4+2
 
@@ -178,33 +177,8 @@ def test_garbage_on_the_lab_link_is_counted_and_commanding_goes_on() -> None:
 def test_cli_radio_udp_packets_serves_a_bench_tool(tmp_path: object) -> None:
     """``flightsw sim --realtime --radio udp-packets:HOST:PORT``: a ping from spacepackets
     over UDP is answered by TM(17,2)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "flightsw.cli.main",
-            "sim",
-            "--realtime",
-            "--radio",
-            f"udp-packets:127.0.0.1:{port}",
-            "--duration",
-            "120",
-            "--boards",
-            "8",
-            "--out",
-            str(tmp_path),
-            "--no-plots",
-            "--quiet",
-            "--allow-published-key",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "CI": "1"},
-    )
+    port = free_udp_port()
+    proc = start_live_build(f"udp-packets:127.0.0.1:{port}", Path(str(tmp_path)), 120)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.settimeout(0.5)
     try:
