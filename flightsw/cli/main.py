@@ -748,6 +748,27 @@ def _cmd_seq(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ground_link_options(
+    p: argparse.ArgumentParser, udp_help: str, udp_required: bool = False
+) -> None:
+    """The options every ground command shares: the build's radio (``--udp``), its
+    dictionary (``--mission``), the TM archive, the SDLS counters and the local address."""
+    p.add_argument("--udp", required=udp_required, type=_text, help=udp_help)
+    p.add_argument("--mission", type=_text, help="the build's mission (its dictionary)")
+    p.add_argument(
+        "--archive", type=_text, default="ground-archive.sqlite", help="SQLite TM archive"
+    )
+    p.add_argument(
+        "--state",
+        type=_text,
+        help="the ground's SDLS counters, kept between sessions (default: ground-sdls.json "
+        "next to the archive; with --udp); locked while a session runs",
+    )
+    p.add_argument(
+        "--bind", type=_text, help="HOST:PORT to send from (with --udp; a radio with a fixed peer)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="flightsw", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -817,7 +838,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.set_defaults(func=_cmd_sim)
 
     gnd = sub.add_parser("ground", help="command a running flight build over UDP, watch TM")
-    gnd.add_argument("--udp", type=_text, help="HOST:PORT of the flight build's radio")
+    _ground_link_options(gnd, "HOST:PORT of the flight build's radio")
     gnd.add_argument(
         "--cluster",
         type=_int(1, 64),
@@ -827,7 +848,6 @@ def build_parser() -> argparse.ArgumentParser:
     gnd.add_argument("--node", type=_text, default="node00", help="the node (with --cluster)")
     gnd.add_argument("--start", type=_number(0, 1e9), help="the cluster's start, s of mission time")
     gnd.add_argument("--boards", type=_int(1, 100_000), help="boards per node (with --cluster)")
-    gnd.add_argument("--mission", type=_text, help="the flight build's mission (its dictionary)")
     gnd.add_argument(
         "--send", action="append", type=_text, help="a command: 'name key=value ...' (repeatable)"
     )
@@ -839,18 +859,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--tui",
         action="store_true",
         help="full-screen live view with completion (needs the 'console' extra)",
-    )
-    gnd.add_argument(
-        "--archive", type=_text, default="ground-archive.sqlite", help="SQLite TM archive"
-    )
-    gnd.add_argument(
-        "--state",
-        type=_text,
-        help="the ground's SDLS counters, kept between sessions (default: ground-sdls.json "
-        "next to the archive); locked while a session runs",
-    )
-    gnd.add_argument(
-        "--bind", type=_text, help="HOST:PORT to send from (for a radio with a fixed peer)"
     )
     gnd.add_argument(
         "--set-arsn",
@@ -883,24 +891,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a procedure file against a build: flightsw ground run PROCEDURE.py "
         "(in-process SIL, or a live build with --udp)",
     )
+    _ground_link_options(run, "HOST:PORT of a live build's radio (default: in-process SIL)")
     run.add_argument(
         "procedure", type=_text, help="a .py file defining run(p), or a shipped procedure name"
     )
     run.add_argument(
-        "--udp", type=_text, help="HOST:PORT of a live build's radio (default: in-process SIL)"
-    )
-    run.add_argument("--mission", type=_text, help="the build's mission (its dictionary)")
-    run.add_argument(
         "--boards", type=_int(1, 100_000), help="accelerator boards of the in-process SIL"
-    )
-    run.add_argument(
-        "--archive", type=_text, default="ground-archive.sqlite", help="SQLite TM archive"
     )
     run.add_argument(
         "--report", type=_text, help="JSON report (default procedure-NAME.json by the archive)"
     )
-    run.add_argument("--state", type=_text, help="the ground's SDLS counters file (with --udp)")
-    run.add_argument("--bind", type=_text, help="HOST:PORT to send from (with --udp)")
     run.add_argument(
         "--fault-port",
         type=_text,
@@ -932,11 +932,7 @@ def build_parser() -> argparse.ArgumentParser:
         fil.add_argument("first", type=_text, metavar=first)
         fil.add_argument("second", type=_text, metavar=second)
         fil.add_argument("--class", dest="cfdp_class", type=_int(1, 2), default=2)
-        fil.add_argument("--udp", type=_text, help="HOST:PORT of a live build's radio")
-        fil.add_argument("--mission", type=_text, help="the build's mission (its dictionary)")
-        fil.add_argument("--archive", type=_text, default="ground-archive.sqlite")
-        fil.add_argument("--state", type=_text, help="the ground's SDLS counters (with --udp)")
-        fil.add_argument("--bind", type=_text, help="HOST:PORT to send from (with --udp)")
+        _ground_link_options(fil, "HOST:PORT of a live build's radio (default: in-process SIL)")
         fil.add_argument("--timeout", type=_number(0, 86_400, above=True), default=600.0)
         fil.add_argument("--verbose", action="store_true", help="print the progress")
         fil.set_defaults(func=_cmd_ground_file, verb=verb)
@@ -946,19 +942,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="one automated pass over a live build: flightsw ground pass --udp HOST:PORT "
         "[--procedure P]... (AOS: COP-1, store dump, procedures; LOS: the pass report)",
     )
-    pas.add_argument("--udp", required=True, type=_text, help="HOST:PORT of the build's radio")
+    _ground_link_options(pas, "HOST:PORT of the build's radio", udp_required=True)
     pas.add_argument(
         "--procedure", action="append", type=_text, help="a procedure to run in the pass"
-    )
-    pas.add_argument("--mission", type=_text, help="the build's mission (its dictionary)")
-    pas.add_argument(
-        "--archive", type=_text, default="ground-archive.sqlite", help="SQLite TM archive"
     )
     pas.add_argument(
         "--report-dir", type=_text, help="where the reports go (default: by the archive)"
     )
-    pas.add_argument("--state", type=_text, help="the ground's SDLS counters file")
-    pas.add_argument("--bind", type=_text, help="HOST:PORT to send from")
     pas.add_argument(
         "--aos-timeout",
         type=_number(0, 86_400, above=True),
