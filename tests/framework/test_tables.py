@@ -11,27 +11,9 @@ from flightsw.base.errors import CommandError
 from flightsw.framework.app import FailureCode
 from flightsw.framework.tables import TableDef, TableRegistry, crc32
 from hal.nvstore import MemoryNvStore
+from tests.support.nv import PowerFailingNv, PowerLoss
 
 LAYOUT = Struct("values" / PrefixedArray(Int16ub, Int16ub))
-
-
-class PowerLoss(Exception):
-    """The store lost power in the middle of a write sequence."""
-
-
-class FailingNv(MemoryNvStore):
-    """A store whose writes fail after ``writes_left`` more (power lost mid-commit)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.writes_left: int | None = None
-
-    def write(self, name: str, data: bytes) -> None:
-        if self.writes_left is not None:
-            if self.writes_left == 0:
-                raise PowerLoss(name)
-            self.writes_left -= 1
-        super().write(name, data)
 
 
 def validate(value: Any) -> str | None:
@@ -82,7 +64,7 @@ def test_a_table_failing_validation_or_decoding_never_becomes_active(bad: bytes)
 
 @pytest.mark.parametrize("writes_before_loss", [0, 1, 2])
 def test_power_loss_during_commit_leaves_one_whole_table(writes_before_loss: int) -> None:
-    nv = FailingNv()
+    nv = PowerFailingNv()
     reg, _ = make(nv)
     reg.commit("t", {"values": [7, 8]})  # the golden copy now holds [7, 8]
     reg.load("t", image(9, 10, 11))

@@ -7,27 +7,12 @@ import contextlib
 import pytest
 
 from flightsw.store.voting import COPIES, VotingStore
-from hal.nvstore import MemoryNvStore
-
-
-class TornNv(MemoryNvStore):
-    """An NV store whose power fails after ``writes_left`` more file writes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.writes_left: int | None = None
-
-    def write(self, name: str, data: bytes) -> None:
-        if self.writes_left is not None:
-            if self.writes_left == 0:
-                raise OSError("power lost")
-            self.writes_left -= 1
-        super().write(name, data)
+from tests.support.nv import PowerFailingNv
 
 
 @pytest.mark.parametrize("copies_written", range(COPIES + 1))
 def test_a_torn_write_reads_back_old_or_new_never_anything_else(copies_written: int) -> None:
-    nv = TornNv()
+    nv = PowerFailingNv()
     VotingStore(nv, "s").write(b"old")
     nv.writes_left = copies_written
     with pytest.raises(OSError) if copies_written < COPIES else contextlib.nullcontext():
