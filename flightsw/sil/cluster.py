@@ -32,7 +32,7 @@ from typing import Any
 
 from flightsw.base.errors import FlightswError
 from flightsw.runtime.executive import NS_PER_S
-from flightsw.runtime.mission import load_mission
+from flightsw.runtime.mission import Mission, load_mission
 from flightsw.sil.cluster_faults import ClusterFaults
 from flightsw.sil.cluster_ground import GroundRelayEndpoint
 from flightsw.sil.cluster_handover import Completions, GroundWatch, heard_gaps, job_truth
@@ -219,15 +219,40 @@ def jobs_ledger_unplace(jobs: ClusterJobs | None, tags: tuple[int, ...], node: i
         jobs.ledger.unplace(tags, node)
 
 
+def cluster_orbits(opts: ClusterOptions, base: Mission) -> list[CircularOrbit]:
+    """The nodes' orbits: ``opts.nodes`` in the mission's plane, ``spacing_deg`` apart."""
+    cfg = spacecraft_config(base.hal_config())
+    plane = CircularOrbit(cfg.altitude_km, ltan_h=cfg.ltan_h, day_of_year=cfg.day_of_year)
+    return formation(plane, opts.nodes, opts.spacing_deg)
+
+
+def ground_links(
+    opts: ClusterOptions,
+    base: Mission,
+    orbits: list[CircularOrbit],
+    t0_s: float,
+    t1_s: float,
+    ground: GroundRelayEndpoint,
+) -> tuple[LinkRouter, GroundUplink]:
+    """The link model of the cluster from ``t0_s`` to ``t1_s`` (the mission's ground
+    stations and each node's passes, ISLs and GEO relays with the run's outages) and the
+    ground's uplink over it, which sends TCs again until PUS-1 verifies them."""
+    cfg = spacecraft_config(base.hal_config())
+    stations = ground_stations(base.hal.get("ground_stations"))
+    links = ClusterLinks(orbits, geo_relays(cfg.day_of_year), outages=opts.outages)
+    contacts = [contact_windows(o, stations, t0_s - 1.0, t1_s) for o in orbits]
+    router = LinkRouter(links, contacts, stations, SCID_BASE, opts.seed, ground, opts.neighbours)
+    verify_s = opts.uplink_verify_s or 6.0 * opts.window_s + 30.0
+    return router, GroundUplink(router, opts.seed, verify_s, opts.uplink_tries)
+
+
 def run_cluster(
     opts: ClusterOptions, wall: Callable[[], float] = time.perf_counter
 ) -> dict[str, Any]:
     """Run the cluster; returns the roll-up (also written to cluster_summary.json)."""
     _check(opts)
     base = load_mission(opts.mission, seed=opts.seed)
-    cfg = spacecraft_config(base.hal_config())
-    plane = CircularOrbit(cfg.altitude_km, ltan_h=cfg.ltan_h, day_of_year=cfg.day_of_year)
-    orbits = formation(plane, opts.nodes, opts.spacing_deg)
+    orbits = cluster_orbits(opts, base)
     period = orbit_period_s(base)
     duration = opts.duration_s if opts.duration_s is not None else (opts.orbits or 1.0) * period
     frame_ns = round(NS_PER_S / base.executive.minor_frame_hz)
@@ -238,15 +263,10 @@ def run_cluster(
     out.mkdir(parents=True, exist_ok=True)
     specs = node_specs(opts, [o.phase_deg for o in orbits], start_ns)
     t0_s, t1_s = start_ns / NS_PER_S, start_ns / NS_PER_S + duration + opts.window_s
-    stations = ground_stations(base.hal.get("ground_stations"))
-    links = ClusterLinks(orbits, geo_relays(cfg.day_of_year), outages=opts.outages)
-    contacts = [contact_windows(o, stations, t0_s - 1.0, t1_s) for o in orbits]
     ground = opts.ground if opts.ground is not None else GroundRelayEndpoint()
-    router = LinkRouter(links, contacts, stations, SCID_BASE, opts.seed, ground, opts.neighbours)
     # Every TC of the ground goes through the link model, verified by PUS-1 (not the
     # safe-mode TCs of ClusterFaults: they stand for the node's own FDIR).
-    verify_s = opts.uplink_verify_s or 6.0 * opts.window_s + 30.0
-    uplink = GroundUplink(router, opts.seed, verify_s, opts.uplink_tries)
+    router, uplink = ground_links(opts, base, orbits, t0_s, t1_s, ground)
     for t_s, i, tc in sorted(opts.tc_script, key=lambda x: (x[0], x[1])) if opts.relay else ():
         uplink.submit(round(t_s * NS_PER_S), i, tc)
     for t_s, i, tc in sorted(opts.geo_tc_script, key=lambda x: (x[0], x[1])):

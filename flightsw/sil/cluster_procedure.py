@@ -33,15 +33,9 @@ from flightsw.ground.commanding import CommandEncoder
 from flightsw.runtime.dictionary import build_dictionary
 from flightsw.runtime.executive import NS_PER_S
 from flightsw.runtime.mission import load_mission
-from flightsw.sil.cluster import ClusterOptions, node_specs
+from flightsw.sil.cluster import ClusterOptions, cluster_orbits, ground_links, node_specs
 from flightsw.sil.cluster_ground import GroundRelayEndpoint
-from flightsw.sil.cluster_links import LinkRouter
 from flightsw.sil.cluster_node import SCID_BASE, Shard, node_mission
-from flightsw.sil.cluster_uplink import GroundUplink
-from hal.sim.backend import ground_stations, spacecraft_config
-from sim_hw.environment import contact_windows
-from sim_hw.isl import ClusterLinks, formation, geo_relays
-from sim_hw.orbit import CircularOrbit
 
 MAX_HORIZON_S = 86_400.0  # the contact plan is computed this far ahead
 
@@ -67,9 +61,7 @@ class ClusterBackend:
         self.opts = opts
         self.index = i = node_index(node, opts.nodes)
         base = load_mission(opts.mission, seed=opts.seed)
-        cfg = spacecraft_config(base.hal_config())
-        plane = CircularOrbit(cfg.altitude_km, ltan_h=cfg.ltan_h, day_of_year=cfg.day_of_year)
-        orbits = formation(plane, opts.nodes, opts.spacing_deg)
+        orbits = cluster_orbits(opts, base)
         self.frame_ns = round(NS_PER_S / base.executive.minor_frame_hz)
         self.window_ns = max(1, round(opts.window_s * NS_PER_S / self.frame_ns)) * self.frame_ns
         start_ns = (
@@ -80,16 +72,9 @@ class ClusterBackend:
         specs = node_specs(opts, [o.phase_deg for o in orbits], start_ns)
         t0 = start_ns / NS_PER_S
         t1 = t0 + min(max(horizon_s, opts.window_s), MAX_HORIZON_S)
-        stations = ground_stations(base.hal.get("ground_stations"))
-        links = ClusterLinks(orbits, geo_relays(cfg.day_of_year), outages=opts.outages)
-        contacts = [contact_windows(o, stations, t0 - 1.0, t1) for o in orbits]
         self.end_ns = round(t1 * NS_PER_S)
         self.ground = GroundRelayEndpoint()
-        self.router = LinkRouter(
-            links, contacts, stations, SCID_BASE, opts.seed, self.ground, opts.neighbours
-        )
-        verify_s = opts.uplink_verify_s or 6.0 * opts.window_s + 30.0
-        self.uplink = GroundUplink(self.router, opts.seed, verify_s, opts.uplink_tries)
+        self.router, self.uplink = ground_links(opts, base, orbits, t0, t1, self.ground)
         self.dictionary = build_dictionary(node_mission(specs[i]))
         self.encoder = CommandEncoder(self.dictionary)
         self.shard = Shard(specs)
