@@ -769,6 +769,14 @@ def _ground_link_options(
     )
 
 
+def _cluster_node_options(p: argparse.ArgumentParser, cluster_help: str) -> None:
+    """``--cluster N --node NAME --start S``: a ground tool against one node of an
+    in-process cluster SIL (its commands and TM through the cluster's links)."""
+    p.add_argument("--cluster", type=_int(1, 64), help=cluster_help)
+    p.add_argument("--node", type=_text, default="node00", help="the node (with --cluster)")
+    p.add_argument("--start", type=_number(0, 1e9), help="the cluster's start, s of mission time")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="flightsw", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -839,14 +847,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     gnd = sub.add_parser("ground", help="command a running flight build over UDP, watch TM")
     _ground_link_options(gnd, "HOST:PORT of the flight build's radio")
-    gnd.add_argument(
-        "--cluster",
-        type=_int(1, 64),
-        help="instead of --udp: nodes of an in-process cluster SIL; commands go to --node "
+    _cluster_node_options(
+        gnd,
+        "instead of --udp: nodes of an in-process cluster SIL; commands go to --node "
         "through the cluster's links; a 'wait SECONDS' line lets simulated time pass",
     )
-    gnd.add_argument("--node", type=_text, default="node00", help="the node (with --cluster)")
-    gnd.add_argument("--start", type=_number(0, 1e9), help="the cluster's start, s of mission time")
     gnd.add_argument("--boards", type=_int(1, 100_000), help="boards per node (with --cluster)")
     gnd.add_argument(
         "--send", action="append", type=_text, help="a command: 'name key=value ...' (repeatable)"
@@ -913,14 +918,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait for the live build's first TM (default 30)",
     )
     run.add_argument("--verbose", action="store_true", help="print the TM as it comes")
-    run.add_argument(
-        "--cluster",
-        type=_int(1, 64),
-        help="nodes of an in-process cluster SIL; the procedure runs against --node through "
+    _cluster_node_options(
+        run,
+        "nodes of an in-process cluster SIL; the procedure runs against --node through "
         "the cluster's links (pass, GEO relay, neighbours)",
     )
-    run.add_argument("--node", type=_text, default="node00", help="the node (with --cluster)")
-    run.add_argument("--start", type=_number(0, 1e9), help="the cluster's start, s of mission time")
     run.set_defaults(func=_cmd_ground_run)
 
     for verb, first, second in (("put", "LOCAL", "REMOTE"), ("get", "REMOTE", "LOCAL")):
