@@ -19,9 +19,13 @@ def test_a_piped_session_commands_by_name_and_waits_in_simulated_time() -> None:
     errors: list[str] = []
     console = BackendConsole(backend, out=lines.append, listen_s=2.0)
     t0 = backend.now_s()
-    session = ["test.ping", "", "nosuch.command", "wait 10", "wait x", "values", "history"]
+    session = ["test.ping", "", "nosuch.command", "wait 10", "wait x", "wait -1", "run 1 2"]
+    session += ["wait 1e9", "values", "history"]
     failures = run_lines(console, enumerate(session, start=1), errors.append)
-    assert failures == 2 and errors[0].startswith("line 3: ") and errors[1].startswith("line 5:")
+    assert failures == 5 and [e.split(":")[0] for e in errors] == [
+        f"line {n}" for n in (3, 5, 6, 7, 8)
+    ]
+    assert "not a number" in errors[1] and "0..86400" in errors[2] and "one argument" in errors[3]
     assert backend.now_s() - t0 == 12.0  # 2 s after the command, 10 s waited; none on errors
     assert "VERIFY test.ping completed" in lines
     assert [c.stages for c in console.model.history.values()] == [
