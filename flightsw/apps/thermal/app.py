@@ -153,6 +153,8 @@ class ThermalApp(DeviceGuard, App):
         self.any_throttled = False
         self.no_caps = np.full(self.throttled.shape, np.nan)
         self.no_caps.flags.writeable = False
+        self.no_caps_message = ThermalCaps(self.no_caps, 0)
+        self.any_over = False  # some board in over_limit
         self.violations = 0
         self.in_violation: set[int] = set()
 
@@ -187,17 +189,19 @@ class ThermalApp(DeviceGuard, App):
             if isinstance(msg.payload, SensorHealth):
                 self.failed = self.ctx.retained["failed"] = msg.payload.failed
         temps = self.sensors.read_temperatures_c()
-        lo, hi = SENSOR_VALID_RANGE_C
-        valid = [
-            lo <= t <= hi and not math.isnan(t) and i not in self.failed
-            for i, t in enumerate(temps)
-        ]
-        for i, ok in enumerate(valid):
-            if not ok and i not in self.invalid_reported:
-                self.invalid_reported.add(i)
-                self.emit("SENSOR_INVALID", sensor=i)
-            elif ok:
-                self.invalid_reported.discard(i)
+        failed = self.failed
+        lo, hi = SENSOR_VALID_RANGE_C  # (a NaN is outside the range too)
+        if failed:
+            valid = [lo <= t <= hi and i not in failed for i, t in enumerate(temps)]
+        else:
+            valid = [lo <= t <= hi for t in temps]
+        if self.invalid_reported or False in valid:  # (all valid, none reported: nothing)
+            for i, ok in enumerate(valid):
+                if not ok and i not in self.invalid_reported:
+                    self.invalid_reported.add(i)
+                    self.emit("SENSOR_INVALID", sensor=i)
+                elif ok:
+                    self.invalid_reported.discard(i)
         on_c, off_c = float(self.param("heater_on_c")), float(self.param("heater_off_c"))
         zmin, zmax = float(self.param("zone_min_c")), float(self.param("zone_max_c"))
         state = list(self.heaters.read_heaters())
@@ -206,12 +210,14 @@ class ThermalApp(DeviceGuard, App):
         valid_zones = 0
         for z, idx in enumerate(self.zone_sensors):
             readings = [float(temps[i]) for i in idx]
-            usable = [i not in self.failed for i in idx]
+            # (no failed sensor: every reading usable, which the voter takes as None)
+            usable = [i not in failed for i in idx] if failed else None
             if z == self.bms_zone:
                 readings.append(self._bms_c())
-                usable.append(True)
+                if usable is not None:
+                    usable.append(True)
             t = self.voters[z].update(readings, usable)
-            if math.isnan(t):
+            if t != t:  # NaN
                 continue  # no usable sensor yet: leave the heater as it is (FDIR handles it)
             zone_temps.append(t)
             if z < MAX_ZONES:
@@ -235,7 +241,7 @@ class ThermalApp(DeviceGuard, App):
             heaters_on=sum(1 << i for i, on in enumerate(state[:16]) if on),
             min_zone_temp_c=min(zone_temps, default=0.0),
             max_zone_temp_c=max(zone_temps, default=0.0),
-            invalid_sensors=sum(1 for ok in valid if not ok),
+            invalid_sensors=valid.count(False),
             limit_violations=self.violations,
             zones_valid=valid_zones,
             **{f"zone{z}_c": v for z, v in enumerate(in_use)},
@@ -250,17 +256,25 @@ class ThermalApp(DeviceGuard, App):
             return math.nan
 
     def _boards(self) -> None:
+        """Caps for hot boards, limit events, board temperature telemetry.
+
+        Hot (> ``throttle_start_c``) and over-limit boards are powered boards read above
+        a threshold, so none is when the hottest powered board that was read is not above
+        it: the common case then costs the telemetry's own reductions and no masks. The
+        same caps (all NaN, none capped) go out as the same message."""
         assert self.boards is not None
         tel = self.boards.read_boards()
         temp = tel.temperature_c
         start = float(self.param("throttle_start_c"))
-        limit = max(start + 0.1, float(self.param("throttle_limit_c")))
-        full, floor = float(self.param("board_max_w")), float(self.param("min_cap_w"))
         # A board whose temperature is missing (NaN from the HAL) keeps its throttle
         # state; if throttled, it gets the floor cap until it reads again.
-        hot = tel.powered & (temp > start)
-        any_hot = bool(np.count_nonzero(hot))
-        if any_hot or self.any_throttled:
+        read = np.greater(tel.powered, np.isnan(temp))  # powered and read
+        n_powered = int(np.count_nonzero(read))
+        hottest = float(np.max(temp, where=read, initial=-np.inf)) if n_powered else 0.0
+        if (n_powered and hottest > start) or self.any_throttled:
+            limit = max(start + 0.1, float(self.param("throttle_limit_c")))
+            full, floor = float(self.param("board_max_w")), float(self.param("min_cap_w"))
+            hot = tel.powered & (temp > start)
             cool = temp < start - float(self.param("restore_margin_c"))
             newly = hot & ~self.throttled
             self.throttled = (self.throttled | hot) & ~cool
@@ -270,19 +284,20 @@ class ThermalApp(DeviceGuard, App):
             caps = np.where(self.throttled, floor + (full - floor) * frac, np.nan)
             if np.count_nonzero(newly):
                 self.emit("BOARDS_THROTTLED", count=count, max_temp_c=_hottest(temp))
+            message = ThermalCaps(caps, count)
         else:
             count = 0
-            caps = self.no_caps  # nothing hot, nothing capped: the same all-NaN caps
-        over = tel.powered & (temp > float(self.param("board_limit_c")))
-        if np.count_nonzero(over) or np.count_nonzero(self.over_limit):
+            message = self.no_caps_message  # nothing hot, nothing capped: all-NaN caps
+        board_limit = float(self.param("board_limit_c"))
+        if (n_powered and hottest > board_limit) or self.any_over:
+            over = tel.powered & (temp > board_limit)
             for b in np.flatnonzero(over & ~self.over_limit)[:8]:
                 self.emit("BOARD_OVER_LIMIT", board=int(b), temp_c=float(temp[b]))
             self.over_limit = over
-        self.ctx.bus.publish(THERMAL_CAPS, ThermalCaps(caps, count))
-        read = tel.powered & ~np.isnan(temp)
-        n_powered = int(np.count_nonzero(read))
+            self.any_over = bool(np.count_nonzero(over))
+        self.ctx.bus.publish(THERMAL_CAPS, message)
         self.tlm.update(
-            max_board_temp_c=float(np.max(temp, where=read, initial=-np.inf)) if n_powered else 0.0,
+            max_board_temp_c=hottest,
             mean_board_temp_c=float(np.sum(temp, where=read)) / n_powered if n_powered else 0.0,
             throttled_boards=min(count, 0xFFFF),
         )
