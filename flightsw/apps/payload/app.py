@@ -30,6 +30,7 @@ kept plus the work rolled back and redone.
 from __future__ import annotations
 
 import math
+import operator
 import struct
 from typing import Any
 
@@ -116,6 +117,12 @@ HISTORY = 4096  # finished jobs kept queryable
 POWER_ON_RETRY_S = 60.0  # a board that did not come up when commanded on waits this long
 NO_BOARD = 0xFFFF  # a JOB_ROLLED_BACK of a job that was on no board
 BUDGET_WAIT_S = 10.0  # for the power app's first budget, before working without one
+
+
+_LIMIT_VALUES = operator.itemgetter(
+    "board_max_w", "board_idle_w", "board_min_w", "admit_margin", "shed_after_steps", "admit_hold_s"
+)
+"""The parameters :meth:`PayloadApp.limits` is made of, in PowerLimits' order."""
 
 
 def _same(a: NDArray[Any], b: NDArray[Any]) -> bool:
@@ -277,6 +284,8 @@ class PayloadApp(DeviceGuard, App):
         self.idle_on = 0
         self.powered_left = np.zeros(n, dtype=bool)
         self.last_checksum = np.zeros(n, dtype=np.int64)
+        self._limits_raw: tuple[Any, ...] = ()
+        self._limits = PowerLimits()
         try:
             tel = self.boards.read_boards()
         except FlightswError:
@@ -309,15 +318,23 @@ class PayloadApp(DeviceGuard, App):
         return found
 
     def limits(self) -> PowerLimits:
-        p = self.ctx.params.values
-        return PowerLimits(
-            max_w=float(p["board_max_w"]),
-            idle_w=float(p["board_idle_w"]),
-            min_w=float(p["board_min_w"]),
-            margin=float(p["admit_margin"]),
-            shed_after=int(p["shed_after_steps"]),
-            hold_s=float(p["admit_hold_s"]),
-        )
+        """The power limits from the parameters as they are now (read each step: a value
+        set by command or changed by an upset counts at once); the same object while the
+        values are the same."""
+        raw = _LIMIT_VALUES(self.ctx.params.values)
+        # (equal numbers convert to the same floats, but for the sign of a zero)
+        if raw != self._limits_raw or 0 in raw:
+            max_w, idle_w, min_w, margin, shed_after, hold_s = raw
+            self._limits = PowerLimits(
+                max_w=float(max_w),
+                idle_w=float(idle_w),
+                min_w=float(min_w),
+                margin=float(margin),
+                shed_after=int(shed_after),
+                hold_s=float(hold_s),
+            )
+            self._limits_raw = raw
+        return self._limits
 
     # --- the scheduler ----------------------------------------------------------------
     def step(self, now_ns: int) -> None:
@@ -720,7 +737,16 @@ class PayloadApp(DeviceGuard, App):
                 touched.append(changed)
         if not touched:
             return measured, measured
-        t = np.unique(np.concatenate(touched))
+        touched = [idx for idx in touched if idx.size]
+        if not touched:  # re-planned, and no board's power, cap or load changed
+            return measured + 0.0, measured
+        if len(touched) == 1:
+            t = touched[0]  # each list is ascending and without repeats (nonzero)
+        else:  # the union, ascending, as np.unique would give it
+            mask = np.zeros(self.n, dtype=bool)
+            for idx in touched:
+                mask[idx] = True
+            t = mask.nonzero()[0]
         u_before = tel.utilization[t] if tel.utilization is not None else util_before[t]
         c_before = tel.power_cap_w[t] if tel.power_cap_w is not None else caps_before[t]
         was_on, now_on = powered[t], on_after[t]
