@@ -63,7 +63,13 @@ from flightsw.framework.app import (
     command,
 )
 from flightsw.framework.ports import Device, Publish, Subscribe
-from hal.interfaces import Battery, BatteryTelemetry, PowerDistribution, SolarArray
+from hal.interfaces import (
+    Battery,
+    BatteryTelemetry,
+    PowerDistribution,
+    SolarArray,
+    SwitchTelemetry,
+)
 
 NS_PER_S = 1_000_000_000
 BATTERY_STALE_S = 10.0  # no battery sample for this long: the budget stops counting on it
@@ -73,6 +79,11 @@ BATTERY_STALE_S = 10.0  # no battery sample for this long: the budget stops coun
 OCV_SOC = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 OCV_V = (3.00, 3.30, 3.45, 3.55, 3.62, 3.68, 3.74, 3.80, 3.88, 3.96, 4.06, 4.20)
 SHED_LEVELS = 3
+
+
+def _bits(flags: tuple[bool, ...]) -> int:
+    """Bit i set for flag i true, of the first 16 (a telemetry word)."""
+    return sum(1 << i for i, on in enumerate(flags[:16]) if on)
 
 
 def soc_from_ocv(cell_v: float) -> float:
@@ -239,12 +250,16 @@ class PowerApp(DeviceGuard, App):
         self.health_pipe = self.listen(SWITCH_HEALTH_REQUEST)
         self.battery_missing_since: int | None = None
         self.battery_stale = False
+        self.pcdu_commands = 0  # switch commands and latch resets sent to the PCDU
+        self.status_sent: SwitchStatus | None = None  # the last SWITCH_STATUS, and
+        self.status_key: tuple[tuple[bool, ...], tuple[bool, ...]] = ((), ())  # its reading
 
     # --- the control loop ---------------------------------------------------------
     def step(self, now_ns: int) -> None:
         self.guarded(self._step, now_ns)
 
     def _step(self, now_ns: int) -> None:
+        commands_before = self.pcdu_commands
         for msg in self.payload_pipe.drain():
             if isinstance(msg.payload, PayloadStatus):
                 self.payload_w = msg.payload.power_w
@@ -269,7 +284,7 @@ class PowerApp(DeviceGuard, App):
                 battery_temp_c=bat.temperature_c,
             )
         elif self.soc is None:
-            self._publish_switches()
+            self._publish_switches(sw, commands_before)
             return  # no battery sample yet: nothing to estimate a budget from
         else:
             soc = self.soc  # held while this cycle's sample is missing
@@ -284,19 +299,37 @@ class PowerApp(DeviceGuard, App):
             load_power_w=load_w,
             shed_level=self.level,
             payload_budget_w=budget,
-            switches_on=sum(1 << i for i, on in enumerate(sw.on[:16]) if on),
-            switches_tripped=sum(1 << i for i, t in enumerate(sw.tripped[:16]) if t),
+            switches_on=_bits(sw.on),
+            switches_tripped=_bits(sw.tripped),
             trips=self.trips & 0xFFFF,
         )
-        self._publish_switches()
+        self._publish_switches(sw, commands_before)
 
-    def _publish_switches(self) -> None:
-        """Each switch's health and whether it conducts now, for FDIR's health table."""
-        sw = self.pcdu.read_switches()
-        conducting = tuple(on and not t for on, t in zip(sw.on, sw.tripped, strict=True))
-        self.ctx.bus.publish(
-            SWITCH_STATUS, SwitchStatus(self.switches, tuple(self.ladder.health), conducting)
-        )
+    def _publish_switches(self, sw: SwitchTelemetry, commands_before: int) -> None:
+        """Each switch's health and whether it conducts now, for FDIR's health table.
+
+        ``sw`` is this step's reading: read again only when the step switched the PCDU
+        since (nothing else changes it within a step). Published every step, as the same
+        message object while nothing in it changed: a subscriber that starts afresh (a
+        restarted FDIR) gets the state within a step, and one that keeps the last can
+        tell "unchanged" by identity."""
+        if self.pcdu_commands != commands_before:
+            sw = self.pcdu.read_switches()
+        health = tuple(self.ladder.health)
+        last = self.status_sent
+        if last is None or health != last.health or (sw.on, sw.tripped) != self.status_key:
+            conducting = tuple(on and not t for on, t in zip(sw.on, sw.tripped, strict=True))
+            last = self.status_sent = SwitchStatus(self.switches, health, conducting)
+            self.status_key = (sw.on, sw.tripped)
+        self.ctx.bus.publish(SWITCH_STATUS, last)
+
+    def _set_switch(self, name: str, on: bool) -> None:
+        self.pcdu_commands += 1
+        self.pcdu.set_switch(name, on)
+
+    def _reset_trip(self, name: str) -> None:
+        self.pcdu_commands += 1
+        self.pcdu.reset_trip(name)
 
     def _read_battery(self, now_ns: int) -> BatteryTelemetry | None:
         """This cycle's battery sample, or None when it is missing (a device error,
@@ -355,7 +388,7 @@ class PowerApp(DeviceGuard, App):
                     float(self.param("trip_window_s")),
                 )
                 if isolated:
-                    self.pcdu.set_switch(self.switches[i], False)
+                    self._set_switch(self.switches[i], False)
                     self.emit("SWITCH_ISOLATED", switch=i)
         self.tripped_before = self.ctx.retained["tripped_before"] = tuple(tripped)
 
@@ -366,12 +399,12 @@ class PowerApp(DeviceGuard, App):
     def _retry_switches(self, now_s: float) -> None:
         for i in self.ladder.due(now_s):
             name = self.switches[i]
-            self.pcdu.reset_trip(name)
+            self._reset_trip(name)
             before = list(self.tripped_before)
             before[i] = False  # a trip seen after this retry is a new one
             self.tripped_before = self.ctx.retained["tripped_before"] = tuple(before)
             if self._wanted_on(name):
-                self.pcdu.set_switch(name, True)
+                self._set_switch(name, True)
             self.emit("SWITCH_RETRY", switch=i)
 
     def _health_requests(self) -> None:
@@ -382,11 +415,11 @@ class PowerApp(DeviceGuard, App):
             name = self.switches[req.switch]
             self.ladder.command(req.switch, req.health)
             if not self.ladder.may_close(req.switch):
-                self.pcdu.set_switch(name, False)
+                self._set_switch(name, False)
             elif req.health == HEALTHY:
-                self.pcdu.reset_trip(name)
+                self._reset_trip(name)
                 if self._wanted_on(name):
-                    self.pcdu.set_switch(name, True)
+                    self._set_switch(name, True)
 
     def _check_undervoltage(self, voltage: float) -> None:
         low = voltage < float(self.param("undervoltage_v"))
@@ -422,7 +455,7 @@ class PowerApp(DeviceGuard, App):
                 for name in names:
                     if want_on and not self.ladder.may_close(self.switches.index(name)):
                         continue  # isolated: stays open
-                    self.pcdu.set_switch(name, want_on)
+                    self._set_switch(name, want_on)
         self.level = self.ctx.retained["shed_level"] = level
 
     def _payload_budget(self, soc: float, solar_w: float, load_w: float) -> float:
@@ -465,10 +498,10 @@ class PowerApp(DeviceGuard, App):
             self.armed = None
             if armed is None or armed[0] != switch or self.ctx.now_ns() > armed[1]:
                 raise CommandError(FailureCode.NOT_ARMED, f"{name} is critical: arm it first")
-        self.pcdu.set_switch(name, bool(on))
+        self._set_switch(name, bool(on))
         self.emit("SWITCH_COMMANDED", switch=switch, on=on)
 
     @command(function_id=3, args=(Arg("switch", "u8"),))
     def cmd_reset_trip(self, switch: int) -> None:
         """Clear a tripped switch's latch (it stays open until commanded on)."""
-        self.pcdu.reset_trip(self._switch_index(switch))
+        self._reset_trip(self._switch_index(switch))

@@ -55,6 +55,8 @@ class SwitchLadder:
 
     def due(self, now_s: float) -> list[int]:
         """Switches whose retry is due now (they go back to HEALTHY)."""
+        if NEEDS_RECOVERY not in self.health:
+            return []  # nothing waits for a retry (the usual step)
         out = []
         for i, h in enumerate(self.health):
             if h == NEEDS_RECOVERY and now_s >= self.retry_at[i]:

@@ -1,6 +1,7 @@
 """Power app control laws against a small simulated node."""
 
 import struct
+from typing import Any
 
 import numpy as np
 import pytest
@@ -215,3 +216,53 @@ def test_a_restart_keeps_an_isolated_switch_open() -> None:
     h.run(60)
     assert sc.pcdu.trips("payload_1") == 3 and not sc.pcdu.is_conducting("payload_1")
     assert a.instance.ladder.health[a.instance.switches.index("payload_1")] == 1  # faulty
+
+
+def _switch_status_pipe(h: Any) -> Any:
+    from flightsw.apps.shared.messages import SWITCH_STATUS
+    from flightsw.framework.bus import Overflow
+
+    pipe = h.exe.bus.create_pipe("test.switch_status", 64, Overflow.DROP_OLDEST)
+    h.exe.bus.subscribe(SWITCH_STATUS, pipe)
+    return pipe
+
+
+@pytest.mark.parametrize("seed_s", [3.0, 4.5, 7.0])
+def test_switch_status_shows_a_trip_and_the_retry_that_closes_it_in_their_own_step(
+    seed_s: float,
+) -> None:
+    """SWITCH_STATUS is built from the step's first PCDU reading unless the step itself
+    switched: the retry that resets and closes a tripped switch must be in the status of
+    that very step (a status from the stale reading would say 'open' with health back to
+    healthy). Unchanged statuses are the same object, one per step."""
+    from sim_hw.faults import FaultKind, ScheduledFault
+
+    h = small_node(radiation_enabled=False)
+    sc = h.hal.harness["sim"]
+    pipe = _switch_status_pipe(h)
+    trip = ScheduledFault(seed_s, FaultKind.SWITCH_OVERCURRENT, "aux_0", {"duration_s": 0.5})
+    sc.faults.extend([trip])
+    app = h.exe.app("power").instance
+    aux = app.switches.index("aux_0")
+    seen: list[tuple[bool, int]] = []
+    h.run(1)
+    prev = [m.payload for m in pipe.drain()][-1]
+    unchanged = 0
+    for _ in range(14):
+        h.run(1)
+        msgs = [m.payload for m in pipe.drain()]
+        assert msgs, "a status every step"
+        last = msgs[-1]
+        truth = tuple(sc.pcdu.is_conducting(n) for n in app.switches)
+        assert last.conducting == truth
+        assert last.health == tuple(app.ladder.health)
+        seen.append((last.conducting[aux], last.health[aux]))
+        for before, now in zip([prev, *msgs], msgs, strict=False):
+            same = (before.conducting, before.health) == (now.conducting, now.health)
+            assert (before is now) == same  # unchanged: the same message, else a new one
+            unchanged += same
+        prev = msgs[-1]
+    assert (False, 2) in seen, "tripped, waiting for its retry (NEEDS_RECOVERY)"
+    assert seen[-1] == (True, 0), "retried: closed and healthy again"
+    assert app.tlm["trips"] == 1
+    assert unchanged >= 8
