@@ -379,8 +379,13 @@ class App:
 
     # --- services for subclasses ----------------------------------------------
     def param(self, name: str) -> Value:
-        """Current value of one of this app's parameters."""
-        return self.ctx.params.get(name)
+        """Current value of one of this app's parameters.
+
+        Read from the live store every call, never from a copy: a value set by command
+        counts at once, and so does one an upset changed behind the store's back (FDIR's
+        memory guard repairs it, the apps see what is there meanwhile). Apps read some
+        parameters many times a step; this is one dict look-up."""
+        return self.ctx.params.values[name]
 
     def emit(self, event: str, **args: Value) -> None:
         """Report one of this app's declared events."""
