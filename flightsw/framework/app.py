@@ -377,6 +377,20 @@ class App:
         app with a command queued."""
         return False
 
+    def next_due_ns(self, now_ns: int) -> int:
+        """The wake-time form of ``nothing_due``, asked instead of it when an app defines
+        it: the earliest time at which a step could change anything. A time W later than
+        ``now_ns`` says that a step at any slot from ``now_ns`` up to (not including) W
+        would change nothing, for as long as nothing reaches the app from outside: no
+        message on one of its pipes (its command pipe, and each pipe it listens to through
+        ``ctx.bus``), no parameter set, no restart. The executive keeps W and serves the
+        app's slots before it with one comparison each (counted as run), asking again
+        after any of those. So only a state that only those can change may go into W:
+        not a device's status, another app's state, or a time the app cannot compute now.
+        Asked without side effects (it is not asked every slot). The default, ``now_ns``,
+        runs the step (or asks ``nothing_due``, when the app defines that instead)."""
+        return now_ns
+
     # --- services for subclasses ----------------------------------------------
     def param(self, name: str) -> Value:
         """Current value of one of this app's parameters.
@@ -423,6 +437,9 @@ class App:
 
 DEFERRED = object()
 """Returned by a command handler whose completion is reported later by the app."""
+
+WAKE_NEVER = 1 << 62
+"""An ``App.next_due_ns`` for "not until something reaches me" (later than any run)."""
 
 
 def decode_app_data(cdef: CommandDef, data: bytes, app: str) -> dict[str, Any]:

@@ -49,9 +49,14 @@ class Pipe:
     dropped: int = 0
     received: int = 0
     high_water: int = 0
+    # Whoever sleeps on this pipe (the executive's record of the app that owns it): each
+    # message offered, queued or not, sets its ``wake_ns`` to 0 (see ``App.next_due_ns``).
+    waker: Any = None
 
     def offer(self, msg: Message) -> bool:
         """Queue a message; False only when a reject-newest pipe refused it."""
+        if self.waker is not None:
+            self.waker.wake_ns = 0
         q = self.queue
         if len(q) >= self.depth:
             self.dropped += 1

@@ -225,7 +225,7 @@ class AppBus:
     refuses an id not in ``SUBSCRIBES``. Otherwise each is the bus's own.
     """
 
-    __slots__ = ("_app", "_bus", "_hears", "_sends")
+    __slots__ = ("_app", "_bus", "_hears", "_sends", "waker")
 
     def __init__(
         self,
@@ -238,6 +238,7 @@ class AppBus:
         self._app = app
         self._sends = {p.msg_id: p.payload for p in publishes}
         self._hears = {s.msg_id for s in subscribes}
+        self.waker: Any = None  # set on each pipe the app listens to (``Pipe.waker``)
 
     def publish(self, msg_id: int, payload: Any = None) -> int:
         """Send to every subscriber; returns how many pipes did not queue it."""
@@ -267,5 +268,7 @@ class AppBus:
         pipe = bus.pipe(name)
         if pipe is None:
             pipe = bus.create_pipe(name, depth, overflow)
+        if self.waker is not None:
+            pipe.waker = self.waker
         bus.subscribe(msg_id, pipe)
         return pipe

@@ -228,7 +228,10 @@ class GroundStation:
 
     def tick(self, now_s: float) -> list[bytes]:
         """Advance FOP's timer; the CLTUs to radiate now."""
-        self.fop.tick(now_s)
+        fop = self.fop
+        fop.tick(now_s)
+        if not self._urgent and fop.quiet:  # nothing to send or note (most ticks)
+            return []
         cltus, self._urgent = self._urgent, []
         cltus += [self._cltu(out) for out in self.fop.take_outputs()]
         self.notices.extend(self.fop.take_notices())

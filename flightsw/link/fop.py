@@ -266,6 +266,12 @@ class Fop:
             self._dispatch(self._unstall)
         return out
 
+    @property
+    def quiet(self) -> bool:
+        """Nothing to take: no output, no notice, no request stalled below (then
+        ``take_outputs`` and ``take_notices`` would return nothing and change nothing)."""
+        return not (self._out or self._notices or self._stalled)
+
     def take_notices(self) -> list[FopNotice]:
         """Responses and indications since the last call, oldest first."""
         out = list(self._notices)

@@ -4,9 +4,11 @@ Each minor frame it waits for the frame's start on the injected clock, steps the
 hardware backend, dispatches uplinked TCs, runs the apps due in this frame (each one
 first handling the commands on its pipe), measures each app's CPU time, and flushes
 the TM funnel. An app that says nothing is due (``App.nothing_due``) is skipped for
-that slot. At the end of each major frame it kicks the watchdog. An app that raises
-is isolated: the failure is reported, the app is rebuilt from its class and restarted,
-and one that keeps failing is disabled.
+that slot; one that says when something next can be (``App.next_due_ns``) sleeps until
+then, its slots served by one comparison, unless a message reaches one of its pipes, a
+parameter is set or it is restarted (each of which wakes it). At the end of each major
+frame it kicks the watchdog. An app that raises is isolated: the failure is reported,
+the app is rebuilt from its class and restarted, and one that keeps failing is disabled.
 
 Two clocks, one rule. CPU time is measured on the host, so it is host data: it goes to
 the host profile (``host_profile()``, the SIL summary's ``host_profile``) and never to
@@ -112,6 +114,12 @@ class LoadedApp:
     commands_only: bool = False
     # Apps that say when a step would change nothing (``App.nothing_due``): asked first.
     may_skip: bool = False
+    # Apps that say when their next step can change anything (``App.next_due_ns``) ...
+    wakes: bool = False
+    # ... and the time they said: slots before it are skipped with one comparison. Set to
+    # 0 (asked again) by a message offered to any of its pipes (``Pipe.waker``), a
+    # parameter set, a restart, an enable or disable.
+    wake_ns: int = 0
 
 
 @dataclass
@@ -163,6 +171,7 @@ class Executive:
             config.apid, self.bus, self.verifier, config.uplink_depth, config.max_tc_per_frame
         )
         self.frame = 0
+        self._param_sets = 0  # ``params.sets`` when the wake times were last valid
         self.cycle_slips = 0
         self.watchdog_kicks = 0
         self.watchdog_kick_failures = 0
@@ -210,7 +219,10 @@ class Executive:
                 index, spec, spec.cls, ctx, spec.cls.__new__(spec.cls), msg_id, int(budget)
             )
             loaded.commands_only = spec.cls.step is App.step
-            loaded.may_skip = spec.cls.nothing_due is not App.nothing_due
+            loaded.wakes = spec.cls.next_due_ns is not App.next_due_ns
+            loaded.may_skip = loaded.wakes or spec.cls.nothing_due is not App.nothing_due
+            pipe.waker = loaded  # a command wakes a sleeping app ...
+            ctx.bus.waker = loaded  # ... and so does a message on a pipe it listens to
             self.apps.append(loaded)
             for cdef in decl.commands:
                 parser = None  # the dispatcher decodes declared args and layouts itself
@@ -299,16 +311,29 @@ class Executive:
         apps = self.apps
         pipes = self._pipes
         skip_idle_steps = self.skip_idle_steps
+        if self.params.sets != self._param_sets:  # a parameter set wakes every app
+            self._param_sets = self.params.sets
+            self.wake_all()
         for i in self.table[self.frame % len(self.table)]:
             a = apps[i]
+            if a.wake_ns > t:  # asleep (``App.next_due_ns``): nothing reached it since
+                a.stats.runs += 1  # the slot was served: there was nothing to do
+                continue
             if a.stats.disabled:
                 continue
             if not pipes[i].queue:
                 if a.commands_only:
                     continue
-                if skip_idle_steps and a.may_skip and self._nothing_due(a, t):
-                    a.stats.runs += 1  # the slot was served: there was nothing to do
-                    continue
+                if skip_idle_steps and a.may_skip:
+                    if a.wakes:
+                        wake = self._next_due(a, t)
+                        if wake > t:
+                            a.wake_ns = wake
+                            a.stats.runs += 1
+                            continue
+                    elif self._nothing_due(a, t):
+                        a.stats.runs += 1
+                        continue
             self._run_app(a, t)
         self.tm.flush()
         self.frame += 1
@@ -336,6 +361,22 @@ class Executive:
             return a.instance.nothing_due(t)
         except Exception:
             return False
+
+    @staticmethod
+    def _next_due(a: LoadedApp, t: int) -> int:
+        """The app's own word on when its next step can change anything; an app whose
+        answer raises (or is not an int) is run now, as for ``_nothing_due``."""
+        try:
+            wake = a.instance.next_due_ns(t)
+        except Exception:
+            return t
+        return wake if type(wake) is int else t
+
+    def wake_all(self) -> None:
+        """Forget every wake time: each app that sleeps is asked again at its next slot
+        (anything that changes what apps may depend on outside their pipes calls this)."""
+        for a in self.apps:
+            a.wake_ns = 0
 
     def _run_app(self, a: LoadedApp, t: int) -> None:
         cpu = self._cpu
@@ -423,6 +464,7 @@ class Executive:
         is then disabled (reported, and published for FDIR)."""
         a.stats.restarts += 1
         a.stats.consecutive_overruns = 0  # a fresh instance starts a fresh streak
+        a.wake_ns = 0  # a fresh instance is asked afresh
         self._exec_event("APP_RESTARTED", app=a.index, count=a.stats.restarts)
         try:
             a.instance = a.cls(a.ctx)
@@ -444,6 +486,7 @@ class Executive:
         if a.spec.name == EXECUTIVE_APP:
             return False
         a.stats.disabled = True
+        a.wake_ns = 0  # a disabled app's slots are not served
         self.dispatcher.disabled_apps.add(a.spec.name)
         for msg in self._pipes[a.index].drain():
             self.verifier.start_fail(

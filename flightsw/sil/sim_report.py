@@ -60,14 +60,20 @@ class TruthRecorder:
         self.next_ns = 0
         self.rows: list[tuple[float, ...]] = []
         self.start_stored_wh = float(spacecraft.battery.stored_wh)
+        # The nodes sampled, by position (the network's names are a tuple fixed at build).
+        idx = spacecraft.thermal.index
+        self._nodes = tuple(
+            idx(n) for n in ("battery", "coldplate", "radiator", "avionics", "structure")
+        )
 
     def maybe_sample(self, now_ns: int) -> None:
+        """A row when one is due (``next_ns``; a caller may test that itself first)."""
         if now_ns < self.next_ns:
             return
         self.next_ns = now_ns + self.every_ns
         sc = self.sc
         temps = sc.thermal.temperatures_c
-        idx = sc.thermal.index
+        battery, coldplate, radiator, avionics, structure = self._nodes
         p = sc.last_power
         b = sc.boards
         powered = b.powered
@@ -79,16 +85,16 @@ class TruthRecorder:
                 p.solar_w if p else 0.0,
                 p.load_served_w if p else 0.0,
                 p.battery_w if p else 0.0,
-                float(temps[idx("battery")]),
+                float(temps[battery]),
                 float(bt.max()) if bt.size else float("nan"),
                 float(bt.mean()) if bt.size else float("nan"),
-                float(temps[idx("coldplate")]),
-                float(temps[idx("radiator")]),
-                float(temps[idx("avionics")]),
+                float(temps[coldplate]),
+                float(temps[radiator]),
+                float(temps[avionics]),
                 float(powered.sum()),
                 float(b.power_w.sum()),
                 1.0 if sc.in_eclipse() else 0.0,
-                float(temps[idx("structure")]),
+                float(temps[structure]),
                 float(sc.heater_power_w()),
                 float(sc.loop_valve.opening),
                 float(sc.array_temp_c),
@@ -275,6 +281,8 @@ class UtilizationMeter:
         self.t0 = float(spacecraft.t_s)
         self.last_t = self.t0
         self.last_work = np.array(self.boards.work_done, dtype=np.float64)
+        self._delta = np.empty_like(self.last_work)  # per step, reused (no allocation)
+        self._mask = np.empty(self.last_work.shape, dtype=np.bool_)
         self.busy_s = 0.0
         self.available_s = 0.0
         self.work_s = 0.0
@@ -287,21 +295,23 @@ class UtilizationMeter:
         self.busy_now = 0
 
     def update(self) -> None:
-        """Account the physics steps since the last call (call it every minor frame)."""
+        """Account the physics steps since the last call (call it every minor frame, or
+        when the spacecraft's ``t_s`` passed ``last_t``)."""
         t = float(self.sc.t_s)
         if t <= self.last_t:
             return
         dt = t - self.last_t
         self.last_t = t
         b = self.boards
-        delta = b.work_done - self.last_work
+        mask = self._mask
+        delta = np.subtract(b.work_done, self.last_work, out=self._delta)
         self.last_work += delta
-        busy = int(np.count_nonzero(delta > 1e-12))
+        busy = int(np.count_nonzero(np.greater(delta, 1e-12, out=mask)))
         work = float(delta.sum())
         out = b.damaged
         iso = self.isolated()
         if iso is not None and iso.shape == out.shape:
-            out = out | iso
+            out = np.logical_or(out, iso, out=mask)
         available = b.count - int(np.count_nonzero(out))
         k = int((t - self.t0 - 1e-9) // self.orbit_s)
         if k >= len(self.orbits):

@@ -208,12 +208,13 @@ def run_sim(
                         if not exe.submit_tc(tc):
                             workload.refused(tc)  # the uplink queue was full: sent again
                 exe.run_minor_frame()
-                if recorder is not None:
-                    recorder.maybe_sample(exe.now_ns)
-                if meter is not None:
+                now = exe.now_ns
+                if recorder is not None and now >= recorder.next_ns:  # a row every 10 s
+                    recorder.maybe_sample(now)
+                if meter is not None and meter.sc.t_s > meter.last_t:  # physics stepped
                     meter.update()
                 if ground is not None:
-                    ground.poll(exe.now_ns)
+                    ground.poll(now)
                 if port is not None:
                     port.poll(spacecraft)
             done += n

@@ -1,5 +1,6 @@
-"""Skipping idle steps (``App.nothing_due``): the executive asks an app whether its step would
-change anything and skips it when not; skipping must change no TM byte.
+"""Skipping idle steps (``App.nothing_due``, ``App.next_due_ns``): the executive asks an app
+whether (or until when) its step would change nothing and skips it when not; skipping must
+change no TM byte.
 
 The truth is the same node run twice, once skipping and once running every slot: the
 TM (bytes) and what the recorder app saw must be equal, whatever the ground commands.
@@ -146,10 +147,18 @@ def _drive(seed: int, skip: bool, frames: int) -> tuple[list[bytes], list[tuple[
         elif kind == 10:
             name = rng.choice(("scheduler.disable_release", "scheduler.enable_release"))
             n.exe.submit_tc(enc(name) if rng.random() < 0.5 else n.mark(999))
+        elif kind == 11:  # a parameter set (wakes every sleeping app; see test_executive_wakes)
+            app, name, value = rng.choice(
+                (
+                    ("time", "rate_exponent", rng.randrange(0, 3)),
+                    ("housekeeping", "safe_mode_factor", rng.randrange(1, 4)),
+                )
+            )
+            n.exe.app(app).ctx.params.set(name, value)
 
     for _ in range(frames):
         if rng.random() < 0.15:
-            ground(rng.randrange(11))
+            ground(rng.randrange(12))
         n.frames(1)
     return raw, list(n.ran)
 

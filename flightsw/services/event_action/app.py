@@ -49,6 +49,7 @@ from flightsw.base.errors import CommandError, DecodeError
 from flightsw.base.schema import Opt, Schema
 from flightsw.framework import msgids
 from flightsw.framework.app import (
+    WAKE_NEVER,
     App,
     Arg,
     EventDef,
@@ -242,13 +243,16 @@ class EventActionService(App):
         return isinstance(first, int | float) and first == value
 
     # --- running --------------------------------------------------------------------
-    def nothing_due(self, now_ns: int) -> bool:
-        """Nothing arrived, nothing waits: the telemetry is already current."""
+    def next_due_ns(self, now_ns: int) -> int:
+        """Nothing arrived, nothing waits, the telemetry is already current: not before an
+        event (or a command) wakes the app."""
         pipe = self.pipe
-        return not (pipe.queue or self.pending or self._dirty or pipe.dropped != self._lost[0])
+        if pipe.queue or self.pending or self._dirty or pipe.dropped != self._lost[0]:
+            return now_ns
+        return WAKE_NEVER
 
     def step(self, now_ns: int) -> None:
-        if self.nothing_due(now_ns):
+        if self.next_due_ns(now_ns) > now_ns:
             return
         pipe = self.pipe
         opts = self.ctx.options

@@ -18,6 +18,7 @@ from flightsw.base.errors import CommandError, DeclarationError
 from flightsw.framework import layouts as L
 from flightsw.framework import msgids
 from flightsw.framework.app import (
+    WAKE_NEVER,
     App,
     EventDef,
     FailureCode,
@@ -40,7 +41,7 @@ INTERVALS = L.Struct("changes" / L.counted(L.U8, L.Struct("sid" / L.U16, "interv
 HK_REPORT = L.Struct("sid" / L.U16, "values" / L.by_id("housekeeping", "sid"))
 NS_PER_MS = 1_000_000
 MAX_INTERVAL_MS = 86_400_000
-NEVER = 1 << 62  # later than any report (no structure enabled)
+NEVER = WAKE_NEVER  # later than any report (no structure enabled)
 
 
 @dataclass
@@ -88,7 +89,7 @@ class HousekeepingService(App):
     def init(self) -> None:
         self.safe_pipe = self.listen(msgids.SAFE_MODE)
         self.safe_mode = False
-        self.next_due_ns = 0  # the earliest report due (0: not known before a step)
+        self.earliest_due_ns = 0  # the earliest report due (0: not known before a step)
         self.structures: dict[int, HkStructure] = {}
         catalog = self.catalog
         self.frame_ns: int = catalog.minor_frame_ns
@@ -123,11 +124,11 @@ class HousekeepingService(App):
         s.reports += 1
         self.send_tm(3, 25, data)
 
-    def nothing_due(self, now_ns: int) -> bool:
-        """No safe-mode change waits and no report is due before ``next_due_ns``, the
-        earliest due time of the enabled structures (kept by ``step``; every command
-        that changes a structure is followed by a step)."""
-        return not self.safe_pipe.queue and now_ns < self.next_due_ns
+    def next_due_ns(self, now_ns: int) -> int:
+        """With no safe-mode change waiting, ``earliest_due_ns``: the earliest due time of
+        the enabled structures (kept by ``step``; every command that changes a structure
+        is followed by a step, and a safe-mode message wakes the app)."""
+        return now_ns if self.safe_pipe.queue else self.earliest_due_ns
 
     def step(self, now_ns: int) -> None:
         for msg in self.safe_pipe.drain():
@@ -142,7 +143,7 @@ class HousekeepingService(App):
                     s.next_due_ns = now_ns + s.interval_ns
             if s.enabled and s.next_due_ns < next_due:
                 next_due = s.next_due_ns
-        self.next_due_ns = next_due
+        self.earliest_due_ns = next_due
 
     # --- commands -------------------------------------------------------------
     def _parse_sids(self, data: bytes) -> dict[str, Any]:

@@ -55,6 +55,7 @@ from construct import (
 
 from flightsw.base.errors import CommandError, DecodeError
 from flightsw.framework.app import (
+    WAKE_NEVER,
     App,
     Arg,
     EventDef,
@@ -218,12 +219,13 @@ class SchedulingService(App):
         tlm["held_back"] = self.held_back & 0xFFFFFFFF
         tlm["enabled"] = int(self.enabled)
 
-    def nothing_due(self, now_ns: int) -> bool:
-        """Nothing due, nothing to persist, and the telemetry shows the current state."""
+    def next_due_ns(self, now_ns: int) -> int:
+        """With nothing to persist and the telemetry showing the current state: the first
+        entry's release time while release is enabled (entries change only by command)."""
+        if self.dirty or self._tlm_key() != self._shown:
+            return now_ns
         entries = self.entries
-        if self.dirty or (self.enabled and entries and entries[0][0] <= now_ns):
-            return False
-        return self._tlm_key() == self._shown
+        return entries[0][0] if self.enabled and entries else WAKE_NEVER
 
     # --- release ----------------------------------------------------------------------
     def step(self, now_ns: int) -> None:

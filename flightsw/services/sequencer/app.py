@@ -43,6 +43,7 @@ from construct import Float64b, Int8ub, Int16ub, PascalString, PrefixedArray, St
 from flightsw.base.errors import CommandError
 from flightsw.framework import msgids
 from flightsw.framework.app import (
+    WAKE_NEVER,
     App,
     Arg,
     EventDef,
@@ -361,9 +362,12 @@ class SequencerService(App):
     def _tlm_key(self) -> tuple[int, ...]:
         return (len(self.running), *self.counts.values())
 
-    def nothing_due(self, now_ns: int) -> bool:
-        """No sequence runs, none waits to start, and the telemetry shows the counts."""
-        return not (self.running or self.start_pipe.queue) and self._tlm_key() == self._shown
+    def next_due_ns(self, now_ns: int) -> int:
+        """With no sequence running, none waiting to start and the telemetry showing the
+        counts: not before a start request or a command wakes the app."""
+        if not (self.running or self.start_pipe.queue) and self._tlm_key() == self._shown:
+            return WAKE_NEVER
+        return now_ns
 
     def _update_tlm(self) -> None:
         self._shown = self._tlm_key()

@@ -165,18 +165,19 @@ class PacketStoreService(App):
         t["corrupt_records"] = stats.corrupt_records_skipped & 0xFFFFFFFF
         t["dumping"] = int(self._dump is not None)
 
-    def nothing_due(self, now_ns: int) -> bool:
-        """No contact change waits, no dump runs, the retained progress is current and the
-        store's telemetry is not due."""
+    def next_due_ns(self, now_ns: int) -> int:
+        """With no contact change waiting (a message wakes the app), no dump running and
+        the retained progress current: the store's next telemetry time."""
         p = self._progress
-        return (
+        if (
             self._dump is None
             and not self.contact_pipe.queue
-            and now_ns < self._next_tlm_ns
             and not p.active
             and p.position == self._dump_pos
             and p.dumped == self.dumped
-        )
+        ):
+            return self._next_tlm_ns
+        return now_ns
 
     def _keep_progress(self) -> None:
         p = self._progress

@@ -39,8 +39,8 @@ class TimeService(App):
     def _period_ns(self) -> int:
         return (1 << int(self.param("rate_exponent"))) * NS
 
-    def nothing_due(self, now_ns: int) -> bool:
-        return now_ns < self.next_ns  # no time report due: the step would do nothing
+    def next_due_ns(self, now_ns: int) -> int:
+        return self.next_ns  # no time report due before it: the step would do nothing
 
     def step(self, now_ns: int) -> None:
         if now_ns >= self.next_ns:
