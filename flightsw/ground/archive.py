@@ -602,24 +602,35 @@ class TmArchive:
                             data,  # bound as a BLOB (copied by SQLite)
                         ),
                     )
+            # Every segment of the flush with one executemany, its values with another:
+            # the ids SQLite would give one by one (max + 1, read in this transaction).
+            segments: list[tuple[Any, ...]] = []
+            values: list[tuple[Any, ...]] = []
             for sid, s in self._hk.items():
                 if s.times:
+                    if not segments:
+                        (last,) = db.execute("SELECT max(id) FROM hk_segments").fetchone()
+                        segment = (last or 0) + 1
                     times = s.times.take()
-                    cur = db.execute(
-                        "INSERT INTO hk_segments (sid, t_min, t_max, count, times) "
-                        "VALUES (?,?,?,?,?)",
+                    segments.append(
                         (
+                            segment,
                             sid,
                             int(times.min()),
                             int(times.max()),
                             len(times),
                             times.astype("<i8").tobytes(),
-                        ),
+                        )
                     )
-                    db.executemany(
-                        "INSERT INTO hk_values VALUES (?,?,?,?)",
-                        zip(repeat(cur.lastrowid), s.points, s.types, s.values(), strict=False),
-                    )
+                    values.extend(zip(repeat(segment), s.points, s.types, s.values(), strict=False))
+                    segment += 1
+            if segments:
+                db.executemany(
+                    "INSERT INTO hk_segments (id, sid, t_min, t_max, count, times) "
+                    "VALUES (?,?,?,?,?,?)",
+                    segments,
+                )
+                db.executemany("INSERT INTO hk_values VALUES (?,?,?,?)", values)
             r = self._rows
             if r["events"]:
                 db.executemany("INSERT INTO events VALUES (?,?,?,?,?)", r["events"].rows())

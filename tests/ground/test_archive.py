@@ -135,6 +135,26 @@ def test_packets_and_values_read_back_as_ingested(
         assert r.series("b.v") == sorted(want2, key=lambda x: x[0])
 
 
+def test_an_archive_reopened_goes_on_with_new_segments(tmp_path: Path) -> None:
+    """Segment ids are given at each flush after those already in the file (another
+    session's, too): the values of every session join their own segment's times."""
+    path = tmp_path / "a.sqlite"
+    times = [cuc_decode(cuc_encode(k * 10**9)) for k in range(12)]
+    for session in range(3):
+        archive = TmArchive(path, _DICT, batch=2)
+        for t in times[session * 4 : session * 4 + 4]:
+            data = struct.pack(">HH", 2, t // 10**9)
+            archive.ingest_batch([PusTm(100, 3, 25, data, time=cuc_encode(t)).encode()])
+            archive.ingest(PusTm(101, 3, 25, data, time=cuc_encode(t)).encode())
+        archive.close()
+    with ArchiveReader(path) as r:
+        assert sorted(r.series("b.v")) == sorted([(t, float(t // 10**9)) for t in times] * 2)
+    with sqlite3.connect(path) as db:
+        ids = [i for (i,) in db.execute("SELECT id FROM hk_segments ORDER BY rowid")]
+        assert ids == list(range(1, len(ids) + 1))
+        assert db.execute("SELECT count(*) FROM hk_values").fetchone() == (len(ids),)
+
+
 def _hk(stream: list[tuple[int, int, tuple[int, tuple[Any, ...]]]]) -> list[Any]:
     return [(cuc_decode(cuc_encode(t)), a, r) for t, a, r in stream]
 
