@@ -212,6 +212,43 @@ def run(quick: bool = False) -> dict[str, float]:
     }
 
 
+def digests(tm_bin: Path, n: int = 300_000) -> dict[str, str]:
+    """sha256 of every archive row (``sil_fingerprint.archive_digest``) after batch ingest
+    of a run's ``tm.bin``: as it is, repeated to ``n`` packets as the bench does, and that
+    with every 997th packet damaged (one octet) and every 1009th cut short, so the
+    packet-by-packet fallback is taken too. Equal digests before and after a change of
+    the ingest code: the same rows."""
+    from sil_fingerprint import archive_digest
+
+    mission = load_mission()
+    dictionary = build_dictionary(mission)
+    packets = list(iter_packets(tm_bin.read_bytes()))
+    stream = _repeated(packets, n)
+    bad = [
+        p[:-3]
+        if k % 1009 == 1008
+        else p[:9] + bytes([p[9] ^ 0x5A]) + p[10:]
+        if k % 997 == 996
+        else p
+        for k, p in enumerate(stream)
+    ]
+    out = {}
+    with tempfile.TemporaryDirectory(dir=bench_dir()) as tmp_s:
+        for name, raws in (("run", packets), ("repeated", stream), ("damaged", bad)):
+            path = Path(tmp_s) / f"{name}.sqlite"
+            archive = TmArchive(path, dictionary, batch=BATCH)
+            archive.ingest_batch(raws)
+            archive.close()
+            out[name] = (
+                f"{archive_digest(path)} ({archive.packets} packets, {archive.errors} errors)"
+            )
+    return out
+
+
 if __name__ == "__main__":
+    if "--digest" in sys.argv:  # python tools/bench_archive.py --digest RUN/tm.bin
+        for name, digest in digests(Path(sys.argv[sys.argv.index("--digest") + 1])).items():
+            print(f"{name:10s} {digest}")
+        raise SystemExit(0)
     for k, v in run("--quick" in sys.argv).items():
         print(f"{k:40s} {v:14,.3f}")
