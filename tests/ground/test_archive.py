@@ -304,3 +304,77 @@ def test_the_batch_path_writes_what_the_decoder_writes(
     assert batch.verification_failures == slow.verification_failures
     batch.close()
     slow.close()
+
+
+def _damage(raw: bytes, at: int, xor: int) -> bytes:
+    out = bytearray(raw)
+    out[at % len(raw)] ^= xor
+    return bytes(out)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    reports=st.lists(
+        st.tuples(st.integers(0, 2**36), st.sampled_from([100, 101]), _TM_KIND),
+        min_size=1,
+        max_size=30,
+    ),
+    where=st.sampled_from(["first", "middle", "last", "two", "any"]),
+    joined_crc=st.booleans(),
+    data=st.data(),
+)
+def test_a_damaged_packet_anywhere_in_a_batch_is_rejected_and_nothing_else_lost(
+    reports: list[tuple[int, int, Any]], where: str, joined_crc: bool, data: st.DataObject
+) -> None:
+    """A batch with one damaged packet (first, middle, last, anywhere) or two (the same
+    octet damage, which the batch CRC always catches below 4,095 octets): each is a
+    decode error at its position, with the decoder's own message, and counted; every
+    other packet's rows are those of the batch without it. With and without the joined
+    CRC (``anycrc``)."""
+    from flightsw.base.errors import DecodeError
+    from flightsw.ground import archive_crc
+
+    raws = [
+        PusTm(apid, svc, sub, payload, time=cuc_encode(t)).encode()
+        for t, apid, (svc, sub, payload) in reports
+    ]
+    n = len(raws)
+    if where == "two" and n < 2:
+        where = "first"
+    if where == "two":
+        bad = data.draw(st.lists(st.integers(0, n - 1), min_size=2, max_size=2, unique=True))
+    elif where == "any":
+        bad = [data.draw(st.integers(0, n - 1))]
+    else:
+        bad = [{"first": 0, "middle": n // 2, "last": n - 1}[where]]
+    xor = data.draw(st.integers(1, 255))
+    damaged = list(raws)
+    for i in bad:
+        damaged[i] = _damage(raws[i], data.draw(st.integers(0, 300)), xor)
+    assert sum(map(len, damaged)) < 4095
+    kept = archive_crc.joined_crc
+    if not joined_crc:
+        archive_crc.joined_crc = None
+    try:
+        got = TmArchive(":memory:", _BATCH_DICT, batch=1000)
+        got.ingest_batch(damaged)
+        got.flush()
+        want = TmArchive(":memory:", _BATCH_DICT, batch=1000)
+        want.ingest_batch([r for i, r in enumerate(raws) if i not in bad])
+        want.flush()
+    finally:
+        archive_crc.joined_crc = kept
+    messages = []
+    for i in sorted(bad):
+        with pytest.raises(DecodeError) as exc:
+            PusTm.decode(damaged[i])
+        messages.append((i, str(exc.value)))
+    assert got.db.execute("SELECT * FROM decode_errors ORDER BY rowid").fetchall() == messages
+    assert (got.packets, got.errors) == (n - len(bad), len(bad))
+    for t in ["packet_chunks", "hk_segments", "hk_values", "events", "verification"]:
+        rows = got.db.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall()
+        assert rows == want.db.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall(), t
+    assert got.events_by_severity == want.events_by_severity
+    assert got.verification_failures == want.verification_failures
+    got.close()
+    want.close()
