@@ -49,13 +49,19 @@ else:
 @cache
 def zero_run_crcs() -> Any:
     """``E[n]`` = the CRC-16 (initial value 0xFFFF) of ``n`` zero octets, ``n < PERIOD``
-    (a uint16 array, built once: ~10 ms)."""
-    table = np.empty(PERIOD, dtype=np.uint16)
-    state, zero = 0xFFFF, b"\0"
-    for n in range(PERIOD):
-        table[n] = state
-        state = crc_hqx(zero, state)
-    return table
+    (a uint16 array, built once, in ~1 ms). By doubling: ``m`` more zero octets map a
+    state linearly (``crc_hqx(bytes(m), state)``), so the next ``m`` entries are the map
+    of the first ``m``, applied by two 256-entry tables (a state's low and high octet)
+    made from the images of the 16 one-bit states."""
+    table = np.array([0xFFFF], dtype=np.uint16)
+    bits = ((np.arange(256)[:, None] >> np.arange(8)) & 1).astype(bool)  # octet -> its bits
+    while len(table) < PERIOD:
+        zeros = bytes(len(table))
+        image = np.array([crc_hqx(zeros, 1 << j) for j in range(16)], dtype=np.uint16)
+        low = np.bitwise_xor.reduce(np.where(bits, image[:8], 0).astype(np.uint16), axis=1)
+        high = np.bitwise_xor.reduce(np.where(bits, image[8:], 0).astype(np.uint16), axis=1)
+        table = np.concatenate([table, low[table & 0xFF] ^ high[table >> 8]])
+    return table[:PERIOD]
 
 
 def all_whole(raws: Sequence[bytes], joined: bytes, starts: Any) -> bool:
