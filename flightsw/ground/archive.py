@@ -21,9 +21,11 @@ query``, a plot) run while a pass is being ingested. Well-formed PUS-C TM with a
 CUC time takes a struct fast path (the same checks as ``PusTm.decode``, tested equal to
 it); anything else goes through the declared decoder, which names what is wrong. A
 batch (:meth:`TmArchive.ingest_batch`) of such TM costs Python calls per packet only for
-its length, CRC and join: headers, HK records, verification fields and event arguments
-are cut out of the joined octets by numpy (an array per field, per structure, per event
-id), and rows are written by ``executemany`` from columns. HK values are split into
+its length and join (its CRCs are checked by one CRC over the joined octets,
+:mod:`flightsw.ground.archive_crc`; a batch failing it goes packet by packet): headers,
+HK records, verification fields and event arguments are cut out of the joined octets by
+numpy (an array per field, per structure, per event id), and rows are written by
+``executemany`` from columns. HK values are split into
 per-parameter arrays at the flush (one structured array per structure). A file
 that is not an archive (corrupt, truncated, not SQLite) is an :class:`ArchiveError`
 naming it; so is an archive of the older row layout (table ``packets``), which
@@ -46,6 +48,7 @@ import numpy as np
 
 from flightsw.base.errors import DecodeError, FlightswError
 from flightsw.framework.datatypes import TYPES
+from flightsw.ground.archive_crc import all_whole
 from flightsw.ground.tm_decoder import TmDecoder
 from flightsw.packets import PusTm, cuc_decode
 
@@ -322,18 +325,21 @@ class TmArchive:
         archived) when any one is not, to leave the run to :meth:`_fast` and the decoder
         packet by packet.
 
-        Per packet, only its length, its CRC and the join of the octets are Python
-        calls; headers, HK records, verification fields and event arguments are then
+        Per packet, only its length and the join of the octets are Python calls (and its
+        CRC without ``anycrc``: :mod:`flightsw.ground.archive_crc` checks the batch at
+        once); headers, HK records, verification fields and event arguments are then
         copied out of the joined octets by numpy, an array per field for the whole run
         or per structure (event id)."""
         if self._time_len != 6:
             return False
         count = len(raws)
         lens = np.fromiter(map(len, raws), dtype=np.int64, count=count)
-        if int(lens.min()) < _FAST_MIN or any(map(crc_hqx, raws, repeat(0xFFFF, count))):
+        if int(lens.min()) < _FAST_MIN:
             return False
         joined = b"".join(raws)
         starts = np.cumsum(lens) - lens
+        if not all_whole(raws, joined, starts):
+            return False  # a bad CRC: the packet-by-packet path finds and names it
         head = _rows(joined, starts, _HEAD.itemsize).view(_HEAD)
         h0 = head["h0"].astype(np.uint16)
         if np.any(
@@ -602,24 +608,35 @@ class TmArchive:
                             data,  # bound as a BLOB (copied by SQLite)
                         ),
                     )
+            # Every segment of the flush with one executemany, its values with another:
+            # the ids SQLite would give one by one (max + 1, read in this transaction).
+            segments: list[tuple[Any, ...]] = []
+            values: list[tuple[Any, ...]] = []
             for sid, s in self._hk.items():
                 if s.times:
+                    if not segments:
+                        (last,) = db.execute("SELECT max(id) FROM hk_segments").fetchone()
+                        segment = (last or 0) + 1
                     times = s.times.take()
-                    cur = db.execute(
-                        "INSERT INTO hk_segments (sid, t_min, t_max, count, times) "
-                        "VALUES (?,?,?,?,?)",
+                    segments.append(
                         (
+                            segment,
                             sid,
                             int(times.min()),
                             int(times.max()),
                             len(times),
                             times.astype("<i8").tobytes(),
-                        ),
+                        )
                     )
-                    db.executemany(
-                        "INSERT INTO hk_values VALUES (?,?,?,?)",
-                        zip(repeat(cur.lastrowid), s.points, s.types, s.values(), strict=False),
-                    )
+                    values.extend(zip(repeat(segment), s.points, s.types, s.values(), strict=False))
+                    segment += 1
+            if segments:
+                db.executemany(
+                    "INSERT INTO hk_segments (id, sid, t_min, t_max, count, times) "
+                    "VALUES (?,?,?,?,?,?)",
+                    segments,
+                )
+                db.executemany("INSERT INTO hk_values VALUES (?,?,?,?)", values)
             r = self._rows
             if r["events"]:
                 db.executemany("INSERT INTO events VALUES (?,?,?,?,?)", r["events"].rows())

@@ -135,6 +135,26 @@ def test_packets_and_values_read_back_as_ingested(
         assert r.series("b.v") == sorted(want2, key=lambda x: x[0])
 
 
+def test_an_archive_reopened_goes_on_with_new_segments(tmp_path: Path) -> None:
+    """Segment ids are given at each flush after those already in the file (another
+    session's, too): the values of every session join their own segment's times."""
+    path = tmp_path / "a.sqlite"
+    times = [cuc_decode(cuc_encode(k * 10**9)) for k in range(12)]
+    for session in range(3):
+        archive = TmArchive(path, _DICT, batch=2)
+        for t in times[session * 4 : session * 4 + 4]:
+            data = struct.pack(">HH", 2, t // 10**9)
+            archive.ingest_batch([PusTm(100, 3, 25, data, time=cuc_encode(t)).encode()])
+            archive.ingest(PusTm(101, 3, 25, data, time=cuc_encode(t)).encode())
+        archive.close()
+    with ArchiveReader(path) as r:
+        assert sorted(r.series("b.v")) == sorted([(t, float(t // 10**9)) for t in times] * 2)
+    with sqlite3.connect(path) as db:
+        ids = [i for (i,) in db.execute("SELECT id FROM hk_segments ORDER BY rowid")]
+        assert ids == list(range(1, len(ids) + 1))
+        assert db.execute("SELECT count(*) FROM hk_values").fetchone() == (len(ids),)
+
+
 def _hk(stream: list[tuple[int, int, tuple[int, tuple[Any, ...]]]]) -> list[Any]:
     return [(cuc_decode(cuc_encode(t)), a, r) for t, a, r in stream]
 
@@ -284,3 +304,77 @@ def test_the_batch_path_writes_what_the_decoder_writes(
     assert batch.verification_failures == slow.verification_failures
     batch.close()
     slow.close()
+
+
+def _damage(raw: bytes, at: int, xor: int) -> bytes:
+    out = bytearray(raw)
+    out[at % len(raw)] ^= xor
+    return bytes(out)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    reports=st.lists(
+        st.tuples(st.integers(0, 2**36), st.sampled_from([100, 101]), _TM_KIND),
+        min_size=1,
+        max_size=30,
+    ),
+    where=st.sampled_from(["first", "middle", "last", "two", "any"]),
+    joined_crc=st.booleans(),
+    data=st.data(),
+)
+def test_a_damaged_packet_anywhere_in_a_batch_is_rejected_and_nothing_else_lost(
+    reports: list[tuple[int, int, Any]], where: str, joined_crc: bool, data: st.DataObject
+) -> None:
+    """A batch with one damaged packet (first, middle, last, anywhere) or two (the same
+    octet damage, which the batch CRC always catches below 4,095 octets): each is a
+    decode error at its position, with the decoder's own message, and counted; every
+    other packet's rows are those of the batch without it. With and without the joined
+    CRC (``anycrc``)."""
+    from flightsw.base.errors import DecodeError
+    from flightsw.ground import archive_crc
+
+    raws = [
+        PusTm(apid, svc, sub, payload, time=cuc_encode(t)).encode()
+        for t, apid, (svc, sub, payload) in reports
+    ]
+    n = len(raws)
+    if where == "two" and n < 2:
+        where = "first"
+    if where == "two":
+        bad = data.draw(st.lists(st.integers(0, n - 1), min_size=2, max_size=2, unique=True))
+    elif where == "any":
+        bad = [data.draw(st.integers(0, n - 1))]
+    else:
+        bad = [{"first": 0, "middle": n // 2, "last": n - 1}[where]]
+    xor = data.draw(st.integers(1, 255))
+    damaged = list(raws)
+    for i in bad:
+        damaged[i] = _damage(raws[i], data.draw(st.integers(0, 300)), xor)
+    assert sum(map(len, damaged)) < 4095
+    kept = archive_crc.joined_crc
+    if not joined_crc:
+        archive_crc.joined_crc = None
+    try:
+        got = TmArchive(":memory:", _BATCH_DICT, batch=1000)
+        got.ingest_batch(damaged)
+        got.flush()
+        want = TmArchive(":memory:", _BATCH_DICT, batch=1000)
+        want.ingest_batch([r for i, r in enumerate(raws) if i not in bad])
+        want.flush()
+    finally:
+        archive_crc.joined_crc = kept
+    messages = []
+    for i in sorted(bad):
+        with pytest.raises(DecodeError) as exc:
+            PusTm.decode(damaged[i])
+        messages.append((i, str(exc.value)))
+    assert got.db.execute("SELECT * FROM decode_errors ORDER BY rowid").fetchall() == messages
+    assert (got.packets, got.errors) == (n - len(bad), len(bad))
+    for t in ["packet_chunks", "hk_segments", "hk_values", "events", "verification"]:
+        rows = got.db.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall()
+        assert rows == want.db.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall(), t
+    assert got.events_by_severity == want.events_by_severity
+    assert got.verification_failures == want.verification_failures
+    got.close()
+    want.close()
