@@ -22,6 +22,7 @@ from hal.interfaces import (
     ThermalLoopTelemetry,
 )
 from hal.samples import SampleCounter
+from sim_hw.boards import COUNT_ROWS, FLOAT_ROWS
 from sim_hw.spacecraft import HEATER_ZONES, SENSORS, Spacecraft
 
 
@@ -166,14 +167,14 @@ class SimBoards:
         return tel
 
     def _snapshot(self) -> BoardTelemetry:
-        tel = self.sense()
+        tel, block = self._sense()
+        if np.isfinite(block).all():
+            return tel  # all finite (the usual case): one check, no second snapshot
         unit = self._samples.unit_array
         assert tel.utilization is not None and tel.power_cap_w is not None
         raw = [tel.current_a, tel.power_w, tel.temperature_c, tel.work_done]
         raw += [tel.utilization, tel.power_cap_w]
         checked = [unit("boards", v) for v in raw]
-        if all(c is v for c, v in zip(checked, raw, strict=True)):
-            return tel  # all finite (the usual case): no second snapshot to build
         current_a, power_w, temperature_c, work_done, utilization, power_cap_w = checked
         return replace(
             tel,
@@ -187,20 +188,21 @@ class SimBoards:
 
     def sense(self) -> BoardTelemetry:
         """What the board controllers report (copies), before the HAL's finiteness rule."""
+        return self._sense()[0]
+
+    def _sense(self) -> tuple[BoardTelemetry, NDArray[np.float64]]:
+        """The report, and the (6, n) block its float arrays are rows of: the model keeps
+        them as one block (sim_hw.boards.FLOAT_ROWS), so they are copied in one go."""
         b = self._b
-        return BoardTelemetry(
+        block = b.float_block.copy()
+        rows = dict(zip(FLOAT_ROWS, block, strict=True))  # views of the one copy
+        rows.update(zip(COUNT_ROWS, b.count_block.copy(), strict=True))
+        tel = BoardTelemetry(
             powered=b.powered.copy(),
-            current_a=b.current_a.copy(),
-            power_w=b.power_w.copy(),
-            temperature_c=b.temperature_c.copy(),
-            ecc_corrected=b.ecc_corrected.copy(),
-            ecc_uncorrectable=b.ecc_uncorrectable.copy(),
             heartbeat=np.asarray(b.heartbeat, dtype=np.int64),  # already a new array
-            work_done=b.work_done.copy(),
-            utilization=b.utilization.copy(),
-            power_cap_w=b.power_cap_w.copy(),
-            checksum_errors=b.checksum_errors.copy(),
+            **rows,
         )
+        return tel, block
 
     def set_board_power(self, idx: NDArray[np.intp], on: bool) -> None:
         self._cache = None

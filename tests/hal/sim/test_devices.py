@@ -12,6 +12,7 @@ from hal.clocks import SimClock
 from hal.samples import InvalidSample
 from hal.sim.backend import build_sim_hal
 from hal.sim.devices import SimBattery, SimBoards, SimPcdu, SimSolarArray, SimThermal
+from sim_hw.boards import FLOAT_ROWS
 
 NON_FINITE = [math.nan, math.inf, -math.inf]
 
@@ -69,11 +70,12 @@ def test_board_values(monkeypatch: pytest.MonkeyPatch, bad: float, field: str) -
     good = hal.devices["boards"].sense()
 
     def sense(self: SimBoards):  # type: ignore[no-untyped-def]
-        values = getattr(good, field).copy()
-        values[2] = bad
-        return replace(good, **{field: values})
+        # As the device builds it: the float fields are the rows of one block.
+        block = np.stack([getattr(good, f) for f in FLOAT_ROWS])
+        block[FLOAT_ROWS.index(field), 2] = bad
+        return replace(good, **dict(zip(FLOAT_ROWS, block, strict=True))), block
 
-    monkeypatch.setattr(SimBoards, "sense", sense)
+    monkeypatch.setattr(SimBoards, "_sense", sense)
     hal.step(2_000_000_000)  # a new physics step: no cached snapshot
     tel = hal.devices["boards"].read_boards()
     got = getattr(tel, field)
@@ -81,3 +83,21 @@ def test_board_values(monkeypatch: pytest.MonkeyPatch, bad: float, field: str) -
         np.delete(got, 2), np.delete(getattr(good, field), 2)
     )
     assert hal.samples.by_kind["boards"] == 1
+
+
+def test_board_snapshot_is_one_copied_block_that_later_physics_does_not_touch() -> None:
+    hal = _hal()
+    boards = hal.devices["boards"]
+    sc = hal.harness["sim"]
+    boards.set_utilization(np.arange(4), np.array([0.0, 0.3, 0.6, 1.0]))
+    tel = boards.read_boards()
+    block = tel.current_a.base
+    assert block is not None and block.shape == (len(FLOAT_ROWS), 4)
+    for row, name in enumerate(FLOAT_ROWS):
+        assert getattr(tel, name).base is block and np.shares_memory(getattr(tel, name), block[row])
+        np.testing.assert_array_equal(getattr(tel, name), getattr(sc.boards, name))
+    assert not np.shares_memory(block, sc.boards.float_block)
+    kept = block.copy()
+    hal.step(5_000_000_000)
+    assert boards.read_boards() is not tel
+    np.testing.assert_array_equal(block, kept)  # the model moved on, the snapshot did not
