@@ -477,6 +477,13 @@ class BoardArray:
         owner = np.repeat(np.arange(hit.size), flips)[pairs]
         return np.bincount(owner, minlength=hit.size).astype(np.int64)
 
+    def settle(self) -> None:
+        """Bring power and rates up to date with the commands and faults so far: all that
+        ``apply_radiation`` does with no event on any board (a caller that skips a quiet
+        step's pass calls this instead, as the time of this refresh shapes the rounding
+        of the thermal re-basing when the state changes again before the next step)."""
+        self._refresh()
+
     def apply_radiation(
         self,
         seu: ArrayLike,

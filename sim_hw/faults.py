@@ -189,7 +189,8 @@ class FaultInjector:
             events = RadiationEvents.none(n_boards)
         else:
             events = self.radiation.draw(dt_s, n_boards, flux_factor)
-            faults.extend(_radiation_faults(end, events))
+            if not events.quiet:  # a quiet step has no board to fault
+                faults.extend(_radiation_faults(end, events))
         self._keep(faults)
         return faults, events
 

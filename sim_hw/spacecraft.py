@@ -380,10 +380,13 @@ class Spacecraft:
         b = self.boards
         for f in faults:  # random: they strike at the step's end, as stamped
             self._record(f, f.target)
-        effects = b.apply_radiation(
-            events.seu, events.seu_uncorrectable, events.sel, events.sefi, at_s=self.t_s + dt
-        )
-        self._record_effects(effects, self.t_s + dt)
+        if events.quiet:  # no event on any board: the pass would only settle the boards
+            b.settle()
+        else:
+            effects = b.apply_radiation(
+                events.seu, events.seu_uncorrectable, events.sel, events.sefi, at_s=self.t_s + dt
+            )
+            self._record_effects(effects, self.t_s + dt)
         self._enforce_switches()
         b.step(dt, float(self.thermal.temperatures_c[self._i_coldplate]))
         np.maximum(self.board_temp_max_c, b.temperature_c, out=self.board_temp_max_c)
