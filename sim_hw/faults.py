@@ -20,6 +20,7 @@ again, when a switch tripped and conducted again, when memory was scrubbed).
 from __future__ import annotations
 
 import json
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -131,6 +132,13 @@ class FaultInjector:
     def pending(self) -> int:
         """Scheduled faults not yet released."""
         return len(self._schedule) - self._next
+
+    @property
+    def next_due_s(self) -> float:
+        """When the next scheduled fault is due (inf when none is left)."""
+        if self._next < len(self._schedule):
+            return self._schedule[self._next].t_s
+        return math.inf
 
     def release_due(self, t_s: float) -> list[InjectedFault]:
         """Scheduled faults due by ``t_s`` (each keeps its own time), logged."""
