@@ -32,6 +32,9 @@ class SimPcdu:
     def __init__(self, sc: Spacecraft, samples: SampleCounter | None = None) -> None:
         self._sc = sc
         self._samples = samples if samples is not None else SampleCounter()
+        # The last all-finite reading, by the currents it was made from: the model keeps
+        # its telemetry (the same tuples) until a switch changes or the next step.
+        self._read: tuple[tuple[float, ...], SwitchTelemetry] | None = None
 
     def switch_names(self) -> tuple[str, ...]:
         return self._sc.switches.names
@@ -48,7 +51,17 @@ class SimPcdu:
 
     def read_switches(self) -> SwitchTelemetry:
         t = self.sense()
-        return SwitchTelemetry(t.on, self._samples.units("switches", t.current_a), t.tripped)
+        read = self._read
+        if read is not None and read[0] is t.current_a:
+            last = read[1]
+            if last.on is t.on and last.tripped is t.tripped:
+                return last  # the same readings, all finite: nothing to count again
+        counted = self._samples.by_kind.get("switches", 0)
+        currents = self._samples.units("switches", t.current_a)
+        out = SwitchTelemetry(t.on, currents, t.tripped)
+        finite = self._samples.by_kind.get("switches", 0) == counted  # nothing blanked
+        self._read = (t.current_a, out) if finite else None
+        return out
 
     def sense(self) -> SwitchTelemetry:
         """What the PCDU's sensors report, before the HAL's finiteness rule."""
@@ -120,7 +133,8 @@ class SimThermal:
 
     def sense(self) -> tuple[float, ...]:
         """What the thermistors report, before the HAL's finiteness rule."""
-        return tuple(float(v) for v in self._sc.sensor_values)
+        values: list[float] = self._sc.sensor_values.tolist()  # float() of each, at once
+        return tuple(values)
 
     def heater_names(self) -> tuple[str, ...]:
         return tuple(f"heater_{z}" for z in HEATER_ZONES)

@@ -101,3 +101,24 @@ def test_board_snapshot_is_one_copied_block_that_later_physics_does_not_touch() 
     hal.step(5_000_000_000)
     assert boards.read_boards() is not tel
     np.testing.assert_array_equal(block, kept)  # the model moved on, the snapshot did not
+
+
+@pytest.mark.parametrize("bad", NON_FINITE)
+def test_switch_readings_are_reused_only_while_unchanged_and_finite(
+    monkeypatch: pytest.MonkeyPatch, bad: float
+) -> None:
+    hal = _hal()
+    pcdu = hal.devices["pcdu"]
+    first = pcdu.read_switches()
+    assert pcdu.read_switches() is first  # same model telemetry, nothing blanked
+    pcdu.set_switch("aux_0", False)
+    changed = pcdu.read_switches()
+    assert changed is not first and not changed.on[pcdu.switch_names().index("aux_0")]
+    hal.step(2_000_000_000)
+    assert pcdu.read_switches().current_a is not changed.current_a  # a new step's currents
+    # A blanked reading is counted at every read, even of the very same telemetry.
+    same_bad = replace(first, current_a=(*first.current_a[:-1], bad))
+    monkeypatch.setattr(SimPcdu, "sense", lambda self: same_bad)
+    for k in (1, 2, 3):
+        assert math.isnan(pcdu.read_switches().current_a[-1])
+        assert hal.samples.by_kind["switches"] == k
