@@ -164,6 +164,8 @@ class SimBoards:
         self._samples = samples if samples is not None else SampleCounter()
         self._b = sc.boards
         self._cache: tuple[tuple[float, int], BoardTelemetry] | None = None
+        # The last report sense() made and the block its float arrays are rows of.
+        self._sensed: tuple[BoardTelemetry, NDArray[np.float64]] | None = None
 
     @property
     def count(self) -> int:
@@ -181,14 +183,17 @@ class SimBoards:
         return tel
 
     def _snapshot(self) -> BoardTelemetry:
-        tel, block = self._sense()
-        if np.isfinite(block).all():
+        tel = self.sense()
+        sensed, self._sensed = self._sensed, None
+        if sensed is not None and sensed[0] is tel and np.isfinite(sensed[1]).all():
             return tel  # all finite (the usual case): one check, no second snapshot
         unit = self._samples.unit_array
         assert tel.utilization is not None and tel.power_cap_w is not None
         raw = [tel.current_a, tel.power_w, tel.temperature_c, tel.work_done]
         raw += [tel.utilization, tel.power_cap_w]
         checked = [unit("boards", v) for v in raw]
+        if all(c is v for c, v in zip(checked, raw, strict=True)):
+            return tel  # all finite: no second snapshot to build
         current_a, power_w, temperature_c, work_done, utilization, power_cap_w = checked
         return replace(
             tel,
@@ -201,8 +206,11 @@ class SimBoards:
         )
 
     def sense(self) -> BoardTelemetry:
-        """What the board controllers report (copies), before the HAL's finiteness rule."""
-        return self._sense()[0]
+        """What the board controllers report (copies), before the HAL's finiteness rule.
+        Its float arrays are the rows of one block (kept for ``_snapshot``'s one check)."""
+        tel, block = self._sense()
+        self._sensed = (tel, block)
+        return tel
 
     def _sense(self) -> tuple[BoardTelemetry, NDArray[np.float64]]:
         """The report, and the (6, n) block its float arrays are rows of: the model keeps

@@ -61,21 +61,27 @@ def test_thermistors_and_switch_currents(monkeypatch: pytest.MonkeyPatch, bad: f
     assert hal.samples.by_kind["temperatures"] == 1 and hal.samples.by_kind["switches"] == 1
 
 
+@pytest.mark.parametrize("seam", ["sense", "_sense"])
 @pytest.mark.parametrize("bad", NON_FINITE)
 @pytest.mark.parametrize(
     "field", ["current_a", "power_w", "temperature_c", "work_done", "utilization", "power_cap_w"]
 )
-def test_board_values(monkeypatch: pytest.MonkeyPatch, bad: float, field: str) -> None:
+def test_board_values(monkeypatch: pytest.MonkeyPatch, bad: float, field: str, seam: str) -> None:
     hal = _hal()
     good = hal.devices["boards"].sense()
 
     def sense(self: SimBoards):  # type: ignore[no-untyped-def]
+        values = getattr(good, field).copy()
+        values[2] = bad
+        return replace(good, **{field: values})
+
+    def sense_block(self: SimBoards):  # type: ignore[no-untyped-def]
         # As the device builds it: the float fields are the rows of one block.
         block = np.stack([getattr(good, f) for f in FLOAT_ROWS])
         block[FLOAT_ROWS.index(field), 2] = bad
         return replace(good, **dict(zip(FLOAT_ROWS, block, strict=True))), block
 
-    monkeypatch.setattr(SimBoards, "_sense", sense)
+    monkeypatch.setattr(SimBoards, seam, sense if seam == "sense" else sense_block)
     hal.step(2_000_000_000)  # a new physics step: no cached snapshot
     tel = hal.devices["boards"].read_boards()
     got = getattr(tel, field)
@@ -85,11 +91,18 @@ def test_board_values(monkeypatch: pytest.MonkeyPatch, bad: float, field: str) -
     assert hal.samples.by_kind["boards"] == 1
 
 
-def test_board_snapshot_is_one_copied_block_that_later_physics_does_not_touch() -> None:
+def test_board_snapshot_is_one_copied_block_that_later_physics_does_not_touch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     hal = _hal()
     boards = hal.devices["boards"]
     sc = hal.harness["sim"]
     boards.set_utilization(np.arange(4), np.array([0.0, 0.3, 0.6, 1.0]))
+
+    def per_array(*_a: object) -> None:
+        raise AssertionError("all finite: one check of the block, none per array")
+
+    monkeypatch.setattr(hal.samples, "unit_array", per_array)
     tel = boards.read_boards()
     block = tel.current_a.base
     assert block is not None and block.shape == (len(FLOAT_ROWS), 4)
