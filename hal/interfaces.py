@@ -12,6 +12,7 @@ backend applies that rule and counts what it refused or blanked (``Hal.samples``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -155,6 +156,9 @@ class ThermalLoop(Protocol):
 # --- payload -----------------------------------------------------------------------
 
 
+HOT_MASKS_KEPT = 4  # thresholds whose hot mask a snapshot keeps (FDIR, thermal x2, spare)
+
+
 @dataclass(frozen=True)
 class BoardTelemetry:
     """Accelerator-board telemetry as arrays, one element per board.
@@ -178,6 +182,73 @@ class BoardTelemetry:
     # Results that failed the job's own checksums (cumulative since power-on), where
     # the board's runtime reports them.
     checksum_errors: NDArray[np.int64] | None = None
+
+    # --- statistics derived from the arrays, computed once per snapshot -----------------
+    # A snapshot is never modified and a backend may hand the same one to every reader
+    # of an instant (the sim backend does, until the model changes), so each statistic is
+    # computed on its first use and kept. Each is defined as the exact numpy expression
+    # it stands for, so a reader that switches to it gets the very same bits (FDIR's hot
+    # test, thermal's throttle and board temperature telemetry, payload's measured draw).
+
+    @cached_property
+    def n_powered(self) -> int:
+        """Boards powered: ``int(np.count_nonzero(powered))``."""
+        return int(np.count_nonzero(self.powered))
+
+    @cached_property
+    def powered_read(self) -> NDArray[np.bool_]:
+        """Powered boards whose temperature reads: ``powered & ~np.isnan(temperature_c)``
+        (read-only)."""
+        read = self.powered & ~np.isnan(self.temperature_c)
+        read.flags.writeable = False
+        return read
+
+    @cached_property
+    def n_powered_read(self) -> int:
+        """``int(np.count_nonzero(powered_read))``."""
+        return int(np.count_nonzero(self.powered_read))
+
+    @cached_property
+    def max_powered_temp_c(self) -> float:
+        """The hottest powered board's reading, -inf when none reads:
+        ``float(np.max(temperature_c, where=powered_read, initial=-np.inf))``."""
+        return float(np.max(self.temperature_c, where=self.powered_read, initial=-np.inf))
+
+    @cached_property
+    def sum_powered_temp_c(self) -> float:
+        """The sum of the powered boards' readings (0.0 when none reads; their mean is
+        this over ``n_powered_read``): ``float(np.sum(temperature_c, where=powered_read))``."""
+        return float(np.sum(self.temperature_c, where=self.powered_read))
+
+    @cached_property
+    def total_power_w(self) -> float:
+        """Every board's draw, a missing (NaN) reading adding nothing:
+        ``float(power_w.sum())``, or ``float(np.nansum(power_w))`` when that is NaN."""
+        total = float(self.power_w.sum())
+        return float(np.nansum(self.power_w)) if total != total else total
+
+    def any_hot(self, threshold_c: float) -> bool:
+        """Whether a powered board reads above ``threshold_c``; exactly
+        ``bool(hot_mask(threshold_c).any())``, from ``max_powered_temp_c`` (no pass over
+        the boards once that is known)."""
+        return self.max_powered_temp_c > threshold_c
+
+    def hot_mask(self, threshold_c: float) -> NDArray[np.bool_]:
+        """``powered & (temperature_c > threshold_c)`` (read-only), kept for the last
+        ``HOT_MASKS_KEPT`` thresholds asked."""
+        masks = self._hot_masks
+        mask = masks.get(threshold_c)
+        if mask is None:
+            mask = self.powered & (self.temperature_c > threshold_c)
+            mask.flags.writeable = False
+            if len(masks) >= HOT_MASKS_KEPT:
+                del masks[next(iter(masks))]
+            masks[threshold_c] = mask
+        return mask
+
+    @cached_property
+    def _hot_masks(self) -> dict[float, NDArray[np.bool_]]:
+        return {}
 
 
 @runtime_checkable

@@ -21,6 +21,12 @@ BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
+# The float telemetry of every board lives as the rows of one (6, n) array, in this
+# order, so a snapshot is one copy and its finiteness one check (BoardArray.float_block).
+FLOAT_ROWS = ("current_a", "power_w", "temperature_c", "work_done", "utilization", "power_cap_w")
+# The counters a snapshot copies, likewise rows of one (3, n) int64 array (count_block).
+COUNT_ROWS = ("ecc_corrected", "ecc_uncorrectable", "checksum_errors")
+
 TELEMETRY_KEYS = (
     "powered",
     "utilization",
@@ -140,29 +146,38 @@ class BoardArray:
         self._g = params.conductance_to_coldplate_w_k
         self._c = params.thermal_capacitance_j_k
         self._now_s = 0.0
+        # The float telemetry as rows of one block and the copied counters as rows of
+        # another (FLOAT_ROWS, COUNT_ROWS): every field below that is a row is a view of
+        # its block, so it must only ever be written in place (``a[...] = ``, ``out=``),
+        # never rebound (tests/sim_hw/test_boards.py checks that they stay views).
+        self._fblock = np.zeros((len(FLOAT_ROWS), n))
+        self._cblock = np.zeros((len(COUNT_ROWS), n), dtype=np.int64)
+        (
+            self._current_a,
+            self._power_w,
+            self._temperature_c,
+            self._work_done,
+            self._utilization,
+            self._power_cap_w,
+        ) = self._fblock
+        self._ecc_corrected, self._ecc_uncorrectable, self._checksum_errors = self._cblock
         # Commanded and fault state.
         self._powered = np.zeros(n, dtype=np.bool_)
-        self._utilization = np.zeros(n)
-        self._power_cap_w = np.full(n, params.max_w)
+        self._power_cap_w[:] = params.max_w
         self._latched = np.zeros(n, dtype=np.bool_)
         self._hung = np.zeros(n, dtype=np.bool_)
         self._damaged = np.zeros(n, dtype=np.bool_)
         self._latent_flips = np.zeros(n, dtype=np.int64)
         self._burn_at_s = np.full(n, np.inf)  # when a held latch-up destroys the board
         self._next_burn_s = math.inf
-        # Counters.
-        self._ecc_corrected = np.zeros(n, dtype=np.int64)
-        self._ecc_uncorrectable = np.zeros(n, dtype=np.int64)
+        # Counters (ecc_* and checksum_errors, caught by the job's checksums: _cblock).
         self._job_errors = np.zeros(n, dtype=np.int64)
-        self._checksum_errors = np.zeros(n, dtype=np.int64)  # caught by the job's checksums
         self._silent_escapes = np.zeros(n, dtype=np.int64)  # hidden truth: not caught
         self._beats_base = np.zeros(n)  # fractional beats up to the last fold
         self._work_base = np.zeros(n)  # work up to the last fold
         # Derived from the state by _refresh (only when _dirty).
         self._dirty = True
         self._alive = np.zeros(n, dtype=np.bool_)
-        self._power_w = np.zeros(n)
-        self._current_a = np.zeros(n)
         self._beat_rate = np.zeros(n)  # beats per second
         self._work_rate = np.zeros(n)  # work units per second
         self._total_power_w = 0.0
@@ -178,8 +193,7 @@ class BoardArray:
         self._sum_dev = 0.0
         # What reads see, computed from the above on demand (reads never change state,
         # so reading or not cannot change a single bit of a run).
-        self._temperature_c = np.full(n, 20.0)
-        self._work_done = np.zeros(n)
+        self._temperature_c[:] = 20.0
         self._heartbeat = np.zeros(n)
         self._stale = False
         self._decay_dt = (math.nan, 1.0)
@@ -281,6 +295,18 @@ class BoardArray:
     def heat_w(self) -> float:
         """Average heat the boards passed into the cold plate during the last step."""
         return self._heat_w
+
+    @property
+    def float_block(self) -> FloatArray:
+        """The float telemetry now, as rows ``FLOAT_ROWS`` of one (6, n) read-only view:
+        ``float_block.copy()`` is a whole snapshot of them in one copy."""
+        self._materialize()
+        return _readonly(self._fblock)
+
+    @property
+    def count_block(self) -> IntArray:
+        """The counters ``COUNT_ROWS`` as rows of one (3, n) read-only view."""
+        return _readonly(self._cblock)
 
     def telemetry(self) -> dict[str, NDArray[Any]]:
         """Copies of the observable arrays (nothing of the hidden fault truth)."""
@@ -450,6 +476,13 @@ class BoardArray:
         pairs = self.rng.random(int(flips.sum())) < np.repeat(p, flips)
         owner = np.repeat(np.arange(hit.size), flips)[pairs]
         return np.bincount(owner, minlength=hit.size).astype(np.int64)
+
+    def settle(self) -> None:
+        """Bring power and rates up to date with the commands and faults so far: all that
+        ``apply_radiation`` does with no event on any board (a caller that skips a quiet
+        step's pass calls this instead, as the time of this refresh shapes the rounding
+        of the thermal re-basing when the state changes again before the next step)."""
+        self._refresh()
 
     def apply_radiation(
         self,

@@ -20,6 +20,7 @@ again, when a switch tripped and conducted again, when memory was scrubbed).
 from __future__ import annotations
 
 import json
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -132,6 +133,13 @@ class FaultInjector:
         """Scheduled faults not yet released."""
         return len(self._schedule) - self._next
 
+    @property
+    def next_due_s(self) -> float:
+        """When the next scheduled fault is due (inf when none is left)."""
+        if self._next < len(self._schedule):
+            return self._schedule[self._next].t_s
+        return math.inf
+
     def release_due(self, t_s: float) -> list[InjectedFault]:
         """Scheduled faults due by ``t_s`` (each keeps its own time), logged."""
         faults: list[InjectedFault] = []
@@ -189,7 +197,8 @@ class FaultInjector:
             events = RadiationEvents.none(n_boards)
         else:
             events = self.radiation.draw(dt_s, n_boards, flux_factor)
-            faults.extend(_radiation_faults(end, events))
+            if not events.quiet:  # a quiet step has no board to fault
+                faults.extend(_radiation_faults(end, events))
         self._keep(faults)
         return faults, events
 

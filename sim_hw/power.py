@@ -336,6 +336,11 @@ class Pcdu:
             _positive(f"{spec.name}.trip_current_a", spec.trip_current_a)
             _positive(f"{spec.name}.bus_voltage_v", spec.bus_voltage_v)
             self._switches[spec.name] = _Switch(spec)
+        # Per switch, what a step reads: name, state, bus voltage, trip level (fixed).
+        self._table = [
+            (name, sw, sw.spec.bus_voltage_v, sw.spec.trip_current_a)
+            for name, sw in self._switches.items()
+        ]
         self.version = 0  # changes whenever a switch opens, closes, trips or is reset
         self.last_power_w = 0.0  # power through the switches at the last step
         # Cheap reads for a node with many switches: telemetry and total power are kept
@@ -386,20 +391,22 @@ class Pcdu:
         ``ValueError``; switches without an entry draw 0 A.
         """
         switches = self._switches
-        for name in load_power_w:
-            if name not in switches:
-                raise ValueError(f"no PCDU switch named {name!r}")
+        if not load_power_w.keys() <= switches.keys():  # one C-level test on the usual path
+            for name in load_power_w:
+                if name not in switches:
+                    raise ValueError(f"no PCDU switch named {name!r}")
         out: dict[str, float] = {}
         total = 0.0
-        for name, sw in switches.items():
-            demand = load_power_w.get(name, 0.0)
-            if not math.isfinite(demand):
+        get = load_power_w.get
+        isfinite = math.isfinite
+        for name, sw, v, trip in self._table:
+            demand = get(name, 0.0)
+            if not isfinite(demand):
                 raise ValueError(f"load {name} must be finite, got {demand!r}")
             current = 0.0
             if sw.on and not sw.tripped and demand > 0.0:
-                v = sw.spec.bus_voltage_v
                 current = demand / v
-                if current > sw.spec.trip_current_a:
+                if current > trip:
                     sw.on = False
                     sw.tripped = True
                     sw.trips += 1

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 SECONDS_PER_DAY = 86_400.0
+_T = TypeVar("_T", bound=np.generic)
 
 # Default rates are ESTIMATES for a COTS accelerator card (a large SoC plus 16-32 GB of
 # HBM/DRAM, ~1.4e11-2.7e11 bits) in a 700-800 km sun-synchronous orbit behind moderate
@@ -73,6 +75,9 @@ class RadiationEvents:
     seu_uncorrectable: npt.NDArray[np.int64]
     sel: npt.NDArray[np.bool_]
     sefi: npt.NDArray[np.bool_]
+    # True only when no board has any event (a caller may then skip the step's radiation
+    # pass); False promises nothing, so it is the safe default.
+    quiet: bool = False
 
     @property
     def n_boards(self) -> int:
@@ -88,7 +93,12 @@ class RadiationEvents:
         """A quiet step: no event on any board."""
         zeros = np.zeros(n_boards, dtype=np.int64)
         no = np.zeros(n_boards, dtype=np.bool_)
-        return cls(zeros, zeros.copy(), no, no.copy())
+        return cls(zeros, zeros.copy(), no, no.copy(), quiet=True)
+
+
+def _frozen(a: npt.NDArray[_T]) -> npt.NDArray[_T]:
+    a.flags.writeable = False
+    return a
 
 
 class RadiationModel:
@@ -102,6 +112,7 @@ class RadiationModel:
         self.total_seu_uncorrectable = 0
         self.total_sel = 0
         self.total_sefi = 0
+        self._quiet: RadiationEvents | None = None  # the shared event-free step, per n
 
     def draw(
         self, dt_s: float, n_boards: int, flux_factor: float | npt.NDArray[np.float64] = 1.0
@@ -148,29 +159,45 @@ class RadiationModel:
         """The same flux on every board: draw each kind's total for the node, then spread
         it uniformly over the boards. Independent Poisson counts per board and a Poisson
         total split uniformly are the same distribution; this costs a few scalar draws
-        instead of four per-board arrays (events are rare within a step). Counted here
-        (a quiet step, the usual one, needs no pass over the boards)."""
+        instead of four per-board arrays (events are rare within a step). Counted here.
+
+        A quiet step (all four totals 0, the usual one) returns one shared, read-only,
+        ``quiet`` set of events; kinds with no event share read-only zeros. The draws are
+        the same either way: a total, then its spread only when it is not 0, per kind."""
         r = self.rates
         rng = self.rng
         seu_rate = r.seu_per_board_day * days * n
 
         def spread(total: int) -> npt.NDArray[np.int64]:
-            if total == 0:
-                return np.zeros(n, dtype=np.int64)
             return np.bincount(rng.integers(0, n, total), minlength=n).astype(np.int64)
 
         n_seu = int(rng.poisson(seu_rate * (1.0 - r.uncorrectable_fraction)))
-        seu = spread(n_seu)
+        seu = spread(n_seu) if n_seu else None
         n_unc = int(rng.poisson(seu_rate * r.uncorrectable_fraction))
-        unc = spread(n_unc)
-        sel = spread(int(rng.poisson(r.sel_per_board_day * days * n))) > 0
-        sefi = spread(int(rng.poisson(r.sefi_per_board_day * days * n))) > 0
+        unc = spread(n_unc) if n_unc else None
+        n_sel = int(rng.poisson(r.sel_per_board_day * days * n))
+        sel = spread(n_sel) > 0 if n_sel else None
+        n_sefi = int(rng.poisson(r.sefi_per_board_day * days * n))
+        sefi = spread(n_sefi) > 0 if n_sefi else None
         self.steps += 1
+        quiet = self._quiet
+        if quiet is None or quiet.n_boards != n:
+            zeros, no = _frozen(np.zeros(n, dtype=np.int64)), _frozen(np.zeros(n, dtype=np.bool_))
+            quiet = self._quiet = RadiationEvents(zeros, zeros, no, no, quiet=True)
+        if not (n_seu or n_unc or n_sel or n_sefi):
+            return quiet
         self.total_seu += n_seu
         self.total_seu_uncorrectable += n_unc
-        self.total_sel += int(np.count_nonzero(sel))
-        self.total_sefi += int(np.count_nonzero(sefi))
-        return RadiationEvents(seu, unc, sel, sefi)
+        if sel is not None:
+            self.total_sel += int(np.count_nonzero(sel))
+        if sefi is not None:
+            self.total_sefi += int(np.count_nonzero(sefi))
+        return RadiationEvents(
+            quiet.seu if seu is None else seu,
+            quiet.seu_uncorrectable if unc is None else unc,
+            quiet.sel if sel is None else sel,
+            quiet.sefi if sefi is None else sefi,
+        )
 
     def _count(self, events: RadiationEvents) -> RadiationEvents:
         self.steps += 1

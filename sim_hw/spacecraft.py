@@ -301,10 +301,8 @@ class Spacecraft:
         self.board_temp_max_c = np.full(cfg.boards, -273.15)
         self.last_power: PowerStep | None = None
         self._eph_t0 = 0.0
-        self._eph_lit: NDArray[np.float64] = np.zeros(0)
-        self._eph_cos: NDArray[np.float64] = np.zeros(0)
-        self._eph_sun: NDArray[np.float64] = np.zeros(0)
-        self._eph_flux: NDArray[np.float64] = np.zeros(0)
+        # Per step of the current chunk: sunlit share, sun cosine, solar flux, flux factor.
+        self._eph_rows: list[tuple[float, float, float, float]] = []
         self.sunlit_fraction = 1.0  # share of the solar disc in view now
         self.sun_cos = 1.0  # cosine of the sun's angle to the array normal now
         self.solar_flux_w_m2 = 0.0  # irradiance now
@@ -334,6 +332,11 @@ class Spacecraft:
         """
         self.tracker.observe(self, self.now_s)
         dt = self.cfg.physics_dt_s
+        if self.t_s + dt > t_s + 1e-9 and self.faults.next_due_s > t_s:
+            # Between physics steps with no scheduled fault due (most frames): nothing to
+            # step and nothing to strike, so only the frame time moves.
+            self.now_s = max(self.now_s, t_s)
+            return
         while self.t_s + dt <= t_s + 1e-9:
             self._strike(self.faults.release_due(self.t_s))
             self._step(dt)
@@ -345,27 +348,26 @@ class Spacecraft:
         """Sunlit share, sun cosine on the array, solar flux and particle flux factor."""
         dt = self.cfg.physics_dt_s
         i = round((t_s - self._eph_t0) / dt)
-        if not 0 <= i < len(self._eph_lit):
+        if not 0 <= i < len(self._eph_rows):
             self._eph_t0 = t_s
             times = t_s + dt * np.arange(EPHEMERIS_CHUNK)
-            self._eph_lit = np.asarray(self.orbit.sunlit_fraction(times), dtype=np.float64)
+            lit = np.asarray(self.orbit.sunlit_fraction(times), dtype=np.float64)
             if self.cfg.array_pointing == "beta_tracking":
-                self._eph_cos = np.ones(EPHEMERIS_CHUNK)
+                cos = np.ones(EPHEMERIS_CHUNK)
             else:
                 sin_beta = np.sin(np.radians(self.orbit.beta_angle_deg(times)))
-                self._eph_cos = np.maximum(self._array_side * sin_beta, 0.0)
-            self._eph_sun = np.asarray(self.orbit.solar_flux_w_m2(times), dtype=np.float64)
+                cos = np.maximum(self._array_side * sin_beta, 0.0)
+            sun = np.asarray(self.orbit.solar_flux_w_m2(times), dtype=np.float64)
             peak = self.cfg.radiation.saa_peak_multiplier
-            self._eph_flux = np.asarray(
+            flux = np.asarray(
                 flux_factor(self.orbit, times, saa_peak_multiplier=peak), dtype=np.float64
             )
+            # As Python floats once per chunk (the same values float() of each gives).
+            self._eph_rows = list(
+                zip(lit.tolist(), cos.tolist(), sun.tolist(), flux.tolist(), strict=True)
+            )
             i = 0
-        return (
-            float(self._eph_lit[i]),
-            float(self._eph_cos[i]),
-            float(self._eph_sun[i]),
-            float(self._eph_flux[i]),
-        )
+        return self._eph_rows[i]
 
     def in_eclipse(self) -> bool:
         """Any part of the sun hidden by the Earth now."""
@@ -380,10 +382,13 @@ class Spacecraft:
         b = self.boards
         for f in faults:  # random: they strike at the step's end, as stamped
             self._record(f, f.target)
-        effects = b.apply_radiation(
-            events.seu, events.seu_uncorrectable, events.sel, events.sefi, at_s=self.t_s + dt
-        )
-        self._record_effects(effects, self.t_s + dt)
+        if events.quiet:  # no event on any board: the pass would only settle the boards
+            b.settle()
+        else:
+            effects = b.apply_radiation(
+                events.seu, events.seu_uncorrectable, events.sel, events.sefi, at_s=self.t_s + dt
+            )
+            self._record_effects(effects, self.t_s + dt)
         self._enforce_switches()
         b.step(dt, float(self.thermal.temperatures_c[self._i_coldplate]))
         np.maximum(self.board_temp_max_c, b.temperature_c, out=self.board_temp_max_c)
@@ -413,16 +418,17 @@ class Spacecraft:
             "heaters": heaters,
             "aux_0": cfg.aux_w,
         }
-        for name, w in zip(self.switches.payload, per_group, strict=True):
-            loads[name] = float(w)
-        for name, w in self.extra_load_w.items():
-            loads[name] = loads.get(name, 0.0) + w
-        self.extra_load_w.clear()
-        for name, (w, until) in list(self.overcurrent_until.items()):
-            if self.t_s <= until:
+        loads.update(zip(self.switches.payload, per_group.tolist(), strict=True))
+        if self.extra_load_w:
+            for name, w in self.extra_load_w.items():
                 loads[name] = loads.get(name, 0.0) + w
-            else:
-                del self.overcurrent_until[name]
+            self.extra_load_w.clear()
+        if self.overcurrent_until:
+            for name, (w, until) in list(self.overcurrent_until.items()):
+                if self.t_s <= until:
+                    loads[name] = loads.get(name, 0.0) + w
+                else:
+                    del self.overcurrent_until[name]
         return loads
 
     def _heater_on(self, zone: str) -> bool:
@@ -507,7 +513,7 @@ class Spacecraft:
                 self.battery.soc,
                 p.bus_voltage_v if p is not None else self.battery.terminal_voltage_v(),
                 1.0 if self.in_eclipse() else 0.0,
-                *(float(t) for t in temps),
+                *temps.tolist(),
             )
         )
 

@@ -22,6 +22,7 @@ from hal.interfaces import (
     ThermalLoopTelemetry,
 )
 from hal.samples import SampleCounter
+from sim_hw.boards import COUNT_ROWS, FLOAT_ROWS
 from sim_hw.spacecraft import HEATER_ZONES, SENSORS, Spacecraft
 
 
@@ -31,6 +32,9 @@ class SimPcdu:
     def __init__(self, sc: Spacecraft, samples: SampleCounter | None = None) -> None:
         self._sc = sc
         self._samples = samples if samples is not None else SampleCounter()
+        # The last all-finite reading, by the currents it was made from: the model keeps
+        # its telemetry (the same tuples) until a switch changes or the next step.
+        self._read: tuple[tuple[float, ...], SwitchTelemetry] | None = None
 
     def switch_names(self) -> tuple[str, ...]:
         return self._sc.switches.names
@@ -47,7 +51,17 @@ class SimPcdu:
 
     def read_switches(self) -> SwitchTelemetry:
         t = self.sense()
-        return SwitchTelemetry(t.on, self._samples.units("switches", t.current_a), t.tripped)
+        read = self._read
+        if read is not None and read[0] is t.current_a:
+            last = read[1]
+            if last.on is t.on and last.tripped is t.tripped:
+                return last  # the same readings, all finite: nothing to count again
+        counted = self._samples.by_kind.get("switches", 0)
+        currents = self._samples.units("switches", t.current_a)
+        out = SwitchTelemetry(t.on, currents, t.tripped)
+        finite = self._samples.by_kind.get("switches", 0) == counted  # nothing blanked
+        self._read = (t.current_a, out) if finite else None
+        return out
 
     def sense(self) -> SwitchTelemetry:
         """What the PCDU's sensors report, before the HAL's finiteness rule."""
@@ -119,7 +133,8 @@ class SimThermal:
 
     def sense(self) -> tuple[float, ...]:
         """What the thermistors report, before the HAL's finiteness rule."""
-        return tuple(float(v) for v in self._sc.sensor_values)
+        values: list[float] = self._sc.sensor_values.tolist()  # float() of each, at once
+        return tuple(values)
 
     def heater_names(self) -> tuple[str, ...]:
         return tuple(f"heater_{z}" for z in HEATER_ZONES)
@@ -149,6 +164,8 @@ class SimBoards:
         self._samples = samples if samples is not None else SampleCounter()
         self._b = sc.boards
         self._cache: tuple[tuple[float, int], BoardTelemetry] | None = None
+        # The last report sense() made and the block its float arrays are rows of.
+        self._sensed: tuple[BoardTelemetry, NDArray[np.float64]] | None = None
 
     @property
     def count(self) -> int:
@@ -167,13 +184,16 @@ class SimBoards:
 
     def _snapshot(self) -> BoardTelemetry:
         tel = self.sense()
+        sensed, self._sensed = self._sensed, None
+        if sensed is not None and sensed[0] is tel and np.isfinite(sensed[1]).all():
+            return tel  # all finite (the usual case): one check, no second snapshot
         unit = self._samples.unit_array
         assert tel.utilization is not None and tel.power_cap_w is not None
         raw = [tel.current_a, tel.power_w, tel.temperature_c, tel.work_done]
         raw += [tel.utilization, tel.power_cap_w]
         checked = [unit("boards", v) for v in raw]
         if all(c is v for c, v in zip(checked, raw, strict=True)):
-            return tel  # all finite (the usual case): no second snapshot to build
+            return tel  # all finite: no second snapshot to build
         current_a, power_w, temperature_c, work_done, utilization, power_cap_w = checked
         return replace(
             tel,
@@ -186,21 +206,25 @@ class SimBoards:
         )
 
     def sense(self) -> BoardTelemetry:
-        """What the board controllers report (copies), before the HAL's finiteness rule."""
+        """What the board controllers report (copies), before the HAL's finiteness rule.
+        Its float arrays are the rows of one block (kept for ``_snapshot``'s one check)."""
+        tel, block = self._sense()
+        self._sensed = (tel, block)
+        return tel
+
+    def _sense(self) -> tuple[BoardTelemetry, NDArray[np.float64]]:
+        """The report, and the (6, n) block its float arrays are rows of: the model keeps
+        them as one block (sim_hw.boards.FLOAT_ROWS), so they are copied in one go."""
         b = self._b
-        return BoardTelemetry(
+        block = b.float_block.copy()
+        rows = dict(zip(FLOAT_ROWS, block, strict=True))  # views of the one copy
+        rows.update(zip(COUNT_ROWS, b.count_block.copy(), strict=True))
+        tel = BoardTelemetry(
             powered=b.powered.copy(),
-            current_a=b.current_a.copy(),
-            power_w=b.power_w.copy(),
-            temperature_c=b.temperature_c.copy(),
-            ecc_corrected=b.ecc_corrected.copy(),
-            ecc_uncorrectable=b.ecc_uncorrectable.copy(),
             heartbeat=np.asarray(b.heartbeat, dtype=np.int64),  # already a new array
-            work_done=b.work_done.copy(),
-            utilization=b.utilization.copy(),
-            power_cap_w=b.power_cap_w.copy(),
-            checksum_errors=b.checksum_errors.copy(),
+            **rows,
         )
+        return tel, block
 
     def set_board_power(self, idx: NDArray[np.intp], on: bool) -> None:
         self._cache = None

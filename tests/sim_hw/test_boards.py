@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim_hw.boards import TELEMETRY_KEYS, BoardArray, BoardParams
+from sim_hw.boards import COUNT_ROWS, FLOAT_ROWS, TELEMETRY_KEYS, BoardArray, BoardParams
 
 P = BoardParams()
 HIDDEN = ("latched", "hung", "damaged", "latent_flips", "silent_escapes")
@@ -470,6 +470,49 @@ def test_invariants_hold_under_any_command_sequence(
         assert not (b.hung & ~b.powered).any()
         assert (b.latent_flips >= 0).all()
         beats, damaged = b.heartbeat.copy(), b.damaged.copy()
+    assert_block_views(b)
+
+
+def assert_block_views(b: BoardArray) -> None:
+    """Each float field and copied counter is still a row of its block (a field rebound
+    instead of written in place would leave the block, and a snapshot, stale)."""
+    for blk, names in ((b._fblock, FLOAT_ROWS), (b._cblock, COUNT_ROWS)):
+        for row, name in enumerate(names):
+            field = getattr(b, f"_{name}")
+            assert field.base is blk, name
+            assert np.shares_memory(field, blk[row]) and field.shape == (b.n,), name
+    for blk, names in ((b.float_block, FLOAT_ROWS), (b.count_block, COUNT_ROWS)):
+        assert not blk.flags.writeable
+        for row, name in enumerate(names):
+            np.testing.assert_array_equal(blk[row], getattr(b, name), err_msg=name)
+
+
+@pytest.mark.parametrize("seed", [1, 7, 42])
+def test_fields_stay_views_of_the_blocks_through_every_kind_of_change(seed: int) -> None:
+    b = make(16, seed=seed)
+    rng = np.random.default_rng(seed)
+    assert_block_views(b)
+    for k in range(60):
+        i = np.flatnonzero(rng.random(16) < 0.3)
+        b.set_utilization(i, rng.random(i.size))
+        b.set_power_cap(i[::2], 100.0 + 300.0 * rng.random(i[::2].size))
+        if k % 7 == 3:
+            b.set_power(i[:2], False)
+        if k % 7 == 5:
+            b.set_power(np.arange(16), True)
+        if k % 11 == 4:
+            b.reset(i)
+            b.scrub(i)
+        b.apply_radiation(
+            rng.poisson(0.5, 16),
+            rng.poisson(0.05, 16),
+            rng.random(16) < 0.02,
+            rng.random(16) < 0.02,
+        )
+        b.corrupt_job(int(rng.integers(16)), bool(k % 2))
+        b.step(1.0, 20.0 + k % 5)
+        assert_block_views(b)
+    assert b.ecc_corrected.sum() > 0 and b.checksum_errors.sum() > 0  # counters did move
 
 
 def test_silent_corruption_is_mostly_caught_by_checksums() -> None:

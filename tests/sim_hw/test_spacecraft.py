@@ -5,11 +5,14 @@ the payload-off node; an energy-positive orbit at the end of life."""
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from sim_hw.faults import FaultKind, ScheduledFault
 from sim_hw.orbit import solar_flux_w_m2
 from sim_hw.spacecraft import (
     HEATER_ZONES,
@@ -215,3 +218,94 @@ def test_energy_positive_orbit_at_end_of_life_matches_the_design() -> None:
     assert gained > 0.0
     assert gained == pytest.approx(design.balance_wh, rel=0.05)
     assert sc.power.unserved_wh == 0.0
+
+
+class _Reference(Spacecraft):
+    """The node without its fast paths: every quiet radiation step goes through the
+    boards' radiation pass, and every frame releases and strikes as it did before the
+    early return (the code as it was, kept here as the reference)."""
+
+    def __init__(self, cfg: SpacecraftConfig, seed: int) -> None:
+        super().__init__(cfg, seed)
+        rad = self.faults.radiation
+        assert rad is not None
+        draw = rad.draw
+        rad.draw = lambda *a, **k: replace(draw(*a, **k), quiet=False)  # type: ignore[method-assign]
+
+    def advance_to(self, t_s: float) -> None:
+        self.tracker.observe(self, self.now_s)
+        dt = self.cfg.physics_dt_s
+        while self.t_s + dt <= t_s + 1e-9:
+            self._strike(self.faults.release_due(self.t_s))
+            self._step(dt)
+            self.tracker.observe(self, self.t_s)
+        self._strike(self.faults.release_due(t_s))
+        self.now_s = max(self.now_s, t_s)
+
+
+def _world_bytes(sc: Spacecraft) -> bytes:
+    b = sc.boards
+    parts = [b.float_block.tobytes(), b.count_block.tobytes(), b._dev.tobytes()]
+    parts += [b.heartbeat.tobytes(), b.latched.tobytes(), b.hung.tobytes(), b.damaged.tobytes()]
+    parts += [b.latent_flips.tobytes(), b.silent_escapes.tobytes(), sc.sensor_values.tobytes()]
+    parts += [repr((sc.pcdu.telemetry(), sc.t_s, sc.now_s, sc.revision, b.heat_w)).encode()]
+    return b"".join(parts)
+
+
+@pytest.mark.parametrize("seed", [2, 31])
+def test_fast_paths_change_not_a_bit_of_the_world(seed: int) -> None:
+    """Quiet radiation steps skip the boards' pass and frames between steps return at
+    once; the world, frame by frame, and its truth are those of the code without them.
+    Faults strike between frames, commands land between steps, and a switch opened
+    behind the PCDU's back makes the step itself take power from commanded boards."""
+    rng = np.random.default_rng(seed)
+    n = 64
+    schedule = [
+        ScheduledFault(round(float(t), 2), kind, target, detail)
+        for t, kind, target, detail in [
+            (rng.uniform(3, 30), FaultKind.SEL, "@busy", {}),
+            (rng.uniform(3, 30), FaultKind.SEFI, "@busy", {}),
+            (rng.uniform(3, 30), FaultKind.SEU, "@powered", {"count": 3}),
+            (rng.uniform(3, 30), FaultKind.SENSOR_STUCK, "coldplate_a", {"value": 80.0}),
+            (rng.uniform(3, 30), FaultKind.SWITCH_OVERCURRENT, "payload_1", {"duration_s": 2}),
+        ]
+    ]
+    # About half the steps quiet, the others with upsets of every kind now and then.
+    rad = {
+        "seu_per_board_day": 700.0,
+        "uncorrectable_fraction": 0.3,
+        "sel_per_board_day": 40.0,
+        "sefi_per_board_day": 80.0,
+    }
+    worlds = []
+    for cls in (Spacecraft, _Reference):
+        cfg = SpacecraftConfig.from_dict({"boards": n, "boards_per_switch": 16, "radiation": rad})
+        cfg.schedule = list(schedule)
+        worlds.append(cls(cfg, seed))
+    cmd = np.random.default_rng(seed + 1)
+    frames: list[list[bytes]] = [[], []]
+    for frame in range(1, 401):
+        idx = np.flatnonzero(cmd.random(n) < 0.2)
+        util = cmd.random(idx.size)
+        on = frame % 30 == 5
+        cut = frame % 30 == 15
+        for sc, seen in zip(worlds, frames, strict=True):
+            sc.boards.set_utilization(idx, util)
+            if on:
+                sc.pcdu.reset_trip("payload_1")
+                sc.pcdu.set("payload_1", True)
+                sc.pcdu.set("payload_2", True)
+                sc.boards.set_power(np.arange(n)[sc.board_supply_ok(np.arange(n))], True)
+            if cut:
+                sc.pcdu.set("payload_2", False)  # the next step's enforcement cuts boards
+                sc.boards.set_utilization(idx, 1.0 - util)
+            sc.advance_to(frame * 0.1)
+            seen.append(_world_bytes(sc))
+    assert frames[0] == frames[1]
+    fast, ref = worlds
+    assert json.dumps(fast.truth(), default=str) == json.dumps(ref.truth(), default=str)
+    kinds = {r["kind"] for r in fast.fault_log}
+    assert {"sel", "sefi", "seu", "seu_uncorrectable", "switch_overcurrent"} <= kinds
+    rad_model = fast.faults.radiation
+    assert rad_model is not None and rad_model.steps == 40
+    assert 0 < rad_model.total_seu < 40  # some steps had upsets, some none (quiet)

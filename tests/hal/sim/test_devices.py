@@ -12,6 +12,7 @@ from hal.clocks import SimClock
 from hal.samples import InvalidSample
 from hal.sim.backend import build_sim_hal
 from hal.sim.devices import SimBattery, SimBoards, SimPcdu, SimSolarArray, SimThermal
+from sim_hw.boards import FLOAT_ROWS
 
 NON_FINITE = [math.nan, math.inf, -math.inf]
 
@@ -60,11 +61,12 @@ def test_thermistors_and_switch_currents(monkeypatch: pytest.MonkeyPatch, bad: f
     assert hal.samples.by_kind["temperatures"] == 1 and hal.samples.by_kind["switches"] == 1
 
 
+@pytest.mark.parametrize("seam", ["sense", "_sense"])
 @pytest.mark.parametrize("bad", NON_FINITE)
 @pytest.mark.parametrize(
     "field", ["current_a", "power_w", "temperature_c", "work_done", "utilization", "power_cap_w"]
 )
-def test_board_values(monkeypatch: pytest.MonkeyPatch, bad: float, field: str) -> None:
+def test_board_values(monkeypatch: pytest.MonkeyPatch, bad: float, field: str, seam: str) -> None:
     hal = _hal()
     good = hal.devices["boards"].sense()
 
@@ -73,7 +75,13 @@ def test_board_values(monkeypatch: pytest.MonkeyPatch, bad: float, field: str) -
         values[2] = bad
         return replace(good, **{field: values})
 
-    monkeypatch.setattr(SimBoards, "sense", sense)
+    def sense_block(self: SimBoards):  # type: ignore[no-untyped-def]
+        # As the device builds it: the float fields are the rows of one block.
+        block = np.stack([getattr(good, f) for f in FLOAT_ROWS])
+        block[FLOAT_ROWS.index(field), 2] = bad
+        return replace(good, **dict(zip(FLOAT_ROWS, block, strict=True))), block
+
+    monkeypatch.setattr(SimBoards, seam, sense if seam == "sense" else sense_block)
     hal.step(2_000_000_000)  # a new physics step: no cached snapshot
     tel = hal.devices["boards"].read_boards()
     got = getattr(tel, field)
@@ -81,3 +89,49 @@ def test_board_values(monkeypatch: pytest.MonkeyPatch, bad: float, field: str) -
         np.delete(got, 2), np.delete(getattr(good, field), 2)
     )
     assert hal.samples.by_kind["boards"] == 1
+
+
+def test_board_snapshot_is_one_copied_block_that_later_physics_does_not_touch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hal = _hal()
+    boards = hal.devices["boards"]
+    sc = hal.harness["sim"]
+    boards.set_utilization(np.arange(4), np.array([0.0, 0.3, 0.6, 1.0]))
+
+    def per_array(*_a: object) -> None:
+        raise AssertionError("all finite: one check of the block, none per array")
+
+    monkeypatch.setattr(hal.samples, "unit_array", per_array)
+    tel = boards.read_boards()
+    block = tel.current_a.base
+    assert block is not None and block.shape == (len(FLOAT_ROWS), 4)
+    for row, name in enumerate(FLOAT_ROWS):
+        assert getattr(tel, name).base is block and np.shares_memory(getattr(tel, name), block[row])
+        np.testing.assert_array_equal(getattr(tel, name), getattr(sc.boards, name))
+    assert not np.shares_memory(block, sc.boards.float_block)
+    kept = block.copy()
+    hal.step(5_000_000_000)
+    assert boards.read_boards() is not tel
+    np.testing.assert_array_equal(block, kept)  # the model moved on, the snapshot did not
+
+
+@pytest.mark.parametrize("bad", NON_FINITE)
+def test_switch_readings_are_reused_only_while_unchanged_and_finite(
+    monkeypatch: pytest.MonkeyPatch, bad: float
+) -> None:
+    hal = _hal()
+    pcdu = hal.devices["pcdu"]
+    first = pcdu.read_switches()
+    assert pcdu.read_switches() is first  # same model telemetry, nothing blanked
+    pcdu.set_switch("aux_0", False)
+    changed = pcdu.read_switches()
+    assert changed is not first and not changed.on[pcdu.switch_names().index("aux_0")]
+    hal.step(2_000_000_000)
+    assert pcdu.read_switches().current_a is not changed.current_a  # a new step's currents
+    # A blanked reading is counted at every read, even of the very same telemetry.
+    same_bad = replace(first, current_a=(*first.current_a[:-1], bad))
+    monkeypatch.setattr(SimPcdu, "sense", lambda self: same_bad)
+    for k in (1, 2, 3):
+        assert math.isnan(pcdu.read_switches().current_a[-1])
+        assert hal.samples.by_kind["switches"] == k
