@@ -714,7 +714,7 @@ class FdirApp(DeviceGuard, App):
         """When each board's heartbeat last moved (power-on counts as a beat), and when the
         next hang could be due."""
         moved = (tel.heartbeat != self.last_beat) | (tel.powered & ~self.was_powered)
-        if moved.any():
+        if np.count_nonzero(moved):  # (several times cheaper than .any() here)
             self.beat_at[moved] = now
             self.last_beat = tel.heartbeat.copy()
         self.was_powered = tel.powered.copy()
@@ -798,7 +798,7 @@ class FdirApp(DeviceGuard, App):
         if fresh:
             self.last_tel = tel
             sel = self._latchup(tel, now)
-            if not sel.any():
+            if not np.count_nonzero(sel):
                 sel = None
         if sel is not None or now > self.hang_due_s:
             self._boards(tel, now, sel)
