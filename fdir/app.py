@@ -128,35 +128,6 @@ class Monitor(IntEnum):
 MONITORS = {int(m): m.name.lower() for m in Monitor}  # number -> name (dictionary, docs)
 SENSOR_PERIOD_S = 1.0
 CRITICAL_APPS = ("power", "thermal", "comms")
-# The telemetry points _telemetry writes, in the order of its values.
-TLM_POINTS = (
-    "latchups",
-    "overtemps",
-    "radio_resets",
-    "hangs",
-    "resets",
-    "power_cycles",
-    "recovered",
-    "isolated_boards",
-    "boards_in_recovery",
-    "ecc_corrected",
-    "ecc_uncorrectable",
-    "scrubs",
-    "failed_sensors",
-    "safe_mode",
-    "monitors_enabled",
-    "boot_count",
-    "reset_reason",
-    "state_repairs",
-    "table_repairs",
-    "battery_temp_c",
-    "param_repairs",
-    "events_lost",
-    "events_backlog",
-    "supply_faults",
-    "supplies_down",
-    "monitor_violations",
-)
 OVERRUN_RESTARTS = 3  # overrun escalations within the window before an app is disabled
 # Plain ints for the hot array comparisons: numpy compares an int8 array with an int
 # several times faster than with an IntEnum member.
@@ -1215,10 +1186,47 @@ class FdirApp(DeviceGuard, App):
         seen = (*values, struct.pack("<d", self.battery_temp_c))
         if seen == self.tlm_seen:
             if self.gates.enabled:
-                self.gates.equal("telemetry", [self.tlm[k] for k in TLM_POINTS], list(values))
+                before = dict(self.tlm)
+                self._write_telemetry(values)
+                self.gates.equal("telemetry", dict(self.tlm), before)
             return
-        self.tlm.update(zip(TLM_POINTS, values, strict=True))
+        self._write_telemetry(values)
         self.tlm_seen = seen
+
+    def _write_telemetry(self, values: tuple[Any, ...]) -> None:
+        """The points in the order of ``values`` (keyword arguments are evaluated left to
+        right), each named here so the declarations check sees it."""
+        v = iter(values)
+        self.tlm.update(
+            latchups=next(v),
+            overtemps=next(v),
+            radio_resets=next(v),
+            hangs=next(v),
+            resets=next(v),
+            power_cycles=next(v),
+            recovered=next(v),
+            isolated_boards=next(v),
+            boards_in_recovery=next(v),
+            ecc_corrected=next(v),
+            ecc_uncorrectable=next(v),
+            scrubs=next(v),
+            failed_sensors=next(v),
+            safe_mode=next(v),
+            monitors_enabled=next(v),
+            boot_count=next(v),
+            reset_reason=next(v),
+            state_repairs=next(v),
+            table_repairs=next(v),
+            battery_temp_c=next(v),
+            param_repairs=next(v),
+            events_lost=next(v),
+            events_backlog=next(v),
+            supply_faults=next(v),
+            supplies_down=next(v),
+            monitor_violations=next(v),
+        )
+        if next(v, None) is not None:
+            raise ValueError("FDIR telemetry: more values than points")
 
     # --- commands ---------------------------------------------------------------------
     @command(function_id=1, args=(Arg("monitor", "u8", 1, len(MONITORS)),))
