@@ -46,6 +46,7 @@ Every monitor can be disabled and re-enabled by TC, every limit is a PUS-20 para
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import asdict
 from enum import IntEnum
 from typing import Any
@@ -55,6 +56,7 @@ from numpy.typing import NDArray
 
 from fdir.counters import FaultCounter
 from fdir.eventlog import EventBacklog
+from fdir.gates import GateChecker, GateLog, check_mode, same
 from fdir.guard import ParamGuard, ParamRegion, TableRegion
 from fdir.health import Health, HealthTable, UnitKind
 from fdir.ladder import BoardLadder, BoardState, LadderTiming
@@ -102,6 +104,7 @@ from hal.interfaces import (
     BoardTelemetry,
     NonVolatileStore,
     PowerDistribution,
+    SwitchTelemetry,
     TemperatureSensors,
     UpsetTargets,
 )
@@ -130,6 +133,7 @@ OVERRUN_RESTARTS = 3  # overrun escalations within the window before an app is d
 # several times faster than with an IntEnum member.
 HEALTHY = int(BoardState.HEALTHY)
 ISOLATED = int(BoardState.ISOLATED)
+NO_BOARDS = np.zeros(0, dtype=np.intp)
 FULL_PERIOD_S = 1.0  # heartbeats, memory, ladder timers; latch-ups are checked every frame
 _validated_table = validated_table  # the name tests and older code use
 
@@ -184,6 +188,7 @@ RETAINED = (
     "state_repairs_seen",
     "watch",
     "device_errors",
+    "gate_log",
 )
 
 
@@ -484,7 +489,16 @@ class FdirApp(DeviceGuard, App):
         self.next_nv_scrub_s = 0.0
         self.state_repairs_seen = 0
         self.watch = WatchTable.from_options(self.ctx.options.get("monitors", []))
+        # exact gates (fdir.gates): what the last full work was done for; not retained, so a
+        # fresh instance does all the work once
+        self.gate_log = GateLog()
+        self.hang_beat_min = math.inf  # the earliest beat of a board watched for hangs
+        self.ceilings_key: tuple[object, ...] | None = None
+        self.ceilings: tuple[NDArray[np.float64], NDArray[np.float64], float] | None = None
+        self.supply_seen: tuple[tuple[bool, ...], tuple[bool, ...]] | None = None
+        self.tlm_seen: tuple[object, ...] | None = None
         self._take_back()
+        self.gates = GateChecker(check_mode(), self._gate_state, self.gate_log)
         memory = self.memory
         if memory is not None:
             memory.register("params", ParamRegion(self.all_params))
@@ -537,7 +551,8 @@ class FdirApp(DeviceGuard, App):
         """Write the critical state when it changed (serializing it costs ~0.1 ms)."""
         if self.keeper is None:
             return
-        isolated = np.flatnonzero(self.ladder.state == ISOLATED)
+        st = self.ladder.state
+        isolated = np.flatnonzero(st == ISOLATED) if np.count_nonzero(st) else NO_BOARDS
         key = (self.safe, isolated.tobytes(), self.state.boot_count, self.state.reset_reason)
         if key == self.saved_key:
             return
@@ -603,8 +618,10 @@ class FdirApp(DeviceGuard, App):
     # --- the loop ---------------------------------------------------------------------
     def step(self, now_ns: int) -> None:
         self.guarded(self._step, now_ns)
-        self.events.per_frame = int(self.param("event_burst"))
-        self.events.flush(self.emit)
+        events = self.events
+        if events.queue or events.unreported:  # (an empty backlog's flush emits nothing)
+            events.per_frame = int(self.param("event_burst"))
+            events.flush(self.emit)
 
     def _step(self, now_ns: int) -> None:
         now = now_ns / NS_PER_S
@@ -614,12 +631,19 @@ class FdirApp(DeviceGuard, App):
         if fresh:
             self._track_beats(tel, now)
         if now < self.next_full_s:
-            self._between(tel, now, fresh)
+            # Gate of the 10 Hz frames: the snapshot seen before and no hang due is a
+            # frame in which _between does nothing (it acts on a new snapshot or a hang).
+            if fresh or now > self.hang_due_s:
+                self._between(tel, now, fresh)
+            else:
+                self.gates.noop("between", lambda: self._between(tel, now, fresh))
             return
         self.next_full_s = now + FULL_PERIOD_S
         self.last_tel = tel
-        self._supply()
-        self._boards(tel, now)
+        released = self._supply()
+        # the hang deadline _track_beats just computed is current unless _supply moved a
+        # board out of its recovery step
+        self._boards(tel, now, beats_current=fresh and not released)
         sensing = Monitor.SENSOR in self.enabled and self.sensors is not None
         if sensing and now >= self.next_sensor_s:
             self.next_sensor_s = now + SENSOR_PERIOD_S
@@ -632,11 +656,36 @@ class FdirApp(DeviceGuard, App):
         self._save()
         self._telemetry()
 
+    def _gate_state(self) -> tuple[object, ...]:
+        """Everything the gated code could change (the check mode compares it)."""
+        lad, hc, uc = self.ladder, self.hang_counter, self.unc_counter
+        arrays: list[NDArray[Any]] = [lad.state, lad.deadline, lad.beat_mark, self.beat_at]
+        arrays += [self.sel_filter.history, self.last_beat, self.was_powered, hc.times, hc.head]
+        arrays += [uc.times, uc.head, self.last_corrected, self.last_unc, self.since_scrub]
+        arrays += [self.supply_down, self.external, self.permanent]
+        arrays += self.health.health.values()
+        return (
+            *(a.tobytes() for a in arrays),
+            dict(lad.counts),
+            tuple(map(tuple, lad.sel_times)),
+            self.hang_due_s,
+            self.corrected_total,
+            self.unc_total,
+            self.scrubs,
+            self.next_scrub_s,
+            tuple(self.switch_tripped),
+            self.supply_faults,
+            self.health_key,
+            tuple(self.events.queue),
+            self.events.dropped,
+            self.last_published,
+        )
+
     def _track_beats(self, tel: BoardTelemetry, now: float) -> None:
         """When each board's heartbeat last moved (power-on counts as a beat), and when the
         next hang could be due."""
         moved = (tel.heartbeat != self.last_beat) | (tel.powered & ~self.was_powered)
-        if moved.any():
+        if np.count_nonzero(moved):  # (several times cheaper than .any() here)
             self.beat_at[moved] = now
             self.last_beat = tel.heartbeat.copy()
         self.was_powered = tel.powered.copy()
@@ -646,7 +695,8 @@ class FdirApp(DeviceGuard, App):
         watched = tel.powered & (self.ladder.state == HEALTHY) & ~self.external
         last = self.beat_at[watched]
         timeout = float(self.param("hang_timeout_s"))
-        self.hang_due_s = float(last.min()) + timeout if last.size else math.inf
+        self.hang_beat_min = float(last.min()) if last.size else math.inf
+        self.hang_due_s = self.hang_beat_min + timeout if last.size else math.inf
 
     def _expected_power(self, tel: BoardTelemetry) -> NDArray[np.float64]:
         """What each board's own settings let it draw (full power where it does not say)."""
@@ -659,16 +709,54 @@ class FdirApp(DeviceGuard, App):
         out: NDArray[np.float64] = np.minimum(demand, np.maximum(cap, idle))
         return out
 
+    def _ceilings(
+        self, tel: BoardTelemetry, excess: float
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
+        """``demand - excess``, ``demand + excess`` (the expected power's band) and
+        ``idle + excess``. Gate: the expected power depends only on two parameters and on
+        the boards' utilization and cap settings, which change on commands, not every
+        second; with the same values (bit for bit) the arrays are the ones computed last."""
+        idle = float(self.param("board_idle_w"))
+        key = (idle, float(self.param("board_max_w")), excess)
+        util, cap = tel.utilization, tel.power_cap_w
+        cached = self.ceilings
+        if (
+            cached is not None
+            and self.ceilings_key is not None
+            and self.ceilings_key[0] == key
+            and same(util, self.ceilings_key[1])  # type: ignore[arg-type]
+            and same(cap, self.ceilings_key[2])  # type: ignore[arg-type]
+        ):
+            if self.gates.enabled:
+                demand = self._expected_power(tel)
+                self.gates.equal("ceilings", cached[0].tobytes(), (demand - excess).tobytes())
+                self.gates.equal("ceilings", cached[1].tobytes(), (demand + excess).tobytes())
+            return cached
+        demand = self._expected_power(tel)
+        self.ceilings = (demand - excess, demand + excess, idle + excess)
+        self.ceilings_key = (
+            key,
+            None if util is None else util.copy(),
+            None if cap is None else cap.copy(),
+        )
+        return self.ceilings
+
     def _latchup(self, tel: BoardTelemetry, now: float) -> NDArray[np.bool_]:
-        """Latch-ups: more current than the board's state can draw, in any powered state."""
+        """Latch-ups: more current than the board's state can draw, in any powered state.
+
+        A board that is computing may draw its expected power (``demand``) plus
+        ``sel_excess_w``; one that is not (drawing well below ``demand`` or silent) idle
+        power plus the excess. (``where(nc, idle, demand) + excess`` is computed as
+        ``where(nc, idle + excess, demand + excess)``: the same sums, element by element.)
+        """
         if Monitor.LATCHUP not in self.enabled:
             return np.zeros(self.boards.count, dtype=bool)
         excess = float(self.param("sel_excess_w"))
-        demand = self._expected_power(tel)
+        low, high, idle_ceiling = self._ceilings(tel, excess)
         p = tel.power_w
         silent = (now - self.beat_at) > float(self.param("hung_after_s"))
-        not_computing = (p < demand - excess) | silent
-        ceiling = np.where(not_computing, float(self.param("board_idle_w")), demand) + excess
+        not_computing = (p < low) | silent
+        ceiling = np.where(not_computing, idle_ceiling, high)
         watched = tel.powered & (self.ladder.state != ISOLATED) & ~self.external
         out: NDArray[np.bool_] = self.sel_filter.update(watched & (p > ceiling))
         return out
@@ -681,18 +769,77 @@ class FdirApp(DeviceGuard, App):
         if fresh:
             self.last_tel = tel
             sel = self._latchup(tel, now)
-            if not sel.any():
+            if not np.count_nonzero(sel):
                 sel = None
         if sel is not None or now > self.hang_due_s:
             self._boards(tel, now, sel)
 
     def _boards(
-        self, tel: BoardTelemetry, now: float, sel: NDArray[np.bool_] | None = None
+        self,
+        tel: BoardTelemetry,
+        now: float,
+        sel: NDArray[np.bool_] | None = None,
+        beats_current: bool = False,
     ) -> None:
+        """Latch-ups, hangs, over-temperature, the ladders' timers, memory, health.
+
+        ``sel`` None: the full check (latch-ups sampled here). ``beats_current``: the hang
+        deadline was computed for this snapshot and nothing moved a board since.
+        """
         ladder = self.ladder
-        healthy_on = tel.powered & (ladder.state == HEALTHY) & ~self.external
+        nominal = False
         if sel is None:
             sel = self._latchup(tel, now)
+            nominal = beats_current and self._nominal(tel, now, sel)
+        detected = sel
+        if nominal:
+            self.gates.noop("boards", lambda: self._ladder(tel, now, detected))
+        else:
+            self._ladder(tel, now, detected)
+        quiet = self._memory(tel, now)
+        if np.count_nonzero(ladder.state):  # (all healthy: nothing isolated to be stray)
+            stray = np.flatnonzero(tel.powered & (ladder.state == ISOLATED))
+            if stray.size:  # isolated means off, whoever switched it on
+                self.boards.set_board_power(stray, False)
+        self._board_health()
+        if nominal and quiet:  # no board changed state since _track_beats computed it
+            if self.gates.enabled:
+                due = (self.hang_due_s, self.hang_beat_min)
+                self._next_hang_due(tel)
+                self.gates.equal("hang_due", due, (self.hang_due_s, self.hang_beat_min))
+        else:
+            self._next_hang_due(tel)
+        self._publish_availability(now)
+
+    def _nominal(self, tel: BoardTelemetry, now: float, sel: NDArray[np.bool_]) -> bool:
+        """Gate of the full check's ladder work: True when :meth:`_ladder` would change
+        nothing. Sufficient, as :meth:`fdir.ladder.BoardLadder.step` and the outcome
+        handling show: no latch-up sampled; no board on a recovery step (so no timer
+        runs; isolated boards stay so); no board above ``board_off_c`` (a NaN reading
+        fails this test); no hang: the watched board with the oldest heartbeat is not
+        silent (``now - beat`` is monotonic in ``beat``, so no other is). The one write
+        the ladder's step would make, the isolated count, is made here."""
+        if np.count_nonzero(sel):
+            return False
+        st = self.ladder.state
+        not_healthy = np.count_nonzero(st)
+        isolated = int(np.count_nonzero(st == ISOLATED)) if not_healthy else 0
+        if isolated != not_healthy:
+            return False
+        hottest = tel.temperature_c.max(initial=-math.inf)
+        if not hottest <= float(self.param("board_off_c")):
+            return False
+        silent = now - self.hang_beat_min > float(self.param("hang_timeout_s"))
+        if silent and Monitor.HANG in self.enabled:
+            return False
+        if not_healthy:
+            self.ladder.counts["isolated"] = isolated
+        return True
+
+    def _ladder(self, tel: BoardTelemetry, now: float, sel: NDArray[np.bool_]) -> None:
+        """Detections into the recovery ladders; their outcome counted and reported."""
+        ladder = self.ladder
+        healthy_on = tel.powered & (ladder.state == HEALTHY) & ~self.external
         hot = healthy_on & (tel.temperature_c > float(self.param("board_off_c")))
         hang = self._hangs(tel, now)
         out = ladder.step(self.boards, now, tel.heartbeat, sel, hang & ~sel & ~hot, hot)
@@ -718,13 +865,6 @@ class FdirApp(DeviceGuard, App):
         ):
             for b in idx:
                 self.report(name, board=int(b))
-        self._memory(tel, now)
-        stray = np.flatnonzero(tel.powered & (ladder.state == ISOLATED))
-        if stray.size:  # isolated means off, whoever switched it on
-            self.boards.set_board_power(stray, False)
-        self._board_health()
-        self._next_hang_due(tel)
-        self._publish_availability(now)
 
     def _publish_availability(self, now: float, force: bool = False) -> None:
         mask = self.ladder.unavailable | self.supply_down
@@ -761,7 +901,30 @@ class FdirApp(DeviceGuard, App):
         for b, new in self.health.set(UnitKind.BOARD, changed, h[changed]):
             self.report("HEALTH_CHANGED", kind=int(UnitKind.BOARD), unit=b, health=new)
 
-    def _memory(self, tel: BoardTelemetry, now: float) -> None:
+    def _memory(self, tel: BoardTelemetry, now: float) -> bool:
+        """ECC counters and scrubbing; True when that was a no-op (the usual second).
+
+        Gate: the counters are the ones seen last (bit for bit: no new error, none reset
+        by a power-on) and the scrub would scrub nothing: not due, and no board has
+        ``scrub_trigger`` corrections waiting."""
+        if (
+            same(tel.ecc_corrected, self.last_corrected)
+            and same(tel.ecc_uncorrectable, self.last_unc)
+            and not self._scrub_may_run(now)
+        ):
+            self.gates.noop("memory", lambda: self._ecc_and_scrub(tel, now))
+            return True
+        self._ecc_and_scrub(tel, now)
+        return False
+
+    def _scrub_may_run(self, now: float) -> bool:
+        if Monitor.SCRUB not in self.enabled:
+            return False
+        if now >= self.next_scrub_s:
+            return True
+        return bool(self.since_scrub.max(initial=0) >= int(self.param("scrub_trigger")))
+
+    def _ecc_and_scrub(self, tel: BoardTelemetry, now: float) -> None:
         corr = tel.ecc_corrected
         new = np.maximum(corr - self.last_corrected, 0)  # counters restart at power-on
         new = np.where(corr < self.last_corrected, corr, new)
@@ -795,8 +958,9 @@ class FdirApp(DeviceGuard, App):
             self.scrubs += int(idx.size)
 
     # --- the supply level -------------------------------------------------------------------
-    def _supply(self) -> None:
-        """Payload switches that stopped conducting: one supply fault, their boards wait."""
+    def _supply(self) -> bool:
+        """Payload switches that stopped conducting: one supply fault, their boards wait.
+        True when boards were released from their recovery steps."""
         for msg in self.switch_pipe.drain():
             st = msg.payload
             if isinstance(st, SwitchStatus) and len(st.health) == len(self.switch_names):
@@ -804,10 +968,22 @@ class FdirApp(DeviceGuard, App):
                 for i, h in self.health.set(UnitKind.SWITCH, idx, np.array(st.health, np.int8)):
                     self.report("HEALTH_CHANGED", kind=int(UnitKind.SWITCH), unit=i, health=h)
         if Monitor.SUPPLY not in self.enabled or self.pcdu is None:
-            return
+            return False
         if not self.payload_switches.size:
-            return
+            return False
         sw = self.pcdu.read_switches()
+        # Gate: the switches' on/tripped states are the ones last worked through, so
+        # ``switch_tripped`` and ``supply_down`` already hold what they give (only this
+        # method writes them; a restarted app starts with no key and works once).
+        key = (sw.on, sw.tripped)
+        if key == self.supply_seen:
+            self.gates.noop("supply", lambda: self._switches(sw))
+            return False
+        released = self._switches(sw)
+        self.supply_seen = key
+        return released
+
+    def _switches(self, sw: SwitchTelemetry) -> bool:
         conducting = np.array([on and not t for on, t in zip(sw.on, sw.tripped, strict=True)])
         # (nothing tripped now or before, the usual case: nothing to compare switch by switch)
         for i in self.payload_switches if any(sw.tripped) or any(self.switch_tripped) else ():
@@ -818,10 +994,12 @@ class FdirApp(DeviceGuard, App):
             self.switch_tripped[i] = tripped
         down = ~conducting[self.board_switch]
         lost = down & ~self.supply_down
+        self.supply_down = down
         if lost.any():
             # whatever a board behind it was recovering from, the power loss cleared it
             self.ladder.release(np.flatnonzero(lost))
-        self.supply_down = down
+            return True
+        return False
 
     # --- sensors and power ------------------------------------------------------------------
     def _sensors(self) -> None:
@@ -969,35 +1147,86 @@ class FdirApp(DeviceGuard, App):
                     self._enter_safe(-1.0, f"monitor {mid}")
 
     def _telemetry(self) -> None:
+        """The telemetry points, written when one changed. Gate: the values are compared
+        with the ones last written (the battery temperature by its bits, so -0.0 and a
+        NaN's payload count as changes); only this method writes these points."""
         c = self.ladder.counts
-        self.tlm.update(
-            latchups=c["sel"],
-            overtemps=c["overtemp"],
-            radio_resets=self.radio_resets,
-            hangs=c["hang"],
-            resets=c["resets"],
-            power_cycles=c["power_cycles"],
-            recovered=c["recovered"],
-            isolated_boards=c["isolated"],
-            boards_in_recovery=int(np.count_nonzero(self.ladder.recovering)),
-            ecc_corrected=self.corrected_total,
-            ecc_uncorrectable=self.unc_total,
-            scrubs=self.scrubs,
-            failed_sensors=len(self.sensor_fdir.failed),
-            safe_mode=int(self.safe),
-            monitors_enabled=sum(1 << (m - 1) for m in self.enabled) & 0xFF,
-            boot_count=self.state.boot_count,
-            reset_reason=self.state.reset_reason_code,
-            state_repairs=self.keeper.store.repairs if self.keeper is not None else 0,
-            table_repairs=self.table_repairs,
-            battery_temp_c=self.battery_temp_c,
-            param_repairs=self.guard.repairs,
-            events_lost=self.events.dropped,
-            events_backlog=min(len(self.events.queue), 0xFFFF),
-            supply_faults=self.supply_faults,
-            supplies_down=len({int(s) for s in self.board_switch[self.supply_down]}),
-            monitor_violations=self.watch.violations,
+        st = self.ladder.state
+        in_recovery = int(np.count_nonzero(self.ladder.recovering)) if np.count_nonzero(st) else 0
+        down = self.supply_down
+        supplies = len({int(s) for s in self.board_switch[down]}) if np.count_nonzero(down) else 0
+        values = (
+            c["sel"],
+            c["overtemp"],
+            self.radio_resets,
+            c["hang"],
+            c["resets"],
+            c["power_cycles"],
+            c["recovered"],
+            c["isolated"],
+            in_recovery,
+            self.corrected_total,
+            self.unc_total,
+            self.scrubs,
+            len(self.sensor_fdir.failed),
+            int(self.safe),
+            sum(1 << (m - 1) for m in self.enabled) & 0xFF,
+            self.state.boot_count,
+            self.state.reset_reason_code,
+            self.keeper.store.repairs if self.keeper is not None else 0,
+            self.table_repairs,
+            self.battery_temp_c,
+            self.guard.repairs,
+            self.events.dropped,
+            min(len(self.events.queue), 0xFFFF),
+            self.supply_faults,
+            supplies,
+            self.watch.violations,
         )
+        seen = (*values, struct.pack("<d", self.battery_temp_c))
+        if seen == self.tlm_seen:
+            if self.gates.enabled:
+                before = dict(self.tlm)
+                self._write_telemetry(values)
+                self.gates.equal("telemetry", dict(self.tlm), before)
+            return
+        self._write_telemetry(values)
+        self.tlm_seen = seen
+
+    def _write_telemetry(self, values: tuple[Any, ...]) -> None:
+        """The points in the order of ``values`` (keyword arguments are evaluated left to
+        right), each named here so the declarations check sees it."""
+        v = iter(values)
+        self.tlm.update(
+            latchups=next(v),
+            overtemps=next(v),
+            radio_resets=next(v),
+            hangs=next(v),
+            resets=next(v),
+            power_cycles=next(v),
+            recovered=next(v),
+            isolated_boards=next(v),
+            boards_in_recovery=next(v),
+            ecc_corrected=next(v),
+            ecc_uncorrectable=next(v),
+            scrubs=next(v),
+            failed_sensors=next(v),
+            safe_mode=next(v),
+            monitors_enabled=next(v),
+            boot_count=next(v),
+            reset_reason=next(v),
+            state_repairs=next(v),
+            table_repairs=next(v),
+            battery_temp_c=next(v),
+            param_repairs=next(v),
+            events_lost=next(v),
+            events_backlog=next(v),
+            supply_faults=next(v),
+            supplies_down=next(v),
+            monitor_violations=next(v),
+        )
+        if next(v, None) is not None:
+            raise ValueError("FDIR telemetry: more values than points")
 
     # --- commands ---------------------------------------------------------------------
     @command(function_id=1, args=(Arg("monitor", "u8", 1, len(MONITORS)),))

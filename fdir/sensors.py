@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-from numpy.typing import NDArray
-
 from flightsw.apps.shared.sensor_vote import ZoneVoter
 
 FAST_ZONES = ("coldplate", "radiator", "structure")  # can change by degrees a second
@@ -46,12 +43,14 @@ class SensorFdir:
         self.stuck_samples = stuck_samples
         # Stuck detection: per source (the sensors, then the battery's own sensor) the
         # last reading, samples frozen in a row, samples it moved in (cumulative), and
-        # per sensor the partners' move counts when its freeze began.
+        # per sensor the partners' move counts when its freeze began. Plain lists: a
+        # handful of sources, where each numpy call would cost more than the loop.
         sources = len(names) + 1
-        self._last = np.full(sources, np.nan)
-        self._frozen = np.zeros(sources, dtype=np.int64)
-        self._moves = np.zeros(sources, dtype=np.int64)
-        self._moves_at_freeze = np.zeros((sources, sources), dtype=np.int64)
+        self._last: list[float] = [math.nan] * sources
+        self._frozen: list[int] = [0] * sources
+        self._moves: list[int] = [0] * sources
+        # (rows are replaced whole, never changed in place, so they may be shared)
+        self._moves_at_freeze: list[list[int]] = [[0] * sources for _ in range(sources)]
         self._partners = [
             [k for k in groups[name.split("_")[0]] if k != i]
             + ([len(names)] if name.split("_")[0] == self.bms_group else [])
@@ -67,7 +66,7 @@ class SensorFdir:
     def update(self, values: list[float], bms_c: float, fail_after: int, stuck_n: int) -> list[int]:
         """One sample of every sensor; the sensors newly declared failed."""
         newly: list[int] = []
-        stuck = self._stuck(np.asarray([*values, bms_c], dtype=np.float64), stuck_n)
+        stuck = self._stuck([*values, bms_c], stuck_n)
         for g, idx in self.groups.items():
             voter = self.voters[g]
             voter.fail_after = fail_after
@@ -85,22 +84,35 @@ class SensorFdir:
         self.failed.update(out)
         return out
 
-    def _stuck(self, now: NDArray[np.float64], stuck_n: int) -> list[int]:
+    def _stuck(self, now: list[float], stuck_n: int) -> list[int]:
         """Sensors frozen for ``stuck_n`` samples while a partner moved in at least half
-        of them (the last entry of ``now`` is the battery's own sensor)."""
-        last = self._last
-        finite = np.isfinite(now)
-        moved = finite & np.isfinite(last) & (now != last)
-        frozen = finite & (now == last)
-        began = frozen & (self._frozen == 0)  # a freeze starts: partners' counts before it
-        self._moves_at_freeze[began] = self._moves
-        self._moves += moved
-        self._frozen = np.where(frozen, self._frozen + 1, 0)
-        self._last = now.copy()
+        of them (the last entry of ``now`` is the battery's own sensor).
+
+        A reading equal to the last one (both finite) extends a freeze; one that differs
+        from a finite last reading is a move; a non-finite one is neither. When a freeze
+        begins, the move counts of all sources as they stood before this sample are
+        noted for it."""
+        last, frozen, moves = self._last, self._frozen, self._moves
+        before = moves.copy()  # the counts before this sample's moves
+        for k, v in enumerate(now):
+            if not math.isfinite(v):
+                frozen[k] = 0
+            elif v == last[k]:
+                if not frozen[k]:
+                    self._moves_at_freeze[k] = before
+                frozen[k] += 1
+            else:
+                frozen[k] = 0
+                if math.isfinite(last[k]):
+                    moves[k] += 1
+        self._last = [float(v) for v in now]
         out = []
-        for i in np.flatnonzero(self._frozen[:-1] >= stuck_n):
+        for i in range(len(self.names)):
+            held = frozen[i]
+            if held < stuck_n:
+                continue
             partners = [k for k in self._partners[i] if k not in self.failed]
-            since = self._moves[partners] - self._moves_at_freeze[i, partners]
-            if partners and 2 * int(since.max()) >= int(self._frozen[i]):
-                out.append(int(i))
+            at = self._moves_at_freeze[i]
+            if partners and 2 * max(moves[k] - at[k] for k in partners) >= held:
+                out.append(i)
         return out

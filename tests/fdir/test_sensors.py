@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fdir.sensors import SensorFdir
 from tools.fake_bench_device import SENSORS, FakeBenchDevice
@@ -50,3 +54,57 @@ def test_a_frozen_sensor_whose_partner_moves_is_stuck_and_a_still_zone_is_not() 
     fdir = SensorFdir(NAMES, with_bms=True, stuck_samples=30)
     fdir.failed.add(0)
     assert _feed(fdir, rows, [float("nan")] * n) == []
+
+
+class _NumpyStuck:
+    """The numpy form the stuck test had before it became a loop over plain lists (the
+    reference the loop must equal, sample by sample)."""
+
+    def __init__(self, fdir: SensorFdir) -> None:
+        sources = len(fdir.names) + 1
+        self.fdir = fdir
+        self.last = np.full(sources, np.nan)
+        self.frozen = np.zeros(sources, dtype=np.int64)
+        self.moves = np.zeros(sources, dtype=np.int64)
+        self.at = np.zeros((sources, sources), dtype=np.int64)
+
+    def stuck(self, now: np.ndarray, stuck_n: int) -> list[int]:
+        finite = np.isfinite(now)
+        moved = finite & np.isfinite(self.last) & (now != self.last)
+        frozen = finite & (now == self.last)
+        began = frozen & (self.frozen == 0)
+        self.at[began] = self.moves
+        self.moves += moved
+        self.frozen = np.where(frozen, self.frozen + 1, 0)
+        self.last = now.copy()
+        out = []
+        for i in np.flatnonzero(self.frozen[:-1] >= stuck_n):
+            partners = [k for k in self.fdir._partners[i] if k not in self.fdir.failed]
+            since = self.moves[partners] - self.at[i, partners]
+            if partners and 2 * int(since.max()) >= int(self.frozen[i]):
+                out.append(int(i))
+        return out
+
+
+_READING = st.sampled_from([20.0, 21.0, -0.0, 0.0, math.nan, math.inf, -math.inf, 20.5])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(_READING, min_size=len(NAMES) + 1, max_size=len(NAMES) + 1), max_size=30),
+    st.integers(min_value=1, max_value=5),
+    st.sets(st.integers(min_value=0, max_value=len(NAMES) - 1), max_size=2),
+)
+def test_the_stuck_test_equals_its_numpy_form(
+    rows: list[list[float]], stuck_n: int, failed: set[int]
+) -> None:
+    """Repeats, signed zeros, NaN and infinities, failed partners: same verdicts, same
+    counts, sample by sample."""
+    fdir = SensorFdir(NAMES, with_bms=True, stuck_samples=stuck_n)
+    fdir.failed.update(failed)
+    ref = _NumpyStuck(fdir)
+    for row in rows:
+        assert fdir._stuck(row, stuck_n) == ref.stuck(np.asarray(row, dtype=np.float64), stuck_n)
+        assert fdir._frozen == ref.frozen.tolist() and fdir._moves == ref.moves.tolist()
+        assert np.array_equal(np.asarray(fdir._last), ref.last, equal_nan=True)
+        assert fdir._moves_at_freeze == ref.at.tolist()
