@@ -690,9 +690,7 @@ class PayloadApp(DeviceGuard, App):
         of the boards that were commanded.
         """
         powered = tel.powered
-        measured = float(tel.power_w.sum())
-        if math.isnan(measured):
-            measured = float(np.nansum(tel.power_w))  # a missing reading adds nothing
+        measured = tel.total_power_w  # a missing reading adds nothing
         busy = self.run.busy
         n_busy = self.run.count
         grace = float(self.param("hang_grace_s")) / self.step_s

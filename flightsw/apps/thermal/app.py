@@ -268,13 +268,12 @@ class ThermalApp(DeviceGuard, App):
         start = float(self.param("throttle_start_c"))
         # A board whose temperature is missing (NaN from the HAL) keeps its throttle
         # state; if throttled, it gets the floor cap until it reads again.
-        read = np.greater(tel.powered, np.isnan(temp))  # powered and read
-        n_powered = int(np.count_nonzero(read))
-        hottest = float(np.max(temp, where=read, initial=-np.inf)) if n_powered else 0.0
+        n_powered = tel.n_powered_read  # powered and read (the snapshot's statistics)
+        hottest = tel.max_powered_temp_c if n_powered else 0.0
         if (n_powered and hottest > start) or self.any_throttled:
             limit = max(start + 0.1, float(self.param("throttle_limit_c")))
             full, floor = float(self.param("board_max_w")), float(self.param("min_cap_w"))
-            hot = tel.powered & (temp > start)
+            hot = tel.hot_mask(start)
             cool = temp < start - float(self.param("restore_margin_c"))
             newly = hot & ~self.throttled
             self.throttled = (self.throttled | hot) & ~cool
@@ -290,7 +289,7 @@ class ThermalApp(DeviceGuard, App):
             message = self.no_caps_message  # nothing hot, nothing capped: all-NaN caps
         board_limit = float(self.param("board_limit_c"))
         if (n_powered and hottest > board_limit) or self.any_over:
-            over = tel.powered & (temp > board_limit)
+            over = tel.hot_mask(board_limit)
             for b in np.flatnonzero(over & ~self.over_limit)[:8]:
                 self.emit("BOARD_OVER_LIMIT", board=int(b), temp_c=float(temp[b]))
             self.over_limit = over
@@ -298,7 +297,7 @@ class ThermalApp(DeviceGuard, App):
         self.ctx.bus.publish(THERMAL_CAPS, message)
         self.tlm.update(
             max_board_temp_c=hottest,
-            mean_board_temp_c=float(np.sum(temp, where=read)) / n_powered if n_powered else 0.0,
+            mean_board_temp_c=tel.sum_powered_temp_c / n_powered if n_powered else 0.0,
             throttled_boards=min(count, 0xFFFF),
         )
 
