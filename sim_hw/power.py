@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import bisect
 import math
-import operator
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import numpy as np
 
@@ -305,20 +305,6 @@ class PcduTelemetry:
     tripped: tuple[bool, ...]
 
 
-@dataclass
-class _Switch:
-    spec: SwitchSpec
-    on: bool = False
-    tripped: bool = False
-    current_a: float = 0.0
-    trips: int = 0
-
-
-_ON = operator.attrgetter("on")
-_CURRENT = operator.attrgetter("current_a")
-_TRIPPED = operator.attrgetter("tripped")
-
-
 class Pcdu:
     """Named load switches with current sensing and latching overcurrent protection.
 
@@ -326,21 +312,29 @@ class Pcdu:
     draw exceeds the trip level, it opens at once, reads 0 A and latches ``tripped``:
     commanding it on does nothing until ``reset_trip``, after which it stays off until
     commanded on again.
+
+    The switches' state is kept as arrays in declaration order, so a step over a node's
+    hundreds of payload switches is a few array operations; the total power is summed in
+    switch order (``np.add.accumulate``), the same float sum as one switch after another.
     """
 
     def __init__(self, switches: list[SwitchSpec]) -> None:
-        self._switches: dict[str, _Switch] = {}
+        index: dict[str, int] = {}
         for spec in switches:
-            if spec.name in self._switches:
+            if spec.name in index:
                 raise ValueError(f"duplicate switch name {spec.name!r}")
             _positive(f"{spec.name}.trip_current_a", spec.trip_current_a)
             _positive(f"{spec.name}.bus_voltage_v", spec.bus_voltage_v)
-            self._switches[spec.name] = _Switch(spec)
-        # Per switch, what a step reads: name, state, bus voltage, trip level (fixed).
-        self._table = [
-            (name, sw, sw.spec.bus_voltage_v, sw.spec.trip_current_a)
-            for name, sw in self._switches.items()
-        ]
+            index[spec.name] = len(index)
+        n = len(index)
+        self._index = index
+        self._names = tuple(index)
+        self._v = np.array([s.bus_voltage_v for s in switches], dtype=np.float64)
+        self._trip = np.array([s.trip_current_a for s in switches], dtype=np.float64)
+        self._on = np.zeros(n, dtype=np.bool_)
+        self._tripped = np.zeros(n, dtype=np.bool_)
+        self._current = np.zeros(n)
+        self._trips = np.zeros(n, dtype=np.int64)
         self.version = 0  # changes whenever a switch opens, closes, trips or is reset
         self.last_power_w = 0.0  # power through the switches at the last step
         # Cheap reads for a node with many switches: telemetry and total power are kept
@@ -350,92 +344,91 @@ class Pcdu:
 
     @property
     def names(self) -> tuple[str, ...]:
-        return tuple(self._switches)
+        return self._names
 
-    def _get(self, name: str) -> _Switch:
+    def _get(self, name: str) -> int:
         try:
-            return self._switches[name]
+            return self._index[name]
         except KeyError:
             raise ValueError(f"no PCDU switch named {name!r}") from None
 
     def set(self, name: str, on: bool) -> None:
-        sw = self._get(name)
-        if on and sw.tripped:
+        i = self._get(name)
+        if on and self._tripped[i]:
             return
-        if sw.on != bool(on):
+        if bool(self._on[i]) != bool(on):
             self.version += 1
-        sw.on = bool(on)
-        if not sw.on:
-            sw.current_a = 0.0
+        self._on[i] = bool(on)
+        if not on:
+            self._current[i] = 0.0
         self._telemetry = self._power_w = None
 
     def reset_trip(self, name: str) -> None:
-        sw = self._get(name)
-        if sw.tripped:
+        i = self._get(name)
+        if self._tripped[i]:
             self.version += 1
-        sw.tripped = False
+        self._tripped[i] = False
         self._telemetry = None
 
     def is_conducting(self, name: str) -> bool:
-        sw = self._get(name)
-        return sw.on and not sw.tripped
+        i = self._get(name)
+        return bool(self._on[i]) and not bool(self._tripped[i])
 
     def trips(self, name: str) -> int:
         """How many times this switch has tripped since construction."""
-        return self._get(name).trips
+        return int(self._trips[self._get(name)])
 
     def step(self, load_power_w: dict[str, float]) -> dict[str, float]:
         """Current through every switch for the given load demands (W at bus voltage).
 
         Loads on switches that are off or tripped draw nothing. Names not declared raise
-        ``ValueError``; switches without an entry draw 0 A.
+        ``ValueError``, as does a demand that is not finite (nothing changes then);
+        switches without an entry draw 0 A.
         """
-        switches = self._switches
-        if not load_power_w.keys() <= switches.keys():  # one C-level test on the usual path
+        index = self._index
+        if not load_power_w.keys() <= index.keys():  # one C-level test on the usual path
             for name in load_power_w:
-                if name not in switches:
+                if name not in index:
                     raise ValueError(f"no PCDU switch named {name!r}")
-        out: dict[str, float] = {}
-        total = 0.0
-        get = load_power_w.get
-        isfinite = math.isfinite
-        for name, sw, v, trip in self._table:
-            demand = get(name, 0.0)
-            if not isfinite(demand):
-                raise ValueError(f"load {name} must be finite, got {demand!r}")
-            current = 0.0
-            if sw.on and not sw.tripped and demand > 0.0:
-                current = demand / v
-                if current > trip:
-                    sw.on = False
-                    sw.tripped = True
-                    sw.trips += 1
-                    self.version += 1
-                    current = 0.0
-                total += current * v
-            sw.current_a = current
-            out[name] = current
+        names = self._names
+        demand = np.fromiter(
+            map(load_power_w.get, names, repeat(0.0)), dtype=np.float64, count=len(names)
+        )
+        finite = np.isfinite(demand)
+        if not finite.all():
+            name = names[int(np.argmin(finite))]
+            raise ValueError(f"load {name} must be finite, got {load_power_w[name]!r}")
+        v = self._v
+        conducting = self._on & ~self._tripped & (demand > 0.0)
+        current = np.where(conducting, demand / v, 0.0)
+        over = current > self._trip
+        if over.any():
+            self._on[over] = False
+            self._tripped[over] = True
+            self._trips[over] += 1
+            self.version += int(np.count_nonzero(over))
+            current[over] = 0.0
+        self._current = current
+        total = float(np.add.accumulate(current * v)[-1]) if len(names) else 0.0
         self.last_power_w = total
         self._telemetry = None
         self._power_w = total
-        return out
+        return dict(zip(names, current.tolist(), strict=True))
 
     def power_w(self) -> float:
         """Total power through the switches at the last step."""
         if self._power_w is None:
-            self._power_w = sum(
-                sw.current_a * sw.spec.bus_voltage_v for sw in self._switches.values()
-            )
+            products = self._current * self._v
+            self._power_w = float(np.add.accumulate(products)[-1]) if len(products) else 0.0
         return self._power_w
 
     def telemetry(self) -> PcduTelemetry:
         if self._telemetry is None:
-            sws = self._switches.values()
             self._telemetry = PcduTelemetry(
-                names=tuple(self._switches),
-                on=tuple(map(_ON, sws)),
-                current_a=tuple(map(_CURRENT, sws)),
-                tripped=tuple(map(_TRIPPED, sws)),
+                names=self._names,
+                on=tuple(self._on.tolist()),
+                current_a=tuple(self._current.tolist()),
+                tripped=tuple(self._tripped.tolist()),
             )
         return self._telemetry
 

@@ -313,3 +313,55 @@ def test_pcdu_version_counts_state_changes_and_the_step_books_its_power() -> Non
         pcdu.step({"c": 1.0})
     with pytest.raises(ValueError):
         pcdu.step({"a": math.nan})
+
+
+def _reference_step(
+    state: dict[str, list[float | bool]], specs: list[SwitchSpec], load: dict[str, float]
+) -> tuple[dict[str, float], float, int]:
+    """The PCDU step as it was written switch by switch (the arrays must match it bit
+    for bit: the node's truth and the power app's telemetry are built from it)."""
+    out: dict[str, float] = {}
+    total, trips = 0.0, 0
+    for i, s in enumerate(specs):
+        demand = load.get(s.name, 0.0)
+        current = 0.0
+        if state["on"][i] and not state["tripped"][i] and demand > 0.0:
+            current = demand / s.bus_voltage_v
+            if current > s.trip_current_a:
+                state["on"][i], state["tripped"][i] = False, True
+                trips += 1
+                current = 0.0
+            total += current * s.bus_voltage_v
+        out[s.name] = current
+    return out, total, trips
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(0.5, 50.0), st.floats(5.0, 120.0), st.booleans(), st.floats(0.0, 3000.0)
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(1, 4),
+)
+def test_pcdu_step_over_many_switches_matches_a_switch_by_switch_step(
+    rows: list[tuple[float, float, bool, float]], steps: int
+) -> None:
+    specs = [SwitchSpec(f"s{i}", trip, v) for i, (trip, v, _, _) in enumerate(rows)]
+    pcdu = Pcdu(specs)
+    state: dict[str, list[float | bool]] = {"on": [], "tripped": [False] * len(rows)}
+    for s, (_, _, on, _) in zip(specs, rows, strict=True):
+        pcdu.set(s.name, on)
+        state["on"].append(on)
+    for k in range(steps):
+        load = {s.name: w * (1 + 0.3 * k) for s, (_, _, _, w) in zip(specs, rows, strict=True)}
+        v0 = pcdu.version
+        got = pcdu.step(load)
+        want, total, trips = _reference_step(state, specs, load)
+        assert got == want
+        assert pcdu.last_power_w == total == pcdu.power_w()  # the same float, same order
+        assert pcdu.version - v0 == trips
+        tm = pcdu.telemetry()
+        assert list(tm.on) == state["on"] and list(tm.tripped) == state["tripped"]
