@@ -28,15 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flightsw.runtime.mission import load_mission
-from flightsw.sil.scenario import (
-    draw_faults,
-    draw_jobs,
-    job_script,
-    load_scenario,
-    scenario_mission,
-    scenario_names,
-    scenario_rng,
-)
+from flightsw.sil.scenario import prepare_scenario, scenario_names
 from flightsw.sil.simulate import SimOptions, deterministic_part, run_sim, with_boards
 
 
@@ -82,22 +74,9 @@ def nominal(seed: int, boards: int, duration_s: float) -> dict[str, str]:
 
 def scenario(name: str, seed: int) -> dict[str, str]:
     """One fault scenario, built as ``flightsw campaign`` builds it (without scoring)."""
-    sc = load_scenario(name)
-    m = scenario_mission(sc, seed, None)
-    rng = scenario_rng(sc, seed)
-    faults = draw_faults(sc, rng)
-    jobs = draw_jobs(sc, rng)
-    script = job_script(m, jobs)
+    run = prepare_scenario(name, seed)
     with tempfile.TemporaryDirectory(prefix="fingerprint-") as tmp:
-        opts = SimOptions(
-            duration_s=sc.duration_s,
-            out_dir=Path(tmp),
-            progress=False,
-            plots=False,
-            tc_script=[(t, tc) for t, tc, _n in script],
-            faults=list(faults),
-        )
-        return outputs(run_sim(m, opts), Path(tmp))
+        return outputs(run_sim(run.mission, run.options(Path(tmp), plots=False)), Path(tmp))
 
 
 def runs(quick: bool) -> list[tuple[str, Any]]:

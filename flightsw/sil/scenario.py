@@ -465,28 +465,50 @@ def run_scenario(
     return result
 
 
+@dataclass(frozen=True)
+class PreparedScenario:
+    """One scenario with one seed, drawn and ready to run: its mission, the faults and
+    jobs the seed drew, and the uplink script that submits the jobs."""
+
+    scenario: Scenario
+    mission: Mission
+    faults: list[ScheduledFault]
+    jobs: list[Job]
+    script: list[tuple[float, bytes, int]]  # (t, TC, number of jobs)
+
+    def options(self, out_dir: Path, plots: bool) -> SimOptions:
+        """The run's options, writing into ``out_dir``."""
+        return SimOptions(
+            duration_s=self.scenario.duration_s,
+            out_dir=out_dir,
+            progress=False,
+            plots=plots,
+            tc_script=[(t, tc) for t, tc, _n in self.script],
+            faults=list(self.faults),
+        )
+
+
+def prepare_scenario(name_or_path: str, seed: int, mission: str | None = None) -> PreparedScenario:
+    """Load a scenario and draw what ``seed`` gives it (faults, then jobs, one stream)."""
+    sc = load_scenario(name_or_path)
+    m = scenario_mission(sc, seed, mission)
+    rng = scenario_rng(sc, seed)
+    faults = draw_faults(sc, rng)
+    jobs = draw_jobs(sc, rng)
+    return PreparedScenario(sc, m, faults, jobs, job_script(m, jobs))
+
+
 def record_scenario(
     name_or_path: str, seed: int, out_dir: Path | None = None, mission: str | None = None
 ) -> tuple[Scenario, RunRecord]:
     """Run one scenario with one seed; what the ground received and the world's truth."""
     from flightsw.runtime.dictionary import build_dictionary
 
-    sc = load_scenario(name_or_path)
-    m = scenario_mission(sc, seed, mission)
-    rng = scenario_rng(sc, seed)
-    faults = draw_faults(sc, rng)
-    jobs = draw_jobs(sc, rng)
-    script = job_script(m, jobs)
+    run = prepare_scenario(name_or_path, seed, mission)
+    sc, m, faults, jobs, script = run.scenario, run.mission, run.faults, run.jobs, run.script
     with tempfile.TemporaryDirectory(prefix="flightsw-scenario-") as tmp:
         out = out_dir if out_dir is not None else Path(tmp)
-        opts = SimOptions(
-            duration_s=sc.duration_s,
-            out_dir=out,
-            progress=False,
-            plots=out_dir is not None,
-            tc_script=[(t, tc) for t, tc, _n in script],
-            faults=list(faults),
-        )
+        opts = run.options(out, plots=out_dir is not None)
         summary = run_sim(m, opts)
         archive = out / "archive.sqlite"
         record = RunRecord(
