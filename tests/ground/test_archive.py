@@ -271,11 +271,15 @@ _EDGES = [  # always tried: non-finite floats, a bool, odd lengths, a failure, t
 ]
 
 
+# One report: (on-board time, APID, (service, subservice, application data)).
+_REPORT = st.tuples(st.integers(0, 2**36), st.sampled_from([100, 101]), _TM_KIND)
+
+
 @example(reports=_EDGES)
 @settings(max_examples=20, deadline=None)
 @given(
     reports=st.lists(
-        st.tuples(st.integers(0, 2**36), st.sampled_from([100, 101]), _TM_KIND),
+        _REPORT,
         min_size=1,
         max_size=40,
     )
@@ -315,7 +319,7 @@ def _damage(raw: bytes, at: int, xor: int) -> bytes:
 @settings(max_examples=20, deadline=None)
 @given(
     reports=st.lists(
-        st.tuples(st.integers(0, 2**36), st.sampled_from([100, 101]), _TM_KIND),
+        _REPORT,
         min_size=1,
         max_size=30,
     ),
