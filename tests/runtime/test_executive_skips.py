@@ -17,8 +17,6 @@ from hypothesis import strategies as st
 
 from flightsw.framework import msgids
 from flightsw.framework.app import App, command
-from flightsw.ground.commanding import CommandEncoder
-from flightsw.runtime.dictionary import build_dictionary
 from flightsw.services.scheduling.app import INSERT
 from hal.interfaces import RadioStatus
 from tests.support.apps import spec
@@ -52,12 +50,7 @@ class SleepyApp(App):
 
 
 def _node_with(app: type[App]) -> LightNode:
-    n = LightNode()
-    n.specs.append(spec(app, "sleepy", id_base=0x3000, rate_hz=10.0))
-    n.dictionary = build_dictionary(n.mission)
-    n.encoder = CommandEncoder(n.dictionary)
-    n._boot(n.mission.executive)
-    return n
+    return LightNode(extra=[spec(app, "sleepy", id_base=0x3000, rate_hz=10.0)])
 
 
 def test_an_idle_app_is_skipped_but_its_slots_are_counted() -> None:

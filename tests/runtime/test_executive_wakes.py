@@ -13,8 +13,6 @@ from __future__ import annotations
 from flightsw.framework import msgids
 from flightsw.framework.app import WAKE_NEVER, App, Arg, ParameterDef, command
 from flightsw.framework.ports import Subscribe
-from flightsw.ground.commanding import CommandEncoder
-from flightsw.runtime.dictionary import build_dictionary
 from tests.support.apps import spec
 from tests.support.light_node import FRAME_NS, LightNode
 
@@ -54,12 +52,7 @@ class WakeApp(App):
 
 
 def _node() -> LightNode:
-    n = LightNode()
-    n.specs.append(spec(WakeApp, "wake", id_base=0x3000, rate_hz=10.0))
-    n.dictionary = build_dictionary(n.mission)
-    n.encoder = CommandEncoder(n.dictionary)
-    n._boot(n.mission.executive)
-    return n
+    return LightNode(extra=[spec(WakeApp, "wake", id_base=0x3000, rate_hz=10.0)])
 
 
 def _wake(n: LightNode) -> WakeApp:

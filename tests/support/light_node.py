@@ -44,15 +44,21 @@ class _Watchdog:
 
 
 class LightNode:
-    """Core services + ``rec`` (a RecorderApp) on a stub HAL; rebootable on its NV."""
+    """Core services + ``rec`` (a RecorderApp) + ``extra`` apps on a stub HAL;
+    rebootable on its NV."""
 
-    def __init__(self, params: dict[str, dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        params: dict[str, dict[str, Any]] | None = None,
+        extra: list[AppSpec] | None = None,
+    ) -> None:
         m = load_mission()
         core = {n for n, _, _ in CORE_SERVICES}
         specs = [s for s in m.specs if s.name in core]
         for s in specs:
             s.params = {**s.params, **(params or {}).get(s.name, {})}
         specs.append(AppSpec("rec", RecorderApp, 10.0, 0x1000))
+        specs += extra or []
         m.apps = specs
         self.mission = m
         self.specs = specs
