@@ -409,7 +409,7 @@ class Pcdu:
             self.version += int(np.count_nonzero(over))
             current[over] = 0.0
         self._current = current
-        total = float(np.add.accumulate(current * v)[-1]) if len(names) else 0.0
+        total = self._total()
         self.last_power_w = total
         self._telemetry = None
         self._power_w = total
@@ -418,9 +418,13 @@ class Pcdu:
     def power_w(self) -> float:
         """Total power through the switches at the last step."""
         if self._power_w is None:
-            products = self._current * self._v
-            self._power_w = float(np.add.accumulate(products)[-1]) if len(products) else 0.0
+            self._power_w = self._total()
         return self._power_w
+
+    def _total(self) -> float:
+        """Power through the switches now, summed one switch after another in order."""
+        products = self._current * self._v
+        return float(np.add.accumulate(products)[-1]) if len(products) else 0.0
 
     def telemetry(self) -> PcduTelemetry:
         if self._telemetry is None:
