@@ -125,6 +125,7 @@ class UplinkChain:
         self._backlog_octets = 0
         self._head = 0  # octets of the first backlog chunk already decoded
         self._out: list[bytes] = []
+        self._clcw: tuple[tuple[object, ...], bytes] | None = None
 
     # --- octets in -------------------------------------------------------------
     def feed(self, data: bytes) -> list[bytes]:
@@ -264,7 +265,26 @@ class UplinkChain:
         return self.counters.cltu_rejected_before + self.cltu.cltus_rejected
 
     def clcw(self) -> bytes:
-        return self.farm.clcw().encode()
+        """FARM-1's CLCW as 4 octets. Asked every frame on the downlink; encoded again
+        only when one of the fields it reports changed."""
+        f = self.farm
+        key = (
+            f.vcid,
+            f.vr,
+            f.state,
+            f.wait,
+            f.retransmit,
+            f.farm_b_count,
+            f.no_rf_available,
+            f.no_bit_lock,
+            f.status,
+        )
+        cached = self._clcw
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        word = f.clcw().encode()
+        self._clcw = (key, word)
+        return word
 
 
 class DownlinkChain:

@@ -399,15 +399,20 @@ class CommsService(App):
                 self.downlink.push(pkt, playback=channel == CH_PLAYBACK)
 
     def nothing_due(self, now_ns: int) -> bool:
-        """Out of contact, with nothing on its way up or waiting in the uplink chain and
-        no telemetry due, a step would only note the time (noted here): the radio says
-        whether anything is on its way up (``rx_pending``; a radio that cannot say is
-        stepped every slot). In contact, or with a lab packet link, every slot runs."""
+        """Whether a step would only note the time (noted here, as the step does).
+
+        That is so when nothing is on its way up or waiting in the uplink chain (the
+        radio says whether anything is on its way up, ``rx_pending``; a radio that cannot
+        say is stepped every slot), no telemetry is due and the contact has not changed;
+        and, in contact, when the downlink would send nothing: no data queued, no idle
+        fill, the CLCW unchanged and sent less than a second ago, and the byte budget
+        already full (then this step's refill leaves it full, so skipping the refill
+        changes no float). With a lab packet link every slot runs."""
         radio = self.radio
         if radio is None:
             return True
         pending = self.rx_pending
-        if pending is None or self.packet_link is not None or self.contact:
+        if pending is None or self.packet_link is not None:
             return False
         if now_ns >= self.next_tlm_ns or pending():
             return False
@@ -416,8 +421,16 @@ class CommsService(App):
             return False
         if (up.farm.state is FarmState.LOCKOUT) != self.was_lockout:
             return False
-        if radio.status().in_contact:
+        status = radio.status()
+        if status.in_contact != self.contact:
             return False
+        if self.contact:
+            if self.idle_fill or self.budget != status.downlink_bps / 8.0:
+                return False
+            if now_ns - self.last_frame_ns >= NS_PER_S or self.downlink.has_data():
+                return False
+            if up.clcw() != self.last_clcw:
+                return False
         self.last_t = now_ns
         return True
 

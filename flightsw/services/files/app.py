@@ -167,21 +167,31 @@ class FileService(App):
         self._tlm_current = False  # the telemetry shows the state (set by each step)
 
     def nothing_due(self, now_ns: int) -> bool:
-        """Out of contact, no transfer going or finished, the store's limits as the
-        parameters say and the telemetry current: the step would only note the time,
-        which is done here as the step does it (CFDP's link clock, the budget's clock)."""
+        """No transfer going or finished, the store's limits as the parameters say, the
+        telemetry current and the contact as at the last step: the step would only note
+        the time, which is done here as the step does it (CFDP's link clock, the budget's
+        clock, and in contact the link time in telemetry). In contact the PDU budget must
+        already be full: the step's refill then leaves it full, so skipping it changes no
+        float."""
         e = self.cfdp
-        if not self._tlm_current or self.radio is None or e.link_up or self.budget:
+        if not self._tlm_current or self.radio is None:
             return False
-        if not e.idle or e.finished or self.radio.status().in_contact:
+        if not e.idle or e.finished or self.radio.status().in_contact != e.link_up:
+            return False
+        if e.link_up:
+            if self.budget != float(self.param("cfdp_downlink_bps")) / 8.0:
+                return False
+        elif self.budget:
             return False
         store = self.store
         if store.max_bytes != int(self.param("max_total_bytes")):
             return False
         if store.max_files != int(self.param("max_files")):
             return False
-        e.tick(now_ns, False)
+        e.tick(now_ns, e.link_up)
         self.last_ns = now_ns
+        if e.link_up:
+            self.tlm["cfdp_link_ms"] = e.link_ms & 0xFFFFFFFF
         return True
 
     def step(self, now_ns: int) -> None:

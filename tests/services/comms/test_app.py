@@ -333,15 +333,20 @@ def test_damaged_and_foreign_uplink_is_counted_in_housekeeping() -> None:
 
 
 class _LateRadio:
-    """Out of contact; CLTUs that left the ground before loss of signal arrive after it,
-    each at its own time (not only on the simulated spacecraft's 1 Hz step)."""
+    """CLTUs arriving each at its own time (not only on the simulated spacecraft's 1 Hz
+    step): out of contact, ones that left the ground before loss of signal; in contact,
+    ones sent during the pass. In contact it keeps every CADU comms sent, with the time."""
 
-    def __init__(self, clock: Callable[[], int]) -> None:
+    def __init__(self, clock: Callable[[], int], contact: bool = False) -> None:
         self.now = clock
+        self.contact = contact
         self.in_flight: list[tuple[int, bytes]] = []
+        self.sent: list[tuple[int, bytes]] = []
 
     def send(self, data: bytes) -> bool:
-        return False
+        if self.contact:
+            self.sent.append((self.now(), data))
+        return self.contact
 
     def receive(self) -> list[bytes]:
         now = self.now()
@@ -353,19 +358,21 @@ class _LateRadio:
         return bool(self.in_flight)
 
     def status(self) -> RadioStatus:
-        return RadioStatus(False, 2e6, 64e3, 0, 0)
+        return RadioStatus(self.contact, 2e6, 64e3, 0, 0)
 
 
-def _late_frames(skip: bool, delays_s: tuple[float, ...]) -> tuple[list[bytes], int]:
-    """The TM with CLTUs arriving ``delays_s`` after the node's first second, out of
-    contact, and the TC packets comms took."""
+def _late_frames(
+    skip: bool, delays_s: tuple[float, ...], contact: bool = False
+) -> tuple[list[bytes], int, list[tuple[int, bytes]]]:
+    """The TM with CLTUs arriving ``delays_s`` after the node's first second, the TC
+    packets comms took and the CADUs it sent (in contact)."""
     m = load_mission()
     m.hal["spacecraft"] = {"boards": 8}
     h = SilHarness(m)
     h.exe.skip_idle_steps = skip
     gs = _ground(h)
     comms = h.exe.app("comms").instance
-    radio = _LateRadio(lambda: h.exe.now_ns)
+    radio = _LateRadio(lambda: h.exe.now_ns, contact)
     comms.radio, comms.rx_pending = radio, radio.rx_pending
     h.run(1.0)
     apid = h.mission.executive.apid
@@ -374,7 +381,7 @@ def _late_frames(skip: bool, delays_s: tuple[float, ...]) -> tuple[list[bytes], 
         for cltu in gs.tick(h.exe.now_ns / 1e9):
             radio.in_flight.append((h.exe.now_ns + int(delay * 1e9), cltu))
     h.run(4.0)
-    return h.raw_tm, comms.tlm["tc_packets"]
+    return h.raw_tm, comms.tlm["tc_packets"], radio.sent
 
 
 @pytest.mark.parametrize("delays", [(0.05,), (0.35, 0.36, 1.72), (0.95, 2.5)])
@@ -383,6 +390,20 @@ def test_comms_skipping_idle_steps_out_of_contact_misses_no_late_frame(
 ) -> None:
     """Out of contact comms skips its idle steps only while nothing is on its way up: a
     frame still in flight is taken in the frame it arrives, as when every slot runs."""
-    skipped, taken = _late_frames(True, delays)
-    assert (skipped, taken) == _late_frames(False, delays)
+    skipped, taken, _ = _late_frames(True, delays)
+    assert (skipped, taken) == _late_frames(False, delays)[:2]
     assert taken == len(delays)
+
+
+@pytest.mark.parametrize("delays", [(0.05,), (0.35, 0.36, 1.72), (0.95, 2.5)])
+def test_comms_skipping_idle_steps_in_contact_sends_the_same_frames_at_the_same_times(
+    delays: tuple[float, ...],
+) -> None:
+    """In contact comms skips a step only when the downlink would send nothing (no data,
+    CLCW unchanged and sent within the second, budget full): with commands arriving
+    mid-pass (each changes the CLCW, which must go down at once) the CADUs, their times,
+    the TM and the commands taken are those of a run that steps every slot."""
+    skipped = _late_frames(True, delays, contact=True)
+    assert skipped == _late_frames(False, delays, contact=True)
+    assert skipped[1] == len(delays)
+    assert len(skipped[2]) > 5  # CLCW carriers and TM went down during the pass
