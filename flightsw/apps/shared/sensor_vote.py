@@ -49,31 +49,37 @@ class ZoneVoter:
         """The zone's value from this sample's readings (``usable`` False: excluded, e.g.
         a sensor FDIR declared failed)."""
         lo, hi = VALID_RANGE_C  # (a NaN fails the range test too)
-        ok = [(usable is None or usable[i]) and lo <= r <= hi for i, r in enumerate(readings)]
-        n = len(readings)
+        if usable is None:
+            ok = [lo <= r <= hi for r in readings]
+        else:
+            ok = [u and lo <= r <= hi for u, r in zip(usable, readings, strict=True)]
         history, suspect = self._history, self.suspect
         rate, noise = self.max_rate_c_s, self.noise_c
-        for i in range(n):
+        for i, r in enumerate(readings):
             h = history[i]
             if not ok[i]:
                 h.clear()
                 continue
-            r = readings[i]
             h.append(r)
             k = len(h)
-            fast = k > 1 and abs(r - h[0]) > rate * (k - 1) + noise
-            if fast and not self._with_others(i, r, readings, ok):
-                suspect[i] = True  # moved faster than the zone can, on its own
-        trusted = [r for i, r in enumerate(readings) if ok[i] and not suspect[i]]
+            if k > 1 and abs(r - h[0]) > rate * (k - 1) + noise:
+                if not self._with_others(i, r, readings, ok):
+                    suspect[i] = True  # moved faster than the zone can, on its own
+        if True in suspect:
+            trusted = [r for i, r in enumerate(readings) if ok[i] and not suspect[i]]
+        elif False in ok:
+            trusted = [r for i, r in enumerate(readings) if ok[i]]
+        else:
+            trusted = list(readings)
         value = self._vote(trusted)
-        if not math.isnan(value):
+        if value == value:  # (not NaN)
             self.value = value
         v = self.value
-        known = not math.isnan(v)
+        known = v == v
         agree_c, window = self.agree_c, self.window
         agreeing, suspect_for = self.agreeing_for, self.suspect_for
-        for i in range(n):
-            a = agreeing[i] + 1 if ok[i] and known and abs(readings[i] - v) <= agree_c else 0
+        for i, r in enumerate(readings):
+            a = agreeing[i] + 1 if ok[i] and known and abs(r - v) <= agree_c else 0
             agreeing[i] = a
             if suspect[i] and a >= window:
                 suspect[i] = False  # back in line with the others for a while
