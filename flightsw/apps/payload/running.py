@@ -38,6 +38,9 @@ class RunningJobs:
     def __init__(self, n: int) -> None:
         self.job = np.full(n, -1, dtype=np.int64)  # -1: no job on the board
         self.busy = np.zeros(n, dtype=bool)
+        # busy as 1.0/0.0, kept beside it: the work sum is a float dot product, and a
+        # bool operand would be converted to floats (an n-array) in every step
+        self.weight = np.zeros(n)
         self.count = 0
         self.changed = True  # a job was placed or released since the caller last looked
         self.progress = np.zeros(n)
@@ -51,6 +54,7 @@ class RunningJobs:
         job.board = board
         self.job[board] = job.job_id
         self.busy[board] = True
+        self.weight[board] = 1.0
         self.count += 1
         self.changed = True
         self.progress[board] = job.progress
@@ -66,6 +70,7 @@ class RunningJobs:
         job.board = -1
         self.job[board] = -1
         self.busy[board] = False
+        self.weight[board] = 0.0
         self.count -= 1
         self.changed = True
         self.work[board] = np.inf
@@ -77,6 +82,7 @@ class RunningJobs:
             self.count -= 1
         self.job[board] = -1
         self.busy[board] = False
+        self.weight[board] = 0.0
         self.changed = True
         self.work[board] = np.inf
         self.interval[board] = np.inf
@@ -91,7 +97,7 @@ class RunningJobs:
 
         ``delta`` is each board's new work (>= 0); only busy boards' work is counted.
         """
-        work_s = float(np.dot(delta, self.busy))
+        work_s = float(np.dot(delta, self.weight))  # the same sum as with busy's bools
         self.progress += delta
         done = (self.progress >= self.work).nonzero()[0]
         tmp = self._tmp
