@@ -272,6 +272,7 @@ class PayloadApp(DeviceGuard, App):
         self.safe_mode = False
         self.caps_sent = np.full(n, -1.0)
         self.util_sent = np.full(n, -1.0)
+        self.util_busy: NDArray[np.bool_] | None = None  # the busy boards util_sent is of
         self.on_pending: NDArray[np.intp] | None = None  # boards commanded on last step
         self.on_retry_ns = np.zeros(n, dtype=np.int64)
         self.n_available = n
@@ -716,7 +717,10 @@ class PayloadApp(DeviceGuard, App):
         share = AdmissionPolicy.share_w(budget, n_busy, self.idle_on, lim)
         caps_before = self.caps_sent
         util_before = self.util_sent
-        if replan or self.caps_new or abs(share - self.share_sent) > 0.5:
+        # The same share and thermal caps (no new ones since) as last time give the caps
+        # last computed, and none of those differs from caps_sent by more than 0.5.
+        same_caps = not self.caps_new and share == self.share_sent
+        if not same_caps and (replan or self.caps_new or abs(share - self.share_sent) > 0.5):
             self.caps_new = False
             self.share_sent = share
             caps = np.fmin(np.full(self.n, share), self.thermal_cap)
@@ -726,7 +730,10 @@ class PayloadApp(DeviceGuard, App):
                 self.caps_sent = self.caps_sent.copy()
                 self.caps_sent[changed] = caps[changed]
                 touched.append(changed)
-        if replan:
+        # util_sent is the busy boards of the last re-plan as floats: unchanged boards
+        # (a job done and the next placed on its board in one step) change nothing.
+        if replan and (self.util_busy is None or not _same(busy, self.util_busy)):
+            self.util_busy = busy.copy()
             util = busy.astype(np.float64)
             changed = (util != self.util_sent).nonzero()[0]
             if changed.size:  # only what changed: a command per board per step is bus traffic
