@@ -778,6 +778,16 @@ class PayloadApp(DeviceGuard, App):
         busy = self.run.busy
         n_busy = self.run.count
         mine = ~self.unavailable
+        if n_busy == self.n:
+            # Every board runs a job (the usual step of a full node): all are wanted on,
+            # so there is none to bring up, keep spare or switch off.
+            on = (mine & ~powered).nonzero()[0]
+            if on.size:
+                self.boards.set_board_power(on, True)
+                self.on_pending = on
+            self.powered_left = np.ones(self.n, dtype=bool)
+            self.idle_on = 0
+            return self.powered_left
         want_on = busy.copy()
         idle_on = powered & ~busy & mine
         # Boards to bring up for queued jobs the plan admits (they get jobs next step).
