@@ -48,7 +48,8 @@ class RunningJobs:
         self.work = np.full(n, np.inf)
         self.interval = np.full(n, np.inf)
         self.priority = np.zeros(n, dtype=np.int64)
-        self._tmp = np.zeros(n)
+        self._tmp = np.zeros(n)  # scratch for account (no allocation per step)
+        self._mask = np.zeros(n, dtype=bool)
 
     def place(self, board: int, job: Job) -> None:
         job.board = board
@@ -98,17 +99,21 @@ class RunningJobs:
         ``delta`` is each board's new work (>= 0); only busy boards' work is counted.
         """
         work_s = float(np.dot(delta, self.weight))  # the same sum as with busy's bools
-        self.progress += delta
-        done = (self.progress >= self.work).nonzero()[0]
-        tmp = self._tmp
-        np.subtract(self.progress, self.checkpointed, out=tmp)
-        due = tmp >= self.interval
+        progress = self.progress
+        progress += delta
+        mask = self._mask
+        done = np.greater_equal(progress, self.work, out=mask).nonzero()[0]
+        tmp = np.subtract(progress, self.checkpointed, out=self._tmp)
+        due = np.greater_equal(tmp, self.interval, out=mask)
+        if done.size:
+            due[done] = False
+        # The few boards due as indices (ascending, as the mask orders them): gathering
+        # by index reads a handful of elements where a mask would scan every board.
+        idx = due.nonzero()[0]
         saved = 0.0
-        if np.count_nonzero(due):
-            if done.size:
-                due[done] = False
-            saved = float(tmp[due].sum())
-            self.checkpointed[due] = self.progress[due]
+        if idx.size:
+            saved = float(tmp[idx].sum())
+            self.checkpointed[idx] = progress[idx]
         return Accounted(done, saved, work_s)
 
     def victims(self, count: int) -> NDArray[np.intp]:
