@@ -835,19 +835,24 @@ class PayloadApp(DeviceGuard, App):
     def _telemetry(
         self, tel: BoardTelemetry, alive: NDArray[np.bool_], budget: float, power_w: float
     ) -> None:
-        powered = tel.powered
+        """This step's housekeeping values (the suspect count from FDIR's boards when
+        nothing stalled: the mask would be theirs alone)."""
         busy = self.run.count
-        suspect = np.less(alive, powered)
-        suspect |= self.unavailable
+        if alive is tel.powered:  # nothing stalled: the suspect boards are FDIR's own
+            n_suspect = self.n - self.n_available
+        else:
+            suspect = np.less(alive, tel.powered)  # powered and not alive
+            suspect |= self.unavailable
+            n_suspect = int(np.count_nonzero(suspect))
         self.tlm.update(
             jobs_submitted=self.book.submitted,
             jobs_queued=self.book.queued,
             jobs_running=busy,
             jobs_done=self.book.finished[JobState.DONE],
             jobs_failed=self.book.finished[JobState.FAILED],
-            boards_powered=int(np.count_nonzero(powered)),
+            boards_powered=int(np.count_nonzero(tel.powered)),
             boards_busy=busy,
-            boards_suspect=int(np.count_nonzero(suspect)),
+            boards_suspect=n_suspect,
             payload_power_w=power_w,
             useful_board_hours=self.totals.useful_s / 3600.0,
             lost_board_hours=self.totals.lost_s / 3600.0,
