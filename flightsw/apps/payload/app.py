@@ -284,6 +284,8 @@ class PayloadApp(DeviceGuard, App):
         self.share_sent = -1.0
         self.idle_on = 0
         self.powered_left = np.zeros(n, dtype=bool)
+        self.all_on = np.ones(n, dtype=bool)  # the plan of a node with every board busy
+        self.all_on.flags.writeable = False
         self.last_checksum = np.zeros(n, dtype=np.int64)
         self._limits_raw: tuple[Any, ...] = ()
         self._limits = PowerLimits()
@@ -785,7 +787,7 @@ class PayloadApp(DeviceGuard, App):
             if on.size:
                 self.boards.set_board_power(on, True)
                 self.on_pending = on
-            self.powered_left = np.ones(self.n, dtype=bool)
+            self.powered_left = self.all_on
             self.idle_on = 0
             return self.powered_left
         want_on = busy.copy()
