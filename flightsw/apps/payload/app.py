@@ -476,9 +476,10 @@ class PayloadApp(DeviceGuard, App):
         self.totals.work_s += acc.work_s
         self.totals.kept_s += acc.work_s
         self.totals.useful_s += acc.checkpointed_s
-        for b in acc.done:
-            board = int(b)
-            job = self.book[int(self.run.job[board])]
+        done = acc.done
+        jids = self.run.job[done].tolist() if done.size else []
+        for board, jid in zip(done.tolist(), jids, strict=True):
+            job = self.book[jid]
             self.run.release(board, job)
             self.totals.kept_s -= job.progress - job.work  # the overshoot past its size is not kept
             self.totals.useful_s += job.work - job.checkpointed
@@ -667,12 +668,13 @@ class PayloadApp(DeviceGuard, App):
         room = min(target - running, self.book.queued)
         if room <= 0:
             return
-        ready = alive & ~self.unavailable & ~self.run.busy  # alive implies powered
-        for b in ready.nonzero()[0][:room]:
+        # alive, and neither FDIR's nor busy (alive implies powered): two passes, not four
+        ready = np.greater(alive, self.unavailable | self.run.busy)
+        for b in ready.nonzero()[0][:room].tolist():
             job = self.book.pop_next()
             if job is None:
                 break
-            self.run.place(int(b), job)
+            self.run.place(b, job)
 
     def _apply_power(
         self,
