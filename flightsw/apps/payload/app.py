@@ -445,12 +445,9 @@ class PayloadApp(DeviceGuard, App):
             failed = tel.checksum_errors > self.last_checksum
             self.last_checksum = tel.checksum_errors
             hit = memory | failed
-        busy = self.run.busy
-        bad = hit & busy
-        if alive is not powered:
-            bad |= np.less(alive, busy)  # busy and not alive
-        else:
-            bad |= np.less(powered, busy)  # busy and off
+        # Busy and hit, or busy and not alive (off, when nothing stalled): busy and not
+        # (alive and not hit), in two passes.
+        bad = np.greater(self.run.busy, np.greater(alive, hit))
         if np.count_nonzero(bad):
             for b in bad.nonzero()[0]:
                 if failed is not None and failed[b] and alive[b] and not memory[b]:
