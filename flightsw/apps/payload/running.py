@@ -40,8 +40,9 @@ class Accounted(NamedTuple):
 class RunningJobs:
     """Per-board job id, progress, checkpoint, size, checkpoint interval and priority.
 
-    A free board has an infinite size and interval, so one pass over every board finds
-    the jobs that are done or due a checkpoint without masking the free ones.
+    A free board has an infinite size, interval and bound, so one pass over every board
+    (progress against the bound) finds the few jobs that may be done or due a checkpoint
+    without masking the free ones; only those few are then tested exactly.
     """
 
     def __init__(self, n: int) -> None:
