@@ -119,8 +119,12 @@ class GroundWorkload:
         take = max(0, min(count, room))
         self.dropped += count - take
         self.arrived += count
-        for h, p in zip(hours[:take].tolist(), prios[:take].tolist(), strict=True):
-            self.ground.append((float(np.float32(h)), int(p), 0, cfg.checkpoint_s))
+        # The sizes go up as f32: rounded here as a whole array (the same values one
+        # np.float32 at a time would give), and the jobs appended in one extend.
+        sizes = hours[:take].astype(np.float32).tolist()
+        prio = prios[:take].tolist()
+        ckpt = cfg.checkpoint_s
+        self.ground.extend([(h, p, 0, ckpt) for h, p in zip(sizes, prio, strict=True)])
 
     def poll(self, now_ns: int) -> list[bytes]:
         """The TCs due now (new arrivals, then a top-up of the node's jobs)."""

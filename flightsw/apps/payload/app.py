@@ -272,6 +272,7 @@ class PayloadApp(DeviceGuard, App):
         self.safe_mode = False
         self.caps_sent = np.full(n, -1.0)
         self.util_sent = np.full(n, -1.0)
+        self.util_busy: NDArray[np.bool_] | None = None  # the busy boards util_sent is of
         self.on_pending: NDArray[np.intp] | None = None  # boards commanded on last step
         self.on_retry_ns = np.zeros(n, dtype=np.int64)
         self.n_available = n
@@ -283,6 +284,8 @@ class PayloadApp(DeviceGuard, App):
         self.share_sent = -1.0
         self.idle_on = 0
         self.powered_left = np.zeros(n, dtype=bool)
+        self.all_on = np.ones(n, dtype=bool)  # the plan of a node with every board busy
+        self.all_on.flags.writeable = False
         self.last_checksum = np.zeros(n, dtype=np.int64)
         self._limits_raw: tuple[Any, ...] = ()
         self._limits = PowerLimits()
@@ -442,12 +445,9 @@ class PayloadApp(DeviceGuard, App):
             failed = tel.checksum_errors > self.last_checksum
             self.last_checksum = tel.checksum_errors
             hit = memory | failed
-        busy = self.run.busy
-        bad = hit & busy
-        if alive is not powered:
-            bad |= np.less(alive, busy)  # busy and not alive
-        else:
-            bad |= np.less(powered, busy)  # busy and off
+        # Busy and hit, or busy and not alive (off, when nothing stalled): busy and not
+        # (alive and not hit), in two passes.
+        bad = np.greater(self.run.busy, np.greater(alive, hit))
         if np.count_nonzero(bad):
             for b in bad.nonzero()[0]:
                 if failed is not None and failed[b] and alive[b] and not memory[b]:
@@ -473,9 +473,10 @@ class PayloadApp(DeviceGuard, App):
         self.totals.work_s += acc.work_s
         self.totals.kept_s += acc.work_s
         self.totals.useful_s += acc.checkpointed_s
-        for b in acc.done:
-            board = int(b)
-            job = self.book[int(self.run.job[board])]
+        done = acc.done
+        jids = self.run.job[done].tolist() if done.size else []
+        for board, jid in zip(done.tolist(), jids, strict=True):
+            job = self.book[jid]
             self.run.release(board, job)
             self.totals.kept_s -= job.progress - job.work  # the overshoot past its size is not kept
             self.totals.useful_s += job.work - job.checkpointed
@@ -664,12 +665,13 @@ class PayloadApp(DeviceGuard, App):
         room = min(target - running, self.book.queued)
         if room <= 0:
             return
-        ready = alive & ~self.unavailable & ~self.run.busy  # alive implies powered
-        for b in ready.nonzero()[0][:room]:
+        # alive, and neither FDIR's nor busy (alive implies powered): two passes, not four
+        ready = np.greater(alive, self.unavailable | self.run.busy)
+        for b in ready.nonzero()[0][:room].tolist():
             job = self.book.pop_next()
             if job is None:
                 break
-            self.run.place(int(b), job)
+            self.run.place(b, job)
 
     def _apply_power(
         self,
@@ -716,7 +718,10 @@ class PayloadApp(DeviceGuard, App):
         share = AdmissionPolicy.share_w(budget, n_busy, self.idle_on, lim)
         caps_before = self.caps_sent
         util_before = self.util_sent
-        if replan or self.caps_new or abs(share - self.share_sent) > 0.5:
+        # The same share and thermal caps (no new ones since) as last time give the caps
+        # last computed, and none of those differs from caps_sent by more than 0.5.
+        same_caps = not self.caps_new and share == self.share_sent
+        if not same_caps and (replan or self.caps_new or abs(share - self.share_sent) > 0.5):
             self.caps_new = False
             self.share_sent = share
             caps = np.fmin(np.full(self.n, share), self.thermal_cap)
@@ -726,7 +731,10 @@ class PayloadApp(DeviceGuard, App):
                 self.caps_sent = self.caps_sent.copy()
                 self.caps_sent[changed] = caps[changed]
                 touched.append(changed)
-        if replan:
+        # util_sent is the busy boards of the last re-plan as floats: unchanged boards
+        # (a job done and the next placed on its board in one step) change nothing.
+        if replan and (self.util_busy is None or not _same(busy, self.util_busy)):
+            self.util_busy = busy.copy()
             util = busy.astype(np.float64)
             changed = (util != self.util_sent).nonzero()[0]
             if changed.size:  # only what changed: a command per board per step is bus traffic
@@ -771,6 +779,16 @@ class PayloadApp(DeviceGuard, App):
         busy = self.run.busy
         n_busy = self.run.count
         mine = ~self.unavailable
+        if n_busy == self.n:
+            # Every board runs a job (the usual step of a full node): all are wanted on,
+            # so there is none to bring up, keep spare or switch off.
+            on = (mine & ~powered).nonzero()[0]
+            if on.size:
+                self.boards.set_board_power(on, True)
+                self.on_pending = on
+            self.powered_left = self.all_on
+            self.idle_on = 0
+            return self.powered_left
         want_on = busy.copy()
         idle_on = powered & ~busy & mine
         # Boards to bring up for queued jobs the plan admits (they get jobs next step).
@@ -818,19 +836,24 @@ class PayloadApp(DeviceGuard, App):
     def _telemetry(
         self, tel: BoardTelemetry, alive: NDArray[np.bool_], budget: float, power_w: float
     ) -> None:
-        powered = tel.powered
+        """This step's housekeeping values (the suspect count from FDIR's boards when
+        nothing stalled: the mask would be theirs alone)."""
         busy = self.run.count
-        suspect = np.less(alive, powered)
-        suspect |= self.unavailable
+        if alive is tel.powered:  # nothing stalled: the suspect boards are FDIR's own
+            n_suspect = self.n - self.n_available
+        else:
+            suspect = np.less(alive, tel.powered)  # powered and not alive
+            suspect |= self.unavailable
+            n_suspect = int(np.count_nonzero(suspect))
         self.tlm.update(
             jobs_submitted=self.book.submitted,
             jobs_queued=self.book.queued,
             jobs_running=busy,
             jobs_done=self.book.finished[JobState.DONE],
             jobs_failed=self.book.finished[JobState.FAILED],
-            boards_powered=int(np.count_nonzero(powered)),
+            boards_powered=int(np.count_nonzero(tel.powered)),
             boards_busy=busy,
-            boards_suspect=int(np.count_nonzero(suspect)),
+            boards_suspect=n_suspect,
             payload_power_w=power_w,
             useful_board_hours=self.totals.useful_s / 3600.0,
             lost_board_hours=self.totals.lost_s / 3600.0,

@@ -8,7 +8,7 @@ cost the same handful of array operations as ten.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,11 +17,20 @@ from flightsw.apps.payload.jobs import Job
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+SLACK = 1e-9
+"""How far (relative) a board's bound sits below its checkpoint threshold: far more than
+the rounding of ``progress - checkpointed``, so no board due a checkpoint is above it."""
 
 
-@dataclass(frozen=True)
-class Accounted:
-    """What one step of work did: boards whose job is done, work newly checkpointed."""
+def _bound(work: float, checkpointed: float, interval: float) -> float:
+    """Progress below which a job is neither done nor due a checkpoint (NaN: done only)."""
+    b = checkpointed + interval - (abs(checkpointed) + abs(interval)) * SLACK
+    return b if b < work else work
+
+
+class Accounted(NamedTuple):
+    """What one step of work did: boards whose job is done, work newly checkpointed
+    (a named tuple: built every step, cheaper than a frozen dataclass)."""
 
     done: NDArray[np.intp]
     checkpointed_s: float
@@ -31,13 +40,17 @@ class Accounted:
 class RunningJobs:
     """Per-board job id, progress, checkpoint, size, checkpoint interval and priority.
 
-    A free board has an infinite size and interval, so one pass over every board finds
-    the jobs that are done or due a checkpoint without masking the free ones.
+    A free board has an infinite size, interval and bound, so one pass over every board
+    (progress against the bound) finds the few jobs that may be done or due a checkpoint
+    without masking the free ones; only those few are then tested exactly.
     """
 
     def __init__(self, n: int) -> None:
         self.job = np.full(n, -1, dtype=np.int64)  # -1: no job on the board
         self.busy = np.zeros(n, dtype=bool)
+        # busy as 1.0/0.0, kept beside it: the work sum is a float dot product, and a
+        # bool operand would be converted to floats (an n-array) in every step
+        self.weight = np.zeros(n)
         self.count = 0
         self.changed = True  # a job was placed or released since the caller last looked
         self.progress = np.zeros(n)
@@ -45,18 +58,24 @@ class RunningJobs:
         self.work = np.full(n, np.inf)
         self.interval = np.full(n, np.inf)
         self.priority = np.zeros(n, dtype=np.int64)
-        self._tmp = np.zeros(n)
+        # A lower bound of the progress at which each board's job is done or due a
+        # checkpoint (infinite on a free board): account checks exactly only the boards
+        # at or past it, a handful, instead of three passes over every board.
+        self.bound = np.full(n, np.inf)
+        self._mask = np.zeros(n, dtype=bool)  # scratch for account (no allocation per step)
 
     def place(self, board: int, job: Job) -> None:
         job.board = board
         self.job[board] = job.job_id
         self.busy[board] = True
+        self.weight[board] = 1.0
         self.count += 1
         self.changed = True
         self.progress[board] = job.progress
         self.checkpointed[board] = job.checkpointed
         self.work[board] = job.work
         self.interval[board] = job.checkpoint_s
+        self.bound[board] = _bound(job.work, job.checkpointed, job.checkpoint_s)
         self.priority[board] = job.priority
 
     def release(self, board: int, job: Job) -> None:
@@ -66,10 +85,12 @@ class RunningJobs:
         job.board = -1
         self.job[board] = -1
         self.busy[board] = False
+        self.weight[board] = 0.0
         self.count -= 1
         self.changed = True
         self.work[board] = np.inf
         self.interval[board] = np.inf
+        self.bound[board] = np.inf
 
     def free(self, board: int) -> None:
         """Free a board whose job the job table does not place there (a restart's repair)."""
@@ -77,9 +98,11 @@ class RunningJobs:
             self.count -= 1
         self.job[board] = -1
         self.busy[board] = False
+        self.weight[board] = 0.0
         self.changed = True
         self.work[board] = np.inf
         self.interval[board] = np.inf
+        self.bound[board] = np.inf
 
     def sync(self, board: int, job: Job) -> None:
         """Bring a running job's fields up to date (for a query) without freeing the board."""
@@ -91,18 +114,30 @@ class RunningJobs:
 
         ``delta`` is each board's new work (>= 0); only busy boards' work is counted.
         """
-        work_s = float(np.dot(delta, self.busy))
-        self.progress += delta
-        done = (self.progress >= self.work).nonzero()[0]
-        tmp = self._tmp
-        np.subtract(self.progress, self.checkpointed, out=tmp)
-        due = tmp >= self.interval
+        work_s = float(np.dot(delta, self.weight))  # the same sum as with busy's bools
+        progress = self.progress
+        progress += delta
+        near = np.greater_equal(progress, self.bound, out=self._mask).nonzero()[0]
+        if not near.size:
+            return Accounted(near, 0.0, work_s)
+        # The exact tests, on the boards near their thresholds only (ascending, as a
+        # mask over every board would give them: the same boards, the same sum).
+        p = progress[near]
+        is_done = p >= self.work[near]
+        tmp = p - self.checkpointed[near]
+        interval = self.interval[near]
+        is_due = np.greater(tmp >= interval, is_done)  # due and not done
+        done = near[is_done]
         saved = 0.0
-        if np.count_nonzero(due):
-            if done.size:
-                due[done] = False
-            saved = float(tmp[due].sum())
-            self.checkpointed[due] = self.progress[due]
+        if np.count_nonzero(is_due):
+            idx = near[is_due]
+            saved = float(tmp[is_due].sum())
+            now = p[is_due]
+            self.checkpointed[idx] = now
+            left = interval[is_due]
+            self.bound[idx] = np.fmin(
+                self.work[idx], now + left - (np.abs(now) + np.abs(left)) * SLACK
+            )
         return Accounted(done, saved, work_s)
 
     def victims(self, count: int) -> NDArray[np.intp]:
