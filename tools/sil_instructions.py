@@ -5,7 +5,8 @@ the next, so a speed change of a few percent cannot be seen in ``bench_sil``'s f
 The number of instructions a run executes does not depend on the load: this tool runs
 ``run_sim`` under valgrind's cachegrind (no cache simulation) for a short and a long
 duration and prints (I(long) - I(short)) / (long - short), so start-up cancels out.
-``PYTHONHASHSEED`` is fixed: string hashing changes dict layouts and so the count.
+``PYTHONHASHSEED`` is fixed (string hashing changes dict layouts and so the count), and
+so is ``OPENBLAS_NUM_THREADS=1`` (numpy's BLAS threads otherwise add a varying count).
 
     python tools/sil_instructions.py --boards 1024            # this checkout
     python tools/sil_instructions.py --boards 1024 --tree /tmp/base   # `git archive` of another
@@ -37,7 +38,7 @@ run_sim(mission, SimOptions(duration_s=float(sys.argv[1]), out_dir=Path(sys.argv
 
 def instructions(tree: Path, duration_s: float, boards: int, seed: int) -> int:
     """Instructions valgrind counted for one whole ``run_sim`` of ``duration_s``."""
-    env = dict(os.environ, PYTHONHASHSEED="0", PYTHONPATH=str(tree))
+    env = dict(os.environ, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1", PYTHONPATH=str(tree))
     with tempfile.TemporaryDirectory(prefix="sil-instr-") as tmp:
         cmd = [
             "valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
