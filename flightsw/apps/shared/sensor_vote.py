@@ -62,9 +62,9 @@ class ZoneVoter:
                 continue
             h.append(r)
             k = len(h)
-            if k > 1 and abs(r - h[0]) > rate * (k - 1) + noise:
-                if not self._with_others(i, r, readings, ok):
-                    suspect[i] = True  # moved faster than the zone can, on its own
+            fast = k > 1 and abs(r - h[0]) > rate * (k - 1) + noise
+            if fast and not self._with_others(i, r, readings, ok):
+                suspect[i] = True  # moved faster than the zone can, on its own
         if True in suspect:
             trusted = [r for i, r in enumerate(readings) if ok[i] and not suspect[i]]
         elif False in ok:
