@@ -128,7 +128,16 @@ def bpsk_ber(ebn0_db: float) -> float: ...
 @overload
 def bpsk_ber(ebn0_db: npt.NDArray[Any]) -> FloatArray: ...
 def bpsk_ber(ebn0_db: float | npt.NDArray[Any]) -> float | FloatArray:
-    """Bit error rate of coherent BPSK in white noise: 0.5 erfc(sqrt(Eb/N0))."""
+    """Bit error rate of coherent BPSK in white noise: 0.5 erfc(sqrt(Eb/N0)).
+
+    A single value goes through ``math`` (the radio asks for one a second in a pass; the
+    array path's vectorised erfc costs more than the rest of the link state): the same
+    C functions, so the same bits (``tests/sim_hw/test_radio_link.py``)."""
+    if isinstance(ebn0_db, float | int):
+        try:
+            return 0.5 * math.erfc(math.sqrt(10.0 ** (ebn0_db / 10.0)))
+        except OverflowError:  # an Eb/N0 beyond 3,000 dB: no error at all
+            return 0.0
     ebn0 = 10.0 ** (np.asarray(ebn0_db, dtype=np.float64) / 10.0)
     return _scalar_or_array(np.asarray(0.5 * _ERFC(np.sqrt(ebn0))))  # type: ignore[no-any-return]
 

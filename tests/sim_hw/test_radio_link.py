@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sim_hw.environment import DEFAULT_STATIONS, elevation_deg, station_position_eci_km
 from sim_hw.orbit import R_EARTH_KM, CircularOrbit
 from sim_hw.radio_link import (
+    _ERFC,
     BOLTZMANN_DBW_PER_K_HZ,
     S_BAND_DOWNLINK,
     BitErrorChannel,
@@ -82,6 +83,24 @@ def test_bpsk_ber_known_points() -> None:
     assert bpsk_ber(0.0) == pytest.approx(0.0786, abs=1e-4)
     arr = bpsk_ber(np.array([0.0, 4.0, 8.0, 12.0]))
     assert arr.shape == (4,) and np.all(np.diff(arr) < 0)
+
+
+@settings(max_examples=2000)
+@given(
+    st.floats(allow_nan=True, allow_infinity=True)
+    | st.floats(min_value=-30.0, max_value=60.0)
+    | st.sampled_from([3079.0, 3090.0, -3.5e5, 0.0, -0.0])
+)
+def test_bpsk_ber_of_one_value_is_the_array_paths_to_the_bit(ebn0_db: float) -> None:
+    """One value through ``math`` gives the float numpy gave for it as a 0-d array (the
+    path the radio took before), NaN included: the link's bit errors stay as they were.
+    (Longer arrays may take numpy's SIMD loops, which can differ in the last bit.)"""
+    one = bpsk_ber(ebn0_db)
+    with np.errstate(over="ignore"):
+        ebn0 = 10.0 ** (np.asarray(ebn0_db, dtype=np.float64) / 10.0)
+        numpy_0d = float(np.asarray(0.5 * _ERFC(np.sqrt(ebn0))))
+    assert type(one) is float
+    assert (math.isnan(one) and math.isnan(numpy_0d)) or one == numpy_0d
 
 
 def test_propagation_delay() -> None:
