@@ -22,8 +22,11 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 # The float telemetry of every board lives as the rows of one (6, n) array, in this
-# order, so a snapshot is one copy and its finiteness one check (BoardArray.float_block).
-FLOAT_ROWS = ("current_a", "power_w", "temperature_c", "work_done", "utilization", "power_cap_w")
+# order (BoardArray.float_block). The first MOVING_ROWS change at every step; the others,
+# the settings and what they draw, only on commands and faults (settings_version), so a
+# snapshot copies the moving rows each time and the setting rows only when they changed.
+FLOAT_ROWS = ("temperature_c", "work_done", "current_a", "power_w", "utilization", "power_cap_w")
+MOVING_ROWS = 2
 # The counters a snapshot copies, likewise rows of one (3, n) int64 array (count_block).
 COUNT_ROWS = ("ecc_corrected", "ecc_uncorrectable", "checksum_errors")
 
@@ -153,10 +156,10 @@ class BoardArray:
         self._fblock = np.zeros((len(FLOAT_ROWS), n))
         self._cblock = np.zeros((len(COUNT_ROWS), n), dtype=np.int64)
         (
-            self._current_a,
-            self._power_w,
             self._temperature_c,
             self._work_done,
+            self._current_a,
+            self._power_w,
             self._utilization,
             self._power_cap_w,
         ) = self._fblock
@@ -177,6 +180,12 @@ class BoardArray:
         self._work_base = np.zeros(n)  # work up to the last fold
         # Derived from the state by _refresh (only when _dirty).
         self._dirty = True
+        # Versions for readers that keep copies: settings_version changes whenever
+        # powered, utilization, power cap, power or current may have changed (every such
+        # change sets _dirty, and _refresh counts it); counts_version whenever a counter
+        # of count_block may have.
+        self._settings_version = 0
+        self._counts_version = 0
         self._alive = np.zeros(n, dtype=np.bool_)
         self._beat_rate = np.zeros(n)  # beats per second
         self._work_rate = np.zeros(n)  # work units per second
@@ -308,6 +317,19 @@ class BoardArray:
         """The counters ``COUNT_ROWS`` as rows of one (3, n) read-only view."""
         return _readonly(self._cblock)
 
+    @property
+    def settings_version(self) -> int:
+        """Changes whenever ``powered`` or a setting row of ``float_block`` (rows
+        ``MOVING_ROWS:``: current, power, utilization, power cap) may have changed; while
+        it stays the same, so do they, bit for bit."""
+        self._refresh()
+        return self._settings_version
+
+    @property
+    def counts_version(self) -> int:
+        """Changes whenever a counter of ``count_block`` may have changed."""
+        return self._counts_version
+
     def telemetry(self) -> dict[str, NDArray[Any]]:
         """Copies of the observable arrays (nothing of the hidden fault truth)."""
         self._materialize()
@@ -361,6 +383,7 @@ class BoardArray:
             return
         silent = self.rng.binomial(flips * working, p.silent_prob_per_seu)
         caught = self.rng.binomial(silent, p.checksum_coverage)
+        self._counts_version += 1
         self._checksum_errors[hit] += caught
         self._silent_escapes[hit] += silent - caught
         effects.caught = _sparse(hit, caught)
@@ -374,6 +397,7 @@ class BoardArray:
         if not self._work_rate[board] > 0.0:
             return False
         if caught:
+            self._counts_version += 1
             self._checksum_errors[board] += 1
         else:
             self._silent_escapes[board] += 1
@@ -395,6 +419,7 @@ class BoardArray:
         i = self._index(idx)
         if on:
             i = i[~self._powered[i]]
+            self._counts_version += 1
             self._powered[i] = True
             self._ecc_corrected[i] = 0
             self._ecc_uncorrectable[i] = 0
@@ -512,6 +537,7 @@ class BoardArray:
         hit, flips = self._hits("seu", seu_a)
         if hit.size:
             double = self._double_bit_errors(hit, flips)
+            self._counts_version += 1
             self._ecc_corrected[hit] += flips - double
             self._ecc_uncorrectable[hit] += double
             latent = self._latent_flips[hit] + flips - 2 * double
@@ -522,6 +548,7 @@ class BoardArray:
             self._silent_corruption(hit, flips, effects)
         hit, count = self._hits("seu_uncorrectable", unc_a)
         if hit.size:
+            self._counts_version += 1
             self._ecc_uncorrectable[hit] += count
             self._job_errors[hit] += count * (self._work_rate[hit] > 0.0)
         if np.count_nonzero(sel_a):
@@ -574,6 +601,7 @@ class BoardArray:
         if not self._dirty:
             return
         self._dirty = False
+        self._settings_version += 1
         self._fold()  # settle the past at the old rates first
         p = self.params
         dyn = p.max_w - p.idle_w
