@@ -109,6 +109,12 @@ class RadiationEffects:
     escaped: Sparse | None = None  # job corruptions nothing caught
 
 
+_NO_HITS: tuple[NDArray[np.intp], IntArray] = (
+    np.zeros(0, dtype=np.intp),
+    np.zeros(0, dtype=np.int64),
+)
+
+
 def _readonly(a: _A) -> _A:
     v = a.view()
     v.flags.writeable = False
@@ -473,8 +479,10 @@ class BoardArray:
             raise ValueError(f"{name} must be a boolean array of shape ({self.n},)")
         return a
 
-    def _hits(self, name: str, counts: IntArray) -> tuple[NDArray[np.intp], IntArray]:
+    def _hits(self, name: str, counts: IntArray | None) -> tuple[NDArray[np.intp], IntArray]:
         """Alive boards with a non-zero count, and their counts (sparse: most are 0)."""
+        if counts is None:
+            return _NO_HITS
         hit = (counts != 0).nonzero()[0]
         if not hit.size:
             return hit, counts[hit]
@@ -511,10 +519,10 @@ class BoardArray:
 
     def apply_radiation(
         self,
-        seu: ArrayLike,
-        seu_uncorrectable: ArrayLike,
-        sel: ArrayLike,
-        sefi: ArrayLike,
+        seu: ArrayLike | None,
+        seu_uncorrectable: ArrayLike | None,
+        sel: ArrayLike | None,
+        sefi: ArrayLike | None,
         at_s: float | None = None,
     ) -> RadiationEffects:
         """Upsets per board since the last call; only powered, undamaged boards feel them.
@@ -525,14 +533,19 @@ class BoardArray:
         ``sel``: latch-up starts. ``sefi``: functional interrupt (board hangs).
         Uncorrectable errors on a board that is doing work also corrupt its job.
         ``at_s`` is when they strike (a latch-up's damage clock starts then; default: the
-        boards' own time). Returns what the upsets did beyond the counts given: double-bit
-        errors, and corruptions the job's checksums caught or missed (board, count each).
+        boards' own time). None for a kind: no event of that kind (as all zeros, unsearched).
+        Returns what the upsets did beyond the counts given: double-bit errors, and
+        corruptions the job's checksums caught or missed (board, count each).
         """
         effects = RadiationEffects()
-        seu_a = self._counts("seu", seu)
-        unc_a = self._counts("seu_uncorrectable", seu_uncorrectable)
-        sel_a = self._flags("sel", sel)
-        sefi_a = self._flags("sefi", sefi)
+        seu_a = None if seu is None else self._counts("seu", seu)
+        unc_a = (
+            None
+            if seu_uncorrectable is None
+            else self._counts("seu_uncorrectable", seu_uncorrectable)
+        )
+        sel_a = None if sel is None else self._flags("sel", sel)
+        sefi_a = None if sefi is None else self._flags("sefi", sefi)
         self._refresh()
         hit, flips = self._hits("seu", seu_a)
         if hit.size:
@@ -551,7 +564,7 @@ class BoardArray:
             self._counts_version += 1
             self._ecc_uncorrectable[hit] += count
             self._job_errors[hit] += count * (self._work_rate[hit] > 0.0)
-        if np.count_nonzero(sel_a):
+        if sel_a is not None and np.count_nonzero(sel_a):
             new = sel_a & self._alive & ~self._latched
             if new.any():
                 self._latched |= new
@@ -560,7 +573,7 @@ class BoardArray:
                 self._burn_at_s[new] = burn_at
                 self._next_burn_s = min(self._next_burn_s, burn_at)
                 self._dirty = True
-        if np.count_nonzero(sefi_a):
+        if sefi_a is not None and np.count_nonzero(sefi_a):
             self._hung |= sefi_a & self._alive
             self._dirty = True
         return effects

@@ -385,9 +385,15 @@ class Spacecraft:
         if events.quiet:  # no event on any board: the pass would only settle the boards
             b.settle()
         else:
-            effects = b.apply_radiation(
-                events.seu, events.seu_uncorrectable, events.sel, events.sefi, at_s=self.t_s + dt
+            seu, unc, sel, sefi = (  # a kind without events is not searched
+                a if has else None
+                for a, has in zip(
+                    (events.seu, events.seu_uncorrectable, events.sel, events.sefi),
+                    events.kinds,
+                    strict=True,
+                )
             )
+            effects = b.apply_radiation(seu, unc, sel, sefi, at_s=self.t_s + dt)
             self._record_effects(effects, self.t_s + dt)
         self._enforce_switches()
         b.step(dt, float(self.thermal.temperatures_c[self._i_coldplate]))
@@ -553,14 +559,18 @@ class Spacecraft:
         return self.tracker.add(rec, follow)
 
     def _record_effects(self, fx: Any, t_s: float) -> None:
-        """Upsets' side effects as faults of their own: double-bit errors, corruptions."""
+        """Upsets' side effects as faults of their own: double-bit errors, corruptions.
+        The boards are settled first whenever there is an effect, even an empty one (when
+        a refresh happens shapes later rounding; this is where it has always been)."""
+        if fx.double_bit is not None or fx.caught is not None or fx.escaped is not None:
+            self.boards.settle()
         for kind, pairs, detail in (
             (FaultKind.SEU_UNCORRECTABLE, fx.double_bit, "double_bit"),
             (FaultKind.SILENT_CORRUPTION, fx.caught, "caught"),
             (FaultKind.SILENT_CORRUPTION, fx.escaped, "escaped"),
         ):
-            if pairs is None:
-                continue
+            if pairs is None or not pairs[0].size:
+                continue  # (nothing to record: the boards' working mask is not needed)
             working = self.boards.working
             for b, n in zip(*pairs, strict=True):
                 f = InjectedFault(t_s, kind, int(b), "random", {detail: int(n)})
