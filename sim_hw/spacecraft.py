@@ -246,6 +246,8 @@ class Spacecraft:
         self._pcdu_enforced = -1
         self._supply_version = -1
         self._supply = np.zeros(len(self.switches.payload), dtype=bool)
+        # Each payload switch's board load, for the boards' settings_version it was summed at.
+        self._group_loads: tuple[int, dict[str, float]] = (-1, {})
         self.array = SolarArray(
             area_m2=cfg.array_area_m2,
             efficiency=cfg.array_efficiency,
@@ -414,9 +416,15 @@ class Spacecraft:
     # --- routing ------------------------------------------------------------------------
     def _loads(self, b: BoardArray) -> dict[str, float]:
         cfg = self.cfg
-        per_group = np.bincount(
-            self.switches.board_switch, weights=b.power_w, minlength=len(self.switches.payload)
-        )
+        version = b.settings_version  # the boards' powers change only with it
+        if self._group_loads[0] != version:
+            per_group = np.bincount(
+                self.switches.board_switch, weights=b.power_w, minlength=len(self.switches.payload)
+            )
+            self._group_loads = (
+                version,
+                dict(zip(self.switches.payload, per_group.tolist(), strict=True)),
+            )
         heaters = sum(cfg.heater_w(z) for z in HEATER_ZONES if self._heater_on(z))
         loads = {
             "avionics": cfg.avionics_w,
@@ -424,7 +432,7 @@ class Spacecraft:
             "heaters": heaters,
             "aux_0": cfg.aux_w,
         }
-        loads.update(zip(self.switches.payload, per_group.tolist(), strict=True))
+        loads.update(self._group_loads[1])
         if self.extra_load_w:
             for name, w in self.extra_load_w.items():
                 loads[name] = loads.get(name, 0.0) + w
