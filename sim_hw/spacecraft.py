@@ -247,7 +247,7 @@ class Spacecraft:
         self._supply_version = -1
         self._supply = np.zeros(len(self.switches.payload), dtype=bool)
         # Each payload switch's board load, for the boards' settings_version it was summed at.
-        self._group_loads: tuple[int, dict[str, float]] = (-1, {})
+        self._group_loads: tuple[int, NDArray[np.float64]] = (-1, np.zeros(0))
         self.array = SolarArray(
             area_m2=cfg.array_area_m2,
             efficiency=cfg.array_efficiency,
@@ -400,7 +400,7 @@ class Spacecraft:
         self._enforce_switches()
         b.step(dt, float(self.thermal.temperatures_c[self._i_coldplate]))
         np.maximum(self.board_temp_max_c, b.temperature_c, out=self.board_temp_max_c)
-        loads = self._loads(b)
+        loads = self._demand(b)
         irradiance = sun * cos * lit
         self.array_temp_c = self.array.temperature_step(
             self.array_temp_c, dt, irradiance, self.earth_ir_side_w_m2
@@ -414,36 +414,33 @@ class Spacecraft:
         self._read_sensors()
 
     # --- routing ------------------------------------------------------------------------
-    def _loads(self, b: BoardArray) -> dict[str, float]:
+    def _demand(self, b: BoardArray) -> NDArray[np.float64]:
+        """Each switch's load (W), in the switches' order (``SwitchMap.names``): the four
+        platform loads, then each payload switch's boards, plus extra loads and the
+        overcurrents still running, added in that order (the same float sums, switch by
+        switch, as a dict of loads by name)."""
         cfg = self.cfg
         version = b.settings_version  # the boards' powers change only with it
         if self._group_loads[0] != version:
             per_group = np.bincount(
                 self.switches.board_switch, weights=b.power_w, minlength=len(self.switches.payload)
             )
-            self._group_loads = (
-                version,
-                dict(zip(self.switches.payload, per_group.tolist(), strict=True)),
-            )
+            self._group_loads = (version, per_group.astype(np.float64, copy=False))
         heaters = sum(cfg.heater_w(z) for z in HEATER_ZONES if self._heater_on(z))
-        loads = {
-            "avionics": cfg.avionics_w,
-            "radio": cfg.radio_w,
-            "heaters": heaters,
-            "aux_0": cfg.aux_w,
-        }
-        loads.update(self._group_loads[1])
+        demand = np.empty(len(self.switches.names))
+        demand[:4] = (cfg.avionics_w, cfg.radio_w, heaters, cfg.aux_w)
+        demand[4:] = self._group_loads[1]
         if self.extra_load_w:
             for name, w in self.extra_load_w.items():
-                loads[name] = loads.get(name, 0.0) + w
+                demand[self.pcdu.index(name)] += w
             self.extra_load_w.clear()
         if self.overcurrent_until:
             for name, (w, until) in list(self.overcurrent_until.items()):
                 if self.t_s <= until:
-                    loads[name] = loads.get(name, 0.0) + w
+                    demand[self.pcdu.index(name)] += w
                 else:
                     del self.overcurrent_until[name]
-        return loads
+        return demand
 
     def _heater_on(self, zone: str) -> bool:
         on = self.heater_stuck.get(zone, self.heaters_on[zone])

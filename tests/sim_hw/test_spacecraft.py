@@ -236,9 +236,9 @@ class _Reference(Spacecraft):
             draw(*a, **k), quiet=False, kinds=(True,) * 4
         )
 
-    def _loads(self, b: BoardArray) -> dict[str, float]:
-        self._group_loads = (-1, {})
-        return super()._loads(b)
+    def _demand(self, b: BoardArray) -> np.ndarray:  # type: ignore[type-arg]
+        self._group_loads = (-1, np.zeros(0))
+        return super()._demand(b)
 
     def advance_to(self, t_s: float) -> None:
         self.tracker.observe(self, self.now_s)
