@@ -345,6 +345,8 @@ class Pcdu:
         self._power_w: float | None = None
         # The on and tripped tuples of the telemetry, for the version they were made at.
         self._states: tuple[int, tuple[bool, ...], tuple[bool, ...]] = (-1, (), ())
+        # ... and its current tuple, for the bits of the currents it was made from.
+        self._currents: tuple[bytes, tuple[float, ...]] = (b"-", ())
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -450,10 +452,13 @@ class Pcdu:
             if states[0] != self.version:  # on and tripped change only with the version
                 states = (self.version, tuple(self._on.tolist()), tuple(self._tripped.tolist()))
                 self._states = states
+            bits = self._current.tobytes()
+            if bits != self._currents[0]:  # the same currents, bit for bit: the same tuple
+                self._currents = (bits, tuple(self._current.tolist()))
             self._telemetry = PcduTelemetry(
                 names=self._names,
                 on=states[1],
-                current_a=tuple(self._current.tolist()),
+                current_a=self._currents[1],
                 tripped=states[2],
             )
         return self._telemetry

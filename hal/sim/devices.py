@@ -44,7 +44,7 @@ class SimPcdu:
         self._sc = sc
         self._samples = samples if samples is not None else SampleCounter()
         # The last all-finite reading, by the currents it was made from: the model keeps
-        # its telemetry (the same tuples) until a switch changes or the next step.
+        # its telemetry's tuples while the switches and their currents stay the same.
         self._read: tuple[tuple[float, ...], SwitchTelemetry] | None = None
 
     def switch_names(self) -> tuple[str, ...]:

@@ -409,3 +409,22 @@ def test_a_demand_array_is_checked_like_a_dict() -> None:
     assert pcdu.index("b") == 1
     with pytest.raises(ValueError, match="no PCDU switch named 'c'"):
         pcdu.index("c")
+
+
+def test_telemetry_keeps_its_tuples_only_while_they_stay_the_same() -> None:
+    pcdu = Pcdu([SwitchSpec("a", 5.0, 28.0), SwitchSpec("b", 1.0, 28.0)])
+    pcdu.set("a", True)
+    pcdu.set("b", True)
+    pcdu.step({"a": 28.0, "b": 14.0})
+    first = pcdu.telemetry()
+    pcdu.step({"a": 28.0, "b": 14.0})  # the same currents, bit for bit
+    same = pcdu.telemetry()
+    assert same.current_a is first.current_a and same.on is first.on
+    pcdu.step({"a": 56.0, "b": 14.0})
+    assert pcdu.telemetry().current_a == (2.0, 0.5) and pcdu.telemetry().on is first.on
+    pcdu.step({"a": 56.0, "b": -0.0})  # -0.0 W: no current (0.0 A), as before
+    pcdu.step({"a": 56.0, "b": 56.0})  # 2 A > 1 A: b trips
+    tm = pcdu.telemetry()
+    assert tm.current_a == (2.0, 0.0) and tm.on == (True, False) and tm.tripped == (False, True)
+    pcdu.reset_trip("b")
+    assert pcdu.telemetry().tripped == (False, False) and pcdu.telemetry().on == (True, False)

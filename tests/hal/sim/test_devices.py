@@ -165,7 +165,11 @@ def test_switch_readings_are_reused_only_while_unchanged_and_finite(
     changed = pcdu.read_switches()
     assert changed is not first and not changed.on[pcdu.switch_names().index("aux_0")]
     hal.step(2_000_000_000)
-    assert pcdu.read_switches().current_a is not changed.current_a  # a new step's currents
+    assert pcdu.read_switches() is changed  # a step that moved no current, bit for bit
+    pcdu.set_switch("aux_0", True)
+    hal.step(3_000_000_000)
+    moved = pcdu.read_switches()  # a step's new currents
+    assert moved.current_a != changed.current_a and moved.on[pcdu.switch_names().index("aux_0")]
     # A blanked reading is counted at every read, even of the very same telemetry.
     same_bad = replace(first, current_a=(*first.current_a[:-1], bad))
     monkeypatch.setattr(SimPcdu, "sense", lambda self: same_bad)
