@@ -808,6 +808,7 @@ class FdirApp(DeviceGuard, App):
                 self.boards.set_board_power(stray, False)
         self._board_health()
         if nominal and quiet:  # no board changed state since _track_beats computed it
+            # (memory errors may have been counted and boards scrubbed: neither moves it)
             if self.gates.enabled:
                 due = (self.hang_due_s, self.hang_beat_min)
                 self._next_hang_due(tel)
@@ -907,7 +908,8 @@ class FdirApp(DeviceGuard, App):
             self.report("HEALTH_CHANGED", kind=int(UnitKind.BOARD), unit=b, health=new)
 
     def _memory(self, tel: BoardTelemetry, now: float) -> bool:
-        """ECC counters and scrubbing; True when that was a no-op (the usual second).
+        """ECC counters and scrubbing; True when no board's ladder state changed (nothing
+        isolated for memory errors: the usual second, and most with a new error).
 
         Gate: the counters are the ones seen last (bit for bit: no new error, none reset
         by a power-on) and the scrub would scrub nothing: not due, and no board has
@@ -919,8 +921,7 @@ class FdirApp(DeviceGuard, App):
         ):
             self.gates.noop("memory", lambda: self._ecc_and_scrub(tel, now))
             return True
-        self._ecc_and_scrub(tel, now)
-        return False
+        return not self._ecc_and_scrub(tel, now)
 
     def _scrub_may_run(self, now: float) -> bool:
         if Monitor.SCRUB not in self.enabled:
@@ -929,7 +930,10 @@ class FdirApp(DeviceGuard, App):
             return True
         return bool(self.since_scrub.max(initial=0) >= int(self.param("scrub_trigger")))
 
-    def _ecc_and_scrub(self, tel: BoardTelemetry, now: float) -> None:
+    def _ecc_and_scrub(self, tel: BoardTelemetry, now: float) -> bool:
+        """Count new memory errors, isolate boards with too many uncorrectable ones, scrub
+        what is due; True when boards were put to the ladder's isolation."""
+        isolating = False
         corr, last = tel.ecc_corrected, self.last_corrected
         # Only boards whose counter changed have new corrections (elsewhere it is 0).
         moved = np.flatnonzero(corr != last) if corr is not last else _NO_BOARDS
@@ -950,10 +954,12 @@ class FdirApp(DeviceGuard, App):
             many = self.unc_counter.record(
                 hit, now, int(self.param("unc_isolate_n")), float(self.param("unc_window_s"))
             )
-            for b in self.ladder.isolate(self.boards, hit[many & ~self.external[hit]]):
+            chosen = hit[many & ~self.external[hit]]
+            isolating = bool(chosen.size)
+            for b in self.ladder.isolate(self.boards, chosen):
                 self.report("BOARD_ISOLATED", board=int(b))
         if Monitor.SCRUB not in self.enabled:
-            return
+            return isolating
         due = now >= self.next_scrub_s
         if due:
             self.next_scrub_s = now + float(self.param("scrub_period_s"))
@@ -961,13 +967,14 @@ class FdirApp(DeviceGuard, App):
         else:
             trigger = int(self.param("scrub_trigger"))
             if self.since_scrub.max(initial=0) < trigger:
-                return  # no board has ``trigger`` corrections waiting: none to scrub
+                return isolating  # no board has ``trigger`` corrections waiting
             powered = tel.powered & (self.ladder.state == HEALTHY)
             idx = np.flatnonzero(powered & (self.since_scrub >= trigger))
         if idx.size:
             self.boards.scrub_memory(idx)
             self.since_scrub[idx] = 0
             self.scrubs += int(idx.size)
+        return isolating
 
     # --- the supply level -------------------------------------------------------------------
     def _supply(self) -> bool:
