@@ -209,7 +209,6 @@ class BoardArray:
         # What reads see, computed from the above on demand (reads never change state,
         # so reading or not cannot change a single bit of a run).
         self._temperature_c[:] = 20.0
-        self._heartbeat = np.zeros(n)
         self._stale = False
         self._decay_dt = (math.nan, 1.0)
         self._heat_w = 0.0
@@ -265,8 +264,12 @@ class BoardArray:
     @property
     def heartbeat(self) -> IntArray:
         """Beats since construction (a new array; floors the fractional count)."""
-        self._materialize()
-        return np.floor(self._heartbeat + 1e-9).astype(np.int64)
+        self._refresh()  # (the rates now; computed here, the one reader of the beats)
+        beats = np.multiply(self._beat_rate, self._elapsed_s)
+        beats += self._beats_base
+        beats += 1e-9
+        np.floor(beats, out=beats)
+        return beats.astype(np.int64)
 
     @property
     def work_done(self) -> FloatArray:
@@ -596,14 +599,13 @@ class BoardArray:
         self._stale = True
 
     def _materialize(self) -> None:
-        """Compute the read-side arrays (work, heartbeat, temperature) for now."""
+        """Compute the read-side arrays (work, temperature) for now (the heartbeat is
+        computed when read, into the new array it returns)."""
         self._refresh()
         if not self._stale:
             return
         np.multiply(self._work_rate, self._elapsed_s, out=self._work_done)
         self._work_done += self._work_base
-        np.multiply(self._beat_rate, self._elapsed_s, out=self._heartbeat)
-        self._heartbeat += self._beats_base
         np.multiply(self._dev, self._m, out=self._temperature_c)
         self._temperature_c += self._p_over_g
         self._temperature_c += self._u
