@@ -188,10 +188,10 @@ class BoardArray:
         self._dirty = True
         # Versions for readers that keep copies: settings_version changes whenever
         # powered, utilization, power cap, power or current may have changed (every such
-        # change sets _dirty, and _refresh counts it); counts_version whenever a counter
-        # of count_block may have.
+        # change sets _dirty, and _refresh counts it); _counts_versions[i] whenever the
+        # counter COUNT_ROWS[i] may have.
         self._settings_version = 0
-        self._counts_version = 0
+        self._counts_versions = [0] * len(COUNT_ROWS)
         self._alive = np.zeros(n, dtype=np.bool_)
         self._beat_rate = np.zeros(n)  # beats per second
         self._work_rate = np.zeros(n)  # work units per second
@@ -335,9 +335,10 @@ class BoardArray:
         return self._settings_version
 
     @property
-    def counts_version(self) -> int:
-        """Changes whenever a counter of ``count_block`` may have changed."""
-        return self._counts_version
+    def counts_versions(self) -> tuple[int, ...]:
+        """One version per row of ``count_block`` (``COUNT_ROWS``): each changes whenever
+        that counter may have changed (on a radiation step, mostly only the first)."""
+        return tuple(self._counts_versions)
 
     def telemetry(self) -> dict[str, NDArray[Any]]:
         """Copies of the observable arrays (nothing of the hidden fault truth)."""
@@ -392,7 +393,8 @@ class BoardArray:
             return
         silent = self.rng.binomial(flips * working, p.silent_prob_per_seu)
         caught = self.rng.binomial(silent, p.checksum_coverage)
-        self._counts_version += 1
+        if np.count_nonzero(caught):
+            self._counts_versions[2] += 1
         self._checksum_errors[hit] += caught
         self._silent_escapes[hit] += silent - caught
         effects.caught = _sparse(hit, caught)
@@ -406,7 +408,7 @@ class BoardArray:
         if not self._work_rate[board] > 0.0:
             return False
         if caught:
-            self._counts_version += 1
+            self._counts_versions[2] += 1
             self._checksum_errors[board] += 1
         else:
             self._silent_escapes[board] += 1
@@ -428,7 +430,8 @@ class BoardArray:
         i = self._index(idx)
         if on:
             i = i[~self._powered[i]]
-            self._counts_version += 1
+            if i.size:
+                self._counts_versions = [v + 1 for v in self._counts_versions]
             self._powered[i] = True
             self._ecc_corrected[i] = 0
             self._ecc_uncorrectable[i] = 0
@@ -553,7 +556,9 @@ class BoardArray:
         hit, flips = self._hits("seu", seu_a)
         if hit.size:
             double = self._double_bit_errors(hit, flips)
-            self._counts_version += 1
+            self._counts_versions[0] += 1
+            if np.count_nonzero(double):
+                self._counts_versions[1] += 1
             self._ecc_corrected[hit] += flips - double
             self._ecc_uncorrectable[hit] += double
             latent = self._latent_flips[hit] + flips - 2 * double
@@ -564,7 +569,7 @@ class BoardArray:
             self._silent_corruption(hit, flips, effects)
         hit, count = self._hits("seu_uncorrectable", unc_a)
         if hit.size:
-            self._counts_version += 1
+            self._counts_versions[1] += 1
             self._ecc_uncorrectable[hit] += count
             self._job_errors[hit] += count * (self._work_rate[hit] > 0.0)
         if sel_a is not None and np.count_nonzero(sel_a):

@@ -179,11 +179,11 @@ class SimBoards:
         self._sensed: tuple[BoardTelemetry, tuple[NDArray[np.float64], ...]] | None = None
         # The read-only copies reports share while the model's versions stay the same:
         # (settings_version, setting rows as a block and one by one, powered, the rows all
-        # finite) and (counts_version, counters one by one); one object per row, so a
+        # finite) and (counts_versions, counters one by one); one object per row, so a
         # reader can tell an unchanged row by identity.
         self._settings: tuple[int, FloatArray, tuple[FloatArray, ...], BoolArray, bool] | None
         self._settings = None
-        self._counts: tuple[int, tuple[NDArray[np.int64], ...]] | None = None
+        self._counts: tuple[tuple[int, ...], tuple[NDArray[np.int64], ...]] | None = None
 
     @property
     def count(self) -> int:
@@ -237,7 +237,7 @@ class SimBoards:
         The model keeps the float telemetry as the rows of one block (FLOAT_ROWS): the
         moving rows (temperature, work) are copied for every report; the setting rows and
         ``powered`` only when the model's ``settings_version`` says they may have changed,
-        and the counters only when ``counts_version`` does. Until then a report shares
+        and each counter only when its ``counts_versions`` does. Until then a report shares
         them with the one before: every array of a report is read-only, and a report is
         never changed (what a reader kept of an earlier one is still what it read). The
         setting rows' finiteness is checked once, when they are copied."""
@@ -251,10 +251,17 @@ class SimBoards:
             finite = bool(np.isfinite(rows).all())
             settings = (version, rows, tuple(rows), _frozen(b.powered.copy()), finite)
             self._settings = settings
+        versions = b.counts_versions
         counts = self._counts
-        if counts is None or counts[0] != b.counts_version:
-            counts = (b.counts_version, tuple(_frozen(b.count_block.copy())))
-            self._counts = counts
+        if counts is None or counts[0] != versions:
+            cblock = b.count_block
+            counters: list[NDArray[np.int64]] = []
+            for i, v in enumerate(versions):  # only counters that may have changed: copied
+                if counts is not None and counts[0][i] == v:
+                    counters.append(counts[1][i])
+                else:
+                    counters.append(_frozen(cblock[i].copy()))
+            counts = self._counts = (versions, tuple(counters))
         fields = dict(zip(FLOAT_ROWS, (*moving, *settings[2]), strict=True))
         fields.update(zip(COUNT_ROWS, counts[1], strict=True))
         tel = BoardTelemetry(

@@ -133,6 +133,9 @@ def test_board_snapshot_copies_what_moved_shares_what_did_not_and_never_changes(
     sc.revision += 1
     third = boards.read_boards()
     assert third.current_a.base is not settings and third.ecc_corrected is not tel.ecc_corrected
+    # single upsets move only the corrected count: the other counters are still shared
+    assert third.ecc_uncorrectable is tel.ecc_uncorrectable
+    assert third.checksum_errors is tel.checksum_errors
     np.testing.assert_array_equal(third.utilization, sc.boards.utilization)
     np.testing.assert_array_equal(third.ecc_corrected, sc.boards.ecc_corrected)
     for name, value in kept.items():  # the model moved on, the first report did not
