@@ -56,7 +56,7 @@ from numpy.typing import NDArray
 
 from fdir.counters import FaultCounter
 from fdir.eventlog import EventBacklog
-from fdir.gates import GateChecker, GateLog, check_mode, same
+from fdir.gates import GateChecker, GateLog, check_mode, kept, same
 from fdir.guard import ParamGuard, ParamRegion, TableRegion
 from fdir.health import Health, HealthTable, UnitKind
 from fdir.ladder import BoardLadder, BoardState, LadderTiming
@@ -134,6 +134,8 @@ OVERRUN_RESTARTS = 3  # overrun escalations within the window before an app is d
 HEALTHY = int(BoardState.HEALTHY)
 ISOLATED = int(BoardState.ISOLATED)
 NO_BOARDS = np.zeros(0, dtype=np.intp)
+_NO_BOARDS = np.zeros(0, dtype=np.intp)
+_NO_BOARDS.flags.writeable = False
 FULL_PERIOD_S = 1.0  # heartbeats, memory, ladder timers; latch-ups are checked every frame
 _validated_table = validated_table  # the name tests and older code use
 
@@ -684,19 +686,23 @@ class FdirApp(DeviceGuard, App):
     def _track_beats(self, tel: BoardTelemetry, now: float) -> None:
         """When each board's heartbeat last moved (power-on counts as a beat), and when the
         next hang could be due."""
-        moved = (tel.heartbeat != self.last_beat) | (tel.powered & ~self.was_powered)
+        moved = tel.heartbeat != self.last_beat
+        if tel.powered is not self.was_powered:  # (the same array: none was powered on)
+            moved |= tel.powered & ~self.was_powered
         if np.count_nonzero(moved):  # (several times cheaper than .any() here)
-            self.beat_at[moved] = now
-            self.last_beat = tel.heartbeat.copy()
-        self.was_powered = tel.powered.copy()
+            np.putmask(self.beat_at, moved, now)  # (beat_at[moved] = now, without a gather)
+            self.last_beat = kept(tel.heartbeat)
+        self.was_powered = kept(tel.powered)
         self._next_hang_due(tel)
 
     def _next_hang_due(self, tel: BoardTelemetry) -> None:
         watched = tel.powered & (self.ladder.state == HEALTHY) & ~self.external
-        last = self.beat_at[watched]
+        # (the minimum over the watched boards, the others read as inf: inf when none is;
+        # cheaper than gathering them, and than min's where=, which takes a slow path)
+        oldest = float(np.where(watched, self.beat_at, math.inf).min())
         timeout = float(self.param("hang_timeout_s"))
-        self.hang_beat_min = float(last.min()) if last.size else math.inf
-        self.hang_due_s = self.hang_beat_min + timeout if last.size else math.inf
+        self.hang_beat_min = oldest
+        self.hang_due_s = oldest + timeout if oldest != math.inf else math.inf
 
     def _expected_power(self, tel: BoardTelemetry) -> NDArray[np.float64]:
         """What each board's own settings let it draw (full power where it does not say)."""
@@ -736,8 +742,8 @@ class FdirApp(DeviceGuard, App):
         self.ceilings = (demand - excess, demand + excess, idle + excess)
         self.ceilings_key = (
             key,
-            None if util is None else util.copy(),
-            None if cap is None else cap.copy(),
+            None if util is None else kept(util),
+            None if cap is None else kept(cap),
         )
         return self.ceilings
 
@@ -803,6 +809,7 @@ class FdirApp(DeviceGuard, App):
                 self.boards.set_board_power(stray, False)
         self._board_health()
         if nominal and quiet:  # no board changed state since _track_beats computed it
+            # (memory errors may have been counted and boards scrubbed: neither moves it)
             if self.gates.enabled:
                 due = (self.hang_due_s, self.hang_beat_min)
                 self._next_hang_due(tel)
@@ -902,7 +909,8 @@ class FdirApp(DeviceGuard, App):
             self.report("HEALTH_CHANGED", kind=int(UnitKind.BOARD), unit=b, health=new)
 
     def _memory(self, tel: BoardTelemetry, now: float) -> bool:
-        """ECC counters and scrubbing; True when that was a no-op (the usual second).
+        """ECC counters and scrubbing; True when no board's ladder state changed (nothing
+        isolated for memory errors: the usual second, and most with a new error).
 
         Gate: the counters are the ones seen last (bit for bit: no new error, none reset
         by a power-on) and the scrub would scrub nothing: not due, and no board has
@@ -914,8 +922,7 @@ class FdirApp(DeviceGuard, App):
         ):
             self.gates.noop("memory", lambda: self._ecc_and_scrub(tel, now))
             return True
-        self._ecc_and_scrub(tel, now)
-        return False
+        return not self._ecc_and_scrub(tel, now)
 
     def _scrub_may_run(self, now: float) -> bool:
         if Monitor.SCRUB not in self.enabled:
@@ -924,16 +931,23 @@ class FdirApp(DeviceGuard, App):
             return True
         return bool(self.since_scrub.max(initial=0) >= int(self.param("scrub_trigger")))
 
-    def _ecc_and_scrub(self, tel: BoardTelemetry, now: float) -> None:
-        corr = tel.ecc_corrected
-        new = np.maximum(corr - self.last_corrected, 0)  # counters restart at power-on
-        new = np.where(corr < self.last_corrected, corr, new)
-        self.last_corrected = corr.copy()
-        self.corrected_total += int(new.sum())
-        self.since_scrub += new
+    def _ecc_and_scrub(self, tel: BoardTelemetry, now: float) -> bool:
+        """Count new memory errors, isolate boards with too many uncorrectable ones, scrub
+        what is due; True when boards were put to the ladder's isolation."""
+        isolating = False
+        corr, last = tel.ecc_corrected, self.last_corrected
+        # Only boards whose counter changed have new corrections (elsewhere it is 0).
+        moved = np.flatnonzero(corr != last) if corr is not last else _NO_BOARDS
+        if moved.size:
+            now_c, was_c = corr[moved], last[moved]
+            new = np.maximum(now_c - was_c, 0)  # counters restart at power-on
+            new = np.where(now_c < was_c, now_c, new)
+            self.corrected_total += int(new.sum())
+            self.since_scrub[moved] += new
+        self.last_corrected = kept(corr)
         unc = tel.ecc_uncorrectable
-        hit = np.flatnonzero(unc > self.last_unc)
-        self.last_unc = unc.copy()
+        hit = np.flatnonzero(unc > self.last_unc) if unc is not self.last_unc else _NO_BOARDS
+        self.last_unc = kept(unc)
         self.unc_total += len(hit)
         for b in hit:
             self.report("UNCORRECTABLE_MEMORY", board=int(b))
@@ -941,21 +955,27 @@ class FdirApp(DeviceGuard, App):
             many = self.unc_counter.record(
                 hit, now, int(self.param("unc_isolate_n")), float(self.param("unc_window_s"))
             )
-            for b in self.ladder.isolate(self.boards, hit[many & ~self.external[hit]]):
+            chosen = hit[many & ~self.external[hit]]
+            isolating = bool(chosen.size)
+            for b in self.ladder.isolate(self.boards, chosen):
                 self.report("BOARD_ISOLATED", board=int(b))
         if Monitor.SCRUB not in self.enabled:
-            return
-        powered = tel.powered & (self.ladder.state == HEALTHY)
+            return isolating
         due = now >= self.next_scrub_s
         if due:
             self.next_scrub_s = now + float(self.param("scrub_period_s"))
-            idx = np.flatnonzero(powered)
+            idx = np.flatnonzero(tel.powered & (self.ladder.state == HEALTHY))
         else:
-            idx = np.flatnonzero(powered & (self.since_scrub >= int(self.param("scrub_trigger"))))
+            trigger = int(self.param("scrub_trigger"))
+            if self.since_scrub.max(initial=0) < trigger:
+                return isolating  # no board has ``trigger`` corrections waiting
+            powered = tel.powered & (self.ladder.state == HEALTHY)
+            idx = np.flatnonzero(powered & (self.since_scrub >= trigger))
         if idx.size:
             self.boards.scrub_memory(idx)
             self.since_scrub[idx] = 0
             self.scrubs += int(idx.size)
+        return isolating
 
     # --- the supply level -------------------------------------------------------------------
     def _supply(self) -> bool:

@@ -22,8 +22,11 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 # The float telemetry of every board lives as the rows of one (6, n) array, in this
-# order, so a snapshot is one copy and its finiteness one check (BoardArray.float_block).
-FLOAT_ROWS = ("current_a", "power_w", "temperature_c", "work_done", "utilization", "power_cap_w")
+# order (BoardArray.float_block). The first MOVING_ROWS change at every step; the others,
+# the settings and what they draw, only on commands and faults (settings_version), so a
+# snapshot copies the moving rows each time and the setting rows only when they changed.
+FLOAT_ROWS = ("temperature_c", "work_done", "current_a", "power_w", "utilization", "power_cap_w")
+MOVING_ROWS = 2
 # The counters a snapshot copies, likewise rows of one (3, n) int64 array (count_block).
 COUNT_ROWS = ("ecc_corrected", "ecc_uncorrectable", "checksum_errors")
 
@@ -106,6 +109,12 @@ class RadiationEffects:
     escaped: Sparse | None = None  # job corruptions nothing caught
 
 
+_NO_HITS: tuple[NDArray[np.intp], IntArray] = (
+    np.zeros(0, dtype=np.intp),
+    np.zeros(0, dtype=np.int64),
+)
+
+
 def _readonly(a: _A) -> _A:
     v = a.view()
     v.flags.writeable = False
@@ -153,10 +162,10 @@ class BoardArray:
         self._fblock = np.zeros((len(FLOAT_ROWS), n))
         self._cblock = np.zeros((len(COUNT_ROWS), n), dtype=np.int64)
         (
-            self._current_a,
-            self._power_w,
             self._temperature_c,
             self._work_done,
+            self._current_a,
+            self._power_w,
             self._utilization,
             self._power_cap_w,
         ) = self._fblock
@@ -177,6 +186,12 @@ class BoardArray:
         self._work_base = np.zeros(n)  # work up to the last fold
         # Derived from the state by _refresh (only when _dirty).
         self._dirty = True
+        # Versions for readers that keep copies: settings_version changes whenever
+        # powered, utilization, power cap, power or current may have changed (every such
+        # change sets _dirty, and _refresh counts it); _counts_versions[i] whenever the
+        # counter COUNT_ROWS[i] may have.
+        self._settings_version = 0
+        self._counts_versions = [0] * len(COUNT_ROWS)
         self._alive = np.zeros(n, dtype=np.bool_)
         self._beat_rate = np.zeros(n)  # beats per second
         self._work_rate = np.zeros(n)  # work units per second
@@ -194,7 +209,6 @@ class BoardArray:
         # What reads see, computed from the above on demand (reads never change state,
         # so reading or not cannot change a single bit of a run).
         self._temperature_c[:] = 20.0
-        self._heartbeat = np.zeros(n)
         self._stale = False
         self._decay_dt = (math.nan, 1.0)
         self._heat_w = 0.0
@@ -250,8 +264,12 @@ class BoardArray:
     @property
     def heartbeat(self) -> IntArray:
         """Beats since construction (a new array; floors the fractional count)."""
-        self._materialize()
-        return np.floor(self._heartbeat + 1e-9).astype(np.int64)
+        self._refresh()  # (the rates now; computed here, the one reader of the beats)
+        beats = np.multiply(self._beat_rate, self._elapsed_s)
+        beats += self._beats_base
+        beats += 1e-9
+        np.floor(beats, out=beats)
+        return beats.astype(np.int64)
 
     @property
     def work_done(self) -> FloatArray:
@@ -308,6 +326,20 @@ class BoardArray:
         """The counters ``COUNT_ROWS`` as rows of one (3, n) read-only view."""
         return _readonly(self._cblock)
 
+    @property
+    def settings_version(self) -> int:
+        """Changes whenever ``powered`` or a setting row of ``float_block`` (rows
+        ``MOVING_ROWS:``: current, power, utilization, power cap) may have changed; while
+        it stays the same, so do they, bit for bit."""
+        self._refresh()
+        return self._settings_version
+
+    @property
+    def counts_versions(self) -> tuple[int, ...]:
+        """One version per row of ``count_block`` (``COUNT_ROWS``): each changes whenever
+        that counter may have changed (on a radiation step, mostly only the first)."""
+        return tuple(self._counts_versions)
+
     def telemetry(self) -> dict[str, NDArray[Any]]:
         """Copies of the observable arrays (nothing of the hidden fault truth)."""
         self._materialize()
@@ -361,6 +393,8 @@ class BoardArray:
             return
         silent = self.rng.binomial(flips * working, p.silent_prob_per_seu)
         caught = self.rng.binomial(silent, p.checksum_coverage)
+        if np.count_nonzero(caught):
+            self._counts_versions[2] += 1
         self._checksum_errors[hit] += caught
         self._silent_escapes[hit] += silent - caught
         effects.caught = _sparse(hit, caught)
@@ -374,6 +408,7 @@ class BoardArray:
         if not self._work_rate[board] > 0.0:
             return False
         if caught:
+            self._counts_versions[2] += 1
             self._checksum_errors[board] += 1
         else:
             self._silent_escapes[board] += 1
@@ -395,6 +430,8 @@ class BoardArray:
         i = self._index(idx)
         if on:
             i = i[~self._powered[i]]
+            if i.size:
+                self._counts_versions = [v + 1 for v in self._counts_versions]
             self._powered[i] = True
             self._ecc_corrected[i] = 0
             self._ecc_uncorrectable[i] = 0
@@ -448,8 +485,10 @@ class BoardArray:
             raise ValueError(f"{name} must be a boolean array of shape ({self.n},)")
         return a
 
-    def _hits(self, name: str, counts: IntArray) -> tuple[NDArray[np.intp], IntArray]:
+    def _hits(self, name: str, counts: IntArray | None) -> tuple[NDArray[np.intp], IntArray]:
         """Alive boards with a non-zero count, and their counts (sparse: most are 0)."""
+        if counts is None:
+            return _NO_HITS
         hit = (counts != 0).nonzero()[0]
         if not hit.size:
             return hit, counts[hit]
@@ -486,10 +525,10 @@ class BoardArray:
 
     def apply_radiation(
         self,
-        seu: ArrayLike,
-        seu_uncorrectable: ArrayLike,
-        sel: ArrayLike,
-        sefi: ArrayLike,
+        seu: ArrayLike | None,
+        seu_uncorrectable: ArrayLike | None,
+        sel: ArrayLike | None,
+        sefi: ArrayLike | None,
         at_s: float | None = None,
     ) -> RadiationEffects:
         """Upsets per board since the last call; only powered, undamaged boards feel them.
@@ -500,18 +539,26 @@ class BoardArray:
         ``sel``: latch-up starts. ``sefi``: functional interrupt (board hangs).
         Uncorrectable errors on a board that is doing work also corrupt its job.
         ``at_s`` is when they strike (a latch-up's damage clock starts then; default: the
-        boards' own time). Returns what the upsets did beyond the counts given: double-bit
-        errors, and corruptions the job's checksums caught or missed (board, count each).
+        boards' own time). None for a kind: no event of that kind (as all zeros, unsearched).
+        Returns what the upsets did beyond the counts given: double-bit errors, and
+        corruptions the job's checksums caught or missed (board, count each).
         """
         effects = RadiationEffects()
-        seu_a = self._counts("seu", seu)
-        unc_a = self._counts("seu_uncorrectable", seu_uncorrectable)
-        sel_a = self._flags("sel", sel)
-        sefi_a = self._flags("sefi", sefi)
+        seu_a = None if seu is None else self._counts("seu", seu)
+        unc_a = (
+            None
+            if seu_uncorrectable is None
+            else self._counts("seu_uncorrectable", seu_uncorrectable)
+        )
+        sel_a = None if sel is None else self._flags("sel", sel)
+        sefi_a = None if sefi is None else self._flags("sefi", sefi)
         self._refresh()
         hit, flips = self._hits("seu", seu_a)
         if hit.size:
             double = self._double_bit_errors(hit, flips)
+            self._counts_versions[0] += 1
+            if np.count_nonzero(double):
+                self._counts_versions[1] += 1
             self._ecc_corrected[hit] += flips - double
             self._ecc_uncorrectable[hit] += double
             latent = self._latent_flips[hit] + flips - 2 * double
@@ -522,9 +569,10 @@ class BoardArray:
             self._silent_corruption(hit, flips, effects)
         hit, count = self._hits("seu_uncorrectable", unc_a)
         if hit.size:
+            self._counts_versions[1] += 1
             self._ecc_uncorrectable[hit] += count
             self._job_errors[hit] += count * (self._work_rate[hit] > 0.0)
-        if np.count_nonzero(sel_a):
+        if sel_a is not None and np.count_nonzero(sel_a):
             new = sel_a & self._alive & ~self._latched
             if new.any():
                 self._latched |= new
@@ -533,7 +581,7 @@ class BoardArray:
                 self._burn_at_s[new] = burn_at
                 self._next_burn_s = min(self._next_burn_s, burn_at)
                 self._dirty = True
-        if np.count_nonzero(sefi_a):
+        if sefi_a is not None and np.count_nonzero(sefi_a):
             self._hung |= sefi_a & self._alive
             self._dirty = True
         return effects
@@ -556,14 +604,13 @@ class BoardArray:
         self._stale = True
 
     def _materialize(self) -> None:
-        """Compute the read-side arrays (work, heartbeat, temperature) for now."""
+        """Compute the read-side arrays (work, temperature) for now (the heartbeat is
+        computed when read, into the new array it returns)."""
         self._refresh()
         if not self._stale:
             return
         np.multiply(self._work_rate, self._elapsed_s, out=self._work_done)
         self._work_done += self._work_base
-        np.multiply(self._beat_rate, self._elapsed_s, out=self._heartbeat)
-        self._heartbeat += self._beats_base
         np.multiply(self._dev, self._m, out=self._temperature_c)
         self._temperature_c += self._p_over_g
         self._temperature_c += self._u
@@ -574,6 +621,7 @@ class BoardArray:
         if not self._dirty:
             return
         self._dirty = False
+        self._settings_version += 1
         self._fold()  # settle the past at the old rates first
         p = self.params
         dyn = p.max_w - p.idle_w

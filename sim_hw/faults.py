@@ -215,11 +215,12 @@ class FaultInjector:
 def _radiation_faults(t_s: float, events: RadiationEvents) -> list[InjectedFault]:
     """One fault per board hit by a latch-up, a functional interrupt or uncorrectable upsets."""
     faults: list[InjectedFault] = []
-    for board in np.flatnonzero(events.sel):
+    _seu, has_unc, has_sel, has_sefi = events.kinds  # (a kind without events: no search)
+    for board in np.flatnonzero(events.sel) if has_sel else ():
         faults.append(InjectedFault(t_s, FaultKind.SEL, int(board), "random"))
-    for board in np.flatnonzero(events.sefi):
+    for board in np.flatnonzero(events.sefi) if has_sefi else ():
         faults.append(InjectedFault(t_s, FaultKind.SEFI, int(board), "random"))
-    for board in np.flatnonzero(events.seu_uncorrectable):
+    for board in np.flatnonzero(events.seu_uncorrectable) if has_unc else ():
         count = int(events.seu_uncorrectable[board])
         faults.append(
             InjectedFault(t_s, FaultKind.SEU_UNCORRECTABLE, int(board), "random", {"count": count})

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
 
 import numpy as np
+import numpy.typing as npt
 
 SECONDS_PER_YEAR = 365.25 * 86_400.0
 STEFAN_BOLTZMANN = 5.670374419e-8  # W m⁻² K⁻⁴
@@ -341,6 +343,10 @@ class Pcdu:
         # until a switch changes or the next step.
         self._telemetry: PcduTelemetry | None = None
         self._power_w: float | None = None
+        # The on and tripped tuples of the telemetry, for the version they were made at.
+        self._states: tuple[int, tuple[bool, ...], tuple[bool, ...]] = (-1, (), ())
+        # ... and its current tuple, for the bits of the currents it was made from.
+        self._currents: tuple[bytes, tuple[float, ...]] = (b"-", ())
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -394,10 +400,24 @@ class Pcdu:
         demand = np.fromiter(
             map(load_power_w.get, names, repeat(0.0)), dtype=np.float64, count=len(names)
         )
+        current = self.step_demand(demand)
+        return dict(zip(names, current.tolist(), strict=True))
+
+    def index(self, name: str) -> int:
+        """A switch's place in the declaration order (ValueError for an unknown name)."""
+        return self._get(name)
+
+    def step_demand(self, demand: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """:meth:`step` for the demands as one array in declaration order (no dicts: a
+        node's hundreds of payload switches cost a few array operations). Returns the
+        currents (a new array, never changed afterwards)."""
+        names = self._names
+        if demand.shape != (len(names),):
+            raise ValueError(f"demand must have one value per switch ({len(names)})")
         finite = np.isfinite(demand)
         if not finite.all():
-            name = names[int(np.argmin(finite))]
-            raise ValueError(f"load {name} must be finite, got {load_power_w[name]!r}")
+            i = int(np.argmin(finite))
+            raise ValueError(f"load {names[i]} must be finite, got {float(demand[i])!r}")
         v = self._v
         conducting = self._on & ~self._tripped & (demand > 0.0)
         current = np.where(conducting, demand / v, 0.0)
@@ -413,7 +433,7 @@ class Pcdu:
         self.last_power_w = total
         self._telemetry = None
         self._power_w = total
-        return dict(zip(names, current.tolist(), strict=True))
+        return current
 
     def power_w(self) -> float:
         """Total power through the switches at the last step."""
@@ -428,11 +448,18 @@ class Pcdu:
 
     def telemetry(self) -> PcduTelemetry:
         if self._telemetry is None:
+            states = self._states
+            if states[0] != self.version:  # on and tripped change only with the version
+                states = (self.version, tuple(self._on.tolist()), tuple(self._tripped.tolist()))
+                self._states = states
+            bits = self._current.tobytes()
+            if bits != self._currents[0]:  # the same currents, bit for bit: the same tuple
+                self._currents = (bits, tuple(self._current.tolist()))
             self._telemetry = PcduTelemetry(
                 names=self._names,
-                on=tuple(self._on.tolist()),
-                current_a=tuple(self._current.tolist()),
-                tripped=tuple(self._tripped.tolist()),
+                on=states[1],
+                current_a=self._currents[1],
+                tripped=states[2],
             )
         return self._telemetry
 
@@ -453,7 +480,36 @@ class PowerStep:
     battery_soc: float
     bus_voltage_v: float  # battery terminal voltage (unregulated battery bus)
     undervoltage: bool  # the battery could not cover the deficit: loads must be shed
-    switch_current_a: dict[str, float] = field(default_factory=dict)
+    switch_current_a: Mapping[str, float] = field(default_factory=dict)
+
+
+class SwitchCurrents(Mapping[str, float]):
+    """Current per switch name, as a dict of them; the dict is built when first used (a
+    step over hundreds of switches whose currents nobody reads builds none)."""
+
+    __slots__ = ("_current", "_dict", "_names")
+
+    def __init__(self, names: tuple[str, ...], current: npt.NDArray[np.float64]) -> None:
+        self._names = names
+        self._current = current
+        self._dict: dict[str, float] | None = None
+
+    def _as_dict(self) -> dict[str, float]:
+        if self._dict is None:
+            self._dict = dict(zip(self._names, self._current.tolist(), strict=True))
+        return self._dict
+
+    def __getitem__(self, name: str) -> float:
+        return self._as_dict()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._as_dict())
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __repr__(self) -> str:
+        return repr(self._as_dict())
 
 
 class PowerSystem:
@@ -488,14 +544,20 @@ class PowerSystem:
         sun_cos: float,
         array_temp_c: float,
         in_eclipse: bool,
-        loads_w: dict[str, float],
+        loads_w: dict[str, float] | npt.NDArray[np.float64],
         flux_w_m2: float | None = None,
     ) -> PowerStep:
+        """One step of the bus. ``loads_w``: the demand per switch name, or as one array
+        in the PCDU's declaration order (:meth:`Pcdu.step_demand`)."""
         dt = _finite("dt_s", dt_s)
         if dt <= 0.0:
             raise ValueError("dt_s must be positive")
         solar = self.array.power_w(sun_cos, array_temp_c, self.age_now_years, in_eclipse, flux_w_m2)
-        currents = self.pcdu.step(loads_w)
+        currents: Mapping[str, float]
+        if isinstance(loads_w, np.ndarray):
+            currents = SwitchCurrents(self.pcdu.names, self.pcdu.step_demand(loads_w))
+        else:
+            currents = self.pcdu.step(loads_w)
         demand = self.pcdu.last_power_w
         net = solar - demand
         shunt = unserved = 0.0

@@ -78,6 +78,9 @@ class RadiationEvents:
     # True only when no board has any event (a caller may then skip the step's radiation
     # pass); False promises nothing, so it is the safe default.
     quiet: bool = False
+    # Per kind (seu, seu_uncorrectable, sel, sefi): False only when that array is all
+    # zeros (a caller may skip it); True promises nothing, so it is the safe default.
+    kinds: tuple[bool, bool, bool, bool] = (True, True, True, True)
 
     @property
     def n_boards(self) -> int:
@@ -93,7 +96,10 @@ class RadiationEvents:
         """A quiet step: no event on any board."""
         zeros = np.zeros(n_boards, dtype=np.int64)
         no = np.zeros(n_boards, dtype=np.bool_)
-        return cls(zeros, zeros.copy(), no, no.copy(), quiet=True)
+        return cls(zeros, zeros.copy(), no, no.copy(), quiet=True, kinds=_NO_KINDS)
+
+
+_NO_KINDS = (False, False, False, False)
 
 
 def _frozen(a: npt.NDArray[_T]) -> npt.NDArray[_T]:
@@ -169,7 +175,8 @@ class RadiationModel:
         seu_rate = r.seu_per_board_day * days * n
 
         def spread(total: int) -> npt.NDArray[np.int64]:
-            return np.bincount(rng.integers(0, n, total), minlength=n).astype(np.int64)
+            counts = np.bincount(rng.integers(0, n, total), minlength=n)
+            return counts.astype(np.int64, copy=False)  # (intp is int64 here: no copy)
 
         n_seu = int(rng.poisson(seu_rate * (1.0 - r.uncorrectable_fraction)))
         seu = spread(n_seu) if n_seu else None
@@ -183,7 +190,8 @@ class RadiationModel:
         quiet = self._quiet
         if quiet is None or quiet.n_boards != n:
             zeros, no = _frozen(np.zeros(n, dtype=np.int64)), _frozen(np.zeros(n, dtype=np.bool_))
-            quiet = self._quiet = RadiationEvents(zeros, zeros, no, no, quiet=True)
+            quiet = RadiationEvents(zeros, zeros, no, no, quiet=True, kinds=_NO_KINDS)
+            self._quiet = quiet
         if not (n_seu or n_unc or n_sel or n_sefi):
             return quiet
         self.total_seu += n_seu
@@ -197,6 +205,7 @@ class RadiationModel:
             quiet.seu_uncorrectable if unc is None else unc,
             quiet.sel if sel is None else sel,
             quiet.sefi if sefi is None else sefi,
+            kinds=(seu is not None, unc is not None, sel is not None, sefi is not None),
         )
 
     def _count(self, events: RadiationEvents) -> RadiationEvents:

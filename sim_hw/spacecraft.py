@@ -246,6 +246,8 @@ class Spacecraft:
         self._pcdu_enforced = -1
         self._supply_version = -1
         self._supply = np.zeros(len(self.switches.payload), dtype=bool)
+        # Each payload switch's board load, for the boards' settings_version it was summed at.
+        self._group_loads: tuple[int, NDArray[np.float64]] = (-1, np.zeros(0))
         self.array = SolarArray(
             area_m2=cfg.array_area_m2,
             efficiency=cfg.array_efficiency,
@@ -385,14 +387,20 @@ class Spacecraft:
         if events.quiet:  # no event on any board: the pass would only settle the boards
             b.settle()
         else:
-            effects = b.apply_radiation(
-                events.seu, events.seu_uncorrectable, events.sel, events.sefi, at_s=self.t_s + dt
+            seu, unc, sel, sefi = (  # a kind without events is not searched
+                a if has else None
+                for a, has in zip(
+                    (events.seu, events.seu_uncorrectable, events.sel, events.sefi),
+                    events.kinds,
+                    strict=True,
+                )
             )
+            effects = b.apply_radiation(seu, unc, sel, sefi, at_s=self.t_s + dt)
             self._record_effects(effects, self.t_s + dt)
         self._enforce_switches()
         b.step(dt, float(self.thermal.temperatures_c[self._i_coldplate]))
         np.maximum(self.board_temp_max_c, b.temperature_c, out=self.board_temp_max_c)
-        loads = self._loads(b)
+        loads = self._demand(b)
         irradiance = sun * cos * lit
         self.array_temp_c = self.array.temperature_step(
             self.array_temp_c, dt, irradiance, self.earth_ir_side_w_m2
@@ -406,30 +414,33 @@ class Spacecraft:
         self._read_sensors()
 
     # --- routing ------------------------------------------------------------------------
-    def _loads(self, b: BoardArray) -> dict[str, float]:
+    def _demand(self, b: BoardArray) -> NDArray[np.float64]:
+        """Each switch's load (W), in the switches' order (``SwitchMap.names``): the four
+        platform loads, then each payload switch's boards, plus extra loads and the
+        overcurrents still running, added in that order (the same float sums, switch by
+        switch, as a dict of loads by name)."""
         cfg = self.cfg
-        per_group = np.bincount(
-            self.switches.board_switch, weights=b.power_w, minlength=len(self.switches.payload)
-        )
+        version = b.settings_version  # the boards' powers change only with it
+        if self._group_loads[0] != version:
+            per_group = np.bincount(
+                self.switches.board_switch, weights=b.power_w, minlength=len(self.switches.payload)
+            )
+            self._group_loads = (version, per_group.astype(np.float64, copy=False))
         heaters = sum(cfg.heater_w(z) for z in HEATER_ZONES if self._heater_on(z))
-        loads = {
-            "avionics": cfg.avionics_w,
-            "radio": cfg.radio_w,
-            "heaters": heaters,
-            "aux_0": cfg.aux_w,
-        }
-        loads.update(zip(self.switches.payload, per_group.tolist(), strict=True))
+        demand = np.empty(len(self.switches.names))
+        demand[:4] = (cfg.avionics_w, cfg.radio_w, heaters, cfg.aux_w)
+        demand[4:] = self._group_loads[1]
         if self.extra_load_w:
             for name, w in self.extra_load_w.items():
-                loads[name] = loads.get(name, 0.0) + w
+                demand[self.pcdu.index(name)] += w
             self.extra_load_w.clear()
         if self.overcurrent_until:
             for name, (w, until) in list(self.overcurrent_until.items()):
                 if self.t_s <= until:
-                    loads[name] = loads.get(name, 0.0) + w
+                    demand[self.pcdu.index(name)] += w
                 else:
                     del self.overcurrent_until[name]
-        return loads
+        return demand
 
     def _heater_on(self, zone: str) -> bool:
         on = self.heater_stuck.get(zone, self.heaters_on[zone])
@@ -553,14 +564,18 @@ class Spacecraft:
         return self.tracker.add(rec, follow)
 
     def _record_effects(self, fx: Any, t_s: float) -> None:
-        """Upsets' side effects as faults of their own: double-bit errors, corruptions."""
+        """Upsets' side effects as faults of their own: double-bit errors, corruptions.
+        The boards are settled first whenever there is an effect, even an empty one (when
+        a refresh happens shapes later rounding; this is where it has always been)."""
+        if fx.double_bit is not None or fx.caught is not None or fx.escaped is not None:
+            self.boards.settle()
         for kind, pairs, detail in (
             (FaultKind.SEU_UNCORRECTABLE, fx.double_bit, "double_bit"),
             (FaultKind.SILENT_CORRUPTION, fx.caught, "caught"),
             (FaultKind.SILENT_CORRUPTION, fx.escaped, "escaped"),
         ):
-            if pairs is None:
-                continue
+            if pairs is None or not pairs[0].size:
+                continue  # (nothing to record: the boards' working mask is not needed)
             working = self.boards.working
             for b, n in zip(*pairs, strict=True):
                 f = InjectedFault(t_s, kind, int(b), "random", {detail: int(n)})

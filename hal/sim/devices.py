@@ -10,6 +10,7 @@ infinity gives an invalid sample, counted, exactly as a bench would.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,8 +23,18 @@ from hal.interfaces import (
     ThermalLoopTelemetry,
 )
 from hal.samples import SampleCounter
-from sim_hw.boards import COUNT_ROWS, FLOAT_ROWS
+from sim_hw.boards import COUNT_ROWS, FLOAT_ROWS, MOVING_ROWS
 from sim_hw.spacecraft import HEATER_ZONES, SENSORS, Spacecraft
+
+_A = TypeVar("_A", bound="np.ndarray[Any, Any]")
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+def _frozen(a: _A) -> _A:
+    """``a`` made read-only (a report's arrays: nobody may change a snapshot)."""
+    a.flags.writeable = False
+    return a
 
 
 class SimPcdu:
@@ -33,7 +44,7 @@ class SimPcdu:
         self._sc = sc
         self._samples = samples if samples is not None else SampleCounter()
         # The last all-finite reading, by the currents it was made from: the model keeps
-        # its telemetry (the same tuples) until a switch changes or the next step.
+        # its telemetry's tuples while the switches and their currents stay the same.
         self._read: tuple[tuple[float, ...], SwitchTelemetry] | None = None
 
     def switch_names(self) -> tuple[str, ...]:
@@ -164,8 +175,15 @@ class SimBoards:
         self._samples = samples if samples is not None else SampleCounter()
         self._b = sc.boards
         self._cache: tuple[tuple[float, int], BoardTelemetry] | None = None
-        # The last report sense() made and the block its float arrays are rows of.
-        self._sensed: tuple[BoardTelemetry, NDArray[np.float64]] | None = None
+        # The last report sense() made and its float blocks not yet known to be finite.
+        self._sensed: tuple[BoardTelemetry, tuple[NDArray[np.float64], ...]] | None = None
+        # The read-only copies reports share while the model's versions stay the same:
+        # (settings_version, setting rows as a block and one by one, powered, the rows all
+        # finite) and (counts_versions, counters one by one); one object per row, so a
+        # reader can tell an unchanged row by identity.
+        self._settings: tuple[int, FloatArray, tuple[FloatArray, ...], BoolArray, bool] | None
+        self._settings = None
+        self._counts: tuple[tuple[int, ...], tuple[NDArray[np.int64], ...]] | None = None
 
     @property
     def count(self) -> int:
@@ -185,8 +203,8 @@ class SimBoards:
     def _snapshot(self) -> BoardTelemetry:
         tel = self.sense()
         sensed, self._sensed = self._sensed, None
-        if sensed is not None and sensed[0] is tel and np.isfinite(sensed[1]).all():
-            return tel  # all finite (the usual case): one check, no second snapshot
+        if sensed is not None and sensed[0] is tel and all(np.isfinite(u).all() for u in sensed[1]):
+            return tel  # all finite (the usual case): no second snapshot
         unit = self._samples.unit_array
         assert tel.utilization is not None and tel.power_cap_w is not None
         raw = [tel.current_a, tel.power_w, tel.temperature_c, tel.work_done]
@@ -206,25 +224,52 @@ class SimBoards:
         )
 
     def sense(self) -> BoardTelemetry:
-        """What the board controllers report (copies), before the HAL's finiteness rule.
-        Its float arrays are the rows of one block (kept for ``_snapshot``'s one check)."""
-        tel, block = self._sense()
-        self._sensed = (tel, block)
+        """What the board controllers report (read-only copies), before the HAL's
+        finiteness rule. Kept for ``_snapshot``: the blocks of its float arrays that are not
+        known to be finite yet."""
+        tel, unchecked = self._sense()
+        self._sensed = (tel, unchecked)
         return tel
 
-    def _sense(self) -> tuple[BoardTelemetry, NDArray[np.float64]]:
-        """The report, and the (6, n) block its float arrays are rows of: the model keeps
-        them as one block (sim_hw.boards.FLOAT_ROWS), so they are copied in one go."""
+    def _sense(self) -> tuple[BoardTelemetry, tuple[NDArray[np.float64], ...]]:
+        """The report, and the blocks of its float arrays whose finiteness is not known.
+
+        The model keeps the float telemetry as the rows of one block (FLOAT_ROWS): the
+        moving rows (temperature, work) are copied for every report; the setting rows and
+        ``powered`` only when the model's ``settings_version`` says they may have changed,
+        and each counter only when its ``counts_versions`` does. Until then a report shares
+        them with the one before: every array of a report is read-only, and a report is
+        never changed (what a reader kept of an earlier one is still what it read). The
+        setting rows' finiteness is checked once, when they are copied."""
         b = self._b
-        block = b.float_block.copy()
-        rows = dict(zip(FLOAT_ROWS, block, strict=True))  # views of the one copy
-        rows.update(zip(COUNT_ROWS, b.count_block.copy(), strict=True))
+        block = b.float_block  # brings the model up to date (so do the versions)
+        moving = _frozen(block[:MOVING_ROWS].copy())
+        version = b.settings_version
+        settings = self._settings
+        if settings is None or settings[0] != version:
+            rows = _frozen(block[MOVING_ROWS:].copy())
+            finite = bool(np.isfinite(rows).all())
+            settings = (version, rows, tuple(rows), _frozen(b.powered.copy()), finite)
+            self._settings = settings
+        versions = b.counts_versions
+        counts = self._counts
+        if counts is None or counts[0] != versions:
+            cblock = b.count_block
+            counters: list[NDArray[np.int64]] = []
+            for i, v in enumerate(versions):  # only counters that may have changed: copied
+                if counts is not None and counts[0][i] == v:
+                    counters.append(counts[1][i])
+                else:
+                    counters.append(_frozen(cblock[i].copy()))
+            counts = self._counts = (versions, tuple(counters))
+        fields = dict(zip(FLOAT_ROWS, (*moving, *settings[2]), strict=True))
+        fields.update(zip(COUNT_ROWS, counts[1], strict=True))
         tel = BoardTelemetry(
-            powered=b.powered.copy(),
-            heartbeat=np.asarray(b.heartbeat, dtype=np.int64),  # already a new array
-            **rows,
+            powered=settings[3],
+            heartbeat=_frozen(np.asarray(b.heartbeat, dtype=np.int64)),  # a new array
+            **fields,
         )
-        return tel, block
+        return tel, (moving,) if settings[4] else (moving, settings[1])
 
     def set_board_power(self, idx: NDArray[np.intp], on: bool) -> None:
         self._cache = None

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from fdir.app import FdirApp
-from fdir.gates import CHECK_ENV, MAX_RECORDED, GateChecker, GateMismatch, same
+from fdir.gates import CHECK_ENV, MAX_RECORDED, GateChecker, GateMismatch, kept, same
 from flightsw.sil.harness import SilHarness
 from sim_hw.faults import FaultKind, ScheduledFault
 from tests.apps.conftest import small_node
@@ -31,6 +31,40 @@ def test_same_compares_bits_dtype_and_shape() -> None:
     assert not same(a, None) and not same(None, a)
     assert not same(np.zeros(2, np.int64), np.zeros(4, np.int32))  # same bytes, not values
     assert not same(np.zeros(4), np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_same_tells_every_bit_of_floats_apart(dtype: type) -> None:
+    a = np.array([1.5, 0.0, math.nan, -2.0, math.inf], dtype=dtype)
+    assert same(a, a) and same(a, a.copy())
+    assert same(a[::2], a.copy()[::2])  # strided: compared as bytes
+    bits = a.view(f"u{a.itemsize}").copy()
+    for i in range(a.size):  # one bit anywhere (a NaN's payload, a zero's sign) differs
+        for bit in (0, 8 * a.itemsize - 1):
+            b = bits.copy()
+            b[i] ^= b.dtype.type(1 << bit)
+            assert not same(a, b.view(a.dtype)), (i, bit)
+            assert not same(a[::2], b.view(a.dtype)[::2]) or i % 2, (i, bit)
+
+
+def test_same_compares_integers_and_flags_by_value() -> None:
+    a = np.arange(-3, 5, dtype=np.int64)
+    assert same(a, a.copy()) and not same(a, a + (a == 4))
+    assert same(a.astype(np.uint8), a.astype(np.uint8)) and not same(a, a.astype(np.int32))
+    f = a > 0
+    assert same(f, f.copy()) and not same(f, ~f)
+
+
+def test_kept_is_the_array_only_when_nothing_can_change_it() -> None:
+    owner = np.arange(4.0)
+    assert kept(owner) is not owner and np.array_equal(kept(owner), owner)
+    view = owner[1:]
+    view.flags.writeable = False  # a read-only view of an array its owner still writes
+    assert kept(view) is not view
+    frozen = np.arange(4.0)
+    frozen.flags.writeable = False
+    row = frozen[1:]
+    assert kept(frozen) is frozen and kept(row) is row  # read-only all the way down
 
 
 def test_the_checker_fails_on_a_skipped_body_that_changes_state() -> None:

@@ -232,6 +232,32 @@ def test_uncorrectable_upsets_corrupt_jobs_only_on_working_boards() -> None:
     assert list(b.job_errors) == [2, 0, 0]
 
 
+@pytest.mark.parametrize("seed", [2, 9])
+def test_a_kind_given_as_none_is_the_same_as_all_zeros(seed: int) -> None:
+    a, b = make(64, seed=seed), make(64, seed=seed)
+    rng = np.random.default_rng(seed)
+    for k in range(40):
+        a.set_utilization(np.arange(0, 64, 3), 0.5)
+        b.set_utilization(np.arange(0, 64, 3), 0.5)
+        arrays = [
+            rng.poisson(0.3, 64).astype(np.int64),
+            rng.poisson(0.05, 64).astype(np.int64),
+            rng.random(64) < 0.02,
+            rng.random(64) < 0.02,
+        ]
+        absent = rng.random(4) < 0.5
+        zeros = [np.zeros_like(x) if gone else x for x, gone in zip(arrays, absent, strict=True)]
+        nones = [None if gone else x for x, gone in zip(arrays, absent, strict=True)]
+        fa = a.apply_radiation(*zeros, at_s=float(k))
+        fb = b.apply_radiation(*nones, at_s=float(k))
+        assert repr(fa) == repr(fb)
+        a.step(1.0, 20.0)
+        b.step(1.0, 20.0)
+    for name in (*TELEMETRY_KEYS, "latched", "hung", "damaged", "latent_flips"):
+        assert getattr(a, name).tobytes() == getattr(b, name).tobytes(), name
+    assert a.rng.bit_generator.state == b.rng.bit_generator.state
+
+
 def test_latent_flips_raise_double_bit_errors_and_scrubbing_cuts_them() -> None:
     params = BoardParams(double_bit_prob_per_latent=2e-3)
     n = 64

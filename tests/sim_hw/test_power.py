@@ -365,3 +365,66 @@ def test_pcdu_step_over_many_switches_matches_a_switch_by_switch_step(
         assert pcdu.version - v0 == trips
         tm = pcdu.telemetry()
         assert list(tm.on) == state["on"] and list(tm.tripped) == state["tripped"]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(0.5, 50.0), st.floats(5.0, 120.0), st.booleans(), st.floats(0.0, 3000.0)
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(1, 4),
+)
+def test_a_bus_step_on_a_demand_array_is_the_step_on_its_dict(
+    rows: list[tuple[float, float, bool, float]], steps: int
+) -> None:
+    """The array form (the spacecraft's, no dicts per step) gives the same currents,
+    trips, telemetry and bus step, bit for bit; its currents read as the dict would."""
+    specs = [SwitchSpec(f"s{i}", trip, v) for i, (trip, v, _, _) in enumerate(rows)]
+    buses = [
+        PowerSystem(SolarArray(area_m2=20.0), make_battery(soc=0.5), Pcdu(specs)) for _ in range(2)
+    ]
+    for bus in buses:
+        for s, (_, _, on, _) in zip(specs, rows, strict=True):
+            bus.pcdu.set(s.name, on)
+    for k in range(steps):
+        load = {s.name: w * (1 + 0.3 * k) for s, (_, _, _, w) in zip(specs, rows, strict=True)}
+        by_name = buses[0].step(1.0, 0.8, 20.0, False, load)
+        by_array = buses[1].step(1.0, 0.8, 20.0, False, np.array(list(load.values())))
+        assert by_array == by_name and repr(by_array) == repr(by_name)
+        assert dict(by_array.switch_current_a) == by_name.switch_current_a
+        assert len(by_array.switch_current_a) == len(specs)
+        assert buses[1].pcdu.telemetry() == buses[0].pcdu.telemetry()
+        assert buses[1].pcdu.version == buses[0].pcdu.version
+
+
+def test_a_demand_array_is_checked_like_a_dict() -> None:
+    pcdu = Pcdu([SwitchSpec("a", 5.0, 28.0), SwitchSpec("b", 5.0, 28.0)])
+    with pytest.raises(ValueError, match="load b must be finite, got nan"):
+        pcdu.step_demand(np.array([1.0, math.nan]))
+    with pytest.raises(ValueError, match="one value per switch"):
+        pcdu.step_demand(np.array([1.0]))
+    assert pcdu.index("b") == 1
+    with pytest.raises(ValueError, match="no PCDU switch named 'c'"):
+        pcdu.index("c")
+
+
+def test_telemetry_keeps_its_tuples_only_while_they_stay_the_same() -> None:
+    pcdu = Pcdu([SwitchSpec("a", 5.0, 28.0), SwitchSpec("b", 1.0, 28.0)])
+    pcdu.set("a", True)
+    pcdu.set("b", True)
+    pcdu.step({"a": 28.0, "b": 14.0})
+    first = pcdu.telemetry()
+    pcdu.step({"a": 28.0, "b": 14.0})  # the same currents, bit for bit
+    same = pcdu.telemetry()
+    assert same.current_a is first.current_a and same.on is first.on
+    pcdu.step({"a": 56.0, "b": 14.0})
+    assert pcdu.telemetry().current_a == (2.0, 0.5) and pcdu.telemetry().on is first.on
+    pcdu.step({"a": 56.0, "b": -0.0})  # -0.0 W: no current (0.0 A), as before
+    pcdu.step({"a": 56.0, "b": 56.0})  # 2 A > 1 A: b trips
+    tm = pcdu.telemetry()
+    assert tm.current_a == (2.0, 0.0) and tm.on == (True, False) and tm.tripped == (False, True)
+    pcdu.reset_trip("b")
+    assert pcdu.telemetry().tripped == (False, False) and pcdu.telemetry().on == (True, False)

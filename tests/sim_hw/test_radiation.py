@@ -208,6 +208,8 @@ def test_quiet_steps_share_one_event_free_set_and_draw_exactly_as_before(seed: i
             np.testing.assert_array_equal(a, b)
             assert a.dtype == b.dtype
         assert got.quiet == (not any(w.any() for w in want))
+        for has, w in zip(got.kinds, want, strict=True):
+            assert has == bool(w.any())  # False only for an all-zero kind; here exact
         if got.quiet:
             quiet += 1
             assert got is fast._quiet  # one shared set
@@ -227,4 +229,6 @@ def test_the_shared_quiet_events_follow_the_board_count() -> None:
     a, b = m.draw(1.0, 8), m.draw(1.0, 16)
     assert a.quiet and b.quiet and a.n_boards == 8 and b.n_boards == 16
     assert RadiationEvents.none(4).quiet  # built quiet; otherwise quiet promises nothing
-    assert not RadiationEvents(a.seu, a.seu_uncorrectable, a.sel, a.sefi).quiet
+    assert RadiationEvents.none(4).kinds == (False,) * 4 and a.kinds == (False,) * 4
+    built = RadiationEvents(a.seu, a.seu_uncorrectable, a.sel, a.sefi)
+    assert not built.quiet and built.kinds == (True,) * 4  # nor do the kinds

@@ -12,6 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from sim_hw.boards import BoardArray
 from sim_hw.faults import FaultKind, ScheduledFault
 from sim_hw.orbit import solar_flux_w_m2
 from sim_hw.spacecraft import (
@@ -222,15 +223,22 @@ def test_energy_positive_orbit_at_end_of_life_matches_the_design() -> None:
 
 class _Reference(Spacecraft):
     """The node without its fast paths: every quiet radiation step goes through the
-    boards' radiation pass, and every frame releases and strikes as it did before the
-    early return (the code as it was, kept here as the reference)."""
+    boards' radiation pass with every kind of event searched, every step sums the
+    switches' board loads anew, and every frame releases and strikes as it did before
+    the early return (the code as it was, kept here as the reference)."""
 
     def __init__(self, cfg: SpacecraftConfig, seed: int) -> None:
         super().__init__(cfg, seed)
         rad = self.faults.radiation
         assert rad is not None
         draw = rad.draw
-        rad.draw = lambda *a, **k: replace(draw(*a, **k), quiet=False)  # type: ignore[method-assign]
+        rad.draw = lambda *a, **k: replace(  # type: ignore[method-assign]
+            draw(*a, **k), quiet=False, kinds=(True,) * 4
+        )
+
+    def _demand(self, b: BoardArray) -> np.ndarray:  # type: ignore[type-arg]
+        self._group_loads = (-1, np.zeros(0))
+        return super()._demand(b)
 
     def advance_to(self, t_s: float) -> None:
         self.tracker.observe(self, self.now_s)
@@ -289,8 +297,10 @@ def test_fast_paths_change_not_a_bit_of_the_world(seed: int) -> None:
         util = cmd.random(idx.size)
         on = frame % 30 == 5
         cut = frame % 30 == 15
+        steady = (frame // 10) % 3 == 2  # a second of no commands: the boards' loads kept
         for sc, seen in zip(worlds, frames, strict=True):
-            sc.boards.set_utilization(idx, util)
+            if not steady:
+                sc.boards.set_utilization(idx, util)
             if on:
                 sc.pcdu.reset_trip("payload_1")
                 sc.pcdu.set("payload_1", True)

@@ -12,7 +12,7 @@ from hal.clocks import SimClock
 from hal.samples import InvalidSample
 from hal.sim.backend import build_sim_hal
 from hal.sim.devices import SimBattery, SimBoards, SimPcdu, SimSolarArray, SimThermal
-from sim_hw.boards import FLOAT_ROWS
+from sim_hw.boards import COUNT_ROWS, FLOAT_ROWS, MOVING_ROWS
 
 NON_FINITE = [math.nan, math.inf, -math.inf]
 
@@ -76,10 +76,11 @@ def test_board_values(monkeypatch: pytest.MonkeyPatch, bad: float, field: str, s
         return replace(good, **{field: values})
 
     def sense_block(self: SimBoards):  # type: ignore[no-untyped-def]
-        # As the device builds it: the float fields are the rows of one block.
+        # As the device builds it: the float fields are rows of blocks it has not yet
+        # found finite (here one block of them all).
         block = np.stack([getattr(good, f) for f in FLOAT_ROWS])
         block[FLOAT_ROWS.index(field), 2] = bad
-        return replace(good, **dict(zip(FLOAT_ROWS, block, strict=True))), block
+        return replace(good, **dict(zip(FLOAT_ROWS, block, strict=True))), (block,)
 
     monkeypatch.setattr(SimBoards, seam, sense if seam == "sense" else sense_block)
     hal.step(2_000_000_000)  # a new physics step: no cached snapshot
@@ -91,29 +92,68 @@ def test_board_values(monkeypatch: pytest.MonkeyPatch, bad: float, field: str, s
     assert hal.samples.by_kind["boards"] == 1
 
 
-def test_board_snapshot_is_one_copied_block_that_later_physics_does_not_touch(
+def test_board_snapshot_copies_what_moved_shares_what_did_not_and_never_changes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     hal = _hal()
     boards = hal.devices["boards"]
     sc = hal.harness["sim"]
+    boards.set_board_power(np.arange(4), True)
     boards.set_utilization(np.arange(4), np.array([0.0, 0.3, 0.6, 1.0]))
 
     def per_array(*_a: object) -> None:
-        raise AssertionError("all finite: one check of the block, none per array")
+        raise AssertionError("all finite: one check of the moving rows, none per array")
 
     monkeypatch.setattr(hal.samples, "unit_array", per_array)
     tel = boards.read_boards()
-    block = tel.current_a.base
-    assert block is not None and block.shape == (len(FLOAT_ROWS), 4)
+    moving, settings = tel.temperature_c.base, tel.current_a.base
+    assert moving is not None and moving.shape == (MOVING_ROWS, 4)
+    assert settings is not None and settings.shape == (len(FLOAT_ROWS) - MOVING_ROWS, 4)
     for row, name in enumerate(FLOAT_ROWS):
-        assert getattr(tel, name).base is block and np.shares_memory(getattr(tel, name), block[row])
+        block, i = (moving, row) if row < MOVING_ROWS else (settings, row - MOVING_ROWS)
+        assert getattr(tel, name).base is block and np.shares_memory(getattr(tel, name), block[i])
         np.testing.assert_array_equal(getattr(tel, name), getattr(sc.boards, name))
-    assert not np.shares_memory(block, sc.boards.float_block)
-    kept = block.copy()
-    hal.step(5_000_000_000)
-    assert boards.read_boards() is not tel
-    np.testing.assert_array_equal(block, kept)  # the model moved on, the snapshot did not
+    for name in (*FLOAT_ROWS, *COUNT_ROWS, "powered", "heartbeat"):
+        got = getattr(tel, name)
+        assert not got.flags.writeable, name  # nobody may change a report
+        assert not np.shares_memory(got, sc.boards.float_block), name
+        assert not np.shares_memory(got, sc.boards.count_block), name
+    kept = {name: getattr(tel, name).copy() for name in (*FLOAT_ROWS, *COUNT_ROWS, "powered")}
+
+    hal.step(2_000_000_000)  # physics moves temperatures and work, not the settings
+    nxt = boards.read_boards()
+    assert nxt is not tel and nxt.temperature_c.base is not moving
+    for name in (*FLOAT_ROWS[MOVING_ROWS:], *COUNT_ROWS, "powered"):
+        assert getattr(nxt, name) is getattr(tel, name), name  # shared, not copied again
+
+    boards.set_utilization(np.arange(2), 0.5)  # a command: new setting rows
+    sc.boards.apply_radiation(  # an upset: new counters
+        np.array([0, 3, 0, 0]), np.zeros(4, np.int64), np.zeros(4, bool), np.zeros(4, bool)
+    )
+    sc.revision += 1
+    third = boards.read_boards()
+    assert third.current_a.base is not settings and third.ecc_corrected is not tel.ecc_corrected
+    # single upsets move only the corrected count: the other counters are still shared
+    assert third.ecc_uncorrectable is tel.ecc_uncorrectable
+    assert third.checksum_errors is tel.checksum_errors
+    np.testing.assert_array_equal(third.utilization, sc.boards.utilization)
+    np.testing.assert_array_equal(third.ecc_corrected, sc.boards.ecc_corrected)
+    for name, value in kept.items():  # the model moved on, the first report did not
+        np.testing.assert_array_equal(getattr(tel, name), value, err_msg=name)
+
+
+def test_board_setting_rows_that_are_not_finite_count_at_every_report() -> None:
+    hal = _hal()
+    boards = hal.devices["boards"]
+    sc = hal.harness["sim"]
+    sc.boards._power_cap_w[1] = math.nan  # (as a broken model would: commands refuse NaN;
+    # the board is off, so its power stays 0 and the cap is the one bad value)
+    sc.boards._dirty = True
+    for k in range(1, 4):  # the setting rows are shared, and checked again each time
+        hal.step((1 + k) * 1_000_000_000)
+        tel = boards.read_boards()
+        assert math.isnan(tel.power_cap_w[1]) and hal.samples.by_kind["boards"] == k
+        assert np.isfinite(np.delete(tel.power_cap_w, 1)).all()
 
 
 @pytest.mark.parametrize("bad", NON_FINITE)
@@ -128,7 +168,11 @@ def test_switch_readings_are_reused_only_while_unchanged_and_finite(
     changed = pcdu.read_switches()
     assert changed is not first and not changed.on[pcdu.switch_names().index("aux_0")]
     hal.step(2_000_000_000)
-    assert pcdu.read_switches().current_a is not changed.current_a  # a new step's currents
+    assert pcdu.read_switches() is changed  # a step that moved no current, bit for bit
+    pcdu.set_switch("aux_0", True)
+    hal.step(3_000_000_000)
+    moved = pcdu.read_switches()  # a step's new currents
+    assert moved.current_a != changed.current_a and moved.on[pcdu.switch_names().index("aux_0")]
     # A blanked reading is counted at every read, even of the very same telemetry.
     same_bad = replace(first, current_a=(*first.current_a[:-1], bad))
     monkeypatch.setattr(SimPcdu, "sense", lambda self: same_bad)
