@@ -7,6 +7,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from hal.clocks import SimClock
 from hal.samples import InvalidSample
@@ -179,3 +181,90 @@ def test_switch_readings_are_reused_only_while_unchanged_and_finite(
     for k in (1, 2, 3):
         assert math.isnan(pcdu.read_switches().current_a[-1])
         assert hal.samples.by_kind["switches"] == k
+
+
+_FIELDS = ("powered", *FLOAT_ROWS, *COUNT_ROWS, "heartbeat")
+_IDX = st.lists(st.integers(0, 3), min_size=0, max_size=4, unique=True)
+_POWER = st.tuples(st.just("power"), _IDX, st.booleans())
+_OPS = st.one_of(
+    _POWER,
+    _POWER,  # (twice as likely: an off-on cycle restarts the counters)
+    st.tuples(st.just("cap"), _IDX, st.floats(0.0, 400.0)),
+    st.tuples(st.just("util"), _IDX, st.floats(0.0, 1.0)),
+    st.tuples(st.just("reset"), _IDX, st.none()),
+    st.tuples(st.just("scrub"), _IDX, st.none()),
+    st.tuples(st.just("step"), st.just([]), st.integers(1, 3)),
+    st.tuples(st.just("seu"), st.lists(st.integers(0, 3), min_size=4, max_size=4), st.none()),
+    st.tuples(st.just("unc"), st.lists(st.integers(0, 2), min_size=4, max_size=4), st.none()),
+    st.tuples(st.just("sel"), st.lists(st.booleans(), min_size=4, max_size=4), st.none()),
+    st.tuples(st.just("corrupt"), st.just([]), st.tuples(st.integers(0, 3), st.booleans())),
+    st.tuples(st.just("corrupt"), st.just([]), st.tuples(st.integers(0, 3), st.booleans())),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(ops=st.lists(st.tuples(_OPS, st.booleans()), min_size=1, max_size=30))
+@example(  # a power cycle restarts counters the report before had non-zero
+    ops=[
+        (("power", [0, 1, 2, 3], True), False),
+        (("seu", [1, 2, 0, 3], None), True),
+        (("power", [0, 3], False), False),
+        (("power", [0, 3], True), True),
+    ]
+)
+@example(  # a caught corruption of a running job counts a checksum error
+    ops=[
+        (("power", [0, 1, 2, 3], True), False),
+        (("util", [2], 1.0), True),
+        (("corrupt", [], (2, True)), True),
+    ]
+)
+def test_board_reports_match_the_model_after_any_command_upset_or_step(
+    ops: list[tuple[tuple[str, object, object], bool]],
+) -> None:
+    """A report shares what its model says did not change (versions) with the one
+    before: after any sequence of commands, upsets, job corruptions and physics steps,
+    read at any points, every field of the report is the model's own value, and every
+    report read earlier still holds what it held then (a missed version bump fails)."""
+    hal = _hal()
+    boards = hal.devices["boards"]
+    sc = hal.harness["sim"]
+    model = sc.boards
+    t_ns = 1_000_000_000
+    kept: list[tuple[object, dict[str, np.ndarray]]] = []
+    for (op, arg, value), read in ops:
+        idx = np.asarray(arg, dtype=np.intp)
+        if op == "power":
+            boards.set_board_power(idx, bool(value))
+        elif op == "cap":
+            boards.set_power_cap(idx, float(value))  # type: ignore[arg-type]
+        elif op == "util":
+            boards.set_utilization(idx, float(value))  # type: ignore[arg-type]
+        elif op == "reset":
+            boards.reset_boards(idx)
+        elif op == "scrub":
+            boards.scrub_memory(idx)
+        elif op == "step":
+            t_ns += int(value) * 1_000_000_000  # type: ignore[call-overload]
+            hal.step(t_ns)
+        else:  # what the physics step does between its own steps: change, then revise
+            zeros, none = np.zeros(4, np.int64), np.zeros(4, bool)
+            if op == "seu":
+                model.apply_radiation(np.asarray(arg, np.int64), zeros, none, none)
+            elif op == "unc":
+                model.apply_radiation(zeros, np.asarray(arg, np.int64), none, none)
+            elif op == "sel":
+                model.apply_radiation(None, None, np.asarray(arg, bool), None)
+            else:
+                board, caught = value  # type: ignore[misc]
+                model.corrupt_job(board, caught)
+            sc.revision += 1
+        if read:
+            tel = boards.read_boards()
+            truth = model.telemetry()
+            for name in _FIELDS:
+                np.testing.assert_array_equal(getattr(tel, name), truth[name], err_msg=name)
+            kept.append((tel, {n: np.array(getattr(tel, n), copy=True) for n in _FIELDS}))
+    for tel, values in kept:
+        for name, value in values.items():
+            np.testing.assert_array_equal(getattr(tel, name), value, err_msg=name)
