@@ -126,6 +126,17 @@ class Monitor(IntEnum):
 
 
 MONITORS = {int(m): m.name.lower() for m in Monitor}  # number -> name (dictionary, docs)
+# The monitors as plain ints for the every-frame ``in self.enabled`` tests: an IntEnum
+# member hashes and compares as its int, so the answer is the same, and reading a module
+# global is several times cheaper than an enum class attribute.
+_LATCHUP = int(Monitor.LATCHUP)
+_HANG = int(Monitor.HANG)
+_SCRUB = int(Monitor.SCRUB)
+_SENSOR = int(Monitor.SENSOR)
+_SAFE_MODE = int(Monitor.SAFE_MODE)
+_SUPPLY = int(Monitor.SUPPLY)
+_MEMORY = int(Monitor.MEMORY)
+_WATCH = int(Monitor.WATCH)
 SENSOR_PERIOD_S = 1.0
 CRITICAL_APPS = ("power", "thermal", "comms")
 OVERRUN_RESTARTS = 3  # overrun escalations within the window before an app is disabled
@@ -600,11 +611,13 @@ class FdirApp(DeviceGuard, App):
         self.report("TABLE_REPAIRED")
 
     def _memory_guard(self, now: float) -> None:
-        if Monitor.MEMORY not in self.enabled:
+        if _MEMORY not in self.enabled:
             return
         for pid in self.guard.check():
             self.report("PARAM_REPAIRED", param=pid)
-        self._check_table()
+        sf = self.sel_filter  # (the test that opens _check_table, here without a call)
+        if (sf.n, sf.m, self.ladder.timing) != self.table_key:
+            self._check_table()
         if now >= self.next_nv_scrub_s and self.keeper is not None:
             self.next_nv_scrub_s = now + float(self.param("nv_scrub_s"))
             self.keeper.store.read()  # votes and rewrites a bad copy
@@ -619,7 +632,11 @@ class FdirApp(DeviceGuard, App):
 
     # --- the loop ---------------------------------------------------------------------
     def step(self, now_ns: int) -> None:
-        self.guarded(self._step, now_ns)
+        # (DeviceGuard.guarded, written out: no bound method and call every frame)
+        try:
+            self._step(now_ns)
+        except FlightswError:
+            self.device_error()
         events = self.events
         if events.queue or events.unreported:  # (an empty backlog's flush emits nothing)
             events.per_frame = int(self.param("event_burst"))
@@ -637,7 +654,7 @@ class FdirApp(DeviceGuard, App):
             # frame in which _between does nothing (it acts on a new snapshot or a hang).
             if fresh or now > self.hang_due_s:
                 self._between(tel, now, fresh)
-            else:
+            elif self.gates.enabled:  # (no closure made per frame when not checking)
                 self.gates.noop("between", lambda: self._between(tel, now, fresh))
             return
         self.next_full_s = now + FULL_PERIOD_S
@@ -646,14 +663,14 @@ class FdirApp(DeviceGuard, App):
         # the hang deadline _track_beats just computed is current unless _supply moved a
         # board out of its recovery step
         self._boards(tel, now, beats_current=fresh and not released)
-        sensing = Monitor.SENSOR in self.enabled and self.sensors is not None
+        sensing = _SENSOR in self.enabled and self.sensors is not None
         if sensing and now >= self.next_sensor_s:
             self.next_sensor_s = now + SENSOR_PERIOD_S
             self._sensors()
         self._power()
         self._uplink(now)
         self._app_faults(now)
-        if Monitor.WATCH in self.enabled:
+        if _WATCH in self.enabled:
             self._watch(now)
         self._save()
         self._telemetry()
@@ -755,7 +772,7 @@ class FdirApp(DeviceGuard, App):
         power plus the excess. (``where(nc, idle, demand) + excess`` is computed as
         ``where(nc, idle + excess, demand + excess)``: the same sums, element by element.)
         """
-        if Monitor.LATCHUP not in self.enabled:
+        if _LATCHUP not in self.enabled:
             return np.zeros(self.boards.count, dtype=bool)
         excess = float(self.param("sel_excess_w"))
         low, high, idle_ceiling = self._ceilings(tel, excess)
@@ -837,7 +854,7 @@ class FdirApp(DeviceGuard, App):
         if not hottest <= float(self.param("board_off_c")):
             return False
         silent = now - self.hang_beat_min > float(self.param("hang_timeout_s"))
-        if silent and Monitor.HANG in self.enabled:
+        if silent and _HANG in self.enabled:
             return False
         if not_healthy:
             self.ladder.counts["isolated"] = isolated
@@ -883,7 +900,7 @@ class FdirApp(DeviceGuard, App):
     def _hangs(self, tel: BoardTelemetry, now: float) -> NDArray[np.bool_]:
         """Healthy powered boards whose heartbeat has been silent ``hang_timeout_s``
         (checked every frame: FDIR must see a hang before the payload gives up on it)."""
-        if Monitor.HANG not in self.enabled:
+        if _HANG not in self.enabled:
             return np.zeros(self.boards.count, dtype=bool)
         silent = (now - self.beat_at) > float(self.param("hang_timeout_s"))
         out: NDArray[np.bool_] = (
@@ -925,7 +942,7 @@ class FdirApp(DeviceGuard, App):
         return not self._ecc_and_scrub(tel, now)
 
     def _scrub_may_run(self, now: float) -> bool:
-        if Monitor.SCRUB not in self.enabled:
+        if _SCRUB not in self.enabled:
             return False
         if now >= self.next_scrub_s:
             return True
@@ -959,7 +976,7 @@ class FdirApp(DeviceGuard, App):
             isolating = bool(chosen.size)
             for b in self.ladder.isolate(self.boards, chosen):
                 self.report("BOARD_ISOLATED", board=int(b))
-        if Monitor.SCRUB not in self.enabled:
+        if _SCRUB not in self.enabled:
             return isolating
         due = now >= self.next_scrub_s
         if due:
@@ -987,7 +1004,7 @@ class FdirApp(DeviceGuard, App):
                 idx = np.arange(len(st.health), dtype=np.intp)
                 for i, h in self.health.set(UnitKind.SWITCH, idx, np.array(st.health, np.int8)):
                     self.report("HEALTH_CHANGED", kind=int(UnitKind.SWITCH), unit=i, health=h)
-        if Monitor.SUPPLY not in self.enabled or self.pcdu is None:
+        if _SUPPLY not in self.enabled or self.pcdu is None:
             return False
         if not self.payload_switches.size:
             return False
@@ -1137,7 +1154,7 @@ class FdirApp(DeviceGuard, App):
         if self.safe:
             self.ctx.bus.publish(SAFE_MODE, SafeMode(True, "fdir"))
             return
-        if soc is None or Monitor.SAFE_MODE not in self.enabled:
+        if soc is None or _SAFE_MODE not in self.enabled:
             return
         need = int(self.param("safe_persist_n"))
         self.low_soc_n = self.low_soc_n + 1 if soc < float(self.param("safe_mode_soc")) else 0
