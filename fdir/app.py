@@ -713,10 +713,18 @@ class FdirApp(DeviceGuard, App):
         self._next_hang_due(tel)
 
     def _next_hang_due(self, tel: BoardTelemetry) -> None:
-        watched = tel.powered & (self.ladder.state == HEALTHY) & ~self.external
+        st, powered = self.ladder.state, tel.powered
         # (the minimum over the watched boards, the others read as inf: inf when none is;
         # cheaper than gathering them, and than min's where=, which takes a slow path)
-        oldest = float(np.where(watched, self.beat_at, math.inf).min())
+        if np.count_nonzero(st) or np.count_nonzero(self.external):
+            watched = powered & (st == HEALTHY) & ~self.external
+            oldest = float(np.where(watched, self.beat_at, math.inf).min())
+        elif np.count_nonzero(powered) == powered.size:
+            # every board healthy, none under ground control, all powered: all watched,
+            # the same minimum over the same values
+            oldest = float(self.beat_at.min())
+        else:  # every board healthy, none under ground control: the powered ones
+            oldest = float(np.where(powered, self.beat_at, math.inf).min())
         timeout = float(self.param("hang_timeout_s"))
         self.hang_beat_min = oldest
         self.hang_due_s = oldest + timeout if oldest != math.inf else math.inf
@@ -780,8 +788,13 @@ class FdirApp(DeviceGuard, App):
         silent = (now - self.beat_at) > float(self.param("hung_after_s"))
         not_computing = (p < low) | silent
         ceiling = np.where(not_computing, idle_ceiling, high)
-        watched = tel.powered & (self.ladder.state != ISOLATED) & ~self.external
-        out: NDArray[np.bool_] = self.sel_filter.update(watched & (p > ceiling))
+        st = self.ladder.state
+        if np.count_nonzero(st) or np.count_nonzero(self.external):
+            watched = tel.powered & (st != ISOLATED) & ~self.external
+            over = watched & (p > ceiling)
+        else:  # every board healthy and none under ground control: the powered ones
+            over = tel.powered & (p > ceiling)
+        out: NDArray[np.bool_] = self.sel_filter.update(over)
         return out
 
     def _between(self, tel: BoardTelemetry, now: float, fresh: bool) -> None:
