@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable
 from dataclasses import asdict
 from enum import IntEnum
 from typing import Any
@@ -509,6 +510,8 @@ class FdirApp(DeviceGuard, App):
         self.ceilings_key: tuple[object, ...] | None = None
         self.ceilings: tuple[NDArray[np.float64], NDArray[np.float64], float] | None = None
         self.supply_seen: tuple[tuple[bool, ...], tuple[bool, ...]] | None = None
+        self.switch_health_seen: tuple[int, ...] | None = None
+        self.monitors_seen: tuple[set[int], int] | None = None  # enabled set -> HK bits
         self.tlm_seen: tuple[object, ...] | None = None
         self._take_back()
         self.gates = GateChecker(check_mode(), self._gate_state, self.gate_log)
@@ -1014,9 +1017,14 @@ class FdirApp(DeviceGuard, App):
         for msg in self.switch_pipe.drain():
             st = msg.payload
             if isinstance(st, SwitchStatus) and len(st.health) == len(self.switch_names):
-                idx = np.arange(len(st.health), dtype=np.intp)
-                for i, h in self.health.set(UnitKind.SWITCH, idx, np.array(st.health, np.int8)):
-                    self.report("HEALTH_CHANGED", kind=int(UnitKind.SWITCH), unit=i, health=h)
+                # Gate: the health the power app sent last time, which this method set
+                # then (only it writes switch health): setting it again changes nothing.
+                if st.health == self.switch_health_seen:
+                    if self.gates.enabled:
+                        self.gates.noop("switch_health", self._switch_health_of(st))
+                    continue
+                self._switch_health(st)
+                self.switch_health_seen = st.health
         if _SUPPLY not in self.enabled or self.pcdu is None:
             return False
         if not self.payload_switches.size:
@@ -1032,6 +1040,14 @@ class FdirApp(DeviceGuard, App):
         released = self._switches(sw)
         self.supply_seen = key
         return released
+
+    def _switch_health_of(self, st: SwitchStatus) -> Callable[[], None]:
+        return lambda: self._switch_health(st)  # (check mode: the skipped body)
+
+    def _switch_health(self, st: SwitchStatus) -> None:
+        idx = np.arange(len(st.health), dtype=np.intp)
+        for i, h in self.health.set(UnitKind.SWITCH, idx, np.array(st.health, np.int8)):
+            self.report("HEALTH_CHANGED", kind=int(UnitKind.SWITCH), unit=i, health=h)
 
     def _switches(self, sw: SwitchTelemetry) -> bool:
         conducting = np.array([on and not t for on, t in zip(sw.on, sw.tripped, strict=True)])
@@ -1220,7 +1236,7 @@ class FdirApp(DeviceGuard, App):
             self.scrubs,
             len(self.sensor_fdir.failed),
             int(self.safe),
-            sum(1 << (m - 1) for m in self.enabled) & 0xFF,
+            self._monitor_bits(),
             self.state.boot_count,
             self.state.reset_reason_code,
             self.keeper.store.repairs if self.keeper is not None else 0,
@@ -1242,6 +1258,21 @@ class FdirApp(DeviceGuard, App):
             return
         self._write_telemetry(values)
         self.tlm_seen = seen
+
+    def _monitor_bits(self) -> int:
+        """Bit i-1 for monitor i enabled; recomputed when the enabled set changed (a set
+        comparison, cheaper than the sum; the copy kept is the set it was computed for)."""
+        seen = self.monitors_seen
+        if seen is not None and seen[0] == self.enabled:
+            if self.gates.enabled:
+                self.gates.equal("monitor_bits", seen[1], self._monitor_sum())
+            return seen[1]
+        bits = self._monitor_sum()
+        self.monitors_seen = (set(self.enabled), bits)
+        return bits
+
+    def _monitor_sum(self) -> int:
+        return sum(1 << (m - 1) for m in self.enabled) & 0xFF
 
     def _write_telemetry(self, values: tuple[Any, ...]) -> None:
         """The points in the order of ``values`` (keyword arguments are evaluated left to
