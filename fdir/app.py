@@ -511,6 +511,7 @@ class FdirApp(DeviceGuard, App):
         self.ceilings: tuple[NDArray[np.float64], NDArray[np.float64], float] | None = None
         self.supply_seen: tuple[tuple[bool, ...], tuple[bool, ...]] | None = None
         self.switch_health_seen: tuple[int, ...] | None = None
+        self.since_scrub_max: int | None = None  # since_scrub.max(), while it holds
         self.monitors_seen: tuple[set[int], int] | None = None  # enabled set -> HK bits
         self.tlm_seen: tuple[object, ...] | None = None
         self._take_back()
@@ -911,7 +912,8 @@ class FdirApp(DeviceGuard, App):
         key = mask.tobytes()
         if force or key != self.last_published or int(now * 10) % 10 == 0:
             self.last_published = key
-            self.ctx.bus.publish(BOARD_AVAILABILITY, BoardAvailability(mask.copy(), "fdir"))
+            # (mask is this call's own array, kept nowhere else: no copy needed)
+            self.ctx.bus.publish(BOARD_AVAILABILITY, BoardAvailability(mask, "fdir"))
 
     def _hangs(self, tel: BoardTelemetry, now: float) -> NDArray[np.bool_]:
         """Healthy powered boards whose heartbeat has been silent ``hang_timeout_s``
@@ -962,12 +964,20 @@ class FdirApp(DeviceGuard, App):
             return False
         if now >= self.next_scrub_s:
             return True
-        return bool(self.since_scrub.max(initial=0) >= int(self.param("scrub_trigger")))
+        # Gate: the most corrections a board has waiting, kept from the last time; only
+        # _ecc_and_scrub writes since_scrub, and it forgets the kept value.
+        most = self.since_scrub_max
+        if most is None:
+            most = self.since_scrub_max = int(self.since_scrub.max(initial=0))
+        elif self.gates.enabled:
+            self.gates.equal("since_scrub_max", most, int(self.since_scrub.max(initial=0)))
+        return most >= int(self.param("scrub_trigger"))
 
     def _ecc_and_scrub(self, tel: BoardTelemetry, now: float) -> bool:
         """Count new memory errors, isolate boards with too many uncorrectable ones, scrub
         what is due; True when boards were put to the ladder's isolation."""
         isolating = False
+        self.since_scrub_max = None  # (since_scrub may change below)
         corr, last = tel.ecc_corrected, self.last_corrected
         # Only boards whose counter changed have new corrections (elsewhere it is 0).
         moved = np.flatnonzero(corr != last) if corr is not last else _NO_BOARDS
