@@ -511,6 +511,7 @@ class FdirApp(DeviceGuard, App):
         self.ceilings: tuple[NDArray[np.float64], NDArray[np.float64], float] | None = None
         self.supply_seen: tuple[tuple[bool, ...], tuple[bool, ...]] | None = None
         self.switch_health_seen: tuple[int, ...] | None = None
+        self.beat_min_all: float | None = None  # beat_at.min(), while beat_at holds
         self.since_scrub_max: int | None = None  # since_scrub.max(), while it holds
         self.monitors_seen: tuple[set[int], int] | None = None  # enabled set -> HK bits
         self.tlm_seen: tuple[object, ...] | None = None
@@ -711,6 +712,7 @@ class FdirApp(DeviceGuard, App):
         if tel.powered is not self.was_powered:  # (the same array: none was powered on)
             moved |= tel.powered & ~self.was_powered
         if np.count_nonzero(moved):  # (several times cheaper than .any() here)
+            self.beat_min_all = None
             np.putmask(self.beat_at, moved, now)  # (beat_at[moved] = now, without a gather)
             self.last_beat = kept(tel.heartbeat)
         self.was_powered = kept(tel.powered)
@@ -727,6 +729,7 @@ class FdirApp(DeviceGuard, App):
             # every board healthy, none under ground control, all powered: all watched,
             # the same minimum over the same values
             oldest = float(self.beat_at.min())
+            self.beat_min_all = oldest
         else:  # every board healthy, none under ground control: the powered ones
             oldest = float(np.where(powered, self.beat_at, math.inf).min())
         timeout = float(self.param("hang_timeout_s"))
@@ -789,8 +792,17 @@ class FdirApp(DeviceGuard, App):
         excess = float(self.param("sel_excess_w"))
         low, high, idle_ceiling = self._ceilings(tel, excess)
         p = tel.power_w
-        silent = (now - self.beat_at) > float(self.param("hung_after_s"))
-        not_computing = (p < low) | silent
+        hung_after = float(self.param("hung_after_s"))
+        oldest = self.beat_min_all
+        # Gate: the oldest heartbeat of all boards is not silent, so none is (``now - b``
+        # is monotonic in ``b``; a NaN fails the test): ``silent`` would be all False.
+        if oldest is not None and now - oldest <= hung_after:
+            if self.gates.enabled:
+                silent = (now - self.beat_at) > hung_after
+                self.gates.equal("silent", int(np.count_nonzero(silent)), 0)
+            not_computing = p < low
+        else:
+            not_computing = (p < low) | ((now - self.beat_at) > hung_after)
         ceiling = np.where(not_computing, idle_ceiling, high)
         st = self.ladder.state
         if np.count_nonzero(st) or np.count_nonzero(self.external):
@@ -885,6 +897,7 @@ class FdirApp(DeviceGuard, App):
         hang = self._hangs(tel, now)
         out = ladder.step(self.boards, now, tel.heartbeat, sel, hang & ~sel & ~hot, hot)
         self.beat_at[out.resets] = now  # a reset board starts computing again at once
+        self.beat_min_all = None
         self.sel_filter.reset(out.sel_off)
         latchups = np.setdiff1d(out.sel_off, out.hot) if out.hot.size else out.sel_off
         isolated = list(out.isolated)

@@ -200,3 +200,18 @@ def test_monitor_bits_and_switch_health_follow_commands(monkeypatch: pytest.Monk
     h.run(3)
     assert fdir.health.of(1)[switch] == 0
     _clean(h)
+
+
+def test_a_board_silent_for_long_is_seen_by_the_latchup_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the hang monitor off a hung board stays silent past ``hung_after_s``: the
+    latch-up check must then read it as not computing (its oldest-beat gate must not
+    call the boards all alive; check mode compares)."""
+    h = _node(monkeypatch, [ScheduledFault(2.5, FaultKind.SEFI, 5)])
+    fdir = h.exe.app("fdir").instance
+    h.send_and_assert_command("fdir.disable_monitor", {"monitor": 2})
+    h.run(9)
+    assert h.hal.harness["sim"].boards.powered[5] and _events(h, "BOARD_HANG") == []
+    assert fdir.ctx.now_ns() / 1e9 - fdir.beat_at[5] > 5.0
+    _clean(h)
