@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable
 from dataclasses import asdict
 from enum import IntEnum
 from typing import Any
@@ -126,6 +127,17 @@ class Monitor(IntEnum):
 
 
 MONITORS = {int(m): m.name.lower() for m in Monitor}  # number -> name (dictionary, docs)
+# The monitors as plain ints for the every-frame ``in self.enabled`` tests: an IntEnum
+# member hashes and compares as its int, so the answer is the same, and reading a module
+# global is several times cheaper than an enum class attribute.
+_LATCHUP = int(Monitor.LATCHUP)
+_HANG = int(Monitor.HANG)
+_SCRUB = int(Monitor.SCRUB)
+_SENSOR = int(Monitor.SENSOR)
+_SAFE_MODE = int(Monitor.SAFE_MODE)
+_SUPPLY = int(Monitor.SUPPLY)
+_MEMORY = int(Monitor.MEMORY)
+_WATCH = int(Monitor.WATCH)
 SENSOR_PERIOD_S = 1.0
 CRITICAL_APPS = ("power", "thermal", "comms")
 OVERRUN_RESTARTS = 3  # overrun escalations within the window before an app is disabled
@@ -498,6 +510,10 @@ class FdirApp(DeviceGuard, App):
         self.ceilings_key: tuple[object, ...] | None = None
         self.ceilings: tuple[NDArray[np.float64], NDArray[np.float64], float] | None = None
         self.supply_seen: tuple[tuple[bool, ...], tuple[bool, ...]] | None = None
+        self.switch_health_seen: tuple[int, ...] | None = None
+        self.beat_min_all: float | None = None  # beat_at.min(), while beat_at holds
+        self.since_scrub_max: int | None = None  # since_scrub.max(), while it holds
+        self.monitors_seen: tuple[set[int], int] | None = None  # enabled set -> HK bits
         self.tlm_seen: tuple[object, ...] | None = None
         self._take_back()
         self.gates = GateChecker(check_mode(), self._gate_state, self.gate_log)
@@ -600,11 +616,13 @@ class FdirApp(DeviceGuard, App):
         self.report("TABLE_REPAIRED")
 
     def _memory_guard(self, now: float) -> None:
-        if Monitor.MEMORY not in self.enabled:
+        if _MEMORY not in self.enabled:
             return
         for pid in self.guard.check():
             self.report("PARAM_REPAIRED", param=pid)
-        self._check_table()
+        sf = self.sel_filter  # (the test that opens _check_table, here without a call)
+        if (sf.n, sf.m, self.ladder.timing) != self.table_key:
+            self._check_table()
         if now >= self.next_nv_scrub_s and self.keeper is not None:
             self.next_nv_scrub_s = now + float(self.param("nv_scrub_s"))
             self.keeper.store.read()  # votes and rewrites a bad copy
@@ -619,7 +637,11 @@ class FdirApp(DeviceGuard, App):
 
     # --- the loop ---------------------------------------------------------------------
     def step(self, now_ns: int) -> None:
-        self.guarded(self._step, now_ns)
+        # (DeviceGuard.guarded, written out: no bound method and call every frame)
+        try:
+            self._step(now_ns)
+        except FlightswError:
+            self.device_error()
         events = self.events
         if events.queue or events.unreported:  # (an empty backlog's flush emits nothing)
             events.per_frame = int(self.param("event_burst"))
@@ -637,7 +659,7 @@ class FdirApp(DeviceGuard, App):
             # frame in which _between does nothing (it acts on a new snapshot or a hang).
             if fresh or now > self.hang_due_s:
                 self._between(tel, now, fresh)
-            else:
+            elif self.gates.enabled:  # (no closure made per frame when not checking)
                 self.gates.noop("between", lambda: self._between(tel, now, fresh))
             return
         self.next_full_s = now + FULL_PERIOD_S
@@ -646,14 +668,14 @@ class FdirApp(DeviceGuard, App):
         # the hang deadline _track_beats just computed is current unless _supply moved a
         # board out of its recovery step
         self._boards(tel, now, beats_current=fresh and not released)
-        sensing = Monitor.SENSOR in self.enabled and self.sensors is not None
+        sensing = _SENSOR in self.enabled and self.sensors is not None
         if sensing and now >= self.next_sensor_s:
             self.next_sensor_s = now + SENSOR_PERIOD_S
             self._sensors()
         self._power()
         self._uplink(now)
         self._app_faults(now)
-        if Monitor.WATCH in self.enabled:
+        if _WATCH in self.enabled:
             self._watch(now)
         self._save()
         self._telemetry()
@@ -690,16 +712,26 @@ class FdirApp(DeviceGuard, App):
         if tel.powered is not self.was_powered:  # (the same array: none was powered on)
             moved |= tel.powered & ~self.was_powered
         if np.count_nonzero(moved):  # (several times cheaper than .any() here)
+            self.beat_min_all = None
             np.putmask(self.beat_at, moved, now)  # (beat_at[moved] = now, without a gather)
             self.last_beat = kept(tel.heartbeat)
         self.was_powered = kept(tel.powered)
         self._next_hang_due(tel)
 
     def _next_hang_due(self, tel: BoardTelemetry) -> None:
-        watched = tel.powered & (self.ladder.state == HEALTHY) & ~self.external
+        st, powered = self.ladder.state, tel.powered
         # (the minimum over the watched boards, the others read as inf: inf when none is;
         # cheaper than gathering them, and than min's where=, which takes a slow path)
-        oldest = float(np.where(watched, self.beat_at, math.inf).min())
+        if np.count_nonzero(st) or np.count_nonzero(self.external):
+            watched = powered & (st == HEALTHY) & ~self.external
+            oldest = float(np.where(watched, self.beat_at, math.inf).min())
+        elif np.count_nonzero(powered) == powered.size:
+            # every board healthy, none under ground control, all powered: all watched,
+            # the same minimum over the same values
+            oldest = float(self.beat_at.min())
+            self.beat_min_all = oldest
+        else:  # every board healthy, none under ground control: the powered ones
+            oldest = float(np.where(powered, self.beat_at, math.inf).min())
         timeout = float(self.param("hang_timeout_s"))
         self.hang_beat_min = oldest
         self.hang_due_s = oldest + timeout if oldest != math.inf else math.inf
@@ -755,16 +787,30 @@ class FdirApp(DeviceGuard, App):
         power plus the excess. (``where(nc, idle, demand) + excess`` is computed as
         ``where(nc, idle + excess, demand + excess)``: the same sums, element by element.)
         """
-        if Monitor.LATCHUP not in self.enabled:
+        if _LATCHUP not in self.enabled:
             return np.zeros(self.boards.count, dtype=bool)
         excess = float(self.param("sel_excess_w"))
         low, high, idle_ceiling = self._ceilings(tel, excess)
         p = tel.power_w
-        silent = (now - self.beat_at) > float(self.param("hung_after_s"))
-        not_computing = (p < low) | silent
+        hung_after = float(self.param("hung_after_s"))
+        oldest = self.beat_min_all
+        # Gate: the oldest heartbeat of all boards is not silent, so none is (``now - b``
+        # is monotonic in ``b``; a NaN fails the test): ``silent`` would be all False.
+        if oldest is not None and now - oldest <= hung_after:
+            if self.gates.enabled:
+                silent = (now - self.beat_at) > hung_after
+                self.gates.equal("silent", int(np.count_nonzero(silent)), 0)
+            not_computing = p < low
+        else:
+            not_computing = (p < low) | ((now - self.beat_at) > hung_after)
         ceiling = np.where(not_computing, idle_ceiling, high)
-        watched = tel.powered & (self.ladder.state != ISOLATED) & ~self.external
-        out: NDArray[np.bool_] = self.sel_filter.update(watched & (p > ceiling))
+        st = self.ladder.state
+        if np.count_nonzero(st) or np.count_nonzero(self.external):
+            watched = tel.powered & (st != ISOLATED) & ~self.external
+            over = watched & (p > ceiling)
+        else:  # every board healthy and none under ground control: the powered ones
+            over = tel.powered & (p > ceiling)
+        out: NDArray[np.bool_] = self.sel_filter.update(over)
         return out
 
     def _between(self, tel: BoardTelemetry, now: float, fresh: bool) -> None:
@@ -837,7 +883,7 @@ class FdirApp(DeviceGuard, App):
         if not hottest <= float(self.param("board_off_c")):
             return False
         silent = now - self.hang_beat_min > float(self.param("hang_timeout_s"))
-        if silent and Monitor.HANG in self.enabled:
+        if silent and _HANG in self.enabled:
             return False
         if not_healthy:
             self.ladder.counts["isolated"] = isolated
@@ -851,6 +897,7 @@ class FdirApp(DeviceGuard, App):
         hang = self._hangs(tel, now)
         out = ladder.step(self.boards, now, tel.heartbeat, sel, hang & ~sel & ~hot, hot)
         self.beat_at[out.resets] = now  # a reset board starts computing again at once
+        self.beat_min_all = None
         self.sel_filter.reset(out.sel_off)
         latchups = np.setdiff1d(out.sel_off, out.hot) if out.hot.size else out.sel_off
         isolated = list(out.isolated)
@@ -878,12 +925,13 @@ class FdirApp(DeviceGuard, App):
         key = mask.tobytes()
         if force or key != self.last_published or int(now * 10) % 10 == 0:
             self.last_published = key
-            self.ctx.bus.publish(BOARD_AVAILABILITY, BoardAvailability(mask.copy(), "fdir"))
+            # (mask is this call's own array, kept nowhere else: no copy needed)
+            self.ctx.bus.publish(BOARD_AVAILABILITY, BoardAvailability(mask, "fdir"))
 
     def _hangs(self, tel: BoardTelemetry, now: float) -> NDArray[np.bool_]:
         """Healthy powered boards whose heartbeat has been silent ``hang_timeout_s``
         (checked every frame: FDIR must see a hang before the payload gives up on it)."""
-        if Monitor.HANG not in self.enabled:
+        if _HANG not in self.enabled:
             return np.zeros(self.boards.count, dtype=bool)
         silent = (now - self.beat_at) > float(self.param("hang_timeout_s"))
         out: NDArray[np.bool_] = (
@@ -925,16 +973,24 @@ class FdirApp(DeviceGuard, App):
         return not self._ecc_and_scrub(tel, now)
 
     def _scrub_may_run(self, now: float) -> bool:
-        if Monitor.SCRUB not in self.enabled:
+        if _SCRUB not in self.enabled:
             return False
         if now >= self.next_scrub_s:
             return True
-        return bool(self.since_scrub.max(initial=0) >= int(self.param("scrub_trigger")))
+        # Gate: the most corrections a board has waiting, kept from the last time; only
+        # _ecc_and_scrub writes since_scrub, and it forgets the kept value.
+        most = self.since_scrub_max
+        if most is None:
+            most = self.since_scrub_max = int(self.since_scrub.max(initial=0))
+        elif self.gates.enabled:
+            self.gates.equal("since_scrub_max", most, int(self.since_scrub.max(initial=0)))
+        return most >= int(self.param("scrub_trigger"))
 
     def _ecc_and_scrub(self, tel: BoardTelemetry, now: float) -> bool:
         """Count new memory errors, isolate boards with too many uncorrectable ones, scrub
         what is due; True when boards were put to the ladder's isolation."""
         isolating = False
+        self.since_scrub_max = None  # (since_scrub may change below)
         corr, last = tel.ecc_corrected, self.last_corrected
         # Only boards whose counter changed have new corrections (elsewhere it is 0).
         moved = np.flatnonzero(corr != last) if corr is not last else _NO_BOARDS
@@ -959,7 +1015,7 @@ class FdirApp(DeviceGuard, App):
             isolating = bool(chosen.size)
             for b in self.ladder.isolate(self.boards, chosen):
                 self.report("BOARD_ISOLATED", board=int(b))
-        if Monitor.SCRUB not in self.enabled:
+        if _SCRUB not in self.enabled:
             return isolating
         due = now >= self.next_scrub_s
         if due:
@@ -984,10 +1040,15 @@ class FdirApp(DeviceGuard, App):
         for msg in self.switch_pipe.drain():
             st = msg.payload
             if isinstance(st, SwitchStatus) and len(st.health) == len(self.switch_names):
-                idx = np.arange(len(st.health), dtype=np.intp)
-                for i, h in self.health.set(UnitKind.SWITCH, idx, np.array(st.health, np.int8)):
-                    self.report("HEALTH_CHANGED", kind=int(UnitKind.SWITCH), unit=i, health=h)
-        if Monitor.SUPPLY not in self.enabled or self.pcdu is None:
+                # Gate: the health the power app sent last time, which this method set
+                # then (only it writes switch health): setting it again changes nothing.
+                if st.health == self.switch_health_seen:
+                    if self.gates.enabled:
+                        self.gates.noop("switch_health", self._switch_health_of(st))
+                    continue
+                self._switch_health(st)
+                self.switch_health_seen = st.health
+        if _SUPPLY not in self.enabled or self.pcdu is None:
             return False
         if not self.payload_switches.size:
             return False
@@ -1002,6 +1063,14 @@ class FdirApp(DeviceGuard, App):
         released = self._switches(sw)
         self.supply_seen = key
         return released
+
+    def _switch_health_of(self, st: SwitchStatus) -> Callable[[], None]:
+        return lambda: self._switch_health(st)  # (check mode: the skipped body)
+
+    def _switch_health(self, st: SwitchStatus) -> None:
+        idx = np.arange(len(st.health), dtype=np.intp)
+        for i, h in self.health.set(UnitKind.SWITCH, idx, np.array(st.health, np.int8)):
+            self.report("HEALTH_CHANGED", kind=int(UnitKind.SWITCH), unit=i, health=h)
 
     def _switches(self, sw: SwitchTelemetry) -> bool:
         conducting = np.array([on and not t for on, t in zip(sw.on, sw.tripped, strict=True)])
@@ -1137,7 +1206,7 @@ class FdirApp(DeviceGuard, App):
         if self.safe:
             self.ctx.bus.publish(SAFE_MODE, SafeMode(True, "fdir"))
             return
-        if soc is None or Monitor.SAFE_MODE not in self.enabled:
+        if soc is None or _SAFE_MODE not in self.enabled:
             return
         need = int(self.param("safe_persist_n"))
         self.low_soc_n = self.low_soc_n + 1 if soc < float(self.param("safe_mode_soc")) else 0
@@ -1190,7 +1259,7 @@ class FdirApp(DeviceGuard, App):
             self.scrubs,
             len(self.sensor_fdir.failed),
             int(self.safe),
-            sum(1 << (m - 1) for m in self.enabled) & 0xFF,
+            self._monitor_bits(),
             self.state.boot_count,
             self.state.reset_reason_code,
             self.keeper.store.repairs if self.keeper is not None else 0,
@@ -1212,6 +1281,21 @@ class FdirApp(DeviceGuard, App):
             return
         self._write_telemetry(values)
         self.tlm_seen = seen
+
+    def _monitor_bits(self) -> int:
+        """Bit i-1 for monitor i enabled; recomputed when the enabled set changed (a set
+        comparison, cheaper than the sum; the copy kept is the set it was computed for)."""
+        seen = self.monitors_seen
+        if seen is not None and seen[0] == self.enabled:
+            if self.gates.enabled:
+                self.gates.equal("monitor_bits", seen[1], self._monitor_sum())
+            return seen[1]
+        bits = self._monitor_sum()
+        self.monitors_seen = (set(self.enabled), bits)
+        return bits
+
+    def _monitor_sum(self) -> int:
+        return sum(1 << (m - 1) for m in self.enabled) & 0xFF
 
     def _write_telemetry(self, values: tuple[Any, ...]) -> None:
         """The points in the order of ``values`` (keyword arguments are evaluated left to

@@ -15,7 +15,7 @@ from __future__ import annotations
 import struct
 import zlib
 from collections.abc import Callable
-from operator import eq, itemgetter
+from operator import itemgetter
 from typing import Any
 
 from fdir.voting import Store, VotingStore
@@ -86,7 +86,7 @@ class ParamGuard:
         if self.store.sets != self.seen_sets:
             self._take_golden()
             return []
-        if all(map(eq, self.live_dicts, self.golden_dicts)):
+        if self.live_dicts == self.golden_dicts:  # (list ==: the dicts pairwise, in C)
             return []
         fast = self._fast()  # a value differs, or a dict holds more than the parameters
         if fast == self.golden_fast:

@@ -56,6 +56,9 @@ class SensorFdir:
             + ([len(names)] if name.split("_")[0] == self.bms_group else [])
             for i, name in enumerate(names)
         ]
+        # Per group, in the groups' order: its voter, its sensors, whether the battery's
+        # own sensor is its last source (the loop of :meth:`update` without dict look-ups)
+        self._plan = [(self.voters[g], idx, g == self.bms_group) for g, idx in groups.items()]
         self.failed: set[int] = set()
         self.external: set[int] = set()  # under ground control: never declared failed here
 
@@ -64,24 +67,37 @@ class SensorFdir:
         return v.value if v is not None and not math.isnan(v.value) else -273.0
 
     def update(self, values: list[float], bms_c: float, fail_after: int, stuck_n: int) -> list[int]:
-        """One sample of every sensor; the sensors newly declared failed."""
+        """One sample of every sensor; the sensors newly declared failed.
+
+        With no sensor failed every reading is usable: the voters get ``usable=None``,
+        which they read as all True (the same votes, without building the list). A voter
+        is asked which sources are failing only when one of them has been suspect or
+        unusable ``fail_after`` samples (``failing`` lists exactly those)."""
         newly: list[int] = []
         stuck = self._stuck([*values, bms_c], stuck_n)
-        for g, idx in self.groups.items():
-            voter = self.voters[g]
+        failed = self.failed
+        for voter, idx, with_bms in self._plan:
             voter.fail_after = fail_after
             readings = [values[i] for i in idx]
-            usable = [i not in self.failed for i in idx]
-            if g == self.bms_group:
-                readings.append(bms_c)
-                usable.append(True)
+            if failed:
+                usable: list[bool] | None = [i not in failed for i in idx]
+                if with_bms:
+                    readings.append(bms_c)
+                    usable.append(True)  # type: ignore[union-attr]
+            else:
+                usable = None
+                if with_bms:
+                    readings.append(bms_c)
             voter.update(readings, usable)
-            for k in voter.failing():
-                if k < len(idx) and idx[k] not in self.failed:
-                    newly.append(idx[k])
-        newly += [i for i in stuck if i not in self.failed]
+            if max(voter.suspect_for) >= fail_after:
+                for k in voter.failing():
+                    if k < len(idx) and idx[k] not in failed:
+                        newly.append(idx[k])
+        if not newly and not stuck:
+            return newly
+        newly += [i for i in stuck if i not in failed]
         out = sorted({i for i in newly if i not in self.external})
-        self.failed.update(out)
+        failed.update(out)
         return out
 
     def _stuck(self, now: list[float], stuck_n: int) -> list[int]:
@@ -106,6 +122,8 @@ class SensorFdir:
                 if math.isfinite(last[k]):
                     moves[k] += 1
         self._last = [float(v) for v in now]
+        if max(frozen) < stuck_n:  # (no source frozen long enough: the usual sample)
+            return []
         out = []
         for i in range(len(self.names)):
             held = frozen[i]

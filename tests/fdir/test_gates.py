@@ -5,7 +5,8 @@ skipped piece of work is run anyway and must change nothing) through the state c
 each gate has to notice: a latch-up while everything else is nominal, a hang and its
 recovery, corrected and uncorrectable memory errors, a scrub trigger lowered by a
 parameter, a payload switch tripping while a board recovers behind it, a parameter that
-changes what a board may draw, isolated boards taken back after a reboot. Each test also
+changes what a board may draw, isolated boards taken back after a reboot, monitors and
+switch health changed by command. Each test also
 checks the outcome in the TM or the world, so a wrong gate fails it with or without the
 check mode.
 """
@@ -174,4 +175,43 @@ def test_faults_each_gate_must_notice_while_all_else_is_nominal(
     fdir = h.exe.app("fdir").instance
     isolated = int(np.count_nonzero(fdir.ladder.state == 6))
     assert fdir.ladder.state[4] == 6 and fdir.tlm["isolated_boards"] == isolated
+    _clean(h)
+
+
+def test_monitor_bits_and_switch_health_follow_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The monitor bits are kept for the enabled set they were computed for, and a switch
+    health the power app sends again is not set again: a command must reach both."""
+    h = _node(monkeypatch, [])
+    fdir = h.exe.app("fdir").instance
+    h.run(3)
+    assert fdir.tlm["monitors_enabled"] == 0xFF
+    h.send_and_assert_command("fdir.disable_monitor", {"monitor": 8})
+    h.run(2)
+    assert fdir.tlm["monitors_enabled"] == 0x7F
+    h.send_and_assert_command("fdir.enable_monitor", {"monitor": 8})
+    h.run(2)
+    assert fdir.tlm["monitors_enabled"] == 0xFF
+    switch = fdir.switch_names.index("payload_0")
+    assert fdir.health.of(1)[switch] == 0  # (kind 1: switches)
+    h.send_and_assert_command("fdir.set_health", {"kind": 1, "unit": switch, "health": 4})
+    h.run(3)
+    assert fdir.health.of(1)[switch] == 4  # external control, as the power app reports it
+    h.send_and_assert_command("fdir.set_health", {"kind": 1, "unit": switch, "health": 0})
+    h.run(3)
+    assert fdir.health.of(1)[switch] == 0
+    _clean(h)
+
+
+def test_a_board_silent_for_long_is_seen_by_the_latchup_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the hang monitor off a hung board stays silent past ``hung_after_s``: the
+    latch-up check must then read it as not computing (its oldest-beat gate must not
+    call the boards all alive; check mode compares)."""
+    h = _node(monkeypatch, [ScheduledFault(2.5, FaultKind.SEFI, 5)])
+    fdir = h.exe.app("fdir").instance
+    h.send_and_assert_command("fdir.disable_monitor", {"monitor": 2})
+    h.run(9)
+    assert h.hal.harness["sim"].boards.powered[5] and _events(h, "BOARD_HANG") == []
+    assert fdir.ctx.now_ns() / 1e9 - fdir.beat_at[5] > 5.0
     _clean(h)
