@@ -18,10 +18,12 @@ holds what was measured on the host (wall time, real-time factor, CPU per app).
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,6 +134,20 @@ def orbit_period_s(mission: Mission) -> float:
     return circular_period_s(float(mission.orbit.get("altitude_km", 750.0)))
 
 
+@contextmanager
+def _set_up_heap_frozen() -> Iterator[None]:
+    """What set-up built lives for the whole run: the cyclic garbage collector need not
+    walk it again at each full collection (``gc.freeze``; ~2 % of a run's CPU time). The
+    heap is unfrozen after, so repeated runs in one process collect as before. (Memory
+    only: no value, event or byte of telemetry depends on when the collector runs.)"""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def sim_duration_s(mission: Mission, opts: SimOptions) -> float:
     if opts.duration_s is not None:
         return opts.duration_s
@@ -191,34 +207,35 @@ def run_sim(
 
         exe.tm.sinks.append(sink)
         bar = Progress(frames, f"sim {mission.name}", opts.progress)
-        if isinstance(clock, WallClock):
-            clock.reset(exe.now_ns)  # set-up is over: the first frame is due now
-        t0 = wall()
         next_tc = 0
         chunk = max(1, frames // 200)
         done = 0
-        while done < frames:
-            n = min(chunk, frames - done)
-            for _ in range(n):
-                while next_tc < len(script) and script[next_tc][0] * NS_PER_S <= exe.now_ns:
-                    exe.submit_tc(script[next_tc][1])
-                    next_tc += 1
-                if workload is not None:
-                    for tc in workload.poll(exe.now_ns):
-                        if not exe.submit_tc(tc):
-                            workload.refused(tc)  # the uplink queue was full: sent again
-                exe.run_minor_frame()
-                now = exe.now_ns
-                if recorder is not None and now >= recorder.next_ns:  # a row every 10 s
-                    recorder.maybe_sample(now)
-                if meter is not None and meter.sc.t_s > meter.last_t:  # physics stepped
-                    meter.update()
-                if ground is not None:
-                    ground.poll(now)
-                if port is not None:
-                    port.poll(spacecraft)
-            done += n
-            bar.update(done)
+        with _set_up_heap_frozen():
+            if isinstance(clock, WallClock):
+                clock.reset(exe.now_ns)  # set-up is over: the first frame is due now
+            t0 = wall()
+            while done < frames:
+                n = min(chunk, frames - done)
+                for _ in range(n):
+                    while next_tc < len(script) and script[next_tc][0] * NS_PER_S <= exe.now_ns:
+                        exe.submit_tc(script[next_tc][1])
+                        next_tc += 1
+                    if workload is not None:
+                        for tc in workload.poll(exe.now_ns):
+                            if not exe.submit_tc(tc):
+                                workload.refused(tc)  # the uplink queue was full: sent again
+                    exe.run_minor_frame()
+                    now = exe.now_ns
+                    if recorder is not None and now >= recorder.next_ns:  # a row every 10 s
+                        recorder.maybe_sample(now)
+                    if meter is not None and meter.sc.t_s > meter.last_t:  # physics stepped
+                        meter.update()
+                    if ground is not None:
+                        ground.poll(now)
+                    if port is not None:
+                        port.poll(spacecraft)
+                done += n
+                bar.update(done)
         wall_s = wall() - t0
         bar.close()
     archive.close()

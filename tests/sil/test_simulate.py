@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 import subprocess
@@ -12,10 +13,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from flightsw.ground.commanding import CommandEncoder
 from flightsw.packets import PusTc
 from flightsw.runtime.dictionary import build_dictionary
 from flightsw.runtime.mission import Mission, load_mission
+from flightsw.sil import simulate
 from flightsw.sil.simulate import SimOptions, deterministic_part, run_sim
 from sim_hw.faults import FaultKind, ScheduledFault
 
@@ -96,3 +100,35 @@ def test_same_seed_gives_identical_tm_archive_and_summary_on_a_loaded_host(tmp_p
     tm3, rows3, s3 = _run(tmp_path, 6, "c")
     assert tm3 != tm1 and rows3 != rows1
     assert deterministic_part(s3) != deterministic_part(s1)
+
+
+def test_a_run_freezes_its_set_up_for_the_collector_and_unfreezes_it_after(
+    tmp_path: Path,
+) -> None:
+    """The run loop keeps the collector off set-up's objects (``gc.freeze``), and hands
+    the process back as it found it, also when the run fails."""
+    seen: list[int] = []
+    original = simulate.Executive.run_minor_frame
+
+    def frame(self: Any) -> None:
+        if not seen:
+            seen.append(gc.get_freeze_count())
+        original(self)
+
+    mission = load_mission()
+    mission.hal["spacecraft"] = {"boards": 8}
+    opts = SimOptions(duration_s=2, out_dir=tmp_path / "a", progress=False, plots=False)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(simulate.Executive, "run_minor_frame", frame)
+        run_sim(mission, opts)
+    assert seen[0] > 1000  # set-up's objects were frozen during the loop
+    assert gc.get_freeze_count() == 0
+
+    def broken(self: Any) -> None:
+        raise RuntimeError("a frame that fails")
+
+    opts = SimOptions(duration_s=2, out_dir=tmp_path / "b", progress=False, plots=False)
+    with pytest.MonkeyPatch.context() as mp, pytest.raises(RuntimeError):
+        mp.setattr(simulate.Executive, "run_minor_frame", broken)
+        run_sim(mission, opts)
+    assert gc.get_freeze_count() == 0
