@@ -336,16 +336,15 @@ def _reference_step(
     return out, total, trips
 
 
-@given(
-    st.lists(
-        st.tuples(
-            st.floats(0.5, 50.0), st.floats(5.0, 120.0), st.booleans(), st.floats(0.0, 3000.0)
-        ),
-        min_size=1,
-        max_size=40,
-    ),
-    st.integers(1, 4),
+# Switches as (trip current, bus voltage, on, load W) rows, and a number of steps.
+_SWITCH_ROWS = st.lists(
+    st.tuples(st.floats(0.5, 50.0), st.floats(5.0, 120.0), st.booleans(), st.floats(0.0, 3000.0)),
+    min_size=1,
+    max_size=40,
 )
+
+
+@given(_SWITCH_ROWS, st.integers(1, 4))
 def test_pcdu_step_over_many_switches_matches_a_switch_by_switch_step(
     rows: list[tuple[float, float, bool, float]], steps: int
 ) -> None:
@@ -367,16 +366,7 @@ def test_pcdu_step_over_many_switches_matches_a_switch_by_switch_step(
         assert list(tm.on) == state["on"] and list(tm.tripped) == state["tripped"]
 
 
-@given(
-    st.lists(
-        st.tuples(
-            st.floats(0.5, 50.0), st.floats(5.0, 120.0), st.booleans(), st.floats(0.0, 3000.0)
-        ),
-        min_size=1,
-        max_size=40,
-    ),
-    st.integers(1, 4),
-)
+@given(_SWITCH_ROWS, st.integers(1, 4))
 def test_a_bus_step_on_a_demand_array_is_the_step_on_its_dict(
     rows: list[tuple[float, float, bool, float]], steps: int
 ) -> None:
