@@ -146,8 +146,7 @@ OVERRUN_RESTARTS = 3  # overrun escalations within the window before an app is d
 HEALTHY = int(BoardState.HEALTHY)
 ISOLATED = int(BoardState.ISOLATED)
 NO_BOARDS = np.zeros(0, dtype=np.intp)
-_NO_BOARDS = np.zeros(0, dtype=np.intp)
-_NO_BOARDS.flags.writeable = False
+NO_BOARDS.flags.writeable = False  # (shared by every caller that finds none)
 FULL_PERIOD_S = 1.0  # heartbeats, memory, ladder timers; latch-ups are checked every frame
 _validated_table = validated_table  # the name tests and older code use
 
@@ -993,7 +992,7 @@ class FdirApp(DeviceGuard, App):
         self.since_scrub_max = None  # (since_scrub may change below)
         corr, last = tel.ecc_corrected, self.last_corrected
         # Only boards whose counter changed have new corrections (elsewhere it is 0).
-        moved = np.flatnonzero(corr != last) if corr is not last else _NO_BOARDS
+        moved = np.flatnonzero(corr != last) if corr is not last else NO_BOARDS
         if moved.size:
             now_c, was_c = corr[moved], last[moved]
             new = np.maximum(now_c - was_c, 0)  # counters restart at power-on
@@ -1002,7 +1001,7 @@ class FdirApp(DeviceGuard, App):
             self.since_scrub[moved] += new
         self.last_corrected = kept(corr)
         unc = tel.ecc_uncorrectable
-        hit = np.flatnonzero(unc > self.last_unc) if unc is not self.last_unc else _NO_BOARDS
+        hit = np.flatnonzero(unc > self.last_unc) if unc is not self.last_unc else NO_BOARDS
         self.last_unc = kept(unc)
         self.unc_total += len(hit)
         for b in hit:

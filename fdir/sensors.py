@@ -79,15 +79,11 @@ class SensorFdir:
         for voter, idx, with_bms in self._plan:
             voter.fail_after = fail_after
             readings = [values[i] for i in idx]
-            if failed:
-                usable: list[bool] | None = [i not in failed for i in idx]
-                if with_bms:
-                    readings.append(bms_c)
-                    usable.append(True)  # type: ignore[union-attr]
-            else:
-                usable = None
-                if with_bms:
-                    readings.append(bms_c)
+            usable = [i not in failed for i in idx] if failed else None
+            if with_bms:
+                readings.append(bms_c)
+                if usable is not None:
+                    usable.append(True)
             voter.update(readings, usable)
             if max(voter.suspect_for) >= fail_after:
                 for k in voter.failing():
