@@ -22,10 +22,11 @@ SLACK = 1e-9
 the rounding of ``progress - checkpointed``, so no board due a checkpoint is above it."""
 
 
-def _bound(work: float, checkpointed: float, interval: float) -> float:
-    """Progress below which a job is neither done nor due a checkpoint (NaN: done only)."""
-    b = checkpointed + interval - (abs(checkpointed) + abs(interval)) * SLACK
-    return b if b < work else work
+def _bound(work: FloatArray, checkpointed: FloatArray, interval: FloatArray) -> FloatArray:
+    """Progress below which a job is neither done nor due a checkpoint (NaN: done only),
+    per board."""
+    slack = (np.abs(checkpointed) + np.abs(interval)) * SLACK
+    return np.fmin(work, checkpointed + interval - slack)
 
 
 class Accounted(NamedTuple):
@@ -75,7 +76,8 @@ class RunningJobs:
         self.checkpointed[board] = job.checkpointed
         self.work[board] = job.work
         self.interval[board] = job.checkpoint_s
-        self.bound[board] = _bound(job.work, job.checkpointed, job.checkpoint_s)
+        b = slice(board, board + 1)  # (the fields just set, as one-board arrays)
+        self.bound[b] = _bound(self.work[b], self.checkpointed[b], self.interval[b])
         self.priority[board] = job.priority
 
     def release(self, board: int, job: Job) -> None:
@@ -134,10 +136,7 @@ class RunningJobs:
             saved = float(tmp[is_due].sum())
             now = p[is_due]
             self.checkpointed[idx] = now
-            left = interval[is_due]
-            self.bound[idx] = np.fmin(
-                self.work[idx], now + left - (np.abs(now) + np.abs(left)) * SLACK
-            )
+            self.bound[idx] = _bound(self.work[idx], now, interval[is_due])
         return Accounted(done, saved, work_s)
 
     def victims(self, count: int) -> NDArray[np.intp]:
