@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from flightsw.base.errors import DecodeError
+from flightsw.link.clcw import Clcw
 from flightsw.link.cltu import CltuDecoder
 from flightsw.link.farm import Farm
 from flightsw.link.framer import FrameProtector, TmFramer, VirtualChannel
@@ -125,7 +126,7 @@ class UplinkChain:
         self._backlog_octets = 0
         self._head = 0  # octets of the first backlog chunk already decoded
         self._out: list[bytes] = []
-        self._clcw: tuple[tuple[object, ...], bytes] | None = None
+        self._clcw: tuple[Clcw, bytes] | None = None
 
     # --- octets in -------------------------------------------------------------
     def feed(self, data: bytes) -> list[bytes]:
@@ -266,24 +267,13 @@ class UplinkChain:
 
     def clcw(self) -> bytes:
         """FARM-1's CLCW as 4 octets. Asked every frame on the downlink; encoded again
-        only when one of the fields it reports changed."""
-        f = self.farm
-        key = (
-            f.vcid,
-            f.vr,
-            f.state,
-            f.wait,
-            f.retransmit,
-            f.farm_b_count,
-            f.no_rf_available,
-            f.no_bit_lock,
-            f.status,
-        )
+        only when the CLCW FARM-1 reports differs from the one encoded last."""
+        report = self.farm.clcw()
         cached = self._clcw
-        if cached is not None and cached[0] == key:
+        if cached is not None and cached[0] == report:
             return cached[1]
-        word = f.clcw().encode()
-        self._clcw = (key, word)
+        word = report.encode()
+        self._clcw = (report, word)
         return word
 
 
