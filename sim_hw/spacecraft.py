@@ -202,6 +202,10 @@ class SpacecraftConfig:
         return float(getattr(self, f"{zone}_heater_w"))
 
 
+PLATFORM_SWITCHES = ("avionics", "radio", "heaters", "aux_0")
+"""The platform's switches, first in the PCDU's order; the payload switches follow."""
+
+
 @dataclass
 class SwitchMap:
     """Which PCDU switch feeds what."""
@@ -215,7 +219,7 @@ def _switch_map(cfg: SpacecraftConfig) -> SwitchMap:
     groups = max(1, -(-cfg.boards // cfg.boards_per_switch))
     payload = tuple(f"payload_{i}" for i in range(groups))
     board_switch = (np.arange(cfg.boards) // cfg.boards_per_switch).astype(np.intp)
-    return SwitchMap(("avionics", "radio", "heaters", "aux_0", *payload), board_switch, payload)
+    return SwitchMap((*PLATFORM_SWITCHES, *payload), board_switch, payload)
 
 
 class Spacecraft:
@@ -427,9 +431,16 @@ class Spacecraft:
             )
             self._group_loads = (version, per_group.astype(np.float64, copy=False))
         heaters = sum(cfg.heater_w(z) for z in HEATER_ZONES if self._heater_on(z))
+        platform = {
+            "avionics": cfg.avionics_w,
+            "radio": cfg.radio_w,
+            "heaters": heaters,
+            "aux_0": cfg.aux_w,
+        }
+        k = len(PLATFORM_SWITCHES)
         demand = np.empty(len(self.switches.names))
-        demand[:4] = (cfg.avionics_w, cfg.radio_w, heaters, cfg.aux_w)
-        demand[4:] = self._group_loads[1]
+        demand[:k] = [platform[name] for name in PLATFORM_SWITCHES]
+        demand[k:] = self._group_loads[1]
         if self.extra_load_w:
             for name, w in self.extra_load_w.items():
                 demand[self.pcdu.index(name)] += w
